@@ -1,0 +1,3 @@
+from transpile.cli import main
+
+main()

@@ -1,0 +1,162 @@
+"""Entry points that never raise: each returns one of a few frozen result types."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+
+from .diagnostics import Diagnostic, TranspileError
+from .ir import Pipeline, Span
+
+FRAMEWORKS = ("metaflow", "flyte", "kfp")
+READERS = {"metaflow": "transpile.readers.metaflow"}
+WRITERS = {"flyte": "transpile.writers.flyte"}
+MAX_BYTES = 5_000_000
+
+
+@dataclass(frozen=True)
+class Read:
+    path: str
+    pipeline: Pipeline
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True)
+class Converted:
+    path: str
+    code: str
+    pipeline: Pipeline
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def lossy(self) -> bool:
+        return any(d.lossy for d in self.diagnostics)
+
+
+@dataclass(frozen=True)
+class Failed:
+    path: str
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def reason(self) -> str:
+        return self.diagnostics[0].render(self.path) if self.diagnostics else "failed"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+def _fail(path: str, code: str, message: str, span: Span | None = None) -> Failed:
+    return Failed(path, (Diagnostic(code, "error", message, span),))
+
+
+def load_text(path: str) -> str | Failed:
+    """The file's text, or a Failed naming why it cannot be read as Python source."""
+    p = Path(path)
+    try:
+        if not p.is_file():
+            return _fail(path, "TP001", "no such file" if not p.exists() else "not a regular file")
+        data = p.read_bytes()
+    except OSError as exc:
+        return _fail(path, "TP001", f"cannot read file: {exc.strerror or exc}")
+    if len(data) > MAX_BYTES:
+        return _fail(path, "TP001", f"file is larger than {MAX_BYTES} bytes")
+    if b"\x00" in data:
+        return _fail(path, "TP002", "not Python source (binary content)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _fail(path, "TP002", f"not UTF-8 text (byte {exc.start})")
+
+
+def parse(text: str, path: str) -> cst.Module | Failed:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        span = Span(path, exc.raw_line, exc.raw_column, exc.raw_line, exc.raw_column)
+        message = exc.message.splitlines()[0] if exc.message else "invalid syntax"
+        return _fail(path, "TP003", f"syntax error: {message}", span)
+    except (RecursionError, MemoryError):
+        return _fail(path, "TP003", "source too deeply nested to parse")
+
+
+def detect_framework(module: cst.Module) -> str | None:
+    """The framework a module imports, judged from its import statements only."""
+    found = []
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            names: list[str] = []
+            if isinstance(small, cst.Import):
+                names = [_dotted(a.name) for a in small.names]
+            elif isinstance(small, cst.ImportFrom) and small.module is not None:
+                names = [_dotted(small.module)]
+            for name in names:
+                top = {"metaflow": "metaflow", "flytekit": "flyte", "kfp": "kfp"}.get(name.split(".")[0])
+                if top and top not in found:
+                    found.append(top)
+    return found[0] if len(found) == 1 else None
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def read_text(text: str, path: str, source: str = "auto") -> Read | Failed | Skipped:
+    """Read pipeline source into the model."""
+    module = parse(text, path)
+    if isinstance(module, Failed):
+        return module
+    framework = detect_framework(module) if source == "auto" else source
+    if framework is None:
+        return Skipped(path, "no pipeline found (imports none of metaflow, flytekit, kfp)")
+    if framework not in READERS:
+        return _fail(path, "TP004", f"reading {framework} source is not supported yet")
+    reader = importlib.import_module(READERS[framework])
+    try:
+        pipeline, diagnostics = reader.read(module, path)
+    except TranspileError as exc:
+        if exc.diagnostic.code == "TP005":
+            return Skipped(path, exc.diagnostic.message)
+        return Failed(path, (exc.diagnostic,))
+    except RecursionError:
+        return _fail(path, "TP003", "source too deeply nested to analyse")
+    return Read(path, pipeline, tuple(diagnostics))
+
+
+def read_file(path: str, source: str = "auto") -> Read | Failed | Skipped:
+    text = load_text(path)
+    return text if isinstance(text, Failed) else read_text(text, path, source)
+
+
+def convert_text(text: str, path: str, target: str, source: str = "auto") -> Converted | Failed | Skipped:
+    """Convert one source text to ``target``; never raises."""
+    read = read_text(text, path, source)
+    if not isinstance(read, Read):
+        return read
+    if read.pipeline.framework == target:
+        return _fail(path, "TP006", f"source is already {target}")
+    if target not in WRITERS:
+        return _fail(path, "TP004", f"writing {target} is not supported yet")
+    writer = importlib.import_module(WRITERS[target])
+    try:
+        code, diagnostics = writer.write(read.pipeline)
+    except TranspileError as exc:
+        return Failed(path, (*read.diagnostics, exc.diagnostic))
+    return Converted(path, code, read.pipeline, read.diagnostics + tuple(diagnostics))
+
+
+def convert_file(path: str, target: str, source: str = "auto") -> Converted | Failed | Skipped:
+    text = load_text(path)
+    return text if isinstance(text, Failed) else convert_text(text, path, target, source)

@@ -1,0 +1,355 @@
+"""The command line: parses options, calls ``api``, prints results. No conversion logic here.
+
+Start-up stays light: libcst, jinja2, readers and writers are imported inside the commands, so
+``transpile --help`` loads click and nothing else of weight.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, NoReturn
+
+import click
+
+from . import __version__
+
+if TYPE_CHECKING:
+    from .api import Converted, Failed
+    from .diagnostics import Diagnostic
+    from .fileio import Source
+
+FRAMEWORKS = ("metaflow", "flyte", "kfp")
+INSPECT_FORMATS = ("text", "json", "mermaid", "dot")
+EXIT_OK, EXIT_LOSSY, EXIT_ERROR = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="transpile")
+def cli() -> None:
+    """Move ML pipelines between Metaflow, Flyte and Kubeflow Pipelines, statically."""
+
+
+# --- convert ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, metavar="SRC...")
+@click.option(
+    "--to", "target", required=True, type=click.Choice(FRAMEWORKS), help="Framework to write."
+)
+@click.option(
+    "--from",
+    "source_fw",
+    default="auto",
+    show_default=True,
+    type=click.Choice(("auto", *FRAMEWORKS)),
+    help="Framework of the sources; auto judges each file by its imports.",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="OUT",
+    help="Output file (one source) or directory (a directory or several sources).",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any output is not an exact translation.")
+def convert(
+    sources: tuple[str, ...],
+    target: str,
+    source_fw: str,
+    output: str | None,
+    force: bool,
+    strict: bool,
+) -> NoReturn:
+    """Convert pipeline source files to another framework."""
+    job = Job(target, source_fw, force, strict)
+    if len(sources) > 1 or os.path.isdir(sources[0]):
+        _check_batch_output(sources, output)
+        _exit(_convert_batch(list(sources), output, job))
+    _exit(_convert_single(sources[0], output, job))
+
+
+@dataclass(frozen=True)
+class Job:
+    """The options of one ``convert`` run."""
+
+    target: str
+    source_fw: str
+    force: bool
+    strict: bool
+
+
+def _convert_single(path: str, output: str | None, job: Job) -> int:
+    from . import api
+
+    result = api.convert_file(path, job.target, job.source_fw)
+    _echo_diagnostics(path, getattr(result, "diagnostics", ()))
+    if isinstance(result, api.Skipped):
+        _err(f"{path}: {result.reason}")
+        return EXIT_ERROR
+    if isinstance(result, api.Failed):
+        return EXIT_ERROR
+    if output is None:
+        _write_stdout(result.code)
+    else:
+        destination = _single_destination(path, output)
+        problem = _write_output(destination, result.code, job.force)
+        if problem:
+            _err(f"transpile: {problem}")
+            return EXIT_ERROR
+    return EXIT_LOSSY if job.strict and result.lossy else EXIT_OK
+
+
+def _single_destination(path: str, output: str) -> str:
+    """``-o DIR`` (an existing directory, or a name ending in a separator) keeps the file name."""
+    if os.path.isdir(output) or output.endswith(("/", os.sep)):
+        return os.path.join(output, os.path.basename(path))
+    return output
+
+
+def _check_batch_output(sources: tuple[str, ...], output: str | None) -> None:
+    if output is None:
+        raise click.UsageError("converting a directory or several files needs -o DIR")
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise click.UsageError(f"-o {output}: exists and is not a directory")
+    if output.endswith(".py"):
+        raise click.UsageError(f"-o {output}: must name a directory when converting several files")
+    real_output = os.path.realpath(output)
+    for source in sources:
+        if os.path.isdir(source) and os.path.realpath(source) == real_output:
+            raise click.UsageError(f"-o {output}: the output directory must differ from the input")
+
+
+# --- batch -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one file of a batch; ``reason`` explains a failure or a skip."""
+
+    path: str
+    status: Literal["converted", "skipped", "failed"]
+    reason: str = ""
+    lossy: bool = False
+
+
+def _convert_batch(sources: list[str], output: str, job: Job) -> int:
+    from .fileio import discover
+
+    found, unvisited = discover(sources, exclude=output)
+    outcomes = [Outcome(u.path, "skipped", u.reason) for u in unvisited]
+    if not found:
+        _err(f"transpile: no Python files found in {', '.join(sources)}")
+        return EXIT_ERROR
+    written: dict[str, str] = {}
+    diagnostics: list[str] = []
+    with _progress(found) as items:
+        for source in items:
+            outcomes.append(_convert_one(source, output, job, written, diagnostics))
+    for line in diagnostics:
+        _err(line)
+    _print_summary(outcomes, output)
+    return _batch_exit_code(outcomes, job.strict)
+
+
+def _convert_one(
+    source: Source, output: str, job: Job, written: dict[str, str], diagnostics: list[str]
+) -> Outcome:
+    """Convert one file of a batch; whatever goes wrong becomes a failed outcome."""
+    from . import api
+
+    try:
+        result = api.convert_file(source.path, job.target, job.source_fw)
+    except Exception as exc:  # noqa: BLE001  (a bug for one file must not stop the batch)
+        return Outcome(source.path, "failed", f"internal error: {type(exc).__name__}: {exc}")
+    diagnostics.extend(_rendered(source.path, getattr(result, "diagnostics", ())))
+    if isinstance(result, api.Skipped):
+        return Outcome(source.path, "skipped", result.reason)
+    if isinstance(result, api.Failed):
+        return Outcome(source.path, "failed", _failure_reason(result))
+    return _write_converted(source, result, output, job.force, written)
+
+
+def _write_converted(
+    source: Source, result: Converted, output: str, force: bool, written: dict[str, str]
+) -> Outcome:
+    destination = os.path.join(output, *source.relative.split("/"))
+    if destination in written:
+        reason = f"output {destination} is already written from {written[destination]}"
+        return Outcome(source.path, "failed", reason)
+    problem = _write_output(destination, result.code, force)
+    if problem:
+        return Outcome(source.path, "failed", problem)
+    written[destination] = source.path
+    return Outcome(source.path, "converted", lossy=result.lossy)
+
+
+def _failure_reason(result: Failed) -> str:
+    """The first error of a failed result, rendered (its warnings come before it)."""
+    errors = [d for d in result.diagnostics if d.severity == "error"] or list(result.diagnostics)
+    return errors[0].render(result.path) if errors else f"{result.path}: failed"
+
+
+@contextmanager
+def _progress(found: list[Source]) -> Iterator:
+    """A progress bar on a terminal; the plain list anywhere else."""
+    if not sys.stderr.isatty():
+        yield found
+        return
+    with click.progressbar(
+        found,
+        label="Converting",
+        file=sys.stderr,
+        item_show_func=lambda s: s.relative if s else None,
+    ) as bar:
+        yield bar
+
+
+def _print_summary(outcomes: list[Outcome], output: str) -> None:
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("converted", "skipped", "failed")}
+    lossy = sum(o.lossy for o in outcomes)
+    lossy_note = f" ({lossy} lossy)" if lossy else ""
+    _err(
+        f"transpile: {counts['converted']} converted{lossy_note}, {counts['skipped']} skipped, "
+        f"{counts['failed']} failed; output in {output}"
+    )
+    for status in ("failed", "skipped"):
+        for o in outcomes:
+            if o.status == status:
+                reason = o.reason if o.reason.startswith(o.path) else f"{o.path}: {o.reason}"
+                _err(f"  {status:<8} {reason}")
+
+
+def _batch_exit_code(outcomes: list[Outcome], strict: bool) -> int:
+    if any(o.status == "failed" for o in outcomes):
+        return EXIT_ERROR
+    if not any(o.status == "converted" for o in outcomes):
+        _err("transpile: no pipeline found")
+        return EXIT_ERROR
+    if strict and any(o.lossy for o in outcomes):
+        return EXIT_LOSSY
+    return EXIT_OK
+
+
+# --- inspect ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("source", metavar="SRC")
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    type=click.Choice(INSPECT_FORMATS),
+    help="json: the versioned model; mermaid or dot: a picture; text: an outline.",
+)
+@click.option(
+    "--from",
+    "source_fw",
+    default="auto",
+    show_default=True,
+    type=click.Choice(("auto", *FRAMEWORKS)),
+    help="Framework of the source; auto judges by its imports.",
+)
+def inspect(source: str, fmt: str, source_fw: str) -> NoReturn:
+    """Show the pipeline model read from SRC."""
+    from . import api
+
+    result = api.read_file(source, source_fw)
+    _echo_diagnostics(source, getattr(result, "diagnostics", ()))
+    if isinstance(result, api.Skipped):
+        _err(f"{source}: {result.reason}")
+        _exit(EXIT_ERROR)
+    if isinstance(result, api.Failed):
+        _exit(EXIT_ERROR)
+    _write_stdout(_render_model(result.pipeline, fmt))
+    _exit(EXIT_OK)
+
+
+def _render_model(pipeline, fmt: str) -> str:
+    if fmt == "json":
+        from .ir_json import to_json
+
+        return to_json(pipeline)
+    from .inspect_render import render
+
+    return render(pipeline, fmt)
+
+
+# --- output helpers --------------------------------------------------------------------------
+
+
+def _write_output(destination: str, text: str, force: bool) -> str | None:
+    """Write one output file; a sentence saying why not, or None when written."""
+    from .fileio import RefusedOverwrite, write_atomic
+
+    try:
+        write_atomic(destination, text, force=force)
+    except RefusedOverwrite:
+        return f"refused to overwrite {destination} (use --force)"
+    except OSError as exc:
+        return f"cannot write {destination}: {exc.strerror or exc}"
+    return None
+
+
+def _echo_diagnostics(path: str, diagnostics: tuple[Diagnostic, ...]) -> None:
+    for line in _rendered(path, diagnostics):
+        _err(line)
+
+
+def _rendered(path: str, diagnostics: tuple[Diagnostic, ...]) -> list[str]:
+    """Rendered in source order, as ruff lists them; file-wide ones first."""
+
+    def position(d: Diagnostic) -> tuple[int, int]:
+        return (d.span.line, d.span.column) if d.span else (0, 0)
+
+    return [d.render(path) for d in sorted(diagnostics, key=position)]
+
+
+def _err(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _write_stdout(text: str) -> None:
+    """Code is UTF-8 whatever the terminal's locale says."""
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is None:
+        sys.stdout.write(text)
+    else:
+        sys.stdout.flush()
+        stream.write(text.encode("utf-8"))
+    sys.stdout.flush()
+
+
+def _exit(code: int) -> NoReturn:
+    raise click.exceptions.Exit(code)
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """The ``transpile`` program: never a traceback, always one of the documented exit codes."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    try:
+        code = cli.main(args=argv, prog_name="transpile", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        _err("transpile: aborted")
+        return 130
+    except Exception as exc:
+        if os.environ.get("TRANSPILE_TRACEBACK"):
+            raise
+        _err(f"transpile: internal error: {type(exc).__name__}: {exc}")
+        return EXIT_ERROR
+    return code if isinstance(code, int) else EXIT_OK

@@ -1,0 +1,40 @@
+"""Diagnostics: what a reader or writer has to tell the user about one spot of the input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .ir import Span
+
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding. ``lossy`` marks output that is not an exact translation (counts for --strict)."""
+
+    code: str
+    severity: Severity
+    message: str
+    span: Span | None
+    lossy: bool = False
+
+    def render(self, path: str | None = None) -> str:
+        """ruff-style ``path:line:col: CODE message``."""
+        where = path or (self.span.file if self.span else "<input>")
+        if self.span is not None:
+            where = f"{where}:{self.span.line}:{self.span.column + 1}"
+        return f"{where}: {self.code} {self.message}"
+
+
+class TranspileError(Exception):
+    """Input the tool cannot handle; carries one diagnostic. Never escapes the api layer."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+def error(code: str, message: str, span: Span | None) -> TranspileError:
+    return TranspileError(Diagnostic(code, "error", message, span))

@@ -1,0 +1,164 @@
+"""Files in and out: atomic writes that never clobber by accident, and batch input discovery."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+# Directory names never searched for pipelines (hidden directories are skipped as well).
+SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "__pypackages__"})
+# A directory holding one of these is a virtual environment or a conda environment.
+ENVIRONMENT_MARKERS = ("pyvenv.cfg", "conda-meta")
+
+
+class RefusedOverwrite(FileExistsError):
+    """The target exists and overwriting was not asked for; nothing was written."""
+
+
+def write_atomic(path: str | os.PathLike, text: str, force: bool = False) -> None:
+    """Write ``text`` (UTF-8) to ``path`` all at once: readers see the old file or the new one.
+
+    Without ``force`` an existing ``path`` raises ``RefusedOverwrite`` and stays untouched, even if
+    it appears between the check and the write. Missing parent directories are created.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"{target} is a directory")
+    if not force and os.path.lexists(target):
+        raise RefusedOverwrite(f"{target} exists (use --force to overwrite)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _mode_for(target))
+        _publish(tmp, target, force)
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+
+
+def _publish(tmp: str, target: Path, force: bool) -> None:
+    if force:
+        os.replace(tmp, target)
+        return
+    try:
+        os.link(tmp, target)  # fails if the target appeared meanwhile: no clobbering race
+    except FileExistsError:
+        raise RefusedOverwrite(f"{target} exists (use --force to overwrite)") from None
+    except OSError:  # file system without hard links
+        if os.path.lexists(target):
+            raise RefusedOverwrite(f"{target} exists (use --force to overwrite)") from None
+        os.replace(tmp, target)
+
+
+def _mode_for(target: Path) -> int:
+    """Keep an overwritten file's permissions; give a new one the usual umask-derived mode."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+@dataclass(frozen=True)
+class Source:
+    """An input file found for batch mode, and where its output goes relative to ``-o DIR``."""
+
+    path: str  # as the user would name it: the argument, or the argument joined with relative
+    relative: str  # POSIX relative path, mirrored under the output directory
+
+
+@dataclass(frozen=True)
+class Unvisited:
+    """A path discovery saw and did not use, and why."""
+
+    path: str
+    reason: str
+
+
+def discover(paths: list[str], exclude: str | None = None) -> tuple[list[Source], list[Unvisited]]:
+    """The ``.py`` files under ``paths`` (files or directories), in a stable order.
+
+    A file argument is taken as it is, mirrored by its name. A directory is walked in sorted
+    order, mirrored relative to itself, skipping hidden entries, ``__pycache__`` and virtual
+    environments, the directory ``exclude`` (the output directory), and symbolic links that
+    resolve outside the directory given or back into a directory being walked. The same file
+    reached twice under the same relative path is listed once.
+    """
+    sources: list[Source] = []
+    unvisited: list[Unvisited] = []
+    seen: set[tuple[str, str]] = set()
+    excluded = os.path.realpath(exclude) if exclude else None
+    for arg in paths:
+        if os.path.isdir(arg):
+            found = _walk(arg, excluded, unvisited)
+        else:
+            found = [Source(arg, Path(arg).name)]
+        for source in found:
+            key = (os.path.realpath(source.path), source.relative)
+            if key not in seen:
+                seen.add(key)
+                sources.append(source)
+    return sources, unvisited
+
+
+def _walk(root: str, excluded: str | None, unvisited: list[Unvisited]) -> list[Source]:
+    real_root = os.path.realpath(root)
+    found: list[Source] = []
+    stack = [("", (real_root,))]  # (relative directory, real paths of it and its ancestors)
+    while stack:
+        relative_dir, ancestors = stack.pop()
+        directory = os.path.join(root, relative_dir) if relative_dir else root
+        for entry in _sorted_entries(directory, unvisited):
+            relative = f"{relative_dir}/{entry.name}" if relative_dir else entry.name
+            kind, real = _classify(entry, real_root, unvisited)
+            if kind == "file":
+                found.append(Source(_join(root, relative), relative))
+            elif kind == "dir" and real != excluded and real not in ancestors:
+                stack.append((relative, (*ancestors, real)))
+    return sorted(found, key=lambda s: s.relative)
+
+
+def _join(root: str, relative: str) -> str:
+    return relative if os.path.normpath(root) == "." else os.path.join(root, relative)
+
+
+def _sorted_entries(directory: str, unvisited: list[Unvisited]) -> list[os.DirEntry]:
+    try:
+        with os.scandir(directory) as entries:
+            return sorted(entries, key=lambda e: e.name)
+    except OSError as exc:
+        unvisited.append(Unvisited(directory, f"cannot read directory: {exc.strerror or exc}"))
+        return []
+
+
+def _classify(
+    entry: os.DirEntry, real_root: str, unvisited: list[Unvisited]
+) -> tuple[str | None, str]:
+    """``"dir"`` to descend into, ``"file"`` to convert, or None to pass over; and the real path."""
+    if entry.name.startswith(".") or entry.name in SKIPPED_DIRS:
+        return None, ""
+    is_dir = entry.is_dir()  # follows symbolic links
+    if not is_dir and not entry.name.endswith(".py"):
+        return None, ""
+    real = os.path.realpath(entry.path)
+    if entry.is_symlink() and not _inside(real, real_root):
+        unvisited.append(Unvisited(entry.path, "symbolic link leads outside the input directory"))
+        return None, real
+    if not is_dir:
+        return ("file" if entry.is_file() else None), real
+    return (None if _is_environment(entry.path) else "dir"), real
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _is_environment(directory: str) -> bool:
+    return any(os.path.exists(os.path.join(directory, m)) for m in ENVIRONMENT_MARKERS)

@@ -1,0 +1,289 @@
+"""What one Metaflow step does with `self`: artifact reads and writes (with types), join `inputs` use,
+merge_artifacts, foreach input/index and `current`; and the rewrite of its body into plain Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ._cst import code, dotted, is_self_attr, keyword_args, literal
+from .types import INPUTS, TypeEnv, infer
+
+SPECIAL = {"input", "index", "next", "merge_artifacts", "foreach_stack"}
+
+
+@dataclass
+class Merge:
+    include: tuple[str, ...] | None
+    exclude: tuple[str, ...]
+    written_before: frozenset[str]
+
+
+@dataclass
+class StepFacts:
+    reads: list[str] = field(default_factory=list)
+    writes: dict[str, list[str | None]] = field(default_factory=dict)  # artifact → inferred types
+    annotated: dict[str, str] = field(default_factory=dict)
+    branch_reads: list[tuple[str, str]] = field(default_factory=list)  # inputs.<step>.<x>
+    generic_inputs: bool = False  # `inputs` used other than inputs.<step>.<x>
+    attribute_names: set[str] = field(default_factory=set)  # every `.x` in the body
+    merge: Merge | None = None
+    uses_input: bool = False
+    uses_index: bool = False
+    current: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    local_names: set[str] = field(default_factory=set)
+
+
+class StepAnalyzer(cst.CSTVisitor):
+    """Collect StepFacts in source order, inferring artifact types as assignments are met."""
+
+    def __init__(self, env: TypeEnv, inputs_name: str | None, current_names: set[str]):
+        self.env = env
+        self.inputs_name = inputs_name
+        self.current_names = current_names
+        self.facts = StepFacts()
+        self._stores: set[int] = set()
+        self._written: list[str] = []
+
+    # assignments --------------------------------------------------------------------------
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._store(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if is_self_attr(node.target):
+            self.facts.annotated[node.target.attr.value] = code(node.annotation.annotation)  # type: ignore[union-attr]
+        self._store(node.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if is_self_attr(node.target):
+            name = node.target.attr.value  # type: ignore[union-attr]
+            self._read(name)
+            kind = infer(cst.BinaryOperation(node.target, _BINARY[type(node.operator)](), node.value), self.env)
+            self._write(name, kind)
+            self._stores.add(id(node.target))
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_locals(node.target)
+        if isinstance(node.target, cst.Name):
+            elem = infer(node.iter, self.env)
+            from .types import element_type
+
+            kind = element_type(elem)
+            if kind:
+                self.env = self.env.child(**{node.target.value: kind})
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind_locals(node.target)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        for param in node.params.params:
+            self.facts.local_names.add(param.name.value)
+
+    def _store(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if is_self_attr(target):
+            self._stores.add(id(target))
+            self._write(target.attr.value, infer(value, self.env) if value is not None else None)  # type: ignore[union-attr]
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            kinds = self._unpacked(value, len(target.elements))
+            for element, kind in zip(target.elements, kinds):
+                if is_self_attr(element.value):
+                    self._stores.add(id(element.value))
+                    self._write(element.value.attr.value, kind)  # type: ignore[union-attr]
+                else:
+                    self._bind_locals(element.value)
+                    if isinstance(element.value, cst.Name) and kind:
+                        self.env = self.env.child(**{element.value.value: kind})
+        elif isinstance(target, cst.Name):
+            self.facts.local_names.add(target.value)
+            kind = infer(value, self.env) if value is not None else None
+            if kind:
+                self.env = self.env.child(**{target.value: kind})
+
+    def _unpacked(self, value, count: int) -> list[str | None]:
+        if isinstance(value, cst.Tuple) and len(value.elements) == count:
+            return [infer(e.value, self.env) for e in value.elements]
+        kind = infer(value, self.env) if value is not None else None
+        if kind and kind.startswith("tuple["):
+            from .types import _split_args
+
+            parts = _split_args(kind[6:-1])
+            if len(parts) == count:
+                return parts  # type: ignore[return-value]
+        return [None] * count
+
+    def _bind_locals(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.facts.local_names.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_locals(element.value)
+
+    def _write(self, name: str, kind: str | None) -> None:
+        if name in SPECIAL:
+            self.facts.unsupported.append(f"assigning self.{name}")
+            return
+        self.facts.writes.setdefault(name, []).append(kind)
+        if name not in self._written:
+            self._written.append(name)
+        if kind:
+            self.env = self.env.child(**{f"self.{name}": kind})
+
+    def _read(self, name: str) -> None:
+        if name not in self.facts.reads:
+            self.facts.reads.append(name)
+
+    # reads ---------------------------------------------------------------------------------
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.facts.attribute_names.add(node.attr.value)
+        if is_self_attr(node) and id(node) not in self._stores:
+            name = node.attr.value
+            if name == "input":
+                self.facts.uses_input = True
+            elif name == "index":
+                self.facts.uses_index = True
+            elif name == "foreach_stack":
+                self.facts.unsupported.append("self.foreach_stack()")
+            elif name not in ("next", "merge_artifacts"):
+                self._read(name)
+        inner = node.value
+        if isinstance(inner, cst.Attribute) and isinstance(inner.value, cst.Name):
+            if inner.value.value == self.inputs_name:
+                pair = (inner.attr.value, node.attr.value)
+                if pair not in self.facts.branch_reads:
+                    self.facts.branch_reads.append(pair)
+        if isinstance(node.value, cst.Name) and node.value.value in self.current_names:
+            self.facts.current.append(node.attr.value)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.inputs_name:
+            self._inputs_names += 1
+
+    _inputs_names = 0
+    _inputs_branch = 0
+
+    def leave_Attribute(self, node: cst.Attribute) -> None:
+        inner = node.value
+        if (
+            isinstance(inner, cst.Attribute)
+            and isinstance(inner.value, cst.Name)
+            and inner.value.value == self.inputs_name
+        ):
+            self._inputs_branch += 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if dotted(node.func) == "self.merge_artifacts":
+            kwargs = keyword_args(node)
+            include = tuple(literal(kwargs["include"])) if "include" in kwargs else None
+            exclude = tuple(literal(kwargs["exclude"])) if "exclude" in kwargs else ()
+            self.facts.merge = Merge(include, exclude, frozenset(self._written))
+
+    def finish(self) -> StepFacts:
+        merge_inputs = 1 if self.facts.merge is not None else 0
+        self.facts.generic_inputs = self._inputs_names - self._inputs_branch - merge_inputs > 0
+        return self.facts
+
+
+_BINARY = {
+    cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
+    cst.DivideAssign: cst.Divide, cst.FloorDivideAssign: cst.FloorDivide, cst.ModuloAssign: cst.Modulo,
+    cst.PowerAssign: cst.Power, cst.BitOrAssign: cst.BitOr, cst.BitAndAssign: cst.BitAnd,
+    cst.BitXorAssign: cst.BitXor, cst.LeftShiftAssign: cst.LeftShift,
+    cst.RightShiftAssign: cst.RightShift, cst.MatrixMultiplyAssign: cst.MatrixMultiply,
+}
+
+
+@dataclass
+class Rewrite:
+    """How names change when a step body becomes a plain function body."""
+
+    self_names: dict[str, str]  # self.<x> → local name (artifacts, parameters, input/index)
+    branch_names: dict[tuple[str, str], str]  # inputs.<step>.<x> → local name
+    constants: set[str]
+    current_literals: dict[str, str]  # current.<attr> → Python literal
+    current_names: set[str]
+    inputs_name: str | None
+    prelude: list[str]
+    merge_code: list[str]
+
+
+class BodyRewriter(cst.CSTTransformer):
+    def __init__(self, rewrite: Rewrite):
+        self.rw = rewrite
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        if is_self_attr(updated):
+            name = updated.attr.value
+            if name in self.rw.self_names:
+                return cst.Name(self.rw.self_names[name])
+            if name in self.rw.constants:
+                return cst.Name(name)
+        inner = updated.value
+        if isinstance(inner, cst.Attribute) and isinstance(inner.value, cst.Name):
+            if inner.value.value == self.rw.inputs_name:
+                key = (inner.attr.value, updated.attr.value)
+                if key in self.rw.branch_names:
+                    return cst.Name(self.rw.branch_names[key])
+        if isinstance(updated.value, cst.Name) and updated.value.value in self.rw.current_names:
+            if updated.attr.value in self.rw.current_literals:
+                return cst.parse_expression(self.rw.current_literals[updated.attr.value])
+        return updated
+
+    def leave_SimpleStatementLine(self, original, updated):
+        if len(updated.body) == 1 and isinstance(updated.body[0], cst.Expr):
+            value = original.body[0].value  # type: ignore[union-attr]
+            if isinstance(value, cst.Call):
+                name = dotted(value.func)
+                if name == "self.next":
+                    return cst.RemovalSentinel.REMOVE
+                if name == "self.merge_artifacts":
+                    if not self.rw.merge_code:
+                        return cst.RemovalSentinel.REMOVE
+                    statements = cst.parse_module("\n".join(self.rw.merge_code) + "\n").body
+                    lead = statements[0].with_changes(leading_lines=updated.leading_lines)
+                    return cst.FlattenSentinel([lead, *statements[1:]])
+        return updated
+
+
+def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> str:
+    """The step's statements (docstring dropped) as dedented plain Python."""
+    statements = list(node.body.body)  # type: ignore[union-attr]
+    if statements and _is_docstring(statements[0]):
+        statements = statements[1:]
+    module = cst.Module(body=statements).visit(BodyRewriter(rewrite))
+    prelude = cst.parse_module("\n".join(rewrite.prelude) + "\n").body if rewrite.prelude else []
+    module = module.with_changes(body=[*prelude, *module.body])
+    text = module.code
+    return text.strip("\n") + "\n" if text.strip() else ""
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def remaining_self(body: str) -> list[str]:
+    """Uses of `self` left after rewriting: each is something transpile could not translate."""
+    found: list[str] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            if isinstance(node.value, cst.Name) and node.value.value == "self":
+                found.append(f"self.{node.attr.value}")
+                return False
+            return True
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if node.value == "self":
+                found.append("self")
+
+    cst.parse_module(body).visit(Finder())
+    return found
+
+
+__all__ = ["INPUTS", "StepAnalyzer", "StepFacts", "Rewrite", "rewrite_body", "remaining_self"]

@@ -1,0 +1,238 @@
+"""Write a pipeline model as a Flyte (flytekit) module: typed @task functions and a @workflow."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+
+from ..diagnostics import Diagnostic, error
+from ..ir import Input, Map, Node, Parallel, Pipeline, Ref, Sequence, Step, Switch, Task
+from ._render import GENERATED_MARKER, camel_case, finish, identifier, render, snake_case
+from .flyte_flow import FlowEmitter
+from .flyte_options import OptionMapper
+from .flyte_types import collected_type, flyte_type, is_tuple
+
+CONTEXT = {
+    "run_id": "current_context().execution_id.name",
+    "task_id": "current_context().task_id",
+    "retry_count": "0",
+    "is_running_flow": "True",
+}
+
+
+def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
+    return FlyteWriter(pipeline).write()
+
+
+@dataclass
+class TaskView:
+    name: str
+    decorator: str
+    todos: list[str]
+    signature: str
+    returns: str
+    doc: str | None
+    body: str
+    output_class: tuple[str, list[tuple[str, str]]] | None
+
+
+class FlyteWriter:
+    def __init__(self, pipeline: Pipeline):
+        self.p = pipeline
+        self.diagnostics: list[Diagnostic] = []
+        self.flytekit: set[str] = {"task", "workflow"}
+        self.std_imports: set[str] = set()
+        self.classes = frozenset(_defined_names(pipeline.module.definitions, classes_only=True))
+        taken = set(_defined_names(pipeline.module.definitions)) | _imported_names(pipeline.module.imports)
+        self.functions = {s.name: _free(identifier(s.name), taken) for s in pipeline.steps}
+        self.taken = taken | set(self.functions.values())
+        self.options = OptionMapper(self.diagnostics)
+        self.todos: dict[str, list[str]] = {}
+        self.flytekit_files = False
+
+    def ftype(self, expr: str) -> str:
+        text = flyte_type(expr, self.classes)
+        if "typing." in text:
+            self.std_imports.add("import typing")
+        return text
+
+    def write(self) -> tuple[str, list[Diagnostic]]:
+        tasks = [self._task(step) for step in self.p.steps]
+        emitter = FlowEmitter(self)
+        workflow = emitter.workflow()
+        cron, flow_settings = self.options.schedule(self.p.options)
+        if cron:
+            self.flytekit |= {"CronSchedule", "LaunchPlan"}
+        std, third = _split_imports(self.p.module.imports, self.std_imports)
+        if self.flytekit_files:
+            third = ["from flytekit.types.file import FlyteFile", *third]
+        code = render(
+            "flyte/module.py.j2",
+            marker=GENERATED_MARKER,
+            source=Path(self.p.span.file).name,
+            flow=self.p.name,
+            doc=self.p.doc,
+            std_imports=std,
+            flytekit=sorted(self.flytekit),
+            imports=third,
+            definitions=list(self.p.module.definitions),
+            tasks=tasks,
+            extras=emitter.extra_defs,
+            workflow=workflow,
+            flow_todos=flow_settings.todos,
+            cron=cron,
+        )
+        return finish(code, self.p.span.file), self.diagnostics
+
+    # tasks -----------------------------------------------------------------------------------------
+    def _task(self, step: Step) -> TaskView:
+        options = (*step.options, *(o for o in self.p.options if o.kind in ("pypi_base", "conda_base")))
+        settings = self.options.task_settings(tuple(options))
+        self.flytekit |= settings.imports
+        self.std_imports |= settings.std_imports
+        decorator = "@task" if not settings.args else f"@task({', '.join(f'{k}={v}' for k, v in settings.args)})"
+        params = ", ".join(f"{i.name}: {self.input_type(i)}" for i in step.inputs)
+        prelude = [self._retuple(i) for i in step.inputs if is_tuple(i.type.expr[5:-1] if i.mode == "collected" else i.type.expr)]
+        prelude += [self._read_file(i) for i in step.inputs if self.file_param(i.refs[0])]
+        body = self._context(step, step.body)
+        settings.todos += self.todos.get(step.name, [])
+        output_class, returns, ret = self._outputs(step)
+        lines = [*prelude, *([body.rstrip("\n")] if body.strip() else []), *([ret] if ret else [])]
+        text = "\n".join(lines) if lines else ("pass" if not step.doc else "")
+        return TaskView(self.functions[step.name], decorator, settings.todos, params, returns, step.doc, text, output_class)
+
+    def file_param(self, ref: Ref) -> bool:
+        """IncludeFile parameters travel as FlyteFile and are read where a step uses them."""
+        return ref.kind == "param" and any(p.name == ref.name and p.kind == "file" for p in self.p.parameters)
+
+    def input_type(self, inp: Input) -> str:
+        if self.file_param(inp.refs[0]):
+            self.flytekit_files = True
+            return "FlyteFile"
+        if inp.mode == "collected":
+            return self.collected(inp.type.expr[5:-1])
+        return self.ftype(inp.type.expr)
+
+    def collected(self, element: str) -> str:
+        text = collected_type(element, self.classes)
+        if "typing." in text:
+            self.std_imports.add("import typing")
+        return text
+
+    @staticmethod
+    def _retuple(inp: Input) -> str:
+        """Tuples travel as lists (Flyte refuses tuple values); the consumer gets its tuples back."""
+        if inp.mode == "collected":
+            return f"{inp.name} = [tuple(value) for value in {inp.name}]"
+        return f"{inp.name} = tuple({inp.name})"
+
+    def _read_file(self, inp: Input) -> str:
+        self.std_imports.add("import pathlib")
+        param = next(p for p in self.p.parameters if p.name == inp.refs[0].name)
+        method = "read_text" if param.is_text else "read_bytes"
+        return f"{inp.name} = pathlib.Path({inp.name}.download()).{method}()"
+
+    def _outputs(self, step: Step):
+        if not step.outputs:
+            return None, "None", None
+        wire = [f"list({o.name})" if is_tuple(o.type.expr) else o.name for o in step.outputs]
+        if len(step.outputs) == 1:
+            return None, self.ftype(step.outputs[0].type.expr), f"return {wire[0]}"
+        name = self.output_class_name(step)
+        self.std_imports.add("from typing import NamedTuple")
+        fields = [(o.name, self.ftype(o.type.expr)) for o in step.outputs]
+        args = ", ".join(f"{o.name}={w}" for o, w in zip(step.outputs, wire))
+        return (name, fields), name, f"return {name}({args})"
+
+    def output_class_name(self, step: Step) -> str:
+        return _free(f"{camel_case(step.name)}Outputs", self.taken)
+
+    def _context(self, step: Step, body: str) -> str:
+        """`current.<attr>` left in a body: Flyte's nearest equivalent, or a TODO."""
+        if "current." not in body:
+            return body
+        module = cst.parse_module(body)
+        rewriter = _CurrentRewriter()
+        module = module.visit(rewriter)
+        if rewriter.used_context:
+            self.flytekit.add("current_context")
+        for name in rewriter.missing:
+            self.todos.setdefault(step.name, []).append(
+                f"# TODO(transpile): TP211 current.{name} has no Flyte equivalent; it is None here"
+            )
+        return module.code
+
+
+class _CurrentRewriter(cst.CSTTransformer):
+    def __init__(self) -> None:
+        self.used_context = False
+        self.missing: list[str] = []
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        if isinstance(updated.value, cst.Name) and updated.value.value == "current":
+            replacement = CONTEXT.get(updated.attr.value)
+            if replacement:
+                self.used_context |= "current_context" in replacement
+                return cst.parse_expression(replacement)
+            self.missing.append(updated.attr.value)
+            return cst.Name("None")
+        return updated
+
+
+def _split_imports(user: tuple[str, ...], ours: set[str]) -> tuple[list[str], list[str]]:
+    """Standard-library imports (ours and the user's) first, then the user's third-party ones."""
+    std = sorted(ours - set(user), key=lambda line: (line.startswith("from"), line))
+    third = []
+    for line in user:
+        module = line.split()[1].split(".")[0]
+        (std if module in sys.stdlib_module_names else third).append(line)
+    return std, third
+
+
+def _defined_names(definitions: tuple[str, ...], classes_only: bool = False) -> list[str]:
+    names = []
+    for text in definitions:
+        try:
+            module = cst.parse_module(text + "\n")
+        except cst.ParserSyntaxError:
+            continue
+        for stmt in module.body:
+            if isinstance(stmt, cst.ClassDef):
+                names.append(stmt.name.value)
+            elif classes_only:
+                continue
+            elif isinstance(stmt, cst.FunctionDef):
+                names.append(stmt.name.value)
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Assign, cst.AnnAssign)):
+                        targets = small.targets if isinstance(small, cst.Assign) else [small]
+                        for t in targets:
+                            if isinstance(t.target, cst.Name):
+                                names.append(t.target.value)
+    return names
+
+
+def _imported_names(imports: tuple[str, ...]) -> set[str]:
+    names: set[str] = set()
+    for text in imports:
+        for stmt in cst.parse_module(text + "\n").body:
+            for small in stmt.body:  # type: ignore[union-attr]
+                if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        node = alias.asname.name if alias.asname else alias.name  # type: ignore[union-attr]
+                        names.add(cst.Module([]).code_for_node(node).split(".")[0])
+    return names
+
+
+def _free(name: str, taken: set[str]) -> str:
+    candidate = name
+    while candidate in taken:
+        candidate = f"{candidate}_step" if not candidate.endswith("_step") else f"{candidate}_"
+    return candidate
+
+
+__all__ = ["write", "Input", "Map", "Node", "Parallel", "Ref", "Sequence", "Switch", "Task", "snake_case"]

@@ -1,0 +1,41 @@
+"""Model types → annotations Flyte's type engine accepts."""
+
+from __future__ import annotations
+
+import re
+
+SCALARS = {"int", "float", "str", "bool"}
+ANY = "typing.Any"
+
+
+def flyte_type(expr: str, classes: frozenset[str]) -> str:
+    """The annotation a Flyte task declares for a value of model type ``expr``.
+
+    Lists and str-keyed dicts of supported types stay typed; dataclasses defined in the module stay
+    as they are; everything else (tuples, sets, bytes, unknown) travels pickled as ``typing.Any``.
+    Lists collected from a fan-out are always ``list[...]`` (see ``collected_type``).
+    """
+    if expr in SCALARS or expr in classes:
+        return expr
+    match = re.fullmatch(r"list\[(.*)\]", expr)
+    if match:
+        inner = flyte_type(match.group(1), classes)
+        return ANY if inner == ANY else f"list[{inner}]"
+    match = re.fullmatch(r"dict\[str, (.*)\]", expr)
+    if match:
+        inner = flyte_type(match.group(1), classes)
+        return ANY if inner == ANY else f"dict[str, {inner}]"
+    if expr.startswith("typing.Optional["):
+        inner = flyte_type(expr[16:-1], classes)
+        return ANY if inner == ANY else f"typing.Optional[{inner}]"
+    return ANY
+
+
+def is_tuple(expr: str) -> bool:
+    """Flyte refuses a task output whose value is a tuple ("received a tuple ... instead of")."""
+    return expr.startswith("tuple[")
+
+
+def collected_type(element: str, classes: frozenset[str]) -> str:
+    """A fan-in list: Flyte builds it element by element, so it is a list even of pickled values."""
+    return f"list[{flyte_type(element, classes)}]"

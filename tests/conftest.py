@@ -1,0 +1,132 @@
+"""Fixture discovery shared by the tests: each ``fixtures/<case>/`` with a ``case.toml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a case: a name and the parameters it is given (by Parameter name)."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    dir: Path
+    description: str
+    flow: str
+    run: bool
+    runs: tuple[RunSpec, ...]
+
+    @property
+    def source(self) -> Path:
+        return self.dir / "metaflow.py"
+
+
+@dataclass(frozen=True)
+class EquivalenceRun:
+    """What one equivalence test runs; ``problem`` set means the test must fail with it."""
+
+    case: str
+    run: str
+    fixture_dir: Path
+    flow: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    problem: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.case}-{self.run}"
+
+
+def load_case(case_dir: Path) -> Case:
+    """Read ``case_dir/case.toml``; ValueError saying what is wrong with it."""
+    try:
+        data = tomllib.loads((case_dir / "case.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"cannot read case.toml: {exc}") from None
+    flow, run = data.get("flow"), data.get("run", True)
+    if not isinstance(flow, str) or not flow.isidentifier():
+        raise ValueError(f"case.toml: 'flow' must name the flow class, got {flow!r}")
+    if not isinstance(run, bool):
+        raise ValueError(f"case.toml: 'run' must be true or false, got {run!r}")  # noqa: TRY004
+    runs = _load_runs(data.get("runs", [{"name": "defaults"}]))
+    return Case(case_dir.name, case_dir, str(data.get("description", "")), flow, run, runs)
+
+
+def _load_runs(raw: Any) -> tuple[RunSpec, ...]:
+    """The [[runs]] tables; a case without any gets one run with the defaults."""
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("case.toml: [[runs]] must be a non-empty array of tables")
+    runs = []
+    for entry in raw:
+        name, params = (
+            (entry.get("name"), entry.get("params", {}))
+            if isinstance(entry, dict)
+            else (None, None)
+        )
+        if not isinstance(name, str) or not name or not isinstance(params, dict):
+            raise ValueError(
+                f"case.toml: each [[runs]] needs a name and a params table, got {entry!r}"
+            )
+        runs.append(RunSpec(name, params))
+    names = [r.name for r in runs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"case.toml: run names repeat: {names}")
+    return tuple(runs)
+
+
+def case_dirs() -> list[Path]:
+    """Every folder under fixtures/ that holds a case.toml or a metaflow.py, sorted by name."""
+    if not FIXTURES.is_dir():
+        return []
+    return sorted(
+        d
+        for d in FIXTURES.iterdir()
+        if d.is_dir() and ((d / "case.toml").is_file() or (d / "metaflow.py").is_file())
+    )
+
+
+def equivalence_runs() -> list[EquivalenceRun]:
+    """One entry per (Metaflow case with run != false) × run; broken cases become failing entries."""
+    entries = []
+    for case_dir in case_dirs():
+        if not (case_dir / "case.toml").is_file():
+            entries.append(EquivalenceRun(case_dir.name, "case", case_dir, problem="no case.toml"))
+            continue
+        try:
+            case = load_case(case_dir)
+        except ValueError as exc:
+            entries.append(EquivalenceRun(case_dir.name, "case", case_dir, problem=str(exc)))
+            continue
+        if not case.run or not case.source.is_file():  # convert-only, or not a Metaflow case
+            continue
+        entries += [
+            EquivalenceRun(case.name, r.name, case.dir, case.flow, r.params) for r in case.runs
+        ]
+    if not entries:
+        entries.append(
+            EquivalenceRun(
+                "no-fixtures",
+                "none",
+                FIXTURES,
+                problem=f"no runnable Metaflow fixture found under {FIXTURES}",
+            )
+        )
+    return entries
+
+
+def pytest_generate_tests(metafunc):
+    if "equivalence_run" in metafunc.fixturenames:
+        runs = equivalence_runs()
+        metafunc.parametrize("equivalence_run", runs, ids=[r.id for r in runs])
