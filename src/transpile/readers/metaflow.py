@@ -281,7 +281,7 @@ class MetaflowReader:
             if var and literal_value(var) not in facts.writes:
                 name = literal_value(var)
                 facts.writes[name] = []
-                self.types[(step.name, name)] = TypeRef("typing.Optional[str]", "inferred")
+                self.types[(step.name, name)] = TypeRef("str | None", "inferred")
                 self.catch_prelude.setdefault(step.name, []).append(f"{name} = None  # what @catch stores on success")
 
     def _write_type(self, step: StepDef, name: str, kinds: list[str | None], facts: StepFacts) -> TypeRef:
@@ -379,7 +379,8 @@ class MetaflowReader:
         facts = self.facts[name]
         outputs = []
         for artifact in facts.writes:
-            if (name, artifact) in self.consumed:
+            # every artifact a step writes is an output: Metaflow keeps them all readable after a run
+            if True:
                 kind = self.types[(name, artifact)]
                 outputs.append(Output(artifact, kind))
                 if not kind.known:

@@ -232,6 +232,8 @@ class BodyRewriter(cst.CSTTransformer):
         return updated
 
     def leave_SimpleStatementLine(self, original, updated):
+        if len(updated.body) == 1 and _is_self_assignment(updated.body[0]):
+            return cst.RemovalSentinel.REMOVE  # `self.x = self.x` only marks x as written here
         if len(updated.body) == 1 and isinstance(updated.body[0], cst.Expr):
             value = original.body[0].value  # type: ignore[union-attr]
             if isinstance(value, cst.Call):
@@ -245,6 +247,16 @@ class BodyRewriter(cst.CSTTransformer):
                     lead = statements[0].with_changes(leading_lines=updated.leading_lines)
                     return cst.FlattenSentinel([lead, *statements[1:]])
         return updated
+
+
+def _is_self_assignment(node: cst.BaseSmallStatement) -> bool:
+    return (
+        isinstance(node, cst.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0].target, cst.Name)
+        and isinstance(node.value, cst.Name)
+        and node.targets[0].target.value == node.value.value
+    )
 
 
 def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> str:

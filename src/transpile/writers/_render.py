@@ -6,11 +6,11 @@ import inspect
 import keyword
 import re
 import subprocess
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
-import libcst as cst
 
 from ..diagnostics import error
 
@@ -85,22 +85,31 @@ def call(func: str, args: list[tuple[str, str]]) -> str:
 def finish(code: str, path: str) -> str:
     """Format with ruff's formatter and check the result parses: output is never half-valid."""
     try:
-        cst.parse_module(code)
-    except cst.ParserSyntaxError as exc:
-        raise error("TP900", f"internal error: emitted code does not parse ({exc.message})", None) from None
+        compile(code, path, "exec", dont_inherit=True)  # compiles only: nothing runs
+    except (SyntaxError, ValueError) as exc:
+        raise error("TP900", f"internal error: emitted code does not compile ({exc})", None) from None
     return format_code(code)
 
 
 def format_code(code: str) -> str:
+    """Sort imports and format with ruff's defaults, from an empty folder so the result does not
+    depend on where transpile runs (ruff takes modules found in its cwd for first-party ones)."""
+    code = _ruff(["check", "--select", "I", "--fix", "--exit-zero", "--quiet"], code)
+    return _ruff(["format"], code)
+
+
+def _ruff(args: list[str], code: str) -> str:
     from ruff.__main__ import find_ruff_bin
 
-    result = subprocess.run(
-        [find_ruff_bin(), "format", "--isolated", "--stdin-filename", "emitted.py", "-"],
-        input=code.encode(),
-        capture_output=True,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="transpile-") as empty:
+        result = subprocess.run(
+            [find_ruff_bin(), *args, "--isolated", "--stdin-filename", "emitted.py", "-"],
+            input=code.encode(),
+            capture_output=True,
+            check=False,
+            cwd=empty,
+        )
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
-        raise error("TP900", f"internal error: formatter failed ({message[-1] if message else ''})", None)
+        raise error("TP900", f"internal error: ruff {args[0]} failed ({message[-1] if message else ''})", None)
     return result.stdout.decode()

@@ -81,9 +81,11 @@ class FlyteWriter:
             definitions=list(self.p.module.definitions),
             tasks=tasks,
             extras=emitter.extra_defs,
+            defaults=emitter.defaults,
             workflow=workflow,
             flow_todos=flow_settings.todos,
             cron=cron,
+            required=[(p.name, _cli_type(p)) for p in self.p.parameters if p.default is None],
         )
         return finish(code, self.p.span.file), self.diagnostics
 
@@ -180,6 +182,15 @@ class _CurrentRewriter(cst.CSTTransformer):
             self.missing.append(updated.attr.value)
             return cst.Name("None")
         return updated
+
+
+def _cli_type(param) -> str:
+    """How the __main__ block's argparse reads a required parameter."""
+    if param.kind == "file" or param.type.expr == "str":
+        return "str"
+    if param.type.expr in ("int", "float"):
+        return param.type.expr
+    return "json.loads"  # bool, lists, dicts: JSON on the command line
 
 
 def _split_imports(user: tuple[str, ...], ours: set[str]) -> tuple[list[str], list[str]]:

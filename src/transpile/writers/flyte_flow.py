@@ -78,6 +78,7 @@ class FlowEmitter:
         self.p = writer.p
         self.steps = {s.name: s for s in self.p.steps}
         self.extra_defs: list[FunctionView] = []
+        self.defaults: list[tuple[str, str, str]] = []
         self.consumers = [(s.name, i) for s in self.p.steps for i in s.inputs]
 
     # the entry workflow -----------------------------------------------------------------------------
@@ -125,6 +126,11 @@ class FlowEmitter:
             default = f"FlyteFile({default})" if default is not None else None
         if default is None:
             return f"{param.name}: {annotation}"
+        if default.startswith(("[", "{", "FlyteFile(")):
+            # a module-level value, not a mutable literal in the signature (shared between calls)
+            constant = f"DEFAULT_{param.name.upper()}"
+            self.defaults.append((constant, annotation, default))
+            default = constant
         return f"{param.name}: {annotation} = {default}"
 
     # nodes --------------------------------------------------------------------------------------------

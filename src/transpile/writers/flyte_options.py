@@ -20,6 +20,7 @@ class TaskSettings:
     todos: list[str] = field(default_factory=list)
     imports: set[str] = field(default_factory=set)  # flytekit names
     std_imports: set[str] = field(default_factory=set)
+    image: dict = field(default_factory=dict)
 
 
 def _value(source: str | None):
@@ -55,6 +56,7 @@ class OptionMapper:
                 handler(option, settings)
             else:
                 self.note(option, "compute_platform", f"@{option.kind} has no Flyte equivalent", settings, True)
+        self._image_spec(settings)
         if resources:
             text = self._resources_call(resources)
             settings.args += [("requests", text), ("limits", text)]
@@ -104,23 +106,33 @@ class OptionMapper:
         settings.args.append(("environment", option.arg("vars", "{}")))  # type: ignore[arg-type]
 
     def _pypi(self, option: Option, settings: TaskSettings) -> None:
-        packages = _value(option.arg("packages", "{}")) or {}
-        specs = [f"{name}=={version}" if version else name for name, version in sorted(packages.items())]
-        self._image(option, settings, {"packages": specs})
+        self._image(option, settings, "packages", "==")
 
     def _conda(self, option: Option, settings: TaskSettings) -> None:
-        libraries = _value(option.arg("libraries", "{}")) or {}
-        specs = [f"{name}={version}" if version else name for name, version in sorted(libraries.items())]
-        self._image(option, settings, {"conda_packages": specs})
+        self._image(option, settings, "libraries", "=")
 
     _pypi_base = _pypi
     _conda_base = _conda
 
-    def _image(self, option: Option, settings: TaskSettings, fields: dict[str, list[str]]) -> None:
-        args = [f"{k}={v!r}" for k, v in fields.items()]
+    def _image(self, option: Option, settings: TaskSettings, key: str, pin: str) -> None:
+        """@pypi/@conda and their flow-level _base forms merge into one ImageSpec (the step wins)."""
+        field_name = "packages" if key == "packages" else "conda_packages"
+        packages = _value(option.arg("packages") or option.arg(key, "{}")) or {}  # @conda: either name
+        for name, version in packages.items():
+            settings.image.setdefault(field_name, {}).setdefault(name, f"{name}{pin}{version}" if version else name)
         python = _value(option.arg("python"))
         if python:
-            args.append(f"python_version={python!r}")
+            settings.image.setdefault("python_version", python)
+
+    def _image_spec(self, settings: TaskSettings) -> None:
+        if not settings.image:
+            return
+        args = []
+        for field_name in ("packages", "conda_packages"):
+            if settings.image.get(field_name):
+                args.append(f"{field_name}={sorted(settings.image[field_name].values())!r}")
+        if "python_version" in settings.image:
+            args.append(f"python_version={settings.image['python_version']!r}")
         settings.args.append(("container_image", f"ImageSpec({', '.join(args)})"))
         settings.imports.add("ImageSpec")
 

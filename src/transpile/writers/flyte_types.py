@@ -25,9 +25,9 @@ def flyte_type(expr: str, classes: frozenset[str]) -> str:
     if match:
         inner = flyte_type(match.group(1), classes)
         return ANY if inner == ANY else f"dict[str, {inner}]"
-    if expr.startswith("typing.Optional["):
-        inner = flyte_type(expr[16:-1], classes)
-        return ANY if inner == ANY else f"typing.Optional[{inner}]"
+    if expr.endswith(" | None"):
+        inner = flyte_type(expr[:-7], classes)
+        return ANY if inner == ANY else f"{inner} | None"
     return ANY
 
 
