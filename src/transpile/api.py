@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,8 @@ class Failed:
 
     @property
     def reason(self) -> str:
-        return self.diagnostics[0].render(self.path) if self.diagnostics else "failed"
+        errors = [d for d in self.diagnostics if d.severity == "error"] or list(self.diagnostics)
+        return errors[0].render(self.path) if errors else "failed"
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,14 @@ def load_text(path: str) -> str | Failed:
 
 
 def parse(text: str, path: str) -> cst.Module | Failed:
+    try:
+        # Python's own parser names the right line and column; it compiles to a tree, runs nothing
+        compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        line, column = exc.lineno or 1, max((exc.offset or 1) - 1, 0)
+        return _fail(path, "TP003", f"syntax error: {exc.msg}", Span(path, line, column, line, column))
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return _fail(path, "TP003", f"cannot parse: {exc}")
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:

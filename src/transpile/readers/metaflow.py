@@ -19,7 +19,7 @@ from ..ir import (
 from ._cst import SpanIndex, code
 from ._cst import literal as _literal
 from .metaflow_scan import FlowDef, FlowScanner, MetaflowNames, StepDef
-from .metaflow_step import Rewrite, StepAnalyzer, StepFacts, remaining_self, rewrite_body
+from .metaflow_step import Rewrite, StepAnalyzer, StepFacts, rewrite_body
 from .types import INPUTS, TypeEnv, element_type, infer
 
 Avail = dict[str, tuple[str, ...]]  # artifact → the steps whose write may reach here
@@ -398,8 +398,7 @@ class MetaflowReader:
                 ))
         for what in facts.unsupported:
             raise error("TP122", f"{what} is not supported", self.spans.find(what.split()[-1], step.span))
-        body = rewrite_body(step.node, self.rewrites[name])
-        leftover = remaining_self(body) if body else []
+        body, leftover = rewrite_body(step.node, self.rewrites[name])
         if leftover:
             raise error("TP123", f"step '{name}' uses {leftover[0]}, which has no translation", self.spans.find(leftover[0], step.span))
         role = "join" if step.inputs_name else "task"

@@ -259,16 +259,19 @@ def _is_self_assignment(node: cst.BaseSmallStatement) -> bool:
     )
 
 
-def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> str:
-    """The step's statements (docstring dropped) as dedented plain Python."""
+def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[str]]:
+    """The step's statements (docstring dropped) as dedented plain Python, and the uses of `self`
+    left in it (each one something transpile could not translate)."""
     statements = list(node.body.body)  # type: ignore[union-attr]
     if statements and _is_docstring(statements[0]):
         statements = statements[1:]
     module = cst.Module(body=statements).visit(BodyRewriter(rewrite))
+    finder = _SelfFinder()
+    module.visit(finder)
     prelude = cst.parse_module("\n".join(rewrite.prelude) + "\n").body if rewrite.prelude else []
     module = module.with_changes(body=[*prelude, *module.body])
     text = module.code
-    return text.strip("\n") + "\n" if text.strip() else ""
+    return (text.strip("\n") + "\n" if text.strip() else ""), finder.found
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:
@@ -279,23 +282,19 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
     )
 
 
-def remaining_self(body: str) -> list[str]:
-    """Uses of `self` left after rewriting: each is something transpile could not translate."""
-    found: list[str] = []
+class _SelfFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[str] = []
 
-    class Finder(cst.CSTVisitor):
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            if isinstance(node.value, cst.Name) and node.value.value == "self":
-                found.append(f"self.{node.attr.value}")
-                return False
-            return True
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        if isinstance(node.value, cst.Name) and node.value.value == "self":
+            self.found.append(f"self.{node.attr.value}")
+            return False
+        return True
 
-        def visit_Name(self, node: cst.Name) -> None:
-            if node.value == "self":
-                found.append("self")
-
-    cst.parse_module(body).visit(Finder())
-    return found
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == "self":
+            self.found.append("self")
 
 
-__all__ = ["INPUTS", "StepAnalyzer", "StepFacts", "Rewrite", "rewrite_body", "remaining_self"]
+__all__ = ["INPUTS", "Rewrite", "StepAnalyzer", "StepFacts", "rewrite_body"]

@@ -162,7 +162,9 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
         return name
     if name in env.helpers:
         return env.helpers[name]
-    if name in ("min", "max") and len(args) == 1:
+    if name in ("min", "max") and len(args) == 1 and not any(a.keyword for a in node.args if a.keyword and a.keyword.value == "default"):
+        if isinstance(args[0], cst.GeneratorExp):
+            return infer(args[0].elt, _comprehension_env(args[0].for_in, env))
         return element_type(infer(args[0], env))
     if name in ("min", "max", "abs") and args:
         return _join([infer(a, env) for a in args])
