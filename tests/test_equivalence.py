@@ -49,6 +49,8 @@ def with_reported_losses(expected: dict, converted) -> dict:
     adjusted = dict(expected)
     for name in reported:
         value = adjusted.get(name)
-        assert isinstance(value, dict) and "tuple" in value, f"TP220 names {name!r}, not a tuple result"
+        assert isinstance(value, dict) and "tuple" in value, (
+            f"TP220 names {name!r}, not a tuple result"
+        )
         adjusted[name] = {"list": value["tuple"]}
     return adjusted

@@ -43,7 +43,9 @@ def test_matches_reviewed_golden(case):
     if os.environ.get("TRANSPILE_UPDATE_GOLDENS"):
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(code, encoding="utf-8")
-    assert golden.exists(), f"no golden for {case}: run with TRANSPILE_UPDATE_GOLDENS=1 and review it"
+    assert golden.exists(), (
+        f"no golden for {case}: run with TRANSPILE_UPDATE_GOLDENS=1 and review it"
+    )
     assert code == golden.read_text(encoding="utf-8")
 
 
@@ -52,7 +54,10 @@ def _ruff(*args: str, code: str) -> subprocess.CompletedProcess:
 
     return subprocess.run(
         [find_ruff_bin(), *args, "--isolated", "--stdin-filename", "emitted.py", "-"],
-        input=code, capture_output=True, text=True, check=False,
+        input=code,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -72,7 +77,9 @@ def test_imports_only_flytekit_and_the_users_modules(case):
     for stmt in module.body:
         for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
             if isinstance(small, cst.Import):
-                imported |= {cst.Module([]).code_for_node(a.name).split(".")[0] for a in small.names}
+                imported |= {
+                    cst.Module([]).code_for_node(a.name).split(".")[0] for a in small.names
+                }
             elif isinstance(small, cst.ImportFrom) and small.module is not None:
                 imported.add(cst.Module([]).code_for_node(small.module).split(".")[0])
     assert "flytekit" in imported
@@ -106,8 +113,12 @@ def test_byte_identical_across_hash_seeds():
     for seed in ("0", "1", "4242"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
         out = subprocess.run(
-            [sys.executable, "-c", DIGEST, "", *CASES], capture_output=True, text=True,
-            env=env, cwd=FIXTURES.parent, check=True,
+            [sys.executable, "-c", DIGEST, "", *CASES],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=FIXTURES.parent,
+            check=True,
         )
         digests.add(out.stdout.strip())
     assert len(digests) == 1

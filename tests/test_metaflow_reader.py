@@ -112,7 +112,7 @@ def test_join_reads_branches_by_name_and_merges_the_rest():
 def test_merge_of_disagreeing_branches_keeps_metaflows_error():
     body = BRANCH.replace('exclude=["v"]', "").replace("inputs, )", "inputs)")
     code = read(body).pipeline.step("join").body
-    assert 'raise ValueError("merge_artifacts: branches set different values for \'v\'")' in code
+    assert "raise ValueError(\"merge_artifacts: branches set different values for 'v'\")" in code
 
 
 FOREACH = """
@@ -147,8 +147,12 @@ def test_foreach_becomes_a_map_with_collected_join_inputs():
         "item": ("int", "value", (("item", "start", "item"),)),
         "index": ("int", "value", (("index", "start", "index"),)),
     }
-    assert inputs(result, "join") == {"sq_values": ("list[int]", "collected", (("output", "body", "sq"),))}
-    assert result.pipeline.step("join").body.startswith("inputs = [SimpleNamespace(sq=sq) for sq in sq_values]")
+    assert inputs(result, "join") == {
+        "sq_values": ("list[int]", "collected", (("output", "body", "sq"),))
+    }
+    assert result.pipeline.step("join").body.startswith(
+        "inputs = [SimpleNamespace(sq=sq) for sq in sq_values]"
+    )
 
 
 SWITCH = """
@@ -180,7 +184,9 @@ def test_switch_cases_meet_and_downstream_reads_one_of_them():
     result = read(SWITCH)
     node = result.pipeline.flow.nodes[1]
     assert isinstance(node, Switch) and [c.value for c in node.cases] == ['"a"', '"b"']
-    assert inputs(result, "end") == {"msg": ("str", "oneof", (("output", "a", "msg"), ("output", "b", "msg")))}
+    assert inputs(result, "end") == {
+        "msg": ("str", "oneof", (("output", "a", "msg"), ("output", "b", "msg")))
+    }
 
 
 def test_alias_import_and_parameter_types():
@@ -204,7 +210,9 @@ def test_alias_import_and_parameter_types():
     """
     result = read_text(textwrap.dedent(source), "flow.py")
     assert isinstance(result, Read)
-    params = {p.name: (p.type.expr, p.default, p.required, p.kind) for p in result.pipeline.parameters}
+    params = {
+        p.name: (p.type.expr, p.default, p.required, p.kind) for p in result.pipeline.parameters
+    }
     assert params == {
         "ratio": ("float", "0.5", False, "value"),
         "items": ("list[int]", "[1, 2]", False, "json"),
@@ -246,11 +254,28 @@ def test_type_inference(expr, expected):
 @pytest.mark.parametrize(
     ("body", "code", "line"),
     [
-        (LINEAR.replace("self.next(self.middle)", "self.next(getattr(self, 'middle'))"), "TP101", 12),
-        (SWITCH.replace('self.next(self.end)\n\n    @step\n    def b', 'self.next(self.start)\n\n    @step\n    def b'), "TP109", None),
+        (
+            LINEAR.replace("self.next(self.middle)", "self.next(getattr(self, 'middle'))"),
+            "TP101",
+            12,
+        ),
+        (
+            SWITCH.replace(
+                "self.next(self.end)\n\n    @step\n    def b",
+                "self.next(self.start)\n\n    @step\n    def b",
+            ),
+            "TP109",
+            None,
+        ),
         (LINEAR.replace("print(self.x, self.label)", "print(self.nope)"), "TP120", 21),
         (LINEAR.replace("self.x += 1", "print(self.input)"), "TP121", None),
-        (LINEAR.replace("    @step\n    def end(self):\n        print(self.x, self.label)\n", ""), "TP105", None),
+        (
+            LINEAR.replace(
+                "    @step\n    def end(self):\n        print(self.x, self.label)\n", ""
+            ),
+            "TP105",
+            None,
+        ),
     ],
     ids=["computed-transition", "recursion", "unknown-artifact", "input-outside-foreach", "no-end"],
 )

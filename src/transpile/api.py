@@ -83,7 +83,9 @@ def parse(text: str, path: str) -> cst.Module | Failed:
         compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         line, column = exc.lineno or 1, max((exc.offset or 1) - 1, 0)
-        return _fail(path, "TP003", f"syntax error: {exc.msg}", Span(path, line, column, line, column))
+        return _fail(
+            path, "TP003", f"syntax error: {exc.msg}", Span(path, line, column, line, column)
+        )
     except (ValueError, RecursionError, MemoryError) as exc:
         return _fail(path, "TP003", f"cannot parse: {exc}")
     try:
@@ -109,7 +111,9 @@ def detect_framework(module: cst.Module) -> str | None:
             elif isinstance(small, cst.ImportFrom) and small.module is not None:
                 names = [_dotted(small.module)]
             for name in names:
-                top = {"metaflow": "metaflow", "flytekit": "flyte", "kfp": "kfp"}.get(name.split(".")[0])
+                top = {"metaflow": "metaflow", "flytekit": "flyte", "kfp": "kfp"}.get(
+                    name.split(".")[0]
+                )
                 if top and top not in found:
                     found.append(top)
     return found[0] if len(found) == 1 else None
@@ -150,7 +154,9 @@ def read_file(path: str, source: str = "auto") -> Read | Failed | Skipped:
     return text if isinstance(text, Failed) else read_text(text, path, source)
 
 
-def convert_text(text: str, path: str, target: str, source: str = "auto") -> Converted | Failed | Skipped:
+def convert_text(
+    text: str, path: str, target: str, source: str = "auto"
+) -> Converted | Failed | Skipped:
     """Convert one source text to ``target``; never raises."""
     read = read_text(text, path, source)
     if not isinstance(read, Read):

@@ -9,7 +9,7 @@ value a step consumes is an explicit, typed reference to a parameter or to anoth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 SCHEMA_VERSION = 1
 
@@ -149,7 +149,7 @@ class Switch:
     cases: tuple[Case, ...]
 
 
-Node = Union[Task, Sequence, Parallel, Map, Switch]
+Node = Task | Sequence | Parallel | Map | Switch
 
 
 @dataclass(frozen=True)

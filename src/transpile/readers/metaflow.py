@@ -13,8 +13,22 @@ import libcst as cst
 
 from ..diagnostics import Diagnostic, error
 from ..ir import (
-    Case, Input, Map, Module, Node, Output, Parallel, Pipeline, Ref, Result, Sequence, Span, Step,
-    Switch, Task, TypeRef,
+    Case,
+    Input,
+    Map,
+    Module,
+    Node,
+    Output,
+    Parallel,
+    Pipeline,
+    Ref,
+    Result,
+    Sequence,
+    Span,
+    Step,
+    Switch,
+    Task,
+    TypeRef,
 )
 from ._cst import SpanIndex, code
 from ._cst import literal as _literal
@@ -24,8 +38,16 @@ from .types import INPUTS, TypeEnv, element_type, infer
 
 Avail = dict[str, tuple[str, ...]]  # artifact → the steps whose write may reach here
 EXACT_CURRENT = {"flow_name", "step_name"}
-CURRENT_TYPES = {"flow_name": "str", "step_name": "str", "run_id": "str", "task_id": "str",
-                 "retry_count": "int", "is_running_flow": "bool", "username": "str", "pathspec": "str"}
+CURRENT_TYPES = {
+    "flow_name": "str",
+    "step_name": "str",
+    "run_id": "str",
+    "task_id": "str",
+    "retry_count": "int",
+    "is_running_flow": "bool",
+    "username": "str",
+    "pathspec": "str",
+}
 
 
 def read(module: cst.Module, path: str) -> tuple[Pipeline, list[Diagnostic]]:
@@ -61,7 +83,9 @@ class MetaflowReader:
         self.env = self._module_env()
         self.flow = FlowScanner(self.names, self.spans, self.env).scan(flow_node)
         if "start" not in self.flow.steps or "end" not in self.flow.steps:
-            raise error("TP105", f"flow {self.flow.name} needs a start and an end step", self.flow.span)
+            raise error(
+                "TP105", f"flow {self.flow.name} needs a start and an end step", self.flow.span
+            )
         self.params = {p.name: p for p in self.flow.parameters}
         self.current_names = {k for k, v in self.names.names.items() if v == "current"}
         self.current_names |= {f"{m}.current" for m in self.names.modules}
@@ -90,10 +114,14 @@ class MetaflowReader:
         definitions: list[str] = []
         flows: list[cst.ClassDef] = []
         for stmt in self.module.body:
-            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], (cst.Import, cst.ImportFrom)):
+            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(
+                stmt.body[0], (cst.Import, cst.ImportFrom)
+            ):
                 if not any(self.names.add_import(s) for s in stmt.body):  # type: ignore[arg-type]
                     imports.append(code(stmt).strip())
-            elif isinstance(stmt, cst.ClassDef) and any(self.names.resolve(b.value) == "FlowSpec" for b in stmt.bases):
+            elif isinstance(stmt, cst.ClassDef) and any(
+                self.names.resolve(b.value) == "FlowSpec" for b in stmt.bases
+            ):
                 flows.append(stmt)
             elif _is_main_guard(stmt):
                 continue
@@ -124,14 +152,18 @@ class MetaflowReader:
         return TypeEnv(names, frozenset(classes), helpers)
 
     # structure and dataflow -------------------------------------------------------------------
-    def _sequence(self, start: str, stop: str | None, avail: Avail, maps: tuple) -> tuple[Sequence, Avail]:
+    def _sequence(
+        self, start: str, stop: str | None, avail: Avail, maps: tuple
+    ) -> tuple[Sequence, Avail]:
         nodes: list[Node] = []
         current: str | None = start
         incoming: Incoming | None = None
         seen: set[str] = set()
         while current is not None and current != stop:
             if current in seen or current not in self.flow.steps:
-                where = self.flow.steps[current].span if current in self.flow.steps else self.flow.span
+                where = (
+                    self.flow.steps[current].span if current in self.flow.steps else self.flow.span
+                )
                 raise error("TP107", f"step '{current}' is missing or forms a loop", where)
             seen.add(current)
             step = self.flow.steps[current]
@@ -154,7 +186,9 @@ class MetaflowReader:
             elif t.kind == "foreach":
                 nodes.append(self._map(step, avail, maps))
                 body: Map = nodes[-1]  # type: ignore[assignment]
-                incoming = Incoming("foreach", {_last_step(body.body): self._map_out}, _steps_in(body.body))
+                incoming = Incoming(
+                    "foreach", {_last_step(body.body): self._map_out}, _steps_in(body.body)
+                )
                 current = self._find_join(t.targets[0])
             elif t.kind == "switch":
                 node, avail = self._switch(step, avail, maps)
@@ -168,7 +202,11 @@ class MetaflowReader:
         t = step.transition
         collection = self._ref_for(t.foreach, avail, step)  # type: ignore[arg-type]
         item_type = element_type(self._type_of(collection).expr) or None
-        item = TypeRef(item_type, "inferred") if item_type and item_type != INPUTS else TypeRef("typing.Any", "fallback")
+        item = (
+            TypeRef(item_type, "inferred")
+            if item_type and item_type != INPUTS
+            else TypeRef("typing.Any", "fallback")
+        )
         join = self._find_join(t.targets[0])
         body, self._map_out = self._sequence(t.targets[0], join, avail, (*maps, (step.name, item)))
         return Map(step.name, collection, item, body)
@@ -190,7 +228,11 @@ class MetaflowReader:
             return Ref("param", artifact, artifact)
         defs = avail.get(artifact, ())
         if len(defs) != 1:
-            raise error("TP108", f"'{artifact}' must be set by exactly one step before {step.name} uses it", step.transition.span)
+            raise error(
+                "TP108",
+                f"'{artifact}' must be set by exactly one step before {step.name} uses it",
+                step.transition.span,
+            )
         self.consumed.add((defs[0], artifact))
         return Ref("output", defs[0], artifact)
 
@@ -203,7 +245,9 @@ class MetaflowReader:
         current, seen = start, set()
         while True:
             if current in seen or current not in self.flow.steps:
-                raise error("TP107", f"branch starting at '{start}' never reaches a join", self.flow.span)
+                raise error(
+                    "TP107", f"branch starting at '{start}' never reaches a join", self.flow.span
+                )
             seen.add(current)
             t = self.flow.steps[current].transition
             if t.kind == "linear":
@@ -215,23 +259,35 @@ class MetaflowReader:
             elif t.kind == "switch":
                 current = self._merge_point(self.flow.steps[current])
             else:
-                raise error("TP107", f"branch starting at '{start}' never reaches a join", self.flow.span)
+                raise error(
+                    "TP107", f"branch starting at '{start}' never reaches a join", self.flow.span
+                )
 
     def _merge_point(self, step: StepDef) -> str:
         paths = [self._path(target, step.name) for target in step.transition.targets]
         for candidate in paths[0]:
             if all(candidate in p for p in paths[1:]):
                 if self.flow.steps[candidate].inputs_name:
-                    raise error("TP109", "a switch case cannot lead directly to a join step", step.transition.span)
+                    raise error(
+                        "TP109",
+                        "a switch case cannot lead directly to a join step",
+                        step.transition.span,
+                    )
                 return candidate
-        raise error("TP109", f"the cases of the switch in '{step.name}' never meet", step.transition.span)
+        raise error(
+            "TP109", f"the cases of the switch in '{step.name}' never meet", step.transition.span
+        )
 
     def _path(self, start: str, origin: str) -> list[str]:
         out: list[str] = []
         current: str | None = start
         while current is not None and current not in out:
             if current == origin:
-                raise error("TP109", f"the switch in '{origin}' loops back; recursion is not supported", self.flow.steps[origin].transition.span)
+                raise error(
+                    "TP109",
+                    f"the switch in '{origin}' loops back; recursion is not supported",
+                    self.flow.steps[origin].transition.span,
+                )
             out.append(current)
             t = self.flow.steps[current].transition
             if t.kind == "linear":
@@ -239,7 +295,11 @@ class MetaflowReader:
             elif t.kind in ("split", "foreach"):
                 current = self._find_join(t.targets[0])
                 out.append(current)
-                current = self.flow.steps[current].transition.targets[0] if self.flow.steps[current].transition.targets else None
+                current = (
+                    self.flow.steps[current].transition.targets[0]
+                    if self.flow.steps[current].transition.targets
+                    else None
+                )
             elif t.kind == "switch":
                 current = self._merge_point(self.flow.steps[current])
             else:
@@ -247,9 +307,17 @@ class MetaflowReader:
         return out
 
     # one step ---------------------------------------------------------------------------------
-    def _analyse(self, step: StepDef, avail: Avail, maps: tuple, incoming: Incoming | None) -> Avail:
+    def _analyse(
+        self, step: StepDef, avail: Avail, maps: tuple, incoming: Incoming | None
+    ) -> Avail:
         env = self.env.child(**{f"self.{p.name}": p.type.expr for p in self.flow.parameters})
-        env = env.child(**{f"{c}.{attr}": kind for c in self.current_names for attr, kind in CURRENT_TYPES.items()})
+        env = env.child(
+            **{
+                f"{c}.{attr}": kind
+                for c in self.current_names
+                for attr, kind in CURRENT_TYPES.items()
+            }
+        )
         for name, defs in avail.items():
             kinds = {self.types[(d, name)].expr for d in defs if (d, name) in self.types}
             if len(kinds) == 1:
@@ -282,9 +350,13 @@ class MetaflowReader:
                 name = literal_value(var)
                 facts.writes[name] = []
                 self.types[(step.name, name)] = TypeRef("str | None", "inferred")
-                self.catch_prelude.setdefault(step.name, []).append(f"{name} = None  # what @catch stores on success")
+                self.catch_prelude.setdefault(step.name, []).append(
+                    f"{name} = None  # what @catch stores on success"
+                )
 
-    def _write_type(self, step: StepDef, name: str, kinds: list[str | None], facts: StepFacts) -> TypeRef:
+    def _write_type(
+        self, step: StepDef, name: str, kinds: list[str | None], facts: StepFacts
+    ) -> TypeRef:
         if name in facts.annotated:
             return TypeRef(facts.annotated[name], "annotation")
         known = {k for k in kinds if k}
@@ -294,7 +366,7 @@ class MetaflowReader:
 
     def _incoming_types(self, incoming: Incoming | None) -> dict[str, str]:
         out: dict[str, str] = {}
-        for avail in (incoming.branches.values() if incoming else ()):
+        for avail in incoming.branches.values() if incoming else ():
             for name, defs in avail.items():
                 kinds = {self.types[(d, name)].expr for d in defs if (d, name) in self.types}
                 if len(kinds) == 1:
@@ -313,7 +385,11 @@ class MetaflowReader:
                 inputs.append(self._input(name, avail[name]))
             elif name not in facts.writes:
                 where = self.spans.find(f"self.{name}", step.span)
-                raise error("TP120", f"step '{step.name}' reads self.{name}, which no earlier step sets", where)
+                raise error(
+                    "TP120",
+                    f"step '{step.name}' reads self.{name}, which no earlier step sets",
+                    where,
+                )
             names[name] = name
         names.update({name: name for name in facts.writes})
         if maps and (facts.uses_input or facts.uses_index):
@@ -323,9 +399,17 @@ class MetaflowReader:
                 inputs.append(Input(names["input"], item_type, (Ref("item", split, "item"),)))
             if facts.uses_index:
                 names["index"] = self._fresh("index", facts)
-                inputs.append(Input(names["index"], TypeRef("int", "inferred"), (Ref("index", split, "index"),)))
+                inputs.append(
+                    Input(
+                        names["index"], TypeRef("int", "inferred"), (Ref("index", split, "index"),)
+                    )
+                )
         elif facts.uses_input or facts.uses_index:
-            raise error("TP121", f"step '{step.name}' uses self.input/self.index outside a foreach", step.span)
+            raise error(
+                "TP121",
+                f"step '{step.name}' uses self.input/self.index outside a foreach",
+                step.span,
+            )
         self.inputs[step.name] = inputs
         self.rewrites[step.name] = self._rewrite(step, names, {}, [], [])
         out = dict(avail)
@@ -356,8 +440,14 @@ class MetaflowReader:
         literals = {"flow_name": repr(self.flow.name), "step_name": repr(step.name)}
         prelude = [*self.catch_prelude.get(step.name, []), *prelude]
         return Rewrite(
-            names, branch_names, set(self.flow.constants), literals, self.current_names,
-            step.inputs_name, prelude, merge_code,
+            names,
+            branch_names,
+            set(self.flow.constants),
+            literals,
+            self.current_names,
+            step.inputs_name,
+            prelude,
+            merge_code,
         )
 
     # results and steps ------------------------------------------------------------------------
@@ -371,7 +461,13 @@ class MetaflowReader:
                 self.consumed.add((d, name))
             kinds = {self.types.get((d, name)) for d in defs}
             kind = kinds.pop() if len(kinds) == 1 else TypeRef("typing.Any", "fallback")
-            results.append(Result(name, kind or TypeRef("typing.Any", "fallback"), tuple(Ref("output", d, name) for d in defs)))
+            results.append(
+                Result(
+                    name,
+                    kind or TypeRef("typing.Any", "fallback"),
+                    tuple(Ref("output", d, name) for d in defs),
+                )
+            )
         return tuple(results)
 
     def _step(self, name: str) -> Step:
@@ -385,24 +481,49 @@ class MetaflowReader:
                 outputs.append(Output(artifact, kind))
                 if not kind.known:
                     where = self.spans.find(f"self.{artifact}", step.span)
-                    self.diagnostics.append(Diagnostic(
-                        "TP301", "warning",
-                        f"cannot infer the type of artifact '{artifact}'; it travels as typing.Any "
-                        "(add an annotation: self.{0}: T = ...)".format(artifact), where,
-                    ))
+                    self.diagnostics.append(
+                        Diagnostic(
+                            "TP301",
+                            "warning",
+                            f"cannot infer the type of artifact '{artifact}'; it travels as typing.Any "
+                            "(add an annotation: self.{0}: T = ...)".format(artifact),
+                            where,
+                        )
+                    )
         for use in facts.current:
             if use not in EXACT_CURRENT:
                 where = self.spans.find(f"current.{use}", step.span)
-                self.diagnostics.append(Diagnostic(
-                    "TP210", "warning", f"current.{use} has no exact equivalent outside Metaflow", where, lossy=True,
-                ))
+                self.diagnostics.append(
+                    Diagnostic(
+                        "TP210",
+                        "warning",
+                        f"current.{use} has no exact equivalent outside Metaflow",
+                        where,
+                        lossy=True,
+                    )
+                )
         for what in facts.unsupported:
-            raise error("TP122", f"{what} is not supported", self.spans.find(what.split()[-1], step.span))
+            raise error(
+                "TP122", f"{what} is not supported", self.spans.find(what.split()[-1], step.span)
+            )
         body, leftover = rewrite_body(step.node, self.rewrites[name])
         if leftover:
-            raise error("TP123", f"step '{name}' uses {leftover[0]}, which has no translation", self.spans.find(leftover[0], step.span))
+            raise error(
+                "TP123",
+                f"step '{name}' uses {leftover[0]}, which has no translation",
+                self.spans.find(leftover[0], step.span),
+            )
         role = "join" if step.inputs_name else "task"
-        return Step(name, step.span, tuple(self.inputs[name]), tuple(outputs), body, tuple(step.options), step.doc, role)
+        return Step(
+            name,
+            step.span,
+            tuple(self.inputs[name]),
+            tuple(outputs),
+            body,
+            tuple(step.options),
+            step.doc,
+            role,
+        )
 
     def _order(self, node: Node) -> list[str]:
         return list(_steps_in(node, ordered=True))
@@ -442,7 +563,9 @@ def _last_step(seq: Sequence) -> str:
 
 
 def _is_main_guard(stmt: cst.CSTNode) -> bool:
-    return isinstance(stmt, cst.If) and "__name__" in code(stmt.test) and "__main__" in code(stmt.test)
+    return (
+        isinstance(stmt, cst.If) and "__name__" in code(stmt.test) and "__main__" in code(stmt.test)
+    )
 
 
 def _is_docstring_stmt(stmt: cst.CSTNode) -> bool:
@@ -453,4 +576,4 @@ def _is_docstring_stmt(stmt: cst.CSTNode) -> bool:
     )
 
 
-__all__ = ["read", "Span", "FlowDef"]
+__all__ = ["FlowDef", "Span", "read"]

@@ -32,7 +32,11 @@ class JoinBuilder:
                 self._branch_namespace()
         else:
             if self.facts.branch_reads:
-                raise error("TP124", "a foreach join cannot read inputs.<step>; iterate over inputs", self.step.span)
+                raise error(
+                    "TP124",
+                    "a foreach join cannot read inputs.<step>; iterate over inputs",
+                    self.step.span,
+                )
             if self.facts.generic_inputs:
                 self._foreach_namespace()
         if self.facts.merge is not None:
@@ -53,7 +57,9 @@ class JoinBuilder:
         if (branch, name) not in self.branch_names:
             defs = self.incoming.branches[branch].get(name)
             if not defs:
-                raise error("TP120", f"inputs.{branch}.{name} is never set on that branch", self.step.span)
+                raise error(
+                    "TP120", f"inputs.{branch}.{name} is never set on that branch", self.step.span
+                )
             self.inputs.append(self.reader._input(name, defs, local))
             self.branch_names[(branch, name)] = local
         return local
@@ -62,7 +68,11 @@ class JoinBuilder:
         for branch, name in self.facts.branch_reads:
             if branch not in self.incoming.branches:
                 known = ", ".join(self.incoming.branches)
-                raise error("TP124", f"inputs.{branch}: '{branch}' is not a step joined here ({known})", self.step.span)
+                raise error(
+                    "TP124",
+                    f"inputs.{branch}: '{branch}' is not a step joined here ({known})",
+                    self.step.span,
+                )
             self._branch_input(branch, name)
 
     def _branch_namespace(self) -> None:
@@ -101,12 +111,18 @@ class JoinBuilder:
         attrs = sorted(n for n in avail if n in self.facts.attribute_names)
         collected = [a for a in attrs if self._per_iteration(avail[a])]
         if not collected:
-            raise error("TP125", "this foreach join reads nothing that differs per iteration", self.step.span)
+            raise error(
+                "TP125",
+                "this foreach join reads nothing that differs per iteration",
+                self.step.span,
+            )
         lists = [self._collected(a) for a in collected]
         fields = ", ".join(f"{a}={a if a in collected else self._broadcast(a)}" for a in attrs)
         source = lists[0] if len(lists) == 1 else f"zip({', '.join(lists)})"
         loop = ", ".join(collected)
-        self.prelude.append(f"{self.step.inputs_name} = [SimpleNamespace({fields}) for {loop} in {source}]")
+        self.prelude.append(
+            f"{self.step.inputs_name} = [SimpleNamespace({fields}) for {loop} in {source}]"
+        )
 
     # merge_artifacts ------------------------------------------------------------------------------
     def _merge(self) -> None:
@@ -159,13 +175,19 @@ class JoinBuilder:
         reader = self.reader
         for name in self.facts.reads:
             if name in reader.params:
-                self.inputs.append(Input(name, reader.params[name].type, (Ref("param", name, name),)))
+                self.inputs.append(
+                    Input(name, reader.params[name].type, (Ref("param", name, name),))
+                )
             elif name in reader.flow.constants:
                 continue
             elif name in self.passthrough:
                 self.inputs.append(reader._input(name, self.passthrough[name]))
             elif name not in self.facts.writes:
                 where = reader.spans.find(f"self.{name}", self.step.span)
-                raise error("TP120", f"join '{self.step.name}' reads self.{name} without taking it from inputs", where)
+                raise error(
+                    "TP120",
+                    f"join '{self.step.name}' reads self.{name} without taking it from inputs",
+                    where,
+                )
             self.names[name] = name
         self.names.update({name: name for name in self.facts.writes})

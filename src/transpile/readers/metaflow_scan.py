@@ -13,11 +13,28 @@ from ._cst import SpanIndex, code, dotted, keyword_args, literal, positional_arg
 from .types import TypeEnv, infer
 
 STEP_DECORATORS = {
-    "retry", "timeout", "resources", "environment", "pypi", "conda", "card", "catch",
-    "kubernetes", "batch", "secrets", "parallel", "checkpoint",
+    "retry",
+    "timeout",
+    "resources",
+    "environment",
+    "pypi",
+    "conda",
+    "card",
+    "catch",
+    "kubernetes",
+    "batch",
+    "secrets",
+    "parallel",
+    "checkpoint",
 }
 FLOW_DECORATORS = {
-    "schedule", "project", "trigger", "trigger_on_finish", "pypi_base", "conda_base", "exit_hook",
+    "schedule",
+    "project",
+    "trigger",
+    "trigger_on_finish",
+    "pypi_base",
+    "conda_base",
+    "exit_hook",
 }
 
 
@@ -126,7 +143,9 @@ class FlowScanner:
         for deco in node.decorators:
             kind = self.names.resolve(deco.decorator)
             if kind in FLOW_DECORATORS:
-                flow.options.append(decorator_option(deco, kind, self.spans.find(code(deco.decorator), flow.span)))
+                flow.options.append(
+                    decorator_option(deco, kind, self.spans.find(code(deco.decorator), flow.span))
+                )
         for item in node.body.body:  # type: ignore[union-attr]
             if isinstance(item, cst.FunctionDef):
                 self._method(flow, item)
@@ -164,7 +183,11 @@ class FlowScanner:
         if type_name == "JSONType":
             return self._json_parameter(attr, default_node, required, help_text, span)
         if isinstance(default_node, (cst.Lambda, cst.Call)) and not _is_literal(default_node):
-            raise error("TP112", f"parameter '{attr}' has a computed default, which transpile cannot read", span)
+            raise error(
+                "TP112",
+                f"parameter '{attr}' has a computed default, which transpile cannot read",
+                span,
+            )
         default = code(default_node) if default_node is not None else None
         declared = code(kwargs["type"]) if "type" in kwargs and type_name is None else None
         if declared in ("int", "float", "str", "bool"):
@@ -173,7 +196,9 @@ class FlowScanner:
             type_ref = TypeRef(infer(default_node, self.env), "default")  # type: ignore[arg-type]
         else:
             type_ref = TypeRef("str", "parameter")  # Metaflow's own default type
-        return Parameter(attr, type_ref, default, required and default is None, help_text, "value", span)
+        return Parameter(
+            attr, type_ref, default, required and default is None, help_text, "value", span
+        )
 
     def _json_parameter(self, attr, default_node, required, help_text, span) -> Parameter:
         default = None
@@ -182,18 +207,24 @@ class FlowScanner:
             try:
                 value = json.loads(literal(default_node))
             except (ValueError, TypeError, SyntaxError):
-                raise error("TP112", f"JSONType parameter '{attr}' needs a literal JSON default", span) from None
+                raise error(
+                    "TP112", f"JSONType parameter '{attr}' needs a literal JSON default", span
+                ) from None
             default = repr(value)
             inferred = infer(cst.parse_expression(default), self.env)
             if inferred:
                 type_ref = TypeRef(inferred, "default")
-        return Parameter(attr, type_ref, default, required and default is None, help_text, "json", span)
+        return Parameter(
+            attr, type_ref, default, required and default is None, help_text, "json", span
+        )
 
     def _method(self, flow: FlowDef, node: cst.FunctionDef) -> None:
         kinds = [self.names.resolve(d.decorator) for d in node.decorators]
         span = self.spans.span("method", flow.name, node.name.value)
         if "step" not in kinds:
-            raise error("TP113", f"method '{node.name.value}' is not a step; move it to module level", span)
+            raise error(
+                "TP113", f"method '{node.name.value}' is not a step; move it to module level", span
+            )
         options = [
             decorator_option(d, k, self.spans.find("@" + code(d.decorator), span))
             for d, k in zip(node.decorators, kinds)
@@ -223,7 +254,11 @@ class FlowScanner:
             if stmt is not last:
                 stmt.visit(nested)
         if nested.found is not None:
-            raise error("TP101", "self.next must be the last statement of a step", self.spans.find("self.next", span))
+            raise error(
+                "TP101",
+                "self.next must be the last statement of a step",
+                self.spans.find("self.next", span),
+            )
         if call is None:
             if node.name.value != "end":
                 raise error("TP102", f"step '{node.name.value}' has no self.next(...)", span)
@@ -242,7 +277,9 @@ class FlowScanner:
                     raise error("TP103", "switch cases must be literal keys", span)
                 cases.append(code(element.key))
                 targets.append(_target(element.value, span))
-            return Transition("switch", tuple(targets), None, literal(kwargs["condition"]), tuple(cases), span)
+            return Transition(
+                "switch", tuple(targets), None, literal(kwargs["condition"]), tuple(cases), span
+            )
         targets = tuple(_target(a, span) for a in args)
         if "foreach" in kwargs:
             return Transition("foreach", targets, literal(kwargs["foreach"]), span=span)
@@ -254,7 +291,9 @@ class FlowScanner:
 def _target(node: cst.BaseExpression, span: Span) -> str:
     name = dotted(node)
     if not name or not name.startswith("self.") or name.count(".") != 1:
-        raise error("TP101", f"transition target `{code(node)}` is computed; write self.<step>", span)
+        raise error(
+            "TP101", f"transition target `{code(node)}` is computed; write self.<step>", span
+        )
     return name[5:]
 
 

@@ -61,7 +61,10 @@ class StepAnalyzer(cst.CSTVisitor):
         if is_self_attr(node.target):
             name = node.target.attr.value  # type: ignore[union-attr]
             self._read(name)
-            kind = infer(cst.BinaryOperation(node.target, _BINARY[type(node.operator)](), node.value), self.env)
+            kind = infer(
+                cst.BinaryOperation(node.target, _BINARY[type(node.operator)](), node.value),
+                self.env,
+            )
             self._write(name, kind)
             self._stores.add(id(node.target))
 
@@ -148,12 +151,9 @@ class StepAnalyzer(cst.CSTVisitor):
                 self.facts.unsupported.append("self.foreach_stack()")
             elif name not in ("next", "merge_artifacts"):
                 self._read(name)
-        inner = node.value
-        if isinstance(inner, cst.Attribute) and isinstance(inner.value, cst.Name):
-            if inner.value.value == self.inputs_name:
-                pair = (inner.attr.value, node.attr.value)
-                if pair not in self.facts.branch_reads:
-                    self.facts.branch_reads.append(pair)
+        pair = branch_read(node, self.inputs_name)
+        if pair is not None and pair not in self.facts.branch_reads:
+            self.facts.branch_reads.append(pair)
         if isinstance(node.value, cst.Name) and node.value.value in self.current_names:
             self.facts.current.append(node.attr.value)
 
@@ -187,11 +187,19 @@ class StepAnalyzer(cst.CSTVisitor):
 
 
 _BINARY = {
-    cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
-    cst.DivideAssign: cst.Divide, cst.FloorDivideAssign: cst.FloorDivide, cst.ModuloAssign: cst.Modulo,
-    cst.PowerAssign: cst.Power, cst.BitOrAssign: cst.BitOr, cst.BitAndAssign: cst.BitAnd,
-    cst.BitXorAssign: cst.BitXor, cst.LeftShiftAssign: cst.LeftShift,
-    cst.RightShiftAssign: cst.RightShift, cst.MatrixMultiplyAssign: cst.MatrixMultiply,
+    cst.AddAssign: cst.Add,
+    cst.SubtractAssign: cst.Subtract,
+    cst.MultiplyAssign: cst.Multiply,
+    cst.DivideAssign: cst.Divide,
+    cst.FloorDivideAssign: cst.FloorDivide,
+    cst.ModuloAssign: cst.Modulo,
+    cst.PowerAssign: cst.Power,
+    cst.BitOrAssign: cst.BitOr,
+    cst.BitAndAssign: cst.BitAnd,
+    cst.BitXorAssign: cst.BitXor,
+    cst.LeftShiftAssign: cst.LeftShift,
+    cst.RightShiftAssign: cst.RightShift,
+    cst.MatrixMultiplyAssign: cst.MatrixMultiply,
 }
 
 
@@ -213,22 +221,23 @@ class BodyRewriter(cst.CSTTransformer):
     def __init__(self, rewrite: Rewrite):
         self.rw = rewrite
 
-    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+    def leave_Attribute(
+        self, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.BaseExpression:
         if is_self_attr(updated):
             name = updated.attr.value
             if name in self.rw.self_names:
                 return cst.Name(self.rw.self_names[name])
             if name in self.rw.constants:
                 return cst.Name(name)
-        inner = updated.value
-        if isinstance(inner, cst.Attribute) and isinstance(inner.value, cst.Name):
-            if inner.value.value == self.rw.inputs_name:
-                key = (inner.attr.value, updated.attr.value)
-                if key in self.rw.branch_names:
-                    return cst.Name(self.rw.branch_names[key])
-        if isinstance(updated.value, cst.Name) and updated.value.value in self.rw.current_names:
-            if updated.attr.value in self.rw.current_literals:
-                return cst.parse_expression(self.rw.current_literals[updated.attr.value])
+        key = branch_read(updated, self.rw.inputs_name)
+        if key in self.rw.branch_names:
+            return cst.Name(self.rw.branch_names[key])  # type: ignore[index]
+        owner = updated.value
+        if isinstance(owner, cst.Name) and owner.value in self.rw.current_names:
+            literal_text = self.rw.current_literals.get(updated.attr.value)
+            if literal_text is not None:
+                return cst.parse_expression(literal_text)
         return updated
 
     def leave_SimpleStatementLine(self, original, updated):
@@ -280,6 +289,18 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
         and isinstance(statement.body[0], cst.Expr)
         and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
     )
+
+
+def branch_read(node: cst.Attribute, inputs_name: str | None) -> tuple[str, str] | None:
+    """``inputs.<step>.<x>`` in a join → (step, x)."""
+    inner = node.value
+    if (
+        isinstance(inner, cst.Attribute)
+        and isinstance(inner.value, cst.Name)
+        and inner.value.value == inputs_name
+    ):
+        return inner.attr.value, node.attr.value
+    return None
 
 
 class _SelfFinder(cst.CSTVisitor):

@@ -12,11 +12,38 @@ from ..ir import TypeRef
 INPUTS = "<inputs>"  # marker type: the join's `inputs` (or one element of it)
 
 _NUMERIC = {"int": 0, "float": 1}
-_STR_METHODS = {"upper", "lower", "strip", "lstrip", "rstrip", "title", "capitalize", "join",
-                "format", "replace", "casefold", "zfill", "removeprefix", "removesuffix"}
-_BUILTIN_RESULT = {"int": "int", "float": "float", "str": "str", "bool": "bool", "len": "int",
-                   "repr": "str", "hex": "str", "chr": "str", "ord": "int", "bytes": "bytes",
-                   "isinstance": "bool", "all": "bool", "any": "bool", "hash": "int"}
+_STR_METHODS = {
+    "upper",
+    "lower",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "title",
+    "capitalize",
+    "join",
+    "format",
+    "replace",
+    "casefold",
+    "zfill",
+    "removeprefix",
+    "removesuffix",
+}
+_BUILTIN_RESULT = {
+    "int": "int",
+    "float": "float",
+    "str": "str",
+    "bool": "bool",
+    "len": "int",
+    "repr": "str",
+    "hex": "str",
+    "chr": "str",
+    "ord": "int",
+    "bytes": "bytes",
+    "isinstance": "bool",
+    "all": "bool",
+    "any": "bool",
+    "hash": "int",
+}
 
 
 @dataclass
@@ -162,15 +189,22 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
         return name
     if name in env.helpers:
         return env.helpers[name]
-    if name in ("min", "max") and len(args) == 1 and not any(a.keyword for a in node.args if a.keyword and a.keyword.value == "default"):
+    if (
+        name in ("min", "max")
+        and len(args) == 1
+        and not any(a.keyword for a in node.args if a.keyword and a.keyword.value == "default")
+    ):
         if isinstance(args[0], cst.GeneratorExp):
             return infer(args[0].elt, _comprehension_env(args[0].for_in, env))
         return element_type(infer(args[0], env))
     if name in ("min", "max", "abs") and args:
         return _join([infer(a, env) for a in args])
     if name == "sum" and len(args) == 1:
-        elem = element_type(infer(args[0], env)) if not isinstance(args[0], cst.GeneratorExp) else (
-            infer(args[0].elt, _comprehension_env(args[0].for_in, env)))
+        elem = (
+            element_type(infer(args[0], env))
+            if not isinstance(args[0], cst.GeneratorExp)
+            else (infer(args[0].elt, _comprehension_env(args[0].for_in, env)))
+        )
         return elem if elem == "int" else None  # sum() of floats is the int 0 when empty
     if name == "round":
         return "int" if len(args) == 1 else _join([infer(args[0], env)])
@@ -236,7 +270,12 @@ def _binary(node: cst.BinaryOperation, env: TypeEnv) -> str | None:
         return "float" if "float" in (left, right) else "int"
     if isinstance(node.operator, cst.Modulo) and left == "str":
         return "str"
-    if isinstance(node.operator, cst.Add) and left == right and left and left.startswith(("str", "list[")):
+    if (
+        isinstance(node.operator, cst.Add)
+        and left == right
+        and left
+        and left.startswith(("str", "list["))
+    ):
         return left
     if isinstance(node.operator, cst.Multiply) and "int" in (left, right):
         other = right if left == "int" else left

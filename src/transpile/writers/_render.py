@@ -87,7 +87,9 @@ def finish(code: str, path: str) -> str:
     try:
         compile(code, path, "exec", dont_inherit=True)  # compiles only: nothing runs
     except (SyntaxError, ValueError) as exc:
-        raise error("TP900", f"internal error: emitted code does not compile ({exc})", None) from None
+        raise error(
+            "TP900", f"internal error: emitted code does not compile ({exc})", None
+        ) from None
     return format_code(code)
 
 
@@ -111,5 +113,9 @@ def _ruff(args: list[str], code: str) -> str:
         )
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
-        raise error("TP900", f"internal error: ruff {args[0]} failed ({message[-1] if message else ''})", None)
+        raise error(
+            "TP900",
+            f"internal error: ruff {args[0]} failed ({message[-1] if message else ''})",
+            None,
+        )
     return result.stdout.decode()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import Diagnostic
 from ..ir import Input, Map, Node, Parallel, Pipeline, Ref, Sequence, Step, Switch, Task
 from ._render import GENERATED_MARKER, camel_case, finish, identifier, render, snake_case
 from .flyte_flow import FlowEmitter
@@ -47,7 +47,9 @@ class FlyteWriter:
         self.flytekit: set[str] = {"task", "workflow"}
         self.std_imports: set[str] = set()
         self.classes = frozenset(_defined_names(pipeline.module.definitions, classes_only=True))
-        taken = set(_defined_names(pipeline.module.definitions)) | _imported_names(pipeline.module.imports)
+        taken = set(_defined_names(pipeline.module.definitions)) | _imported_names(
+            pipeline.module.imports
+        )
         self.functions = {s.name: _free(identifier(s.name), taken) for s in pipeline.steps}
         self.taken = taken | set(self.functions.values())
         self.options = OptionMapper(self.diagnostics)
@@ -92,24 +94,46 @@ class FlyteWriter:
 
     # tasks -----------------------------------------------------------------------------------------
     def _task(self, step: Step) -> TaskView:
-        options = (*step.options, *(o for o in self.p.options if o.kind in ("pypi_base", "conda_base")))
+        options = (
+            *step.options,
+            *(o for o in self.p.options if o.kind in ("pypi_base", "conda_base")),
+        )
         settings = self.options.task_settings(tuple(options))
         self.flytekit |= settings.imports
         self.std_imports |= settings.std_imports
-        decorator = "@task" if not settings.args else f"@task({', '.join(f'{k}={v}' for k, v in settings.args)})"
+        decorator = (
+            "@task"
+            if not settings.args
+            else f"@task({', '.join(f'{k}={v}' for k, v in settings.args)})"
+        )
         params = ", ".join(f"{i.name}: {self.input_type(i)}" for i in step.inputs)
-        prelude = [self._retuple(i) for i in step.inputs if is_tuple(i.type.expr[5:-1] if i.mode == "collected" else i.type.expr)]
+        prelude = [
+            self._retuple(i)
+            for i in step.inputs
+            if is_tuple(i.type.expr[5:-1] if i.mode == "collected" else i.type.expr)
+        ]
         prelude += [self._read_file(i) for i in step.inputs if self.file_param(i.refs[0])]
         body = self._context(step, step.body)
         settings.todos += self.todos.get(step.name, [])
         output_class, returns, ret = self._outputs(step)
         lines = [*prelude, *([body.rstrip("\n")] if body.strip() else []), *([ret] if ret else [])]
         text = "\n".join(lines) if lines else ("pass" if not step.doc else "")
-        return TaskView(self.functions[step.name], decorator, settings.todos, params, returns, step.doc, text, output_class)
+        return TaskView(
+            self.functions[step.name],
+            decorator,
+            settings.todos,
+            params,
+            returns,
+            step.doc,
+            text,
+            output_class,
+        )
 
     def file_param(self, ref: Ref) -> bool:
         """IncludeFile parameters travel as FlyteFile and are read where a step uses them."""
-        return ref.kind == "param" and any(p.name == ref.name and p.kind == "file" for p in self.p.parameters)
+        return ref.kind == "param" and any(
+            p.name == ref.name and p.kind == "file" for p in self.p.parameters
+        )
 
     def input_type(self, inp: Input) -> str:
         if self.file_param(inp.refs[0]):
@@ -174,7 +198,9 @@ class _CurrentRewriter(cst.CSTTransformer):
         self.used_context = False
         self.missing: list[str] = []
 
-    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+    def leave_Attribute(
+        self, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.BaseExpression:
         if isinstance(updated.value, cst.Name) and updated.value.value == "current":
             replacement = CONTEXT.get(updated.attr.value)
             if replacement:
@@ -235,4 +261,15 @@ def _free(name: str, taken: set[str]) -> str:
     return candidate
 
 
-__all__ = ["write", "Input", "Map", "Node", "Parallel", "Ref", "Sequence", "Switch", "Task", "snake_case"]
+__all__ = [
+    "Input",
+    "Map",
+    "Node",
+    "Parallel",
+    "Ref",
+    "Sequence",
+    "Switch",
+    "Task",
+    "snake_case",
+    "write",
+]

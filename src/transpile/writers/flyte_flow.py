@@ -97,21 +97,30 @@ class FlowEmitter:
             fields = [(r.name, self.w.ftype(r.type.expr)) for r in self.p.results]
             output_class = (cls, fields)
             self.w.std_imports.add("from typing import NamedTuple")
-            args = ", ".join(f"{r.name}={scope.use(self._value(r.refs, 'oneof', scope))}" for r in self.p.results)
+            args = ", ".join(
+                f"{r.name}={scope.use(self._value(r.refs, 'oneof', scope))}" for r in self.p.results
+            )
             scope.lines.append(f"return {cls}({args})")
             returns = cls
             for result in self.p.results:
                 if is_tuple(result.type.expr):
                     self._tuple_result(result.name)
         doc = self.p.doc or f"The {self.p.name} flow, converted from Metaflow."
-        return FunctionView("@workflow", name, signature, returns, scope.render(), output_class, doc)
+        return FunctionView(
+            "@workflow", name, signature, returns, scope.render(), output_class, doc
+        )
 
     def _tuple_result(self, name: str) -> None:
         note = lookup("tuple_results").notes["flyte"]
-        self.w.diagnostics.append(Diagnostic(
-            "TP220", "warning", f"artifact '{name}' is a tuple; the workflow returns it as a list ({note})",
-            self.p.span, lossy=True,
-        ))
+        self.w.diagnostics.append(
+            Diagnostic(
+                "TP220",
+                "warning",
+                f"artifact '{name}' is a tuple; the workflow returns it as a list ({note})",
+                self.p.span,
+                lossy=True,
+            )
+        )
 
     def _workflow_name(self) -> str:
         name = snake_case(self.p.name)
@@ -158,13 +167,19 @@ class FlowEmitter:
         for ref in refs:
             if key(ref) in scope.values:
                 return scope.values[key(ref)]
-        raise error("TP901", f"internal error: no value bound for {refs[0].source}.{refs[0].name}", None)
+        raise error(
+            "TP901", f"internal error: no value bound for {refs[0].source}.{refs[0].name}", None
+        )
 
     def _task(self, step: Step, scope: Scope) -> None:
         args = [(i.name, scope.use(self._value(i.refs, i.mode, scope))) for i in step.inputs]
         call = f"{self.w.functions[step.name]}({', '.join(f'{k}={v}' for k, v in args)})"
         var = scope.fresh(
-            step.outputs[0].name if len(step.outputs) == 1 else f"{step.name}_out" if step.outputs else f"{step.name}_run"
+            step.outputs[0].name
+            if len(step.outputs) == 1
+            else f"{step.name}_out"
+            if step.outputs
+            else f"{step.name}_run"
         )
         scope.lines.append(Line(call, var))
         # a node with several outputs orders through one of them: `Output >> x` is not supported
@@ -200,7 +215,12 @@ class FlowEmitter:
         collection = scope.use(self._value((node.collection,), "value", scope))
         keys = self._collected_keys(node)
         typed = self.w.ftype(self._ref_type(node.collection)).startswith("list[")
-        if typed and len(body) == 1 and isinstance(body[0], Task) and self._mappable(self.steps[body[0].step], keys):
+        if (
+            typed
+            and len(body) == 1
+            and isinstance(body[0], Task)
+            and self._mappable(self.steps[body[0].step], keys)
+        ):
             self._map_task(node, self.steps[body[0].step], collection, keys, scope)
         else:
             self._dynamic(node, collection, keys, scope)
@@ -212,7 +232,11 @@ class FlowEmitter:
     def _map_task(self, node: Map, step: Step, collection: str, keys: list, scope: Scope) -> None:
         self.w.flytekit.add("map_task")
         item = next(i for i in step.inputs if i.refs[0].kind == "item")
-        fixed = [(i.name, scope.use(self._value(i.refs, i.mode, scope))) for i in step.inputs if i is not item]
+        fixed = [
+            (i.name, scope.use(self._value(i.refs, i.mode, scope)))
+            for i in step.inputs
+            if i is not item
+        ]
         target = self.w.functions[step.name]
         if fixed:
             self.w.std_imports.add("import functools")
@@ -239,16 +263,32 @@ class FlowEmitter:
         body_scope = Scope(values=dict(inner.values), names=inner.names, used=inner.used)
         self.emit(node.body, body_scope)
         uses_index = loop_index in body_scope.used
-        header = f"for {loop_index}, {loop_item} in enumerate({items}):" if uses_index else f"for {loop_item} in {items}:"
-        appends = [f"{name}.append({body_scope.use(body_scope.values[('output', *k)])})" for name, k in zip(lists, keys)]
+        header = (
+            f"for {loop_index}, {loop_item} in enumerate({items}):"
+            if uses_index
+            else f"for {loop_item} in {items}:"
+        )
+        appends = [
+            f"{name}.append({body_scope.use(body_scope.values[('output', *k)])})"
+            for name, k in zip(lists, keys)
+        ]
         inner.lines.append(header)
         inner.lines += ["    " + line for line in [*body_scope.render(), *appends]]
         items_type = self.w.ftype(self._ref_type(node.collection))
         signature = ", ".join([f"{items}: {items_type}", *(f"{n}: {t}" for n, t, _ in params)])
         returns, output_class = self._dynamic_returns(node, keys, lists, inner)
         name = f"{node.split}_foreach"
-        self.extra_defs.append(FunctionView("@dynamic", name, signature, returns, inner.render(), output_class,
-                                            f"One run of the foreach body per element of {node.collection.name}."))
+        self.extra_defs.append(
+            FunctionView(
+                "@dynamic",
+                name,
+                signature,
+                returns,
+                inner.render(),
+                output_class,
+                f"One run of the foreach body per element of {node.collection.name}.",
+            )
+        )
         args = [f"{items}={collection}", *(f"{n}={self._outer(r, scope)}" for n, _, r in params)]
         var = scope.fresh(name.replace("_foreach", "_results") if len(keys) != 1 else lists[0])
         scope.lines.append(Line(f"{name}({', '.join(args)})", var))
@@ -278,7 +318,9 @@ class FlowEmitter:
         inner_splits = _splits(node)
         free: list[Ref] = []
         for ref in _refs_in(node, self.steps):
-            if ref.kind in ("item", "index") and (ref.source == exclude_split or ref.source in inner_splits):
+            if ref.kind in ("item", "index") and (
+                ref.source == exclude_split or ref.source in inner_splits
+            ):
                 continue
             if ref.kind == "output" and ref.source in inside:
                 continue
@@ -293,7 +335,9 @@ class FlowEmitter:
             base = ref.name if ref.kind in ("param", "output") else f"{ref.source}_{ref.name}"
             name = inner.fresh(base)
             inner.values[key(ref)] = name
-            annotation = "FlyteFile" if self.w.file_param(ref) else self.w.ftype(self._ref_type(ref))
+            annotation = (
+                "FlyteFile" if self.w.file_param(ref) else self.w.ftype(self._ref_type(ref))
+            )
             params.append((name, annotation, ref))
         return params
 
@@ -319,8 +363,12 @@ class FlowEmitter:
         name = node.condition.name
         parts = [f'conditional("{name}")']
         for i, (case, call) in enumerate(zip(node.cases, branches)):
-            parts.append(f".{'if_' if i == 0 else 'elif_'}({condition} == {case.value}).then({call})")
-        message = f"Switch condition variable '{name}' has a value which is not in the available cases"
+            parts.append(
+                f".{'if_' if i == 0 else 'elif_'}({condition} == {case.value}).then({call})"
+            )
+        message = (
+            f"Switch condition variable '{name}' has a value which is not in the available cases"
+        )
         parts.append(f".else_().fail({message!r})")
         expr = "(\n    " + "\n    ".join(parts) + "\n)"
         names = [scope.fresh(a) for a, _ in outputs]
@@ -336,7 +384,9 @@ class FlowEmitter:
                 scope.values[key(ref)] = n
         scope.last = [(names[0] if len(names) == 1 else var, inside)] if names else [(var, inside)]
 
-    def _switch_outputs(self, node: Switch, inside: frozenset[str]) -> list[tuple[str, tuple[Ref, ...]]]:
+    def _switch_outputs(
+        self, node: Switch, inside: frozenset[str]
+    ) -> list[tuple[str, tuple[Ref, ...]]]:
         outputs: dict[str, tuple[Ref, ...]] = {}
         consumers = [i.refs for _, i in self.consumers] + [r.refs for r in self.p.results]
         for refs in consumers:
@@ -347,14 +397,19 @@ class FlowEmitter:
         first = node.cases[0].body
         first = first.nodes[0] if isinstance(first, Sequence) and len(first.nodes) == 1 else first
         order = [o.name for o in self.steps[first.step].outputs] if isinstance(first, Task) else []
-        return sorted(outputs.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0]))
+        return sorted(
+            outputs.items(),
+            key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0]),
+        )
 
     def _case(self, node: Switch, case: Case, outputs: list, scope: Scope) -> str:
         steps = case.body.nodes if isinstance(case.body, Sequence) else (case.body,)
         if len(steps) == 1 and isinstance(steps[0], Task):
             step = self.steps[steps[0].step]
             if [o.name for o in step.outputs] == [a for a, _ in outputs]:
-                args = [(i.name, scope.use(self._value(i.refs, i.mode, scope))) for i in step.inputs]
+                args = [
+                    (i.name, scope.use(self._value(i.refs, i.mode, scope))) for i in step.inputs
+                ]
                 return f"{self.w.functions[step.name]}({', '.join(f'{k}={v}' for k, v in args)})"
         return self._case_workflow(node, case, outputs, scope)
 
@@ -370,12 +425,18 @@ class FlowEmitter:
         self.emit(case.body, inner)
         results = []
         for artifact, refs in outputs:
-            chosen = [r for r in refs if r.source in case_steps] or [r for r in refs if r in passthrough]
+            chosen = [r for r in refs if r.source in case_steps] or [
+                r for r in refs if r in passthrough
+            ]
             if not chosen:
                 raise error("TP130", f"'{artifact}' is set in only some cases of the switch", None)
             results.append((artifact, inner.use(inner.values[key(chosen[0])])))
         label = _case_label(case.value)
-        name = f"{node.condition.source}_{label}_case" if node.condition.kind == "output" else f"{label}_case"
+        name = (
+            f"{node.condition.source}_{label}_case"
+            if node.condition.kind == "output"
+            else f"{label}_case"
+        )
         returns, output_class = "None", None
         if len(results) == 1:
             returns = self.w.ftype(self._artifact_type(outputs[0][1]))
@@ -383,12 +444,17 @@ class FlowEmitter:
         elif results:
             cls = f"{camel_case(name)}Outputs"
             self.w.std_imports.add("from typing import NamedTuple")
-            output_class = (cls, [(a, self.w.ftype(self._artifact_type(refs))) for a, refs in outputs])
+            output_class = (
+                cls,
+                [(a, self.w.ftype(self._artifact_type(refs))) for a, refs in outputs],
+            )
             inner.lines.append(f"return {cls}({', '.join(f'{a}={v}' for a, v in results)})")
             returns = cls
         signature = ", ".join(f"{n}: {t}" for n, t, _ in params)
         doc = f"The {case.value} case of the switch on {node.condition.name}."
-        self.extra_defs.append(FunctionView("@workflow", name, signature, returns, inner.render(), output_class, doc))
+        self.extra_defs.append(
+            FunctionView("@workflow", name, signature, returns, inner.render(), output_class, doc)
+        )
         args = ", ".join(f"{n}={self._outer(r, scope)}" for n, _, r in params)
         return f"{name}({args})"
 
@@ -422,7 +488,10 @@ def _all_steps(node: Node) -> frozenset[str]:
     if isinstance(node, Task):
         return frozenset({node.step})
     children = (
-        node.nodes if isinstance(node, Sequence) else node.branches if isinstance(node, Parallel)
+        node.nodes
+        if isinstance(node, Sequence)
+        else node.branches
+        if isinstance(node, Parallel)
         else tuple(c.body for c in node.cases)
     )
     return frozenset().union(*(_all_steps(n) for n in children))
@@ -466,8 +535,13 @@ def _map_item_type(node: Node, split: str) -> str:
             return node.item_type.expr
         return _map_item_type(node.body, split)
     children = (
-        node.nodes if isinstance(node, Sequence) else node.branches if isinstance(node, Parallel)
-        else tuple(c.body for c in node.cases) if isinstance(node, Switch) else ()
+        node.nodes
+        if isinstance(node, Sequence)
+        else node.branches
+        if isinstance(node, Parallel)
+        else tuple(c.body for c in node.cases)
+        if isinstance(node, Switch)
+        else ()
     )
     for child in children:
         found = _map_item_type(child, split)

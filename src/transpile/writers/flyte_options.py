@@ -10,7 +10,10 @@ from ..diagnostics import Diagnostic
 from ..ir import Option
 
 RESOURCE_KINDS = ("resources", "kubernetes", "batch")
-PLATFORM_ONLY = {"kubernetes": {"cpu", "memory", "gpu", "disk", "image"}, "batch": {"cpu", "memory", "gpu", "image"}}
+PLATFORM_ONLY = {
+    "kubernetes": {"cpu", "memory", "gpu", "disk", "image"},
+    "batch": {"cpu", "memory", "gpu", "image"},
+}
 SCHEDULES = {"daily": "0 0 * * *", "hourly": "0 * * * *", "weekly": "0 0 * * 0"}
 
 
@@ -36,7 +39,9 @@ class OptionMapper:
     def __init__(self, diagnostics: list[Diagnostic]):
         self.diagnostics = diagnostics
 
-    def note(self, option: Option, key: str, message: str, settings: TaskSettings, todo: bool) -> None:
+    def note(
+        self, option: Option, key: str, message: str, settings: TaskSettings, todo: bool
+    ) -> None:
         """Record a construct without an exact equivalent: a diagnostic, and a TODO where asked."""
         capability = lookup(key)
         code = "TP202" if todo else "TP201"
@@ -55,7 +60,13 @@ class OptionMapper:
             elif handler is not None:
                 handler(option, settings)
             else:
-                self.note(option, "compute_platform", f"@{option.kind} has no Flyte equivalent", settings, True)
+                self.note(
+                    option,
+                    "compute_platform",
+                    f"@{option.kind} has no Flyte equivalent",
+                    settings,
+                    True,
+                )
         self._image_spec(settings)
         if resources:
             text = self._resources_call(resources)
@@ -63,7 +74,9 @@ class OptionMapper:
             settings.imports.add("Resources")
         return settings
 
-    def _collect_resources(self, option: Option, resources: dict[str, object], settings: TaskSettings) -> None:
+    def _collect_resources(
+        self, option: Option, resources: dict[str, object], settings: TaskSettings
+    ) -> None:
         for key in ("cpu", "memory", "gpu", "disk"):
             value = _value(option.arg(key))
             if value is not None and key in dict(option.args):
@@ -75,7 +88,13 @@ class OptionMapper:
                 settings.args.append(("container_image", repr(image)))
             extra = sorted(k for k, _ in option.args if k not in PLATFORM_ONLY[option.kind])
             if extra:
-                self.note(option, "compute_platform", f"@{option.kind} settings {', '.join(extra)} are not carried over", settings, True)
+                self.note(
+                    option,
+                    "compute_platform",
+                    f"@{option.kind} settings {', '.join(extra)} are not carried over",
+                    settings,
+                    True,
+                )
 
     @staticmethod
     def _resources_call(resources: dict[str, object]) -> str:
@@ -95,10 +114,20 @@ class OptionMapper:
         settings.args.append(("retries", repr(times)))
         delay = _value(option.arg("minutes_between_retries", "2"))
         if delay not in (0, "0"):
-            self.note(option, "retry_delay", f"@retry waits {delay} minutes between attempts", settings, True)
+            self.note(
+                option,
+                "retry_delay",
+                f"@retry waits {delay} minutes between attempts",
+                settings,
+                True,
+            )
 
     def _timeout(self, option: Option, settings: TaskSettings) -> None:
-        parts = [f"{unit}={option.arg(unit)}" for unit in ("hours", "minutes", "seconds") if option.arg(unit)]
+        parts = [
+            f"{unit}={option.arg(unit)}"
+            for unit in ("hours", "minutes", "seconds")
+            if option.arg(unit)
+        ]
         settings.args.append(("timeout", f"timedelta({', '.join(parts)})"))
         settings.std_imports.add("from datetime import timedelta")
 
@@ -117,9 +146,13 @@ class OptionMapper:
     def _image(self, option: Option, settings: TaskSettings, key: str, pin: str) -> None:
         """@pypi/@conda and their flow-level _base forms merge into one ImageSpec (the step wins)."""
         field_name = "packages" if key == "packages" else "conda_packages"
-        packages = _value(option.arg("packages") or option.arg(key, "{}")) or {}  # @conda: either name
+        packages = (
+            _value(option.arg("packages") or option.arg(key, "{}")) or {}
+        )  # @conda: either name
         for name, version in packages.items():
-            settings.image.setdefault(field_name, {}).setdefault(name, f"{name}{pin}{version}" if version else name)
+            settings.image.setdefault(field_name, {}).setdefault(
+                name, f"{name}{pin}{version}" if version else name
+            )
         python = _value(option.arg("python"))
         if python:
             settings.image.setdefault("python_version", python)
@@ -138,14 +171,26 @@ class OptionMapper:
 
     def _catch(self, option: Option, settings: TaskSettings) -> None:
         var = _value(option.arg("var"))
-        self.note(option, "catch", f"@catch(var={var!r}) is dropped: a failure now fails the workflow", settings, True)
+        self.note(
+            option,
+            "catch",
+            f"@catch(var={var!r}) is dropped: a failure now fails the workflow",
+            settings,
+            True,
+        )
 
     def _card(self, option: Option, settings: TaskSettings) -> None:
         settings.args.append(("enable_deck", "True"))
         self.note(option, "card", "@card became a Flyte Deck", settings, False)
 
     def _secrets(self, option: Option, settings: TaskSettings) -> None:
-        self.note(option, "secrets", f"@secrets({option.arg('sources')}) must be re-declared as Flyte secrets", settings, True)
+        self.note(
+            option,
+            "secrets",
+            f"@secrets({option.arg('sources')}) must be re-declared as Flyte secrets",
+            settings,
+            True,
+        )
 
     # pipeline level ----------------------------------------------------------------------------
     def schedule(self, options: tuple[Option, ...]) -> tuple[str | None, TaskSettings]:
@@ -159,10 +204,22 @@ class OptionMapper:
                     if _value(option.arg(key)) is True:
                         cron = expr
                 if option.arg("timezone"):
-                    self.note(option, "schedule_timezone", "the schedule's timezone is not carried over", settings, True)
+                    self.note(
+                        option,
+                        "schedule_timezone",
+                        "the schedule's timezone is not carried over",
+                        settings,
+                        True,
+                    )
             elif option.kind == "project":
                 name = _value(option.arg("name"))
-                self.note(option, "project", f"@project(name={name!r}): register with pyflyte register -p", settings, True)
+                self.note(
+                    option,
+                    "project",
+                    f"@project(name={name!r}): register with pyflyte register -p",
+                    settings,
+                    True,
+                )
             elif option.kind in ("trigger", "trigger_on_finish"):
                 self.note(option, "trigger", f"@{option.kind} is not carried over", settings, True)
             elif option.kind == "exit_hook":
