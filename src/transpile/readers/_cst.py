@@ -84,6 +84,11 @@ class SpanIndex:
         if node is None:
             return Span(self.path, 1, 0, 1, 0)
         line = node.lineno
+        if (
+            isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.decorator_list
+        ):
+            line = node.decorator_list[0].lineno  # decorators belong to the definition
         return Span(
             self.path,
             line,

@@ -144,7 +144,9 @@ class FlowScanner:
             kind = self.names.resolve(deco.decorator)
             if kind in FLOW_DECORATORS:
                 flow.options.append(
-                    decorator_option(deco, kind, self.spans.find(code(deco.decorator), flow.span))
+                    decorator_option(
+                        deco, kind, self.spans.find("@" + code(deco.decorator), flow.span)
+                    )
                 )
         for item in node.body.body:  # type: ignore[union-attr]
             if isinstance(item, cst.FunctionDef):

@@ -174,14 +174,14 @@ class OptionMapper:
         self.note(
             option,
             "catch",
-            f"@catch(var={var!r}) is dropped: a failure now fails the workflow",
+            f"@catch(var={var!r}) is not carried over",
             settings,
             True,
         )
 
     def _card(self, option: Option, settings: TaskSettings) -> None:
         settings.args.append(("enable_deck", "True"))
-        self.note(option, "card", "@card became a Flyte Deck", settings, False)
+        self.note(option, "card", "@card is approximated", settings, False)
 
     def _secrets(self, option: Option, settings: TaskSettings) -> None:
         self.note(
@@ -216,7 +216,7 @@ class OptionMapper:
                 self.note(
                     option,
                     "project",
-                    f"@project(name={name!r}): register with pyflyte register -p",
+                    f"@project(name={name!r}) is not carried over",
                     settings,
                     True,
                 )
