@@ -107,10 +107,12 @@ def _collection(node: cst.List | cst.Set, env: TypeEnv) -> str | None:
 
 
 def _tuple(node: cst.Tuple, env: TypeEnv) -> str | None:
-    parts = [infer(e.value, env) if isinstance(e, cst.Element) else None for e in node.elements]
-    if not parts or any(p is None for p in parts):
+    """A tuple display is a tuple whatever its elements are (writers must know: Flyte refuses
+    tuple values), so unknown elements become ``typing.Any`` rather than the whole type."""
+    if not node.elements or any(not isinstance(e, cst.Element) for e in node.elements):
         return None
-    return f"tuple[{', '.join(parts)}]"  # type: ignore[arg-type]
+    parts = [infer(e.value, env) or "typing.Any" for e in node.elements]
+    return f"tuple[{', '.join(parts)}]"
 
 
 def _dict(node: cst.Dict, env: TypeEnv) -> str | None:
@@ -215,7 +217,33 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
         both = _join([infer(a, env) for a in args])
         return f"tuple[{both}, {both}]" if both else None
     if isinstance(node.func, cst.Attribute):
-        return _method(node.func, env)
+        return _STDLIB_RESULT.get(_dotted(node.func) or "") or _method(node.func, env)
+    return None
+
+
+# module functions whose result type never depends on their arguments (as commonly imported)
+_STDLIB_RESULT = {
+    "json.dumps": "str",
+    "math.sqrt": "float",
+    "math.log": "float",
+    "math.exp": "float",
+    "math.floor": "int",
+    "math.ceil": "int",
+    "math.isclose": "bool",
+    "os.path.join": "str",
+    "os.path.basename": "str",
+    "os.getcwd": "str",
+    "time.time": "float",
+    "str.join": "str",
+}
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = _dotted(node.value)
+        return f"{head}.{node.attr.value}" if head else None
     return None
 
 
