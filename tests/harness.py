@@ -322,7 +322,8 @@ def run_metaflow(
 ) -> dict[str, Normalized]:
     """Run ``fixture_dir/metaflow.py`` with ``params``; the normalized artifacts of its end step.
 
-    Parameters (and IncludeFiles), the artifact ``name`` and private names are left out.
+    Left out: Parameters (IncludeFiles too) and class-level constants, which Metaflow stores as
+    artifacts of every task; the artifact ``name``; names starting with ``_``.
     """
     fixture_dir, workdir = Path(fixture_dir), Path(workdir).resolve()
     stage_fixture(fixture_dir, workdir)

@@ -468,3 +468,59 @@ def test_run_metaflow_without_main_block_is_an_error(tmp_path):
     (folder / "metaflow.py").write_text(PAIR_FLOW.split("if __name__")[0])
     with pytest.raises(AssertionError, match="started no run"):
         run_metaflow(folder, "PairFlow", {}, tmp_path / "work")
+
+
+# --- fixture discovery ------------------------------------------------------------------------
+
+
+def make_case(root, name, toml, source="from metaflow import FlowSpec\n"):
+    case = root / name
+    case.mkdir()
+    (case / "case.toml").write_text(textwrap.dedent(toml))
+    if source is not None:
+        (case / "metaflow.py").write_text(source)
+
+
+def test_no_fixtures_gives_a_failing_entry(tmp_path, monkeypatch):
+    import conftest
+
+    monkeypatch.setattr(conftest, "FIXTURES", tmp_path)
+    (entry,) = conftest.equivalence_runs()
+    assert entry.problem and "no runnable Metaflow fixture" in entry.problem
+
+
+def test_discovery_expands_runs_and_reports_broken_cases(tmp_path, monkeypatch):
+    import conftest
+
+    monkeypatch.setattr(conftest, "FIXTURES", tmp_path)
+    make_case(
+        tmp_path,
+        "a_two_runs",
+        """
+        flow = "AFlow"
+        [[runs]]
+        name = "defaults"
+        [[runs]]
+        name = "override"
+        params = { n = 5, items = [1, 2] }
+    """,
+    )
+    make_case(tmp_path, "b_implicit_defaults", 'flow = "BFlow"\n')
+    make_case(tmp_path, "c_convert_only", 'flow = "CFlow"\nrun = false\n')
+    make_case(tmp_path, "d_broken", 'flow = "DFlow"\n[[runs]]\nparams = {}\n')
+    make_case(tmp_path, "e_not_metaflow", 'flow = "EFlow"\n', source=None)
+    (tmp_path / "f_no_toml").mkdir()
+    (tmp_path / "f_no_toml" / "metaflow.py").write_text("")
+    entries = {e.id: e for e in conftest.equivalence_runs()}
+    assert sorted(entries) == [
+        "a_two_runs-defaults",
+        "a_two_runs-override",
+        "b_implicit_defaults-defaults",
+        "d_broken-case",
+        "f_no_toml-case",
+    ]
+    assert entries["a_two_runs-override"].params == {"n": 5, "items": [1, 2]}
+    assert entries["a_two_runs-override"].flow == "AFlow"
+    assert "needs a name" in entries["d_broken-case"].problem
+    assert entries["f_no_toml-case"].problem == "no case.toml"
+    assert all(e.problem is None for k, e in entries.items() if not k.endswith("-case"))

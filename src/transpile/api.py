@@ -14,7 +14,7 @@ from .ir import Pipeline, Span
 
 FRAMEWORKS = ("metaflow", "flyte", "kfp")
 READERS = {"metaflow": "transpile.readers.metaflow"}
-WRITERS = {"flyte": "transpile.writers.flyte"}
+WRITERS = {"flyte": "transpile.writers.flyte", "kfp": "transpile.writers.kfp"}
 MAX_BYTES = 5_000_000
 
 

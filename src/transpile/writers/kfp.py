@@ -1,0 +1,240 @@
+"""Write a pipeline model as a Kubeflow Pipelines v2 module: self-contained components, pipelines.
+
+Every step becomes a ``@dsl.component`` that carries the module code it uses; each foreach becomes
+a small ``@dsl.pipeline`` holding a ``dsl.ParallelFor`` (called like a component); the entry
+pipeline, defined last, wires them by data and returns the flow's results; ``__main__`` compiles
+it to YAML. How values travel (parameters or pickled artifacts) is decided in ``kfp_types``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..diagnostics import Diagnostic, error
+from ..ir import Input, Option, Parameter, Pipeline, Ref, Step
+from ._deps import bound_names, closure, module_definitions
+from ._graph import all_steps, maps, refs_in
+from ._render import GENERATED_MARKER, finish, identifier, render, snake_case
+from .kfp_component import ComponentBuilder, ComponentView, StepPlan
+from .kfp_flow import FlowEmitter
+from .kfp_options import OptionMapper
+from .kfp_types import is_parameter, needs_restore
+
+Carrier = str  # "param" (JSON parameter), "artifact" (pickled file), "json" (JSON text), "file"
+
+
+def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
+    return KfpWriter(pipeline).write()
+
+
+@dataclass(frozen=True)
+class Loop:
+    """How a foreach runs: over its items (``direct``) or over their positions."""
+
+    split: str
+    collection: Ref
+    item_type: str
+    direct: bool
+
+
+class KfpWriter:
+    def __init__(self, pipeline: Pipeline):
+        self.p = pipeline
+        self.diagnostics: list[Diagnostic] = []
+        self.steps = {s.name: s for s in pipeline.steps}
+        self.definitions = module_definitions(pipeline.module)
+        self.module_names = bound_names(self.definitions)
+        taken = self.module_names | {"dsl", "compiler", "NamedTuple"} | _KFP_NAMES
+        self.functions = {s.name: _free(identifier(s.name), taken) for s in pipeline.steps}
+        self.taken = taken | set(self.functions.values())
+        self.options = OptionMapper(self.diagnostics)
+        self.todos: dict[str, list[str]] = {}
+        self.kfp_names: set[str] = set()
+        self.typing_names: set[str] = set()
+        self.serializers: set[str] = set()
+        self._serializer_names = {
+            n: _free(n, self.taken | _all_names(pipeline)) for n in ("load_value", "save_value")
+        }
+        self.taken |= set(self._serializer_names.values())
+        self.params = {p.name: p for p in pipeline.parameters}
+        self.carriers = self._carriers()
+        self.loops = {m.split: self._loop(m) for m in maps(pipeline.flow)}
+        self.traveling = self._traveling()
+
+    # decisions --------------------------------------------------------------------------------------
+    def _carriers(self) -> dict[tuple[str, str], Carrier]:
+        """How each step output travels. A result whose ints KFP would turn into floats travels as
+        an artifact: the pipeline hands it to its caller as it is."""
+        results = {(r.source, r.name) for res in self.p.results for r in res.refs}
+        carriers = {}
+        for step in self.p.steps:
+            for out in step.outputs:
+                exact = is_parameter(out.type.expr) and not (
+                    (step.name, out.name) in results and needs_restore(out.type.expr)
+                )
+                carriers[(step.name, out.name)] = "param" if exact else "artifact"
+        groups = [i.refs for s in self.p.steps for i in s.inputs] + [r.refs for r in self.p.results]
+        groups = [[(r.source, r.name) for r in g if r.kind == "output"] for g in groups]
+        changed = True
+        while changed:  # values that meet in a dsl.OneOf travel the same way
+            changed = False
+            for group in (g for g in groups if len(g) > 1):
+                if any(carriers[k] == "artifact" for k in group):
+                    for k in group:
+                        changed |= carriers[k] != "artifact"
+                        carriers[k] = "artifact"
+        return carriers
+
+    def _loop(self, node) -> Loop:
+        uses_index = any(r.kind == "index" and r.source == node.split for r in refs_in(node.body, self.steps))
+        item = node.item_type.expr
+        kind = self.carrier(node.collection)
+        if kind == "json":
+            raise error(
+                "TP140",
+                f"foreach over the JSON parameter '{node.collection.name}' of unknown element type "
+                "is not supported for KFP (give the Parameter a typed default)",
+                self.steps[node.split].span,
+            )
+        direct = (
+            kind == "param"
+            and self.ref_type(node.collection).startswith("list[")
+            and is_parameter(item)
+            and not uses_index
+        )
+        return Loop(node.split, node.collection, item, direct)
+
+    def _traveling(self) -> tuple[str, ...]:
+        """Module classes whose instances may travel in artifacts: those some step uses. Every
+        component that loads or saves an artifact defines them, so a pickle always finds its class."""
+        if not any(c == "artifact" for c in self.carriers.values()):
+            return ()
+        from ._deps import free_names
+
+        used: set[str] = set()
+        for step in self.p.steps:
+            used |= free_names(step.body, [i.name for i in step.inputs]) & self.module_names
+        chosen = closure(used, self.definitions)
+        return tuple(n for d in chosen if d.kind == "class" for n in sorted(d.binds))
+
+    # facts the component builder and the flow emitter ask for ---------------------------------------
+    def param(self, name: str) -> Parameter:
+        return self.params[name]
+
+    def param_carrier(self, param: Parameter) -> Carrier:
+        if param.kind == "file":
+            return "file"
+        return "param" if is_parameter(param.type.expr) else "json"
+
+    def carrier(self, ref: Ref) -> Carrier:
+        if ref.kind == "param":
+            return self.param_carrier(self.params[ref.name])
+        if ref.kind == "output":
+            return self.carriers[(ref.source, ref.name)]
+        return "param"
+
+    def carrier_of(self, step: str, output: str) -> Carrier:
+        return self.carriers[(step, output)]
+
+    def ref_type(self, ref: Ref) -> str:
+        if ref.kind == "param":
+            return self.params[ref.name].type.expr
+        if ref.kind == "index":
+            return "int"
+        if ref.kind == "item":
+            return self.loops[ref.source].item_type
+        return next(o.type.expr for o in self.steps[ref.source].outputs if o.name == ref.name)
+
+    def value_type(self, inp: Input) -> str:
+        """The type a value input is declared and restored with: the consumer's, if KFP can carry it."""
+        if is_parameter(inp.type.expr):
+            return inp.type.expr
+        return self.ref_type(inp.refs[0])
+
+    def step_options(self, step: Step) -> tuple[Option, ...]:
+        flow = (o for o in self.p.options if o.kind in ("pypi_base", "conda_base"))
+        return (*flow, *step.options)
+
+    def serializer(self, name: str) -> str:
+        return self._serializer_names[name]
+
+    def clash(self, step: Step, names: list[str]) -> None:
+        raise error(
+            "TP141",
+            f"step '{step.name}' receives {', '.join(names)} but also needs the module-level "
+            f"{'name' if len(names) == 1 else 'names'} of that name: rename one of them",
+            step.span,
+        )
+
+    # output -----------------------------------------------------------------------------------------
+    def write(self) -> tuple[str, list[Diagnostic]]:
+        builder = ComponentBuilder(self)
+        components: list[ComponentView] = []
+        self.plans: dict[str, StepPlan] = {}
+        for step in self.p.steps:
+            view, plan = builder.build(step)
+            components.append(view)
+            self.plans[step.name] = plan
+        emitter = FlowEmitter(self)
+        entry = emitter.pipeline()
+        cron, flow_todos = self.options.pipeline_settings(self.p.options)
+        shared = closure(self.traveling, self.definitions) if self.traveling else []
+        if self.serializers:  # a caller reads artifact results with load_value
+            self.serializers.add("load_value")
+        code = render(
+            "kfp/module.py.j2",
+            marker=GENERATED_MARKER,
+            source=Path(self.p.span.file).name,
+            flow=self.p.name,
+            imports=self._imports(shared),
+            shared=[d.source for d in shared if d.kind != "import"],
+            serializers=[
+                (n, self.serializer(n)) for n in ("save_value", "load_value") if n in self.serializers
+            ],
+            components=components + emitter.helpers,
+            pipelines=emitter.subpipelines,
+            entry=entry,
+            defaults=emitter.defaults,
+            flow_todos=flow_todos,
+            cron=cron,
+            package=f"{entry.name}.yaml",
+        )
+        return finish(code, self.p.span.file), self.diagnostics
+
+    def _imports(self, shared) -> list[str]:
+        lines = sorted({d.source for d in shared if d.kind == "import"})
+        if self.typing_names:
+            lines.append(f"from typing import {', '.join(sorted(self.typing_names))}")
+        lines.append("from kfp import compiler, dsl")
+        if self.kfp_names:
+            lines.append(f"from kfp.dsl import {', '.join(sorted(self.kfp_names))}")
+        return lines
+
+
+_KFP_NAMES = {"Artifact", "Dataset", "Input", "Markdown", "Output"}
+
+
+def _all_names(pipeline: Pipeline) -> set[str]:
+    names = set()
+    for step in pipeline.steps:
+        names |= set(re.findall(r"\w+", step.body)) | {i.name for i in step.inputs}
+    return names
+
+
+def _free(name: str, taken: set[str]) -> str:
+    candidate = name
+    while candidate in taken:
+        candidate = f"{candidate}_step" if not candidate.endswith("_step") else f"{candidate}_"
+    return candidate
+
+
+def json_text(default: str) -> str:
+    """A JSON parameter's default (a Python literal) as the JSON text Metaflow parsed it from."""
+    return json.dumps(ast.literal_eval(default))
+
+
+__all__ = ["KfpWriter", "Loop", "all_steps", "json_text", "snake_case", "write"]

@@ -1,0 +1,421 @@
+"""The structured flow → the entry ``@dsl.pipeline``, one small pipeline per foreach, helper tasks.
+
+A foreach becomes its own pipeline around a ``dsl.ParallelFor`` that returns ``dsl.Collected``
+values, called from the enclosing pipeline like a component. Every value its body reads from
+outside arrives as an input of that pipeline, never as a task output crossing into the loop
+(kfp.local 2.17 hands such an input the loop item instead of the value), and its items are a
+pipeline input too. A switch becomes ``dsl.If``/``dsl.Elif`` per case and a ``dsl.Else`` that
+fails as Metaflow does; values leaving it are ``dsl.OneOf`` of the cases' outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..diagnostics import error
+from ..ir import Case, Map, Node, Parallel, Ref, Sequence, Step, Switch, Task
+from ._graph import Key, all_steps, direct_steps, free_refs, key
+from ._render import camel_case, snake_case
+from .kfp_component import ComponentView, Param
+from .kfp_options import BASE_IMAGE
+from .kfp_types import annotation, is_scalar
+
+if TYPE_CHECKING:
+    from .kfp import KfpWriter, Loop
+
+NO_CACHE = "set_caching_options(enable_caching=False)"
+
+
+@dataclass
+class Scope:
+    """Names bound in one pipeline function while its body is emitted."""
+
+    values: dict[Key, str] = field(default_factory=dict)
+    collected: dict[tuple[str, str], str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+    last: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    depth: int = 0
+
+    def fresh(self, name: str) -> str:
+        candidate, n = name, 2
+        while candidate in self.names:
+            candidate, n = f"{name}_{n}", n + 1
+        self.names.add(candidate)
+        return candidate
+
+    def add(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+
+@dataclass
+class PipelineView:
+    name: str
+    signature: str
+    returns: str
+    body: list[str]
+    output_class: tuple[str, list[tuple[str, str]]] | None = None
+    doc: str | None = None
+
+
+class FlowEmitter:
+    def __init__(self, writer: KfpWriter):
+        self.w = writer
+        self.p = writer.p
+        self.steps = writer.steps
+        self.subpipelines: list[PipelineView] = []
+        self.helpers: list[ComponentView] = []
+        self.defaults: list[tuple[str, str, str]] = []
+        self.consumers = [i for s in self.p.steps for i in s.inputs]
+        self._helper_names: dict[str, str] = {}
+
+    # the entry pipeline -----------------------------------------------------------------------------
+    def pipeline(self) -> PipelineView:
+        scope = Scope(names=set(self.w.taken))
+        for param in self.p.parameters:
+            scope.values[("param", param.name, param.name)] = param.name
+            scope.names.add(param.name)
+        self._files(scope)
+        self.emit(self.p.flow, scope)
+        name = _free(snake_case(self.p.name), self.w.taken)
+        self.w.taken.add(name)
+        ordered = sorted(self.p.parameters, key=lambda p: p.default is not None)  # required first
+        signature = ", ".join(self._parameter(p) for p in ordered)
+        returns, output_class = "", None
+        if self.p.results:
+            cls = _free(f"{self.p.name}Results", self.w.taken)
+            fields = [(r.name, self._annotation(r.refs[0], r.type.expr)) for r in self.p.results]
+            output_class = (cls, fields)
+            self.w.typing_names.add("NamedTuple")
+            args = ", ".join(f"{r.name}={self._value(r.refs, scope)}" for r in self.p.results)
+            scope.add(f"return {cls}({args})")
+            returns = f" -> {cls}"
+        doc = (
+            f"{self.p.doc or f'The {self.p.name} flow, converted from Metaflow.'}\n\n"
+            "Caching is off on every task: Metaflow never reuses the results of an earlier run."
+        )
+        return PipelineView(name, signature, returns, scope.lines, output_class, doc)
+
+    def _parameter(self, param) -> str:
+        kind = self.w.param_carrier(param)
+        annotation_text = {"file": "str", "json": "str"}.get(kind) or annotation(param.type.expr)
+        default = param.default
+        if default is None:
+            return f"{param.name}: {annotation_text}"
+        if kind == "json":
+            from .kfp import json_text
+
+            default = repr(json_text(default))
+            self.w.diagnostics.append(_json_note(param))
+        elif default.startswith(("[", "{")):
+            # a module-level value, not a mutable literal in the signature (shared between calls)
+            constant = f"DEFAULT_{param.name.upper()}"
+            self.defaults.append((constant, annotation_text, default))
+            default = constant
+        return f"{param.name}: {annotation_text} = {default}"
+
+    def _files(self, scope: Scope) -> None:
+        """IncludeFile parameters: a path or URI imported as a Dataset once, read where used."""
+        for param in self.p.parameters:
+            if param.kind != "file":
+                continue
+            self.w.kfp_names.add("Dataset")
+            var = scope.fresh(f"{param.name}_file")
+            scope.add(
+                f"{var} = dsl.importer(artifact_uri={param.name}, artifact_class=Dataset, "
+                "reimport=True)"
+            )
+            scope.values[("param", param.name, param.name)] = f"{var}.output"
+
+    # nodes --------------------------------------------------------------------------------------------
+    def emit(self, node: Node, scope: Scope) -> None:
+        if isinstance(node, Sequence):
+            for child in node.nodes:
+                self.emit(child, scope)
+        elif isinstance(node, Task):
+            self._task(self.steps[node.step], scope)
+        elif isinstance(node, Parallel):
+            entry, exits = list(scope.last), []
+            for branch in node.branches:
+                scope.last = list(entry)
+                self.emit(branch, scope)
+                exits += scope.last
+            scope.last = exits
+        elif isinstance(node, Map):
+            self._map(node, scope)
+        elif isinstance(node, Switch):
+            self._switch(node, scope)
+
+    def _value(self, refs: tuple[Ref, ...], scope: Scope) -> str:
+        for ref in refs:
+            if key(ref) in scope.values:
+                return scope.values[key(ref)]
+        raise error(
+            "TP901", f"internal error: no value bound for {refs[0].source}.{refs[0].name}", None
+        )
+
+    def _feed(self, param: Param, scope: Scope) -> str:
+        kind, what = param.feed
+        if kind == "ref" and what.mode == "collected":
+            return scope.collected[(what.refs[0].source, what.refs[0].name)]
+        if kind == "ref":
+            return self._value(what.refs, scope)
+        if kind == "collection":
+            return self._value((what,), scope)
+        if kind == "position":
+            return scope.values[("index", what, "index")]
+        return what  # a placeholder
+
+    def _task(self, step: Step, scope: Scope) -> None:
+        plan = self.w.plans[step.name]
+        args = ", ".join(f"{p.name}={self._feed(p, scope)}" for p in plan.params)
+        var = scope.fresh(f"{step.name}_task")
+        scope.add(f"{var} = {plan.function}({args})")
+        for call in (NO_CACHE, *plan.calls):
+            scope.add(f"{var}.{call}")
+        self._order({r.source for i in step.inputs for r in i.refs}, var, scope)
+        for out in step.outputs:
+            name = plan.outputs[out.name]
+            expr = f"{var}.output" if plan.single else f'{var}.outputs["{name}"]'
+            scope.values[("output", step.name, out.name)] = expr
+        scope.last = [(var, frozenset({step.name}))]
+
+    def _order(self, sources: set[str], var: str, scope: Scope) -> None:
+        """Keep the source's order where no data flows: `b.after(a)`."""
+        previous = [task for task, steps in scope.last if not sources & steps]
+        if previous:
+            scope.add(f"{var}.after({', '.join(previous)})")
+
+    def _helper_task(self, name: str, args: str, scope: Scope) -> str:
+        var = scope.fresh(f"{name}_task")
+        scope.add(f"{var} = {name}({args})")
+        scope.add(f"{var}.{NO_CACHE}")
+        return var
+
+    # foreach ------------------------------------------------------------------------------------------
+    def _collected_keys(self, node: Map) -> list[tuple[str, str]]:
+        direct = direct_steps(node.body)
+        keys: list[tuple[str, str]] = []
+        for inp in self.consumers:
+            if inp.mode == "collected" and inp.refs[0].source in direct:
+                k = (inp.refs[0].source, inp.refs[0].name)
+                if k not in keys:
+                    keys.append(k)
+        return keys
+
+    def _map(self, node: Map, scope: Scope) -> None:
+        loop = self.w.loops[node.split]
+        keys = self._collected_keys(node)
+        inner = Scope(names=set(self.w.taken))
+        params = self._bind_free(free_refs(node, self.steps), inner)
+        items = inner.values[key(node.collection)]
+        if loop.direct:
+            var = inner.fresh("item")
+            inner.values[("item", node.split, "item")] = var
+        else:
+            helper = self._positions_helper(loop)
+            positions = self._helper_task(helper, f"items={items}", inner)
+            items, var = f"{positions}.output", inner.fresh("index")
+            inner.values[("index", node.split, "index")] = var
+        inner.add(f"with dsl.ParallelFor(items={items}) as {var}:")
+        inner.depth += 1
+        self.emit(node.body, inner)
+        inner.depth -= 1
+        name = _free(f"{node.split}_foreach", self.w.taken)
+        self.w.taken.add(name)
+        returns, output_class, fields = self._map_returns(node, keys, inner)
+        signature = ", ".join(f"{n}: {t}" for n, t, _ in params)
+        how = "its items" if loop.direct else "the positions of its items (KFP loops have no index)"
+        doc = f"The foreach over {node.collection.name}: one run of its body per element, over {how}."
+        self.subpipelines.append(PipelineView(name, signature, returns, inner.lines, output_class, doc))
+        args = ", ".join(f"{n}={self._value((r,), scope)}" for n, _, r in params)
+        var = scope.fresh(f"{name}_task")
+        scope.add(f"{var} = {name}({args})")
+        self._order({r.source for r in (x for _, _, x in params)}, var, scope)
+        for k, field_name in zip(keys, fields):
+            scope.collected[k] = f"{var}.output" if len(keys) == 1 else f'{var}.outputs["{field_name}"]'
+        scope.last = [(var, all_steps(node.body))]
+
+    def _map_returns(self, node: Map, keys: list, inner: Scope):
+        fields = [f"{name}_values" for _, name in keys]
+        types = [f"list[{self._annotation(Ref('output', s, n), self._output_type(s, n))}]" for s, n in keys]
+        values = [f"dsl.Collected({inner.values[('output', s, n)]})" for s, n in keys]
+        if not keys:
+            return "", None, fields
+        if len(keys) == 1:
+            inner.add(f"return {values[0]}")
+            return f" -> {types[0]}", None, fields
+        cls = _free(f"{camel_case(node.split)}ForeachOutputs", self.w.taken)
+        self.w.taken.add(cls)
+        self.w.typing_names.add("NamedTuple")
+        inner.add(f"return {cls}({', '.join(f'{f}={v}' for f, v in zip(fields, values))})")
+        return f" -> {cls}", (cls, list(zip(fields, types))), fields
+
+    def _output_type(self, step: str, name: str) -> str:
+        return next(o.type.expr for o in self.steps[step].outputs if o.name == name)
+
+    def _annotation(self, ref: Ref, expr: str) -> str:
+        """How a value is declared in a pipeline signature or outputs."""
+        kind = self.w.carrier(ref)
+        if kind == "artifact":
+            self.w.kfp_names.add("Artifact")
+            return "Artifact"
+        if kind == "file":
+            self.w.kfp_names.add("Dataset")
+            return "Dataset"
+        return "str" if kind == "json" else annotation(expr)
+
+    def _bind_free(self, free: list[Ref], inner: Scope) -> list[tuple[str, str, Ref]]:
+        """Inputs of a foreach pipeline for the values its body reads: (name, annotation, ref)."""
+        params = []
+        for ref in free:
+            if ref.kind in ("item", "index"):
+                raise error("TP901", f"internal error: {ref.kind} of {ref.source} crosses a foreach", None)
+            name = inner.fresh(ref.name)
+            inner.values[key(ref)] = name
+            params.append((name, self._annotation(ref, self.w.ref_type(ref)), ref))
+        return params
+
+    def _positions_helper(self, loop: Loop) -> str:
+        kind = self.w.carrier(loop.collection)
+        if kind in self._helper_names:
+            return self._helper_names[kind]
+        name = _free("foreach_positions" if kind == "param" else "foreach_artifact_positions", self.w.taken)
+        self.w.taken.add(name)
+        self._helper_names[kind] = name
+        doc = (
+            "The positions 0..n-1 of a foreach's items. KFP loops have no index, so the loop runs\n"
+            "over positions and each iteration reads its index and its element (items[index])."
+        )
+        if kind == "param":
+            view = ComponentView(
+                name, f'@dsl.component(base_image="{BASE_IMAGE}")', [], "items: list",
+                " -> list[int]", doc, "return list(range(len(items)))",
+            )
+        else:
+            view = self._artifact_positions(name, doc)
+        self.helpers.append(view)
+        return name
+
+    def _artifact_positions(self, name: str, doc: str) -> ComponentView:
+        from ._deps import closure
+
+        load = self.w.serializer("load_value")
+        self.w.serializers.add("load_value")
+        self.w.kfp_names |= {"Input", "Artifact"}
+        classes = self.w.traveling
+        lines = []
+        for definition in closure(classes, self.w.definitions):
+            lines += [definition.source, ""]
+        suffix = f", classes=({', '.join(classes)},)" if classes else ""
+        lines.append(f"return list(range(len({load}(items.path{suffix}))))")
+        decorator = f'@dsl.component(base_image="{BASE_IMAGE}", additional_funcs=[{load}])'
+        return ComponentView(
+            name, decorator, [], "items: Input[Artifact]", " -> list[int]", doc, "\n".join(lines)
+        )
+
+    # switch -------------------------------------------------------------------------------------------
+    def _switch(self, node: Switch, scope: Scope) -> None:
+        condition = self._value((node.condition,), scope)
+        kind, expr = self.w.carrier(node.condition), self.w.ref_type(node.condition)
+        if kind != "param" or not is_scalar(expr):
+            raise error(
+                "TP142",
+                f"switch on '{node.condition.name}' of type {expr}: KFP conditions compare "
+                "int, float, str or bool values (annotate the condition artifact)",
+                self.steps[node.condition.source].span if node.condition.kind == "output" else None,
+            )
+        inside = all_steps(node)
+        outputs = self._switch_outputs(inside)
+        entry, exits, per_case = list(scope.last), [], []
+        for i, case in enumerate(node.cases):
+            scope.add(f"with dsl.{'If' if i == 0 else 'Elif'}({condition} == {case.value}):")
+            scope.depth += 1
+            scope.last = list(entry)
+            self.emit(case.body, scope)
+            exits += scope.last
+            per_case.append(self._case_values(case, outputs, scope))
+            scope.depth -= 1
+        scope.add("with dsl.Else():")
+        scope.depth += 1
+        helper = self._no_case_helper(node, expr)
+        exits.append((self._helper_task(helper, f"{node.condition.name}={condition}", scope), frozenset()))
+        scope.depth -= 1
+        for index, (artifact, refs) in enumerate(outputs):
+            var = scope.fresh(artifact)
+            scope.add(f"{var} = dsl.OneOf({', '.join(values[index] for values in per_case)})")
+            for ref in refs:
+                scope.values[key(ref)] = var
+        scope.last = [(task, steps | inside) for task, steps in exits]
+
+    def _switch_outputs(self, inside: frozenset[str]) -> list[tuple[str, tuple[Ref, ...]]]:
+        """Values that leave the switch, by artifact name, with every case's reference."""
+        outputs: dict[str, tuple[Ref, ...]] = {}
+        consumers = [i.refs for i in self.consumers] + [r.refs for r in self.p.results]
+        for refs in consumers:
+            if any(r.kind == "output" and r.source in inside for r in refs):
+                name = refs[0].name
+                outputs[name] = tuple(dict.fromkeys((*outputs.get(name, ()), *refs)))
+        return sorted(outputs.items())
+
+    def _case_values(self, case: Case, outputs: list, scope: Scope) -> list[str]:
+        steps = all_steps(case.body)
+        values = []
+        for artifact, refs in outputs:
+            chosen = [r for r in refs if r.kind == "output" and r.source in steps]
+            if not chosen:
+                raise error(
+                    "TP130",
+                    f"'{artifact}' is set in only some cases of the switch (case {case.value})",
+                    None,
+                )
+            values.append(scope.values[key(chosen[-1])])
+        return values
+
+    def _no_case_helper(self, node: Switch, expr: str) -> str:
+        name = _free(f"{node.condition.name}_matches_no_case", self.w.taken)
+        self.w.taken.add(name)
+        cases = [_literal(c.value) for c in node.cases]
+        condition = node.condition.name
+        message = (
+            f'f"Switch condition variable \'{condition}\' has value \'{{{condition}}}\' "\n'
+            f'f"which is not in the available cases: {cases!r}"'
+        )
+        body = f"raise RuntimeError(\n    {message.replace(chr(10), chr(10) + '    ')}\n)"
+        doc = "Metaflow fails a run whose switch value matches no case; so does this task."
+        self.helpers.append(
+            ComponentView(
+                name, f'@dsl.component(base_image="{BASE_IMAGE}")', [], f"{condition}: {expr}",
+                "", doc, body,
+            )
+        )
+        return name
+
+
+def _literal(text: str):
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _json_note(param):
+    from ..diagnostics import Diagnostic
+
+    return Diagnostic(
+        "TP221",
+        "info",
+        f"parameter '{param.name}' is JSON of unknown shape: the pipeline takes it as JSON text "
+        "(a dict or list parameter would turn its ints into floats)",
+        param.span,
+    )
+
+
+def _free(name: str, taken: set[str]) -> str:
+    candidate = name
+    while candidate in taken:
+        candidate = f"{candidate}_" if candidate.endswith("_step") else f"{candidate}_step"
+    return candidate
