@@ -29,7 +29,7 @@ class Definition:
 
 def free_names(body: str, params: Iterable[str] = ()) -> set[str]:
     """Names a function body with these parameters reads from outside itself (globals, builtins)."""
-    source = f"def _body({', '.join(params)}):\n{indent(body.strip() or 'pass', '    ')}\n"
+    source = f"def _body({', '.join(params)}):\n{indent(body.strip(), '    ')}\n    pass\n"
     function = symtable.symtable(source, "<body>", "exec").get_children()[0]
     return _globals(function)
 

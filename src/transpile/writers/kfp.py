@@ -8,17 +8,16 @@ it to YAML. How values travel (parameters or pickled artifacts) is decided in ``
 
 from __future__ import annotations
 
-import ast
-import json
+import builtins
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, error
 from ..ir import Input, Option, Parameter, Pipeline, Ref, Step
-from ._deps import bound_names, closure, module_definitions
-from ._graph import all_steps, maps, refs_in
-from ._render import GENERATED_MARKER, finish, identifier, render, snake_case
+from ._deps import bound_names, closure, free_names, module_definitions
+from ._graph import maps, refs_in
+from ._render import GENERATED_MARKER, finish, identifier, render
 from .kfp_component import ComponentBuilder, ComponentView, StepPlan
 from .kfp_flow import FlowEmitter
 from .kfp_options import OptionMapper
@@ -48,7 +47,8 @@ class KfpWriter:
         self.steps = {s.name: s for s in pipeline.steps}
         self.definitions = module_definitions(pipeline.module)
         self.module_names = bound_names(self.definitions)
-        taken = self.module_names | {"dsl", "compiler", "NamedTuple"} | _KFP_NAMES
+        params = {p.name for p in pipeline.parameters}  # the entry pipeline's own names
+        taken = self.module_names | params | _RESERVED
         self.functions = {s.name: _free(identifier(s.name), taken) for s in pipeline.steps}
         self.taken = taken | set(self.functions.values())
         self.options = OptionMapper(self.diagnostics)
@@ -90,16 +90,11 @@ class KfpWriter:
         return carriers
 
     def _loop(self, node) -> Loop:
-        uses_index = any(r.kind == "index" and r.source == node.split for r in refs_in(node.body, self.steps))
+        uses_index = any(
+            r.kind == "index" and r.source == node.split for r in refs_in(node.body, self.steps)
+        )
         item = node.item_type.expr
         kind = self.carrier(node.collection)
-        if kind == "json":
-            raise error(
-                "TP140",
-                f"foreach over the JSON parameter '{node.collection.name}' of unknown element type "
-                "is not supported for KFP (give the Parameter a typed default)",
-                self.steps[node.split].span,
-            )
         direct = (
             kind == "param"
             and self.ref_type(node.collection).startswith("list[")
@@ -113,8 +108,6 @@ class KfpWriter:
         component that loads or saves an artifact defines them, so a pickle always finds its class."""
         if not any(c == "artifact" for c in self.carriers.values()):
             return ()
-        from ._deps import free_names
-
         used: set[str] = set()
         for step in self.p.steps:
             used |= free_names(step.body, [i.name for i in step.inputs]) & self.module_names
@@ -193,7 +186,9 @@ class KfpWriter:
             imports=self._imports(shared),
             shared=[d.source for d in shared if d.kind != "import"],
             serializers=[
-                (n, self.serializer(n)) for n in ("save_value", "load_value") if n in self.serializers
+                (n, self.serializer(n))
+                for n in ("save_value", "load_value")
+                if n in self.serializers
             ],
             components=components + emitter.helpers,
             pipelines=emitter.subpipelines,
@@ -215,7 +210,9 @@ class KfpWriter:
         return lines
 
 
-_KFP_NAMES = {"Artifact", "Dataset", "Input", "Markdown", "Output"}
+# module-level names the emitted code relies on (annotations use builtins such as list and int)
+_RESERVED = {"dsl", "compiler", "NamedTuple", "Artifact", "Dataset", "Input", "Markdown", "Output"}
+_RESERVED |= set(dir(builtins))
 
 
 def _all_names(pipeline: Pipeline) -> set[str]:
@@ -232,9 +229,4 @@ def _free(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def json_text(default: str) -> str:
-    """A JSON parameter's default (a Python literal) as the JSON text Metaflow parsed it from."""
-    return json.dumps(ast.literal_eval(default))
-
-
-__all__ = ["KfpWriter", "Loop", "all_steps", "json_text", "snake_case", "write"]
+__all__ = ["KfpWriter", "Loop", "write"]

@@ -8,6 +8,7 @@ as return values or as artifacts written with ``save_value``.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ import libcst as cst
 from ..diagnostics import Diagnostic
 from ..ir import Input, Ref, Step
 from ._deps import closure, free_names
-from .kfp_types import annotation, element, restore
+from .kfp_types import annotation, mentions, restore
 
 if TYPE_CHECKING:
     from .kfp import KfpWriter
@@ -36,7 +37,9 @@ class Param:
 
     name: str
     annotation: str
-    feed: tuple  # ("ref", Input) | ("collection", Ref) | ("position", split) | ("placeholder", expr)
+    feed: (
+        tuple  # ("ref", Input) | ("collection", Ref) | ("position", split) | ("placeholder", expr)
+    )
 
 
 @dataclass
@@ -68,6 +71,7 @@ class _Parts:
     imports: set[str] = field(default_factory=set)
     restored: bool = False
     artifacts: bool = False
+    classes: bool = False  # some loaded or saved value may hold module classes
     taken: set[str] = field(default_factory=set)
 
     def fresh(self, name: str) -> str:
@@ -85,23 +89,16 @@ class ComponentBuilder:
     def build(self, step: Step) -> tuple[ComponentView, StepPlan]:
         settings = self.w.options.task_settings(self.w.step_options(step))
         body, extra = self._current(step)
-        parts = _Parts(taken=set(re.findall(r"\w+", step.body)) | {i.name for i in step.inputs})
-        parts.params += extra
-        for inp in step.inputs:
+        taken = set(re.findall(r"\w+", step.body)) | {i.name for i in step.inputs}
+        parts = _Parts(params=extra, taken=taken | self.w.module_names)
+        # a position input first: an item read by position uses it
+        for inp in sorted(step.inputs, key=lambda i: i.refs[0].kind != "index"):
             self._input(inp, parts)
         if settings.card:
             self._card(step, parts)
         artifacts = self._artifact_outputs(step, parts)
         returned = [o for o in step.outputs if o.name not in artifacts]
         returns = self._returns(step, returned, named=bool(parts.outputs))
-        inlined = self._inlined(step, body, parts)
-        lines = [*inlined, *([""] if inlined else [])]
-        lines += [RESTORE_NOTE] if parts.restored else []
-        lines += [*parts.prelude, body.strip("\n"), *parts.epilogue]
-        if returned:
-            names = ", ".join(o.name for o in returned)
-            tupled = len(returned) == 1 and returns.startswith(" -> NamedTuple")
-            lines.append(f"return ({names},)" if tupled else f"return {names}")
         view = ComponentView(
             self.w.functions[step.name],
             self._decorator(settings, parts),
@@ -109,15 +106,28 @@ class ComponentBuilder:
             ", ".join([f"{p.name}: {p.annotation}" for p in parts.params] + parts.outputs),
             returns,
             step.doc,
-            "\n".join(lines).strip("\n") or "pass",
+            self._body(step, body, parts, [o.name for o in returned], returns),
         )
         keys = {o.name: o.name for o in returned}
         if len(returned) == 1 and not parts.outputs:
-            keys = {returned[0].name: "Output"}
+            keys = {returned[0].name: "Output"}  # KFP's name for a single return value
         keys.update(artifacts)
         single = len(returned) + len(parts.outputs) == 1
         plan = StepPlan(self.w.functions[step.name], parts.params, keys, single, settings.calls)
         return view, plan
+
+    def _body(self, step: Step, body: str, parts: _Parts, returned: list[str], returns: str) -> str:
+        """Inlined module code, then loading and restoring inputs, the step, saving outputs."""
+        inlined = self._inlined(step, body, parts)
+        lines = [*inlined, *([""] if inlined else [])]
+        lines += [RESTORE_NOTE] if parts.restored else []
+        lines += [*parts.prelude, body.strip("\n"), *parts.epilogue]
+        if returned:
+            names = ", ".join(returned)
+            tupled = len(returned) == 1 and returns.startswith(" -> NamedTuple")
+            lines.append(f"return ({names},)" if tupled else f"return {names}")
+        text = "\n".join(lines).strip("\n")
+        return text if ast.parse(text).body else f"{text}\npass".strip()
 
     # inputs ---------------------------------------------------------------------------------------
     def _input(self, inp: Input, parts: _Parts) -> None:
@@ -138,19 +148,21 @@ class ComponentBuilder:
         if kind == "file":
             parts.params.append(Param(inp.name, "Input[Dataset]", ("ref", inp)))
             self.w.kfp_names |= {"Input", "Dataset"}
-            mode = "r" if self.w.param(inp.refs[0].name).is_text else "rb"
-            parts.prelude.append(f"with open({inp.name}.path, {mode!r}) as file:")
+            mode = "" if self.w.param(inp.refs[0].name).is_text else ', "rb"'
+            parts.prelude.append(f"with open({inp.name}.path{mode}) as file:")
             parts.prelude.append(f"    {inp.name} = file.read()")
         elif kind == "json":
             parts.params.append(Param(inp.name, "str", ("ref", inp)))
             parts.imports.add("import json")
-            parts.prelude.append(f"{inp.name} = json.loads({inp.name})  # JSON text (see the pipeline)")
+            note = "JSON text: a dict or list parameter would turn its ints into floats"
+            parts.prelude.append(f"{inp.name} = json.loads({inp.name})  # {note}")
         elif kind == "param":
             parts.params.append(Param(inp.name, annotation(expr), ("ref", inp)))
             self._restore(inp.name, expr, parts)
         else:
             parts.params.append(Param(inp.name, "Input[Artifact]", ("ref", inp)))
-            parts.prelude.append(f"{inp.name} = {self._load(f'{inp.name}.path', parts)}")
+            load = self._load(f"{inp.name}.path", self.w.ref_type(inp.refs[0]), parts)
+            parts.prelude.append(f"{inp.name} = {load}")
 
     def _collected(self, inp: Input, parts: _Parts) -> None:
         if self.w.carrier(inp.refs[0]) == "param":
@@ -158,8 +170,8 @@ class ComponentBuilder:
             self._restore(inp.name, inp.type.expr, parts)
             return
         parts.params.append(Param(inp.name, "Input[list[Artifact]]", ("ref", inp)))
-        load = self._load("value.path", parts)
-        parts.prelude.append(f"{inp.name} = [{load} for value in {inp.name}]")
+        load = self._load("artifact.path", self.w.ref_type(inp.refs[0]), parts)
+        parts.prelude.append(f"{inp.name} = [{load} for artifact in {inp.name}]")
 
     def _item(self, inp: Input, ref: Ref, parts: _Parts) -> None:
         loop = self.w.loops[ref.source]
@@ -169,27 +181,26 @@ class ComponentBuilder:
             return
         collection = loop.collection
         name = parts.fresh(collection.name)
-        index = parts.fresh("index") if not self._has_index(parts, ref.source) else None
         kind = self.w.carrier(collection)
         expr = self.w.ref_type(collection)
         if kind == "param":
             parts.params.append(Param(name, annotation(expr), ("collection", collection)))
+        elif kind == "json":
+            parts.params.append(Param(name, "str", ("collection", collection)))
+            parts.imports.add("import json")
+            parts.prelude.append(f"{name} = json.loads({name})")
         else:
             parts.params.append(Param(name, "Input[Artifact]", ("collection", collection)))
-            parts.prelude.append(f"{name} = {self._load(f'{name}.path', parts)}")
-        if index is not None:
-            parts.params.append(Param(index, "int", ("position", ref.source)))
-        position = index or next(
-            p.name for p in parts.params if p.feed == ("position", ref.source)
-        )
-        item = f"{name}[int({position})]"
+            parts.prelude.append(f"{name} = {self._load(f'{name}.path', expr, parts)}")
+        position = next((p.name for p in parts.params if p.feed == ("position", ref.source)), None)
+        if position is None:
+            position = parts.fresh("index")
+            parts.params.append(Param(position, "int", ("position", ref.source)))
+            parts.prelude.append(f"{position} = int({position})")
+        item = f"{name}[{position}]"
         fixed = restore(item, loop.item_type, top=True) if kind == "param" else None
         parts.restored |= fixed is not None
         parts.prelude.append(f"{inp.name} = {fixed or item}")
-
-    @staticmethod
-    def _has_index(parts: _Parts, split: str) -> bool:
-        return any(p.feed == ("position", split) for p in parts.params)
 
     def _restore(self, name: str, expr: str, parts: _Parts, top: bool = False) -> None:
         fixed = restore(name, expr, top)
@@ -197,16 +208,19 @@ class ComponentBuilder:
             parts.restored = True
             parts.prelude.append(f"{name} = {fixed}")
 
-    def _load(self, path: str, parts: _Parts) -> str:
+    def _load(self, path: str, expr: str, parts: _Parts) -> str:
         parts.artifacts = True
         self.w.kfp_names.add("Input")
         self.w.serializers.add("load_value")
-        return f"{self.w.serializer('load_value')}({path}{self._classes()})"
+        return f"{self.w.serializer('load_value')}({path}{self._classes(expr, parts)})"
 
-    def _classes(self) -> str:
+    def _classes(self, expr: str, parts: _Parts) -> str:
+        """``classes=`` for a value that may hold instances of module classes (its type names one,
+        or is unknown); the component then defines them all."""
         classes = self.w.traveling
-        if not classes:
+        if not classes or not ("typing.Any" in expr or mentions(expr, set(classes))):
             return ""
+        parts.classes = True
         return f", classes=({', '.join(classes)},)"
 
     # outputs ------------------------------------------------------------------------------------
@@ -222,7 +236,8 @@ class ComponentBuilder:
             self.w.serializers.add("save_value")
             parts.artifacts = True
             save = self.w.serializer("save_value")
-            parts.epilogue.append(f"{save}({out.name}, {name}.path{self._classes()})")
+            classes = self._classes(out.type.expr, parts)
+            parts.epilogue.append(f"{save}({out.name}, {name}.path{classes})")
         return names
 
     def _returns(self, step: Step, returned: list, named: bool) -> str:
@@ -245,8 +260,7 @@ class ComponentBuilder:
         parts.epilogue += [
             f"with open({name}.path, 'w') as file:",
             f"    file.write('# {step.name}\\n\\n| artifact | value |\\n| --- | --- |\\n')",
-            f"    for label, value in [{rows}]:",
-            "        file.write(f'| {label} | {value!r} |\\n')",
+            f"    file.writelines(f'| {{k}} | {{v!r}} |\\n' for k, v in [{rows}])",
         ]
 
     # module code and `current` --------------------------------------------------------------------
@@ -254,16 +268,18 @@ class ComponentBuilder:
         """The imports and module-level definitions the body uses, transitively, as source lines."""
         params = [p.name for p in parts.params] + [o.split(":")[0] for o in parts.outputs]
         wanted = free_names(body, params) & self.w.module_names
-        if parts.artifacts:
+        if parts.classes:
             wanted |= set(self.w.traveling)
         chosen = closure(wanted, self.w.definitions)
         clash = {n for d in chosen for n in d.binds} & set(params)
         if clash:
             self.w.clash(step, sorted(clash))
         imports = sorted({d.source for d in chosen if d.kind == "import"} | parts.imports)
-        lines = list(imports)
+        lines, previous = list(imports), "import"
         for definition in (d for d in chosen if d.kind != "import"):
-            lines += ["", definition.source] if lines else [definition.source]
+            together = previous == definition.kind == "value"  # constants stay in one block
+            lines += [definition.source] if together or not lines else ["", definition.source]
+            previous = definition.kind
         return lines
 
     def _current(self, step: Step) -> tuple[str, list[Param]]:
@@ -290,7 +306,7 @@ class ComponentBuilder:
         funcs = [self.w.serializer(n) for n in ("load_value", "save_value") if self._uses(n, parts)]
         if funcs:
             args.append(f"additional_funcs=[{', '.join(funcs)}]")
-        return f"@dsl.component({', '.join(args)})".replace("'", '"')
+        return f"@dsl.component({', '.join(args)})"
 
     def _uses(self, name: str, parts: _Parts) -> bool:
         call = f"{self.w.serializer(name)}("
@@ -323,4 +339,4 @@ def _camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
 
 
-__all__ = ["ComponentBuilder", "ComponentView", "Param", "StepPlan", "element"]
+__all__ = ["ComponentBuilder", "ComponentView", "Param", "StepPlan"]

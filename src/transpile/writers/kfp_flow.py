@@ -3,22 +3,25 @@
 A foreach becomes its own pipeline around a ``dsl.ParallelFor`` that returns ``dsl.Collected``
 values, called from the enclosing pipeline like a component. Every value its body reads from
 outside arrives as an input of that pipeline, never as a task output crossing into the loop
-(kfp.local 2.17 hands such an input the loop item instead of the value), and its items are a
-pipeline input too. A switch becomes ``dsl.If``/``dsl.Elif`` per case and a ``dsl.Else`` that
+(kfp.local 2.17 hands such an input the loop item instead of the value), and the loop's items
+are always a parameter input of it (kfp.local reads loop items from a task only if that task has
+a single output, and drops the inputs of a pipeline task that has no parameter input). A switch becomes ``dsl.If``/``dsl.Elif`` per case and a ``dsl.Else`` that
 fails as Metaflow does; values leaving it are ``dsl.OneOf`` of the cases' outputs.
 """
 
 from __future__ import annotations
 
+import ast
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..diagnostics import error
-from ..ir import Case, Map, Node, Parallel, Ref, Sequence, Step, Switch, Task
+from ..diagnostics import Diagnostic, error
+from ..ir import Case, Map, Node, Parallel, Parameter, Ref, Sequence, Step, Switch, Task
 from ._graph import Key, all_steps, direct_steps, free_refs, key
 from ._render import camel_case, snake_case
 from .kfp_component import ComponentView, Param
-from .kfp_options import BASE_IMAGE
+from .kfp_helpers import POSITIONS_NAMES, no_case_component, positions_component
 from .kfp_types import annotation, is_scalar
 
 if TYPE_CHECKING:
@@ -101,13 +104,12 @@ class FlowEmitter:
         kind = self.w.param_carrier(param)
         annotation_text = {"file": "str", "json": "str"}.get(kind) or annotation(param.type.expr)
         default = param.default
+        if kind == "json":
+            self.w.diagnostics.append(_json_note(param))
         if default is None:
             return f"{param.name}: {annotation_text}"
         if kind == "json":
-            from .kfp import json_text
-
             default = repr(json_text(default))
-            self.w.diagnostics.append(_json_note(param))
         elif default.startswith(("[", "{")):
             # a module-level value, not a mutable literal in the signature (shared between calls)
             constant = f"DEFAULT_{param.name.upper()}"
@@ -117,8 +119,9 @@ class FlowEmitter:
 
     def _files(self, scope: Scope) -> None:
         """IncludeFile parameters: a path or URI imported as a Dataset once, read where used."""
+        used = {r.name for i in self.consumers for r in i.refs if r.kind == "param"}
         for param in self.p.parameters:
-            if param.kind != "file":
+            if param.kind != "file" or param.name not in used:
                 continue
             self.w.kfp_names.add("Dataset")
             var = scope.fresh(f"{param.name}_file")
@@ -187,8 +190,8 @@ class FlowEmitter:
         if previous:
             scope.add(f"{var}.after({', '.join(previous)})")
 
-    def _helper_task(self, name: str, args: str, scope: Scope) -> str:
-        var = scope.fresh(f"{name}_task")
+    def _helper_task(self, name: str, args: str, scope: Scope, var: str = "") -> str:
+        var = scope.fresh(var or f"{name}_task")
         scope.add(f"{var} = {name}({args})")
         scope.add(f"{var}.{NO_CACHE}")
         return var
@@ -205,41 +208,59 @@ class FlowEmitter:
         return keys
 
     def _map(self, node: Map, scope: Scope) -> None:
-        loop = self.w.loops[node.split]
-        keys = self._collected_keys(node)
-        inner = Scope(names=set(self.w.taken))
-        params = self._bind_free(free_refs(node, self.steps), inner)
-        items = inner.values[key(node.collection)]
-        if loop.direct:
-            var = inner.fresh("item")
-            inner.values[("item", node.split, "item")] = var
-        else:
-            helper = self._positions_helper(loop)
-            positions = self._helper_task(helper, f"items={items}", inner)
-            items, var = f"{positions}.output", inner.fresh("index")
-            inner.values[("index", node.split, "index")] = var
-        inner.add(f"with dsl.ParallelFor(items={items}) as {var}:")
+        """A foreach pipeline around a ParallelFor, defined apart and called here."""
+        inner = Scope(names=self.w.taken - set(self.w.params))
+        params = [
+            (name, annotation_text, self._value((ref,), scope))
+            for name, annotation_text, ref in self._bind_free(free_refs(node, self.steps), inner)
+        ]
+        params += self._loop(node, scope, inner)
         inner.depth += 1
         self.emit(node.body, inner)
         inner.depth -= 1
         name = _free(f"{node.split}_foreach", self.w.taken)
         self.w.taken.add(name)
+        keys = self._collected_keys(node)
         returns, output_class, fields = self._map_returns(node, keys, inner)
         signature = ", ".join(f"{n}: {t}" for n, t, _ in params)
-        how = "its items" if loop.direct else "the positions of its items (KFP loops have no index)"
-        doc = f"The foreach over {node.collection.name}: one run of its body per element, over {how}."
-        self.subpipelines.append(PipelineView(name, signature, returns, inner.lines, output_class, doc))
-        args = ", ".join(f"{n}={self._value((r,), scope)}" for n, _, r in params)
+        doc = f"The foreach over {node.collection.name}: its body once per element" + (
+            ", results collected in order."
+            if self.w.loops[node.split].direct
+            else " (KFP loops have no index)."
+        )
+        view = PipelineView(name, signature, returns, inner.lines, output_class, doc)
+        self.subpipelines.append(view)
         var = scope.fresh(f"{name}_task")
-        scope.add(f"{var} = {name}({args})")
-        self._order({r.source for r in (x for _, _, x in params)}, var, scope)
+        scope.add(f"{var} = {name}({', '.join(f'{n}={v}' for n, _, v in params)})")
+        self._order({r.source for r in free_refs(node, self.steps)}, var, scope)
         for k, field_name in zip(keys, fields):
-            scope.collected[k] = f"{var}.output" if len(keys) == 1 else f'{var}.outputs["{field_name}"]'
+            single = len(keys) == 1
+            scope.collected[k] = f"{var}.output" if single else f'{var}.outputs["{field_name}"]'
         scope.last = [(var, all_steps(node.body))]
+
+    def _loop(self, node: Map, scope: Scope, inner: Scope) -> list[tuple[str, str, str]]:
+        """The ParallelFor line, over the items or over positions computed outside (a loop's
+        items must be an input of its pipeline); the extra input that takes the positions."""
+        if self.w.loops[node.split].direct:
+            items = inner.values[key(node.collection)]
+            var = inner.values[("item", node.split, "item")] = inner.fresh("item")
+            inner.add(f"with dsl.ParallelFor(items={items}) as {var}:")
+            return []
+        helper = self._positions_helper(self.w.loops[node.split])
+        collection = self._value((node.collection,), scope)
+        label = f"{node.collection.name}_positions_task"
+        task = self._helper_task(helper, f"items={collection}", scope, label)
+        items = inner.fresh("positions")
+        var = inner.values[("index", node.split, "index")] = inner.fresh("index")
+        inner.add(f"with dsl.ParallelFor(items={items}) as {var}:")
+        return [(items, "list[int]", f"{task}.output")]
 
     def _map_returns(self, node: Map, keys: list, inner: Scope):
         fields = [f"{name}_values" for _, name in keys]
-        types = [f"list[{self._annotation(Ref('output', s, n), self._output_type(s, n))}]" for s, n in keys]
+        types = [
+            f"list[{self._annotation(Ref('output', s, n), self._output_type(s, n))}]"
+            for s, n in keys
+        ]
         values = [f"dsl.Collected({inner.values[('output', s, n)]})" for s, n in keys]
         if not keys:
             return "", None, fields
@@ -271,49 +292,23 @@ class FlowEmitter:
         params = []
         for ref in free:
             if ref.kind in ("item", "index"):
-                raise error("TP901", f"internal error: {ref.kind} of {ref.source} crosses a foreach", None)
+                raise error(
+                    "TP901", f"internal error: {ref.kind} of {ref.source} crosses a foreach", None
+                )
             name = inner.fresh(ref.name)
             inner.values[key(ref)] = name
             params.append((name, self._annotation(ref, self.w.ref_type(ref)), ref))
         return params
 
     def _positions_helper(self, loop: Loop) -> str:
+        """The component listing a foreach's positions, one per way its items travel."""
         kind = self.w.carrier(loop.collection)
-        if kind in self._helper_names:
-            return self._helper_names[kind]
-        name = _free("foreach_positions" if kind == "param" else "foreach_artifact_positions", self.w.taken)
-        self.w.taken.add(name)
-        self._helper_names[kind] = name
-        doc = (
-            "The positions 0..n-1 of a foreach's items. KFP loops have no index, so the loop runs\n"
-            "over positions and each iteration reads its index and its element (items[index])."
-        )
-        if kind == "param":
-            view = ComponentView(
-                name, f'@dsl.component(base_image="{BASE_IMAGE}")', [], "items: list",
-                " -> list[int]", doc, "return list(range(len(items)))",
-            )
-        else:
-            view = self._artifact_positions(name, doc)
-        self.helpers.append(view)
-        return name
-
-    def _artifact_positions(self, name: str, doc: str) -> ComponentView:
-        from ._deps import closure
-
-        load = self.w.serializer("load_value")
-        self.w.serializers.add("load_value")
-        self.w.kfp_names |= {"Input", "Artifact"}
-        classes = self.w.traveling
-        lines = []
-        for definition in closure(classes, self.w.definitions):
-            lines += [definition.source, ""]
-        suffix = f", classes=({', '.join(classes)},)" if classes else ""
-        lines.append(f"return list(range(len({load}(items.path{suffix}))))")
-        decorator = f'@dsl.component(base_image="{BASE_IMAGE}", additional_funcs=[{load}])'
-        return ComponentView(
-            name, decorator, [], "items: Input[Artifact]", " -> list[int]", doc, "\n".join(lines)
-        )
+        if kind not in self._helper_names:
+            name = _free(POSITIONS_NAMES[kind], self.w.taken)
+            self.w.taken.add(name)
+            self._helper_names[kind] = name
+            self.helpers.append(positions_component(name, kind, self.w))
+        return self._helper_names[kind]
 
     # switch -------------------------------------------------------------------------------------------
     def _switch(self, node: Switch, scope: Scope) -> None:
@@ -328,7 +323,9 @@ class FlowEmitter:
             )
         inside = all_steps(node)
         outputs = self._switch_outputs(inside)
-        entry, exits, per_case = list(scope.last), [], []
+        # the condition orders the cases after the step that set it
+        entry = [(t, s) for t, s in scope.last if node.condition.source not in s]
+        exits, per_case = [], []
         for i, case in enumerate(node.cases):
             scope.add(f"with dsl.{'If' if i == 0 else 'Elif'}({condition} == {case.value}):")
             scope.depth += 1
@@ -340,7 +337,9 @@ class FlowEmitter:
         scope.add("with dsl.Else():")
         scope.depth += 1
         helper = self._no_case_helper(node, expr)
-        exits.append((self._helper_task(helper, f"{node.condition.name}={condition}", scope), frozenset()))
+        exits.append(
+            (self._helper_task(helper, f"{node.condition.name}={condition}", scope), frozenset())
+        )
         scope.depth -= 1
         for index, (artifact, refs) in enumerate(outputs):
             var = scope.fresh(artifact)
@@ -376,35 +375,12 @@ class FlowEmitter:
     def _no_case_helper(self, node: Switch, expr: str) -> str:
         name = _free(f"{node.condition.name}_matches_no_case", self.w.taken)
         self.w.taken.add(name)
-        cases = [_literal(c.value) for c in node.cases]
-        condition = node.condition.name
-        message = (
-            f'f"Switch condition variable \'{condition}\' has value \'{{{condition}}}\' "\n'
-            f'f"which is not in the available cases: {cases!r}"'
-        )
-        body = f"raise RuntimeError(\n    {message.replace(chr(10), chr(10) + '    ')}\n)"
-        doc = "Metaflow fails a run whose switch value matches no case; so does this task."
-        self.helpers.append(
-            ComponentView(
-                name, f'@dsl.component(base_image="{BASE_IMAGE}")', [], f"{condition}: {expr}",
-                "", doc, body,
-            )
-        )
+        cases = [c.value for c in node.cases]
+        self.helpers.append(no_case_component(name, node.condition.name, expr, cases))
         return name
 
 
-def _literal(text: str):
-    import ast
-
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-def _json_note(param):
-    from ..diagnostics import Diagnostic
-
+def _json_note(param: Parameter) -> Diagnostic:
     return Diagnostic(
         "TP221",
         "info",
@@ -412,6 +388,11 @@ def _json_note(param):
         "(a dict or list parameter would turn its ints into floats)",
         param.span,
     )
+
+
+def json_text(default: str) -> str:
+    """A JSON parameter's default (a Python literal) as the JSON text Metaflow parsed it from."""
+    return json.dumps(ast.literal_eval(default))
 
 
 def _free(name: str, taken: set[str]) -> str:

@@ -185,7 +185,9 @@ class OptionMapper:
                 message = "@schedule became a function that creates a recurring run"
                 self.note(option, "schedule", message, todos, False)
                 if option.arg("timezone"):
-                    message = f"the schedule's timezone {option.arg('timezone')} is not carried over"
+                    message = (
+                        f"the schedule's timezone {option.arg('timezone')} is not carried over"
+                    )
                     self.note(option, "schedule_timezone", message, todos, True)
             elif option.kind == "project":
                 name = _value(option.arg("name"))

@@ -83,15 +83,6 @@ def annotation(expr: str) -> str:
     return ast.unparse(_parse(expr)) if is_parameter(expr) else "Artifact"
 
 
-def element(expr: str) -> str:
-    """The element type of ``list[X]`` (collected values), else ``typing.Any``."""
-    node = _parse(expr)
-    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-        if node.value.id == "list":
-            return ast.unparse(node.slice)
-    return "typing.Any"
-
-
 def mentions(expr: str, names: frozenset[str] | set[str]) -> bool:
     """Whether a type expression names one of ``names`` (module-level classes)."""
     node = _parse(expr)
