@@ -8,17 +8,12 @@ from typing import TYPE_CHECKING
 from ..capabilities import lookup
 from ..diagnostics import Diagnostic, error
 from ..ir import Case, Input, Map, Node, Parallel, Ref, Sequence, Step, Switch, Task
+from ._graph import Key, all_steps, direct_steps, free_refs, key, maps
 from ._render import camel_case, snake_case
 from .flyte_types import is_tuple
 
 if TYPE_CHECKING:
     from .flyte import FlyteWriter
-
-Key = tuple[str, str, str]
-
-
-def key(ref: Ref) -> Key:
-    return (ref.kind, ref.source, ref.name)
 
 
 @dataclass
@@ -201,7 +196,7 @@ class FlowEmitter:
 
     # foreach ------------------------------------------------------------------------------------------
     def _collected_keys(self, node: Map) -> list[tuple[str, str]]:
-        direct = _direct_steps(node.body)
+        direct = direct_steps(node.body)
         keys: list[tuple[str, str]] = []
         for _, inp in self.consumers:
             if inp.mode == "collected" and inp.refs[0].source in direct:
@@ -295,7 +290,7 @@ class FlowEmitter:
         for k, field_name in zip(keys, lists):
             scope.collected[k] = var if len(keys) == 1 else f"{var}.{field_name}"
         handle = var if len(keys) <= 1 else f"{var}.{lists[0]}"
-        scope.last = [(handle, _all_steps(node.body))]
+        scope.last = [(handle, all_steps(node.body))]
 
     def _dynamic_returns(self, node: Map, keys: list, lists: list[str], inner: Scope):
         types = [self.w.collected(self._output_type(*k)) for k in keys]
@@ -313,20 +308,13 @@ class FlowEmitter:
         return next(o.type.expr for o in self.steps[step].outputs if o.name == name)
 
     def _free_refs(self, node: Node, exclude_split: str | None = None) -> list[Ref]:
-        """References used inside ``node`` that are bound outside it (parameters, earlier outputs)."""
-        inside = _all_steps(node)
-        inner_splits = _splits(node)
-        free: list[Ref] = []
-        for ref in _refs_in(node, self.steps):
-            if ref.kind in ("item", "index") and (
-                ref.source == exclude_split or ref.source in inner_splits
-            ):
-                continue
-            if ref.kind == "output" and ref.source in inside:
-                continue
-            if ref not in free:
-                free.append(ref)
-        return free
+        """References used inside ``node`` that are bound outside it, less the item and index of
+        the map whose body ``node`` is (the loop binds them)."""
+        return [
+            r
+            for r in free_refs(node, self.steps)
+            if not (r.kind in ("item", "index") and r.source == exclude_split)
+        ]
 
     def _bind_free(self, free: list[Ref], inner: Scope) -> list[tuple[str, str, Ref]]:
         """Parameters of a nested function for free references: (name, annotation, outer value)."""
@@ -350,13 +338,13 @@ class FlowEmitter:
         if ref.kind == "index":
             return "int"
         if ref.kind == "item":
-            return _map_item_type(self.p.flow, ref.source)
+            return next(m.item_type.expr for m in maps(self.p.flow) if m.split == ref.source)
         return self._output_type(ref.source, ref.name)
 
     # switch -------------------------------------------------------------------------------------------
     def _switch(self, node: Switch, scope: Scope) -> None:
         self.w.flytekit.add("conditional")
-        inside = _all_steps(node)
+        inside = all_steps(node)
         outputs = self._switch_outputs(node, inside)
         condition = scope.use(self._value((node.condition,), "value", scope))
         branches = [self._case(node, case, outputs, scope) for case in node.cases]
@@ -416,8 +404,8 @@ class FlowEmitter:
     def _case_workflow(self, node: Switch, case: Case, outputs: list, scope: Scope) -> str:
         inner = Scope(names={*self.w.taken})
         free = self._free_refs(case.body)
-        case_steps = _all_steps(case.body)
-        passthrough = [r for _, refs in outputs for r in refs if r.source not in _all_steps(node)]
+        case_steps = all_steps(case.body)
+        passthrough = [r for _, refs in outputs for r in refs if r.source not in all_steps(node)]
         for ref in passthrough:
             if ref not in free:
                 free.append(ref)
@@ -468,83 +456,3 @@ def _case_label(value: str) -> str:
 
     text = re.sub(r"\W+", "_", value.strip("'\"")).strip("_").lower()
     return text or "case"
-
-
-def _direct_steps(node: Node) -> frozenset[str]:
-    if isinstance(node, Task):
-        return frozenset({node.step})
-    if isinstance(node, Sequence):
-        return frozenset().union(*(_direct_steps(n) for n in node.nodes))
-    if isinstance(node, Parallel):
-        return frozenset().union(*(_direct_steps(n) for n in node.branches))
-    if isinstance(node, Switch):
-        return frozenset().union(*(_direct_steps(c.body) for c in node.cases))
-    return frozenset()
-
-
-def _all_steps(node: Node) -> frozenset[str]:
-    if isinstance(node, Map):
-        return _all_steps(node.body)
-    if isinstance(node, Task):
-        return frozenset({node.step})
-    children = (
-        node.nodes
-        if isinstance(node, Sequence)
-        else node.branches
-        if isinstance(node, Parallel)
-        else tuple(c.body for c in node.cases)
-    )
-    return frozenset().union(*(_all_steps(n) for n in children))
-
-
-def _splits(node: Node) -> set[str]:
-    if isinstance(node, Map):
-        return {node.split} | _splits(node.body)
-    if isinstance(node, Sequence):
-        return set().union(*(_splits(n) for n in node.nodes))
-    if isinstance(node, Parallel):
-        return set().union(*(_splits(n) for n in node.branches))
-    if isinstance(node, Switch):
-        return set().union(*(_splits(c.body) for c in node.cases))
-    return set()
-
-
-def _refs_in(node: Node, steps: dict[str, Step]) -> list[Ref]:
-    refs: list[Ref] = []
-    if isinstance(node, Task):
-        refs += [r for i in steps[node.step].inputs for r in i.refs]
-    elif isinstance(node, Sequence):
-        for n in node.nodes:
-            refs += _refs_in(n, steps)
-    elif isinstance(node, Parallel):
-        for n in node.branches:
-            refs += _refs_in(n, steps)
-    elif isinstance(node, Map):
-        refs.append(node.collection)
-        refs += _refs_in(node.body, steps)
-    elif isinstance(node, Switch):
-        refs.append(node.condition)
-        for case in node.cases:
-            refs += _refs_in(case.body, steps)
-    return refs
-
-
-def _map_item_type(node: Node, split: str) -> str:
-    if isinstance(node, Map):
-        if node.split == split:
-            return node.item_type.expr
-        return _map_item_type(node.body, split)
-    children = (
-        node.nodes
-        if isinstance(node, Sequence)
-        else node.branches
-        if isinstance(node, Parallel)
-        else tuple(c.body for c in node.cases)
-        if isinstance(node, Switch)
-        else ()
-    )
-    for child in children:
-        found = _map_item_type(child, split)
-        if found:
-            return found
-    return ""
