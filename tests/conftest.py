@@ -27,10 +27,11 @@ class Case:
     flow: str
     run: bool
     runs: tuple[RunSpec, ...]
+    framework: str = "metaflow"  # the framework the case starts life in (case.toml `source`)
 
     @property
     def source(self) -> Path:
-        return self.dir / "metaflow.py"
+        return self.dir / f"{self.framework}.py"
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,12 @@ def load_case(case_dir: Path) -> Case:
         raise ValueError(f"case.toml: 'flow' must name the flow class, got {flow!r}")
     if not isinstance(run, bool):
         raise ValueError(f"case.toml: 'run' must be true or false, got {run!r}")  # noqa: TRY004
+    framework = data.get("source", "metaflow")
+    if framework not in ("metaflow", "flyte", "kfp"):
+        raise ValueError(f"case.toml: 'source' must be metaflow, flyte or kfp, got {framework!r}")
     runs = _load_runs(data.get("runs", [{"name": "defaults"}]))
-    return Case(case_dir.name, case_dir, str(data.get("description", "")), flow, run, runs)
+    description = str(data.get("description", ""))
+    return Case(case_dir.name, case_dir, description, flow, run, runs, framework)
 
 
 def _load_runs(raw: Any) -> tuple[RunSpec, ...]:
@@ -97,6 +102,19 @@ def case_dirs() -> list[Path]:
     )
 
 
+def cases(framework: str) -> list[Case]:
+    """The well-formed cases that start life in ``framework``, sorted by name."""
+    found = []
+    for case_dir in case_dirs():
+        try:
+            case = load_case(case_dir)
+        except ValueError:
+            continue  # equivalence_runs() turns a broken case into a failing test
+        if case.framework == framework and case.source.is_file():
+            found.append(case)
+    return found
+
+
 def equivalence_runs() -> list[EquivalenceRun]:
     """One entry per (Metaflow case with run != false) × run; broken cases become failing entries."""
     entries = []
@@ -109,7 +127,7 @@ def equivalence_runs() -> list[EquivalenceRun]:
         except ValueError as exc:
             entries.append(EquivalenceRun(case_dir.name, "case", case_dir, problem=str(exc)))
             continue
-        if not case.run or not case.source.is_file():  # convert-only, or not a Metaflow case
+        if case.framework != "metaflow" or not case.run or not case.source.is_file():
             continue
         entries += [
             EquivalenceRun(case.name, r.name, case.dir, case.flow, r.params) for r in case.runs
