@@ -276,14 +276,31 @@ def test_type_inference(expr, expected):
             "TP105",
             None,
         ),
+        (
+            LINEAR + "x = 1; from metaflow import current\n",
+            "TP115",
+            (HEADER + LINEAR).count("\n") + 1,
+        ),
     ],
-    ids=["computed-transition", "recursion", "unknown-artifact", "input-outside-foreach", "no-end"],
+    ids=[
+        "computed-transition",
+        "recursion",
+        "unknown-artifact",
+        "input-outside-foreach",
+        "no-end",
+        "metaflow-import-sharing-a-line",
+    ],
 )
 def test_errors_name_code_and_line(body, code, line):
     diagnostic = fail(body).diagnostics[-1]
     assert diagnostic.code == code
     if line is not None:
         assert diagnostic.span is not None and diagnostic.span.line == line
+
+
+def test_an_import_sharing_a_line_with_code_stays_module_code():
+    result = read("import os; CWD = os.getcwd()\n" + LINEAR)
+    assert "import os; CWD = os.getcwd()" in result.pipeline.module.definitions
 
 
 def test_file_without_a_flow_is_skipped():

@@ -114,9 +114,7 @@ class MetaflowReader:
         definitions: list[str] = []
         flows: list[cst.ClassDef] = []
         for stmt in self.module.body:
-            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(
-                stmt.body[0], (cst.Import, cst.ImportFrom)
-            ):
+            if _is_import_line(stmt):
                 if not any(self.names.add_import(s) for s in stmt.body):  # type: ignore[arg-type]
                     imports.append(code(stmt).strip())
             elif isinstance(stmt, cst.ClassDef) and any(
@@ -126,14 +124,25 @@ class MetaflowReader:
             elif _is_main_guard(stmt):
                 continue
             elif not _is_docstring_stmt(stmt):
+                self._refuse_hidden_metaflow_import(stmt)
                 definitions.append(code(stmt).strip("\n"))
         if not flows:
             raise error("TP005", "no Metaflow FlowSpec subclass found", None)
         if len(flows) > 1:
             names = ", ".join(f.name.value for f in flows)
             raise error("TP106", f"several flows in one file ({names}); split them", None)
-        definitions = [d for d in definitions]
         return imports, definitions, flows[0]
+
+    def _refuse_hidden_metaflow_import(self, stmt: cst.BaseStatement) -> None:
+        """An import sharing its line with other code (``import os; x = 1``) is kept as code,
+        which is right unless it imports metaflow: those names must be seen to be understood."""
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return
+        for small in stmt.body:
+            if isinstance(small, (cst.Import, cst.ImportFrom)) and self.names.add_import(small):
+                whole = Span(self.spans.path, 1, 0, len(self.spans.lines), 0)
+                where = self.spans.find(code(small), whole)
+                raise error("TP115", "put the metaflow import on a line of its own", where)
 
     def _module_env(self) -> TypeEnv:
         classes, helpers, names = set(), {}, {}
@@ -560,6 +569,12 @@ def _last_step(seq: Sequence) -> str:
     if not isinstance(last, Task):
         raise error("TP107", "a branch must end with a plain step before its join", None)
     return last.step
+
+
+def _is_import_line(stmt: cst.BaseStatement) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body
+    )
 
 
 def _is_main_guard(stmt: cst.CSTNode) -> bool:
