@@ -306,3 +306,49 @@ def test_an_import_sharing_a_line_with_code_stays_module_code():
 def test_file_without_a_flow_is_skipped():
     result = read_text("import metaflow\n\nx = 1\n", "plain.py")
     assert isinstance(result, Skipped)
+
+
+NAMES = """
+def total(values):
+    return sum(values)
+
+
+class F(FlowSpec):
+    @step
+    def start(self):
+        count = 10
+        self.count = 3
+        self.first = count
+        self.list = [3, 1, 2]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        stats = self.list
+        stats.append(1)
+        self.list = stats
+        self.size = len(list(self.list)) + total(self.list) + self.count
+"""
+
+
+def test_an_artifact_never_shadows_a_name_the_body_uses():
+    pipeline = read(NAMES).pipeline
+    start, end = pipeline.step("start"), pipeline.step("end")
+    # `count` is also a plain local in start: the artifact's local is renamed, its name kept
+    assert [(o.name, o.var) for o in start.outputs][:2] == [("count", "count_"), ("first", "first")]
+    assert "count_ = 3" in start.body and "first = count\n" in start.body
+    # end calls list(...): the artifact `list` arrives as list_, the builtin stays usable
+    assert {i.name: i.refs[0].name for i in end.inputs} == {"list_": "list", "count": "count"}
+    assert "len(list(list_))" in end.body
+
+
+def test_the_alias_idiom_keeps_the_artifact_name():
+    """stats = self.stats … self.stats = stats: the local always holds the artifact."""
+    body = NAMES.replace("stats = self.list", "list = self.list")
+    body = body.replace(
+        "stats.append(1)\n        self.list = stats", "list.append(1)\n        self.list = list"
+    )
+    body = body.replace("len(list(self.list))", "len(self.list)")
+    end = read(body).pipeline.step("end")
+    assert [i.name for i in end.inputs if i.refs[0].name == "list"] == ["list"]
+    assert "list.append(1)" in end.body

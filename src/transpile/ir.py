@@ -84,8 +84,17 @@ class Input:
 
 @dataclass(frozen=True)
 class Output:
+    """A value a step produces. ``local`` is the body's name for it when that differs from
+    ``name`` (the artifact name clashes with a name the body uses for something else)."""
+
     name: str
     type: TypeRef
+    local: str | None = None
+
+    @property
+    def var(self) -> str:
+        """The local the body assigns."""
+        return self.local or self.name
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,14 @@ from ..ir import (
 from ._cst import SpanIndex, code
 from ._cst import literal as _literal
 from .metaflow_scan import FlowDef, FlowScanner, MetaflowNames, StepDef
-from .metaflow_step import Rewrite, StepAnalyzer, StepFacts, rewrite_body
+from .metaflow_step import (
+    Rewrite,
+    StepAnalyzer,
+    StepFacts,
+    StepLocals,
+    artifact_aliases,
+    rewrite_body,
+)
 from .types import INPUTS, TypeEnv, element_type, infer
 
 Avail = dict[str, tuple[str, ...]]  # artifact → the steps whose write may reach here
@@ -340,6 +347,7 @@ class MetaflowReader:
         for statement in step.node.body.body:  # type: ignore[union-attr]
             statement.visit(analyzer)
         facts = analyzer.finish()
+        facts.aliases = artifact_aliases(step.node)
         facts.reads = [name for name in facts.reads if name not in self.flow.steps]
         self.facts[step.name] = facts
         for name, kinds in facts.writes.items():
@@ -385,13 +393,15 @@ class MetaflowReader:
     def _plain(self, step: StepDef, facts: StepFacts, avail: Avail, maps: tuple) -> Avail:
         inputs: list[Input] = []
         names: dict[str, str] = {}
+        local = StepLocals(facts.bare_names, facts.aliases).claim
         for name in facts.reads:
             if name in self.params:
-                inputs.append(Input(name, self.params[name].type, (Ref("param", name, name),)))
+                param = Input(local(name), self.params[name].type, (Ref("param", name, name),))
+                inputs.append(param)
             elif name in self.flow.constants:
                 continue
             elif name in avail:
-                inputs.append(self._input(name, avail[name]))
+                inputs.append(self._input(name, avail[name], local(name)))
             elif name not in facts.writes:
                 where = self.spans.find(f"self.{name}", step.span)
                 raise error(
@@ -399,15 +409,15 @@ class MetaflowReader:
                     f"step '{step.name}' reads self.{name}, which no earlier step sets",
                     where,
                 )
-            names[name] = name
-        names.update({name: name for name in facts.writes})
+            names[name] = local(name)
+        names.update({name: local(name) for name in facts.writes})
         if maps and (facts.uses_input or facts.uses_index):
             split, item_type = maps[-1]
             if facts.uses_input:
-                names["input"] = self._fresh("item", facts)
+                names["input"] = local("self.input", "item")
                 inputs.append(Input(names["input"], item_type, (Ref("item", split, "item"),)))
             if facts.uses_index:
-                names["index"] = self._fresh("index", facts)
+                names["index"] = local("self.index", "index")
                 inputs.append(
                     Input(
                         names["index"], TypeRef("int", "inferred"), (Ref("index", split, "index"),)
@@ -432,12 +442,6 @@ class MetaflowReader:
         kind = kinds.pop() if len(kinds) == 1 else TypeRef("typing.Any", "fallback")
         refs = tuple(Ref("output", d, name) for d in defs)
         return Input(local or name, kind, refs, "value" if len(defs) == 1 else "oneof")
-
-    def _fresh(self, base: str, facts: StepFacts) -> str:
-        name = base
-        while name in facts.local_names or name in facts.writes or name in self.params:
-            name = f"foreach_{name}"
-        return name
 
     def _join(self, step: StepDef, facts: StepFacts, incoming: Incoming) -> Avail:
         from .metaflow_join import JoinBuilder
@@ -483,22 +487,23 @@ class MetaflowReader:
         step = self.flow.steps[name]
         facts = self.facts[name]
         outputs = []
+        locals_ = self.rewrites[name].self_names
         for artifact in facts.writes:
             # every artifact a step writes is an output: Metaflow keeps them all readable after a run
-            if True:
-                kind = self.types[(name, artifact)]
-                outputs.append(Output(artifact, kind))
-                if not kind.known:
-                    where = self.spans.find(f"self.{artifact}", step.span)
-                    self.diagnostics.append(
-                        Diagnostic(
-                            "TP301",
-                            "warning",
-                            f"cannot infer the type of artifact '{artifact}'; it travels as typing.Any "
-                            "(add an annotation: self.{0}: T = ...)".format(artifact),
-                            where,
-                        )
+            kind = self.types[(name, artifact)]
+            local = locals_.get(artifact, artifact)
+            outputs.append(Output(artifact, kind, local if local != artifact else None))
+            if not kind.known:
+                where = self.spans.find(f"self.{artifact}", step.span)
+                self.diagnostics.append(
+                    Diagnostic(
+                        "TP301",
+                        "warning",
+                        f"cannot infer the type of artifact '{artifact}'; it travels as "
+                        f"typing.Any (add an annotation: self.{artifact}: T = ...)",
+                        where,
                     )
+                )
         for use in facts.current:
             if use not in EXACT_CURRENT:
                 where = self.spans.find(f"current.{use}", step.span)

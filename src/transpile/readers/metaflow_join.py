@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..diagnostics import error
 from ..ir import Input, Ref, TypeRef
+from .metaflow_step import StepLocals
 
 if TYPE_CHECKING:
     from .metaflow import Avail, Incoming, MetaflowReader
@@ -24,6 +25,7 @@ class JoinBuilder:
         self.prelude: list[str] = []
         self.merge_code: list[str] = []
         self.passthrough: Avail = {}
+        self.local = StepLocals(facts.bare_names, facts.aliases).claim
 
     def build(self) -> Avail:
         if self.incoming.kind == "parallel":
@@ -53,7 +55,7 @@ class JoinBuilder:
 
     # static branches ----------------------------------------------------------------------------
     def _branch_input(self, branch: str, name: str) -> str:
-        local = f"{branch}_{name}"
+        local = self.local(f"inputs.{branch}.{name}", f"{branch}_{name}")
         if (branch, name) not in self.branch_names:
             defs = self.incoming.branches[branch].get(name)
             if not defs:
@@ -92,7 +94,7 @@ class JoinBuilder:
         return all(d in self.incoming.body_steps for d in defs)
 
     def _collected(self, name: str) -> str:
-        local = f"{name}_values"
+        local = self.local(f"{name} values", f"{name}_values")
         if local not in {i.name for i in self.inputs}:
             defs = self._body_avail()[name]
             single = self.reader._input(name, defs, local)
@@ -101,9 +103,10 @@ class JoinBuilder:
         return local
 
     def _broadcast(self, name: str) -> str:
-        if name not in {i.name for i in self.inputs}:
-            self.inputs.append(self.reader._input(name, self._body_avail()[name]))
-        return name
+        local = self.local(name)
+        if local not in {i.name for i in self.inputs}:
+            self.inputs.append(self.reader._input(name, self._body_avail()[name], local))
+        return local
 
     def _foreach_namespace(self) -> None:
         self.reader.needs_namespace = True
@@ -150,7 +153,7 @@ class JoinBuilder:
             self.merge_code += [
                 f"if not ({check}):",
                 f'    raise ValueError("merge_artifacts: branches set different values for {name!r}")',
-                f"{name} = {locals_[0]}",
+                f"{self.local(name)} = {locals_[0]}",
             ]
         else:
             defs = self._body_avail()[name]
@@ -161,7 +164,7 @@ class JoinBuilder:
             self.merge_code += [
                 f"if any(value != {values}[0] for value in {values}):",
                 f'    raise ValueError("merge_artifacts: iterations set different values for {name!r}")',
-                f"{name} = {values}[0]",
+                f"{self.local(name)} = {values}[0]",
             ]
         self.facts.writes[name] = []
         self.reader.types[(self.step.name, name)] = self._merged_type(defs, name)
@@ -175,13 +178,12 @@ class JoinBuilder:
         reader = self.reader
         for name in self.facts.reads:
             if name in reader.params:
-                self.inputs.append(
-                    Input(name, reader.params[name].type, (Ref("param", name, name),))
-                )
+                ref = Ref("param", name, name)
+                self.inputs.append(Input(self.local(name), reader.params[name].type, (ref,)))
             elif name in reader.flow.constants:
                 continue
             elif name in self.passthrough:
-                self.inputs.append(reader._input(name, self.passthrough[name]))
+                self.inputs.append(reader._input(name, self.passthrough[name], self.local(name)))
             elif name not in self.facts.writes:
                 where = reader.spans.find(f"self.{name}", self.step.span)
                 raise error(
@@ -189,5 +191,5 @@ class JoinBuilder:
                     f"join '{self.step.name}' reads self.{name} without taking it from inputs",
                     where,
                 )
-            self.names[name] = name
-        self.names.update({name: name for name in self.facts.writes})
+            self.names[name] = self.local(name)
+        self.names.update({name: self.local(name) for name in self.facts.writes})

@@ -3,6 +3,8 @@ merge_artifacts, foreach input/index and `current`; and the rewrite of its body 
 
 from __future__ import annotations
 
+import ast
+import textwrap
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -34,6 +36,88 @@ class StepFacts:
     current: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     local_names: set[str] = field(default_factory=set)
+    bare_names: set[str] = field(default_factory=set)  # every plain name the body mentions
+    aliases: frozenset[str] = frozenset()  # see artifact_aliases
+
+
+class StepLocals:
+    """The body's local names. An artifact keeps its name unless the body already uses that name
+    for something else (a builtin, a helper, a local variable, a lambda parameter): then it gets
+    a trailing underscore, so `self.list` next to `list(...)` never shadows the builtin."""
+
+    def __init__(self, taken: set[str], aliases: frozenset[str] = frozenset()):
+        self.taken = set(taken) - aliases  # an alias of the artifact may share its name
+        self.claimed: dict[str, str] = {}
+
+    def claim(self, key: str, preferred: str | None = None) -> str:
+        """The local for ``key`` (an artifact name, or a generated role like ``self.input``)."""
+        if key not in self.claimed:
+            name = preferred or key
+            while name in self.taken:
+                name += "_"
+            self.taken.add(name)
+            self.claimed[key] = name
+        return self.claimed[key]
+
+
+def artifact_aliases(step: cst.FunctionDef) -> frozenset[str]:
+    """Locals that always hold the same object as the artifact of the same name.
+
+    That is the idiom ``x = self.x`` … ``self.x = x``: every binding of the local ``x`` copies
+    ``self.x`` and every write of ``self.x`` copies ``x``. Such a local may keep the artifact's
+    name in the plain body; any other use of the name means renaming the artifact's local.
+    """
+    tree = ast.parse(textwrap.dedent(code(step)))
+    bindings: dict[str, int] = {}
+    copies: dict[str, int] = {}
+    spoiled: set[str] = set()
+    for node in ast.walk(tree):
+        for name in _bound_names(node):
+            bindings[name] = bindings.get(name, 0) + 1
+        for target, value in _assignments(node):
+            if _is_self(target) and not (isinstance(value, ast.Name) and value.id == target.attr):
+                spoiled.add(target.attr)  # self.x = <anything but x>
+            if isinstance(target, ast.Name) and _is_self(value) and value.attr == target.id:
+                copies[target.id] = copies.get(target.id, 0) + 1
+    return frozenset(
+        name for name, count in copies.items() if bindings[name] == count and name not in spoiled
+    )
+
+
+def _is_self(node: ast.AST | None) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
+
+
+def _assignments(node: ast.AST):
+    """(target, value) pairs; a target inside a tuple, or an augmented one, pairs with None."""
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            if isinstance(target, (ast.Tuple, ast.List)):
+                yield from ((t, None) for t in ast.walk(target))
+            else:
+                yield target, node.value
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        yield node.target, node.value if isinstance(node, ast.AnnAssign) else None
+
+
+def _bound_names(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+        return [node.id]
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    if isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+        return [node.name]
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return list(node.names)  # a global is never a plain local
+    return []
 
 
 class StepAnalyzer(cst.CSTVisitor):
@@ -46,6 +130,7 @@ class StepAnalyzer(cst.CSTVisitor):
         self.facts = StepFacts()
         self._stores: set[int] = set()
         self._written: list[str] = []
+        self._not_bare: set[int] = set()  # attribute and keyword names: not variables
 
     # assignments --------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -140,6 +225,7 @@ class StepAnalyzer(cst.CSTVisitor):
 
     # reads ---------------------------------------------------------------------------------
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._not_bare.add(id(node.attr))
         self.facts.attribute_names.add(node.attr.value)
         if is_self_attr(node) and id(node) not in self._stores:
             name = node.attr.value
@@ -160,6 +246,12 @@ class StepAnalyzer(cst.CSTVisitor):
     def visit_Name(self, node: cst.Name) -> None:
         if node.value == self.inputs_name:
             self._inputs_names += 1
+        if id(node) not in self._not_bare and node.value != "self":
+            self.facts.bare_names.add(node.value)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._not_bare.add(id(node.keyword))
 
     _inputs_names = 0
     _inputs_branch = 0
@@ -318,4 +410,12 @@ class _SelfFinder(cst.CSTVisitor):
             self.found.append("self")
 
 
-__all__ = ["INPUTS", "Rewrite", "StepAnalyzer", "StepFacts", "rewrite_body"]
+__all__ = [
+    "INPUTS",
+    "Rewrite",
+    "StepAnalyzer",
+    "StepFacts",
+    "StepLocals",
+    "artifact_aliases",
+    "rewrite_body",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,15 @@ import libcst as cst
 
 from ..diagnostics import Diagnostic
 from ..ir import Input, Map, Node, Parallel, Pipeline, Ref, Sequence, Step, Switch, Task
-from ._render import GENERATED_MARKER, camel_case, finish, identifier, render, snake_case
+from ._render import (
+    GENERATED_MARKER,
+    camel_case,
+    finish,
+    free_name,
+    render,
+    snake_case,
+    task_functions,
+)
 from .flyte_flow import FlowEmitter
 from .flyte_options import OptionMapper
 from .flyte_types import collected_type, flyte_type, is_tuple
@@ -40,6 +49,14 @@ class TaskView:
     output_class: tuple[str, list[tuple[str, str]]] | None
 
 
+# Names the emitted module imports or relies on: a task function must not shadow them.
+FLYTE_NAMES = frozenset(dir(builtins)) | {
+    "task", "workflow", "dynamic", "map_task", "conditional", "current_context", "Resources",
+    "ImageSpec", "LaunchPlan", "CronSchedule", "FlyteFile", "Secret", "functools", "typing",
+    "NamedTuple", "SimpleNamespace", "timedelta", "dataclass", "argparse",
+}  # fmt: skip
+
+
 class FlyteWriter:
     def __init__(self, pipeline: Pipeline):
         self.p = pipeline
@@ -50,7 +67,9 @@ class FlyteWriter:
         taken = set(_defined_names(pipeline.module.definitions)) | _imported_names(
             pipeline.module.imports
         )
-        self.functions = {s.name: _free(identifier(s.name), taken) for s in pipeline.steps}
+        taken |= FLYTE_NAMES
+        self.functions, renamed = task_functions(pipeline.steps, taken, "task")
+        self.diagnostics += renamed
         self.taken = taken | set(self.functions.values())
         self.options = OptionMapper(self.diagnostics)
         self.todos: dict[str, list[str]] = {}
@@ -165,7 +184,7 @@ class FlyteWriter:
     def _outputs(self, step: Step):
         if not step.outputs:
             return None, "None", None
-        wire = [f"list({o.name})" if is_tuple(o.type.expr) else o.name for o in step.outputs]
+        wire = [f"list({o.var})" if is_tuple(o.type.expr) else o.var for o in step.outputs]
         if len(step.outputs) == 1:
             return None, self.ftype(step.outputs[0].type.expr), f"return {wire[0]}"
         name = self.output_class_name(step)
@@ -175,7 +194,7 @@ class FlyteWriter:
         return (name, fields), name, f"return {name}({args})"
 
     def output_class_name(self, step: Step) -> str:
-        return _free(f"{camel_case(step.name)}Outputs", self.taken)
+        return free_name(f"{camel_case(step.name)}Outputs", self.taken)
 
     def _context(self, step: Step, body: str) -> str:
         """`current.<attr>` left in a body: Flyte's nearest equivalent, or a TODO."""
@@ -252,13 +271,6 @@ def _imported_names(imports: tuple[str, ...]) -> set[str]:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names |= {(a.asname or a.name).split(".")[0] for a in node.names}
     return names
-
-
-def _free(name: str, taken: set[str]) -> str:
-    candidate = name
-    while candidate in taken:
-        candidate = f"{candidate}_step" if not candidate.endswith("_step") else f"{candidate}_"
-    return candidate
 
 
 __all__ = [

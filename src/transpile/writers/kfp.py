@@ -17,7 +17,7 @@ from ..diagnostics import Diagnostic, error
 from ..ir import Input, Option, Parameter, Pipeline, Ref, Step
 from ._deps import bound_names, closure, free_names, module_definitions
 from ._graph import maps, refs_in
-from ._render import GENERATED_MARKER, finish, identifier, render
+from ._render import GENERATED_MARKER, finish, free_name, render, task_functions
 from .kfp_component import ComponentBuilder, ComponentView, StepPlan
 from .kfp_flow import FlowEmitter
 from .kfp_options import OptionMapper
@@ -49,7 +49,8 @@ class KfpWriter:
         self.module_names = bound_names(self.definitions)
         params = {p.name for p in pipeline.parameters}  # the entry pipeline's own names
         taken = self.module_names | params | _RESERVED
-        self.functions = {s.name: _free(identifier(s.name), taken) for s in pipeline.steps}
+        self.functions, renamed = task_functions(pipeline.steps, taken, "component")
+        self.diagnostics += renamed
         self.taken = taken | set(self.functions.values())
         self.options = OptionMapper(self.diagnostics)
         self.todos: dict[str, list[str]] = {}
@@ -57,7 +58,7 @@ class KfpWriter:
         self.typing_names: set[str] = set()
         self.serializers: set[str] = set()
         self._serializer_names = {
-            n: _free(n, self.taken | _all_names(pipeline)) for n in ("load_value", "save_value")
+            n: free_name(n, self.taken | _all_names(pipeline)) for n in ("load_value", "save_value")
         }
         self.taken |= set(self._serializer_names.values())
         self.params = {p.name: p for p in pipeline.parameters}
@@ -220,13 +221,6 @@ def _all_names(pipeline: Pipeline) -> set[str]:
     for step in pipeline.steps:
         names |= set(re.findall(r"\w+", step.body)) | {i.name for i in step.inputs}
     return names
-
-
-def _free(name: str, taken: set[str]) -> str:
-    candidate = name
-    while candidate in taken:
-        candidate = f"{candidate}_step" if not candidate.endswith("_step") else f"{candidate}_"
-    return candidate
 
 
 __all__ = ["KfpWriter", "Loop", "write"]

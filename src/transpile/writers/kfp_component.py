@@ -106,7 +106,7 @@ class ComponentBuilder:
             ", ".join([f"{p.name}: {p.annotation}" for p in parts.params] + parts.outputs),
             returns,
             step.doc,
-            self._body(step, body, parts, [o.name for o in returned], returns),
+            self._body(step, body, parts, [o.var for o in returned], returns),
         )
         keys = {o.name: o.name for o in returned}
         if len(returned) == 1 and not parts.outputs:
@@ -237,7 +237,7 @@ class ComponentBuilder:
             parts.artifacts = True
             save = self.w.serializer("save_value")
             classes = self._classes(out.type.expr, parts)
-            parts.epilogue.append(f"{save}({out.name}, {name}.path{classes})")
+            parts.epilogue.append(f"{save}({out.var}, {name}.path{classes})")
         return names
 
     def _returns(self, step: Step, returned: list, named: bool) -> str:

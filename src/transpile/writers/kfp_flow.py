@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..diagnostics import Diagnostic, error
 from ..ir import Case, Map, Node, Parallel, Parameter, Ref, Sequence, Step, Switch, Task
 from ._graph import Key, all_steps, direct_steps, free_refs, key
-from ._render import camel_case, snake_case
+from ._render import camel_case, free_name, snake_case
 from .kfp_component import ComponentView, Param
 from .kfp_helpers import POSITIONS_NAMES, no_case_component, positions_component
 from .kfp_types import annotation, is_scalar
@@ -81,13 +81,13 @@ class FlowEmitter:
             scope.names.add(param.name)
         self._files(scope)
         self.emit(self.p.flow, scope)
-        name = _free(snake_case(self.p.name), self.w.taken)
+        name = free_name(snake_case(self.p.name), self.w.taken)
         self.w.taken.add(name)
         ordered = sorted(self.p.parameters, key=lambda p: p.default is not None)  # required first
         signature = ", ".join(self._parameter(p) for p in ordered)
         returns, output_class = "", None
         if self.p.results:
-            cls = _free(f"{self.p.name}Results", self.w.taken)
+            cls = free_name(f"{self.p.name}Results", self.w.taken)
             fields = [(r.name, self._annotation(r.refs[0], r.type.expr)) for r in self.p.results]
             output_class = (cls, fields)
             self.w.typing_names.add("NamedTuple")
@@ -212,13 +212,15 @@ class FlowEmitter:
         inner = Scope(names=self.w.taken - set(self.w.params))
         params = [
             (name, annotation_text, self._value((ref,), scope))
-            for name, annotation_text, ref in self._bind_free(free_refs(node, self.steps), inner)
+            for name, annotation_text, ref in self._bindfree_name(
+                free_refs(node, self.steps), inner
+            )
         ]
         params += self._loop(node, scope, inner)
         inner.depth += 1
         self.emit(node.body, inner)
         inner.depth -= 1
-        name = _free(f"{node.split}_foreach", self.w.taken)
+        name = free_name(f"{node.split}_foreach", self.w.taken)
         self.w.taken.add(name)
         keys = self._collected_keys(node)
         returns, output_class, fields = self._map_returns(node, keys, inner)
@@ -267,7 +269,7 @@ class FlowEmitter:
         if len(keys) == 1:
             inner.add(f"return {values[0]}")
             return f" -> {types[0]}", None, fields
-        cls = _free(f"{camel_case(node.split)}ForeachOutputs", self.w.taken)
+        cls = free_name(f"{camel_case(node.split)}ForeachOutputs", self.w.taken)
         self.w.taken.add(cls)
         self.w.typing_names.add("NamedTuple")
         inner.add(f"return {cls}({', '.join(f'{f}={v}' for f, v in zip(fields, values))})")
@@ -287,7 +289,7 @@ class FlowEmitter:
             return "Dataset"
         return "str" if kind == "json" else annotation(expr)
 
-    def _bind_free(self, free: list[Ref], inner: Scope) -> list[tuple[str, str, Ref]]:
+    def _bindfree_name(self, free: list[Ref], inner: Scope) -> list[tuple[str, str, Ref]]:
         """Inputs of a foreach pipeline for the values its body reads: (name, annotation, ref)."""
         params = []
         for ref in free:
@@ -304,7 +306,7 @@ class FlowEmitter:
         """The component listing a foreach's positions, one per way its items travel."""
         kind = self.w.carrier(loop.collection)
         if kind not in self._helper_names:
-            name = _free(POSITIONS_NAMES[kind], self.w.taken)
+            name = free_name(POSITIONS_NAMES[kind], self.w.taken)
             self.w.taken.add(name)
             self._helper_names[kind] = name
             self.helpers.append(positions_component(name, kind, self.w))
@@ -373,7 +375,7 @@ class FlowEmitter:
         return values
 
     def _no_case_helper(self, node: Switch, expr: str) -> str:
-        name = _free(f"{node.condition.name}_matches_no_case", self.w.taken)
+        name = free_name(f"{node.condition.name}_matches_no_case", self.w.taken)
         self.w.taken.add(name)
         cases = [c.value for c in node.cases]
         self.helpers.append(no_case_component(name, node.condition.name, expr, cases))
@@ -393,10 +395,3 @@ def _json_note(param: Parameter) -> Diagnostic:
 def json_text(default: str) -> str:
     """A JSON parameter's default (a Python literal) as the JSON text Metaflow parsed it from."""
     return json.dumps(ast.literal_eval(default))
-
-
-def _free(name: str, taken: set[str]) -> str:
-    candidate = name
-    while candidate in taken:
-        candidate = f"{candidate}_" if candidate.endswith("_step") else f"{candidate}_step"
-    return candidate
