@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import io
 import keyword
 import re
 import subprocess
 import tempfile
+import tokenize
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -90,8 +92,32 @@ def camel_case(name: str) -> str:
 
 
 def indent_block(text: str, width: int = 4) -> str:
+    """``text`` indented by ``width``; lines inside a multi-line string keep their exact text,
+    since indenting them would change the string's value."""
     pad = " " * width
-    return "\n".join(pad + line if line.strip() else "" for line in text.splitlines())
+    inside = _string_continuation_lines(text)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(
+        line if number in inside else (pad + line if line.strip() else "")
+        for number, line in enumerate(lines, start=1)
+    )
+
+
+def _string_continuation_lines(text: str) -> set[int]:
+    """1-based numbers of the lines that begin inside a string token (or an f-string part)."""
+    inside: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.end[0] > token.start[0] and token.type not in _LAYOUT_TOKENS:
+                inside.update(range(token.start[0] + 1, token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        pass  # not a whole block of code (a single line of a template): nothing spans lines
+    return inside
+
+
+_LAYOUT_TOKENS = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT}
 
 
 def docstring(text: str, width: int = 4) -> str:

@@ -195,7 +195,7 @@ class KfpWriter:
             pipelines=emitter.subpipelines,
             entry=entry,
             defaults=emitter.defaults,
-            flow_todos=flow_todos,
+            flow_todos=[*flow_todos, *emitter.todos],
             cron=cron,
             package=f"{entry.name}.yaml",
         )

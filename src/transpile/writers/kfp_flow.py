@@ -70,6 +70,7 @@ class FlowEmitter:
         self.subpipelines: list[PipelineView] = []
         self.helpers: list[ComponentView] = []
         self.defaults: list[tuple[str, str, str]] = []
+        self.todos: list[str] = []  # comments above the entry pipeline
         self.consumers = [i for s in self.p.steps for i in s.inputs]
         self._helper_names: dict[str, str] = {}
 
@@ -108,6 +109,8 @@ class FlowEmitter:
             self.w.diagnostics.append(_json_note(param))
         if default is None:
             return f"{param.name}: {annotation_text}"
+        if _breaks_yaml_header(default):
+            self._line_break_note(param)
         if kind == "json":
             default = repr(json_text(default))
         elif default.startswith(("[", "{")):
@@ -116,6 +119,15 @@ class FlowEmitter:
             self.defaults.append((constant, annotation_text, default))
             default = constant
         return f"{param.name}: {annotation_text} = {default}"
+
+    def _line_break_note(self, param: Parameter) -> None:
+        text = (
+            f"parameter '{param.name}' has a default with a line break: the KFP compiler copies "
+            "string defaults unescaped into the YAML header comment, so the compiled file does "
+            "not load; pass the value at run time instead"
+        )
+        self.w.diagnostics.append(Diagnostic("TP202", "warning", text, param.span, lossy=True))
+        self.todos.append(f"# TODO(transpile): TP202 {text}")
 
     def _files(self, scope: Scope) -> None:
         """IncludeFile parameters: a path or URI imported as a Dataset once, read where used."""
@@ -390,6 +402,15 @@ def _json_note(param: Parameter) -> Diagnostic:
         "(a dict or list parameter would turn its ints into floats)",
         param.span,
     )
+
+
+def _breaks_yaml_header(default: str) -> bool:
+    """A string default holding a YAML line break (see FlowEmitter._line_break_note)."""
+    try:
+        value = ast.literal_eval(default)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return isinstance(value, str) and any(c in value for c in "\n\r\x85\u2028\u2029")
 
 
 def json_text(default: str) -> str:
