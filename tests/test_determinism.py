@@ -1,0 +1,50 @@
+"""Byte-identical output whatever the hash seed and whatever order the files arrive in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from transpile import api
+
+ROOT = Path(__file__).parents[1]
+
+
+def _sources(target: str, folder: Path) -> list[Path]:
+    """Every fixture source not already in ``target``, as <case>_<framework>.py in one folder
+    (their own names all collide)."""
+    for framework in sorted(set(api.FRAMEWORKS) - {target}):
+        for source in sorted((ROOT / "fixtures").glob(f"*/{framework}.py")):
+            shutil.copy(source, folder / f"{source.parent.name}_{framework}.py")
+    return sorted(folder.iterdir())
+
+
+def _batch(files: list[Path], target: str, out: Path, seed: str) -> dict[str, bytes]:
+    """Convert ``files`` as one batch under PYTHONHASHSEED=``seed``; output name → bytes."""
+    env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": os.pathsep.join(sys.path)}
+    command = [sys.executable, "-m", "transpile", "convert", *map(str, files)]
+    done = subprocess.run(
+        [*command, "--to", target, "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+@pytest.mark.parametrize("target", sorted(api.WRITERS))
+def test_batches_in_any_order_under_any_seed_are_byte_identical(target, tmp_path):
+    (tmp_path / "in").mkdir()
+    flows = _sources(target, tmp_path / "in")
+    first = _batch(flows, target, tmp_path / "a", "0")
+    assert len(first) == len(flows)
+    assert _batch(flows[::-1], target, tmp_path / "b", "1") == first
+    shuffled = flows[1::2] + flows[::2]
+    assert _batch(shuffled, target, tmp_path / "c", "4242") == first
