@@ -43,6 +43,10 @@ PARAMETER_KINDS = {
 }
 
 
+def _as_int(name: str, kind: str) -> str:
+    return {"str": f"len({name})", "float": f"round({name} * 10)"}.get(kind, f"int({name})")
+
+
 def _span(line: int) -> Span:
     return Span(FILE, line, 4, line, 4)
 
@@ -70,7 +74,7 @@ class _Builder:
         name = self.name("step")
         extra = self.param_input()
         inputs = [("value", INT, value), *extra]
-        added = " + ".join(["value", *(f"int({n})" for n, _, _ in extra)])
+        added = " + ".join(["value", *(_as_int(n, t.expr) for n, t, _ in extra)])
         body = f"result = {added} + {self.draw(st.integers(1, 9))}\n"
         node = self.step(name, inputs, [Output("result", INT)], body)
         return node, Ref("output", name, "result")
