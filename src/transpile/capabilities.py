@@ -82,6 +82,13 @@ CAPABILITIES: dict[str, Capability] = {
             kfp=("exact", "@dsl.component(base_image=...)"),
         ),
         _cap(
+            "cache",
+            "reuse a step's earlier results for the same inputs",
+            metaflow=("none", "Metaflow never reuses results (only `resume` skips finished steps)"),
+            flyte=("exact", "@task(cache=True, cache_version=...)"),
+            kfp=("exact", "task.set_caching_options(enable_caching=True)"),
+        ),
+        _cap(
             "catch",
             "keep going when a step fails, storing the exception",
             metaflow=("exact", "@catch(var=...)"),

@@ -131,6 +131,10 @@ class OptionMapper:
         settings.args.append(("timeout", f"timedelta({', '.join(parts)})"))
         settings.std_imports.add("from datetime import timedelta")
 
+    def _cache(self, option: Option, settings: TaskSettings) -> None:
+        version = _value(option.arg("version", "'1.0'"))  # args hold Python literals
+        settings.args += [("cache", "True"), ("cache_version", repr(str(version)))]
+
     def _environment(self, option: Option, settings: TaskSettings) -> None:
         settings.args.append(("environment", option.arg("vars", "{}")))  # type: ignore[arg-type]
 

@@ -131,6 +131,9 @@ class OptionMapper:
         message = f"@timeout({parts}) is not carried over"
         self.note(option, "timeout", message, settings.todos, True)
 
+    def _cache(self, option: Option, settings: TaskSettings) -> None:
+        settings.calls.append("set_caching_options(enable_caching=True)")  # after the default off
+
     def _environment(self, option: Option, settings: TaskSettings) -> None:
         variables = _value(option.arg("vars", "{}")) or {}
         for name, value in variables.items():

@@ -1,0 +1,137 @@
+"""From the calls of a workflow body and their dependencies to a structured flow.
+
+A Flyte workflow is a graph; the model's flow is a tree of sequences and parallel branches. Items
+run in topological order (source order where the graph leaves a choice); where several items are
+ready at once, each starts a parallel branch that collects the items depending on it alone, and
+the branches end where an item depends on more than one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ..diagnostics import error
+from ..ir import Map, Node, Parallel, Ref, Sequence, Span, Step, Switch
+
+
+@dataclass
+class Item:
+    """One node of a body (a task call, a map or a switch) and the items it must follow."""
+
+    id: int
+    node: Node
+    deps: set[int] = field(default_factory=set)
+
+
+def structure(items: list[Item], span: Span) -> Sequence:
+    """The items as a Sequence, with Parallel branches where independent items are ready together."""
+    ordered = _topological(items, span)
+    return Sequence(tuple(_build(ordered)))
+
+
+def _topological(items: list[Item], span: Span) -> list[Item]:
+    ids = {item.id for item in items}
+    placed: list[Item] = []
+    done: set[int] = set()
+    pending = list(items)
+    while pending:
+        ready = next((i for i in pending if (i.deps & ids) <= done), None)
+        if ready is None:
+            raise error("TP158", "the workflow's `>>` orderings form a cycle", span)
+        placed.append(ready)
+        done.add(ready.id)
+        pending.remove(ready)
+    return placed
+
+
+def _build(items: list[Item]) -> list[Node]:
+    ids = {item.id for item in items}
+    reach = _closure(items, ids)
+    out: list[Node] = []
+    rest = list(items)
+    while rest:
+        left = {i.id for i in rest}
+        roots = [i for i in rest if not (reach[i.id] & left)]
+        if len(roots) == 1:
+            out.append(roots[0].node)
+            rest.remove(roots[0])
+            continue
+        branches = _branches(rest, roots, reach)
+        out.append(Parallel(tuple(Sequence(tuple(_build(b))) for b in branches)))
+        taken = {i.id for b in branches for i in b}
+        rest = [i for i in rest if i.id not in taken]
+    return out
+
+
+def _branches(rest: list[Item], roots: list[Item], reach: dict[int, set[int]]) -> list[list[Item]]:
+    branches = {root.id: [root] for root in roots}
+    for item in rest:
+        if item.id in branches:
+            continue
+        hit = [head for head in branches if head in reach[item.id]]
+        if len(hit) != 1:
+            break  # depends on several branches: the branches end before it
+        branches[hit[0]].append(item)
+    return list(branches.values())
+
+
+def _closure(items: list[Item], ids: set[int]) -> dict[int, set[int]]:
+    """Every item's transitive dependencies within ``items`` (they come in topological order)."""
+    reach: dict[int, set[int]] = {}
+    for item in items:
+        direct = item.deps & ids
+        reach[item.id] = set(direct).union(*(reach[d] for d in direct))
+    return reach
+
+
+def rename_splits(node: Node, marks: dict[str, str]) -> Node:
+    """Replace the placeholder split names of maps with their final names."""
+    if isinstance(node, Sequence):
+        return Sequence(tuple(rename_splits(n, marks) for n in node.nodes))
+    if isinstance(node, Parallel):
+        return Parallel(tuple(rename_splits(n, marks) for n in node.branches))
+    if isinstance(node, Map):
+        return Map(
+            marks.get(node.split, node.split),
+            node.collection,
+            node.item_type,
+            rename_splits(node.body, marks),
+        )
+    if isinstance(node, Switch):
+        return Switch(
+            node.condition, tuple(replace(c, body=rename_splits(c.body, marks)) for c in node.cases)
+        )
+    return node
+
+
+def rename_step_splits(step: Step, marks: dict[str, str]) -> Step:
+    """Replace the placeholder split names in a step's map references."""
+
+    def fix(ref: Ref) -> Ref:
+        return replace(ref, source=marks.get(ref.source, ref.source))
+
+    inputs = tuple(replace(i, refs=tuple(fix(r) for r in i.refs)) for i in step.inputs)
+    return replace(step, inputs=inputs)
+
+
+def in_flow_order(steps: list[Step], flow: Node) -> list[Step]:
+    """The steps in the order the flow first reaches them."""
+    order: list[str] = []
+
+    def walk(node: Node) -> None:
+        if isinstance(node, Sequence):
+            for n in node.nodes:
+                walk(n)
+        elif isinstance(node, Parallel):
+            for n in node.branches:
+                walk(n)
+        elif isinstance(node, Map):
+            walk(node.body)
+        elif isinstance(node, Switch):
+            for case in node.cases:
+                walk(case.body)
+        else:
+            order.append(node.step)  # type: ignore[union-attr]
+
+    walk(flow)
+    return sorted(steps, key=lambda s: order.index(s.name) if s.name in order else len(order))
