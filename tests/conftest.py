@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import tomllib
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -148,3 +150,12 @@ def pytest_generate_tests(metafunc):
     if "equivalence_run" in metafunc.fixturenames:
         runs = equivalence_runs()
         metafunc.parametrize("equivalence_run", runs, ids=[r.id for r in runs])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _metaflow_results_cache(tmp_path_factory):
+    """One Metaflow run per (flow files, params) per session: a folder every xdist worker shares
+    (their base temp folders are siblings), read by harness.run_metaflow."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    os.environ.setdefault("TRANSPILE_METAFLOW_CACHE", str(shared / "metaflow-results"))

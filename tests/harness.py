@@ -16,6 +16,8 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import fcntl
+import hashlib
 import json
 import math
 import os
@@ -36,6 +38,7 @@ METAFLOW_TIMEOUT = float(os.environ.get("TRANSPILE_METAFLOW_TIMEOUT", "600"))
 FLYTE_TIMEOUT = float(os.environ.get("TRANSPILE_FLYTE_TIMEOUT", "300"))
 TAIL_CHARS = 6000
 RESULT_FILE = "result.json"
+METAFLOW_CACHE_ENV = "TRANSPILE_METAFLOW_CACHE"  # a folder every pytest worker of a session shares
 
 _BOOTSTRAP = """\
 import importlib.util, sys
@@ -323,9 +326,44 @@ def run_metaflow(
     """Run ``fixture_dir/metaflow.py`` with ``params``; the normalized artifacts of its end step.
 
     Left out: Parameters (IncludeFiles too) and class-level constants, which Metaflow stores as
-    artifacts of every task; the artifact ``name``; names starting with ``_``.
+    artifacts of every task; the artifact ``name``; names starting with ``_``. With
+    ``$TRANSPILE_METAFLOW_CACHE`` set (tests/conftest.py sets it per session), a (flow files,
+    params) pair runs once, whichever test file or xdist worker asks first.
     """
-    fixture_dir, workdir = Path(fixture_dir), Path(workdir).resolve()
+    entry = _cache_entry(Path(fixture_dir), flow_class, params)
+    if entry is None:
+        return _run_metaflow(Path(fixture_dir), flow_class, params, workdir, timeout)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with open(entry.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second worker waits here, then reads the entry
+        if entry.is_file():
+            return json.loads(entry.read_text())
+        result = _run_metaflow(Path(fixture_dir), flow_class, params, workdir, timeout)
+        partial = entry.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(result))
+        partial.replace(entry)  # atomic: readers never see half an entry
+        return result
+
+
+def _cache_entry(fixture_dir: Path, flow_class: str, params: dict[str, Any]) -> Path | None:
+    """The cache file of one run, keyed by the harness, every file of the flow, and the params."""
+    root = os.environ.get(METAFLOW_CACHE_ENV)
+    if not root:
+        return None
+    digest = hashlib.sha256(HARNESS.read_bytes())
+    skipped = OTHER_SOURCES - {"metaflow.py"}
+    for path in sorted(p for p in fixture_dir.rglob("*") if p.is_file()):
+        parts = set(path.relative_to(fixture_dir).parts)
+        if not parts & {"__pycache__", "expected"} and path.name not in skipped:
+            digest.update(str(path.relative_to(fixture_dir)).encode() + b"\0" + path.read_bytes())
+    digest.update(json.dumps([flow_class, params], sort_keys=True, default=repr).encode())
+    return Path(root) / f"{digest.hexdigest()}.json"
+
+
+def _run_metaflow(
+    fixture_dir: Path, flow_class: str, params: dict[str, Any], workdir: Path | str, timeout: float
+) -> dict[str, Normalized]:
+    workdir = Path(workdir).resolve()
     stage_fixture(fixture_dir, workdir)
     shutil.copy2(fixture_dir / "metaflow.py", workdir / FLOW_FILE)
     (workdir / ".metaflow").mkdir(exist_ok=True)

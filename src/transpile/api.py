@@ -13,8 +13,16 @@ from .diagnostics import Diagnostic, TranspileError
 from .ir import Pipeline, Span
 
 FRAMEWORKS = ("metaflow", "flyte", "kfp")
-READERS = {"metaflow": "transpile.readers.metaflow"}
-WRITERS = {"flyte": "transpile.writers.flyte", "kfp": "transpile.writers.kfp"}
+READERS = {
+    "metaflow": "transpile.readers.metaflow",
+    "kfp": "transpile.readers.kfp",
+    "flyte": "transpile.readers.flyte",
+}
+WRITERS = {
+    "flyte": "transpile.writers.flyte",
+    "kfp": "transpile.writers.kfp",
+    "metaflow": "transpile.writers.metaflow",
+}
 MAX_BYTES = 5_000_000
 
 
