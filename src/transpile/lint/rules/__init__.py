@@ -1,0 +1,1 @@
+"""Lint rules, one module each, found by walking this package (no registry to update)."""
