@@ -281,6 +281,150 @@ def _render_model(pipeline, fmt: str) -> str:
     return render(pipeline, fmt)
 
 
+# --- report and diff -------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("source", metavar="SRC")
+@click.option(
+    "--to", "target", required=True, type=click.Choice(FRAMEWORKS), help="Framework to write."
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="md",
+    show_default=True,
+    type=click.Choice(("md", "html", "json")),
+    help="md: Markdown with Mermaid; html: one standalone page; json: versioned data.",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE.")
+@click.option("--force", is_flag=True, help="Overwrite an existing FILE.")
+@click.option(
+    "--from",
+    "source_fw",
+    default="auto",
+    show_default=True,
+    type=click.Choice(("auto", *FRAMEWORKS)),
+    help="Framework of the source; auto judges by its imports.",
+)
+def report(
+    source: str, target: str, fmt: str, output: str | None, force: bool, source_fw: str
+) -> NoReturn:
+    """Report what converting SRC to another framework does, step by step."""
+    from . import api
+    from .report import build_report, render
+
+    result = build_report(source, target, source_fw)
+    if isinstance(result, (api.Failed, api.Skipped)):
+        _echo_diagnostics(source, getattr(result, "diagnostics", ()))
+        if isinstance(result, api.Skipped):
+            _err(f"{source}: {result.reason}")
+        _exit(EXIT_ERROR)
+    _exit(_emit(render(result, fmt), output, force))
+
+
+@cli.command()
+@click.argument("first", metavar="A")
+@click.argument("second", metavar="B")
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    type=click.Choice(("text", "md", "json")),
+    help="text for a terminal, md for a pull request, json for tools.",
+)
+def diff(first: str, second: str, fmt: str) -> NoReturn:
+    """Compare the structure of two pipelines (exit 0 same, 1 different, 2 error)."""
+    from . import api
+    from .diff import diff_files
+    from .diff.render import render
+
+    result = diff_files(first, second)
+    if isinstance(result, (api.Failed, api.Skipped)):
+        _echo_diagnostics(result.path, getattr(result, "diagnostics", ()))
+        if isinstance(result, api.Skipped):
+            _err(f"{result.path}: {result.reason}")
+        _exit(EXIT_ERROR)
+    _write_stdout(render(result, fmt))
+    _exit(EXIT_OK if result.same else EXIT_LOSSY)
+
+
+def _emit(text: str, output: str | None, force: bool) -> int:
+    """``text`` to stdout, or written atomically to ``output``."""
+    if output is None:
+        _write_stdout(text)
+        return EXIT_OK
+    problem = _write_output(output, text, force)
+    if problem:
+        _err(f"transpile: {problem}")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+# --- lint ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@click.option("--target", "targets", metavar="FW,...", help="Frameworks to check portability to.")
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    type=click.Choice(("text", "json", "sarif", "github")),
+    help="text: path:line:col: CODE message; sarif: code scanning; github: annotations.",
+)
+@click.option(
+    "--select", metavar="CODE,...", default="", help="Run only these rules (or prefixes)."
+)
+@click.option("--ignore", metavar="CODE,...", default="", help="Skip these rules (or prefixes).")
+def lint(
+    paths: tuple[str, ...], targets: str | None, fmt: str, select: str, ignore: str
+) -> NoReturn:
+    """Flag pipeline code that will not port, or will port wrongly, to other frameworks."""
+    from .lint import config as lint_config
+    from .lint.engine import check_codes, lint_paths
+    from .lint.formats import render
+
+    try:
+        settings = lint_config.load().overridden(
+            _codes(targets) or None, _codes(select), _codes(ignore)
+        )
+        check_codes(settings)
+    except lint_config.ConfigError as exc:
+        _err(f"transpile: {exc}")
+        _exit(EXIT_ERROR)
+    report = lint_paths(list(paths) or ["."], settings)
+    for problem in report.errors:
+        _err(f"{problem.path}:{problem.line}:{problem.column}: {problem.code} {problem.message}")
+    _write_stdout(render(report, fmt))
+    _exit(report.exit_code)
+
+
+def _codes(option: str | None) -> tuple[str, ...]:
+    return tuple(c.strip() for c in (option or "").split(",") if c.strip())
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    type=click.Choice(("text", "json", "markdown")),
+    help="markdown: the README's rule table.",
+)
+def rules(fmt: str) -> NoReturn:
+    """List every lint rule: code, name, frameworks it reads and concerns, what it flags."""
+    from .lint import formats
+
+    render = {"text": formats.rules_text, "json": formats.rules_json}
+    _write_stdout(render.get(fmt, formats.rules_markdown)())
+    _exit(EXIT_OK)
+
+
 # --- output helpers --------------------------------------------------------------------------
 
 

@@ -1,0 +1,56 @@
+"""``transpile report``: what converting one pipeline to another framework did, step by step.
+
+The report is built once as plain data (``model.build``) and rendered as Markdown (with Mermaid
+pictures), one standalone HTML page (inline SVG and CSS, fetching nothing) or JSON.
+
+JSON schema, ``schema_version`` 1 (every key is always present; lines are 1-based)::
+
+    schema_version  1
+    source          {path, framework, name}              the file read and its pipeline
+    target          {path, framework}                    path: the name the report gives the output
+    summary         {steps, parameters, artifacts,       counts in the source pipeline
+                     options: {mapped, approximated,     each decorator/option by what it became
+                               todo, dropped},
+                     unknown_types,                      outputs whose type fell back to Any
+                     todo_markers,                       "# TODO(transpile)" lines in the output
+                     diagnostics: {error, warning, info}, lossy}
+    steps           [{source, source_line, role,         source step → emitted task (null when the
+                      target, target_line}]              writer made none of that name)
+    parameters      [{name, type, origin, default, required, line}]
+    artifacts       [{step, direction: input|output, name, type, origin, from: [ref]}]
+                    origin is TypeRef.origin: annotation, parameter, default, literal,
+                    constructor, helper, inferred or fallback
+    options         [{owner: step|"pipeline", kind, args, line, status, diagnostics: [code],
+                      capabilities: [{key, support: exact|approximate|none, note}]}]
+                    status: mapped | approximated | todo (a TODO left for a human) | dropped
+    diagnostics     [{code, severity, message, line, column, lossy}]
+    dag             {before, after}: {nodes: [{step, label, join}],
+                     edges: [{source, target, label}], boxes: [{label, members}], mermaid}
+    code            [{step, source, target}]             the step's source and its emitted task
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import api
+
+FORMATS = ("md", "html", "json")
+
+
+def build_report(path: str, target: str, source: str = "auto") -> dict | api.Failed | api.Skipped:
+    """The report's data for converting ``path`` to ``target``, or why there is none."""
+    from .model import build
+
+    converted = api.convert_file(path, target, source)
+    if not isinstance(converted, api.Converted):
+        return converted
+    text = Path(path).read_text(encoding="utf-8")  # convert_file has read it as UTF-8 already
+    return build(text, converted, target)
+
+
+def render(report: dict, fmt: str) -> str:
+    """``report`` as ``fmt`` (one of ``FORMATS``)."""
+    from . import formats
+
+    return formats.RENDERERS[fmt](report)

@@ -1,0 +1,71 @@
+"""Markdown, HTML and JSON renderings of the report's data (templates in ``templates/report``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+
+import jinja2
+from markupsafe import Markup
+
+from ..writers._render import templates_dir
+from . import picture, svg
+
+CSS_FILE = "report/style.css"
+
+
+@lru_cache(maxsize=2)
+def environment(html: bool) -> jinja2.Environment:
+    """HTML escapes every value; Markdown must not (it would show ``&lt;`` in a pull request)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        autoescape=html,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["cell"] = markdown_cell
+    env.filters["md_escape"] = markdown_escape
+    env.filters["fence"] = fence
+    return env
+
+
+def markdown_cell(value: object) -> str:
+    """Text safe inside a Markdown table cell; an empty cell shows a dash."""
+    return markdown_escape(value) or "—"
+
+
+def markdown_escape(value: object) -> str:
+    """Text that cannot end a Markdown table cell or line (GitHub unescapes ``\\|`` in code too)."""
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def fence(text: str) -> str:
+    """A code fence longer than any run of backticks inside ``text``."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def render_markdown(report: dict) -> str:
+    return environment(False).get_template("report/report.md.j2").render(r=report)
+
+
+def render_html(report: dict) -> str:
+    env = environment(True)
+    css = (templates_dir() / CSS_FILE).read_text(encoding="utf-8")
+    # svg.render escapes every text it places, so its markup goes in as it is
+    pictures = {
+        when: Markup(svg.render(picture.from_dict(report["dag"][when]), f"{when} DAG"))
+        for when in ("before", "after")
+    }
+    return env.get_template("report/report.html.j2").render(r=report, css=css, svg=pictures)
+
+
+def render_json(report: dict) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+RENDERERS = {"md": render_markdown, "html": render_html, "json": render_json}
