@@ -9,7 +9,7 @@ from ..capabilities import lookup
 from ..diagnostics import Diagnostic, error
 from ..ir import Case, Input, Map, Node, Parallel, Ref, Sequence, Step, Switch, Task
 from ._graph import Key, all_steps, direct_steps, free_refs, key, maps
-from ._render import camel_case, snake_case
+from ._render import camel_case, converted_doc, snake_case
 from .flyte_types import is_tuple
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class FlowEmitter:
             for result in self.p.results:
                 if is_tuple(result.type.expr):
                     self._tuple_result(result.name)
-        doc = self.p.doc or f"The {self.p.name} flow, converted from Metaflow."
+        doc = converted_doc(self.p)
         return FunctionView(
             "@workflow", name, signature, returns, scope.render(), output_class, doc
         )

@@ -17,7 +17,7 @@ from ..diagnostics import Diagnostic, error
 from ..ir import Input, Option, Parameter, Pipeline, Ref, Step
 from ._deps import bound_names, closure, free_names, module_definitions
 from ._graph import maps, refs_in
-from ._render import GENERATED_MARKER, finish, free_name, render, task_functions
+from ._render import GENERATED_MARKER, finish, free_name, origin, render, task_functions
 from .kfp_component import ComponentBuilder, ComponentView, StepPlan
 from .kfp_flow import FlowEmitter
 from .kfp_options import OptionMapper
@@ -183,7 +183,7 @@ class KfpWriter:
             "kfp/module.py.j2",
             marker=GENERATED_MARKER,
             source=Path(self.p.span.file).name,
-            flow=self.p.name,
+            origin=origin(self.p),
             imports=self._imports(shared),
             shared=[d.source for d in shared if d.kind != "import"],
             serializers=[

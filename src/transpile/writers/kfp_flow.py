@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..diagnostics import Diagnostic, error
 from ..ir import Case, Map, Node, Parallel, Parameter, Ref, Sequence, Step, Switch, Task
 from ._graph import Key, all_steps, direct_steps, free_refs, key
-from ._render import camel_case, free_name, snake_case
+from ._render import camel_case, converted_doc, free_name, snake_case
 from .kfp_component import ComponentView, Param
 from .kfp_helpers import POSITIONS_NAMES, no_case_component, positions_component
 from .kfp_types import annotation, is_scalar
@@ -95,10 +95,12 @@ class FlowEmitter:
             args = ", ".join(f"{r.name}={self._value(r.refs, scope)}" for r in self.p.results)
             scope.add(f"return {cls}({args})")
             returns = f" -> {cls}"
-        doc = (
-            f"{self.p.doc or f'The {self.p.name} flow, converted from Metaflow.'}\n\n"
+        caching = (
             "Caching is off on every task: Metaflow never reuses the results of an earlier run."
+            if self.p.framework == "metaflow"
+            else "Caching is off on every task the source did not cache."
         )
+        doc = f"{converted_doc(self.p)}\n\n{caching}"
         return PipelineView(name, signature, returns, scope.lines, output_class, doc)
 
     def _parameter(self, param) -> str:
