@@ -331,14 +331,21 @@ def run_metaflow(
     params) pair runs once, whichever test file or xdist worker asks first.
     """
     entry = _cache_entry(Path(fixture_dir), flow_class, params)
+    return _once(
+        entry, lambda: _run_metaflow(Path(fixture_dir), flow_class, params, workdir, timeout)
+    )
+
+
+def _once(entry: Path | None, run: Any) -> dict[str, Normalized]:
+    """``run()``, or the result an earlier call with the same cache ``entry`` stored."""
     if entry is None:
-        return _run_metaflow(Path(fixture_dir), flow_class, params, workdir, timeout)
+        return run()
     entry.parent.mkdir(parents=True, exist_ok=True)
     with open(entry.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second worker waits here, then reads the entry
         if entry.is_file():
             return json.loads(entry.read_text())
-        result = _run_metaflow(Path(fixture_dir), flow_class, params, workdir, timeout)
+        result = run()
         partial = entry.with_suffix(f".{os.getpid()}.tmp")
         partial.write_text(json.dumps(result))
         partial.replace(entry)  # atomic: readers never see half an entry
@@ -450,14 +457,33 @@ def run_flyte(
     """
     module_path, workdir = Path(module_path).resolve(), Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    entry = _flyte_cache_entry(module_path, params)
     params_file = workdir / "params.json"
     params_file.write_text(json.dumps(params))
-    return _child(
-        ["flyte", str(module_path), str(params_file)],
-        workdir,
-        timeout,
-        f"flyte run of {module_path.name}",
+    return _once(
+        entry,
+        lambda: _child(
+            ["flyte", str(module_path), str(params_file)],
+            workdir,
+            timeout,
+            f"flyte run of {module_path.name}",
+        ),
     )
+
+
+def _flyte_cache_entry(module_path: Path, params: dict[str, Any]) -> Path | None:
+    """Flyte runs of the same code (a golden and the conversion that equals it, in two test
+    files) with the same files beside it and the same params run once per session."""
+    root = os.environ.get(METAFLOW_CACHE_ENV)
+    if not root:
+        return None
+    digest = hashlib.sha256(HARNESS.read_bytes() + module_path.read_bytes())
+    folder = module_path.parent
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p != module_path):
+        if "__pycache__" not in path.parts and path.name != "params.json":
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    digest.update(json.dumps(params, sort_keys=True, default=repr).encode())
+    return Path(root) / f"flyte-{digest.hexdigest()}.json"
 
 
 def _read_flyte(module_path: str, params_file: str) -> dict[str, Normalized]:

@@ -30,7 +30,7 @@ def _ruff_problems(code: str) -> str:
 
 
 @pytest.mark.parametrize("target", sorted(api.WRITERS))
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pipeline=pipelines())
 def test_every_writer_accepts_every_valid_model(target, pipeline):
     writer = importlib.import_module(api.WRITERS[target])
