@@ -3,11 +3,13 @@ pipeline model written in any framework reads back with the same structure.
 
 "Same structure" is what `transpile diff` calls it: the same steps (a step a writer had to
 rename counts as the same step), control and data edges, parameters with their types and
-defaults, and the options both frameworks express exactly.
+defaults, and the options both frameworks express exactly. On the way back, options the middle
+framework cannot express exactly (its conversion reported them lossy) are not expected back.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from pipeline_strategies import pipelines
 
 from transpile import api
+from transpile.capabilities import CAPABILITIES
 from transpile.diff import diff_pipelines
 from transpile.diff.render import render_text
 
@@ -43,7 +46,6 @@ def _read(code: str, path: str, framework: str):
 GAPS = {
     "steps": "issue 4: the start/end/join/branch steps Metaflow needs are not removed on the way back",
     "passthrough": "issue 4: a value passed on through a join reads back as the join's output",
-    "lossy": "issue 4: options the middle framework cannot express (reported lossy) still compared",
     "case": "issue 4: a sub-workflow case reads back with its prefixed step name",
 }
 KNOWN = {
@@ -59,10 +61,6 @@ KNOWN = {
             "wild_nested-metaflow-flyte",
         ],
         "passthrough",
-    ),
-    **dict.fromkeys(
-        ["decorators-metaflow-flyte", "decorators-metaflow-kfp", "wild_playlist-metaflow-flyte"],
-        "lossy",
     ),
     **dict.fromkeys(
         [
@@ -96,7 +94,17 @@ def test_there_and_back_keeps_the_structure(source, target):
     there = _read(_write(original, target), f"{target}.py", target)
     back = _read(_write(there, source.stem), f"back_{source.stem}.py", source.stem)
     result = diff_pipelines(original, back, str(source), f"{source.stem} via {target}")
-    assert result.same, render_text(result)
+    kept = tuple(d for d in result.differences if not _lost_on_the_way(d, target))
+    assert not kept, render_text(dataclasses.replace(result, differences=kept))
+
+
+def _lost_on_the_way(difference, middle: str) -> bool:
+    """An option the middle framework cannot express exactly: the conversion there reported it
+    lossy (a TODO or an approximation), so it cannot come back."""
+    if "option" not in difference.category:  # step and pipeline options
+        return False
+    key = difference.subject.rsplit(": ", 1)[-1]
+    return key in CAPABILITIES and CAPABILITIES[key].lossy(middle)
 
 
 @pytest.mark.xfail(
