@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,8 +88,11 @@ def load_text(path: str) -> str | Failed:
 
 def parse(text: str, path: str) -> cst.Module | Failed:
     try:
-        # Python's own parser names the right line and column; it compiles to a tree, runs nothing
-        compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        # Python's own parser names the right line and column; it compiles to a tree, runs nothing.
+        # Its warnings about the user's code (invalid escapes, ...) are not ours to print.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         line, column = exc.lineno or 1, max((exc.offset or 1) - 1, 0)
         return _fail(
