@@ -200,7 +200,7 @@ def test_lint_imports_nothing_heavy():
         "import sys\nfrom transpile.cli import run\n"
         f"run(['lint', {str(LINT_FIXTURES)!r}])\n"
         "heavy = ('libcst', 'jinja2', 'metaflow', 'flytekit', 'kfp', 'transpile.writers',"
-        " 'transpile.readers')\n"
+        " 'transpile.readers', 'multiprocessing', 'concurrent.futures.process')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
     done = subprocess.run(

@@ -18,13 +18,18 @@ import click
 from . import __version__
 
 if TYPE_CHECKING:
-    from .api import Converted, Failed
+    from .api import Failed
     from .diagnostics import Diagnostic
     from .fileio import Source
 
 FRAMEWORKS = ("metaflow", "flyte", "kfp")
 INSPECT_FORMATS = ("text", "json", "mermaid", "dot")
 EXIT_OK, EXIT_LOSSY, EXIT_ERROR = 0, 1, 2
+JOBS_OPTION = {
+    "type": click.IntRange(min=1),
+    "metavar": "N",
+    "help": "Processes for a batch (default: one per core; 1 runs in this process).",
+}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,6 +62,7 @@ def cli() -> None:
 )
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any output is not an exact translation.")
+@click.option("-j", "--jobs", **JOBS_OPTION)
 def convert(
     sources: tuple[str, ...],
     target: str,
@@ -64,12 +70,13 @@ def convert(
     output: str | None,
     force: bool,
     strict: bool,
+    jobs: int | None,
 ) -> NoReturn:
     """Convert pipeline source files to another framework."""
     job = Job(target, source_fw, force, strict)
     if len(sources) > 1 or os.path.isdir(sources[0]):
         _check_batch_output(sources, output)
-        _exit(_convert_batch(list(sources), output, job))
+        _exit(_convert_batch(list(sources), output, job, jobs))
     _exit(_convert_single(sources[0], output, job))
 
 
@@ -137,7 +144,7 @@ class Outcome:
     lossy: bool = False
 
 
-def _convert_batch(sources: list[str], output: str, job: Job) -> int:
+def _convert_batch(sources: list[str], output: str, job: Job, jobs: int | None = None) -> int:
     from .fileio import discover
 
     found, unvisited = discover(sources, exclude=output)
@@ -145,47 +152,121 @@ def _convert_batch(sources: list[str], output: str, job: Job) -> int:
     if not found:
         _err(f"transpile: no Python files found in {', '.join(sources)}")
         return EXIT_ERROR
-    written: dict[str, str] = {}
-    diagnostics: list[str] = []
-    with _progress(found) as items:
-        for source in items:
-            outcomes.append(_convert_one(source, output, job, written, diagnostics))
+    attempts = _attempts(found, job, jobs)
+    diagnostics = [line for a in attempts for line in a.diagnostics]
+    outcomes.extend(_write_attempts(attempts, output, job.force, diagnostics))
     for line in diagnostics:
         _err(line)
     _print_summary(outcomes, output)
     return _batch_exit_code(outcomes, job.strict)
 
 
-def _convert_one(
-    source: Source, output: str, job: Job, written: dict[str, str], diagnostics: list[str]
-) -> Outcome:
-    """Convert one file of a batch; whatever goes wrong becomes a failed outcome."""
+@dataclass(frozen=True)
+class Attempt:
+    """One file converted by a worker: its outcome so far, its unformatted code, its diagnostics."""
+
+    source: Source
+    outcome: Outcome
+    code: str = ""
+    diagnostics: tuple[str, ...] = ()
+
+
+def _attempts(found: list[Source], job: Job, jobs: int | None) -> list[Attempt]:
+    """Every file converted, in input order, over a process pool unless ``jobs`` is 1."""
+    from functools import partial
+
+    from .parallel import default_jobs, ordered_map
+
+    jobs = jobs or default_jobs()
+    if jobs > 1 and len(found) > 1:
+        _preload(job)  # imported once here, shared by the forked workers
+    with _progress(ordered_map(partial(_attempt, job=job), found, jobs), len(found)) as items:
+        return list(items)
+
+
+def _preload(job: Job) -> None:
+    import importlib
+
     from . import api
 
+    readers = api.READERS.values() if job.source_fw == "auto" else [api.READERS[job.source_fw]]
+    for module in [*readers, api.WRITERS[job.target]]:
+        importlib.import_module(module)
+
+
+def _attempt(source: Source, job: Job) -> Attempt:
+    """Convert one file of a batch, leaving formatting to the batch; never raises."""
+    from . import api
+    from .writers._render import formatting_deferred
+
     try:
-        result = api.convert_file(source.path, job.target, job.source_fw)
+        with formatting_deferred():
+            result = api.convert_file(source.path, job.target, job.source_fw)
     except Exception as exc:  # noqa: BLE001  (a bug for one file must not stop the batch)
-        return Outcome(source.path, "failed", f"internal error: {type(exc).__name__}: {exc}")
-    diagnostics.extend(_rendered(source.path, getattr(result, "diagnostics", ())))
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        return Attempt(source, Outcome(source.path, "failed", reason))
+    lines = tuple(_rendered(source.path, getattr(result, "diagnostics", ())))
     if isinstance(result, api.Skipped):
-        return Outcome(source.path, "skipped", result.reason)
+        return Attempt(source, Outcome(source.path, "skipped", result.reason), "", lines)
     if isinstance(result, api.Failed):
-        return Outcome(source.path, "failed", _failure_reason(result))
-    return _write_converted(source, result, output, job.force, written)
+        return Attempt(source, Outcome(source.path, "failed", _failure_reason(result)), "", lines)
+    return Attempt(
+        source, Outcome(source.path, "converted", lossy=result.lossy), result.code, lines
+    )
+
+
+def _write_attempts(
+    attempts: list[Attempt], output: str, force: bool, diagnostics: list[str]
+) -> list[Outcome]:
+    """Format every converted file at once, then write them in input order."""
+    converted = [a for a in attempts if a.outcome.status == "converted"]
+    formatted = dict(zip(map(id, converted), _formatted(converted, diagnostics), strict=True))
+    written: dict[str, str] = {}
+    outcomes = []
+    for attempt in attempts:
+        code = formatted.get(id(attempt))
+        if isinstance(code, Outcome):
+            outcomes.append(code)
+        elif code is None:
+            outcomes.append(attempt.outcome)
+        else:
+            outcomes.append(_write_converted(attempt, code, output, force, written))
+    return outcomes
+
+
+def _formatted(converted: list[Attempt], diagnostics: list[str]) -> list[str | Outcome]:
+    """Formatted code per attempt; should ruff fail on the batch, each file alone says which."""
+    from .diagnostics import TranspileError
+    from .writers._render import format_code, format_many
+
+    try:
+        return list(format_many([a.code for a in converted]))  # two ruff runs for the batch
+    except TranspileError:
+        pass
+    results: list[str | Outcome] = []
+    for attempt in converted:
+        try:
+            results.append(format_code(attempt.code))
+        except TranspileError as exc:
+            reason = exc.diagnostic.render(attempt.source.path)
+            diagnostics.append(reason)
+            results.append(Outcome(attempt.source.path, "failed", reason))
+    return results
 
 
 def _write_converted(
-    source: Source, result: Converted, output: str, force: bool, written: dict[str, str]
+    attempt: Attempt, code: str, output: str, force: bool, written: dict[str, str]
 ) -> Outcome:
+    source = attempt.source
     destination = os.path.join(output, *source.relative.split("/"))
     if destination in written:
         reason = f"output {destination} is already written from {written[destination]}"
         return Outcome(source.path, "failed", reason)
-    problem = _write_output(destination, result.code, force)
+    problem = _write_output(destination, code, force)
     if problem:
         return Outcome(source.path, "failed", problem)
     written[destination] = source.path
-    return Outcome(source.path, "converted", lossy=result.lossy)
+    return attempt.outcome
 
 
 def _failure_reason(result: Failed) -> str:
@@ -195,16 +276,17 @@ def _failure_reason(result: Failed) -> str:
 
 
 @contextmanager
-def _progress(found: list[Source]) -> Iterator:
-    """A progress bar on a terminal; the plain list anywhere else."""
+def _progress(attempts: Iterator[Attempt], count: int) -> Iterator:
+    """A progress bar on a terminal; the plain results anywhere else."""
     if not sys.stderr.isatty():
-        yield found
+        yield attempts
         return
     with click.progressbar(
-        found,
+        attempts,
+        length=count,
         label="Converting",
         file=sys.stderr,
-        item_show_func=lambda s: s.relative if s else None,
+        item_show_func=lambda a: a.source.relative if a else None,
     ) as bar:
         yield bar
 
@@ -380,13 +462,20 @@ def _emit(text: str, output: str | None, force: bool) -> int:
     "--select", metavar="CODE,...", default="", help="Run only these rules (or prefixes)."
 )
 @click.option("--ignore", metavar="CODE,...", default="", help="Skip these rules (or prefixes).")
+@click.option("-j", "--jobs", **JOBS_OPTION)
 def lint(
-    paths: tuple[str, ...], targets: str | None, fmt: str, select: str, ignore: str
+    paths: tuple[str, ...],
+    targets: str | None,
+    fmt: str,
+    select: str,
+    ignore: str,
+    jobs: int | None,
 ) -> NoReturn:
     """Flag pipeline code that will not port, or will port wrongly, to other frameworks."""
     from .lint import config as lint_config
     from .lint.engine import check_codes, lint_paths
     from .lint.formats import render
+    from .parallel import default_jobs
 
     try:
         settings = lint_config.load().overridden(
@@ -396,7 +485,7 @@ def lint(
     except lint_config.ConfigError as exc:
         _err(f"transpile: {exc}")
         _exit(EXIT_ERROR)
-    report = lint_paths(list(paths) or ["."], settings)
+    report = lint_paths(list(paths) or ["."], settings, jobs or default_jobs())
     for problem in report.errors:
         _err(f"{problem.path}:{problem.line}:{problem.column}: {problem.code} {problem.message}")
     _write_stdout(render(report, fmt))

@@ -9,7 +9,8 @@ import re
 import subprocess
 import tempfile
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -175,8 +176,63 @@ def finish(code: str, path: str) -> str:
 def format_code(code: str) -> str:
     """Sort imports and format with ruff's defaults, from an empty folder so the result does not
     depend on where transpile runs (ruff takes modules found in its cwd for first-party ones)."""
-    code = _ruff(["check", "--select", "I", "--fix", "--exit-zero", "--quiet"], code)
-    return _ruff(["format"], code)
+    if _deferred.active:
+        return code  # a batch formats every output in one ruff call afterwards (format_many)
+    return _ruff(["format"], _ruff(SORT_IMPORTS, code))
+
+
+SORT_IMPORTS = ["check", "--select", "I", "--fix", "--exit-zero", "--quiet"]
+
+
+class _Deferral:
+    """Whether ``format_code`` leaves formatting to a later ``format_many`` (batch conversion)."""
+
+    active = False
+
+
+_deferred = _Deferral()
+
+
+@contextmanager
+def formatting_deferred() -> Iterator[None]:
+    """Writers return unformatted (but compiled) code inside this block; see ``format_many``."""
+    previous, _deferred.active = _deferred.active, True
+    try:
+        yield
+    finally:
+        _deferred.active = previous
+
+
+def format_many(codes: list[str]) -> list[str]:
+    """``format_code`` of each code, with two ruff runs for all of them instead of two per code.
+
+    The files are named ``0.py``, ``1.py``...: no import can name such a module, so ruff's
+    first-party guess is the same as for one file alone and the output is byte-identical.
+    """
+    if not codes:
+        return []
+    with tempfile.TemporaryDirectory(prefix="transpile-") as folder:
+        files = [Path(folder, f"{number}.py") for number in range(len(codes))]
+        for file, code in zip(files, codes, strict=True):
+            file.write_bytes(code.encode())
+        _ruff_files([*SORT_IMPORTS, *map(str, files)], folder)
+        _ruff_files(["format", "--quiet", *map(str, files)], folder)
+        return [file.read_bytes().decode() for file in files]
+
+
+def _ruff_files(args: list[str], cwd: str) -> None:
+    from ruff.__main__ import find_ruff_bin
+
+    result = subprocess.run(
+        [find_ruff_bin(), *args, "--isolated"], capture_output=True, check=False, cwd=cwd
+    )
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip().splitlines()
+        raise error(
+            "TP900",
+            f"internal error: ruff {args[0]} failed ({message[-1] if message else ''})",
+            None,
+        )
 
 
 def _ruff(args: list[str], code: str) -> str:

@@ -1,0 +1,157 @@
+"""Benchmark ``transpile convert`` and ``transpile lint`` against the floor of a libcst tool.
+
+Usage: python bench/run.py [--sizes 10,100,300,1000] [--repeat 5] [--target flyte]
+
+Generates N Metaflow flows from the fixtures (each flow class renamed, so every file is distinct),
+then times, as fresh processes in alternating order, the floor (one process that parses every file
+with libcst and regenerates its code), a batch ``convert`` and a ``lint``. Prints a Markdown table
+of median seconds, files per second and the ratio to the floor, then the one-file lint check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+FLOOR = Path(__file__).resolve().parent / "floor.py"
+FLOW_CLASS = re.compile(r"^class (\w+)\((?:\w+\.)?FlowSpec\)", re.MULTILINE)
+# The one-file lint budget's reference: start Python, import libcst, parse the file.
+Command = Callable[[], list[str]]
+PARSE_ONE = "import sys, libcst; libcst.parse_module(open(sys.argv[1], encoding='utf-8').read())"
+
+
+def seeds() -> list[str]:
+    """The Metaflow fixtures that our writers convert (each has a golden), in name order."""
+    return [
+        path.read_text(encoding="utf-8")
+        for path in sorted(FIXTURES.glob("*/metaflow.py"))
+        if (path.parent / "expected" / "flyte.py").is_file()
+    ]
+
+
+def generate(count: int, folder: Path) -> list[Path]:
+    """``count`` flows in ``folder``, cycling through the fixtures, flow class ``<Name><i>``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    texts = seeds()
+    paths = []
+    for number in range(count):
+        text = texts[number % len(texts)]
+        name = FLOW_CLASS.search(text).group(1)
+        path = folder / f"flow_{number:04d}.py"
+        path.write_text(re.sub(rf"\b{name}\b", f"{name}{number}", text), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def environment() -> dict[str, str]:
+    """Run the checkout's transpile when there is one, else the installed one."""
+    env = dict(os.environ)
+    if (REPO / "src" / "transpile").is_dir():
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(REPO / "src"), env.get("PYTHONPATH")])
+        )
+    return env
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    """Wall seconds of one fresh process; exit 0 or 1 (findings, lossy) is a normal run."""
+    start = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, check=False)
+    seconds = time.perf_counter() - start
+    if result.returncode not in (0, 1):
+        sys.exit(f"bench: {' '.join(command)} failed:\n{result.stderr.decode()[-2000:]}")
+    return seconds
+
+
+def commands(folder: Path, scratch: Path, target: str) -> dict[str, Command]:
+    """The measured tools for one folder of flows; convert writes to a fresh folder each run."""
+    python = sys.executable
+    return {
+        "libcst floor": lambda: [python, str(FLOOR), str(folder)],
+        "convert": lambda: [
+            *(python, "-m", "transpile", "convert", str(folder), "--to", target),
+            *("-o", tempfile.mkdtemp(dir=scratch)),
+        ],
+        "lint": lambda: [python, "-m", "transpile", "lint", str(folder)],
+    }
+
+
+def medians(tools: dict[str, Command], repeat: int, env: dict[str, str]) -> dict[str, float]:
+    """Median seconds per tool, the tools alternating within each repetition."""
+    samples: dict[str, list[float]] = {name: [] for name in tools}
+    for _ in range(repeat):
+        for name, command in tools.items():
+            samples[name].append(timed(command(), env))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def machine() -> str:
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()}"
+    )
+
+
+def table(sizes: list[int], repeat: int, target: str, scratch: Path) -> list[str]:
+    env = environment()
+    rows = [
+        "| N | tool | seconds | files/s | ratio to floor |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for size in sizes:
+        folder = scratch / f"flows{size}"
+        generate(size, folder)
+        times = medians(commands(folder, scratch, target), repeat, env)
+        floor = times["libcst floor"]
+        for name, seconds in times.items():
+            rows.append(
+                f"| {size} | {name} | {seconds:.2f} | {size / seconds:.0f} | {seconds / floor:.2f} |"
+            )
+    return rows
+
+
+def one_file_lint(repeat: int, scratch: Path) -> str:
+    """``transpile lint`` of one flow against starting Python, importing libcst and parsing it."""
+    env = environment()
+    path = generate(1, scratch / "one")[0]
+    tools = {
+        "parse": lambda: [sys.executable, "-c", PARSE_ONE, str(path)],
+        "lint": lambda: [sys.executable, "-m", "transpile", "lint", str(path)],
+    }
+    times = medians(tools, repeat, env)
+    ratio = times["lint"] / times["parse"]
+    return (
+        f"lint one flow: {times['lint']:.3f} s; python + import libcst + parse: "
+        f"{times['parse']:.3f} s; ratio {ratio:.2f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,100,300,1000", help="flow counts, comma-separated")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per tool (median is shown)")
+    parser.add_argument("--target", default="flyte", choices=("flyte", "kfp"))
+    options = parser.parse_args(argv)
+    sizes = [int(size) for size in options.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="transpile-bench-") as scratch:
+        print(f"machine: {machine()}; median of {options.repeat} alternating runs")
+        print(f"convert --to {options.target}, as one batch per N\n")
+        for row in table(sizes, options.repeat, options.target, Path(scratch)):
+            print(row, flush=True)
+        print()
+        print(one_file_lint(max(options.repeat, 5), Path(scratch)))
+
+
+if __name__ == "__main__":
+    main()

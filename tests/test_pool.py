@@ -1,0 +1,108 @@
+"""Batch convert and lint over a process pool give exactly what a serial run gives."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from transpile.parallel import ordered_map
+from transpile.writers._render import format_code, format_many
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+BROKEN = {"broken.py": "from metaflow import FlowSpec\nclass (\n", "binary.py": "\x00\x01"}
+
+
+def transpile(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.run(
+        [sys.executable, "-m", "transpile", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def flows_folder(folder: Path, copies: int = 1) -> Path:
+    """Every fixture source (``copies`` times), a file without a pipeline and broken files."""
+    folder.mkdir()
+    for number in range(copies):
+        for source in sorted(FIXTURES.glob("*/*.py")):
+            shutil.copy(source, folder / f"{source.parent.name}_{number}_{source.name}")
+    (folder / "util.py").write_text("VALUE = 1\n")
+    for name, text in BROKEN.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.py"))}
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_convert_pool_equals_serial(tmp_path, target):
+    flows_folder(tmp_path / "flows")
+    serial = transpile("convert", "flows", "--to", target, "-o", "serial", "-j", "1", cwd=tmp_path)
+    pooled = transpile("convert", "flows", "--to", target, "-o", "pooled", "-j", "2", cwd=tmp_path)
+    assert serial.returncode == pooled.returncode == 2  # the broken files fail the batch
+    assert "failed   flows/broken.py:2:7: TP003" in serial.stderr
+    assert "skipped  flows/util.py" in serial.stderr
+    assert serial.stderr.replace("serial", "pooled") == pooled.stderr
+    assert tree(tmp_path / "serial") == tree(tmp_path / "pooled")
+    assert len(tree(tmp_path / "serial")) > 20
+
+
+def test_batch_output_is_the_golden_output(tmp_path):
+    """Batch mode formats all files in one ruff run: each file must still match its golden."""
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    goldens = {}
+    for source in sorted(FIXTURES.glob("*/metaflow.py")):
+        golden = source.parent / "expected" / "flyte.py"
+        if golden.is_file():
+            (folder / source.parent.name).mkdir()
+            shutil.copy(source, folder / source.parent.name / "metaflow.py")  # the header names it
+            goldens[f"{source.parent.name}/metaflow.py"] = golden.read_bytes()
+    done = transpile("convert", "flows", "--to", "flyte", "-o", "out", "-j", "2", cwd=tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    assert tree(tmp_path / "out") == goldens
+
+
+def test_lint_pool_equals_serial(tmp_path):
+    flows_folder(tmp_path / "flows", copies=2)  # enough files for the pool to be used
+    serial = transpile("lint", "flows", "--format", "json", "-j", "1", cwd=tmp_path)
+    pooled = transpile("lint", "flows", "--format", "json", "-j", "2", cwd=tmp_path)
+    assert serial.returncode == pooled.returncode == 2  # broken files are errors
+    assert "TP003" in serial.stderr and "TP002" in serial.stderr
+    assert serial.stdout.count('"code": "TP') > 20  # findings from many rules and files
+    assert (serial.stdout, serial.stderr) == (pooled.stdout, pooled.stderr)
+
+
+def test_jobs_must_be_positive(tmp_path):
+    done = transpile("lint", ".", "-j", "0", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--jobs" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_format_many_equals_format_code_one_by_one():
+    codes = [
+        "import zeta\nimport os\nfrom flytekit import task\nx=[1,\n2]\n",
+        "import emitted\nimport sys\ny = {'a':1}\n",
+        "def f( a ):\n    return a\n",
+    ]
+    assert format_many(codes) == [format_code(code) for code in codes]
+    assert format_many([]) == []
+
+
+def test_ordered_map_keeps_input_order():
+    items = list(range(40))
+    assert list(ordered_map(abs, [-i for i in items], jobs=2)) == items
+    assert list(ordered_map(abs, [-3], jobs=2)) == [3]
