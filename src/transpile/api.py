@@ -12,6 +12,7 @@ import libcst as cst
 
 from .diagnostics import Diagnostic, TranspileError
 from .ir import Pipeline, Span
+from .readers._cst import SpanIndex, dotted
 
 FRAMEWORKS = ("metaflow", "flyte", "kfp")
 READERS = {
@@ -87,12 +88,18 @@ def load_text(path: str) -> str | Failed:
 
 
 def parse(text: str, path: str) -> cst.Module | Failed:
+    parsed = _parse(text, path)
+    return parsed if isinstance(parsed, Failed) else parsed[1]
+
+
+def _parse(text: str, path: str) -> tuple[ast.Module, cst.Module] | Failed:
+    """``text`` as Python's ``ast`` tree (positions for diagnostics) and as libcst's tree."""
     try:
         # Python's own parser names the right line and column; it compiles to a tree, runs nothing.
         # Its warnings about the user's code (invalid escapes, ...) are not ours to print.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            tree = compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         line, column = exc.lineno or 1, max((exc.offset or 1) - 1, 0)
         return _fail(
@@ -101,7 +108,7 @@ def parse(text: str, path: str) -> cst.Module | Failed:
     except (ValueError, RecursionError, MemoryError) as exc:
         return _fail(path, "TP003", f"cannot parse: {exc}")
     try:
-        return cst.parse_module(text)
+        return tree, cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         span = Span(path, exc.raw_line, exc.raw_column, exc.raw_line, exc.raw_column)
         message = exc.message.splitlines()[0] if exc.message else "invalid syntax"
@@ -119,9 +126,9 @@ def detect_framework(module: cst.Module) -> str | None:
         for small in stmt.body:
             names: list[str] = []
             if isinstance(small, cst.Import):
-                names = [_dotted(a.name) for a in small.names]
+                names = [dotted(a.name) or "" for a in small.names]
             elif isinstance(small, cst.ImportFrom) and small.module is not None:
-                names = [_dotted(small.module)]
+                names = [dotted(small.module) or ""]
             for name in names:
                 top = {"metaflow": "metaflow", "flytekit": "flyte", "kfp": "kfp"}.get(
                     name.split(".")[0]
@@ -131,19 +138,12 @@ def detect_framework(module: cst.Module) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
-
-
 def read_text(text: str, path: str, source: str = "auto") -> Read | Failed | Skipped:
     """Read pipeline source into the model."""
-    module = parse(text, path)
-    if isinstance(module, Failed):
-        return module
+    parsed = _parse(text, path)
+    if isinstance(parsed, Failed):
+        return parsed
+    tree, module = parsed
     framework = detect_framework(module) if source == "auto" else source
     if framework is None:
         return Skipped(path, "no pipeline found (imports none of metaflow, flytekit, kfp)")
@@ -151,7 +151,7 @@ def read_text(text: str, path: str, source: str = "auto") -> Read | Failed | Ski
         return _fail(path, "TP004", f"reading {framework} source is not supported yet")
     reader = importlib.import_module(READERS[framework])
     try:
-        pipeline, diagnostics = reader.read(module, path)
+        pipeline, diagnostics = reader.read(module, path, SpanIndex(path, text, tree))
     except TranspileError as exc:
         if exc.diagnostic.code == "TP005":
             return Skipped(path, exc.diagnostic.message)

@@ -54,14 +54,16 @@ class SpanIndex:
     column for the nodes diagnostics point at, and text search places expressions inside a method.
     """
 
-    def __init__(self, path: str, text: str):
+    def __init__(self, path: str, text: str, tree: ast.Module | None = None):
+        """``tree`` is ``text`` already parsed by ``ast`` (the syntax check's), when at hand."""
         self.path = path
         self.lines = text.splitlines()
         self.nodes: dict[tuple[str, ...], ast.AST] = {}
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return
+        if tree is None:
+            try:
+                tree = ast.parse(text)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
                 self._index_class(node)

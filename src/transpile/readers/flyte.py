@@ -36,14 +36,17 @@ from .flyte_values import Scope, Val
 from .flyte_workflow import WorkflowReader
 
 
-def read(module: cst.Module, path: str) -> tuple[Pipeline, list[Diagnostic]]:
-    return FlyteReader(module, path).read()
+def read(
+    module: cst.Module, path: str, spans: SpanIndex | None = None
+) -> tuple[Pipeline, list[Diagnostic]]:
+    """``spans`` indexes the same text (built from ``module`` when not given)."""
+    return FlyteReader(module, path, spans).read()
 
 
 class FlyteReader(ModuleScan):
-    def __init__(self, module: cst.Module, path: str):
+    def __init__(self, module: cst.Module, path: str, spans: SpanIndex | None = None):
         self.module, self.path = module, path
-        self.spans = SpanIndex(path, module.code)
+        self.spans = spans or SpanIndex(path, module.code)
         self.names = FlyteNames()
         self.diagnostics: list[Diagnostic] = []
         self.functions: dict[str, FunctionDef] = {}

@@ -25,8 +25,11 @@ from .kfp_shared import hoist_shared_classes
 COMPONENT_KINDS = {"component": "python", "container_component": "container"}
 
 
-def read(module: cst.Module, path: str) -> tuple[Pipeline, list[Diagnostic]]:
-    return KfpReader(module, path).read()
+def read(
+    module: cst.Module, path: str, spans: SpanIndex | None = None
+) -> tuple[Pipeline, list[Diagnostic]]:
+    """``spans`` indexes the same text (built from ``module`` when not given)."""
+    return KfpReader(module, path, spans).read()
 
 
 def camel(name: str) -> str:
@@ -35,10 +38,10 @@ def camel(name: str) -> str:
 
 
 class KfpReader:
-    def __init__(self, module: cst.Module, path: str):
+    def __init__(self, module: cst.Module, path: str, spans: SpanIndex | None = None):
         self.module, self.path = module, path
         self.names = KfpNames()
-        self.spans = SpanIndex(path, module.code)
+        self.spans = spans or SpanIndex(path, module.code)
         self.imports: list[str] = []
         self.definitions: list[str] = []
         self.tuples: dict[str, list] = {}

@@ -7,6 +7,8 @@ down linear edges and into foreach bodies; a join passes on only what its code p
 
 from __future__ import annotations
 
+import ast
+import textwrap
 from dataclasses import dataclass
 
 import libcst as cst
@@ -57,8 +59,11 @@ CURRENT_TYPES = {
 }
 
 
-def read(module: cst.Module, path: str) -> tuple[Pipeline, list[Diagnostic]]:
-    return MetaflowReader(module, path).read()
+def read(
+    module: cst.Module, path: str, spans: SpanIndex | None = None
+) -> tuple[Pipeline, list[Diagnostic]]:
+    """``spans`` indexes the same text (built from ``module`` when not given)."""
+    return MetaflowReader(module, path, spans).read()
 
 
 @dataclass
@@ -71,9 +76,9 @@ class Incoming:
 
 
 class MetaflowReader:
-    def __init__(self, module: cst.Module, path: str):
+    def __init__(self, module: cst.Module, path: str, spans: SpanIndex | None = None):
         self.module, self.path = module, path
-        self.spans = SpanIndex(path, module.code)
+        self.spans = spans or SpanIndex(path, module.code)
         self.names = MetaflowNames()
         self.diagnostics: list[Diagnostic] = []
         self.types: dict[tuple[str, str], TypeRef] = {}
@@ -347,7 +352,7 @@ class MetaflowReader:
         for statement in step.node.body.body:  # type: ignore[union-attr]
             statement.visit(analyzer)
         facts = analyzer.finish()
-        facts.aliases = artifact_aliases(step.node)
+        facts.aliases = artifact_aliases(self._ast_step(step))
         facts.reads = [name for name in facts.reads if name not in self.flow.steps]
         self.facts[step.name] = facts
         for name, kinds in facts.writes.items():
@@ -358,6 +363,13 @@ class MetaflowReader:
                 raise error("TP107", f"'{step.name}' takes inputs but is not a join", step.span)
             return self._join(step, facts, incoming)
         return self._plain(step, facts, avail, maps)
+
+    def _ast_step(self, step: StepDef) -> ast.FunctionDef:
+        """The step as Python's ``ast`` has it: from the file's index, else parsed alone."""
+        node = self.spans.nodes.get(("method", self.flow.name, step.name))
+        if isinstance(node, ast.FunctionDef):
+            return node
+        return ast.parse(textwrap.dedent(code(step.node))).body[0]  # type: ignore[return-value]
 
     def _catch(self, step: StepDef, facts: StepFacts) -> None:
         """@catch(var=x) sets x to None when the step succeeds; the step writes it either way."""

@@ -4,7 +4,6 @@ merge_artifacts, foreach input/index and `current`; and the rewrite of its body 
 from __future__ import annotations
 
 import ast
-import textwrap
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -60,18 +59,17 @@ class StepLocals:
         return self.claimed[key]
 
 
-def artifact_aliases(step: cst.FunctionDef) -> frozenset[str]:
+def artifact_aliases(step: ast.FunctionDef) -> frozenset[str]:
     """Locals that always hold the same object as the artifact of the same name.
 
     That is the idiom ``x = self.x`` … ``self.x = x``: every binding of the local ``x`` copies
     ``self.x`` and every write of ``self.x`` copies ``x``. Such a local may keep the artifact's
     name in the plain body; any other use of the name means renaming the artifact's local.
     """
-    tree = ast.parse(textwrap.dedent(code(step)))
     bindings: dict[str, int] = {}
     copies: dict[str, int] = {}
     spoiled: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(step):
         for name in _bound_names(node):
             bindings[name] = bindings.get(name, 0) + 1
         for target, value in _assignments(node):
@@ -310,8 +308,26 @@ class Rewrite:
 
 
 class BodyRewriter(cst.CSTTransformer):
+    """Rewrites the body and, in the same pass, notes each use of ``self`` left untranslated."""
+
     def __init__(self, rewrite: Rewrite):
         self.rw = rewrite
+        self.leftover: list[str] = []
+        self._owners: set[int] = set()  # the `self` of each self.<x>: not a bare use
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return not (len(node.body) == 1 and _step_call(node.body[0]))  # removed or replaced
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if is_self_attr(node):
+            self._owners.add(id(node.value))
+            name = node.attr.value  # type: ignore[union-attr]
+            if name not in self.rw.self_names and name not in self.rw.constants:
+                self.leftover.append(f"self.{name}")
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == "self" and id(node) not in self._owners:
+            self.leftover.append("self")
 
     def leave_Attribute(
         self, original: cst.Attribute, updated: cst.Attribute
@@ -335,19 +351,24 @@ class BodyRewriter(cst.CSTTransformer):
     def leave_SimpleStatementLine(self, original, updated):
         if len(updated.body) == 1 and _is_self_assignment(updated.body[0]):
             return cst.RemovalSentinel.REMOVE  # `self.x = self.x` only marks x as written here
-        if len(updated.body) == 1 and isinstance(updated.body[0], cst.Expr):
-            value = original.body[0].value  # type: ignore[union-attr]
-            if isinstance(value, cst.Call):
-                name = dotted(value.func)
-                if name == "self.next":
-                    return cst.RemovalSentinel.REMOVE
-                if name == "self.merge_artifacts":
-                    if not self.rw.merge_code:
-                        return cst.RemovalSentinel.REMOVE
-                    statements = cst.parse_module("\n".join(self.rw.merge_code) + "\n").body
-                    lead = statements[0].with_changes(leading_lines=updated.leading_lines)
-                    return cst.FlattenSentinel([lead, *statements[1:]])
+        call = _step_call(original.body[0]) if len(original.body) == 1 else None
+        if call == "self.next" or (call == "self.merge_artifacts" and not self.rw.merge_code):
+            return cst.RemovalSentinel.REMOVE
+        if call == "self.merge_artifacts":
+            statements = cst.parse_module("\n".join(self.rw.merge_code) + "\n").body
+            lead = statements[0].with_changes(leading_lines=updated.leading_lines)
+            return cst.FlattenSentinel([lead, *statements[1:]])
         return updated
+
+
+def _step_call(statement: cst.BaseSmallStatement) -> str | None:
+    """``self.next`` or ``self.merge_artifacts`` when the statement is a call of one of them."""
+    value = statement.value if isinstance(statement, cst.Expr) else None
+    if isinstance(value, cst.Call):
+        name = dotted(value.func)
+        if name in ("self.next", "self.merge_artifacts"):
+            return name
+    return None
 
 
 def _is_self_assignment(node: cst.BaseSmallStatement) -> bool:
@@ -366,13 +387,12 @@ def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[str
     statements = list(node.body.body)  # type: ignore[union-attr]
     if statements and _is_docstring(statements[0]):
         statements = statements[1:]
-    module = cst.Module(body=statements).visit(BodyRewriter(rewrite))
-    finder = _SelfFinder()
-    module.visit(finder)
+    rewriter = BodyRewriter(rewrite)
+    module = cst.Module(body=statements).visit(rewriter)
     prelude = cst.parse_module("\n".join(rewrite.prelude) + "\n").body if rewrite.prelude else []
     module = module.with_changes(body=[*prelude, *module.body])
     text = module.code
-    return (text.strip("\n") + "\n" if text.strip() else ""), finder.found
+    return (text.strip("\n") + "\n" if text.strip() else ""), rewriter.leftover
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:
@@ -393,21 +413,6 @@ def branch_read(node: cst.Attribute, inputs_name: str | None) -> tuple[str, str]
     ):
         return inner.attr.value, node.attr.value
     return None
-
-
-class _SelfFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: list[str] = []
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        if isinstance(node.value, cst.Name) and node.value.value == "self":
-            self.found.append(f"self.{node.attr.value}")
-            return False
-        return True
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value == "self":
-            self.found.append("self")
 
 
 __all__ = [
