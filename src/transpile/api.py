@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import importlib
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import libcst as cst
 from .diagnostics import Diagnostic, TranspileError
 from .ir import Pipeline, Span
 from .readers._cst import SpanIndex, dotted
+from .syntax import quiet_tree
 
 FRAMEWORKS = ("metaflow", "flyte", "kfp")
 READERS = {
@@ -95,11 +95,7 @@ def parse(text: str, path: str) -> cst.Module | Failed:
 def _parse(text: str, path: str) -> tuple[ast.Module, cst.Module] | Failed:
     """``text`` as Python's ``ast`` tree (positions for diagnostics) and as libcst's tree."""
     try:
-        # Python's own parser names the right line and column; it compiles to a tree, runs nothing.
-        # Its warnings about the user's code (invalid escapes, ...) are not ours to print.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        tree = quiet_tree(text, path)  # Python's own parser names the right line and column
     except SyntaxError as exc:
         line, column = exc.lineno or 1, max((exc.offset or 1) - 1, 0)
         return _fail(

@@ -6,6 +6,8 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
+from .syntax import silence_code_warnings
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -29,7 +31,8 @@ def ordered_map(
     workers = min(jobs, len(items))
     done = 0
     try:
-        with ProcessPoolExecutor(workers) as pool:
+        # a worker started afresh (spawn, forkserver) does not inherit the CLI's warning filters
+        with ProcessPoolExecutor(workers, initializer=silence_code_warnings) as pool:
             # a few chunks per worker: fewer round trips, yet a slow file does not idle the others
             for result in pool.map(work, items, chunksize=max(1, len(items) // (workers * 4))):
                 yield result

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ..ir import Map, Node, Parallel, Pipeline, Sequence, Step, Switch, Task
+from ..syntax import quiet_tree
 from .options import literal, normalise
 
 BASE_KINDS = ("pypi_base", "conda_base")
@@ -88,7 +89,7 @@ def normal_type(type_ref) -> str:
 def normal_body(body: str) -> str:
     """Step code without comments or layout, for similarity; the text itself when it won't parse."""
     try:
-        return ast.unparse(ast.parse(body))
+        return ast.unparse(quiet_tree(body))
     except (SyntaxError, ValueError, RecursionError):
         return re.sub(r"\s+", " ", body).strip()
 

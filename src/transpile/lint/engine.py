@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
+from ..syntax import quiet_tree
 from . import rules as rules_package
 from .config import ConfigError, LintConfig
 from .unit import Hit, LintUnit
@@ -98,7 +99,7 @@ def _generated(text: str) -> bool:
 
 def _parse(text: str, path: str) -> ast.Module | FileError:
     try:
-        return ast.parse(text, path)
+        return quiet_tree(text, path)
     except SyntaxError as exc:
         return FileError(
             path, exc.lineno or 1, exc.offset or 1, "TP003", f"syntax error: {exc.msg}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..ir import TypeRef
+from ._cst import dotted
 
 INPUTS = "<inputs>"  # marker type: the join's `inputs` (or one element of it)
 
@@ -217,7 +218,7 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
         both = _join([infer(a, env) for a in args])
         return f"tuple[{both}, {both}]" if both else None
     if isinstance(node.func, cst.Attribute):
-        return _STDLIB_RESULT.get(_dotted(node.func) or "") or _method(node.func, env)
+        return _STDLIB_RESULT.get(dotted(node.func) or "") or _method(node.func, env)
     return None
 
 
@@ -236,15 +237,6 @@ _STDLIB_RESULT = {
     "time.time": "float",
     "str.join": "str",
 }
-
-
-def _dotted(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = _dotted(node.value)
-        return f"{head}.{node.attr.value}" if head else None
-    return None
 
 
 def _method(func: cst.Attribute, env: TypeEnv) -> str | None:

@@ -18,6 +18,7 @@ from ..diagnostics import Diagnostic
 from ..diff.options import used_capabilities
 from ..inspect_render import ref_label
 from ..ir import Option, Pipeline, Step, TypeRef
+from ..syntax import quiet_tree
 from ..writers._render import identifier
 from . import picture
 
@@ -58,7 +59,7 @@ def target_path(source: str, target: str) -> str:
 @lru_cache(maxsize=8)
 def emitted_functions(code: str) -> dict[str, ast.FunctionDef]:
     """Decorated top-level functions of the emitted module (tasks, components, steps), by name."""
-    tree = ast.parse(code)
+    tree = quiet_tree(code)
     return {
         node.name: node
         for node in tree.body
