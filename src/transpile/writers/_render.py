@@ -135,6 +135,8 @@ def indent_block(text: str, width: int = 4) -> str:
 
 def _string_continuation_lines(text: str) -> set[int]:
     """1-based numbers of the lines that begin inside a string token (or an f-string part)."""
+    if '"""' not in text and "'''" not in text and "\\\n" not in text:
+        return set()  # only a triple quote or a backslash-newline lets a string span lines
     inside: set[int] = set()
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
