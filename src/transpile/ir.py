@@ -8,6 +8,7 @@ value a step consumes is an explicit, typed reference to a parameter or to anoth
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -159,6 +160,31 @@ class Switch:
 
 
 Node = Task | Sequence | Parallel | Map | Switch
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The nodes directly inside ``node``, in flow order."""
+    if isinstance(node, Sequence):
+        return node.nodes
+    if isinstance(node, Parallel):
+        return node.branches
+    if isinstance(node, Switch):
+        return tuple(c.body for c in node.cases)
+    if isinstance(node, Map):
+        return (node.body,)
+    return ()
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """``node`` and every node inside it, depth first in flow order."""
+    yield node
+    for child in children(node):
+        yield from walk(child)
+
+
+def task_steps(node: Node) -> list[str]:
+    """The steps of the tasks inside ``node`` (nested maps included), in flow order."""
+    return [n.step for n in walk(node) if isinstance(n, Task)]
 
 
 @dataclass(frozen=True)

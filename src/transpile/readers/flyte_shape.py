@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..diagnostics import error
-from ..ir import Map, Node, Parallel, Ref, Sequence, Span, Step, Switch
+from ..ir import Map, Node, Parallel, Ref, Sequence, Span, Step, Switch, task_steps
 
 
 @dataclass
@@ -116,22 +116,5 @@ def rename_step_splits(step: Step, marks: dict[str, str]) -> Step:
 
 def in_flow_order(steps: list[Step], flow: Node) -> list[Step]:
     """The steps in the order the flow first reaches them."""
-    order: list[str] = []
-
-    def walk(node: Node) -> None:
-        if isinstance(node, Sequence):
-            for n in node.nodes:
-                walk(n)
-        elif isinstance(node, Parallel):
-            for n in node.branches:
-                walk(n)
-        elif isinstance(node, Map):
-            walk(node.body)
-        elif isinstance(node, Switch):
-            for case in node.cases:
-                walk(case.body)
-        else:
-            order.append(node.step)  # type: ignore[union-attr]
-
-    walk(flow)
+    order = task_steps(flow)
     return sorted(steps, key=lambda s: order.index(s.name) if s.name in order else len(order))

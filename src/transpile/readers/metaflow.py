@@ -31,6 +31,7 @@ from ..ir import (
     Switch,
     Task,
     TypeRef,
+    task_steps,
 )
 from ._cst import SpanIndex, code
 from ._cst import literal as _literal
@@ -208,7 +209,9 @@ class MetaflowReader:
                 nodes.append(self._map(step, avail, maps))
                 body: Map = nodes[-1]  # type: ignore[assignment]
                 incoming = Incoming(
-                    "foreach", {_last_step(body.body): self._map_out}, _steps_in(body.body)
+                    "foreach",
+                    {_last_step(body.body): self._map_out},
+                    frozenset(task_steps(body.body)),
                 )
                 current = self._find_join(t.targets[0])
             elif t.kind == "switch":
@@ -552,33 +555,11 @@ class MetaflowReader:
         )
 
     def _order(self, node: Node) -> list[str]:
-        return list(_steps_in(node, ordered=True))
+        return task_steps(node)
 
 
 def literal_value(source: str):
     return _literal(cst.parse_expression(source))
-
-
-def _steps_in(node: Node, ordered: bool = False):
-    out: list[str] = []
-
-    def walk(n: Node) -> None:
-        if isinstance(n, Task):
-            out.append(n.step)
-        elif isinstance(n, Sequence):
-            for child in n.nodes:
-                walk(child)
-        elif isinstance(n, Parallel):
-            for child in n.branches:
-                walk(child)
-        elif isinstance(n, Map):
-            walk(n.body)
-        elif isinstance(n, Switch):
-            for case in n.cases:
-                walk(case.body)
-
-    walk(node)
-    return out if ordered else frozenset(out)
 
 
 def _last_step(seq: Sequence) -> str:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from ..diff.structure import control_edges
 from ..inspect_render import ref_label
-from ..ir import Map, Node, Pipeline
-from ..writers._graph import all_steps, walk
+from ..ir import Map, Node, Pipeline, walk
+from ..writers._graph import all_steps
 
 MAP_CONSTRUCTS = {"kfp": "dsl.ParallelFor", "metaflow": "foreach"}
 

@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from ..ir import Map, Node, Parallel, Ref, Sequence, Step, Switch, Task
+from ..ir import Map, Node, Ref, Step, Switch, Task, children, walk
 
 Key = tuple[str, str, str]
 
 
 def key(ref: Ref) -> Key:
     return (ref.kind, ref.source, ref.name)
-
-
-def children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, Sequence):
-        return node.nodes
-    if isinstance(node, Parallel):
-        return node.branches
-    if isinstance(node, Switch):
-        return tuple(c.body for c in node.cases)
-    if isinstance(node, Map):
-        return (node.body,)
-    return ()
-
-
-def walk(node: Node) -> Iterator[Node]:
-    yield node
-    for child in children(node):
-        yield from walk(child)
 
 
 def all_steps(node: Node) -> frozenset[str]:
