@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from model_parts import INT, item_ref, out, param_ref
+
 from transpile.ir import (
     Case,
     Input,
@@ -33,7 +35,6 @@ def step(name: str, line: int, inputs=(), outputs=(), **kw) -> Step:
     return Step(name, span(line), tuple(inputs), tuple(outputs), f"# {name}\n", **kw)
 
 
-INT = TypeRef("int", "annotation")
 STR = TypeRef("str", "literal")
 LIST = TypeRef("list[int]", "inferred")
 
@@ -46,10 +47,10 @@ def linear() -> Pipeline:
     start = step(
         "start",
         6,
-        [Input("alpha", alpha.type, (Ref("param", "alpha", "alpha"),))],
+        [Input("alpha", alpha.type, (param_ref("alpha"),))],
         [Output("x", INT)],
     )
-    end = step("end", 10, [Input("x", INT, (Ref("output", "start", "x"),))])
+    end = step("end", 10, [Input("x", INT, (out("start", "x"),))])
     return Pipeline(
         "LinearFlow",
         "metaflow",
@@ -57,12 +58,8 @@ def linear() -> Pipeline:
         (alpha,),
         (start, end),
         Sequence((Task("start"), Task("end"))),
-        (Result("x", INT, (Ref("output", "start", "x"),)),),
+        (Result("x", INT, (out("start", "x"),)),),
     )
-
-
-def out(source: str, name: str) -> Ref:
-    return Ref("output", source, name)
 
 
 def branchy() -> Pipeline:
@@ -84,7 +81,7 @@ def branchy() -> Pipeline:
             "work",
             21,
             [
-                Input("item", INT, (Ref("item", "join", "item"),)),
+                Input("item", INT, (item_ref("join"),)),
                 Input("i", INT, (Ref("index", "join", "index"),)),
             ],
             [Output("sq", INT)],
@@ -129,13 +126,13 @@ def map_first() -> Pipeline:
     """A Flyte-like pipeline whose flow starts with a map over a parameter, then a switch."""
     numbers = Parameter("numbers", LIST, "[1, 2]", False, None, "json", span(2))
     steps = (
-        step("square", 5, [Input("x", INT, (Ref("item", "", "item"),))], [Output("y", INT)]),
+        step("square", 5, [Input("x", INT, (item_ref(""),))], [Output("y", INT)]),
         step("pick", 9, [], []),
     )
     flow = Sequence(
         (
-            Map("", Ref("param", "numbers", "numbers"), INT, Task("square")),
-            Switch(Ref("param", "numbers", "numbers"), (Case('"a\\"b"', Task("pick")),)),
+            Map("", param_ref("numbers"), INT, Task("square")),
+            Switch(param_ref("numbers"), (Case('"a\\"b"', Task("pick")),)),
         )
     )
     return Pipeline("map_first", "flyte", span(1), (numbers,), steps, flow, ())

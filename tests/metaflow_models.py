@@ -3,6 +3,8 @@ o0), for the Metaflow writer's tests."""
 
 from __future__ import annotations
 
+from model_parts import INT, INTS, STR, item_ref, out, param_ref
+
 from transpile.ir import (
     Case,
     Input,
@@ -19,21 +21,13 @@ from transpile.ir import (
     Step,
     Switch,
     Task,
-    TypeRef,
 )
 
 F = "flows/wf.py"
-INT = TypeRef("int", "annotation")
-STR = TypeRef("str", "annotation")
-INTS = TypeRef("list[int]", "annotation")
 
 
 def span(line: int) -> Span:
     return Span(F, line, 0, line, 10)
-
-
-def out(step: str, name: str = "o0") -> Ref:
-    return Ref("output", step, name)
 
 
 def param(name: str, kind: str = "value", default: str | None = "3", type_=INT) -> Parameter:
@@ -62,7 +56,7 @@ def result(name: str, *refs: Ref) -> Result:
 def linear() -> Pipeline:
     """load → train, no start or end steps."""
     steps = [
-        task("load", "o0 = n * 2\n", [("n", INT, Ref("param", "n", "n"), "value")]),
+        task("load", "o0 = n * 2\n", [("n", INT, param_ref("n"), "value")]),
         task("train", "o0 = data + 1\n", [("data", INT, out("load"), "value")]),
     ]
     flow = Sequence((Task("load"), Task("train")))
@@ -72,7 +66,7 @@ def linear() -> Pipeline:
 def parallel() -> Pipeline:
     """load → (left | right) → combine."""
     steps = [
-        task("load", "o0 = n\n", [("n", INT, Ref("param", "n", "n"), "value")]),
+        task("load", "o0 = n\n", [("n", INT, param_ref("n"), "value")]),
         task("left", "o0 = x + 1\n", [("x", INT, out("load"), "value")]),
         task("right", "o0 = x * 10\n", [("x", INT, out("load"), "value")]),
         task(
@@ -92,8 +86,8 @@ def parallel() -> Pipeline:
 def map_over_output() -> Pipeline:
     """make → map square over its list → total of the collected squares."""
     steps = [
-        task("make", "o0 = list(range(n))\n", [("n", INT, Ref("param", "n", "n"), "value")]),
-        task("square", "o0 = x * x\n", [("x", INT, Ref("item", "make", "item"), "value")]),
+        task("make", "o0 = list(range(n))\n", [("n", INT, param_ref("n"), "value")]),
+        task("square", "o0 = x * x\n", [("x", INT, item_ref("make"), "value")]),
         task("total", "o0 = sum(values)\n", [("values", INTS, out("square"), "collected")]),
     ]
     flow = Sequence((Task("make"), Map("make", out("make"), INT, Task("square")), Task("total")))
@@ -108,15 +102,13 @@ def map_over_param() -> Pipeline:
             "square",
             "o0 = x * x + k\n",
             [
-                ("x", INT, Ref("item", "square_split", "item"), "value"),
-                ("k", INT, Ref("param", "k", "k"), "value"),
+                ("x", INT, item_ref("square_split"), "value"),
+                ("k", INT, param_ref("k"), "value"),
             ],
         ),
         task("total", "o0 = sum(values)\n", [("values", INTS, out("square"), "collected")]),
     ]
-    flow = Sequence(
-        (Map("square_split", Ref("param", "nums", "nums"), INT, Task("square")), Task("total"))
-    )
+    flow = Sequence((Map("square_split", param_ref("nums"), INT, Task("square")), Task("total")))
     results = [result("o0", out("total"))]
     return pipeline("ParamMapFlow", [nums, param("k", default="0")], steps, flow, results)
 
@@ -128,14 +120,14 @@ def nested_map() -> Pipeline:
         task(
             "expand",
             "o0 = [row * 10 + i for i in range(2)]\n",
-            [("row", INT, Ref("item", "expand_split", "item"), "value")],
+            [("row", INT, item_ref("expand_split"), "value")],
         ),
         task(
             "cell",
             "o0 = f'{row}:{value}'\n",
             [
-                ("value", INT, Ref("item", "expand", "item"), "value"),
-                ("row", INT, Ref("item", "expand_split", "item"), "value"),
+                ("value", INT, item_ref("expand"), "value"),
+                ("row", INT, item_ref("expand_split"), "value"),
             ],
         ),
         task("gather", "o0 = list(cells)\n", [("cells", INTS, out("cell"), "collected")]),
@@ -148,7 +140,7 @@ def nested_map() -> Pipeline:
     inner = Map("expand", out("expand"), INT, Task("cell"))
     outer = Map(
         "expand_split",
-        Ref("param", "rows", "rows"),
+        param_ref("rows"),
         INT,
         Sequence((Task("expand"), inner, Task("gather"))),
     )
@@ -156,7 +148,7 @@ def nested_map() -> Pipeline:
     return pipeline("NestedFlow", [rows], steps, flow, [result("o0", out("flatten"))])
 
 
-MODE = Ref("param", "mode", "mode")
+MODE = param_ref("mode")
 
 
 def switch(values=('"big"', '"small"'), condition=MODE) -> Pipeline:
@@ -189,9 +181,7 @@ def switch_in_branch() -> Pipeline:
         ),
     ]
     cases = (Case('"big"', Task("big")), Case('"small"', Task("small")))
-    flow = Sequence(
-        (Parallel((Switch(Ref("param", "mode", "mode"), cases), Task("other"))), Task("combine"))
-    )
+    flow = Sequence((Parallel((Switch(param_ref("mode"), cases), Task("other"))), Task("combine")))
     return pipeline("BranchSwitchFlow", [mode], steps, flow, [result("o0", out("combine"))])
 
 
@@ -218,7 +208,7 @@ def reserved() -> Pipeline:
         task(
             "input",
             "index = name.upper()\n",
-            [("name", STR, Ref("param", "name", "name"), "value")],
+            [("name", STR, param_ref("name"), "value")],
             outputs=("index",),
         ),
     ]
@@ -231,13 +221,13 @@ def map_then_parallel() -> Pipeline:
     """A map whose collected results feed two parallel tasks: the join and the split differ."""
     nums = param("nums", "json", "[1, 2]", INTS)
     steps = [
-        task("double", "o0 = x * 2\n", [("x", INT, Ref("item", "double_split", "item"), "value")]),
+        task("double", "o0 = x * 2\n", [("x", INT, item_ref("double_split"), "value")]),
         task("add", "o0 = sum(xs)\n", [("xs", INTS, out("double"), "collected")]),
         task("count", "o0 = len(xs)\n", [("xs", INTS, out("double"), "collected")]),
     ]
     flow = Sequence(
         (
-            Map("double_split", Ref("param", "nums", "nums"), INT, Task("double")),
+            Map("double_split", param_ref("nums"), INT, Task("double")),
             Parallel((Task("add"), Task("count"))),
         )
     )
@@ -248,7 +238,7 @@ def map_then_parallel() -> Pipeline:
 def handing_on() -> Pipeline:
     """A task returning its input unchanged, and one rebinding an input name as a local."""
     steps = [
-        task("make", "o0 = [n]\n", [("n", INT, Ref("param", "n", "n"), "value")]),
+        task("make", "o0 = [n]\n", [("n", INT, param_ref("n"), "value")]),
         task("keep", "", [("value", INTS, out("make"), "value")], outputs=("value",)),
         task(
             "grow",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
+from model_parts import INT, INTS, STR, item_ref, out, param_ref
 
 from transpile.ir import (
     Case,
@@ -32,9 +33,6 @@ from transpile.ir import (
 )
 
 FILE = "random_flow.py"
-INT = TypeRef("int", "annotation")
-LIST = TypeRef("list[int]", "annotation")
-STR = TypeRef("str", "annotation")
 PARAMETER_KINDS = {
     "int": ("int", "3"),
     "float": ("float", "0.5"),
@@ -77,13 +75,13 @@ class _Builder:
         added = " + ".join(["value", *(_as_int(n, t.expr) for n, t, _ in extra)])
         body = f"result = {added} + {self.draw(st.integers(1, 9))}\n"
         node = self.step(name, inputs, [Output("result", INT)], body)
-        return node, Ref("output", name, "result")
+        return node, out(name, "result")
 
     def param_input(self) -> list[tuple[str, TypeRef, Ref]]:
         if not self.params or not self.draw(st.booleans()):
             return []
         param = self.draw(st.sampled_from(self.params))
-        return [(param.name, param.type, Ref("param", param.name, param.name))]
+        return [(param.name, param.type, param_ref(param.name))]
 
     def chain(self, value: Ref, depth: int) -> tuple[Node, Ref]:
         nodes: list[Node] = []
@@ -103,16 +101,16 @@ class _Builder:
         inputs = [(f"in{i}", INT, end) for i, end in enumerate(ends)]
         body = f"result = {' + '.join(n for n, _, _ in inputs)}\n"
         task = self.step(join, inputs, [Output("result", INT)], body, role="join")
-        return Sequence((Parallel(tuple(branches)), task)), Ref("output", join, "result")
+        return Sequence((Parallel(tuple(branches)), task)), out(join, "result")
 
     def map(self, value: Ref, depth: int) -> tuple[Node, Ref]:
         split = self.name("split")
         body = f"items = [value + i for i in range({self.draw(st.integers(1, 3))})]\n"
-        split_task = self.step(split, [("value", INT, value)], [Output("items", LIST)], body)
-        item = Ref("item", split, "item")
+        split_task = self.step(split, [("value", INT, value)], [Output("items", INTS)], body)
+        item = item_ref(split)
         inner, inner_end = self.chain(item, depth) if depth > 0 else self.plain(item)
         join = self.name("gather")
-        collected = Input("values", LIST, (inner_end,), "collected")
+        collected = Input("values", INTS, (inner_end,), "collected")
         span = _span(10 + 5 * len(self.steps))
         self.steps.append(
             Step(
@@ -124,8 +122,8 @@ class _Builder:
                 role="join",
             )
         )
-        node = Map(split, Ref("output", split, "items"), INT, inner)
-        return Sequence((split_task, node, Task(join))), Ref("output", join, "result")
+        node = Map(split, out(split, "items"), INT, inner)
+        return Sequence((split_task, node, Task(join))), out(join, "result")
 
     def switch(self, value: Ref, depth: int) -> tuple[Node, Ref]:
         pick = self.name("pick")
@@ -147,8 +145,8 @@ class _Builder:
                 "result = value\n",
             )
         )
-        switch = Switch(Ref("output", pick, "key"), tuple(cases))
-        return Sequence((pick_task, switch, Task(merge))), Ref("output", merge, "result")
+        switch = Switch(out(pick, "key"), tuple(cases))
+        return Sequence((pick_task, switch, Task(merge))), out(merge, "result")
 
 
 @st.composite
@@ -169,9 +167,9 @@ def pipelines(draw: st.DrawFn, max_depth: int = 2) -> Pipeline:
     ]
     builder = _Builder(draw, params)
     start = builder.step("start", [], [Output("seed", INT)], f"seed = {draw(st.integers(0, 9))}\n")
-    middle, value = builder.chain(Ref("output", "start", "seed"), draw(st.integers(0, max_depth)))
+    middle, value = builder.chain(out("start", "seed"), draw(st.integers(0, max_depth)))
     end = builder.step("end", [("value", INT, value)], [Output("answer", INT)], "answer = value\n")
-    result = Result("answer", INT, (Ref("output", "end", "answer"),))
+    result = Result("answer", INT, (out("end", "answer"),))
     return Pipeline(
         "RandomFlow",
         "metaflow",

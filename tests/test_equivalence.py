@@ -9,22 +9,10 @@ gives a failing test rather than none.
 from __future__ import annotations
 
 import pytest
-from harness import assert_equivalent, run_flyte, run_metaflow, stage_fixture
+from harness import assert_equivalent, run_flyte, run_metaflow
+from staging import Side, converted_or_fail
 
-FLYTE_MODULE = "flyte_wf.py"
-
-
-def convert_to_flyte(source):
-    """The Flyte conversion of ``source``; fails the test with the converter's diagnostics otherwise."""
-    from transpile.api import Converted, convert_file
-
-    result = convert_file(str(source), "flyte")
-    if isinstance(result, Converted):
-        return result
-    diagnostics = getattr(result, "diagnostics", ())
-    lines = [f"{d.severity}: {d.render(str(source))}" for d in diagnostics]
-    lines = lines or [getattr(result, "reason", "")]
-    pytest.fail(f"conversion to flyte gave {type(result).__name__}:\n  " + "\n  ".join(lines))
+FLYTE = Side("flyte", "flyte_wf.py", run_flyte)
 
 
 @pytest.mark.equivalence
@@ -32,12 +20,9 @@ def test_metaflow_and_flyte_results_match(equivalence_run, tmp_path):
     run = equivalence_run
     if run.problem:
         pytest.fail(f"{run.fixture_dir}: {run.problem}")
-    converted = convert_to_flyte(run.fixture_dir / "metaflow.py")
-    flyte_dir = tmp_path / "flyte"
-    stage_fixture(run.fixture_dir, flyte_dir)
-    (flyte_dir / FLYTE_MODULE).write_text(converted.code, encoding="utf-8")
+    converted = converted_or_fail(run.fixture_dir / "metaflow.py", "flyte")
     # Flyte first: it takes seconds where Metaflow takes one process per task.
-    actual = run_flyte(flyte_dir / FLYTE_MODULE, run.params, flyte_dir)
+    actual = FLYTE.results(run.fixture_dir, converted.code, run.params, tmp_path / "flyte")
     expected = run_metaflow(run.fixture_dir, run.flow, run.params, tmp_path / "metaflow")
     assert_equivalent(with_reported_losses(expected, converted), actual)
 

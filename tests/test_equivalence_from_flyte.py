@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import cases
-from harness import assert_equivalent, run_flyte, stage_fixture
+from harness import run_flyte
 from harness_kfp import run_kfp
-from test_equivalence_kfp import KFP_MODULE, convert_to_kfp
+from staging import Side, source_and_conversion_agree
+from test_equivalence_kfp import KFP_MODULE
 
 RUNS = [(case, run) for case in cases("flyte") for run in case.runs]
 FLYTE_MODULE = "flyte_workflow.py"  # not flyte.py: that name could shadow an installed `flyte`
@@ -21,16 +22,8 @@ FLYTE_MODULE = "flyte_workflow.py"  # not flyte.py: that name could shadow an in
     ("case", "run"), RUNS, ids=[f"{case.name}-{run.name}" for case, run in RUNS]
 )
 def test_flyte_and_kfp_results_match(case, run, tmp_path):
-    converted = convert_to_kfp(case.source)
-    kfp_dir = tmp_path / "kfp"
-    stage_fixture(case.dir, kfp_dir)
-    (kfp_dir / KFP_MODULE).write_text(converted.code, encoding="utf-8")
-    actual = run_kfp(kfp_dir / KFP_MODULE, run.params, kfp_dir)
-    flyte_dir = tmp_path / "flyte"
-    stage_fixture(case.dir, flyte_dir)
-    (flyte_dir / FLYTE_MODULE).write_text(case.source.read_text(encoding="utf-8"), encoding="utf-8")
-    expected = run_flyte(flyte_dir / FLYTE_MODULE, run.params, flyte_dir)
-    assert_equivalent(expected, actual, ("flyte", "kfp"))
+    flyte, kfp = Side("flyte", FLYTE_MODULE, run_flyte), Side("kfp", KFP_MODULE, run_kfp)
+    source_and_conversion_agree(case, run, tmp_path, flyte, kfp)
 
 
 def test_every_flyte_case_has_runs():

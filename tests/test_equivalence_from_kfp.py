@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import FIXTURES, cases, load_case
-from harness import assert_equivalent, run_flyte, stage_fixture
+from harness import assert_equivalent, run_flyte
 from harness_kfp import run_kfp
+from staging import Side, converted_or_fail, source_and_conversion_agree
 
 FLYTE_MODULE = "flyte_wf.py"
 KFP_MODULE = "kfp_pipeline.py"  # not kfp.py: a task's working folder comes first on sys.path
@@ -23,6 +24,7 @@ GOLDEN_RUNS = [
     if (p.parent / "flyte.py").is_file() and load_case(p.parents[1]).run
     for run in load_case(p.parents[1]).runs
 ]
+FLYTE = Side("flyte", FLYTE_MODULE, run_flyte)
 KNOWN_GAPS = {
     # a value our writer pickled is None: its type is not in the KFP file and Flyte cannot
     # pickle None as typing.Any
@@ -34,19 +36,6 @@ KNOWN_GAPS = {
 }
 
 
-def convert_to_flyte(source):
-    """The Flyte conversion of ``source``; fails the test with the converter's diagnostics."""
-    from transpile.api import Converted, convert_file
-
-    result = convert_file(str(source), "flyte")
-    if isinstance(result, Converted):
-        return result
-    diagnostics = getattr(result, "diagnostics", ())
-    lines = [f"{d.severity}: {d.render(str(source))}" for d in diagnostics]
-    lines = lines or [getattr(result, "reason", "")]
-    pytest.fail(f"conversion to flyte gave {type(result).__name__}:\n  " + "\n  ".join(lines))
-
-
 def test_there_are_kfp_fixtures():
     assert len(cases("kfp")) >= 3
 
@@ -56,16 +45,7 @@ def test_there_are_kfp_fixtures():
     ("case", "run"), RUNS, ids=[f"{case.name}-{run.name}" for case, run in RUNS]
 )
 def test_kfp_and_flyte_results_match(case, run, tmp_path):
-    converted = convert_to_flyte(case.source)
-    flyte_dir = tmp_path / "flyte"
-    stage_fixture(case.dir, flyte_dir)
-    (flyte_dir / FLYTE_MODULE).write_text(converted.code, encoding="utf-8")
-    actual = run_flyte(flyte_dir / FLYTE_MODULE, run.params, flyte_dir)
-    kfp_dir = tmp_path / "kfp"
-    stage_fixture(case.dir, kfp_dir)
-    (kfp_dir / KFP_MODULE).write_text(case.source.read_text(encoding="utf-8"), encoding="utf-8")
-    expected = run_kfp(kfp_dir / KFP_MODULE, run.params, kfp_dir)
-    assert_equivalent(expected, actual, ("kfp", "flyte"))
+    source_and_conversion_agree(case, run, tmp_path, Side("kfp", KFP_MODULE, run_kfp), FLYTE)
 
 
 def _golden_params():
@@ -80,14 +60,8 @@ def _golden_params():
 @pytest.mark.equivalence
 @pytest.mark.parametrize(("case", "run"), list(_golden_params()))
 def test_kfp_golden_read_back_runs_like_the_flyte_golden(case, run, tmp_path):
-    converted = convert_to_flyte(case.dir / "expected" / "kfp.py")
-    ours, golden = tmp_path / "ours", tmp_path / "golden"
-    for folder in (ours, golden):
-        stage_fixture(case.dir, folder)
-    (ours / FLYTE_MODULE).write_text(converted.code, encoding="utf-8")
-    (golden / FLYTE_MODULE).write_text(
-        (case.dir / "expected" / "flyte.py").read_text(encoding="utf-8"), encoding="utf-8"
-    )
-    expected = run_flyte(golden / FLYTE_MODULE, run.params, golden)
-    actual = run_flyte(ours / FLYTE_MODULE, run.params, ours)
+    converted = converted_or_fail(case.dir / "expected" / "kfp.py", "flyte")
+    golden_code = (case.dir / "expected" / "flyte.py").read_text(encoding="utf-8")
+    expected = FLYTE.results(case.dir, golden_code, run.params, tmp_path / "golden")
+    actual = FLYTE.results(case.dir, converted.code, run.params, tmp_path / "ours")
     assert_equivalent(expected, actual, ("flyte golden", "kfp golden read back"))

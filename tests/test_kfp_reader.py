@@ -361,6 +361,17 @@ def test_exit_task_becomes_the_last_step_with_a_diagnostic():
     assert [(d.code, d.lossy) for d in read_result.diagnostics] == [("TP202", True)]
 
 
+def _file_handover(extra: str, n: int, reader: str, param: str, output: str):
+    """The pipeline where ``write(n=n)`` hands its file ``output`` to ``reader``'s ``param``."""
+    source = f"""
+        @dsl.pipeline
+        def p():
+            w = write(n={n})
+            {reader}({param}=w.outputs["{output}"])
+        """
+    return read(source, extra).pipeline
+
+
 def test_dataset_artifacts_travel_as_file_bytes(tmp_path):
     extra = """
     @dsl.component
@@ -374,15 +385,7 @@ def test_dataset_artifacts_travel_as_file_bytes(tmp_path):
         with open(data.path) as f:
             return len(f.read())
     """
-    pipeline = read(
-        """
-        @dsl.pipeline
-        def p():
-            w = write(n=4)
-            size(data=w.outputs["out"])
-        """,
-        extra,
-    ).pipeline
+    pipeline = _file_handover(extra, 4, "size", "data", "out")
     writer, reader = pipeline.step("write"), pipeline.step("size")
     assert [(o.name, o.type.expr) for o in writer.outputs] == [("out", "bytes")]
     assert reader.inputs[0].refs == (Ref("output", "write", "out"),)
@@ -589,15 +592,7 @@ def test_path_parameters_are_plain_file_paths():
         with open(in_path) as f:
             return int(f.read())
     """
-    pipeline = read(
-        """
-        @dsl.pipeline
-        def p():
-            w = write(n=42)
-            read_back(in_path=w.outputs["out_path"])
-        """,
-        extra,
-    ).pipeline
+    pipeline = _file_handover(extra, 42, "read_back", "in_path", "out_path")
     produced = run_body(pipeline.step("write").body)["out_path"]
     assert produced == b"42"
     assert run_body(pipeline.step("read_back").body, in_path=produced)["Output"] == 42

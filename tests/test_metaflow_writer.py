@@ -76,39 +76,91 @@ def test_a_model_start_step_is_kept_as_the_start():
     assert 'alpha = Parameter("alpha", default=0.5, type=float, help="rate")' in code
 
 
-def test_parallel_branches_split_and_the_next_task_joins_them():
-    code = emit(models.parallel())
-    assert "self.next(self.left, self.right)" in code
-    assert "def combine(self, inputs):" in code
-    assert "inputs.left.left_o0 + inputs.right.right_o0 + inputs.left.load_o0" in code
+# What a model's emitted flow must contain, by what the fragments show.
+EMITTED = [
+    pytest.param(
+        models.parallel,
+        [
+            "self.next(self.left, self.right)",
+            "def combine(self, inputs):",
+            "inputs.left.left_o0 + inputs.right.right_o0 + inputs.left.load_o0",
+        ],
+        id="parallel_branches_split_and_the_next_task_joins_them",
+    ),
+    pytest.param(
+        models.map_over_output,
+        [
+            'self.next(self.square, foreach="make_o0")',
+            "self.square_o0 = self.input * self.input",
+            "def total(self, inputs):\n        values = [inp.square_o0 for inp in inputs]",
+        ],
+        id="map_over_a_step_output_is_a_foreach_and_its_consumer_the_join",
+    ),
+    pytest.param(
+        models.map_over_param,
+        [
+            'nums = Parameter("nums", default="[1, 2, 3]", type=JSONType)',
+            'self.next(self.square, foreach="nums")',
+        ],
+        id="map_over_a_parameter_fans_out_from_start",
+    ),
+    pytest.param(
+        models.nested_map,
+        [
+            'self.next(self.cell, foreach="expand_o0")',
+            'self.cell_o0 = f"{self.foreach_stack()[0][2]}:{self.input}"',
+            "def gather(self, inputs):",
+            "def flatten(self, inputs):",
+        ],
+        id="nested_map_reads_the_outer_item_from_the_foreach_stack",
+    ),
+    pytest.param(
+        models.switch,
+        [
+            'self.next({"big": self.big, "small": self.small}, condition="mode")',
+            # both cases write the one artifact the step after the switch reads
+            "self.big_o0 = 100",
+            "self.big_o0 = 1",
+            "self.report_o0 = self.big_o0 * 2",
+        ],
+        id="switch_on_text_values_uses_the_condition_directly",
+    ),
+    pytest.param(
+        models.switch_in_branch,
+        [
+            "self.next(self.route, self.other)",
+            "def branch_1(self):\n        self.next(self.combine)",
+            "inputs.branch_1.big_o0 + inputs.other.other_o0",
+        ],
+        id="a_case_before_a_join_goes_through_an_intermediate_step",
+    ),
+    pytest.param(
+        models.map_then_parallel,
+        [
+            "def join(self, inputs):\n        self.double_o0_values = [",
+            "self.next(self.split)",
+            "self.next(self.add, self.count)",
+            "def end(self):\n        self.total = self.add_o0\n        self.n = self.count_o0",
+        ],
+        id="a_map_before_a_split_gets_a_join_step_of_its_own",
+    ),
+    pytest.param(
+        models.handing_on,
+        [
+            "def keep(self):\n        self.value = self.make_o0",
+            "value = self.make_o0\n        value = value + [1]\n        self.grow_o0 = value",
+            "self.both_o0 = [self.value, self.grow_o0]",
+        ],
+        id="inputs_handed_on_or_rebound_keep_the_upstream_artifact",
+    ),
+]
 
 
-def test_map_over_a_step_output_is_a_foreach_and_its_consumer_the_join():
-    code = emit(models.map_over_output())
-    assert 'self.next(self.square, foreach="make_o0")' in code
-    assert "self.square_o0 = self.input * self.input" in code
-    assert "def total(self, inputs):\n        values = [inp.square_o0 for inp in inputs]" in code
-
-
-def test_map_over_a_parameter_fans_out_from_start():
-    code = emit(models.map_over_param())
-    assert 'nums = Parameter("nums", default="[1, 2, 3]", type=JSONType)' in code
-    assert 'self.next(self.square, foreach="nums")' in code
-
-
-def test_nested_map_reads_the_outer_item_from_the_foreach_stack():
-    code = emit(models.nested_map())
-    assert 'self.next(self.cell, foreach="expand_o0")' in code
-    assert 'self.cell_o0 = f"{self.foreach_stack()[0][2]}:{self.input}"' in code
-    assert "def gather(self, inputs):" in code and "def flatten(self, inputs):" in code
-
-
-def test_switch_on_text_values_uses_the_condition_directly():
-    code = emit(models.switch())
-    assert 'self.next({"big": self.big, "small": self.small}, condition="mode")' in code
-    # both cases write the one artifact the step after the switch reads
-    assert "self.big_o0 = 100" in code and "self.big_o0 = 1" in code
-    assert "self.report_o0 = self.big_o0 * 2" in code
+@pytest.mark.parametrize(("build", "fragments"), EMITTED)
+def test_emitted_flow_contains(build, fragments):
+    code = emit(build())
+    for fragment in fragments:
+        assert fragment in code
 
 
 def test_switch_on_numbers_switches_on_their_text():
@@ -125,13 +177,6 @@ def test_a_lone_case_gets_an_empty_otherwise_step():
     code = emit(type(pipeline)(**{**pipeline.__dict__, "flow": flow, "results": ()}))
     assert 'self.mode_key = str(self.mode) if str(self.mode) == "big" else "otherwise"' in code
     assert '"otherwise": self.start_case_2' in code
-
-
-def test_a_case_before_a_join_goes_through_an_intermediate_step():
-    code = emit(models.switch_in_branch())
-    assert "self.next(self.route, self.other)" in code
-    assert "def branch_1(self):\n        self.next(self.combine)" in code
-    assert "inputs.branch_1.big_o0 + inputs.other.other_o0" in code
 
 
 def test_options_become_decorators_or_todos_with_diagnostics():
@@ -154,22 +199,6 @@ def test_reserved_names_are_renamed_with_a_diagnostic():
 
 def test_output_is_deterministic():
     assert emit(models.nested_map()) == emit(models.nested_map())
-
-
-def test_a_map_before_a_split_gets_a_join_step_of_its_own():
-    code = emit(models.map_then_parallel())
-    assert "def join(self, inputs):\n        self.double_o0_values = [" in code
-    assert "self.next(self.split)" in code and "self.next(self.add, self.count)" in code
-    assert (
-        "def end(self):\n        self.total = self.add_o0\n        self.n = self.count_o0" in code
-    )
-
-
-def test_inputs_handed_on_or_rebound_keep_the_upstream_artifact():
-    code = emit(models.handing_on())
-    assert "def keep(self):\n        self.value = self.make_o0" in code
-    assert "value = self.make_o0\n        value = value + [1]\n        self.grow_o0 = value" in code
-    assert "self.both_o0 = [self.value, self.grow_o0]" in code
 
 
 def test_results_named_like_an_artifact_another_result_reads_are_assigned_at_once():

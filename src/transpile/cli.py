@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal, NoReturn
 import click
 
 from . import __version__
+from .syntax import silence_code_warnings
 
 if TYPE_CHECKING:
     from .api import Failed
@@ -30,6 +31,32 @@ JOBS_OPTION = {
     "metavar": "N",
     "help": "Processes for a batch (default: one per core; 1 runs in this process).",
 }
+TO_OPTION = click.option(
+    "--to", "target", required=True, type=click.Choice(FRAMEWORKS), help="Framework to write."
+)
+
+
+def _from_option(help_text: str):
+    """``--from``: the source framework, judged from the imports unless named."""
+    choices = click.Choice(("auto", *FRAMEWORKS))
+    return click.option(
+        "--from", "source_fw", default="auto", show_default=True, type=choices, help=help_text
+    )
+
+
+def _format_option(choices: tuple[str, ...], help_text: str):
+    """``--format``, defaulting to the first of ``choices``."""
+    return click.option(
+        "--format",
+        "fmt",
+        default=choices[0],
+        show_default=True,
+        type=click.Choice(choices),
+        help=help_text,
+    )
+
+
+FROM_ONE_OPTION = _from_option("Framework of the source; auto judges by its imports.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,17 +70,8 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, metavar="SRC...")
-@click.option(
-    "--to", "target", required=True, type=click.Choice(FRAMEWORKS), help="Framework to write."
-)
-@click.option(
-    "--from",
-    "source_fw",
-    default="auto",
-    show_default=True,
-    type=click.Choice(("auto", *FRAMEWORKS)),
-    help="Framework of the sources; auto judges each file by its imports.",
-)
+@TO_OPTION
+@_from_option("Framework of the sources; auto judges each file by its imports.")
 @click.option(
     "-o",
     "--output",
@@ -322,33 +340,17 @@ def _batch_exit_code(outcomes: list[Outcome], strict: bool) -> int:
 
 @cli.command()
 @click.argument("source", metavar="SRC")
-@click.option(
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice(INSPECT_FORMATS),
-    help="json: the versioned model; mermaid or dot: a picture; text: an outline.",
+@_format_option(
+    INSPECT_FORMATS, "json: the versioned model; mermaid or dot: a picture; text: an outline."
 )
-@click.option(
-    "--from",
-    "source_fw",
-    default="auto",
-    show_default=True,
-    type=click.Choice(("auto", *FRAMEWORKS)),
-    help="Framework of the source; auto judges by its imports.",
-)
+@FROM_ONE_OPTION
 def inspect(source: str, fmt: str, source_fw: str) -> NoReturn:
     """Show the pipeline model read from SRC."""
     from . import api
 
     result = api.read_file(source, source_fw)
-    _echo_diagnostics(source, getattr(result, "diagnostics", ()))
-    if isinstance(result, api.Skipped):
-        _err(f"{source}: {result.reason}")
-        _exit(EXIT_ERROR)
-    if isinstance(result, api.Failed):
-        _exit(EXIT_ERROR)
+    _exit_unless_done(source, result)
+    _echo_diagnostics(source, result.diagnostics)
     _write_stdout(_render_model(result.pipeline, fmt))
     _exit(EXIT_OK)
 
@@ -368,53 +370,30 @@ def _render_model(pipeline, fmt: str) -> str:
 
 @cli.command()
 @click.argument("source", metavar="SRC")
-@click.option(
-    "--to", "target", required=True, type=click.Choice(FRAMEWORKS), help="Framework to write."
-)
-@click.option(
-    "--format",
-    "fmt",
-    default="md",
-    show_default=True,
-    type=click.Choice(("md", "html", "json")),
-    help="md: Markdown with Mermaid; html: one standalone page; json: versioned data.",
+@TO_OPTION
+@_format_option(
+    ("md", "html", "json"),
+    "md: Markdown with Mermaid; html: one standalone page; json: versioned data.",
 )
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE.")
 @click.option("--force", is_flag=True, help="Overwrite an existing FILE.")
-@click.option(
-    "--from",
-    "source_fw",
-    default="auto",
-    show_default=True,
-    type=click.Choice(("auto", *FRAMEWORKS)),
-    help="Framework of the source; auto judges by its imports.",
-)
+@FROM_ONE_OPTION
 def report(
     source: str, target: str, fmt: str, output: str | None, force: bool, source_fw: str
 ) -> NoReturn:
     """Report what converting SRC to another framework does, step by step."""
-    from . import api
     from .report import build_report, render
 
     result = build_report(source, target, source_fw)
-    if isinstance(result, (api.Failed, api.Skipped)):
-        _echo_diagnostics(source, getattr(result, "diagnostics", ()))
-        if isinstance(result, api.Skipped):
-            _err(f"{source}: {result.reason}")
-        _exit(EXIT_ERROR)
+    _exit_unless_done(source, result)
     _exit(_emit(render(result, fmt), output, force))
 
 
 @cli.command()
 @click.argument("first", metavar="A")
 @click.argument("second", metavar="B")
-@click.option(
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice(("text", "md", "json")),
-    help="text for a terminal, md for a pull request, json for tools.",
+@_format_option(
+    ("text", "md", "json"), "text for a terminal, md for a pull request, json for tools."
 )
 def diff(first: str, second: str, fmt: str) -> NoReturn:
     """Compare the structure of two pipelines (exit 0 same, 1 different, 2 error)."""
@@ -424,12 +403,20 @@ def diff(first: str, second: str, fmt: str) -> NoReturn:
 
     result = diff_files(first, second)
     if isinstance(result, (api.Failed, api.Skipped)):
-        _echo_diagnostics(result.path, getattr(result, "diagnostics", ()))
-        if isinstance(result, api.Skipped):
-            _err(f"{result.path}: {result.reason}")
-        _exit(EXIT_ERROR)
+        _exit_unless_done(result.path, result)
     _write_stdout(render(result, fmt))
     _exit(EXIT_OK if result.same else EXIT_LOSSY)
+
+
+def _exit_unless_done(path: str, result) -> None:
+    """Exit 2 after the diagnostics, and a skip's reason, when ``result`` failed or skipped."""
+    from . import api
+
+    if isinstance(result, (api.Failed, api.Skipped)):
+        _echo_diagnostics(path, getattr(result, "diagnostics", ()))
+        if isinstance(result, api.Skipped):
+            _err(f"{path}: {result.reason}")
+        _exit(EXIT_ERROR)
 
 
 def _emit(text: str, output: str | None, force: bool) -> int:
@@ -450,13 +437,9 @@ def _emit(text: str, output: str | None, force: bool) -> int:
 @cli.command()
 @click.argument("paths", nargs=-1, metavar="[PATH...]")
 @click.option("--target", "targets", metavar="FW,...", help="Frameworks to check portability to.")
-@click.option(
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice(("text", "json", "sarif", "github")),
-    help="text: path:line:col: CODE message; sarif: code scanning; github: annotations.",
+@_format_option(
+    ("text", "json", "sarif", "github"),
+    "text: path:line:col: CODE message; sarif: code scanning; github: annotations.",
 )
 @click.option(
     "--select", metavar="CODE,...", default="", help="Run only these rules (or prefixes)."
@@ -497,14 +480,7 @@ def _codes(option: str | None) -> tuple[str, ...]:
 
 
 @cli.command()
-@click.option(
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice(("text", "json", "markdown")),
-    help="markdown: the README's rule table.",
-)
+@_format_option(("text", "json", "markdown"), "markdown: the README's rule table.")
 def rules(fmt: str) -> NoReturn:
     """List every lint rule: code, name, frameworks it reads and concerns, what it flags."""
     from .lint import formats
@@ -572,6 +548,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 
 def run(argv: list[str] | None = None) -> int:
+    silence_code_warnings()
     try:
         code = cli.main(args=argv, prog_name="transpile", standalone_mode=False)
     except click.ClickException as exc:

@@ -213,26 +213,36 @@ def _step_id(name: str) -> str:
 # --- mermaid ---------------------------------------------------------------------------------
 
 
+def _nested(items: list[tuple], indent: str, draw: dict[str, Callable[..., list[str]]]):
+    """Graph items as lines, indented one ``indent`` per open box; ``draw`` gives each item's
+    lines by its kind ("step", "marker", "open", "close") from the rest of the item."""
+    lines, depth = [], 1
+    for kind, *rest in items:
+        if kind == "close":
+            depth -= 1
+        lines += [indent * depth + line for line in draw[kind](*rest)]
+        if kind == "open":
+            depth += 1
+    return lines
+
+
 def render_mermaid(pipeline: Pipeline) -> str:
     """A Mermaid ``flowchart TD``."""
     graph = _build_graph(pipeline)
     roles = {s.name: s.role for s in pipeline.steps}
-    lines = ["flowchart TD"]
-    depth = 1
-    for item in graph.items:
-        pad = "    " * depth
-        if item[0] == "step":
-            text = _mermaid_text(item[1])
-            shape = f'[["{text}"]]' if roles.get(item[1]) == "join" else f'["{text}"]'
-            lines.append(f"{pad}{_step_id(item[1])}{shape}")
-        elif item[0] == "marker":
-            lines.append(f'{pad}{item[1]}{{{{"{_mermaid_text(item[2])}"}}}}')
-        elif item[0] == "open":
-            lines.append(f'{pad}subgraph {item[1]}["{_mermaid_text(item[2])}"]')
-            depth += 1
-        else:
-            depth -= 1
-            lines.append(f"{'    ' * depth}end")
+
+    def step(name: str) -> list[str]:
+        text = _mermaid_text(name)
+        shape = f'[["{text}"]]' if roles.get(name) == "join" else f'["{text}"]'
+        return [f"{_step_id(name)}{shape}"]
+
+    draw = {
+        "step": step,
+        "marker": lambda box, label: [f'{box}{{{{"{_mermaid_text(label)}"}}}}'],
+        "open": lambda box, label: [f'subgraph {box}["{_mermaid_text(label)}"]'],
+        "close": lambda: ["end"],
+    }
+    lines = ["flowchart TD", *_nested(graph.items, "    ", draw)]
     for edge in graph.edges:
         arrow = f'-->|"{_mermaid_text(edge.label)}"|' if edge.label else "-->"
         lines.append(f"    {edge.source} {arrow} {edge.target}")
@@ -250,26 +260,24 @@ def render_dot(pipeline: Pipeline) -> str:
     """A Graphviz ``digraph``."""
     graph = _build_graph(pipeline)
     roles = {s.name: s.role for s in pipeline.steps}
+
+    def step(name: str) -> list[str]:
+        style = ", peripheries=2" if roles.get(name) == "join" else ""
+        return [f"{_dot_quote(_step_id(name))} [label={_dot_quote(name)}{style}];"]
+
+    draw = {
+        "step": step,
+        "marker": lambda box, label: [
+            f"{_dot_quote(box)} [label={_dot_quote(label)}, shape=diamond];"
+        ],
+        "open": lambda box, label: [
+            f"subgraph {_dot_quote('cluster_' + box)} {{",
+            f"  label={_dot_quote(label)};",
+        ],
+        "close": lambda: ["}"],
+    }
     lines = [f"digraph {_dot_quote(pipeline.name)} {{", "  node [shape=box];"]
-    depth = 1
-    for item in graph.items:
-        pad = "  " * depth
-        if item[0] == "step":
-            style = ", peripheries=2" if roles.get(item[1]) == "join" else ""
-            lines.append(
-                f"{pad}{_dot_quote(_step_id(item[1]))} [label={_dot_quote(item[1])}{style}];"
-            )
-        elif item[0] == "marker":
-            lines.append(
-                f"{pad}{_dot_quote(item[1])} [label={_dot_quote(item[2])}, shape=diamond];"
-            )
-        elif item[0] == "open":
-            lines.append(f"{pad}subgraph {_dot_quote('cluster_' + item[1])} {{")
-            lines.append(f"{pad}  label={_dot_quote(item[2])};")
-            depth += 1
-        else:
-            depth -= 1
-            lines.append(f"{'  ' * depth}}}")
+    lines += _nested(graph.items, "  ", draw)
     for edge in graph.edges:
         label = f" [label={_dot_quote(edge.label)}]" if edge.label else ""
         lines.append(f"  {_dot_quote(edge.source)} -> {_dot_quote(edge.target)}{label};")

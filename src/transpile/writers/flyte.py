@@ -12,6 +12,7 @@ import libcst as cst
 
 from ..diagnostics import Diagnostic
 from ..ir import Input, Map, Node, Parallel, Pipeline, Ref, Sequence, Step, Switch, Task
+from ._flow import FunctionText
 from ._render import (
     GENERATED_MARKER,
     camel_case,
@@ -39,14 +40,9 @@ def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
 
 
 @dataclass
-class TaskView:
-    name: str
-    decorator: str
-    todos: list[str]
-    signature: str
-    returns: str
-    doc: str | None
-    body: str
+class TaskView(FunctionText):
+    """One ``@task`` function, with the NamedTuple of its outputs when it has several."""
+
     output_class: tuple[str, list[tuple[str, str]]] | None
 
 

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from ..capabilities import lookup
 from ..diagnostics import Diagnostic, error
-from ..ir import Case, Input, Map, Node, Parallel, Ref, Sequence, Step, Switch, Task
-from ._graph import Key, all_steps, direct_steps, free_refs, key, maps
+from ..ir import Case, Input, Map, Node, Ref, Sequence, Step, Switch, Task
+from ._flow import FlowFunction, FlowWalker, bound_value, numbered_name
+from ._graph import Key, all_steps, free_refs, key, maps
 from ._render import camel_case, converted_doc, snake_case
 from .flyte_types import is_tuple
 
@@ -34,11 +35,7 @@ class Scope:
     last: list[tuple[str, frozenset[str]]] = field(default_factory=list)
 
     def fresh(self, name: str) -> str:
-        candidate, n = name, 2
-        while candidate in self.names:
-            candidate, n = f"{name}_{n}", n + 1
-        self.names.add(candidate)
-        return candidate
+        return numbered_name(name, self.names)
 
     def use(self, expr: str) -> str:
         self.used.add(expr.split(".")[0])
@@ -57,24 +54,20 @@ class Scope:
 
 
 @dataclass
-class FunctionView:
-    decorator: str
-    name: str
-    signature: str
-    returns: str
-    body: list[str]
-    output_class: tuple[str, list[tuple[str, str]]] | None = None
-    doc: str | None = None
+class FunctionView(FlowFunction):
+    """A Flyte function whose body is flow code: a ``@workflow`` or a ``@dynamic``."""
+
+    decorator: str = "@workflow"
 
 
-class FlowEmitter:
+class FlowEmitter(FlowWalker):
     def __init__(self, writer: FlyteWriter):
         self.w = writer
         self.p = writer.p
         self.steps = {s.name: s for s in self.p.steps}
         self.extra_defs: list[FunctionView] = []
         self.defaults: list[tuple[str, str, str]] = []
-        self.consumers = [(s.name, i) for s in self.p.steps for i in s.inputs]
+        self.consumers = [i for s in self.p.steps for i in s.inputs]
 
     # the entry workflow -----------------------------------------------------------------------------
     def workflow(self) -> FunctionView:
@@ -101,9 +94,7 @@ class FlowEmitter:
                 if is_tuple(result.type.expr):
                     self._tuple_result(result.name)
         doc = converted_doc(self.p)
-        return FunctionView(
-            "@workflow", name, signature, returns, scope.render(), output_class, doc
-        )
+        return FunctionView(name, signature, returns, scope.render(), output_class, doc)
 
     def _tuple_result(self, name: str) -> None:
         note = lookup("tuple_results").notes["flyte"]
@@ -138,33 +129,10 @@ class FlowEmitter:
         return f"{param.name}: {annotation} = {default}"
 
     # nodes --------------------------------------------------------------------------------------------
-    def emit(self, node: Node, scope: Scope) -> None:
-        if isinstance(node, Sequence):
-            for child in node.nodes:
-                self.emit(child, scope)
-        elif isinstance(node, Task):
-            self._task(self.steps[node.step], scope)
-        elif isinstance(node, Parallel):
-            entry, exits = list(scope.last), []
-            for branch in node.branches:
-                scope.last = list(entry)
-                self.emit(branch, scope)
-                exits += scope.last
-            scope.last = exits
-        elif isinstance(node, Map):
-            self._map(node, scope)
-        elif isinstance(node, Switch):
-            self._switch(node, scope)
-
     def _value(self, refs: tuple[Ref, ...], mode: str, scope: Scope) -> str:
         if mode == "collected":
             return scope.collected[(refs[0].source, refs[0].name)]
-        for ref in refs:
-            if key(ref) in scope.values:
-                return scope.values[key(ref)]
-        raise error(
-            "TP901", f"internal error: no value bound for {refs[0].source}.{refs[0].name}", None
-        )
+        return bound_value(refs, scope.values)
 
     def _task(self, step: Step, scope: Scope) -> None:
         args = [(i.name, scope.use(self._value(i.refs, i.mode, scope))) for i in step.inputs]
@@ -195,16 +163,6 @@ class FlowEmitter:
                 scope.lines.append(f"{previous} >> {var}")
 
     # foreach ------------------------------------------------------------------------------------------
-    def _collected_keys(self, node: Map) -> list[tuple[str, str]]:
-        direct = direct_steps(node.body)
-        keys: list[tuple[str, str]] = []
-        for _, inp in self.consumers:
-            if inp.mode == "collected" and inp.refs[0].source in direct:
-                k = (inp.refs[0].source, inp.refs[0].name)
-                if k not in keys:
-                    keys.append(k)
-        return keys
-
     def _map(self, node: Map, scope: Scope) -> None:
         body = node.body.nodes if isinstance(node.body, Sequence) else (node.body,)
         collection = scope.use(self._value((node.collection,), "value", scope))
@@ -275,13 +233,13 @@ class FlowEmitter:
         name = f"{node.split}_foreach"
         self.extra_defs.append(
             FunctionView(
-                "@dynamic",
                 name,
                 signature,
                 returns,
                 inner.render(),
                 output_class,
                 f"One run of the foreach body per element of {node.collection.name}.",
+                decorator="@dynamic",
             )
         )
         args = [f"{items}={collection}", *(f"{n}={self._outer(r, scope)}" for n, _, r in params)]
@@ -303,9 +261,6 @@ class FlowEmitter:
         self.w.std_imports.add("from typing import NamedTuple")
         inner.lines.append(f"return {cls}({', '.join(f'{n}={n}' for n in lists)})")
         return cls, (cls, list(zip(lists, types)))
-
-    def _output_type(self, step: str, name: str) -> str:
-        return next(o.type.expr for o in self.steps[step].outputs if o.name == name)
 
     def _free_refs(self, node: Node, exclude_split: str | None = None) -> list[Ref]:
         """References used inside ``node`` that are bound outside it, less the item and index of
@@ -375,12 +330,7 @@ class FlowEmitter:
     def _switch_outputs(
         self, node: Switch, inside: frozenset[str]
     ) -> list[tuple[str, tuple[Ref, ...]]]:
-        outputs: dict[str, tuple[Ref, ...]] = {}
-        consumers = [i.refs for _, i in self.consumers] + [r.refs for r in self.p.results]
-        for refs in consumers:
-            if any(r.kind == "output" and r.source in inside for r in refs):
-                name = refs[0].name
-                outputs[name] = tuple(dict.fromkeys((*outputs.get(name, ()), *refs)))
+        outputs = self._leaving(inside)
         # the first case's own output order when it is one task (so it can be called directly)
         first = node.cases[0].body
         first = first.nodes[0] if isinstance(first, Sequence) and len(first.nodes) == 1 else first
@@ -441,7 +391,7 @@ class FlowEmitter:
         signature = ", ".join(f"{n}: {t}" for n, t, _ in params)
         doc = f"The {case.value} case of the switch on {node.condition.name}."
         self.extra_defs.append(
-            FunctionView("@workflow", name, signature, returns, inner.render(), output_class, doc)
+            FunctionView(name, signature, returns, inner.render(), output_class, doc)
         )
         args = ", ".join(f"{n}={self._outer(r, scope)}" for n, _, r in params)
         return f"{name}({args})"

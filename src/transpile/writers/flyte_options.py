@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 
-from ..capabilities import lookup
-from ..diagnostics import Diagnostic
 from ..ir import Option
+from ._options import BaseOptionMapper, literal, merge_resources, number, schedule_cron
 
-RESOURCE_KINDS = ("resources", "kubernetes", "batch")
 PLATFORM_ONLY = {
     "kubernetes": {"cpu", "memory", "gpu", "disk", "image"},
     "batch": {"cpu", "memory", "gpu", "image"},
 }
-SCHEDULES = {"daily": "0 0 * * *", "hourly": "0 * * * *", "weekly": "0 0 * * 0"}
 
 
 @dataclass
@@ -26,75 +22,27 @@ class TaskSettings:
     image: dict = field(default_factory=dict)
 
 
-def _value(source: str | None):
-    if source is None:
-        return None
-    try:
-        return ast.literal_eval(source)
-    except (ValueError, SyntaxError):
-        return source
+class OptionMapper(BaseOptionMapper):
+    FRAMEWORK, LABEL, SETTINGS = "flyte", "Flyte", TaskSettings
 
-
-class OptionMapper:
-    def __init__(self, diagnostics: list[Diagnostic]):
-        self.diagnostics = diagnostics
-
-    def note(
-        self, option: Option, key: str, message: str, settings: TaskSettings, todo: bool
+    def _finish(
+        self, settings: TaskSettings, resources: dict[str, object], options: tuple[Option, ...]
     ) -> None:
-        """Record a construct without an exact equivalent: a diagnostic, and a TODO where asked."""
-        capability = lookup(key)
-        code = "TP202" if todo else "TP201"
-        text = f"{message} ({capability.notes['flyte']})"
-        self.diagnostics.append(Diagnostic(code, "warning", text, option.span, lossy=True))
-        if todo:
-            settings.todos.append(f"# TODO(transpile): {code} {text}")
-
-    def task_settings(self, options: tuple[Option, ...]) -> TaskSettings:
-        settings = TaskSettings()
-        resources: dict[str, object] = {}
-        for option in options:
-            handler = getattr(self, f"_{option.kind}", None)
-            if option.kind in RESOURCE_KINDS:
-                self._collect_resources(option, resources, settings)
-            elif handler is not None:
-                handler(option, settings)
-            else:
-                self.note(
-                    option,
-                    "compute_platform",
-                    f"@{option.kind} has no Flyte equivalent",
-                    settings,
-                    True,
-                )
         self._image_spec(settings)
         if resources:
             text = self._resources_call(resources)
             settings.args += [("requests", text), ("limits", text)]
             settings.imports.add("Resources")
-        return settings
 
     def _collect_resources(
         self, option: Option, resources: dict[str, object], settings: TaskSettings
     ) -> None:
-        for key in ("cpu", "memory", "gpu", "disk"):
-            value = _value(option.arg(key))
-            if value is not None and key in dict(option.args):
-                previous = resources.get(key)
-                resources[key] = value if previous is None else max(previous, value, key=_number)
+        merge_resources(option, resources)
         if option.kind in PLATFORM_ONLY:
-            image = _value(option.arg("image"))
+            image = literal(option.arg("image"))
             if image:
                 settings.args.append(("container_image", repr(image)))
-            extra = sorted(k for k, _ in option.args if k not in PLATFORM_ONLY[option.kind])
-            if extra:
-                self.note(
-                    option,
-                    "compute_platform",
-                    f"@{option.kind} settings {', '.join(extra)} are not carried over",
-                    settings,
-                    True,
-                )
+            self._platform_extras(option, PLATFORM_ONLY, settings.todos)
 
     @staticmethod
     def _resources_call(resources: dict[str, object]) -> str:
@@ -103,22 +51,22 @@ class OptionMapper:
             parts.append(f"cpu={str(resources['cpu'])!r}")
         if "memory" in resources:
             parts.append(f"mem={str(resources['memory']) + 'Mi'!r}")
-        if "gpu" in resources and _number(resources["gpu"]) > 0:
+        if "gpu" in resources and number(resources["gpu"]) > 0:
             parts.append(f"gpu={str(resources['gpu'])!r}")
         if "disk" in resources:
             parts.append(f"ephemeral_storage={str(resources['disk']) + 'Mi'!r}")
         return f"Resources({', '.join(parts)})"
 
     def _retry(self, option: Option, settings: TaskSettings) -> None:
-        times = _value(option.arg("times", "3"))
+        times = literal(option.arg("times", "3"))
         settings.args.append(("retries", repr(times)))
-        delay = _value(option.arg("minutes_between_retries", "2"))
+        delay = literal(option.arg("minutes_between_retries", "2"))
         if delay not in (0, "0"):
             self.note(
                 option,
                 "retry_delay",
                 f"@retry waits {delay} minutes between attempts",
-                settings,
+                settings.todos,
                 True,
             )
 
@@ -132,7 +80,7 @@ class OptionMapper:
         settings.std_imports.add("from datetime import timedelta")
 
     def _cache(self, option: Option, settings: TaskSettings) -> None:
-        version = _value(option.arg("version", "'1.0'"))  # args hold Python literals
+        version = literal(option.arg("version", "'1.0'"))  # args hold Python literals
         settings.args += [("cache", "True"), ("cache_version", repr(str(version)))]
 
     def _environment(self, option: Option, settings: TaskSettings) -> None:
@@ -151,13 +99,13 @@ class OptionMapper:
         """@pypi/@conda and their flow-level _base forms merge into one ImageSpec (the step wins)."""
         field_name = "packages" if key == "packages" else "conda_packages"
         packages = (
-            _value(option.arg("packages") or option.arg(key, "{}")) or {}
+            literal(option.arg("packages") or option.arg(key, "{}")) or {}
         )  # @conda: either name
         for name, version in packages.items():
             settings.image.setdefault(field_name, {}).setdefault(
                 name, f"{name}{pin}{version}" if version else name
             )
-        python = _value(option.arg("python"))
+        python = literal(option.arg("python"))
         if python:
             settings.image.setdefault("python_version", python)
 
@@ -174,25 +122,25 @@ class OptionMapper:
         settings.imports.add("ImageSpec")
 
     def _catch(self, option: Option, settings: TaskSettings) -> None:
-        var = _value(option.arg("var"))
+        var = literal(option.arg("var"))
         self.note(
             option,
             "catch",
             f"@catch(var={var!r}) is not carried over",
-            settings,
+            settings.todos,
             True,
         )
 
     def _card(self, option: Option, settings: TaskSettings) -> None:
         settings.args.append(("enable_deck", "True"))
-        self.note(option, "card", "@card is approximated", settings, False)
+        self.note(option, "card", "@card is approximated", settings.todos, False)
 
     def _secrets(self, option: Option, settings: TaskSettings) -> None:
         self.note(
             option,
             "secrets",
             f"@secrets({option.arg('sources')}) must be re-declared as Flyte secrets",
-            settings,
+            settings.todos,
             True,
         )
 
@@ -203,36 +151,30 @@ class OptionMapper:
         cron = None
         for option in options:
             if option.kind == "schedule":
-                cron = _value(option.arg("cron"))
-                for key, expr in SCHEDULES.items():
-                    if _value(option.arg(key)) is True:
-                        cron = expr
+                cron = schedule_cron(option)
                 if option.arg("timezone"):
                     self.note(
                         option,
                         "schedule_timezone",
                         "the schedule's timezone is not carried over",
-                        settings,
+                        settings.todos,
                         True,
                     )
             elif option.kind == "project":
-                name = _value(option.arg("name"))
+                name = literal(option.arg("name"))
                 self.note(
                     option,
                     "project",
                     f"@project(name={name!r}) is not carried over",
-                    settings,
+                    settings.todos,
                     True,
                 )
             elif option.kind in ("trigger", "trigger_on_finish"):
-                self.note(option, "trigger", f"@{option.kind} is not carried over", settings, True)
+                self.note(
+                    option, "trigger", f"@{option.kind} is not carried over", settings.todos, True
+                )
             elif option.kind == "exit_hook":
-                self.note(option, "exit_hook", "@exit_hook is not carried over", settings, True)
+                self.note(
+                    option, "exit_hook", "@exit_hook is not carried over", settings.todos, True
+                )
         return cron, settings
-
-
-def _number(value: object) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 0.0

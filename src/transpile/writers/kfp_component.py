@@ -18,6 +18,7 @@ import libcst as cst
 from ..diagnostics import Diagnostic
 from ..ir import Input, Ref, Step
 from ._deps import closure, free_names
+from ._flow import FunctionText, numbered_name
 from .kfp_types import annotation, mentions, restore
 
 if TYPE_CHECKING:
@@ -51,15 +52,8 @@ class StepPlan:
     calls: list[str]  # PipelineTask setters
 
 
-@dataclass
-class ComponentView:
-    name: str
-    decorator: str
-    todos: list[str]
-    signature: str
-    returns: str
-    doc: str | None
-    body: str
+class ComponentView(FunctionText):
+    """One ``@dsl.component`` function, its body self-contained."""
 
 
 @dataclass
@@ -75,11 +69,7 @@ class _Parts:
     taken: set[str] = field(default_factory=set)
 
     def fresh(self, name: str) -> str:
-        candidate, n = name, 2
-        while candidate in self.taken:
-            candidate, n = f"{name}_{n}", n + 1
-        self.taken.add(candidate)
-        return candidate
+        return numbered_name(name, self.taken)
 
 
 class ComponentBuilder:

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..diagnostics import Diagnostic, error
-from ..ir import Case, Map, Node, Parallel, Parameter, Ref, Sequence, Step, Switch, Task
-from ._graph import Key, all_steps, direct_steps, free_refs, key
+from ..ir import Case, Map, Parameter, Ref, Step, Switch
+from ._flow import FlowFunction, FlowWalker, bound_value, numbered_name
+from ._graph import Key, all_steps, free_refs, key
 from ._render import camel_case, converted_doc, free_name, snake_case
 from .kfp_component import ComponentView, Param
 from .kfp_helpers import POSITIONS_NAMES, no_case_component, positions_component
@@ -42,27 +43,17 @@ class Scope:
     depth: int = 0
 
     def fresh(self, name: str) -> str:
-        candidate, n = name, 2
-        while candidate in self.names:
-            candidate, n = f"{name}_{n}", n + 1
-        self.names.add(candidate)
-        return candidate
+        return numbered_name(name, self.names)
 
     def add(self, line: str) -> None:
         self.lines.append("    " * self.depth + line)
 
 
-@dataclass
-class PipelineView:
-    name: str
-    signature: str
-    returns: str
-    body: list[str]
-    output_class: tuple[str, list[tuple[str, str]]] | None = None
-    doc: str | None = None
+class PipelineView(FlowFunction):
+    """A ``@dsl.pipeline`` function: the entry pipeline or a foreach's."""
 
 
-class FlowEmitter:
+class FlowEmitter(FlowWalker):
     def __init__(self, writer: KfpWriter):
         self.w = writer
         self.p = writer.p
@@ -146,31 +137,8 @@ class FlowEmitter:
             scope.values[("param", param.name, param.name)] = f"{var}.output"
 
     # nodes --------------------------------------------------------------------------------------------
-    def emit(self, node: Node, scope: Scope) -> None:
-        if isinstance(node, Sequence):
-            for child in node.nodes:
-                self.emit(child, scope)
-        elif isinstance(node, Task):
-            self._task(self.steps[node.step], scope)
-        elif isinstance(node, Parallel):
-            entry, exits = list(scope.last), []
-            for branch in node.branches:
-                scope.last = list(entry)
-                self.emit(branch, scope)
-                exits += scope.last
-            scope.last = exits
-        elif isinstance(node, Map):
-            self._map(node, scope)
-        elif isinstance(node, Switch):
-            self._switch(node, scope)
-
     def _value(self, refs: tuple[Ref, ...], scope: Scope) -> str:
-        for ref in refs:
-            if key(ref) in scope.values:
-                return scope.values[key(ref)]
-        raise error(
-            "TP901", f"internal error: no value bound for {refs[0].source}.{refs[0].name}", None
-        )
+        return bound_value(refs, scope.values)
 
     def _feed(self, param: Param, scope: Scope) -> str:
         kind, what = param.feed
@@ -211,16 +179,6 @@ class FlowEmitter:
         return var
 
     # foreach ------------------------------------------------------------------------------------------
-    def _collected_keys(self, node: Map) -> list[tuple[str, str]]:
-        direct = direct_steps(node.body)
-        keys: list[tuple[str, str]] = []
-        for inp in self.consumers:
-            if inp.mode == "collected" and inp.refs[0].source in direct:
-                k = (inp.refs[0].source, inp.refs[0].name)
-                if k not in keys:
-                    keys.append(k)
-        return keys
-
     def _map(self, node: Map, scope: Scope) -> None:
         """A foreach pipeline around a ParallelFor, defined apart and called here."""
         inner = Scope(names=self.w.taken - set(self.w.params))
@@ -288,9 +246,6 @@ class FlowEmitter:
         self.w.typing_names.add("NamedTuple")
         inner.add(f"return {cls}({', '.join(f'{f}={v}' for f, v in zip(fields, values))})")
         return f" -> {cls}", (cls, list(zip(fields, types))), fields
-
-    def _output_type(self, step: str, name: str) -> str:
-        return next(o.type.expr for o in self.steps[step].outputs if o.name == name)
 
     def _annotation(self, ref: Ref, expr: str) -> str:
         """How a value is declared in a pipeline signature or outputs."""
@@ -365,14 +320,8 @@ class FlowEmitter:
         scope.last = [(task, steps | inside) for task, steps in exits]
 
     def _switch_outputs(self, inside: frozenset[str]) -> list[tuple[str, tuple[Ref, ...]]]:
-        """Values that leave the switch, by artifact name, with every case's reference."""
-        outputs: dict[str, tuple[Ref, ...]] = {}
-        consumers = [i.refs for i in self.consumers] + [r.refs for r in self.p.results]
-        for refs in consumers:
-            if any(r.kind == "output" and r.source in inside for r in refs):
-                name = refs[0].name
-                outputs[name] = tuple(dict.fromkeys((*outputs.get(name, ()), *refs)))
-        return sorted(outputs.items())
+        """Values that leave the switch, by artifact name, in name order."""
+        return sorted(self._leaving(inside).items())
 
     def _case_values(self, case: Case, outputs: list, scope: Scope) -> list[str]:
         steps = all_steps(case.body)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 
-from ..capabilities import lookup
-from ..diagnostics import Diagnostic
 from ..ir import Option
+from ._options import (
+    RESOURCE_KINDS,
+    SCHEDULES,
+    BaseOptionMapper,
+    literal,
+    merge_resources,
+    number,
+    schedule_cron,
+)
 
 BASE_IMAGE = "python:3.11"
-RESOURCE_KINDS = ("resources", "kubernetes", "batch")
 PLATFORM_ONLY = {
     "kubernetes": {"cpu", "memory", "gpu", "gpu_vendor", "disk", "image"},
     "batch": {"cpu", "memory", "gpu", "image"},
 }
-SCHEDULES = {"daily": "0 0 * * *", "hourly": "0 * * * *", "weekly": "0 0 * * 0"}
 GPU_RESOURCE = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu"}
 
 
@@ -28,68 +32,26 @@ class TaskSettings:
     card: bool = False
 
 
-def _value(source: str | None):
-    if source is None:
-        return None
-    try:
-        return ast.literal_eval(source)
-    except (ValueError, SyntaxError):
-        return source
+class OptionMapper(BaseOptionMapper):
+    FRAMEWORK, LABEL, SETTINGS = "kfp", "KFP", TaskSettings
 
-
-def _number(value: object) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 0.0
-
-
-class OptionMapper:
-    def __init__(self, diagnostics: list[Diagnostic]):
-        self.diagnostics = diagnostics
-
-    def note(self, option: Option, key: str, message: str, todos: list[str], todo: bool) -> None:
-        """Record a construct without an exact equivalent: a diagnostic, and a TODO where asked."""
-        code = "TP202" if todo else "TP201"
-        text = f"{message} ({lookup(key).notes['kfp']})"
-        self.diagnostics.append(Diagnostic(code, "warning", text, option.span, lossy=True))
-        if todo:
-            todos.append(f"# TODO(transpile): {code} {text}")
-
-    def task_settings(self, options: tuple[Option, ...]) -> TaskSettings:
-        settings = TaskSettings()
-        resources: dict[str, object] = {}
-        for option in options:
-            handler = getattr(self, f"_{option.kind}", None)
-            if option.kind in RESOURCE_KINDS:
-                self._collect_resources(option, resources, settings)
-            elif handler is not None:
-                handler(option, settings)
-            else:
-                message = f"@{option.kind} has no KFP equivalent"
-                self.note(option, "compute_platform", message, settings.todos, True)
+    def _finish(
+        self, settings: TaskSettings, resources: dict[str, object], options: tuple[Option, ...]
+    ) -> None:
         self._resources(resources, options, settings)
-        return settings
 
     # resources ------------------------------------------------------------------------------------
     def _collect_resources(
         self, option: Option, resources: dict[str, object], settings: TaskSettings
     ) -> None:
-        for name in ("cpu", "memory", "gpu", "disk"):
-            value = _value(option.arg(name))
-            if value is not None:
-                previous = resources.get(name)
-                resources[name] = value if previous is None else max(previous, value, key=_number)
-        if _value(option.arg("gpu_vendor")):
-            resources["gpu_vendor"] = str(_value(option.arg("gpu_vendor"))).lower()
+        merge_resources(option, resources)
+        if literal(option.arg("gpu_vendor")):
+            resources["gpu_vendor"] = str(literal(option.arg("gpu_vendor"))).lower()
         if option.kind in PLATFORM_ONLY:
-            image = _value(option.arg("image"))
+            image = literal(option.arg("image"))
             if image:
                 settings.base_image = str(image)
-            extra = sorted(k for k, _ in option.args if k not in PLATFORM_ONLY[option.kind])
-            if extra:
-                message = f"@{option.kind} settings {', '.join(extra)} are not carried over"
-                self.note(option, "compute_platform", message, settings.todos, True)
+            self._platform_extras(option, PLATFORM_ONLY, settings.todos)
 
     def _resources(
         self, resources: dict[str, object], options: tuple[Option, ...], settings: TaskSettings
@@ -103,7 +65,7 @@ class OptionMapper:
             memory = f"{resources['memory']}M"
             settings.calls += [f"set_memory_request({memory!r})", f"set_memory_limit({memory!r})"]
         option = next(o for o in options if o.kind in RESOURCE_KINDS) if resources else None
-        if _number(resources.get("gpu")) > 0 and option is not None:
+        if number(resources.get("gpu")) > 0 and option is not None:
             vendor = str(resources.get("gpu_vendor", "nvidia"))
             kind = GPU_RESOURCE.get(vendor, f"{vendor}.com/gpu")
             settings.calls += [
@@ -118,8 +80,8 @@ class OptionMapper:
 
     # other step options ---------------------------------------------------------------------------
     def _retry(self, option: Option, settings: TaskSettings) -> None:
-        times = _value(option.arg("times", "3"))
-        minutes = _number(_value(option.arg("minutes_between_retries", "2")))
+        times = literal(option.arg("times", "3"))
+        minutes = number(literal(option.arg("minutes_between_retries", "2")))
         seconds = int(minutes * 60) if float(minutes * 60).is_integer() else minutes * 60
         args = f"num_retries={times!r}, backoff_duration={f'{seconds}s'!r}"
         if seconds:
@@ -135,7 +97,7 @@ class OptionMapper:
         settings.calls.append("set_caching_options(enable_caching=True)")  # after the default off
 
     def _environment(self, option: Option, settings: TaskSettings) -> None:
-        variables = _value(option.arg("vars", "{}")) or {}
+        variables = literal(option.arg("vars", "{}")) or {}
         for name, value in variables.items():
             settings.calls.append(f"set_env_variable(name={name!r}, value={str(value)!r})")
 
@@ -152,15 +114,15 @@ class OptionMapper:
 
     def _packages(self, option: Option, settings: TaskSettings, key: str, pin: str) -> None:
         """@pypi/@conda and their flow-level _base forms merge into one list (the step wins)."""
-        packages = _value(option.arg("packages") or option.arg(key, "{}")) or {}
+        packages = literal(option.arg("packages") or option.arg(key, "{}")) or {}
         for name, version in packages.items():
             settings.packages.setdefault(name, f"{name}{pin}{version}" if version else name)
-        python = _value(option.arg("python"))
+        python = literal(option.arg("python"))
         if python:
             settings.base_image = f"python:{'.'.join(str(python).split('.')[:2])}"
 
     def _catch(self, option: Option, settings: TaskSettings) -> None:
-        var = _value(option.arg("var"))
+        var = literal(option.arg("var"))
         message = f"@catch(var={var!r}) is dropped: a failure now fails the pipeline"
         self.note(option, "catch", message, settings.todos, True)
 
@@ -180,11 +142,7 @@ class OptionMapper:
         cron = None
         for option in options:
             if option.kind == "schedule":
-                cron = _value(option.arg("cron"))
-                for name, expr in SCHEDULES.items():
-                    if _value(option.arg(name)) is True:
-                        cron = expr
-                cron = cron or SCHEDULES["daily"]
+                cron = schedule_cron(option) or SCHEDULES["daily"]
                 message = "@schedule became a function that creates a recurring run"
                 self.note(option, "schedule", message, todos, False)
                 if option.arg("timezone"):
@@ -193,7 +151,7 @@ class OptionMapper:
                     )
                     self.note(option, "schedule_timezone", message, todos, True)
             elif option.kind == "project":
-                name = _value(option.arg("name"))
+                name = literal(option.arg("name"))
                 message = f"@project(name={name!r}): run the pipeline in a KFP experiment"
                 self.note(option, "project", message, todos, True)
             elif option.kind in ("trigger", "trigger_on_finish"):

@@ -13,7 +13,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from ..unit import Hit, LintUnit, self_attribute, string_value
+from ..unit import Hit, LintUnit, string_value
+from . import is_transition
 
 CODE = "TP502"
 NAME = "computed-artifact-name"
@@ -62,10 +63,7 @@ def check(unit: LintUnit) -> Iterator[Hit]:
 
 def _transition_arguments(function: ast.AST) -> set[int]:
     return {
-        id(argument)
-        for node in ast.walk(function)
-        if isinstance(node, ast.Call) and self_attribute(node.func) == "next"
-        for argument in node.args
+        id(argument) for node in ast.walk(function) if is_transition(node) for argument in node.args
     }
 
 

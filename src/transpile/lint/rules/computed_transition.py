@@ -14,6 +14,7 @@ import ast
 from collections.abc import Iterator
 
 from ..unit import Hit, LintUnit, self_attribute
+from . import is_transition
 
 CODE = "TP501"
 NAME = "computed-transition"
@@ -56,14 +57,10 @@ def check(unit: LintUnit) -> Iterator[Hit]:
         if step.framework != "metaflow":
             continue
         for node in ast.walk(step.node):
-            if _is_next(node):
-                for target in _targets(node):  # type: ignore[arg-type]
+            if is_transition(node):
+                for target in _targets(node):
                     if self_attribute(target) is None:
                         yield unit.hit(target, MESSAGE)
-
-
-def _is_next(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and self_attribute(node.func) == "next"
 
 
 def _targets(call: ast.Call) -> list[ast.expr]:

@@ -13,6 +13,7 @@ import ast
 from collections.abc import Iterator
 
 from ..unit import FUNCTIONS, Hit, LintUnit, self_attribute
+from . import is_transition
 
 CODE = "TP513"
 NAME = "switch-into-join"
@@ -75,7 +76,7 @@ def check(unit: LintUnit) -> Iterator[Hit]:
             if isinstance(item, FUNCTIONS) and len(item.args.args) > 1
         }
         for node in ast.walk(flow):
-            if isinstance(node, ast.Call) and self_attribute(node.func) == "next":
+            if is_transition(node):
                 yield from _cases_into_joins(unit, node, joins)
 
 
