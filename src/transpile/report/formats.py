@@ -9,7 +9,7 @@ from functools import lru_cache
 import jinja2
 from markupsafe import Markup
 
-from ..writers._render import templates_dir
+from ..writers._render import template_environment, templates_dir
 from . import picture, svg
 
 CSS_FILE = "report/style.css"
@@ -18,14 +18,7 @@ CSS_FILE = "report/style.css"
 @lru_cache(maxsize=2)
 def environment(html: bool) -> jinja2.Environment:
     """HTML escapes every value; Markdown must not (it would show ``&lt;`` in a pull request)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        autoescape=html,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_environment(autoescape=html)
     env.filters["cell"] = markdown_cell
     env.filters["md_escape"] = markdown_escape
     env.filters["fence"] = fence

@@ -31,16 +31,21 @@ def templates_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "templates"
 
 
-@lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+def template_environment(autoescape: bool = False) -> jinja2.Environment:
+    """A fresh environment over the packaged templates: strict, whitespace kept as written."""
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
-        autoescape=False,
+        autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = template_environment()
     env.filters["pyrepr"] = repr
     env.filters["identifier"] = identifier
     env.filters["indent_block"] = indent_block
@@ -224,10 +229,22 @@ def format_many(codes: list[str]) -> list[str]:
 
 
 def _ruff_files(args: list[str], cwd: str) -> None:
+    _run_ruff([*args, "--isolated"], cwd)
+
+
+def _ruff(args: list[str], code: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="transpile-") as empty:
+        stdin = [*args, "--isolated", "--stdin-filename", "emitted.py", "-"]
+        return _run_ruff(stdin, empty, code).decode()
+
+
+def _run_ruff(args: list[str], cwd: str, code: str | None = None) -> bytes:
+    """ruff's output; a failure is an internal error (what we emit must always format)."""
     from ruff.__main__ import find_ruff_bin
 
+    stdin = code.encode() if code is not None else None
     result = subprocess.run(
-        [find_ruff_bin(), *args, "--isolated"], capture_output=True, check=False, cwd=cwd
+        [find_ruff_bin(), *args], input=stdin, capture_output=True, check=False, cwd=cwd
     )
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
@@ -236,24 +253,4 @@ def _ruff_files(args: list[str], cwd: str) -> None:
             f"internal error: ruff {args[0]} failed ({message[-1] if message else ''})",
             None,
         )
-
-
-def _ruff(args: list[str], code: str) -> str:
-    from ruff.__main__ import find_ruff_bin
-
-    with tempfile.TemporaryDirectory(prefix="transpile-") as empty:
-        result = subprocess.run(
-            [find_ruff_bin(), *args, "--isolated", "--stdin-filename", "emitted.py", "-"],
-            input=code.encode(),
-            capture_output=True,
-            check=False,
-            cwd=empty,
-        )
-    if result.returncode != 0:
-        message = result.stderr.decode(errors="replace").strip().splitlines()
-        raise error(
-            "TP900",
-            f"internal error: ruff {args[0]} failed ({message[-1] if message else ''})",
-            None,
-        )
-    return result.stdout.decode()
+    return result.stdout
