@@ -47,6 +47,32 @@ def is_self_attr(node: cst.CSTNode, name: str | None = None) -> bool:
     )
 
 
+class ImportedNames:
+    """How a module spells a framework's names: ``names`` maps a local name to the framework's
+    (``from metaflow import step as s``: s → step), ``modules`` holds the local names of its
+    modules (``import flytekit as fl``: fl)."""
+
+    def __init__(self) -> None:
+        self.modules: set[str] = set()
+        self.names: dict[str, str] = {}
+
+    def resolve(self, node: cst.BaseExpression) -> str | None:
+        """The framework's name an expression (or a call of it) refers to, else None."""
+        name = dotted(node.func if isinstance(node, cst.Call) else node)
+        if name is None:
+            return None
+        if name in self.names:
+            return self.names[name]
+        for module in sorted(self.modules, key=len, reverse=True):
+            if name.startswith(module + "."):
+                return name[len(module) + 1 :].split(".")[-1]
+        return self.other(name)
+
+    def other(self, name: str) -> str | None:
+        """A name that is none of the framework's, for a subclass that knows a few more."""
+        return None
+
+
 class SpanIndex:
     """Positions of classes, methods and class-level statements, from Python's fast ``ast`` parser.
 

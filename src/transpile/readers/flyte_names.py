@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..diagnostics import error
 from ..ir import Span
-from ._cst import dotted
+from ._cst import ImportedNames, dotted
 
 FUNCTOOLS_PARTIAL = "functools.partial"
 
@@ -18,12 +18,11 @@ def camel_case(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part) or name
 
 
-class FlyteNames:
+class FlyteNames(ImportedNames):
     """Local names bound to flytekit objects and to ``functools.partial``."""
 
     def __init__(self) -> None:
-        self.modules: set[str] = set()
-        self.names: dict[str, str] = {}
+        super().__init__()
         self.functools: set[str] = set()
 
     def add_import(self, node: cst.Import | cst.ImportFrom, span: Span) -> bool:
@@ -54,22 +53,9 @@ class FlyteNames:
                 self.names[local] = FUNCTOOLS_PARTIAL
         return top == "flytekit"
 
-    def resolve(self, node: cst.BaseExpression) -> str | None:
-        """The flytekit name an expression refers to (``fl.task`` → ``task``), else None."""
-        if isinstance(node, cst.Call):
-            node = node.func
-        name = dotted(node)
-        if name is None:
-            return None
-        if name in self.names:
-            return self.names[name]
+    def other(self, name: str) -> str | None:
         head, _, rest = name.partition(".")
-        if head in self.functools and rest == "partial":
-            return FUNCTOOLS_PARTIAL
-        for module in sorted(self.modules, key=len, reverse=True):
-            if name.startswith(module + "."):
-                return name[len(module) + 1 :].split(".")[-1]
-        return None
+        return FUNCTOOLS_PARTIAL if head in self.functools and rest == "partial" else None
 
 
 def words(text: str) -> set[str]:

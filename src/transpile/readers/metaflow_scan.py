@@ -9,7 +9,7 @@ import libcst as cst
 
 from ..diagnostics import error
 from ..ir import Option, Parameter, Span, TypeRef
-from ._cst import SpanIndex, code, dotted, keyword_args, literal, positional_args
+from ._cst import ImportedNames, SpanIndex, code, dotted, keyword_args, literal, positional_args
 from .types import TypeEnv, infer
 
 STEP_DECORATORS = {
@@ -38,12 +38,8 @@ FLOW_DECORATORS = {
 }
 
 
-class MetaflowNames:
+class MetaflowNames(ImportedNames):
     """How this module spells metaflow's names (``import metaflow as mf``, ``from metaflow import step``)."""
-
-    def __init__(self) -> None:
-        self.modules: set[str] = set()
-        self.names: dict[str, str] = {}
 
     def add_import(self, node: cst.Import | cst.ImportFrom) -> bool:
         """Record a metaflow import; True when the statement imports metaflow (and is dropped)."""
@@ -65,20 +61,6 @@ class MetaflowNames:
             local = alias.asname.name.value if alias.asname else alias.name.value  # type: ignore[union-attr]
             self.names[local] = alias.name.value  # type: ignore[union-attr]
         return True
-
-    def resolve(self, node: cst.BaseExpression) -> str | None:
-        """The metaflow name an expression refers to (``mf.step`` → ``step``), else None."""
-        if isinstance(node, cst.Call):
-            node = node.func
-        name = dotted(node)
-        if name is None:
-            return None
-        if name in self.names:
-            return self.names[name]
-        for module in self.modules:
-            if name.startswith(module + "."):
-                return name[len(module) + 1 :].split(".")[-1]
-        return None
 
 
 @dataclass(frozen=True)
