@@ -9,7 +9,7 @@ our KFP writer's own pickle idiom (``save_value``/``load_value``), which is read
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
@@ -121,19 +121,20 @@ def inferred(
         if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):
             kind = infer(small.value, env)
             env = env.child(**{small.targets[0].target.value: kind}) if kind else env
-    return [_typed(o, env.names.get(o.name)) for o in outputs]
+    return [_typed(o, env.names.get(o.var)) for o in outputs]
 
 
 def _typed(output: Output, kind: str | None) -> Output:
     if output.type.known or not kind or set(re.findall(r"[A-Za-z_.]+", kind)) - BUILTIN_TYPES:
         return output
-    return Output(output.name, TypeRef(kind, "inferred"))
+    return replace(output, type=TypeRef(kind, "inferred"))
 
 
 def output_aliases(component: Component) -> dict[str, str]:
     """KFP output key → model output name (our writer's ``x_out`` artifact carries ``x``)."""
+    by_local = {o.var: o.name for o in component.outputs}
     return {
-        a.name: a.value
+        a.name: by_local[a.value]
         for a in component.artifacts.values()
         if a.direction == "output" and a.value is not None
     }
@@ -183,8 +184,8 @@ def _params(node: cst.FunctionDef, artifacts: dict[str, ArtifactParam]) -> list[
             continue
         kind = annotation_type(p.annotation.annotation if p.annotation else None)
         if artifact is not None:
-            # our writer's pickled value has no type in the file; a plain artifact is its bytes
-            kind = ANY if artifact.value is not None else TypeRef("bytes", "annotation")
+            # our writer's pickled value has the type it annotated; a plain artifact is its bytes
+            kind = artifact.type if artifact.value is not None else TypeRef("bytes", "annotation")
         default = code(p.default) if p.default is not None else None
         params.append(Param(p.name.value, kind, default))
     return params
