@@ -91,7 +91,7 @@ def read_component(
     statements, idiom_outputs = strip_writer_idiom(statements, artifacts)
     params = _params(node, artifacts)
     known = {p.name: p.type.expr for p in params if p.type.known}
-    idiom_outputs = inferred(idiom_outputs, statements, known)
+    idiom_outputs = inferred([_as_input(o, params) for o in idiom_outputs], statements, known)
     component = Component(node.name.value, span, kind, [], [], "", {}, artifacts, doc)
     component.decorator = _decorator_args(node)
     component.params = params
@@ -122,6 +122,12 @@ def inferred(
             kind = infer(small.value, env)
             env = env.child(**{small.targets[0].target.value: kind}) if kind else env
     return [_typed(o, env.names.get(o.var)) for o in outputs]
+
+
+def _as_input(output: Output, params: list[Param]) -> Output:
+    """An output our writer left unannotated because its input of the same name is typed."""
+    typed = next((p.type for p in params if p.name == output.var and p.type.known), None)
+    return replace(output, type=typed) if typed and not output.type.known else output
 
 
 def _typed(output: Output, kind: str | None) -> Output:
