@@ -23,6 +23,7 @@ from .kfp_artifacts import (
     file_prelude,
     strip_writer_idiom,
 )
+from .kfp_json import strip_json_text
 from .kfp_names import KfpNames
 from .kfp_returns import ReturnFinder, return_of, rewrite_returns
 from .types import TypeEnv, infer
@@ -63,6 +64,7 @@ class Component:
     raises_no_case: bool = False  # our writer's "value matches no switch case" task
     spec: str = ""  # a container component's ContainerSpec, as source text
     statements: list = field(default_factory=list)  # the body before returns were rewritten
+    json_text: set[str] = field(default_factory=set)  # str inputs the body parses as JSON first
 
 
 def annotation_type(node: cst.BaseExpression | None) -> TypeRef:
@@ -90,11 +92,15 @@ def read_component(
         statements = statements[1:]
     statements, idiom_outputs = strip_writer_idiom(statements, artifacts)
     params = _params(node, artifacts)
+    texts = {p.name for p in params if p.type.expr == "str" and p.name not in artifacts}
+    statements, json_text = strip_json_text(statements, texts)
+    params = [replace(p, type=ANY) if p.name in json_text else p for p in params]
     known = {p.name: p.type.expr for p in params if p.type.known}
     idiom_outputs = inferred([_as_input(o, params) for o in idiom_outputs], statements, known)
     component = Component(node.name.value, span, kind, [], [], "", {}, artifacts, doc)
     component.decorator = _decorator_args(node)
     component.params = params
+    component.json_text = json_text
     component.statements = statements
     component.raises_no_case = _raises_no_case(statements)
     final = return_of(statements[-1]) if statements else None
