@@ -84,9 +84,10 @@ def _artifact_list(node: cst.BaseExpression, names: KfpNames) -> bool:
 
 
 def strip_writer_idiom(
-    statements: list[cst.BaseStatement], artifacts: dict[str, ArtifactParam]
+    statements: list[cst.BaseStatement], artifacts: dict[str, ArtifactParam], returned: set[str]
 ) -> tuple[list[cst.BaseStatement], list[Output]]:
-    """Drop our writer's save_value/load_value lines and output annotations; the outputs."""
+    """Drop our writer's save_value/load_value lines and output annotations; the outputs they
+    stand for (``returned``: the names of the outputs the component returns)."""
     kept, saved = [], []
     for stmt in statements:
         found = _idiom(stmt, artifacts)
@@ -96,7 +97,7 @@ def strip_writer_idiom(
             saved.append(found)
     by_local = {a.value: a for a in saved}
     kept = [s for s in kept if not _declares(s, by_local)]
-    return kept, [_output(a, {b.output for b in saved if b is not a}) for a in saved]
+    return kept, [_output(a, returned | {b.output for b in saved if b is not a}) for a in saved]
 
 
 def _output(artifact: ArtifactParam, others: set[str]) -> Output:

@@ -90,29 +90,39 @@ def read_component(
     if statements and _is_docstring(statements[0]):
         doc = statements[0].body[0].value.evaluated_value  # type: ignore[attr-defined]
         statements = statements[1:]
-    statements, idiom_outputs = strip_writer_idiom(statements, artifacts)
-    params = _params(node, artifacts)
-    texts = {p.name for p in params if p.type.expr == "str" and p.name not in artifacts}
-    statements, json_text = strip_json_text(statements, texts)
-    params = [replace(p, type=ANY) if p.name in json_text else p for p in params]
-    known = {p.name: p.type.expr for p in params if p.type.known}
-    idiom_outputs = inferred([_as_input(o, params) for o in idiom_outputs], statements, known)
+    outputs = _named_single(outputs, statements)
     component = Component(node.name.value, span, kind, [], [], "", {}, artifacts, doc)
     component.decorator = _decorator_args(node)
-    component.params = params
-    component.json_text = json_text
+    statements, idiom_outputs = _read_idioms(component, node, statements, outputs)
     component.statements = statements
     component.raises_no_case = _raises_no_case(statements)
     final = return_of(statements[-1]) if statements else None
     if kind == "container" and final is not None and final.value is not None:
         component.spec = " ".join(code(final.value).split())
-    outputs = _named_single(outputs, statements)
     plain = [a.name for a in artifacts.values() if _is_plain_output(a)]
     bytes_type = TypeRef("bytes", "annotation")
     component.outputs = [*outputs, *idiom_outputs, *(Output(n, bytes_type) for n in plain)]
     body = rewrite_returns(statements, [o.name for o in outputs], span)
     component.body = file_prelude(artifacts) + body + file_epilogue(artifacts)
     return component
+
+
+def _read_idioms(
+    component: Component, node: cst.FunctionDef, statements: list, outputs: list[Output]
+) -> tuple[list[cst.BaseStatement], list[Output]]:
+    """Our writer's idioms out of the body: pickled values (the outputs they stand for) and JSON
+    taken as text; sets the component's parameters."""
+    artifacts = component.artifacts
+    statements, pickled = strip_writer_idiom(statements, artifacts, {o.name for o in outputs})
+    params = _params(node, artifacts)
+    texts = {p.name for p in params if p.type.expr == "str" and p.name not in artifacts}
+    statements, component.json_text = strip_json_text(statements, texts)
+    component.params = [
+        replace(p, type=ANY) if p.name in component.json_text else p for p in params
+    ]
+    known = {p.name: p.type.expr for p in component.params if p.type.known}
+    pickled = [_as_input(o, component.params) for o in pickled]
+    return statements, inferred(pickled, statements, known)
 
 
 def inferred(
