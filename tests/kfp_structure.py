@@ -67,14 +67,7 @@ def facts_parameters(pipeline: Pipeline) -> dict[str, tuple]:
     consts = constants(pipeline)
     out = {}
     for p in pipeline.parameters:
-        value = _value(p.default, consts)
-        kind = p.type.expr
-        if p.kind == "json" and not p.type.known:
-            # a JSON value of unknown shape travels as its JSON text in KFP (a str parameter)
-            kind = "str"
-        if p.type.expr == "str" and isinstance(value, str) and value[:1] in "[{":
-            value = ast.literal_eval(value.replace("true", "True").replace("false", "False"))
-        out[p.name] = (kind, value, p.required)
+        out[p.name] = (p.type.expr, p.kind, _value(p.default, consts), p.required)
     return out
 
 

@@ -25,15 +25,6 @@ GOLDEN_RUNS = [
     for run in load_case(p.parents[1]).runs
 ]
 FLYTE = Side("flyte", FLYTE_MODULE, run_flyte)
-KNOWN_GAPS = {
-    # a value our writer pickled is None: its type is not in the KFP file and Flyte cannot
-    # pickle None as typing.Any
-    "decorators-defaults": "issue 4: a pickled None has no type in the KFP file (typing.Any)",
-    "decorators-override": "issue 4: a pickled None has no type in the KFP file (typing.Any)",
-    # the KFP golden takes a JSON value of unknown shape as its JSON text (a str parameter);
-    # this run passes a dict, as Metaflow's and Flyte's versions take it
-    "linear_params-override": "issue 4: a JSON parameter read back from KFP is JSON text",
-}
 
 
 def test_there_are_kfp_fixtures():
@@ -50,11 +41,7 @@ def test_kfp_and_flyte_results_match(case, run, tmp_path):
 
 def _golden_params():
     for case, run in GOLDEN_RUNS:
-        key = f"{case.name}-{run.name}"
-        marks = (
-            [pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[key])] if key in KNOWN_GAPS else []
-        )
-        yield pytest.param(case, run, id=key, marks=marks)
+        yield pytest.param(case, run, id=f"{case.name}-{run.name}")
 
 
 @pytest.mark.equivalence

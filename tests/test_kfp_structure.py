@@ -17,9 +17,6 @@ from transpile.api import Read, read_file
 from transpile.ir import Input, Task
 
 GOLDENS = sorted(p.parents[1].name for p in FIXTURES.glob("*/expected/kfp.py"))
-# our KFP writer renames artifacts named after builtins (len → len_) and the file keeps no trace
-# of the original names; strict, so this fails once the names survive the round trip
-RENAMED_ARTIFACTS = {"wild_names"}
 
 
 def read(path) -> Read:
@@ -32,21 +29,7 @@ def test_there_are_goldens_to_read():
     assert len(GOLDENS) >= 20
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            c,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="issue 8: artifact names the KFP writer renamed are not read back",
-            ),
-        )
-        if c in RENAMED_ARTIFACTS
-        else c
-        for c in GOLDENS
-    ],
-)
+@pytest.mark.parametrize("case", GOLDENS)
 def test_reading_the_kfp_golden_gives_the_metaflow_structure(case):
     metaflow = read(FIXTURES / case / "metaflow.py").pipeline
     kfp = read(FIXTURES / case / "expected" / "kfp.py").pipeline

@@ -126,6 +126,7 @@ class KfpReader:
         self._decorator(ctx, node, span)
         flow = group(scope.items).node
         parameters = [_as_file(p) if p.name in builder.file_params else p for p in parameters]
+        parameters = builder.json_texts.settle(parameters, builder.drafts)
         steps = tuple(builder.drafts[s].step() for s in steps_in(flow))
         return Pipeline(
             name=camel(name),

@@ -6,18 +6,21 @@ during the body and becomes the file's bytes at the end; an input artifact gets 
 written from those bytes. Bodies keep using ``.path`` and ``.metadata`` unchanged.
 
 Our KFP writer's own idiom is read back as plain values: ``x_out: Output[Artifact]`` filled by
-``save_value(x, x_out.path)`` is the output ``x``; ``x: Input[Artifact]`` read by
-``x = load_value(x.path)`` is the input ``x``. Those pickled values have no type in the file.
+``save_value(x, x_out.path)`` is the output ``x`` (``save_value(x_, x_out.path)``: the output ``x``
+held in the local ``x_``); ``x: Input[Artifact]`` read by ``x = load_value(x.path)`` is the input
+``x``. Their types are the writer's annotations: ``x: list[int] = load_value(x.path)`` for an
+input, a bare ``x: list[int]`` in the body for an output; without one a type is unknown.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
 
-from ..ir import ANY, Output
-from ._cst import dotted
+from ..ir import ANY, Output, TypeRef
+from ._cst import code, dotted
 from .kfp_names import KfpNames
 
 ARTIFACT_CLASSES = {
@@ -32,6 +35,7 @@ ARTIFACT_CLASSES = {
 }
 SAVE, LOAD = "save_value", "load_value"
 PATH = "path"  # InputPath / OutputPath: a str path instead of an artifact object
+CARRIES = re.compile(r"(\w+)_out(?:_\d+)?")  # our writer's name for the artifact of output x
 
 
 @dataclass
@@ -39,7 +43,14 @@ class ArtifactParam:
     name: str
     direction: str  # "input" | "output"
     cls: str
-    value: str | None = None  # our writer's idiom: the value this artifact carries
+    value: str | None = None  # our writer's idiom: the local this artifact carries
+    type: TypeRef = ANY  # that value's type, where the writer annotated it
+
+    @property
+    def output(self) -> str:
+        """The output an idiom artifact stands for: ``x`` for ``x_out``, else its local."""
+        carried = CARRIES.fullmatch(self.name)
+        return carried.group(1) if carried else str(self.value)
 
 
 def artifact_param(name: str, ann: cst.BaseExpression, names: KfpNames) -> ArtifactParam | None:
@@ -73,17 +84,38 @@ def _artifact_list(node: cst.BaseExpression, names: KfpNames) -> bool:
 
 
 def strip_writer_idiom(
-    statements: list[cst.BaseStatement], artifacts: dict[str, ArtifactParam]
+    statements: list[cst.BaseStatement], artifacts: dict[str, ArtifactParam], returned: set[str]
 ) -> tuple[list[cst.BaseStatement], list[Output]]:
-    """Drop our writer's save_value/load_value lines; the outputs they stood for."""
-    kept, outputs = [], []
+    """Drop our writer's save_value/load_value lines and output annotations; the outputs they
+    stand for (``returned``: the names of the outputs the component returns)."""
+    kept, saved = [], []
     for stmt in statements:
         found = _idiom(stmt, artifacts)
         if found is None:
             kept.append(stmt)
         elif found.direction == "output":
-            outputs.append(Output(str(found.value), ANY))
-    return kept, outputs
+            saved.append(found)
+    by_local = {a.value: a for a in saved}
+    kept = [s for s in kept if not _declares(s, by_local)]
+    return kept, [_output(a, returned | {b.output for b in saved if b is not a}) for a in saved]
+
+
+def _output(artifact: ArtifactParam, others: set[str]) -> Output:
+    """The output, named after its artifact unless that name is another output's."""
+    name = artifact.output if artifact.output not in others else str(artifact.value)
+    return Output(name, artifact.type, None if name == artifact.value else artifact.value)
+
+
+def _declares(stmt: cst.BaseStatement, saved: dict[str | None, ArtifactParam]) -> bool:
+    """A bare ``x: T`` for a saved local ``x``: the writer's note of the output's type."""
+    small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+    if not (isinstance(small, cst.AnnAssign) and small.value is None and len(stmt.body) == 1):
+        return False
+    target = small.target.value if isinstance(small.target, cst.Name) else None
+    if target not in saved:
+        return False
+    saved[target].type = TypeRef(code(small.annotation.annotation), "annotation")
+    return True
 
 
 def _idiom(stmt: cst.BaseStatement, artifacts: dict[str, ArtifactParam]) -> ArtifactParam | None:
@@ -96,13 +128,21 @@ def _idiom(stmt: cst.BaseStatement, artifacts: dict[str, ArtifactParam]) -> Arti
         if target in artifacts and isinstance(args[0].value, cst.Name):
             artifacts[target].value = args[0].value.value
             return artifacts[target]
-    if isinstance(small, cst.Assign) and _loads(small.value):
-        source = _loads(small.value)
-        target = small.targets[0].target
-        if source in artifacts and isinstance(target, cst.Name) and target.value == source:
-            artifacts[source].value = source
-            return artifacts[source]
+    if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None:
+        return _load_idiom(small, artifacts)
     return None
+
+
+def _load_idiom(small: cst.Assign | cst.AnnAssign, artifacts: dict[str, ArtifactParam]):
+    """``x = load_value(x.path)``, or ``x: T = ...`` with the value's type."""
+    source = _loads(small.value)  # type: ignore[arg-type]
+    target = small.targets[0].target if isinstance(small, cst.Assign) else small.target
+    if source not in artifacts or not (isinstance(target, cst.Name) and target.value == source):
+        return None
+    artifacts[source].value = source
+    if isinstance(small, cst.AnnAssign):
+        artifacts[source].type = TypeRef(code(small.annotation.annotation), "annotation")
+    return artifacts[source]
 
 
 def _loads(node: cst.BaseExpression) -> str | None:

@@ -9,7 +9,7 @@ our KFP writer's own pickle idiom (``save_value``/``load_value``), which is read
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
@@ -23,6 +23,7 @@ from .kfp_artifacts import (
     file_prelude,
     strip_writer_idiom,
 )
+from .kfp_json import strip_json_text
 from .kfp_names import KfpNames
 from .kfp_returns import ReturnFinder, return_of, rewrite_returns
 from .types import TypeEnv, infer
@@ -63,6 +64,7 @@ class Component:
     raises_no_case: bool = False  # our writer's "value matches no switch case" task
     spec: str = ""  # a container component's ContainerSpec, as source text
     statements: list = field(default_factory=list)  # the body before returns were rewritten
+    json_text: set[str] = field(default_factory=set)  # str inputs the body parses as JSON first
 
 
 def annotation_type(node: cst.BaseExpression | None) -> TypeRef:
@@ -88,25 +90,39 @@ def read_component(
     if statements and _is_docstring(statements[0]):
         doc = statements[0].body[0].value.evaluated_value  # type: ignore[attr-defined]
         statements = statements[1:]
-    statements, idiom_outputs = strip_writer_idiom(statements, artifacts)
-    params = _params(node, artifacts)
-    known = {p.name: p.type.expr for p in params if p.type.known}
-    idiom_outputs = inferred(idiom_outputs, statements, known)
+    outputs = _named_single(outputs, statements)
     component = Component(node.name.value, span, kind, [], [], "", {}, artifacts, doc)
     component.decorator = _decorator_args(node)
-    component.params = params
+    statements, idiom_outputs = _read_idioms(component, node, statements, outputs)
     component.statements = statements
     component.raises_no_case = _raises_no_case(statements)
     final = return_of(statements[-1]) if statements else None
     if kind == "container" and final is not None and final.value is not None:
         component.spec = " ".join(code(final.value).split())
-    outputs = _named_single(outputs, statements)
     plain = [a.name for a in artifacts.values() if _is_plain_output(a)]
     bytes_type = TypeRef("bytes", "annotation")
     component.outputs = [*outputs, *idiom_outputs, *(Output(n, bytes_type) for n in plain)]
     body = rewrite_returns(statements, [o.name for o in outputs], span)
     component.body = file_prelude(artifacts) + body + file_epilogue(artifacts)
     return component
+
+
+def _read_idioms(
+    component: Component, node: cst.FunctionDef, statements: list, outputs: list[Output]
+) -> tuple[list[cst.BaseStatement], list[Output]]:
+    """Our writer's idioms out of the body: pickled values (the outputs they stand for) and JSON
+    taken as text; sets the component's parameters."""
+    artifacts = component.artifacts
+    statements, pickled = strip_writer_idiom(statements, artifacts, {o.name for o in outputs})
+    params = _params(node, artifacts)
+    texts = {p.name for p in params if p.type.expr == "str" and p.name not in artifacts}
+    statements, component.json_text = strip_json_text(statements, texts)
+    component.params = [
+        replace(p, type=ANY) if p.name in component.json_text else p for p in params
+    ]
+    known = {p.name: p.type.expr for p in component.params if p.type.known}
+    pickled = [_as_input(o, component.params) for o in pickled]
+    return statements, inferred(pickled, statements, known)
 
 
 def inferred(
@@ -121,19 +137,26 @@ def inferred(
         if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):
             kind = infer(small.value, env)
             env = env.child(**{small.targets[0].target.value: kind}) if kind else env
-    return [_typed(o, env.names.get(o.name)) for o in outputs]
+    return [_typed(o, env.names.get(o.var)) for o in outputs]
+
+
+def _as_input(output: Output, params: list[Param]) -> Output:
+    """An output our writer left unannotated because its input of the same name is typed."""
+    typed = next((p.type for p in params if p.name == output.var and p.type.known), None)
+    return replace(output, type=typed) if typed and not output.type.known else output
 
 
 def _typed(output: Output, kind: str | None) -> Output:
     if output.type.known or not kind or set(re.findall(r"[A-Za-z_.]+", kind)) - BUILTIN_TYPES:
         return output
-    return Output(output.name, TypeRef(kind, "inferred"))
+    return replace(output, type=TypeRef(kind, "inferred"))
 
 
 def output_aliases(component: Component) -> dict[str, str]:
     """KFP output key → model output name (our writer's ``x_out`` artifact carries ``x``)."""
+    by_local = {o.var: o.name for o in component.outputs}
     return {
-        a.name: a.value
+        a.name: by_local[a.value]
         for a in component.artifacts.values()
         if a.direction == "output" and a.value is not None
     }
@@ -183,8 +206,8 @@ def _params(node: cst.FunctionDef, artifacts: dict[str, ArtifactParam]) -> list[
             continue
         kind = annotation_type(p.annotation.annotation if p.annotation else None)
         if artifact is not None:
-            # our writer's pickled value has no type in the file; a plain artifact is its bytes
-            kind = ANY if artifact.value is not None else TypeRef("bytes", "annotation")
+            # our writer's pickled value has the type it annotated; a plain artifact is its bytes
+            kind = artifact.type if artifact.value is not None else TypeRef("bytes", "annotation")
         default = code(p.default) if p.default is not None else None
         params.append(Param(p.name.value, kind, default))
     return params

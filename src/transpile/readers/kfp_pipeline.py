@@ -18,6 +18,7 @@ from .kfp_branches import Branches
 from .kfp_component import Component, inferred, output_aliases
 from .kfp_control import ControlFlow
 from .kfp_flow import Handle, Item, Value, ref_steps
+from .kfp_json import JsonTexts
 from .kfp_scope import Context, Draft, Scope
 from .kfp_settings import Settings, SettingsReader
 
@@ -36,6 +37,7 @@ class PipelineBuilder(ControlFlow, Branches):
         self.settings = SettingsReader(ctx.diagnostics)
         self.decorator_options: dict[str, tuple] = {}
         self.file_params: set[str] = set()
+        self.json_texts = JsonTexts()
         self.depth = 0
         self.loops = 0
         self.origin: dict[str, str] = {}  # step → the component it calls
@@ -147,6 +149,7 @@ class PipelineBuilder(ControlFlow, Branches):
             raise error("TP174", message, span)
         name = self.unique(scope.prefix + comp.name)
         inputs, bindings = self.arguments(comp, keyword_args(node), stmt, scope)
+        bindings += self.json_texts.reached(name, inputs, comp.json_text)
         body = "".join(f"{b}\n" for b in bindings) + self.component_body(comp, span)
         settings = Settings(span, options=list(self.component_options(comp)))
         known = {i.name: i.type.expr for i in inputs if i.type.known}  # what reaches this call

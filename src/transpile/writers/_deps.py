@@ -34,6 +34,13 @@ def free_names(body: str, params: Iterable[str] = ()) -> set[str]:
     return _globals(function)
 
 
+def local_names(body: str, params: Iterable[str] = ()) -> set[str]:
+    """Names a function body with these parameters binds (its parameters among them)."""
+    source = f"def _body({', '.join(params)}):\n{indent(body.strip(), '    ')}\n    pass\n"
+    function = symtable.symtable(source, "<body>", "exec").get_children()[0]
+    return {s.get_name() for s in function.get_symbols() if s.is_local()}
+
+
 def _globals(table: symtable.SymbolTable) -> set[str]:
     names = {s.get_name() for s in table.get_symbols() if s.is_global() and s.is_referenced()}
     for child in table.get_children():

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from ..diagnostics import Diagnostic
-from ..ir import Input, Ref, Step
-from ._deps import closure, free_names
+from ..ir import Input, Output, Ref, Step
+from ._deps import closure, free_names, local_names
 from ._flow import FunctionText, numbered_name
-from .kfp_types import annotation, mentions, restore
+from .kfp_types import annotation, declarable, mentions, restore
 
 if TYPE_CHECKING:
     from .kfp import KfpWriter
@@ -30,6 +30,7 @@ PLACEHOLDERS = {
 }
 CONSTANTS = {"retry_count": "0", "is_running_flow": "True"}
 RESTORE_NOTE = "# KFP hands over numbers in lists, dicts and loop items as floats: restore the ints"
+JSON_NOTE = "# JSON text: a dict or list parameter would turn its ints into floats"
 
 
 @dataclass
@@ -60,7 +61,11 @@ class ComponentView(FunctionText):
 class _Parts:
     params: list[Param] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)  # Output[...] parameters
+    json_text: list[str] = field(default_factory=list)  # parameters taken as JSON text
     prelude: list[str] = field(default_factory=list)
+    declared: list[str] = field(default_factory=list)  # bare annotations of pickled outputs
+    typed: dict[str, str] = field(default_factory=dict)  # loaded value → its annotation
+    locals: set[str] = field(default_factory=set)  # names the function binds: no annotation's
     epilogue: list[str] = field(default_factory=list)
     imports: set[str] = field(default_factory=set)
     restored: bool = False
@@ -81,6 +86,7 @@ class ComponentBuilder:
         body, extra = self._current(step)
         taken = set(re.findall(r"\w+", step.body)) | {i.name for i in step.inputs}
         parts = _Parts(params=extra, taken=taken | self.w.module_names)
+        parts.locals = local_names(body, [i.name for i in step.inputs])
         # a position input first: an item read by position uses it
         for inp in sorted(step.inputs, key=lambda i: i.refs[0].kind != "index"):
             self._input(inp, parts)
@@ -110,8 +116,10 @@ class ComponentBuilder:
         """Inlined module code, then loading and restoring inputs, the step, saving outputs."""
         inlined = self._inlined(step, body, parts)
         lines = [*inlined, *([""] if inlined else [])]
+        if parts.json_text:
+            lines += [JSON_NOTE, *(f"{n} = json.loads({n})" for n in parts.json_text)]
         lines += [RESTORE_NOTE] if parts.restored else []
-        lines += [*parts.prelude, body.strip("\n"), *parts.epilogue]
+        lines += [*parts.prelude, *parts.declared, body.strip("\n"), *parts.epilogue]
         if returned:
             names = ", ".join(returned)
             tupled = len(returned) == 1 and returns.startswith(" -> NamedTuple")
@@ -144,15 +152,15 @@ class ComponentBuilder:
         elif kind == "json":
             parts.params.append(Param(inp.name, "str", ("ref", inp)))
             parts.imports.add("import json")
-            note = "JSON text: a dict or list parameter would turn its ints into floats"
-            parts.prelude.append(f"{inp.name} = json.loads({inp.name})  # {note}")
+            parts.json_text.append(inp.name)
         elif kind == "param":
             parts.params.append(Param(inp.name, annotation(expr), ("ref", inp)))
             self._restore(inp.name, expr, parts)
         else:
             parts.params.append(Param(inp.name, "Input[Artifact]", ("ref", inp)))
             load = self._load(f"{inp.name}.path", self.w.ref_type(inp.refs[0]), parts)
-            parts.prelude.append(f"{inp.name} = {load}")
+            known = inp.type.expr if inp.type.known else self.w.ref_type(inp.refs[0])
+            parts.prelude.append(f"{self._typed(inp.name, known, parts)} = {load}")
 
     def _collected(self, inp: Input, parts: _Parts) -> None:
         if self.w.carrier(inp.refs[0]) == "param":
@@ -161,7 +169,8 @@ class ComponentBuilder:
             return
         parts.params.append(Param(inp.name, "Input[list[Artifact]]", ("ref", inp)))
         load = self._load("artifact.path", self.w.ref_type(inp.refs[0]), parts)
-        parts.prelude.append(f"{inp.name} = [{load} for artifact in {inp.name}]")
+        target = self._typed(inp.name, inp.type.expr if inp.type.known else "", parts)
+        parts.prelude.append(f"{target} = [{load} for artifact in {inp.name}]")
 
     def _item(self, inp: Input, ref: Ref, parts: _Parts) -> None:
         loop = self.w.loops[ref.source]
@@ -178,10 +187,11 @@ class ComponentBuilder:
         elif kind == "json":
             parts.params.append(Param(name, "str", ("collection", collection)))
             parts.imports.add("import json")
-            parts.prelude.append(f"{name} = json.loads({name})")
+            parts.json_text.append(name)
         else:
             parts.params.append(Param(name, "Input[Artifact]", ("collection", collection)))
-            parts.prelude.append(f"{name} = {self._load(f'{name}.path', expr, parts)}")
+            target = self._typed(name, expr, parts)
+            parts.prelude.append(f"{target} = {self._load(f'{name}.path', expr, parts)}")
         position = next((p.name for p in parts.params if p.feed == ("position", ref.source)), None)
         if position is None:
             position = parts.fresh("index")
@@ -203,6 +213,16 @@ class ComponentBuilder:
         self.w.kfp_names.add("Input")
         self.w.serializers.add("load_value")
         return f"{self.w.serializer('load_value')}({path}{self._classes(expr, parts)})"
+
+    def _typed(self, name: str, expr: str, parts: _Parts) -> str:
+        """``name: <type>`` for a pickled value whose type is known, else ``name``: pickle keeps
+        no type a reader of the component (or of this file) could see."""
+        classes = set(self.w.traveling)
+        if not declarable(expr, classes) or mentions(expr, parts.locals):
+            return name  # a local named like a builtin (`list`) hides the type
+        parts.classes |= mentions(expr, classes)  # the component defines the classes it names
+        parts.typed[name] = expr
+        return f"{name}: {expr}"
 
     def _classes(self, expr: str, parts: _Parts) -> str:
         """``classes=`` for a value that may hold instances of module classes (its type names one,
@@ -228,7 +248,19 @@ class ComponentBuilder:
             save = self.w.serializer("save_value")
             classes = self._classes(out.type.expr, parts)
             parts.epilogue.append(f"{save}({out.var}, {name}.path{classes})")
+            self._declare_output(out, parts)
         return names
+
+    def _declare_output(self, out: Output, parts: _Parts) -> None:
+        """A bare annotation of an output saved as an artifact: its type, for readers. Not when
+        its input of the same name has that type already (loaded, or a parameter)."""
+        expr = out.type.expr
+        params = {p.name: p.annotation for p in parts.params}
+        if not out.type.known or expr in (parts.typed.get(out.var), params.get(out.var)):
+            return
+        declared = self._typed(out.var, expr, parts)
+        if declared != out.var:
+            parts.declared.append(declared)
 
     def _returns(self, step: Step, returned: list, named: bool) -> str:
         """One output: its type; several (or one beside artifacts): a NamedTuple, so each has a name."""
