@@ -31,6 +31,7 @@ from ..ir import (
     TypeRef,
 )
 from ._cst import SpanIndex, code
+from .added_steps import drop_added_steps
 from ._cst import literal as _literal
 from .metaflow_scan import FlowDef, FlowScanner, MetaflowNames, StepDef
 from .metaflow_step import (
@@ -114,7 +115,7 @@ class MetaflowReader:
             options=tuple(self.flow.options),
             doc=self.flow.doc,
         )
-        return pipeline, self.diagnostics
+        return drop_added_steps(pipeline), self.diagnostics
 
     def _split_module(self) -> tuple[list[str], list[str], cst.ClassDef]:
         imports: list[str] = []
