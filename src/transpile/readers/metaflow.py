@@ -31,8 +31,8 @@ from ..ir import (
     TypeRef,
 )
 from ._cst import SpanIndex, code
-from .added_steps import drop_added_steps
 from ._cst import literal as _literal
+from .added_steps import drop_added_steps
 from .metaflow_scan import FlowDef, FlowScanner, MetaflowNames, StepDef
 from .metaflow_step import (
     Rewrite,
