@@ -128,18 +128,9 @@ def _split_name(flow: Node, step: str, steps: set[str]) -> str | None:
 
 
 def _find_map(node: Node, split: str) -> Map | None:
-    children: tuple[Node, ...] = ()
-    if isinstance(node, Map):
-        if node.split == split:
-            return node
-        children = (node.body,)
-    elif isinstance(node, Sequence):
-        children = node.nodes
-    elif isinstance(node, Parallel):
-        children = node.branches
-    elif isinstance(node, Switch):
-        children = tuple(c.body for c in node.cases)
-    return next((m for c in children if (m := _find_map(c, split)) is not None), None)
+    if isinstance(node, Map) and node.split == split:
+        return node
+    return next((m for c in _children(node) if (m := _find_map(c, split)) is not None), None)
 
 
 def _tasks(node: Node):
