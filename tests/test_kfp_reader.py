@@ -289,7 +289,7 @@ def test_parallel_for_over_a_task_output_and_a_literal_list():
     )
     literal = pipeline.step("loop_items")
     assert run_body(literal.body)["items"] == ["a", "b"]
-    assert pipeline.flow.nodes[0].branches[1].nodes[1].item_type.expr == "str"
+    assert pipeline.flow.branches[1].nodes[1].item_type.expr == "str"
 
 
 # branches -------------------------------------------------------------------------------------

@@ -63,10 +63,12 @@ def test_every_emitted_flow_passes_metaflows_linter(build, tmp_path):
 
 def test_start_and_end_are_created_around_tasks_of_a_flyte_model():
     code = emit(models.linear())
-    assert "def start(self):\n        self.next(self.load)" in code
+    added = '"""Added by transpile: a Metaflow flow begins with a start step."""'
+    assert f"def start(self):\n        {added}\n        self.next(self.load)" in code
     assert "self.load_o0 = self.n * 2" in code
     assert "self.train_o0 = self.load_o0 + 1\n        self.next(self.end)" in code
-    assert "def end(self):\n        self.o0 = self.train_o0" in code
+    added = '"""Added by transpile: a Metaflow flow ends with an end step.\n\n        Results: o0.'
+    assert f'def end(self):\n        {added}\n        """\n        self.o0 = self.train_o0' in code
     assert code.rstrip().endswith('if __name__ == "__main__":\n    TrainFlow()')
 
 
@@ -130,7 +132,8 @@ def test_a_lone_case_gets_an_empty_otherwise_step():
 def test_a_case_before_a_join_goes_through_an_intermediate_step():
     code = emit(models.switch_in_branch())
     assert "self.next(self.route, self.other)" in code
-    assert "def branch_1(self):\n        self.next(self.combine)" in code
+    added = '"""Added by transpile: Metaflow needs a plain step between a branch and its join."""'
+    assert f"def branch_1(self):\n        {added}\n        self.next(self.combine)" in code
     assert "inputs.branch_1.big_o0 + inputs.other.other_o0" in code
 
 
@@ -158,11 +161,11 @@ def test_output_is_deterministic():
 
 def test_a_map_before_a_split_gets_a_join_step_of_its_own():
     code = emit(models.map_then_parallel())
-    assert "def join(self, inputs):\n        self.double_o0_values = [" in code
+    added = '"""Added by transpile: Metaflow joins a foreach in a step of its own."""'
+    assert f"def join(self, inputs):\n        {added}\n        self.double_o0_values = [" in code
     assert "self.next(self.split)" in code and "self.next(self.add, self.count)" in code
-    assert (
-        "def end(self):\n        self.total = self.add_o0\n        self.n = self.count_o0" in code
-    )
+    results = 'Results: total, n.\n        """\n'
+    assert f"{results}        self.total = self.add_o0\n        self.n = self.count_o0" in code
 
 
 def test_inputs_handed_on_or_rebound_keep_the_upstream_artifact():

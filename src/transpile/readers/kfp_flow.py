@@ -74,8 +74,7 @@ def structure(items: list[Item]) -> Node:
     deps = {n: {m for m in range(n) if item.deps & items[m].steps} for n, item in enumerate(items)}
     tree = series_parallel(list(range(len(items))), deps)
     if tree is not None and len(items) > 1:
-        node = _tree_node(tree, items)
-        return node if isinstance(node, Sequence) else Sequence((node,))
+        return _tree_node(tree, items)
     nodes: list[Node] = []
     i = 0
     while i < len(items):

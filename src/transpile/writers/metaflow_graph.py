@@ -210,6 +210,8 @@ def why_added(step: MFStep) -> str:
         return "a Metaflow flow ends with an end step."
     if step.name == "start" and step.join is None:
         return "a Metaflow flow begins with a start step."
+    if step.join is not None and step.join.kind == "foreach":
+        return "Metaflow joins a foreach in a step of its own."
     if step.join is not None:
         return "Metaflow joins the branches of a split in a step of their own."
     if step.kind in ("split", "foreach", "switch"):
