@@ -63,10 +63,12 @@ def test_every_emitted_flow_passes_metaflows_linter(build, tmp_path):
 
 def test_start_and_end_are_created_around_tasks_of_a_flyte_model():
     code = emit(models.linear())
-    assert "def start(self):\n        self.next(self.load)" in code
+    added = '"""Added by transpile: a Metaflow flow begins with a start step."""'
+    assert f"def start(self):\n        {added}\n        self.next(self.load)" in code
     assert "self.load_o0 = self.n * 2" in code
     assert "self.train_o0 = self.load_o0 + 1\n        self.next(self.end)" in code
-    assert "def end(self):\n        self.o0 = self.train_o0" in code
+    added = '"""Added by transpile: a Metaflow flow ends with an end step.\n\n        Results: o0.'
+    assert f'def end(self):\n        {added}\n        """\n        self.o0 = self.train_o0' in code
     assert code.rstrip().endswith('if __name__ == "__main__":\n    TrainFlow()')
 
 
@@ -129,7 +131,10 @@ EMITTED = [
         models.switch_in_branch,
         [
             "self.next(self.route, self.other)",
-            "def branch_1(self):\n        self.next(self.combine)",
+            (
+                'def branch_1(self):\n        """Added by transpile: Metaflow needs a plain step '
+                'between a branch and its join."""\n        self.next(self.combine)'
+            ),
             "inputs.branch_1.big_o0 + inputs.other.other_o0",
         ],
         id="a_case_before_a_join_goes_through_an_intermediate_step",
@@ -137,10 +142,13 @@ EMITTED = [
     pytest.param(
         models.map_then_parallel,
         [
-            "def join(self, inputs):\n        self.double_o0_values = [",
+            (
+                'def join(self, inputs):\n        """Added by transpile: Metaflow joins a foreach '
+                'in a step of its own."""\n        self.double_o0_values = ['
+            ),
             "self.next(self.split)",
             "self.next(self.add, self.count)",
-            "def end(self):\n        self.total = self.add_o0\n        self.n = self.count_o0",
+            'Results: total, n.\n        """\n        self.total = self.add_o0\n        self.n = self.count_o0',
         ],
         id="a_map_before_a_split_gets_a_join_step_of_its_own",
     ),

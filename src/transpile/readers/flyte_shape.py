@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from ..diagnostics import error
 from ..ir import Map, Node, Parallel, Ref, Sequence, Span, Step, Switch, task_steps
+from .series_parallel import Tree, series_parallel
 
 
 @dataclass
@@ -26,7 +27,19 @@ class Item:
 def structure(items: list[Item], span: Span) -> Sequence:
     """The items as a Sequence, with Parallel branches where independent items are ready together."""
     ordered = _topological(items, span)
+    tree = series_parallel([i.id for i in ordered], {i.id: i.deps for i in ordered})
+    if tree is not None:  # nested as the workflow nests them
+        return Sequence(tuple(_nodes(tree, {i.id: i.node for i in ordered})))
     return Sequence(tuple(_build(ordered)))
+
+
+def _nodes(tree: Tree, nodes: dict[int, Node]) -> list[Node]:
+    if isinstance(tree, int):
+        return [nodes[tree]]
+    kind, parts = tree
+    if kind == "seq":
+        return [n for part in parts for n in _nodes(part, nodes)]
+    return [Parallel(tuple(Sequence(tuple(_nodes(part, nodes))) for part in parts))]
 
 
 def _topological(items: list[Item], span: Span) -> list[Item]:

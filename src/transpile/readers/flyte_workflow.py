@@ -301,7 +301,9 @@ class WorkflowReader(ControlFlow, ConditionalFlow):
         for param in fn.params:
             if param.name not in names:
                 names[param.name] = Val(literal=code(param.default))  # type: ignore[arg-type]
-        inner = Scope(names, scope.items, f"{scope.prefix}{fn.name}_")
+        # the workflow a writer makes of a switch case holds the case's own steps: no prefix
+        case = re.fullmatch(r"The .+ case of the switch on \w+\.", (fn.doc or "").strip())
+        inner = Scope(names, scope.items, scope.prefix if case else f"{scope.prefix}{fn.name}_")
         span = self.span
         value = self.run(fn, inner)
         self.span = span

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ir import Map, Node, Parallel, Ref, Sequence, Switch, Task, TypeRef
+from .series_parallel import Tree, series_parallel
 
 
 @dataclass
@@ -67,8 +68,13 @@ def structure(items: list[Item]) -> Node:
     """A Sequence in source order; runs of independent items become Parallel branches.
 
     A run starts with items that do not wait for each other; each later item that waits for
-    exactly one branch (and nothing else of the run) extends that branch.
+    exactly one branch (and nothing else of the run) extends that branch. A graph of nested
+    sequences and branches keeps its nesting (see ``series_parallel``).
     """
+    deps = {n: {m for m in range(n) if item.deps & items[m].steps} for n, item in enumerate(items)}
+    tree = series_parallel(list(range(len(items))), deps)
+    if tree is not None and len(items) > 1:
+        return _tree_node(tree, items)
     nodes: list[Node] = []
     i = 0
     while i < len(items):
@@ -78,6 +84,17 @@ def structure(items: list[Item]) -> Node:
         else:
             nodes.append(Parallel(tuple(_seq([b.node for b in br]) for br in branches)))
     return nodes[0] if len(nodes) == 1 else Sequence(tuple(nodes))
+
+
+def _tree_node(tree: Tree, items: list[Item]) -> Node:
+    if isinstance(tree, int):
+        return items[tree].node
+    kind, parts = tree
+    nodes = [_tree_node(part, items) for part in parts]
+    if kind == "par":
+        return Parallel(tuple(nodes))
+    flat = [m for n in nodes for m in (n.nodes if isinstance(n, Sequence) else (n,))]
+    return Sequence(tuple(flat))
 
 
 def _run(items: list[Item], start: int) -> tuple[list[list[Item]], int]:

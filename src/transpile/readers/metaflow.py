@@ -35,6 +35,7 @@ from ..ir import (
 )
 from ._cst import SpanIndex, code
 from ._cst import literal as _literal
+from .added_steps import drop_added_steps
 from .metaflow_scan import FlowDef, FlowScanner, MetaflowNames, StepDef
 from .metaflow_step import (
     Rewrite,
@@ -120,7 +121,7 @@ class MetaflowReader:
             options=tuple(self.flow.options),
             doc=self.flow.doc,
         )
-        return pipeline, self.diagnostics
+        return drop_added_steps(pipeline), self.diagnostics
 
     def _split_module(self) -> tuple[list[str], list[str], cst.ClassDef]:
         imports: list[str] = []

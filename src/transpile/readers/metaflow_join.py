@@ -145,7 +145,7 @@ class JoinBuilder:
         if self.incoming.kind == "parallel":
             holders = [b for b, avail in self.incoming.branches.items() if name in avail]
             defs = tuple(dict.fromkeys(d for b in holders for d in self.incoming.branches[b][name]))
-            if len(defs) == 1:
+            if len(defs) == 1 or len(holders) == 1:  # nothing to compare: it passes through
                 self.passthrough[name] = defs
                 return
             locals_ = [self._branch_input(b, name) for b in holders]

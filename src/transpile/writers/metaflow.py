@@ -10,12 +10,13 @@ from pathlib import Path
 
 import libcst as cst
 
+from ..added import HANDED_ON, added_doc
 from ..diagnostics import Diagnostic, error
 from ..ir import Pipeline, Ref, Result, Span
 from ._render import GENERATED_MARKER, finish, identifier, origin, render
 from .metaflow_body import Body, drop_namespace_inputs, free_names, rewrite
 from .metaflow_data import Dataflow
-from .metaflow_graph import GraphBuilder, MFStep
+from .metaflow_graph import GraphBuilder, MFStep, why_added
 from .metaflow_names import RESERVED, FlowNames
 from .metaflow_options import OptionWriter, parameter_line
 
@@ -45,6 +46,7 @@ class MetaflowWriter:
         self.data = Dataflow(pipeline, self.steps, self.names)
         self.options = OptionWriter(pipeline.framework, self.diagnostics)
         self.metaflow = {"FlowSpec", "step"}
+        self.result_names: list[str] = []
 
     def write(self) -> tuple[str, list[Diagnostic]]:
         bodies = {s.name: self._body(s) for s in self.steps}
@@ -158,6 +160,7 @@ class MetaflowWriter:
         pairs = []
         for result in self.p.results:
             name = self._result_name(result)
+            self.result_names.append(name)
             exprs = [self._result_read(end, ref) for ref in result.refs]
             if exprs and exprs[0] != f"self.{name}":
                 pairs.append((f"self.{name}", exprs[0]))
@@ -193,16 +196,26 @@ class MetaflowWriter:
         if not any(_has_statements(line) for line in lines):
             lines.append("pass")  # the body held only comments
         signature = "self, inputs" if step.join else "self"
-        return StepView(step.name, decorators, todos, signature, model and model.doc, lines)
+        doc = model.doc if model else self._added_doc(step)
+        return StepView(step.name, decorators, todos, signature, doc, lines)
+
+    def _added_doc(self, step: MFStep) -> str:
+        """Marks a step the model does not have, so that reading the flow leaves it out again."""
+        results = tuple(self.result_names) if step.kind == "end" else None
+        return added_doc(why_added(step), results)
 
     def _passes(self, step: MFStep) -> list[str]:
         """What a join hands on: named reads, and one merge_artifacts for untouched values."""
-        merged, lines = [], []
+        merged, lines, handed = [], [], []
         for artifact, expr in self.data.passes[step.name].items():
             if self.data.mergeable(step, artifact, expr):
                 merged.append(artifact)
+            elif expr.startswith(("inputs", "[inp.")) and step.model is not None:
+                handed.append(f"self.{artifact} = {expr}")
             else:
                 lines.append(f"self.{artifact} = {expr}")
+        if handed:  # marked, so that reading the flow sees the values pass through
+            lines += [f"{HANDED_ON} Metaflow joins hand on only what they set", *handed]
         if merged:
             lines.append(f"self.merge_artifacts(inputs, include={sorted(merged)!r})")
         return lines

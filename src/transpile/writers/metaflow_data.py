@@ -141,9 +141,15 @@ class Dataflow:
         return reaching[0]
 
     def mergeable(self, join: MFStep, artifact: str, expr: str) -> bool:
-        """A value every branch carries unchanged from before the split: merge_artifacts takes it."""
+        """A value every branch carries unchanged from before the split, or that one branch alone
+        has: merge_artifacts takes it (and reading the flow sees it pass through, as written)."""
         spec = join.join
-        if spec is None or spec.kind != "branch" or expr != f"inputs.{spec.exits[0]}.{artifact}":
+        if spec is None or spec.kind != "branch":
+            return False
+        holders = [e for e in spec.exits if any(artifact in self.writes[s] for s in self.upto(e))]
+        if holders and expr == f"inputs.{holders[0]}.{artifact}" and len(holders) == 1:
+            return True
+        if expr != f"inputs.{spec.exits[0]}.{artifact}":
             return False
         writers = [s for s in self.upto(spec.split) if artifact in self.writes[s]]
         clean = all(

@@ -202,3 +202,18 @@ def predecessors(steps: list[MFStep]) -> dict[str, list[str]]:
             if target is not None and step.name not in found[target]:
                 found[target].append(step.name)
     return found
+
+
+def why_added(step: MFStep) -> str:
+    """Why the writer added ``step`` (it has no model step): the first line of its docstring."""
+    if step.kind == "end":
+        return "a Metaflow flow ends with an end step."
+    if step.name == "start" and step.join is None:
+        return "a Metaflow flow begins with a start step."
+    if step.join is not None and step.join.kind == "foreach":
+        return "Metaflow joins a foreach in a step of its own."
+    if step.join is not None:
+        return "Metaflow joins the branches of a split in a step of their own."
+    if step.kind in ("split", "foreach", "switch"):
+        return "Metaflow needs a step of its own to branch from here."
+    return "Metaflow needs a plain step between a branch and its join."

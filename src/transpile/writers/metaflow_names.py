@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..diagnostics import Diagnostic
 from ..ir import Pipeline, Span
+from ..namespace import Namespace
 from ._render import identifier
 from .metaflow_graph import flatten
 
@@ -71,11 +72,13 @@ class FlowNames:
             canonical = groups.get(key, key)
             producers.setdefault(canonical[1], set()).add(canonical)
         spans = {s.name: s.span for s in self.p.steps}
+        pinned = _namespace_reads(self.p)
         chosen: dict[OutputKey, str] = {}
         for key in keys:
             lead_step, output = canonical = groups.get(key, key)
             if canonical not in chosen:
                 shared = len(producers[output]) > 1 and self.p.framework != "metaflow"
+                shared = shared and canonical not in pinned
                 base = f"{lead_step}_{output}" if shared else output
                 chosen[canonical] = self._artifact(identifier(base), spans[key[0]])
         return {key: chosen[groups.get(key, key)] for key in keys}
@@ -110,3 +113,17 @@ def _oneof_groups(pipeline: Pipeline) -> dict[OutputKey, OutputKey]:
         for key in keys:
             leader[key] = head
     return leader
+
+
+def _namespace_reads(pipeline: Pipeline) -> set[OutputKey]:
+    """Outputs a join reads by their own name through ``inputs`` (``inp.x``, ``inputs[0].x``):
+    in Metaflow that is their artifact name, so it is never prefixed."""
+    keys: set[OutputKey] = set()
+    for step in pipeline.steps:
+        if "SimpleNamespace" not in step.body:  # a join read from any framework
+            continue
+        inputs = {i.name: i for i in step.inputs}
+        for field, names in Namespace.of(step.body).locals().items():
+            refs = [r for n in names if n in inputs for r in inputs[n].refs]
+            keys |= {(r.source, r.name) for r in refs if r.kind == "output" and r.name == field}
+    return keys
