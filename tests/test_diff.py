@@ -177,8 +177,6 @@ def test_parameters_added_and_removed():
         (option("retry", times="2"), option("retry", times="3"), False),
         (option("timeout", hours="1"), option("timeout", seconds="3600"), True),
         (option("timeout", minutes="5"), option("timeout", minutes="6"), False),
-        (option("cache", enabled="False"), None, True),
-        (option("cache", enabled="True"), None, False),
         (option("environment", vars="{'A': 1}"), option("environment", vars='{"A": "1"}'), True),
     ],
     ids=lambda v: v.kind + str(v.args) if isinstance(v, Option) else str(v),
@@ -187,6 +185,16 @@ def test_step_options_compare_in_metaflow_units(before, after, same):
     a = with_step_options(ir_samples.linear(), "start", before)
     b = with_step_options(ir_samples.linear(), "start", *([after] if after else []))
     assert diff_pipelines(a, b).same is same
+
+
+def test_caching_is_compared_where_both_frameworks_cache():
+    flyte = replace(ir_samples.linear(), framework="flyte")
+    on = with_step_options(flyte, "start", option("cache", enabled="True"))
+    off = with_step_options(flyte, "start", option("cache", enabled="False"))
+    assert changes(on, flyte) == [("option", "removed", "start: cache")]
+    assert diff_pipelines(off, flyte).same  # off is what happens when nothing is said
+    # Metaflow never reuses results: converting loses the cache (the report says so), no difference
+    assert diff_pipelines(on, ir_samples.linear()).same
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,6 @@ from pipeline_strategies import pipelines
 from transpile import api
 from transpile.capabilities import CAPABILITIES
 from transpile.diff import diff_pipelines
-from transpile.diff.options import OPTION_CAPABILITIES
 from transpile.diff.render import render_text
 from transpile.ir import Ref
 from transpile.writers.metaflow_names import RESERVED
@@ -77,9 +76,7 @@ def _lost_on_the_way(difference, middle: str) -> bool:
     if "option" not in difference.category:  # step and pipeline options
         return False
     key = difference.subject.rsplit(": ", 1)[-1]
-    # the diff names an option by what it does (caching); the capability table by its kind (cache)
-    kinds = [key, *(kind for kind, keys in OPTION_CAPABILITIES.items() if key in keys)]
-    return any(k in CAPABILITIES and CAPABILITIES[k].lossy(middle) for k in kinds)
+    return key in CAPABILITIES and CAPABILITIES[key].lossy(middle)
 
 
 def _renamed_on_the_way(pipeline, middle: str):

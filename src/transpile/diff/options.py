@@ -36,8 +36,8 @@ OPTION_CAPABILITIES: dict[str, tuple[str, ...]] = {
     "trigger": ("trigger",),
     "trigger_on_finish": ("trigger",),
     "exit_hook": ("exit_hook",),
-    "cache": ("caching",),
-    "caching": ("caching",),
+    "cache": ("cache",),
+    "caching": ("cache",),
 }
 SCHEDULES = {"daily": "0 0 * * *", "hourly": "0 * * * *", "weekly": "0 0 * * 0"}
 MEMORY_UNITS = {"": 1, "m": 1, "mi": 1, "g": 1000, "gi": 1024, "k": 0.001, "ki": 1 / 1024}
@@ -99,8 +99,8 @@ def normalise(options: Iterable[Option]) -> dict[str, object]:
             values.setdefault(capability_keys(option.kind)[0], _args(option))
     if resources:
         values["resources"] = dict(sorted(resources.items()))
-    if values.get("caching") is False:
-        del values["caching"]  # off is what every framework does when nothing is said
+    if values.get("cache") is False:
+        del values["cache"]  # off is what every framework does when nothing is said
     return dict(sorted(values.items()))
 
 
@@ -182,7 +182,7 @@ def _packages(option: Option) -> dict[str, object]:
 
 def _caching(option: Option) -> dict[str, object]:
     enabled = literal(option.arg("enabled", option.arg("enable_caching", "True")))
-    return {"caching": bool(enabled)}
+    return {"cache": bool(enabled)}
 
 
 def _platform(option: Option) -> dict[str, object]:
