@@ -5,7 +5,21 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..ir import Case, Input, Map, Node, Parallel, Pipeline, Ref, Sequence, Switch, Task
+from ..ir import (
+    Case,
+    Input,
+    Map,
+    Node,
+    Parallel,
+    Pipeline,
+    Ref,
+    Sequence,
+    Switch,
+    Task,
+    task_steps,
+    walk,
+)
+from .flyte_shape import rename_splits
 
 # what a hand-on output really is: the references it passes on and how they combine (Input.mode)
 Alias = tuple[tuple[Ref, ...], str]
@@ -92,7 +106,7 @@ def without_step(pipeline: Pipeline, step: str) -> Pipeline:
     steps = tuple(s for s in pipeline.steps if s.name != step)
     split = _split_name(flow, step, {s.name for s in steps})
     if split is not None:
-        flow = _rename_split(flow, step, split)
+        flow = rename_splits(flow, {step: split})
         steps = tuple(
             dataclasses.replace(s, inputs=tuple(_item_input(i, step, split) for i in s.inputs))
             for s in steps
@@ -122,48 +136,13 @@ def _split_name(flow: Node, step: str, steps: set[str]) -> str | None:
         return None
     if found.collection.kind == "output" and found.collection.source in steps:
         return found.collection.source
-    first = next(iter(_tasks(found.body)), "map")
+    first = next(iter(task_steps(found.body)), "map")
     name = f"{first}_split"
     return name if name not in steps else f"{name}_"
 
 
 def _find_map(node: Node, split: str) -> Map | None:
-    if isinstance(node, Map) and node.split == split:
-        return node
-    return next((m for c in _children(node) if (m := _find_map(c, split)) is not None), None)
-
-
-def _tasks(node: Node):
-    if isinstance(node, Task):
-        yield node.step
-    for child in _children(node):
-        yield from _tasks(child)
-
-
-def _children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, Sequence):
-        return node.nodes
-    if isinstance(node, Parallel):
-        return node.branches
-    if isinstance(node, Map):
-        return (node.body,)
-    if isinstance(node, Switch):
-        return tuple(c.body for c in node.cases)
-    return ()
-
-
-def _rename_split(node: Node, old: str, new: str) -> Node:
-    if isinstance(node, Map):
-        split = new if node.split == old else node.split
-        return dataclasses.replace(node, split=split, body=_rename_split(node.body, old, new))
-    if isinstance(node, Sequence):
-        return Sequence(tuple(_rename_split(n, old, new) for n in node.nodes))
-    if isinstance(node, Parallel):
-        return Parallel(tuple(_rename_split(n, old, new) for n in node.branches))
-    if isinstance(node, Switch):
-        cases = tuple(Case(c.value, _rename_split(c.body, old, new)) for c in node.cases)
-        return Switch(node.condition, cases)
-    return node
+    return next((n for n in walk(node) if isinstance(n, Map) and n.split == split), None)
 
 
 def _item_input(inp: Input, old: str, new: str) -> Input:
