@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,23 @@ import pytest
 import tomllib
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def run_transpile(
+    *args: str, cwd: Path | None = None, python_options: tuple[str, ...] = (), timeout: int = 300
+) -> subprocess.CompletedProcess:
+    """``python -m transpile`` in a fresh process, as users run it, on this checkout's sources."""
+    env = {**os.environ, "PYTHONPATH": str(FIXTURES.parent / "src")}
+    env.pop("TRANSPILE_TRACEBACK", None)  # a traceback is what these runs must never show
+    return subprocess.run(
+        [sys.executable, *python_options, "-m", "transpile", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @dataclass(frozen=True)

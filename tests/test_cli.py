@@ -6,13 +6,12 @@ import ast
 import json
 import os
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import run_transpile
 
 from transpile import __version__, api
 from transpile.cli import cli, run
@@ -65,21 +64,6 @@ def invoke(*args: str):
     return result
 
 
-def run_module(*args: str, cwd: Path, extra: tuple[str, ...] = ()):
-    """``python -m transpile`` in a subprocess, as users run it."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    env.pop("TRANSPILE_TRACEBACK", None)
-    return subprocess.run(
-        [sys.executable, *extra, "-m", "transpile", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.fixture
 def hello(tmp_path) -> Path:
     path = tmp_path / "hello.py"
@@ -107,7 +91,7 @@ def test_version():
 
 
 def test_help_does_not_import_the_heavy_parts(tmp_path):
-    proc = run_module("--help", cwd=tmp_path, extra=("-X", "importtime"))
+    proc = run_transpile("--help", cwd=tmp_path, python_options=("-X", "importtime"), timeout=120)
     assert proc.returncode == 0
     assert "convert" in proc.stdout and "inspect" in proc.stdout
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
@@ -258,7 +242,7 @@ def test_missing_path_and_directory_as_file(tmp_path, command):
 
 def test_syntax_error_through_the_real_program_has_no_traceback(tmp_path):
     write(tmp_path, "bad.py", SYNTAX_ERROR)
-    proc = run_module("convert", "bad.py", "--to", "flyte", cwd=tmp_path)
+    proc = run_transpile("convert", "bad.py", "--to", "flyte", cwd=tmp_path, timeout=120)
     assert proc.returncode == 2
     assert re.fullmatch(r"bad\.py:\d+:\d+: TP\d+ syntax error[^\n]*\n", proc.stderr), proc.stderr
     assert proc.stdout == ""
@@ -431,7 +415,7 @@ def test_batch_survives_an_internal_error_in_one_file(project, tmp_path, monkeyp
 
 
 def test_batch_has_no_progress_bar_off_a_terminal(project, tmp_path):
-    proc = run_module("convert", "src", "--to", "flyte", "-o", "out", cwd=tmp_path)
+    proc = run_transpile("convert", "src", "--to", "flyte", "-o", "out", cwd=tmp_path, timeout=120)
     assert proc.returncode == 2
     assert "Converting" not in proc.stderr
     summary = [line for line in proc.stderr.splitlines() if line.startswith("transpile: ")]

@@ -15,27 +15,15 @@ import pytest
 from conftest import FIXTURES, load_case
 from harness import assert_equivalent, run_metaflow, stage_fixture
 from harness_kfp import run_kfp
+from staging import converted_or_fail
 
 KFP_MODULE = "kfp_pipeline.py"  # not kfp.py: a task's working folder comes first on sys.path
 # Shapes only the KFP writer handles differently (no Flyte golden): tests/kfp_flows/<case>/.
 KFP_FLOWS = sorted(p.parent for p in (Path(__file__).parent / "kfp_flows").glob("*/case.toml"))
 
 
-def convert_to_kfp(source):
-    """The KFP conversion of ``source``; fails the test with the converter's diagnostics otherwise."""
-    from transpile.api import Converted, convert_file
-
-    result = convert_file(str(source), "kfp")
-    if isinstance(result, Converted):
-        return result
-    diagnostics = getattr(result, "diagnostics", ())
-    lines = [f"{d.severity}: {d.render(str(source))}" for d in diagnostics]
-    lines = lines or [getattr(result, "reason", "")]
-    pytest.fail(f"conversion to kfp gave {type(result).__name__}:\n  " + "\n  ".join(lines))
-
-
 def check_equivalent(fixture_dir: Path, flow: str, params: dict, tmp_path: Path) -> None:
-    converted = convert_to_kfp(fixture_dir / "metaflow.py")
+    converted = converted_or_fail(fixture_dir / "metaflow.py", "kfp")
     kfp_dir = tmp_path / "kfp"
     stage_fixture(fixture_dir, kfp_dir)
     (kfp_dir / KFP_MODULE).write_text(converted.code, encoding="utf-8")
@@ -66,7 +54,7 @@ def test_kfp_specific_shapes_match(case_dir, run, tmp_path):
 def test_a_switch_value_that_matches_no_case_fails_as_in_metaflow(tmp_path):
     fixture = FIXTURES / "switch_route"
     params = {"mode": "other"}
-    converted = convert_to_kfp(fixture / "metaflow.py")
+    converted = converted_or_fail(fixture / "metaflow.py", "kfp")
     kfp_dir = tmp_path / "kfp"
     stage_fixture(fixture, kfp_dir)
     (kfp_dir / KFP_MODULE).write_text(converted.code, encoding="utf-8")

@@ -6,13 +6,11 @@ or an internal error; and nothing in any input runs, whatever sits at module or 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_transpile
 from mutations import mutated_sources
 
 from transpile import api
@@ -46,24 +44,13 @@ def mutated_tree(tmp_path_factory):
     return tree, sentinel
 
 
-def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    return subprocess.run(
-        [sys.executable, "-m", "transpile", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=600,
-    )
-
-
 @pytest.mark.parametrize("target", sorted(api.WRITERS))
 def test_every_mutated_input_is_converted_or_named(mutated_tree, target, tmp_path):
     tree, sentinel = mutated_tree
     out = tmp_path / "out"
-    done = _run("convert", str(tree), "--to", target, "-o", str(out), cwd=tmp_path)
+    done = run_transpile(
+        "convert", str(tree), "--to", target, "-o", str(out), cwd=tmp_path, timeout=600
+    )
     assert done.returncode in (0, 1, 2), done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     assert "internal error" not in done.stderr, _lines_with(done.stderr, "internal error")
@@ -82,7 +69,7 @@ def test_every_mutated_input_is_converted_or_named(mutated_tree, target, tmp_pat
 def test_inspect_never_shows_a_traceback(mutated_tree, fmt, tmp_path):
     tree, sentinel = mutated_tree
     for source in sorted(tree.iterdir())[::30]:
-        done = _run("inspect", str(source), "--format", fmt, cwd=tmp_path)
+        done = run_transpile("inspect", str(source), "--format", fmt, cwd=tmp_path, timeout=600)
         assert done.returncode in (0, 2), f"{source.name}: {done.stderr}"
         assert "Traceback" not in done.stderr and "internal error" not in done.stderr
         if done.returncode == 2:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_transpile
 
 from transpile.parallel import ordered_map
 from transpile.writers._render import format_code, format_many
@@ -16,19 +14,6 @@ from transpile.writers._render import format_code, format_many
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 BROKEN = {"broken.py": "from metaflow import FlowSpec\nclass (\n", "binary.py": "\x00\x01"}
-
-
-def transpile(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.run(
-        [sys.executable, "-m", "transpile", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def flows_folder(folder: Path, copies: int = 1) -> Path:
@@ -50,8 +35,12 @@ def tree(folder: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("target", ["flyte", "kfp"])
 def test_convert_pool_equals_serial(tmp_path, target):
     flows_folder(tmp_path / "flows")
-    serial = transpile("convert", "flows", "--to", target, "-o", "serial", "-j", "1", cwd=tmp_path)
-    pooled = transpile("convert", "flows", "--to", target, "-o", "pooled", "-j", "2", cwd=tmp_path)
+    serial = run_transpile(
+        "convert", "flows", "--to", target, "-o", "serial", "-j", "1", cwd=tmp_path
+    )
+    pooled = run_transpile(
+        "convert", "flows", "--to", target, "-o", "pooled", "-j", "2", cwd=tmp_path
+    )
     assert serial.returncode == pooled.returncode == 2  # the broken files fail the batch
     assert "failed   flows/broken.py:2:7: TP003" in serial.stderr
     assert "skipped  flows/util.py" in serial.stderr
@@ -71,15 +60,15 @@ def test_batch_output_is_the_golden_output(tmp_path):
             (folder / source.parent.name).mkdir()
             shutil.copy(source, folder / source.parent.name / "metaflow.py")  # the header names it
             goldens[f"{source.parent.name}/metaflow.py"] = golden.read_bytes()
-    done = transpile("convert", "flows", "--to", "flyte", "-o", "out", "-j", "2", cwd=tmp_path)
+    done = run_transpile("convert", "flows", "--to", "flyte", "-o", "out", "-j", "2", cwd=tmp_path)
     assert done.returncode in (0, 1), done.stderr
     assert tree(tmp_path / "out") == goldens
 
 
 def test_lint_pool_equals_serial(tmp_path):
     flows_folder(tmp_path / "flows", copies=2)  # enough files for the pool to be used
-    serial = transpile("lint", "flows", "--format", "json", "-j", "1", cwd=tmp_path)
-    pooled = transpile("lint", "flows", "--format", "json", "-j", "2", cwd=tmp_path)
+    serial = run_transpile("lint", "flows", "--format", "json", "-j", "1", cwd=tmp_path)
+    pooled = run_transpile("lint", "flows", "--format", "json", "-j", "2", cwd=tmp_path)
     assert serial.returncode == pooled.returncode == 2  # broken files are errors
     assert "TP003" in serial.stderr and "TP002" in serial.stderr
     assert serial.stdout.count('"code": "TP') > 20  # findings from many rules and files
@@ -87,7 +76,7 @@ def test_lint_pool_equals_serial(tmp_path):
 
 
 def test_jobs_must_be_positive(tmp_path):
-    done = transpile("lint", ".", "-j", "0", cwd=tmp_path)
+    done = run_transpile("lint", ".", "-j", "0", cwd=tmp_path)
     assert done.returncode == 2
     assert "--jobs" in done.stderr and "Traceback" not in done.stderr
 

@@ -3,12 +3,12 @@ which Python 3.12+ prints as SyntaxWarning) never reach the user's terminal from
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_transpile
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "linear_params" / "metaflow.py"
 # a step that makes the compiler warn twice: an identity test against a literal, an invalid escape
@@ -23,13 +23,6 @@ def noisy_flow(tmp_path_factory) -> Path:
     path = folder / "flow.py"
     path.write_text("".join([*lines[:first_next], NOISY, *lines[first_next:]]), encoding="utf-8")
     return path
-
-
-def _run(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
-    # -W always: every warning Python raises is printed, as Python 3.12 prints invalid escapes
-    command = [sys.executable, "-W", "always", "-m", "transpile", *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
 
 
 def test_the_flow_really_makes_python_warn(noisy_flow):
@@ -63,6 +56,8 @@ def test_the_flow_really_makes_python_warn(noisy_flow):
 )
 def test_no_command_prints_python_warnings(noisy_flow, tmp_path, command):
     values = {"flow": str(noisy_flow), "folder": str(noisy_flow.parent), "out": str(tmp_path / "o")}
-    result = _run(*(part.format(**values) for part in command))
+    # -W always: every warning Python raises is printed, as Python 3.12 prints invalid escapes
+    arguments = (part.format(**values) for part in command)
+    result = run_transpile(*arguments, python_options=("-W", "always"))
     assert result.returncode in (0, 1), result.stderr
     assert "Warning" not in result.stderr, result.stderr
