@@ -29,16 +29,18 @@ class Definition:
 
 def free_names(body: str, params: Iterable[str] = ()) -> set[str]:
     """Names a function body with these parameters reads from outside itself (globals, builtins)."""
-    source = f"def _body({', '.join(params)}):\n{indent(body.strip(), '    ')}\n    pass\n"
-    function = symtable.symtable(source, "<body>", "exec").get_children()[0]
-    return _globals(function)
+    return _globals(_function_table(body, params))
 
 
 def local_names(body: str, params: Iterable[str] = ()) -> set[str]:
     """Names a function body with these parameters binds (its parameters among them)."""
+    return {s.get_name() for s in _function_table(body, params).get_symbols() if s.is_local()}
+
+
+def _function_table(body: str, params: Iterable[str]) -> symtable.SymbolTable:
+    """The symbol table of ``body`` as the body of a function taking ``params``."""
     source = f"def _body({', '.join(params)}):\n{indent(body.strip(), '    ')}\n    pass\n"
-    function = symtable.symtable(source, "<body>", "exec").get_children()[0]
-    return {s.get_name() for s in function.get_symbols() if s.is_local()}
+    return symtable.symtable(source, "<body>", "exec").get_children()[0]
 
 
 def _globals(table: symtable.SymbolTable) -> set[str]:
