@@ -1,12 +1,24 @@
-"""Steps a writer adds that the model did not have (Metaflow's start, end, joins and the plain steps
-its graph rules ask for): the docstring that marks them, shared by the writer that adds them and
-the reader that leaves them out again, so a pipeline comes back with its own steps."""
+"""What a writer adds that the model did not have, marked so that the reader of its output leaves
+it out again and a pipeline comes back with its own steps: Metaflow's start, end, joins and the
+plain steps its graph rules ask for (a docstring), and the workflow the Flyte writer makes of a
+switch case (a docstring; the case's steps keep their own names)."""
 
 from __future__ import annotations
+
+import re
 
 ADDED = "Added by transpile:"
 RESULTS = "Results:"
 HANDED_ON = f"# {ADDED}"  # the comment above a step's lines that only hand values on
+
+
+def case_doc(value: str, condition: str) -> str:
+    """The docstring of the workflow a writer makes of one case of a switch."""
+    return f"The {value} case of the switch on {condition}."
+
+
+def is_case_doc(doc: str | None) -> bool:
+    return re.fullmatch(r"The .+ case of the switch on \w+\.", (doc or "").strip()) is not None
 
 
 def added_doc(why: str, results: tuple[str, ...] | None = None) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from ..added import is_case_doc
 from ..diagnostics import Diagnostic, error
 from ..ir import Input, Ref, Step, Task, TypeRef
 from ._cst import code
@@ -302,7 +303,7 @@ class WorkflowReader(ControlFlow, ConditionalFlow):
             if param.name not in names:
                 names[param.name] = Val(literal=code(param.default))  # type: ignore[arg-type]
         # the workflow a writer makes of a switch case holds the case's own steps: no prefix
-        case = re.fullmatch(r"The .+ case of the switch on \w+\.", (fn.doc or "").strip())
+        case = is_case_doc(fn.doc)
         inner = Scope(names, scope.items, scope.prefix if case else f"{scope.prefix}{fn.name}_")
         span = self.span
         value = self.run(fn, inner)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..added import case_doc
 from ..capabilities import lookup
 from ..diagnostics import Diagnostic, error
 from ..ir import Case, Input, Map, Node, Ref, Sequence, Step, Switch, Task
@@ -389,7 +390,7 @@ class FlowEmitter(FlowWalker):
             inner.lines.append(f"return {cls}({', '.join(f'{a}={v}' for a, v in results)})")
             returns = cls
         signature = ", ".join(f"{n}: {t}" for n, t, _ in params)
-        doc = f"The {case.value} case of the switch on {node.condition.name}."
+        doc = case_doc(case.value, node.condition.name)
         self.extra_defs.append(
             FunctionView(name, signature, returns, inner.render(), output_class, doc)
         )
