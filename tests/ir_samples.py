@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from model_parts import INT, item_ref, out, param_ref
 
-from transpile.ir import (
+from transpile.model.ir import (
     Case,
     Input,
     Map,

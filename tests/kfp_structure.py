@@ -11,8 +11,8 @@ import ast
 import json
 import re
 
-from transpile.ir import Map, Node, Parallel, Pipeline, Sequence, Switch, Task, TypeRef
-from transpile.ir_json import from_json, to_json
+from transpile.model.ir import Map, Node, Parallel, Pipeline, Sequence, Switch, Task, TypeRef
+from transpile.model.ir_json import from_json, to_json
 
 
 def shape(node: Node) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from model_parts import INT, INTS, STR, item_ref, out, param_ref
 
-from transpile.ir import (
+from transpile.model.ir import (
     Case,
     Input,
     Map,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from transpile.ir import Map, Node, Parallel, Pipeline, Ref, Sequence, Switch, Task
+from transpile.model.ir import Map, Node, Parallel, Pipeline, Ref, Sequence, Switch, Task
 
 Values = dict[tuple[str, str, str], Any]
 

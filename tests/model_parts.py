@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from transpile.ir import Ref, TypeRef
+from transpile.model.ir import Ref, TypeRef
 
 INT = TypeRef("int", "annotation")
 STR = TypeRef("str", "annotation")

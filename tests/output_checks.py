@@ -13,7 +13,7 @@ from functools import cache
 from conftest import FIXTURES
 
 from transpile.api import Converted, Read, convert_file, read_file
-from transpile.writers.metaflow import write as write_metaflow
+from transpile.frameworks.metaflow.writer.write import write as write_metaflow
 
 CASES = sorted(p.parent.name for p in FIXTURES.glob("*/metaflow.py"))
 WRITERS = ("flyte", "kfp", "metaflow")

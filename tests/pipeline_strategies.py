@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 from model_parts import INT, INTS, STR, item_ref, out, param_ref
 
-from transpile.ir import (
+from transpile.model.ir import (
     Case,
     Input,
     Map,

@@ -11,8 +11,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from transpile.ir import Map, Node, Parallel, Pipeline, Ref, Sequence, Switch, Task
-from transpile.writers.flyte_types import flyte_type
+from transpile.frameworks.flyte.writer.types import flyte_type
+from transpile.model.ir import Map, Node, Parallel, Pipeline, Ref, Sequence, Switch, Task
 
 # Options whose Flyte form is a TODO comment (capability "none" for Flyte): nothing to read back.
 NOT_CARRIED = {"catch", "project", "trigger", "trigger_on_finish", "exit_hook"}

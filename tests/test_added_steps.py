@@ -7,8 +7,8 @@ import textwrap
 from pathlib import Path
 
 from transpile import api
-from transpile.readers.series_parallel import series_parallel
-from transpile.writers.metaflow import write
+from transpile.frameworks.metaflow.writer.write import write
+from transpile.reading.series_parallel import series_parallel
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 MARK = '"""Added by transpile:'

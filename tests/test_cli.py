@@ -15,8 +15,8 @@ from conftest import run_transpile
 
 from transpile import __version__, api
 from transpile.cli import cli, run
-from transpile.diagnostics import Diagnostic
-from transpile.ir_json import from_json
+from transpile.model.diagnostics import Diagnostic
+from transpile.model.ir_json import from_json
 
 ROOT = Path(__file__).parents[1]
 FIXTURE_SOURCES = sorted((ROOT / "fixtures").glob("*/metaflow.py"))

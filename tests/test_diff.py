@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from transpile.cli import cli
 from transpile.diff import diff_pipelines
 from transpile.diff.render import render
-from transpile.ir import Option, Parameter, Sequence, Task, TypeRef
+from transpile.model.ir import Option, Parameter, Sequence, Task, TypeRef
 
 ROOT = Path(__file__).parents[1]
 FIXTURES = ROOT / "fixtures"

@@ -17,8 +17,8 @@ from conftest import cases
 from harness import assert_equivalent, run_flyte, run_metaflow, stage_fixture
 
 from transpile.api import Read, read_file
-from transpile.writers.metaflow import write
-from transpile.writers.metaflow_names import FlowNames
+from transpile.frameworks.metaflow.writer.names import FlowNames
+from transpile.frameworks.metaflow.writer.write import write
 
 
 def emitted_flow(run, folder):

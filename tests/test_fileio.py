@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from transpile import fileio
-from transpile.fileio import RefusedOverwrite, discover, write_atomic
+from transpile.util import fileio
+from transpile.util.fileio import RefusedOverwrite, discover, write_atomic
 
 
 def test_write_creates_file_and_parents_without_leftovers(tmp_path):

@@ -14,8 +14,8 @@ from structure_compare import facts, function_renames, tuple_output_renames
 
 from transpile.api import Failed, Read, read_file, read_text
 from transpile.cli import cli
-from transpile.ir import Map, Parallel, Ref, Sequence, Switch, Task
-from transpile.ir_json import to_json
+from transpile.model.ir import Map, Parallel, Ref, Sequence, Switch, Task
+from transpile.model.ir_json import to_json
 
 HEAD = "from flytekit import task, workflow\n"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import ir_samples
 import pytest
 
-from transpile import ir
-from transpile.ir_json import SCHEMA, IRJsonError, from_json, to_json
+from transpile.model import ir
+from transpile.model.ir_json import SCHEMA, IRJsonError, from_json, to_json
 
 FIXTURE_SOURCES = sorted((Path(__file__).parents[1] / "fixtures").glob("*/metaflow.py"))
 SAMPLES = {

@@ -8,8 +8,8 @@ import pytest
 from kfp_structure import shape
 
 from transpile.api import Failed, Read, Skipped, read_text
-from transpile.ir import Map, Parallel, Ref, Sequence, Switch, Task
-from transpile.ir_json import to_json
+from transpile.model.ir import Map, Parallel, Ref, Sequence, Switch, Task
+from transpile.model.ir_json import to_json
 
 HEADER = (
     "from typing import NamedTuple\n\nfrom kfp import dsl\n"

@@ -14,7 +14,7 @@ from conftest import FIXTURES
 from kfp_structure import differences, shape, writer_renames_undone
 
 from transpile.api import Read, read_file
-from transpile.ir import Input, Task
+from transpile.model.ir import Input, Task
 
 GOLDENS = sorted(p.parents[1].name for p in FIXTURES.glob("*/expected/kfp.py"))
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import ir_samples
 import pytest
 
-from transpile.diagnostics import TranspileError
-from transpile.ir import Module
-from transpile.writers import kfp
-from transpile.writers._deps import closure, free_names, module_definitions
-from transpile.writers.kfp_types import is_parameter, needs_restore, restore
+from transpile.frameworks.kfp.writer import write as kfp
+from transpile.frameworks.kfp.writer.types import is_parameter, needs_restore, restore
+from transpile.model.diagnostics import TranspileError
+from transpile.model.ir import Module
+from transpile.writing.deps import closure, free_names, module_definitions
 
 
 @pytest.mark.parametrize(

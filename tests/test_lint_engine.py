@@ -141,7 +141,7 @@ def test_inline_ignore(tmp_path):
 
 
 def test_generated_files_are_skipped(tmp_path):
-    from transpile.writers._render import GENERATED_MARKER as WRITTEN
+    from transpile.writing.render import GENERATED_MARKER as WRITTEN
 
     assert GENERATED_MARKER == WRITTEN
     path = tmp_path / "flow.py"

@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from transpile.capabilities import CAPABILITIES
 from transpile.lint.config import LintConfig
 from transpile.lint.engine import all_rules, lint_text
 from transpile.lint.rules import option_not_portable
 from transpile.lint.unit import FRAMEWORKS
+from transpile.model.capabilities import CAPABILITIES
 
 RULES = all_rules()
 CASES = [

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from transpile.api import Converted, convert_file, convert_text
-from transpile.writers._render import indent_block
+from transpile.writing.render import indent_block
 
 SOURCE = Path(__file__).parents[1] / "fixtures" / "wild_literals" / "metaflow.py"
 

@@ -8,8 +8,8 @@ import libcst as cst
 import pytest
 
 from transpile.api import Failed, Read, Skipped, read_text
-from transpile.ir import Map, Parallel, Sequence, Switch, Task
-from transpile.readers.types import TypeEnv, infer
+from transpile.model.ir import Map, Parallel, Sequence, Switch, Task
+from transpile.reading.inference import TypeEnv, infer
 
 HEADER = "from metaflow import FlowSpec, Parameter, JSONType, step\n\n\n"
 

@@ -12,9 +12,9 @@ import pytest
 from ir_samples import branchy
 from ir_samples import linear as linear_with_start
 
-from transpile.diagnostics import TranspileError
-from transpile.ir import Case, Option, Ref, Sequence, Switch, Task
-from transpile.writers.metaflow import write
+from transpile.frameworks.metaflow.writer.write import write
+from transpile.model.diagnostics import TranspileError
+from transpile.model.ir import Case, Option, Ref, Sequence, Switch, Task
 
 ALL = [
     models.linear,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import run_transpile
 
-from transpile.parallel import ordered_map
-from transpile.writers._render import format_code, format_many
+from transpile.util.parallel import ordered_map
+from transpile.writing.render import format_code, format_many
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from model_interpreter import evaluate
 from pipeline_strategies import pipelines
 
-from transpile.writers import flyte
+from transpile.frameworks.flyte.writer import write as flyte
 
 
 @pytest.mark.equivalence

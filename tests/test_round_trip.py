@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from pipeline_strategies import pipelines
 
 from transpile import api
-from transpile.capabilities import CAPABILITIES
 from transpile.diff import diff_pipelines
 from transpile.diff.render import render_text
-from transpile.ir import Ref
-from transpile.writers.metaflow_names import RESERVED
+from transpile.frameworks.metaflow.writer.names import RESERVED
+from transpile.model.capabilities import CAPABILITIES
+from transpile.model.ir import Ref
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SOURCES = sorted(

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import ast
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
 
-from .diagnostics import Diagnostic, TranspileError
-from .ir import Pipeline, Span
-from .readers._cst import SpanIndex, dotted
-from .syntax import quiet_tree
+from . import frameworks
+from .model.diagnostics import Diagnostic, TranspileError
+from .model.ir import Pipeline, Span
+from .reading.cst import SpanIndex, dotted
+from .util.syntax import quiet_tree
 
-FRAMEWORKS = ("metaflow", "flyte", "kfp")
-READERS = {
-    "metaflow": "transpile.readers.metaflow",
-    "kfp": "transpile.readers.kfp",
-    "flyte": "transpile.readers.flyte",
-}
-WRITERS = {
-    "flyte": "transpile.writers.flyte",
-    "kfp": "transpile.writers.kfp",
-    "metaflow": "transpile.writers.metaflow",
-}
 MAX_BYTES = 5_000_000
 
 
@@ -126,9 +115,7 @@ def detect_framework(module: cst.Module) -> str | None:
             elif isinstance(small, cst.ImportFrom) and small.module is not None:
                 names = [dotted(small.module) or ""]
             for name in names:
-                top = {"metaflow": "metaflow", "flytekit": "flyte", "kfp": "kfp"}.get(
-                    name.split(".")[0]
-                )
+                top = frameworks.by_import_root(name.split(".")[0])
                 if top and top not in found:
                     found.append(top)
     return found[0] if len(found) == 1 else None
@@ -142,10 +129,11 @@ def read_text(text: str, path: str, source: str = "auto") -> Read | Failed | Ski
     tree, module = parsed
     framework = detect_framework(module) if source == "auto" else source
     if framework is None:
-        return Skipped(path, "no pipeline found (imports none of metaflow, flytekit, kfp)")
-    if framework not in READERS:
+        roots = ", ".join(frameworks.import_roots())
+        return Skipped(path, f"no pipeline found (imports none of {roots})")
+    if framework not in frameworks.readable():
         return _fail(path, "TP004", f"reading {framework} source is not supported yet")
-    reader = importlib.import_module(READERS[framework])
+    reader = frameworks.reader(framework)
     try:
         pipeline, diagnostics = reader.read(module, path, SpanIndex(path, text, tree))
     except TranspileError as exc:
@@ -171,9 +159,9 @@ def convert_text(
         return read
     if read.pipeline.framework == target:
         return _fail(path, "TP006", f"source is already {target}")
-    if target not in WRITERS:
+    if target not in frameworks.writable():
         return _fail(path, "TP004", f"writing {target} is not supported yet")
-    writer = importlib.import_module(WRITERS[target])
+    writer = frameworks.writer(target)
     try:
         code, diagnostics = writer.write(read.pipeline)
     except TranspileError as exc:

@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING, Literal, NoReturn
 
 import click
 
-from . import __version__
-from .syntax import silence_code_warnings
+from . import __version__, frameworks
+from .util.syntax import silence_code_warnings
 
 if TYPE_CHECKING:
     from .api import Failed
-    from .diagnostics import Diagnostic
-    from .fileio import Source
+    from .model.diagnostics import Diagnostic
+    from .util.fileio import Source
 
-FRAMEWORKS = ("metaflow", "flyte", "kfp")
 INSPECT_FORMATS = ("text", "json", "mermaid", "dot")
 EXIT_OK, EXIT_LOSSY, EXIT_ERROR = 0, 1, 2
 JOBS_OPTION = {
@@ -32,13 +31,17 @@ JOBS_OPTION = {
     "help": "Processes for a batch (default: one per core; 1 runs in this process).",
 }
 TO_OPTION = click.option(
-    "--to", "target", required=True, type=click.Choice(FRAMEWORKS), help="Framework to write."
+    "--to",
+    "target",
+    required=True,
+    type=click.Choice(frameworks.writable()),
+    help="Framework to write.",
 )
 
 
 def _from_option(help_text: str):
     """``--from``: the source framework, judged from the imports unless named."""
-    choices = click.Choice(("auto", *FRAMEWORKS))
+    choices = click.Choice(("auto", *frameworks.readable()))
     return click.option(
         "--from", "source_fw", default="auto", show_default=True, type=choices, help=help_text
     )
@@ -163,7 +166,7 @@ class Outcome:
 
 
 def _convert_batch(sources: list[str], output: str, job: Job, jobs: int | None = None) -> int:
-    from .fileio import discover
+    from .util.fileio import discover
 
     found, unvisited = discover(sources, exclude=output)
     outcomes = [Outcome(u.path, "skipped", u.reason) for u in unvisited]
@@ -193,7 +196,7 @@ def _attempts(found: list[Source], job: Job, jobs: int | None) -> list[Attempt]:
     """Every file converted, in input order, over a process pool unless ``jobs`` is 1."""
     from functools import partial
 
-    from .parallel import default_jobs, ordered_map
+    from .util.parallel import default_jobs, ordered_map
 
     jobs = jobs or default_jobs()
     if jobs > 1 and len(found) > 1:
@@ -203,19 +206,16 @@ def _attempts(found: list[Source], job: Job, jobs: int | None) -> list[Attempt]:
 
 
 def _preload(job: Job) -> None:
-    import importlib
-
-    from . import api
-
-    readers = api.READERS.values() if job.source_fw == "auto" else [api.READERS[job.source_fw]]
-    for module in [*readers, api.WRITERS[job.target]]:
-        importlib.import_module(module)
+    sources = frameworks.readable() if job.source_fw == "auto" else [job.source_fw]
+    for name in sources:
+        frameworks.reader(name)
+    frameworks.writer(job.target)
 
 
 def _attempt(source: Source, job: Job) -> Attempt:
     """Convert one file of a batch, leaving formatting to the batch; never raises."""
     from . import api
-    from .writers._render import formatting_deferred
+    from .writing.render import formatting_deferred
 
     try:
         with formatting_deferred():
@@ -254,8 +254,8 @@ def _write_attempts(
 
 def _formatted(converted: list[Attempt], diagnostics: list[str]) -> list[str | Outcome]:
     """Formatted code per attempt; should ruff fail on the batch, each file alone says which."""
-    from .diagnostics import TranspileError
-    from .writers._render import format_code, format_many
+    from .model.diagnostics import TranspileError
+    from .writing.render import format_code, format_many
 
     try:
         return list(format_many([a.code for a in converted]))  # two ruff runs for the batch
@@ -357,7 +357,7 @@ def inspect(source: str, fmt: str, source_fw: str) -> NoReturn:
 
 def _render_model(pipeline, fmt: str) -> str:
     if fmt == "json":
-        from .ir_json import to_json
+        from .model.ir_json import to_json
 
         return to_json(pipeline)
     from .inspect_render import render
@@ -458,7 +458,7 @@ def lint(
     from .lint import config as lint_config
     from .lint.engine import check_codes, lint_paths
     from .lint.formats import render
-    from .parallel import default_jobs
+    from .util.parallel import default_jobs
 
     try:
         settings = lint_config.load().overridden(
@@ -495,7 +495,7 @@ def rules(fmt: str) -> NoReturn:
 
 def _write_output(destination: str, text: str, force: bool) -> str | None:
     """Write one output file; a sentence saying why not, or None when written."""
-    from .fileio import RefusedOverwrite, write_atomic
+    from .util.fileio import RefusedOverwrite, write_atomic
 
     try:
         write_atomic(destination, text, force=force)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from .ir import Input, Map, Node, Parallel, Pipeline, Ref, Sequence, Step, Switch, Task
+from .model.ir import Input, Map, Node, Parallel, Pipeline, Ref, Sequence, Step, Switch, Task
 
 FORMATS = ("text", "mermaid", "dot")
 

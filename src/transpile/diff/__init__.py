@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import Pipeline
+from ..model.ir import Pipeline
 from .compare import Difference, compare
 from .structure import shape
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from ..writers._render import identifier
+from ..writing.render import identifier
 from .options import comparable
 from .structure import WILDCARD, Edge, ParameterShape, Shape
 

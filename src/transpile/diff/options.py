@@ -12,8 +12,8 @@ import ast
 import re
 from collections.abc import Callable, Iterable
 
-from ..capabilities import CAPABILITIES
-from ..ir import Option
+from ..frameworks import capabilities
+from ..model.ir import Option
 
 # Option kind → the capability keys it touches (the report cites these, diff compares by them).
 OPTION_CAPABILITIES: dict[str, tuple[str, ...]] = {
@@ -79,7 +79,7 @@ def literal(source: str | None) -> object:
 def comparable(key: str, framework_a: str, framework_b: str) -> bool:
     """Whether both frameworks express ``key`` exactly: a conversion cannot carry anything else
     over unchanged, so a known loss or approximation (which the report lists) is no difference."""
-    capability = CAPABILITIES.get(key)
+    capability = capabilities().get(key)
     if capability is None:
         return True
     return all(capability.support.get(f, "none") == "exact" for f in (framework_a, framework_b))

@@ -12,8 +12,8 @@ import ast
 import re
 from dataclasses import dataclass
 
-from ..ir import Map, Node, Parallel, Pipeline, Sequence, Step, Switch, Task
-from ..syntax import quiet_tree
+from ..model.ir import Map, Node, Parallel, Pipeline, Sequence, Step, Switch, Task
+from ..util.syntax import quiet_tree
 from .options import literal, normalise
 
 BASE_KINDS = ("pypi_base", "conda_base")

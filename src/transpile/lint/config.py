@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .unit import FRAMEWORKS
+from .. import frameworks
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,7 +30,7 @@ class LintConfig:
     root: str = "."
 
     def targets_for(self, own: frozenset[str]) -> frozenset[str]:
-        chosen = FRAMEWORKS if self.targets is None else self.targets
+        chosen = frameworks.writable() if self.targets is None else self.targets
         return frozenset(chosen) - own
 
     def enabled(self, code: str, path: str) -> bool:
@@ -110,7 +110,8 @@ def _strings(value: object, key: str, origin: str) -> tuple[str, ...]:
 
 
 def checked_targets(names: tuple[str, ...]) -> tuple[str, ...]:
-    unknown = [n for n in names if n not in FRAMEWORKS]
+    known = frameworks.writable()
+    unknown = [n for n in names if n not in known]
     if unknown:
-        raise ConfigError(f"unknown target {unknown[0]!r} (choose from {', '.join(FRAMEWORKS)})")
+        raise ConfigError(f"unknown target {unknown[0]!r} (choose from {', '.join(known)})")
     return names

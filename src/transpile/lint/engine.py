@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
-from ..syntax import quiet_tree
+from ..util.syntax import quiet_tree
 from . import rules as rules_package
 from .config import ConfigError, LintConfig
 from .unit import Hit, LintUnit
@@ -159,8 +159,8 @@ def lint_paths(paths: list[str], config: LintConfig, jobs: int = 1) -> LintRepor
     """Lint the ``.py`` files under ``paths`` (files or directories), over ``jobs`` processes."""
     from functools import partial
 
-    from ..fileio import discover
-    from ..parallel import ordered_map
+    from ..util.fileio import discover
+    from ..util.parallel import ordered_map
 
     sources, _unvisited = discover(paths)
     findings: list[Finding] = []

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-FRAMEWORK_PACKAGES = {"metaflow": "metaflow", "flytekit": "flyte", "kfp": "kfp"}
-FRAMEWORKS = ("metaflow", "flyte", "kfp")
+from ..frameworks import by_import_root
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,8 @@ class LintUnit:
     def frameworks(self) -> frozenset[str]:
         """The frameworks this file imports."""
         tops = {full.split(".")[0] for full in self.imports.values()}
-        return frozenset(FRAMEWORK_PACKAGES[t] for t in tops if t in FRAMEWORK_PACKAGES)
+        found = (by_import_root(t) for t in tops)
+        return frozenset(name for name in found if name is not None)
 
     def qualified(self, node: ast.AST) -> str | None:
         """The full dotted name an expression refers to (``dsl.component`` → ``kfp.dsl.component``)."""
@@ -80,7 +80,7 @@ class LintUnit:
         if full is None:
             return False
         top, last = full.split(".")[0], full.split(".")[-1]
-        return FRAMEWORK_PACKAGES.get(top) == framework and last in names
+        return by_import_root(top) == framework and last in names
 
     def decorated(self, node: ast.AST, framework: str, *names: str) -> ast.expr | None:
         """The decorator of ``node`` naming one of ``names`` in ``framework``, if any."""

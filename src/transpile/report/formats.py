@@ -9,7 +9,7 @@ from functools import lru_cache
 import jinja2
 from markupsafe import Markup
 
-from ..writers._render import template_environment, templates_dir
+from ..writing.render import template_environment, templates_dir
 from . import picture, svg
 
 CSS_FILE = "report/style.css"

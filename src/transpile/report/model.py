@@ -13,13 +13,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..api import Converted
-from ..capabilities import CAPABILITIES
-from ..diagnostics import Diagnostic
 from ..diff.options import used_capabilities
+from ..frameworks import capabilities
 from ..inspect_render import ref_label
-from ..ir import Option, Pipeline, Step, TypeRef
-from ..syntax import quiet_tree
-from ..writers._render import identifier
+from ..model.diagnostics import Diagnostic
+from ..model.ir import Option, Pipeline, Step, TypeRef
+from ..util.syntax import quiet_tree
+from ..writing.render import identifier
 from . import picture
 
 SCHEMA_VERSION = 1
@@ -130,12 +130,13 @@ def _options(pipeline: Pipeline) -> list[tuple[str, Option]]:
 
 def _option(option: Option, owner: str, diagnostics: tuple[Diagnostic, ...], target: str) -> dict:
     """An option, the capabilities it stands for, and what the writer made of it."""
-    keys = [k for k in used_capabilities(option) if k in CAPABILITIES]
+    table = capabilities()
+    keys = [k for k in used_capabilities(option) if k in table]
     cited = [
         {
             "key": k,
-            "support": CAPABILITIES[k].support.get(target, "none"),
-            "note": CAPABILITIES[k].notes.get(target, ""),
+            "support": table[k].support.get(target, "none"),
+            "note": table[k].notes.get(target, ""),
         }
         for k in keys
     ]

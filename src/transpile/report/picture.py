@@ -6,15 +6,13 @@ construct each foreach became), so the two pictures can be compared at a glance.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..diff.structure import control_edges
+from ..frameworks import get
 from ..inspect_render import ref_label
-from ..ir import Map, Node, Pipeline, walk
-from ..writers._graph import all_steps
-
-MAP_CONSTRUCTS = {"kfp": "dsl.ParallelFor", "metaflow": "foreach"}
+from ..model.ir import Map, Node, Pipeline, walk
+from ..writing.graph import all_steps
 
 
 @dataclass(frozen=True)
@@ -71,11 +69,8 @@ def _edge_label(kind: str, source: str, target: str, flow: Node) -> str:
 
 def _box(node: Map, framework: str, names: dict[str, str], code: str) -> Box:
     members = tuple(sorted(all_steps(node.body)))
-    construct = MAP_CONSTRUCTS.get(framework, "foreach")
-    if framework == "flyte":
-        task = re.escape(names.get(members[0], members[0])) if len(members) == 1 else None
-        mapped = task and re.search(rf"map_task\((functools\.partial\()?{task}\b", code)
-        construct = "map_task" if mapped else "@dynamic"
+    declared = get(framework)
+    construct = declared.construct_for_map(members, names, code) if declared else "foreach"
     return Box(f"{construct} over {ref_label(node.collection)}", members)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from ...capabilities import CAPABILITIES
+from ...frameworks import capabilities, get
 from ..unit import FUNCTIONS, Hit, LintUnit
 
 CODE = "TP505"
@@ -31,12 +31,6 @@ FRAMEWORKS = frozenset({"metaflow", "flyte", "kfp"})
 SPELLING = re.compile(r"(@[\w.]+|\bset_\w+)")
 ARGUMENT = re.compile(r"(\w+)=|\|(\w+)")
 NOTHING = (None, False, 0, "", "0", "0s")
-# How each framework declares a step or a pipeline: there the keyword is the option, not the name.
-DECLARATIONS = {
-    "metaflow": {"step"},
-    "flyte": {"task", "workflow"},
-    "kfp": {"component", "pipeline"},
-}
 
 VALID = [
     """
@@ -102,7 +96,9 @@ class Spelling:
 def spellings(framework: str) -> tuple[Spelling, ...]:
     """The table's spellings for ``framework``. A name shared by several capabilities, or one that
     declares a step (``@task(timeout=...)``), fires only when the note's arguments are given."""
-    found = [s for key, cap in CAPABILITIES.items() for s in _parse(key, cap.notes.get(framework))]
+    found = [
+        s for key, cap in capabilities().items() for s in _parse(key, cap.notes.get(framework))
+    ]
     shared = Counter(s.name for s in found)
     return tuple(
         Spelling(s.capability, s.name, s.method, s.arguments, _gated(s, shared, framework))
@@ -111,7 +107,8 @@ def spellings(framework: str) -> tuple[Spelling, ...]:
 
 
 def _gated(spelling: Spelling, shared: Counter, framework: str) -> bool:
-    declares = spelling.name in DECLARATIONS[framework]
+    declared = get(framework)
+    declares = declared is not None and spelling.name in declared.declarations
     return bool(spelling.arguments) and (shared[spelling.name] > 1 or declares)
 
 
@@ -162,7 +159,7 @@ def _spot(node: ast.AST, keywords: dict[str, ast.expr], spelling: Spelling) -> a
 
 
 def _verdicts(unit: LintUnit, node: ast.AST, spelling: Spelling) -> Iterator[Hit]:
-    capability = CAPABILITIES[spelling.capability]
+    capability = capabilities()[spelling.capability]
     shown = f".{spelling.name}()" if spelling.method else f"@{spelling.name}"
     for target in sorted(unit.targets):
         support = capability.support.get(target, "none")
@@ -192,4 +189,5 @@ def _asks(value: ast.expr) -> bool:
 
 
 def _package(framework: str) -> str:
-    return {"flyte": "flytekit"}.get(framework, framework)
+    declared = get(framework)
+    return declared.package if declared else framework

@@ -1,0 +1,76 @@
+"""The frameworks transpile reads and writes: one package each, found by walking this package.
+
+Each package (``metaflow/``, ``flyte/``, ``kfp/``) declares itself in its ``__init__.py`` with
+``FRAMEWORK = Framework(...)`` (``transpile.model.framework``): its name, the imports that identify
+its files, its reader and writer modules, and its column of the capability table. Everything else
+(the CLI's choices, ``detect_framework``, lint's targets, diff and the report) asks this module, so
+a new framework is a new package here and nothing more. A package under ``transpile/frameworks/``
+in any directory on ``sys.path`` counts too (``pkgutil.extend_path``): a framework can live outside
+this tree. Packages whose names start with ``_`` are not frameworks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+from types import ModuleType
+
+from transpile.model.capabilities import Capability, table
+from transpile.model.framework import Framework
+
+__path__ = pkgutil.extend_path(__path__, __name__)
+
+
+@cache
+def registry() -> dict[str, Framework]:
+    """Name → declaration of every framework package, in rank order."""
+    found: dict[str, Framework] = {}
+    for info in pkgutil.iter_modules(__path__):
+        if not info.ispkg or info.name.startswith("_") or info.name in found:
+            continue
+        declared = getattr(importlib.import_module(f"{__name__}.{info.name}"), "FRAMEWORK", None)
+        if isinstance(declared, Framework):
+            found[declared.name] = declared
+    return dict(sorted(found.items(), key=lambda item: (item[1].rank, item[0])))
+
+
+def names() -> tuple[str, ...]:
+    return tuple(registry())
+
+
+def get(name: str) -> Framework | None:
+    return registry().get(name)
+
+
+def readable() -> tuple[str, ...]:
+    """The frameworks transpile can read."""
+    return tuple(n for n, f in registry().items() if f.reader)
+
+
+def writable() -> tuple[str, ...]:
+    """The frameworks transpile can write (the targets of convert, report and lint)."""
+    return tuple(n for n, f in registry().items() if f.writer)
+
+
+def by_import_root(root: str) -> str | None:
+    """The framework whose source files import the top-level package ``root``."""
+    return next((n for n, f in registry().items() if root in f.import_roots), None)
+
+
+def import_roots() -> tuple[str, ...]:
+    return tuple(r for f in registry().values() for r in f.import_roots)
+
+
+@cache
+def capabilities() -> dict[str, Capability]:
+    """The capability table: every framework's column, joined."""
+    return table((n, f.capabilities) for n, f in registry().items())
+
+
+def reader(name: str) -> ModuleType:
+    return importlib.import_module(registry()[name].reader or "")
+
+
+def writer(name: str) -> ModuleType:
+    return importlib.import_module(registry()[name].writer or "")

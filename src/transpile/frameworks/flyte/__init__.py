@@ -1,0 +1,60 @@
+"""Flyte (flytekit): ``@task`` functions and ``@workflow`` bodies.
+
+- ``reader/``: ``read.py`` reads a module (``module.py`` finds tasks and workflows, ``task.py``
+  signatures, ``workflow.py`` workflow bodies with ``control.py`` (map_task, @dynamic) and
+  ``conditional.py``, ``values.py`` promises, ``shape.py`` nests the calls as a series-parallel graph,
+  ``options.py`` task settings, ``names.py`` import spellings).
+- ``writer/``: ``write.py`` writes a module (``flow.py`` the workflow, ``types.py`` Flyte types,
+  ``options.py`` task settings).
+"""
+
+from __future__ import annotations
+
+import re
+
+from transpile.model.framework import Framework
+
+
+def _map_construct(members: tuple[str, ...], names: dict[str, str], code: str) -> str:
+    """A one-task foreach body became ``map_task`` when the writer could map it, else ``@dynamic``."""
+    task = re.escape(names.get(members[0], members[0])) if len(members) == 1 else None
+    mapped = task and re.search(rf"map_task\((functools\.partial\()?{task}\b", code)
+    return "map_task" if mapped else "@dynamic"
+
+
+FRAMEWORK = Framework(
+    name="flyte",
+    rank=2,
+    import_roots=("flytekit",),
+    reader="transpile.frameworks.flyte.reader.read",
+    writer="transpile.frameworks.flyte.writer.write",
+    declarations=frozenset({"task", "workflow"}),
+    map_construct=_map_construct,
+    capabilities={
+        "retry": ("exact", "@task(retries=N)"),
+        "retry_delay": ("none", "Flyte has no per-task retry delay"),
+        "timeout": ("exact", "@task(timeout=timedelta(...))"),
+        "resources": ("exact", "@task(requests=Resources(...), limits=Resources(...))"),
+        "environment": ("exact", "@task(environment={...})"),
+        "packages": ("exact", "@task(container_image=ImageSpec(packages=[...]))"),
+        "image": ("exact", "@task(container_image=...)"),
+        "cache": ("exact", "@task(cache=True, cache_version=...)"),
+        "catch": ("none", "no per-task catch; a failure fails the workflow"),
+        "card": ("approximate", "@task(enable_deck=True) shows a Flyte Deck instead of a card"),
+        "compute_platform": ("none", "set per project/domain in Flyte's platform configuration"),
+        "secrets": ("approximate", "@task(secret_requests=[Secret(...)]) with different names"),
+        "schedule": ("exact", "LaunchPlan with CronSchedule"),
+        "schedule_timezone": ("none", "CronSchedule has no time zone"),
+        "project": (
+            "approximate",
+            "a Flyte project is chosen at registration (pyflyte register -p)",
+        ),
+        "trigger": (
+            "none",
+            "Flyte has no event triggers in flytekit (use Flyte reactive artifacts)",
+        ),
+        "exit_hook": ("approximate", "@workflow(on_failure=...)"),
+        "run_context": ("approximate", "flytekit.current_context() carries other identifiers"),
+        "tuple_results": ("approximate", "Flyte refuses tuple outputs: tuples travel as lists"),
+    },
+)

@@ -1,0 +1,199 @@
+"""The first pass over a Flyte module: imports, tasks, workflows, LaunchPlans and the other code."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import libcst as cst
+
+from transpile.model.diagnostics import Diagnostic, error
+from transpile.model.ir import Input, Module, Option, Span, TypeRef
+from transpile.reading.cst import SpanIndex, code, docstring, keyword_args, positional_args
+
+from .names import FlyteNames, words
+from .options import TaskOptions
+from .task import FunctionDef, class_fields, namedtuple_fields, set_outputs, signature
+
+KINDS = ("task", "workflow", "dynamic")
+UNSUPPORTED = {"eager", "reference_task", "reference_workflow", "container_task"}
+
+
+class ModuleScan:
+    """The module's tables (functions, constants, imports, definitions), filled by ``_scan``, and
+    what the workflow readers ask of them. FlyteReader (read.py) reads the workflows from here."""
+
+    def __init__(self, module: cst.Module, path: str, spans: SpanIndex | None = None):
+        self.module, self.path = module, path
+        self.spans = spans or SpanIndex(path, module.code)
+        self.names = FlyteNames()
+        self.diagnostics: list[Diagnostic] = []
+        self.functions: dict[str, FunctionDef] = {}
+        self.namedtuples: dict[str, list[tuple[str, str]]] = {}
+        self.constants: dict[str, cst.BaseExpression] = {}
+        self.imports: list[tuple[set[str], str]] = []
+        self.definitions: list[tuple[str | None, str]] = []
+        self.launch_plans: list[cst.Call] = []
+        self.file_params: set[str] = set()
+        self._options: dict[str, tuple[Option, ...]] = {}
+
+    def task_options(self, fn: FunctionDef) -> tuple[Option, ...]:
+        if fn.name not in self._options:
+            reader = TaskOptions(self.names, self.diagnostics, fn.span)
+            self._options[fn.name] = tuple(reader.read(fn.decorator.decorator))
+        return self._options[fn.name]
+
+    def file_inputs(self, fn: FunctionDef, inputs: list[Input], body: str) -> str:
+        """A FlyteFile workflow input reaches a task as the file's text, as Metaflow's IncludeFile."""
+        for number, inp in enumerate(inputs):
+            ref = inp.refs[0]
+            if ref.kind == "param" and ref.name in self.file_params:
+                inputs[number] = replace(inp, type=TypeRef("str", "annotation"))
+                pattern = (
+                    rf"{inp.name} = pathlib\.Path\({inp.name}\.download\(\)\)\.read_text\(\)\n"
+                )
+                if re.match(pattern, body):
+                    body = re.sub(pattern, "", body, count=1)
+                else:
+                    message = f"task '{fn.name}' reads FlyteFile '{inp.name}' as a file; it now gets the text"
+                    self.diagnostics.append(
+                        Diagnostic("TP202", "warning", message, fn.span, lossy=True)
+                    )
+        return body
+
+    # module ---------------------------------------------------------------------------------------
+    def _scan(self) -> None:
+        for stmt in self.module.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                self._simple(stmt)
+            elif isinstance(stmt, cst.FunctionDef) and self._function(stmt):
+                continue
+            elif isinstance(stmt, cst.ClassDef) and class_fields(stmt) is not None:
+                self.namedtuples[stmt.name.value] = class_fields(stmt)  # type: ignore[assignment]
+                self.definitions.append((stmt.name.value, code(stmt).strip("\n")))
+            elif not _is_main_guard(stmt):
+                name = (
+                    stmt.name.value if isinstance(stmt, (cst.ClassDef, cst.FunctionDef)) else None
+                )
+                self.definitions.append((name, code(stmt).strip("\n")))
+        if not any(f.kind == "workflow" for f in self.functions.values()):
+            raise error("TP005", "no Flyte @workflow found", None)
+        for fn in self.functions.values():
+            set_outputs(fn, self.namedtuples)
+
+    def _simple(self, stmt: cst.SimpleStatementLine) -> None:
+        first = stmt.body[0]
+        span = self.spans.find(code(stmt).strip(), whole_file(self.path, len(self.spans.lines)))
+        if isinstance(first, (cst.Import, cst.ImportFrom)):
+            imports = [s for s in stmt.body if isinstance(s, (cst.Import, cst.ImportFrom))]
+            flytekit = [self.names.add_import(s, span) for s in imports]  # record every alias
+            if not any(flytekit):
+                self._import(stmt)
+            return
+        if isinstance(first, (cst.Assign, cst.Expr)) and self._launch_plan(first.value):
+            return
+        if isinstance(first, cst.Expr) and isinstance(first.value, cst.SimpleString):
+            return  # the module docstring
+        if isinstance(first, (cst.Assign, cst.AnnAssign)) and first.value is not None:
+            targets = first.targets if isinstance(first, cst.Assign) else [first]
+            for target in targets:
+                if isinstance(target.target, cst.Name):
+                    self.constants[target.target.value] = first.value
+                    if namedtuple_fields(first.value) is not None:
+                        self.namedtuples[target.target.value] = namedtuple_fields(first.value)  # type: ignore[assignment]
+            name = targets[0].target.value if isinstance(targets[0].target, cst.Name) else None
+            self.definitions.append((name, code(stmt).strip("\n")))
+            return
+        self.definitions.append((None, code(stmt).strip("\n")))
+
+    def _import(self, stmt: cst.SimpleStatementLine) -> None:
+        text = code(stmt).strip()
+        if text.startswith("from __future__"):
+            return  # it must open a module: the writers' output does not start with it
+        bound: set[str] = set()
+        for small in stmt.body:
+            if not isinstance(small, (cst.Import, cst.ImportFrom)):
+                continue
+            names = small.names if not isinstance(small.names, cst.ImportStar) else []
+            for alias in names:
+                local = alias.asname.name if alias.asname else alias.name
+                bound.add(code(local).split(".")[0])
+        self.imports.append((bound, text))
+
+    def _launch_plan(self, value: cst.BaseExpression) -> bool:
+        if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Attribute):
+            return False
+        if self.names.resolve(value.func.value) != "LaunchPlan":
+            return False
+        self.launch_plans.append(value)
+        return True
+
+    def _function(self, node: cst.FunctionDef) -> bool:
+        span = self.spans.span("def", node.name.value)
+        kinds = [self.names.resolve(d.decorator) for d in node.decorators]
+        for kind in kinds:
+            if kind in UNSUPPORTED:
+                raise error("TP163", f"@{kind} '{node.name.value}' is not supported", span)
+        found = [(d, k) for d, k in zip(node.decorators, kinds) if k in KINDS]
+        if not found:
+            return False
+        decorator, kind = found[0]
+        for other, other_kind in zip(node.decorators, kinds):
+            if other is not decorator:
+                self.diagnostics.append(
+                    Diagnostic(
+                        "TP202", "warning", f"decorator @{code(other.decorator)} is not carried over",
+                        span, lossy=True,
+                    )
+                )  # fmt: skip
+        fn = FunctionDef(kind, node.name.value, node, span, signature(node, span), decorator)
+        fn.doc = docstring(node.body)
+        self.functions[fn.name] = fn
+        return True
+
+    def _entry(self) -> FunctionDef:
+        named = [self._plan_workflow(call) for call in self.launch_plans]
+        named = [n for n in named if n in self.functions]
+        if named:
+            return self.functions[named[-1]]
+        workflows = [f for f in self.functions.values() if f.kind == "workflow"]
+        called = set().union(*(words(code(f.node.body)) for f in self.functions.values()))
+        entries = [f for f in workflows if f.name not in called]
+        return (entries or workflows)[-1]
+
+    def _plan_workflow(self, call: cst.Call) -> str | None:
+        args = keyword_args(call)
+        positional = positional_args(call)
+        method = call.func.attr.value  # type: ignore[attr-defined]
+        node = args.get("workflow")
+        if node is None:
+            index = 1 if method == "create" else 0
+            node = positional[index] if len(positional) > index else None
+        return code(node) if node is not None else None
+
+    def module_code(self, steps, parameters, results) -> Module:
+        """Imports and definitions the steps use; flytekit's and the workflow-only ones stay behind."""
+        used = set()
+        for step in steps:
+            used |= words(step.body)
+            used |= set().union(*(words(i.type.expr) for i in step.inputs), set())
+            used |= set().union(*(words(o.type.expr) for o in step.outputs), set())
+        used |= set().union(set(), *(words(p.type.expr) for p in parameters))
+        used |= set().union(set(), *(words(r.type.expr) for r in results))
+        droppable = set(self.namedtuples) | set(self.constants)
+        kept = [text for name, text in self.definitions if name not in droppable or name in used]
+        for text in kept:
+            used |= words(text)
+        imports = [text for bound, text in self.imports if bound & used]
+        return Module(tuple(imports), tuple(kept))
+
+
+def whole_file(path: str, lines: int) -> Span:
+    """The whole file, for searches that may match anywhere."""
+    return Span(path, 1, 0, max(lines, 1), 0)
+
+
+def _is_main_guard(stmt: cst.CSTNode) -> bool:
+    return (
+        isinstance(stmt, cst.If) and "__name__" in code(stmt.test) and "__main__" in code(stmt.test)
+    )

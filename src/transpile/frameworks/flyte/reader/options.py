@@ -1,0 +1,191 @@
+"""@task settings and LaunchPlans → options in the units the Metaflow reader uses (memory and disk
+in MB, cpu as a number, timeouts split into hours/minutes/seconds, retries as times)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import libcst as cst
+
+from transpile.model.diagnostics import Diagnostic
+from transpile.model.ir import Option, Span
+from transpile.reading.cst import code, keyword_args, positional_args
+
+from .names import FlyteNames
+
+MEMORY_UNITS = {"": 1 / 2**20, "k": 1e3 / 2**20, "m": 1e6 / 2**20, "g": 1e9 / 2**20}
+MEMORY_UNITS |= {"ki": 1 / 1024, "mi": 1, "gi": 1024, "ti": 1024**2, "t": 1e12 / 2**20}
+RESOURCE_KEYS = {"cpu": "cpu", "mem": "memory", "gpu": "gpu", "ephemeral_storage": "disk"}
+
+
+class TaskOptions:
+    """Translate one @task(...) call's keywords; what has no equivalent becomes a diagnostic."""
+
+    def __init__(self, names: FlyteNames, diagnostics: list[Diagnostic], span: Span):
+        self.names, self.diagnostics, self.span = names, diagnostics, span
+        self.options: list[Option] = []
+
+    def read(self, decorator: cst.BaseExpression) -> list[Option]:
+        if not isinstance(decorator, cst.Call):
+            return []
+        kwargs = keyword_args(decorator)
+        self._resources(kwargs.get("requests"), kwargs.get("limits"))
+        for key, value in kwargs.items():
+            handler = getattr(self, f"_{key}", None)
+            if handler is not None:
+                handler(value)
+            elif key not in ("requests", "limits"):
+                self.note("TP202", f"@task({key}=...) is not carried over")
+        return self.options
+
+    def add(self, kind: str, *args: tuple[str, str]) -> None:
+        self.options.append(Option(kind, tuple(args), self.span))
+
+    def note(self, code_: str, message: str) -> None:
+        self.diagnostics.append(Diagnostic(code_, "warning", message, self.span, lossy=True))
+
+    def _retries(self, value: cst.BaseExpression) -> None:
+        # Flyte retries at once; Metaflow's @retry waits 2 minutes unless told otherwise
+        self.add("retry", ("times", code(value)), ("minutes_between_retries", "0"))
+
+    def _timeout(self, value: cst.BaseExpression) -> None:
+        if isinstance(value, cst.Integer):
+            self.add("timeout", ("seconds", code(value)))
+        elif isinstance(value, cst.Call) and (code(value.func).split(".")[-1] == "timedelta"):
+            args = keyword_args(value)
+            units = [(u, code(args[u])) for u in ("hours", "minutes", "seconds") if u in args]
+            if "days" in args:
+                units.insert(0, ("hours", f"{code(args['days'])} * 24"))
+            if units and not positional_args(value):
+                self.add("timeout", *units)
+                return
+            self.note("TP202", f"timeout={code(value)} is not carried over; write timedelta(...)")
+        else:
+            self.note("TP202", f"timeout={code(value)} is not carried over; write timedelta(...)")
+
+    def _cache(self, value: cst.BaseExpression) -> None:
+        if isinstance(value, cst.Call):  # flytekit's Cache(version=..., ...) object
+            version = keyword_args(value).get("version")
+            extra = (("version", code(version)),) if version else ()
+            self.add("cache", ("enabled", "True"), *extra)
+        elif code(value) == "True":
+            self.add("cache", ("enabled", "True"))
+
+    def _cache_version(self, value: cst.BaseExpression) -> None:
+        cache = next((o for o in self.options if o.kind == "cache"), None)
+        if cache is not None:
+            self.options.remove(cache)
+            self.add("cache", ("enabled", "True"), ("version", code(value)))
+
+    def _environment(self, value: cst.BaseExpression) -> None:
+        self.add("environment", ("vars", code(value)))
+
+    def _container_image(self, value: cst.BaseExpression) -> None:
+        if self.names.resolve(value) == "ImageSpec" and isinstance(value, cst.Call):
+            self._image_spec(value)
+        elif isinstance(value, cst.SimpleString):
+            # the model spells an image the way Metaflow does: @kubernetes(image=...)
+            self.add("kubernetes", ("image", code(value)))
+        else:
+            self.note("TP202", f"container_image={code(value)} is not carried over")
+
+    def _image_spec(self, call: cst.Call) -> None:
+        args = keyword_args(call)
+        packages = _literal(args.get("packages"))
+        if isinstance(packages, list):
+            pins = dict(_requirement(p) for p in packages if isinstance(p, str))
+            extra = [("python", code(args["python_version"]))] if "python_version" in args else []
+            self.add("pypi", ("packages", repr(pins)), *extra)
+        conda = _literal(args.get("conda_packages"))
+        if isinstance(conda, list):
+            pins = dict(_requirement(p, "=") for p in conda if isinstance(p, str))
+            self.add("conda", ("packages", repr(pins)))
+        rest = sorted(set(args) - {"packages", "conda_packages", "python_version", "name"})
+        if rest:
+            self.note("TP202", f"ImageSpec settings {', '.join(rest)} are not carried over")
+        if "base_image" in args:
+            self.add("kubernetes", ("image", code(args["base_image"])))
+
+    def _secret_requests(self, value: cst.BaseExpression) -> None:
+        self.add("secrets", ("sources", code(value)))
+        self.note("TP201", "secret_requests become secrets sources; their names need a human")
+
+    def _enable_deck(self, value: cst.BaseExpression) -> None:
+        if code(value) == "True":
+            self.add("card")
+            self.note("TP201", "enable_deck=True is approximated by a card")
+
+    def _resources(self, requests, limits) -> None:
+        merged: dict[str, float] = {}
+        seen: list[dict[str, float]] = []
+        for call in (requests, limits):
+            values = self._resource_values(call) if call is not None else {}
+            seen.append(values)
+            for key, number in values.items():
+                merged[key] = max(merged.get(key, number), number)
+        if not merged:
+            return
+        if all(seen) and seen[0] != seen[1]:
+            self.note("TP201", "requests and limits differ; both become the larger value")
+        order = ("cpu", "memory", "gpu", "disk")
+        self.add("resources", *((k, _number_text(merged[k])) for k in order if k in merged))
+
+    def _resource_values(self, call: cst.BaseExpression) -> dict[str, float]:
+        if not isinstance(call, cst.Call) or self.names.resolve(call) != "Resources":
+            self.note("TP202", f"resources {code(call)} are not carried over")
+            return {}
+        values = {}
+        for key, node in keyword_args(call).items():
+            number = _quantity(_literal(node), key)
+            if key in RESOURCE_KEYS and number is not None:
+                values[RESOURCE_KEYS[key]] = number
+            else:
+                self.note("TP202", f"Resources({key}={code(node)}) is not carried over")
+        return values
+
+
+def _literal(node: cst.BaseExpression | None):
+    try:
+        return ast.literal_eval(code(node)) if node is not None else None
+    except (ValueError, SyntaxError):
+        return None
+
+
+def _quantity(value, key: str) -> float | None:
+    """A Kubernetes quantity as Metaflow counts it: cpus, or megabytes for memory and disk."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", value)
+    if match is None:
+        return None
+    number, unit = float(match.group(1)), match.group(2).lower()
+    if key in ("cpu", "gpu"):
+        return number / 1000 if unit == "m" else number if unit == "" else None
+    return number * MEMORY_UNITS[unit] if unit in MEMORY_UNITS else None
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(round(value, 3))
+
+
+def _requirement(text: str, pin: str = "==") -> tuple[str, str]:
+    """``numpy==1.26`` → (numpy, 1.26); other specifiers stay in the name, unpinned."""
+    parts = text.split(pin, 1) if not (pin == "=" and "==" in text) else [text]
+    return (parts[0].strip(), parts[1].strip() if len(parts) > 1 else "")
+
+
+def schedule_option(call: cst.Call, names: FlyteNames, span: Span, diagnostics) -> Option | None:
+    """``CronSchedule(schedule=...)`` → the schedule option; other schedules need a human."""
+    if names.resolve(call) == "CronSchedule":
+        args = keyword_args(call)
+        cron = args.get("schedule") or args.get("cron_expression")
+        cron = cron or (positional_args(call) or [None])[0]
+        if cron is not None:
+            return Option("schedule", (("cron", code(cron)),), span)
+    diagnostics.append(
+        Diagnostic("TP202", "warning", f"schedule {code(call)} is not carried over", span, True)
+    )
+    return None

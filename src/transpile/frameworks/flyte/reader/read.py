@@ -1,0 +1,148 @@
+"""Read a Flyte (flytekit) module into the pipeline model, statically.
+
+The entry workflow is the one a LaunchPlan names, else the last @workflow no other workflow calls.
+Its body is read call by call (``flyte_workflow``): one step per task call, promises become
+references, sub-workflows are inlined, map_task and plain @dynamic loops become maps, conditional()
+becomes a switch.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from transpile.model.diagnostics import Diagnostic, error
+from transpile.model.ir import (
+    Input,
+    Option,
+    Output,
+    Parameter,
+    Pipeline,
+    Ref,
+    Result,
+    Step,
+    Task,
+    TypeRef,
+)
+from transpile.reading.cst import SpanIndex, code, keyword_args
+from transpile.reading.rewire import rename_splits, rename_step_splits
+
+from .module import ModuleScan, whole_file
+from .names import camel_case
+from .options import schedule_option
+from .shape import in_flow_order, structure
+from .task import FunctionDef
+from .values import Scope, Val
+from .workflow import WorkflowReader
+
+
+def read(
+    module: cst.Module, path: str, spans: SpanIndex | None = None
+) -> tuple[Pipeline, list[Diagnostic]]:
+    """``spans`` indexes the same text (built from ``module`` when not given)."""
+    return FlyteReader(module, path, spans).read()
+
+
+class FlyteReader(ModuleScan):
+    """Reads the entry workflow of the module ``ModuleScan`` scanned."""
+
+    def read(self) -> tuple[Pipeline, list[Diagnostic]]:
+        self._scan()
+        entry = self._entry()
+        parameters = tuple(self._parameter(entry, p) for p in entry.params)
+        self.file_params = {p.name for p in parameters if p.kind == "file"}
+        flow_reader = WorkflowReader(self)
+        scope = Scope({p.name: self._param_val(p) for p in parameters}, [])
+        returned = flow_reader.run(entry, scope)
+        results = self._results(entry, returned, flow_reader, scope)
+        flow = rename_splits(structure(scope.items, entry.span), flow_reader.placeholders)
+        steps = [rename_step_splits(s, flow_reader.placeholders) for s in flow_reader.steps]
+        pipeline = Pipeline(
+            name=camel_case(entry.name),
+            framework="flyte",
+            span=entry.span,
+            parameters=parameters,
+            steps=tuple(in_flow_order(steps, flow)),
+            flow=flow,
+            results=results,
+            module=self.module_code(steps, parameters, results),
+            options=self._pipeline_options(entry),
+            doc=entry.doc,
+        )
+        return pipeline, self.diagnostics
+
+    # parameters, options, results ----------------------------------------------------------------
+    def _parameter(self, entry: FunctionDef, param) -> Parameter:
+        span = self.spans.find(f"{param.name}", entry.span)
+        default = param.default
+        if isinstance(default, cst.Name) and default.value in self.constants:
+            default = self.constants[default.value]  # our writer's DEFAULT_X = [...] constants
+        annotation = param.annotation
+        if (
+            annotation is not None
+            and self.names.resolve(cst.parse_expression(annotation)) == "FlyteFile"
+        ):
+            if isinstance(default, cst.Call) and default.args:
+                default = default.args[0].value
+            text = code(default) if default is not None else None
+            return Parameter(
+                param.name, TypeRef("str", "annotation"), text, text is None, None, "file", span
+            )
+        if annotation is None:
+            self.diagnostics.append(
+                Diagnostic("TP301", "warning", f"workflow input '{param.name}' has no type", span)
+            )
+        kind = (
+            TypeRef(annotation, "annotation") if annotation else TypeRef("typing.Any", "fallback")
+        )
+        text = code(default) if default is not None else None
+        return Parameter(param.name, kind, text, text is None, None, "value", span)
+
+    @staticmethod
+    def _param_val(param: Parameter) -> Val:
+        return Val((Ref("param", param.name, param.name),), type=param.type.expr)
+
+    def _pipeline_options(self, entry: FunctionDef) -> tuple[Option, ...]:
+        options = []
+        for call in self.launch_plans:
+            if self._plan_workflow(call) != entry.name:
+                continue
+            span = self.spans.find("LaunchPlan", whole_file(self.path, len(self.spans.lines)))
+            args = keyword_args(call)
+            if isinstance(args.get("schedule"), cst.Call):
+                option = schedule_option(args["schedule"], self.names, span, self.diagnostics)
+                options += [option] if option else []
+            for key in sorted(set(args) - {"schedule", "name", "workflow"}):
+                message = f"LaunchPlan {key}=... is not carried over"
+                self.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
+        return tuple(options)
+
+    def _results(self, entry, returned: Val | None, flow_reader, scope) -> tuple[Result, ...]:
+        """What the entry workflow returns; a map's results returned as they are get a step."""
+        if returned is None:
+            return ()
+        if returned.fields is None:
+            pairs = [("o0", entry.single or "typing.Any", returned)]
+        else:
+            types = dict(entry.fields or [])
+            pairs = [(n, types.get(n, "typing.Any"), v) for n, v in returned.fields]
+        results = []
+        for name, kind, value in pairs:
+            if not value.refs:
+                message = f"workflow output '{name}' must be a task output or an input"
+                raise error("TP164", message, entry.span)
+            if value.mode == "collected":
+                value = self._collect(entry, name, kind, value, flow_reader, scope)
+            results.append(Result(name, TypeRef(kind, "annotation"), value.refs))
+        return tuple(results)
+
+    def _collect(self, entry, name: str, kind: str, value: Val, flow_reader, scope) -> Val:
+        """A small step gathers a map's results into one output the workflow can return."""
+        step_name = flow_reader.step_name(f"{value.refs[0].source}_results")
+        gathered = Input("values", TypeRef(kind, "annotation"), value.refs, "collected")
+        output = Output(name, TypeRef(kind, "annotation"))
+        step = Step(step_name, entry.span, (gathered,), (output,), f"{name} = values\n")
+        flow_reader.steps.append(step)
+        flow_reader.add_item(Task(step_name), set(value.deps), scope)
+        message = f"workflow output '{name}' is a map's results; step '{step_name}' gathers them"
+        self.diagnostics.append(Diagnostic("TP201", "info", message, entry.span))
+        return Val((Ref("output", step_name, name),))

@@ -1,0 +1,188 @@
+"""Step and pipeline options (decorators) → @task arguments, LaunchPlans, or TODO comments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from transpile.model.ir import Option
+from transpile.writing.options import (
+    BaseOptionMapper,
+    literal,
+    merge_resources,
+    number,
+    schedule_cron,
+)
+
+from .. import FRAMEWORK
+
+PLATFORM_ONLY = {
+    "kubernetes": {"cpu", "memory", "gpu", "disk", "image"},
+    "batch": {"cpu", "memory", "gpu", "image"},
+}
+
+
+@dataclass
+class TaskSettings:
+    args: list[tuple[str, str]] = field(default_factory=list)
+    todos: list[str] = field(default_factory=list)
+    imports: set[str] = field(default_factory=set)  # flytekit names
+    std_imports: set[str] = field(default_factory=set)
+    image: dict = field(default_factory=dict)
+
+
+class OptionMapper(BaseOptionMapper):
+    COLUMN, LABEL, SETTINGS = FRAMEWORK.capabilities, "Flyte", TaskSettings
+
+    def _finish(
+        self, settings: TaskSettings, resources: dict[str, object], options: tuple[Option, ...]
+    ) -> None:
+        self._image_spec(settings)
+        if resources:
+            text = self._resources_call(resources)
+            settings.args += [("requests", text), ("limits", text)]
+            settings.imports.add("Resources")
+
+    def _collect_resources(
+        self, option: Option, resources: dict[str, object], settings: TaskSettings
+    ) -> None:
+        merge_resources(option, resources)
+        if option.kind in PLATFORM_ONLY:
+            image = literal(option.arg("image"))
+            if image:
+                settings.args.append(("container_image", repr(image)))
+            self._platform_extras(option, PLATFORM_ONLY, settings.todos)
+
+    @staticmethod
+    def _resources_call(resources: dict[str, object]) -> str:
+        parts = []
+        if "cpu" in resources:
+            parts.append(f"cpu={str(resources['cpu'])!r}")
+        if "memory" in resources:
+            parts.append(f"mem={str(resources['memory']) + 'Mi'!r}")
+        if "gpu" in resources and number(resources["gpu"]) > 0:
+            parts.append(f"gpu={str(resources['gpu'])!r}")
+        if "disk" in resources:
+            parts.append(f"ephemeral_storage={str(resources['disk']) + 'Mi'!r}")
+        return f"Resources({', '.join(parts)})"
+
+    def _retry(self, option: Option, settings: TaskSettings) -> None:
+        times = literal(option.arg("times", "3"))
+        settings.args.append(("retries", repr(times)))
+        delay = literal(option.arg("minutes_between_retries", "2"))
+        if delay not in (0, "0"):
+            self.note(
+                option,
+                "retry_delay",
+                f"@retry waits {delay} minutes between attempts",
+                settings.todos,
+                True,
+            )
+
+    def _timeout(self, option: Option, settings: TaskSettings) -> None:
+        parts = [
+            f"{unit}={option.arg(unit)}"
+            for unit in ("hours", "minutes", "seconds")
+            if option.arg(unit)
+        ]
+        settings.args.append(("timeout", f"timedelta({', '.join(parts)})"))
+        settings.std_imports.add("from datetime import timedelta")
+
+    def _cache(self, option: Option, settings: TaskSettings) -> None:
+        version = literal(option.arg("version", "'1.0'"))  # args hold Python literals
+        settings.args += [("cache", "True"), ("cache_version", repr(str(version)))]
+
+    def _environment(self, option: Option, settings: TaskSettings) -> None:
+        settings.args.append(("environment", option.arg("vars", "{}")))  # type: ignore[arg-type]
+
+    def _pypi(self, option: Option, settings: TaskSettings) -> None:
+        self._image(option, settings, "packages", "==")
+
+    def _conda(self, option: Option, settings: TaskSettings) -> None:
+        self._image(option, settings, "libraries", "=")
+
+    _pypi_base = _pypi
+    _conda_base = _conda
+
+    def _image(self, option: Option, settings: TaskSettings, key: str, pin: str) -> None:
+        """@pypi/@conda and their flow-level _base forms merge into one ImageSpec (the step wins)."""
+        field_name = "packages" if key == "packages" else "conda_packages"
+        packages = (
+            literal(option.arg("packages") or option.arg(key, "{}")) or {}
+        )  # @conda: either name
+        for name, version in packages.items():
+            settings.image.setdefault(field_name, {}).setdefault(
+                name, f"{name}{pin}{version}" if version else name
+            )
+        python = literal(option.arg("python"))
+        if python:
+            settings.image.setdefault("python_version", python)
+
+    def _image_spec(self, settings: TaskSettings) -> None:
+        if not settings.image:
+            return
+        args = []
+        for field_name in ("packages", "conda_packages"):
+            if settings.image.get(field_name):
+                args.append(f"{field_name}={sorted(settings.image[field_name].values())!r}")
+        if "python_version" in settings.image:
+            args.append(f"python_version={settings.image['python_version']!r}")
+        settings.args.append(("container_image", f"ImageSpec({', '.join(args)})"))
+        settings.imports.add("ImageSpec")
+
+    def _catch(self, option: Option, settings: TaskSettings) -> None:
+        var = literal(option.arg("var"))
+        self.note(
+            option,
+            "catch",
+            f"@catch(var={var!r}) is not carried over",
+            settings.todos,
+            True,
+        )
+
+    def _card(self, option: Option, settings: TaskSettings) -> None:
+        settings.args.append(("enable_deck", "True"))
+        self.note(option, "card", "@card is approximated", settings.todos, False)
+
+    def _secrets(self, option: Option, settings: TaskSettings) -> None:
+        self.note(
+            option,
+            "secrets",
+            f"@secrets({option.arg('sources')}) must be re-declared as Flyte secrets",
+            settings.todos,
+            True,
+        )
+
+    # pipeline level ----------------------------------------------------------------------------
+    def schedule(self, options: tuple[Option, ...]) -> tuple[str | None, TaskSettings]:
+        """The cron expression of @schedule, if any; TODOs for the other pipeline options."""
+        settings = TaskSettings()
+        cron = None
+        for option in options:
+            if option.kind == "schedule":
+                cron = schedule_cron(option)
+                if option.arg("timezone"):
+                    self.note(
+                        option,
+                        "schedule_timezone",
+                        "the schedule's timezone is not carried over",
+                        settings.todos,
+                        True,
+                    )
+            elif option.kind == "project":
+                name = literal(option.arg("name"))
+                self.note(
+                    option,
+                    "project",
+                    f"@project(name={name!r}) is not carried over",
+                    settings.todos,
+                    True,
+                )
+            elif option.kind in ("trigger", "trigger_on_finish"):
+                self.note(
+                    option, "trigger", f"@{option.kind} is not carried over", settings.todos, True
+                )
+            elif option.kind == "exit_hook":
+                self.note(
+                    option, "exit_hook", "@exit_hook is not carried over", settings.todos, True
+                )
+        return cron, settings

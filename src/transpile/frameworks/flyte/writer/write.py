@@ -1,0 +1,240 @@
+"""Write a pipeline model as a Flyte (flytekit) module: typed @task functions and a @workflow."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+
+from transpile.model.diagnostics import Diagnostic
+from transpile.model.ir import (
+    Input,
+    Map,
+    Node,
+    Parallel,
+    Pipeline,
+    Ref,
+    Sequence,
+    Step,
+    Switch,
+    Task,
+)
+from transpile.writing.flow import FunctionText
+from transpile.writing.render import (
+    GENERATED_MARKER,
+    camel_case,
+    finish,
+    free_name,
+    origin,
+    render,
+    snake_case,
+)
+
+from .flow import FlowEmitter
+from .module_state import ModuleState
+from .types import collected_type, is_tuple
+
+CONTEXT = {
+    "run_id": "current_context().execution_id.name",
+    "task_id": "current_context().task_id",
+    "retry_count": "0",
+    "is_running_flow": "True",
+}
+
+
+def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
+    return FlyteWriter(pipeline).write()
+
+
+@dataclass
+class TaskView(FunctionText):
+    """One ``@task`` function, with the NamedTuple of its outputs when it has several."""
+
+    output_class: tuple[str, list[tuple[str, str]]] | None
+
+
+class FlyteWriter(ModuleState):
+    """Writes the module: tasks, the workflow (flow.py), imports."""
+
+    def write(self) -> tuple[str, list[Diagnostic]]:
+        tasks = [self._task(step) for step in self.p.steps]
+        emitter = FlowEmitter(self)
+        workflow = emitter.workflow()
+        cron, flow_settings = self.options.schedule(self.p.options)
+        if cron:
+            self.flytekit |= {"CronSchedule", "LaunchPlan"}
+        std, third = _split_imports(self.p.module.imports, self.std_imports)
+        if self.flytekit_files:
+            third = ["from flytekit.types.file import FlyteFile", *third]
+        code = render(
+            "flyte/module.py.j2",
+            marker=GENERATED_MARKER,
+            source=Path(self.p.span.file).name,
+            origin=origin(self.p),
+            doc=self.p.doc,
+            std_imports=std,
+            flytekit=sorted(self.flytekit),
+            imports=third,
+            definitions=list(self.p.module.definitions),
+            tasks=tasks,
+            extras=emitter.extra_defs,
+            defaults=emitter.defaults,
+            workflow=workflow,
+            flow_todos=flow_settings.todos,
+            cron=cron,
+            required=[(p.name, _cli_type(p)) for p in self.p.parameters if p.default is None],
+        )
+        return finish(code, self.p.span.file), self.diagnostics
+
+    # tasks -----------------------------------------------------------------------------------------
+    def _task(self, step: Step) -> TaskView:
+        options = (
+            *step.options,
+            *(o for o in self.p.options if o.kind in ("pypi_base", "conda_base")),
+        )
+        settings = self.options.task_settings(tuple(options))
+        self.flytekit |= settings.imports
+        self.std_imports |= settings.std_imports
+        decorator = (
+            "@task"
+            if not settings.args
+            else f"@task({', '.join(f'{k}={v}' for k, v in settings.args)})"
+        )
+        params = ", ".join(f"{i.name}: {self.input_type(i)}" for i in step.inputs)
+        prelude = [
+            self._retuple(i)
+            for i in step.inputs
+            if is_tuple(i.type.expr[5:-1] if i.mode == "collected" else i.type.expr)
+        ]
+        prelude += [self._read_file(i) for i in step.inputs if self.file_param(i.refs[0])]
+        body = self._context(step, step.body)
+        settings.todos += self.todos.get(step.name, [])
+        output_class, returns, ret = self._outputs(step)
+        lines = [*prelude, *([body.rstrip("\n")] if body.strip() else []), *([ret] if ret else [])]
+        text = "\n".join(lines) if lines else ("pass" if not step.doc else "")
+        return TaskView(
+            self.functions[step.name],
+            decorator,
+            settings.todos,
+            params,
+            returns,
+            step.doc,
+            text,
+            output_class,
+        )
+
+    def file_param(self, ref: Ref) -> bool:
+        """IncludeFile parameters travel as FlyteFile and are read where a step uses them."""
+        return ref.kind == "param" and any(
+            p.name == ref.name and p.kind == "file" for p in self.p.parameters
+        )
+
+    def input_type(self, inp: Input) -> str:
+        if self.file_param(inp.refs[0]):
+            self.flytekit_files = True
+            return "FlyteFile"
+        if inp.mode == "collected":
+            return self.collected(inp.type.expr[5:-1])
+        return self.ftype(inp.type.expr)
+
+    def collected(self, element: str) -> str:
+        text = collected_type(element, self.classes)
+        if "typing." in text:
+            self.std_imports.add("import typing")
+        return text
+
+    @staticmethod
+    def _retuple(inp: Input) -> str:
+        """Tuples travel as lists (Flyte refuses tuple values); the consumer gets its tuples back."""
+        if inp.mode == "collected":
+            return f"{inp.name} = [tuple(value) for value in {inp.name}]"
+        return f"{inp.name} = tuple({inp.name})"
+
+    def _read_file(self, inp: Input) -> str:
+        self.std_imports.add("import pathlib")
+        param = next(p for p in self.p.parameters if p.name == inp.refs[0].name)
+        method = "read_text" if param.is_text else "read_bytes"
+        return f"{inp.name} = pathlib.Path({inp.name}.download()).{method}()"
+
+    def _outputs(self, step: Step):
+        if not step.outputs:
+            return None, "None", None
+        wire = [f"list({o.var})" if is_tuple(o.type.expr) else o.var for o in step.outputs]
+        if len(step.outputs) == 1:
+            return None, self.ftype(step.outputs[0].type.expr), f"return {wire[0]}"
+        name = self.output_class_name(step)
+        self.std_imports.add("from typing import NamedTuple")
+        fields = [(o.name, self.ftype(o.type.expr)) for o in step.outputs]
+        args = ", ".join(f"{o.name}={w}" for o, w in zip(step.outputs, wire))
+        return (name, fields), name, f"return {name}({args})"
+
+    def output_class_name(self, step: Step) -> str:
+        return free_name(f"{camel_case(step.name)}Outputs", self.taken)
+
+    def _context(self, step: Step, body: str) -> str:
+        """`current.<attr>` left in a body: Flyte's nearest equivalent, or a TODO."""
+        if "current." not in body:
+            return body
+        module = cst.parse_module(body)
+        rewriter = _CurrentRewriter()
+        module = module.visit(rewriter)
+        if rewriter.used_context:
+            self.flytekit.add("current_context")
+        for name in rewriter.missing:
+            self.todos.setdefault(step.name, []).append(
+                f"# TODO(transpile): TP211 current.{name} has no Flyte equivalent; it is None here"
+            )
+        return module.code
+
+
+class _CurrentRewriter(cst.CSTTransformer):
+    def __init__(self) -> None:
+        self.used_context = False
+        self.missing: list[str] = []
+
+    def leave_Attribute(
+        self, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.BaseExpression:
+        if isinstance(updated.value, cst.Name) and updated.value.value == "current":
+            replacement = CONTEXT.get(updated.attr.value)
+            if replacement:
+                self.used_context |= "current_context" in replacement
+                return cst.parse_expression(replacement)
+            self.missing.append(updated.attr.value)
+            return cst.Name("None")
+        return updated
+
+
+def _cli_type(param) -> str:
+    """How the __main__ block's argparse reads a required parameter."""
+    if param.kind == "file" or param.type.expr == "str":
+        return "str"
+    if param.type.expr in ("int", "float"):
+        return param.type.expr
+    return "json.loads"  # bool, lists, dicts: JSON on the command line
+
+
+def _split_imports(user: tuple[str, ...], ours: set[str]) -> tuple[list[str], list[str]]:
+    """Standard-library imports (ours and the user's) first, then the user's third-party ones."""
+    std = sorted(ours - set(user), key=lambda line: (line.startswith("from"), line))
+    third = []
+    for line in user:
+        module = line.split()[1].split(".")[0]
+        (std if module in sys.stdlib_module_names else third).append(line)
+    return std, third
+
+
+__all__ = [
+    "Input",
+    "Map",
+    "Node",
+    "Parallel",
+    "Ref",
+    "Sequence",
+    "Switch",
+    "Task",
+    "snake_case",
+    "write",
+]

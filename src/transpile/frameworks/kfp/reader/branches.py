@@ -1,0 +1,146 @@
+"""``dsl.If`` / ``dsl.Elif`` / ``dsl.Else`` / ``dsl.Condition`` chains → Switch nodes.
+
+Equality tests of one value against literals switch on that value directly. An Else, or any
+other test, gets a small synthetic step computing the key of the branch to take.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+
+from transpile.model.diagnostics import Diagnostic, error
+from transpile.model.ir import ANY, Case, Input, Output, Ref, Switch, Task, TypeRef
+from transpile.reading.cst import code
+
+from .draft import Draft
+from .flow import Item, Value, group, ref_steps, steps_in
+from .scope import Scope, body_of
+from .settings import Settings
+
+
+class Branches:
+    """Mixed into PipelineBuilder (pipeline.py): If/Elif/Else chains."""
+
+    def branches(self, chain: list[cst.With], scope: Scope) -> None:
+        """One If/Elif/Else chain → a Switch (and maybe a condition step before it)."""
+        span = scope.locator.at(chain[0])
+        tests, bodies = [], []
+        for stmt in chain:
+            call = stmt.items[0].item
+            tests.append(call.args[0].value if isinstance(call, cst.Call) and call.args else None)
+            inner = self.nested(scope)
+            self.walk(body_of(stmt), inner)
+            bodies.append(inner.items)
+        if tests[-1] is None and self.no_case_idiom(bodies[-1]):
+            tests, bodies = tests[:-1], bodies[:-1]
+        elif tests[-1] is not None:
+            message = "when no branch matches, KFP skips them all; the switch fails the run instead"
+            self.ctx.diagnostics.append(Diagnostic("TP201", "warning", message, span, lossy=True))
+        if any(not b for b in bodies):
+            raise error("TP180", "a dsl.If / dsl.Elif / dsl.Else branch with no task in it", span)
+        condition, values = self.equality_switch(tests, scope)
+        if condition is None:
+            condition, values = self.condition_step(tests, bodies, span, scope)
+        cases = tuple(Case(v, group(b).node) for v, b in zip(values, bodies, strict=True))
+        inner = group([i for b in bodies for i in b])
+        waits = inner.deps | ref_steps((condition,))
+        scope.items.append(Item(Switch(condition, cases), inner.steps, waits))
+
+    def no_case_idiom(self, items: list[Item]) -> bool:
+        """Our writer's else branch: one task that fails because the value matched no case."""
+        steps = [s for i in items for s in i.steps]
+        comp = self.ctx.components.get(self.origin.get(steps[0], "")) if len(steps) == 1 else None
+        if comp is not None and comp.raises_no_case:
+            del self.drafts[steps[0]]
+            return True
+        return False
+
+    def equality_switch(self, tests: list, scope: Scope):
+        """``x == 'a'`` / ``x == 'b'`` on one reference: a switch on it, no extra step."""
+        pairs = [_equality(t) for t in tests]
+        if not tests or any(p is None for p in pairs):
+            return None, []
+        found = [(self.lookup(a, scope), b) for a, b in pairs]  # type: ignore[misc]
+        refs = {v.refs if v and v.literal is None and v.mode == "value" else () for v, _ in found}
+        if len(refs) != 1 or len(next(iter(refs))) != 1:
+            return None, []
+        return next(iter(refs))[0], [code(lit) for _, lit in found]
+
+    def condition_step(self, tests: list, bodies: list, span, scope: Scope):
+        """Tests other than equality on one reference: a small step computes the branch key."""
+        name = self.unique(f"{steps_in(bodies[0][0].node)[0]}_condition")
+        renamer = _Channels(self, scope)
+        texts = [code(t.visit(renamer)) if t is not None else None for t in tests]
+        keys = [repr(str(i)) for i in range(len(tests))]
+        expr = repr("none")  # no case has it: the run fails, as a switch without a match does
+        for key, text in reversed(list(zip(keys, texts, strict=True))):
+            expr = key if text is None else f"{key} if {text} else {expr}"
+        found = renamer.found.items()
+        bindings = "".join(f"{n} = {v.literal}\n" for n, v in found if v.literal is not None)
+        inputs = [_input(n, v) for n, v in found if v.literal is None]
+        output = Output("branch", TypeRef("str", "annotation"))
+        body = f"{bindings}branch = {expr}\n"
+        self.drafts[name] = Draft(name, span, inputs, [output], body, Settings(span))
+        scope.items.append(
+            Item(Task(name), {name}, ref_steps(tuple(r for i in inputs for r in i.refs)))
+        )
+        message = f"a new step {name} computes which branch runs; the switch is on its result"
+        self.ctx.diagnostics.append(Diagnostic("TP201", "info", message, span))
+        return Ref("output", name, "branch"), keys
+
+
+class _Channels(cst.CSTTransformer):
+    """Replaces task outputs and parameters inside a condition with input names."""
+
+    def __init__(self, builder: Branches, scope: Scope):
+        self.builder, self.scope = builder, scope
+        self.found: dict[str, Value] = {}
+
+    def _value(self, node: cst.CSTNode) -> Value | None:
+        if not isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)):
+            return None
+        value = self.builder.lookup(node, self.scope)
+        return value if value is not None and (value.refs or isinstance(node, cst.Name)) else None
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return self._value(node) is None
+
+    def on_leave(self, original, updated):
+        value = self._value(original)
+        if value is None:
+            return updated
+        base = value.refs[0].name if value.refs else code(original)
+        name, n = base, 1
+        while name in self.found and self.found[name] is not value:
+            n += 1
+            name = f"{base}_{n}"
+        self.found[name] = value
+        return cst.Name(name)
+
+
+def _input(name: str, value: Value) -> Input:
+    return Input(name, value.type or ANY, value.refs, value.mode)  # type: ignore[arg-type]
+
+
+def _equality(test):
+    if (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Equal)
+    ):
+        left, right = test.left, test.comparisons[0].comparator
+        if _is_literal(right):
+            return left, right
+        if _is_literal(left):
+            return right, left
+    return None
+
+
+def _is_literal(node) -> bool:
+    try:
+        ast.literal_eval(code(node))
+    except (ValueError, SyntaxError, TypeError):
+        return False
+    return True

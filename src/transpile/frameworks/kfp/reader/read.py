@@ -1,0 +1,267 @@
+"""Read a Kubeflow Pipelines v2 module (``kfp.dsl``) into the pipeline model, statically.
+
+Components are templates (kfp_component.py); the entry pipeline's body is read statement by
+statement (kfp_pipeline.py, kfp_control.py): one step per component call, nested pipelines
+inlined. The entry pipeline is the last ``@dsl.pipeline`` that no other pipeline calls.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+
+from transpile.model.diagnostics import Diagnostic, error
+from transpile.model.ir import Module, Parameter, Pipeline, Ref, Result, Span
+from transpile.reading.cst import SpanIndex, code
+
+from .artifacts import LOAD, SAVE
+from .component import annotation_type, read_component
+from .flow import Value, group, steps_in
+from .names import KfpNames
+from .pipeline import PipelineBuilder
+from .scope import Context, Locator, Scope
+from .shared import hoist_shared_classes
+
+COMPONENT_KINDS = {"component": "python", "container_component": "container"}
+
+
+def read(
+    module: cst.Module, path: str, spans: SpanIndex | None = None
+) -> tuple[Pipeline, list[Diagnostic]]:
+    """``spans`` indexes the same text (built from ``module`` when not given)."""
+    return KfpReader(module, path, spans).read()
+
+
+def camel(name: str) -> str:
+    """``foreach_sum_flow`` → ``ForeachSumFlow``."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
+
+
+class KfpReader:
+    def __init__(self, module: cst.Module, path: str, spans: SpanIndex | None = None):
+        self.module, self.path = module, path
+        self.names = KfpNames()
+        self.spans = spans or SpanIndex(path, module.code)
+        self.imports: list[str] = []
+        self.definitions: list[str] = []
+        self.tuples: dict[str, list] = {}
+        self.functions: dict[str, tuple[str, cst.FunctionDef]] = {}  # name → (kind, def)
+
+    def read(self) -> tuple[Pipeline, list[Diagnostic]]:
+        self._split_module()
+        pipelines = {n: f for n, (k, f) in self.functions.items() if k == "pipeline"}
+        if not pipelines:
+            raise error("TP005", "no @dsl.pipeline found", None)
+        ctx = Context(self.path, self.names, self.spans, {}, pipelines, self.tuples)
+        for name, (kind, node) in self.functions.items():
+            if kind in COMPONENT_KINDS.values():
+                span = self.spans.span("def", name)
+                ctx.components[name] = read_component(node, kind, self.names, span, self.tuples)
+        imports, classes = hoist_shared_classes(list(ctx.components.values()))
+        self.imports += [i for i in imports if i not in self.imports]
+        self.definitions += [c for c in classes if not any(c in d for d in self.definitions)]
+        entry = self._entry(pipelines)
+        return self._pipeline(ctx, entry, pipelines[entry]), ctx.diagnostics
+
+    def _split_module(self) -> None:
+        for stmt in self.module.body:
+            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(
+                stmt.body[0], (cst.Import, cst.ImportFrom)
+            ):
+                imports = [s for s in stmt.body if isinstance(s, (cst.Import, cst.ImportFrom))]
+                if not any([self.names.add_import(s) for s in imports]):  # noqa: C419 - all of them
+                    self.imports.append(code(stmt).strip())
+            elif isinstance(stmt, cst.FunctionDef) and self._kind(stmt):
+                self.functions[stmt.name.value] = (str(self._kind(stmt)), stmt)
+            elif isinstance(stmt, cst.ClassDef) and self._named_tuple(stmt):
+                continue
+            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in (SAVE, LOAD):
+                continue  # our KFP writer's pickle helpers: their use is read back as values
+            elif not (_is_main_guard(stmt) or _is_docstring(stmt)):
+                self.definitions.append(code(stmt).strip("\n"))
+
+    def _kind(self, node: cst.FunctionDef) -> str | None:
+        for deco in node.decorators:
+            expr = deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator
+            kfp = self.names.resolve(expr)
+            if kfp in COMPONENT_KINDS:
+                return COMPONENT_KINDS[kfp]
+            if kfp == "pipeline":
+                return "pipeline"
+        return None
+
+    def _named_tuple(self, node: cst.ClassDef) -> bool:
+        """``class Outputs(NamedTuple)``: output and result names; no definition of its own."""
+        if not any(self.names.resolve(b.value) == "NamedTuple" for b in node.bases):
+            return False
+        fields = []
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(
+                stmt.body[0], cst.AnnAssign
+            ):
+                target = stmt.body[0].target
+                if isinstance(target, cst.Name):
+                    fields.append(
+                        (target.value, annotation_type(stmt.body[0].annotation.annotation))
+                    )
+        self.tuples[node.name.value] = fields
+        return True
+
+    def _entry(self, pipelines: dict[str, cst.FunctionDef]) -> str:
+        called = set()
+        for name, node in pipelines.items():
+            called |= {c for c in _called_names(node) if c in pipelines and c != name}
+        entries = [n for n in pipelines if n not in called]
+        return entries[-1] if entries else list(pipelines)[-1]
+
+    def _pipeline(self, ctx: Context, name: str, node: cst.FunctionDef) -> Pipeline:
+        span = self.spans.span("def", name)
+        parameters = [self._parameter(p, span) for p in node.params.params]
+        values = {p.name: Value((Ref("param", p.name, p.name),), p.type) for p in parameters}
+        builder = PipelineBuilder(ctx)
+        scope = Scope(values, {}, "", Locator(self.spans, span))
+        results = builder.walk(_statements(node), scope) or {}
+        if not scope.items:
+            raise error("TP184", f"pipeline {name} calls no component", span)
+        self._decorator(ctx, node, span)
+        flow = group(scope.items).node
+        parameters = [_as_file(p) if p.name in builder.file_params else p for p in parameters]
+        parameters = builder.json_texts.settle(parameters, builder.drafts)
+        steps = tuple(builder.drafts[s].step() for s in steps_in(flow))
+        return Pipeline(
+            name=camel(name),
+            framework="kfp",
+            span=span,
+            parameters=tuple(parameters),
+            steps=steps,
+            flow=flow,
+            results=self._results(results, node, span),
+            module=Module(tuple(self.imports), tuple(self.definitions)),
+            doc=_docstring(node) or _description(node),
+        )
+
+    def _decorator(self, ctx: Context, node: cst.FunctionDef, span: Span) -> None:
+        """``@dsl.pipeline(...)`` settings other than its name and description are not kept."""
+        for deco in node.decorators:
+            if isinstance(deco.decorator, cst.Call):
+                for arg in deco.decorator.args:
+                    key = arg.keyword.value if arg.keyword else None
+                    if key not in ("name", "description", "display_name"):
+                        message = f"@dsl.pipeline({key}=...) is not carried over"
+                        ctx.diagnostics.append(Diagnostic("TP201", "warning", message, span, True))
+
+    def _parameter(self, param: cst.Param, span: Span) -> Parameter:
+        kind = annotation_type(param.annotation.annotation if param.annotation else None)
+        default = self._default(param.default) if param.default is not None else None
+        where = self.spans.find(param.name.value, span)
+        json = kind.expr.split("[")[0] in ("list", "dict")
+        return Parameter(
+            param.name.value,
+            kind,
+            default,
+            default is None,
+            None,
+            "json" if json else "value",
+            where,
+        )
+
+    def _default(self, node: cst.BaseExpression) -> str:
+        """A default's source; a module constant holding a literal is the literal itself (a
+        list default is often hoisted into one, as our KFP writer does)."""
+        if isinstance(node, cst.Name):
+            for stmt in self.module.body:
+                value = _constant(stmt, node.value)
+                if value is not None:
+                    return value
+        return code(node)
+
+    def _results(
+        self, results: dict[str, Value], node: cst.FunctionDef, span: Span
+    ) -> tuple[Result, ...]:
+        declared = dict(self.tuples.get(code(node.returns.annotation), [])) if node.returns else {}
+        out = []
+        for key, value in results.items():
+            if value.literal is not None or value.mode == "collected" or not value.refs:
+                raise error("TP183", f"pipeline result {key} must be a task output", span)
+            name = value.refs[0].name if key == "Output" else key
+            kind = value.type
+            if not (kind and kind.known) and key in declared and declared[key].expr != "Artifact":
+                kind = declared[key]
+            out.append(Result(name, kind or annotation_type(None), value.refs))
+        return tuple(out)
+
+
+def _constant(stmt: cst.CSTNode, name: str) -> str | None:
+    """The literal source text ``name`` is bound to by ``stmt``, if it is such a binding."""
+    small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target, value = small.targets[0].target, small.value
+    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+        target, value = small.target, small.value
+    else:
+        return None
+    if not (isinstance(target, cst.Name) and target.value == name):
+        return None
+    try:
+        ast.literal_eval(code(value))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return code(value)
+
+
+def _as_file(param: Parameter) -> Parameter:
+    return Parameter(
+        param.name, param.type, param.default, param.required, param.help, "file", param.span
+    )
+
+
+def _called_names(node: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+
+    class Calls(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            if isinstance(call.func, cst.Name):
+                found.add(call.func.value)
+
+    node.visit(Calls())
+    return found
+
+
+def _statements(node: cst.FunctionDef) -> list:
+    body = list(node.body.body) if isinstance(node.body, cst.IndentedBlock) else []
+    return body[1:] if body and _is_docstring(body[0]) else body
+
+
+def _description(node: cst.FunctionDef) -> str | None:
+    for deco in node.decorators:
+        if isinstance(deco.decorator, cst.Call):
+            for arg in deco.decorator.args:
+                if arg.keyword and arg.keyword.value == "description":
+                    text = (
+                        arg.value.evaluated_value
+                        if isinstance(arg.value, cst.SimpleString)
+                        else None
+                    )
+                    return text if isinstance(text, str) else None
+    return None
+
+
+def _docstring(node: cst.FunctionDef) -> str | None:
+    body = list(node.body.body) if isinstance(node.body, cst.IndentedBlock) else []
+    if body and _is_docstring(body[0]):
+        value = body[0].body[0].value.evaluated_value  # type: ignore[attr-defined]
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _is_main_guard(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.If) and "__main__" in code(stmt.test)
+
+
+def _is_docstring(stmt: cst.CSTNode) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )

@@ -1,0 +1,370 @@
+"""The structured flow → the entry ``@dsl.pipeline``, one small pipeline per foreach, helper tasks.
+
+A foreach becomes its own pipeline around a ``dsl.ParallelFor`` that returns ``dsl.Collected``
+values, called from the enclosing pipeline like a component. Every value its body reads from
+outside arrives as an input of that pipeline, never as a task output crossing into the loop
+(kfp.local 2.17 hands such an input the loop item instead of the value), and the loop's items
+are always a parameter input of it (kfp.local reads loop items from a task only if that task has
+a single output, and drops the inputs of a pipeline task that has no parameter input). A switch becomes ``dsl.If``/``dsl.Elif`` per case and a ``dsl.Else`` that
+fails as Metaflow does; values leaving it are ``dsl.OneOf`` of the cases' outputs.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from transpile.model.diagnostics import Diagnostic, error
+from transpile.model.ir import Case, Map, Parameter, Ref, Step, Switch
+from transpile.writing.flow import FlowFunction, FlowWalker, bound_value, numbered_name
+from transpile.writing.graph import Key, all_steps, free_refs, key
+from transpile.writing.render import camel_case, converted_doc, free_name, snake_case
+
+from .component import ComponentView, Param
+from .helpers import POSITIONS_NAMES, no_case_component, positions_component
+from .types import annotation, is_scalar
+
+if TYPE_CHECKING:
+    from .plan import Loop, ModulePlan
+
+NO_CACHE = "set_caching_options(enable_caching=False)"
+
+
+@dataclass
+class Scope:
+    """Names bound in one pipeline function while its body is emitted."""
+
+    values: dict[Key, str] = field(default_factory=dict)
+    collected: dict[tuple[str, str], str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+    last: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    depth: int = 0
+
+    def fresh(self, name: str) -> str:
+        return numbered_name(name, self.names)
+
+    def add(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+
+class PipelineView(FlowFunction):
+    """A ``@dsl.pipeline`` function: the entry pipeline or a foreach's."""
+
+
+class FlowEmitter(FlowWalker):
+    def __init__(self, writer: ModulePlan):
+        self.w = writer
+        self.p = writer.p
+        self.steps = writer.steps
+        self.subpipelines: list[PipelineView] = []
+        self.helpers: list[ComponentView] = []
+        self.defaults: list[tuple[str, str, str]] = []
+        self.todos: list[str] = []  # comments above the entry pipeline
+        self.consumers = [i for s in self.p.steps for i in s.inputs]
+        self._helper_names: dict[str, str] = {}
+
+    # the entry pipeline -----------------------------------------------------------------------------
+    def pipeline(self) -> PipelineView:
+        scope = Scope(names=set(self.w.taken))
+        for param in self.p.parameters:
+            scope.values[("param", param.name, param.name)] = param.name
+            scope.names.add(param.name)
+        self._files(scope)
+        self.emit(self.p.flow, scope)
+        name = free_name(snake_case(self.p.name), self.w.taken)
+        self.w.taken.add(name)
+        ordered = sorted(self.p.parameters, key=lambda p: p.default is not None)  # required first
+        signature = ", ".join(self._parameter(p) for p in ordered)
+        returns, output_class = "", None
+        if self.p.results:
+            cls = free_name(f"{self.p.name}Results", self.w.taken)
+            fields = [(r.name, self._annotation(r.refs[0], r.type.expr)) for r in self.p.results]
+            output_class = (cls, fields)
+            self.w.typing_names.add("NamedTuple")
+            args = ", ".join(f"{r.name}={self._value(r.refs, scope)}" for r in self.p.results)
+            scope.add(f"return {cls}({args})")
+            returns = f" -> {cls}"
+        caching = (
+            "Caching is off on every task: Metaflow never reuses the results of an earlier run."
+            if self.p.framework == "metaflow"
+            else "Caching is off on every task the source did not cache."
+        )
+        doc = f"{converted_doc(self.p)}\n\n{caching}"
+        return PipelineView(name, signature, returns, scope.lines, output_class, doc)
+
+    def _parameter(self, param) -> str:
+        kind = self.w.param_carrier(param)
+        annotation_text = {"file": "str", "json": "str"}.get(kind) or annotation(param.type.expr)
+        default = param.default
+        if kind == "json":
+            self.w.diagnostics.append(_json_note(param))
+        if default is None:
+            return f"{param.name}: {annotation_text}"
+        if _breaks_yaml_header(default):
+            self._line_break_note(param)
+        if kind == "json":
+            default = repr(json_text(default))
+        elif default.startswith(("[", "{")):
+            # a module-level value, not a mutable literal in the signature (shared between calls)
+            constant = f"DEFAULT_{param.name.upper()}"
+            self.defaults.append((constant, annotation_text, default))
+            default = constant
+        return f"{param.name}: {annotation_text} = {default}"
+
+    def _line_break_note(self, param: Parameter) -> None:
+        text = (
+            f"parameter '{param.name}' has a default with a line break: the KFP compiler copies "
+            "string defaults unescaped into the YAML header comment, so the compiled file does "
+            "not load; pass the value at run time instead"
+        )
+        self.w.diagnostics.append(Diagnostic("TP202", "warning", text, param.span, lossy=True))
+        self.todos.append(f"# TODO(transpile): TP202 {text}")
+
+    def _files(self, scope: Scope) -> None:
+        """IncludeFile parameters: a path or URI imported as a Dataset once, read where used."""
+        used = {r.name for i in self.consumers for r in i.refs if r.kind == "param"}
+        for param in self.p.parameters:
+            if param.kind != "file" or param.name not in used:
+                continue
+            self.w.kfp_names.add("Dataset")
+            var = scope.fresh(f"{param.name}_file")
+            scope.add(
+                f"{var} = dsl.importer(artifact_uri={param.name}, artifact_class=Dataset, "
+                "reimport=True)"
+            )
+            scope.values[("param", param.name, param.name)] = f"{var}.output"
+
+    # nodes --------------------------------------------------------------------------------------------
+    def _value(self, refs: tuple[Ref, ...], scope: Scope) -> str:
+        return bound_value(refs, scope.values)
+
+    def _feed(self, param: Param, scope: Scope) -> str:
+        kind, what = param.feed
+        if kind == "ref" and what.mode == "collected":
+            return scope.collected[(what.refs[0].source, what.refs[0].name)]
+        if kind == "ref":
+            return self._value(what.refs, scope)
+        if kind == "collection":
+            return self._value((what,), scope)
+        if kind == "position":
+            return scope.values[("index", what, "index")]
+        return what  # a placeholder
+
+    def _task(self, step: Step, scope: Scope) -> None:
+        plan = self.w.plans[step.name]
+        args = ", ".join(f"{p.name}={self._feed(p, scope)}" for p in plan.params)
+        var = scope.fresh(f"{step.name}_task")
+        scope.add(f"{var} = {plan.function}({args})")
+        for call in (NO_CACHE, *plan.calls):
+            scope.add(f"{var}.{call}")
+        self._order({r.source for i in step.inputs for r in i.refs}, var, scope)
+        for out in step.outputs:
+            name = plan.outputs[out.name]
+            expr = f"{var}.output" if plan.single else f'{var}.outputs["{name}"]'
+            scope.values[("output", step.name, out.name)] = expr
+        scope.last = [(var, frozenset({step.name}))]
+
+    def _order(self, sources: set[str], var: str, scope: Scope) -> None:
+        """Keep the source's order where no data flows: `b.after(a)`."""
+        previous = [task for task, steps in scope.last if not sources & steps]
+        if previous:
+            scope.add(f"{var}.after({', '.join(previous)})")
+
+    def _helper_task(self, name: str, args: str, scope: Scope, var: str = "") -> str:
+        var = scope.fresh(var or f"{name}_task")
+        scope.add(f"{var} = {name}({args})")
+        scope.add(f"{var}.{NO_CACHE}")
+        return var
+
+    # foreach ------------------------------------------------------------------------------------------
+    def _map(self, node: Map, scope: Scope) -> None:
+        """A foreach pipeline around a ParallelFor, defined apart and called here."""
+        inner = Scope(names=self.w.taken - set(self.w.params))
+        params = [
+            (name, annotation_text, self._value((ref,), scope))
+            for name, annotation_text, ref in self._bindfree_name(
+                free_refs(node, self.steps), inner
+            )
+        ]
+        params += self._loop(node, scope, inner)
+        inner.depth += 1
+        self.emit(node.body, inner)
+        inner.depth -= 1
+        name = free_name(f"{node.split}_foreach", self.w.taken)
+        self.w.taken.add(name)
+        keys = self._collected_keys(node)
+        returns, output_class, fields = self._map_returns(node, keys, inner)
+        signature = ", ".join(f"{n}: {t}" for n, t, _ in params)
+        doc = f"The foreach over {node.collection.name}: its body once per element" + (
+            ", results collected in order."
+            if self.w.loops[node.split].direct
+            else " (KFP loops have no index)."
+        )
+        view = PipelineView(name, signature, returns, inner.lines, output_class, doc)
+        self.subpipelines.append(view)
+        var = scope.fresh(f"{name}_task")
+        scope.add(f"{var} = {name}({', '.join(f'{n}={v}' for n, _, v in params)})")
+        self._order({r.source for r in free_refs(node, self.steps)}, var, scope)
+        for k, field_name in zip(keys, fields):
+            single = len(keys) == 1
+            scope.collected[k] = f"{var}.output" if single else f'{var}.outputs["{field_name}"]'
+        scope.last = [(var, all_steps(node.body))]
+
+    def _loop(self, node: Map, scope: Scope, inner: Scope) -> list[tuple[str, str, str]]:
+        """The ParallelFor line, over the items or over positions computed outside (a loop's
+        items must be an input of its pipeline); the extra input that takes the positions."""
+        if self.w.loops[node.split].direct:
+            items = inner.values[key(node.collection)]
+            var = inner.values[("item", node.split, "item")] = inner.fresh("item")
+            inner.add(f"with dsl.ParallelFor(items={items}) as {var}:")
+            return []
+        helper = self._positions_helper(self.w.loops[node.split])
+        collection = self._value((node.collection,), scope)
+        label = f"{node.collection.name}_positions_task"
+        task = self._helper_task(helper, f"items={collection}", scope, label)
+        items = inner.fresh("positions")
+        var = inner.values[("index", node.split, "index")] = inner.fresh("index")
+        inner.add(f"with dsl.ParallelFor(items={items}) as {var}:")
+        return [(items, "list[int]", f"{task}.output")]
+
+    def _map_returns(self, node: Map, keys: list, inner: Scope):
+        fields = [f"{name}_values" for _, name in keys]
+        types = [
+            f"list[{self._annotation(Ref('output', s, n), self._output_type(s, n))}]"
+            for s, n in keys
+        ]
+        values = [f"dsl.Collected({inner.values[('output', s, n)]})" for s, n in keys]
+        if not keys:
+            return "", None, fields
+        if len(keys) == 1:
+            inner.add(f"return {values[0]}")
+            return f" -> {types[0]}", None, fields
+        cls = free_name(f"{camel_case(node.split)}ForeachOutputs", self.w.taken)
+        self.w.taken.add(cls)
+        self.w.typing_names.add("NamedTuple")
+        inner.add(f"return {cls}({', '.join(f'{f}={v}' for f, v in zip(fields, values))})")
+        return f" -> {cls}", (cls, list(zip(fields, types))), fields
+
+    def _annotation(self, ref: Ref, expr: str) -> str:
+        """How a value is declared in a pipeline signature or outputs."""
+        kind = self.w.carrier(ref)
+        if kind == "artifact":
+            self.w.kfp_names.add("Artifact")
+            return "Artifact"
+        if kind == "file":
+            self.w.kfp_names.add("Dataset")
+            return "Dataset"
+        return "str" if kind == "json" else annotation(expr)
+
+    def _bindfree_name(self, free: list[Ref], inner: Scope) -> list[tuple[str, str, Ref]]:
+        """Inputs of a foreach pipeline for the values its body reads: (name, annotation, ref)."""
+        params = []
+        for ref in free:
+            if ref.kind in ("item", "index"):
+                raise error(
+                    "TP901", f"internal error: {ref.kind} of {ref.source} crosses a foreach", None
+                )
+            name = inner.fresh(ref.name)
+            inner.values[key(ref)] = name
+            params.append((name, self._annotation(ref, self.w.ref_type(ref)), ref))
+        return params
+
+    def _positions_helper(self, loop: Loop) -> str:
+        """The component listing a foreach's positions, one per way its items travel."""
+        kind = self.w.carrier(loop.collection)
+        if kind not in self._helper_names:
+            name = free_name(POSITIONS_NAMES[kind], self.w.taken)
+            self.w.taken.add(name)
+            self._helper_names[kind] = name
+            self.helpers.append(positions_component(name, kind, self.w))
+        return self._helper_names[kind]
+
+    # switch -------------------------------------------------------------------------------------------
+    def _switch(self, node: Switch, scope: Scope) -> None:
+        condition = self._value((node.condition,), scope)
+        kind, expr = self.w.carrier(node.condition), self.w.ref_type(node.condition)
+        if kind != "param" or not is_scalar(expr):
+            raise error(
+                "TP142",
+                f"switch on '{node.condition.name}' of type {expr}: KFP conditions compare "
+                "int, float, str or bool values (annotate the condition artifact)",
+                self.steps[node.condition.source].span if node.condition.kind == "output" else None,
+            )
+        inside = all_steps(node)
+        outputs = self._switch_outputs(inside)
+        # the condition orders the cases after the step that set it
+        entry = [(t, s) for t, s in scope.last if node.condition.source not in s]
+        exits, per_case = [], []
+        for i, case in enumerate(node.cases):
+            scope.add(f"with dsl.{'If' if i == 0 else 'Elif'}({condition} == {case.value}):")
+            scope.depth += 1
+            scope.last = list(entry)
+            self.emit(case.body, scope)
+            exits += scope.last
+            per_case.append(self._case_values(case, outputs, scope))
+            scope.depth -= 1
+        scope.add("with dsl.Else():")
+        scope.depth += 1
+        helper = self._no_case_helper(node, expr)
+        exits.append(
+            (self._helper_task(helper, f"{node.condition.name}={condition}", scope), frozenset())
+        )
+        scope.depth -= 1
+        for index, (artifact, refs) in enumerate(outputs):
+            var = scope.fresh(artifact)
+            scope.add(f"{var} = dsl.OneOf({', '.join(values[index] for values in per_case)})")
+            for ref in refs:
+                scope.values[key(ref)] = var
+        scope.last = [(task, steps | inside) for task, steps in exits]
+
+    def _switch_outputs(self, inside: frozenset[str]) -> list[tuple[str, tuple[Ref, ...]]]:
+        """Values that leave the switch, by artifact name, in name order."""
+        return sorted(self._leaving(inside).items())
+
+    def _case_values(self, case: Case, outputs: list, scope: Scope) -> list[str]:
+        steps = all_steps(case.body)
+        values = []
+        for artifact, refs in outputs:
+            chosen = [r for r in refs if r.kind == "output" and r.source in steps]
+            if not chosen:
+                raise error(
+                    "TP130",
+                    f"'{artifact}' is set in only some cases of the switch (case {case.value})",
+                    None,
+                )
+            values.append(scope.values[key(chosen[-1])])
+        return values
+
+    def _no_case_helper(self, node: Switch, expr: str) -> str:
+        name = free_name(f"{node.condition.name}_matches_no_case", self.w.taken)
+        self.w.taken.add(name)
+        cases = [c.value for c in node.cases]
+        self.helpers.append(no_case_component(name, node.condition.name, expr, cases))
+        return name
+
+
+def _json_note(param: Parameter) -> Diagnostic:
+    return Diagnostic(
+        "TP221",
+        "info",
+        f"parameter '{param.name}' is JSON of unknown shape: the pipeline takes it as JSON text "
+        "(a dict or list parameter would turn its ints into floats)",
+        param.span,
+    )
+
+
+def _breaks_yaml_header(default: str) -> bool:
+    """A string default holding a YAML line break (see FlowEmitter._line_break_note)."""
+    try:
+        value = ast.literal_eval(default)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return isinstance(value, str) and any(c in value for c in "\n\r\x85\u2028\u2029")
+
+
+def json_text(default: str) -> str:
+    """A JSON parameter's default (a Python literal) as the JSON text Metaflow parsed it from."""
+    return json.dumps(ast.literal_eval(default))

@@ -1,0 +1,68 @@
+"""Small generated components that stand in for what KFP lacks: a loop index, a failing switch."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from transpile.writing.deps import closure
+
+from .component import ComponentView
+from .options import BASE_IMAGE
+
+if TYPE_CHECKING:
+    from .plan import ModulePlan
+
+DECORATOR = f'@dsl.component(base_image="{BASE_IMAGE}")'
+POSITIONS_DOC = (
+    "The positions 0..n-1 of a foreach's items. KFP loops have no index, so the loop runs\n"
+    "over positions and each iteration reads its index and its element (items[index])."
+)
+POSITIONS_NAMES = {
+    "param": "foreach_positions",
+    "json": "foreach_json_positions",
+    "artifact": "foreach_artifact_positions",
+}
+
+
+def positions_component(name: str, kind: str, writer: ModulePlan) -> ComponentView:
+    """Lists the positions of a foreach's items, however they travel (``kind``)."""
+    if kind == "param":
+        return _positions(name, DECORATOR, "items: list", "return list(range(len(items)))")
+    if kind == "json":
+        body = "import json\n\nreturn list(range(len(json.loads(items))))"
+        return _positions(name, DECORATOR, "items: str", body)
+    load = writer.serializer("load_value")
+    writer.serializers.add("load_value")
+    writer.kfp_names |= {"Input", "Artifact"}
+    classes = writer.traveling  # the items may hold them: unpickling needs them
+    lines = []
+    for definition in closure(classes, writer.definitions):
+        lines += [definition.source, ""]
+    suffix = f", classes=({', '.join(classes)},)" if classes else ""
+    lines.append(f"return list(range(len({load}(items.path{suffix}))))")
+    decorator = f'@dsl.component(base_image="{BASE_IMAGE}", additional_funcs=[{load}])'
+    return _positions(name, decorator, "items: Input[Artifact]", "\n".join(lines))
+
+
+def _positions(name: str, decorator: str, signature: str, body: str) -> ComponentView:
+    return ComponentView(name, decorator, [], signature, " -> list[int]", POSITIONS_DOC, body)
+
+
+def no_case_component(name: str, condition: str, expr: str, cases: list[str]) -> ComponentView:
+    """Fails the run with Metaflow's message when a switch value matches none of ``cases``."""
+    values = [_literal(c) for c in cases]
+    message = (
+        f"f\"Switch condition variable '{condition}' has value '{{{condition}}}' \"\n"
+        f'    "which is not in the available cases: {values!r}"'
+    )
+    body = f"raise RuntimeError(\n    {message}\n)"
+    doc = "Metaflow fails a run whose switch value matches no case; so does this task."
+    return ComponentView(name, DECORATOR, [], f"{condition}: {expr}", "", doc, body)
+
+
+def _literal(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text

@@ -1,0 +1,164 @@
+"""Step and pipeline options (decorators) → component arguments, task settings, or TODO comments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from transpile.model.ir import Option
+from transpile.writing.options import (
+    RESOURCE_KINDS,
+    SCHEDULES,
+    BaseOptionMapper,
+    literal,
+    merge_resources,
+    number,
+    schedule_cron,
+)
+
+from .. import FRAMEWORK
+
+BASE_IMAGE = "python:3.11"
+PLATFORM_ONLY = {
+    "kubernetes": {"cpu", "memory", "gpu", "gpu_vendor", "disk", "image"},
+    "batch": {"cpu", "memory", "gpu", "image"},
+}
+GPU_RESOURCE = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu"}
+
+
+@dataclass
+class TaskSettings:
+    base_image: str = BASE_IMAGE
+    packages: dict[str, str] = field(default_factory=dict)  # name → requirement
+    calls: list[str] = field(default_factory=list)  # PipelineTask setters, e.g. set_retry(...)
+    todos: list[str] = field(default_factory=list)
+    card: bool = False
+
+
+class OptionMapper(BaseOptionMapper):
+    COLUMN, LABEL, SETTINGS = FRAMEWORK.capabilities, "KFP", TaskSettings
+
+    def _finish(
+        self, settings: TaskSettings, resources: dict[str, object], options: tuple[Option, ...]
+    ) -> None:
+        self._resources(resources, options, settings)
+
+    # resources ------------------------------------------------------------------------------------
+    def _collect_resources(
+        self, option: Option, resources: dict[str, object], settings: TaskSettings
+    ) -> None:
+        merge_resources(option, resources)
+        if literal(option.arg("gpu_vendor")):
+            resources["gpu_vendor"] = str(literal(option.arg("gpu_vendor"))).lower()
+        if option.kind in PLATFORM_ONLY:
+            image = literal(option.arg("image"))
+            if image:
+                settings.base_image = str(image)
+            self._platform_extras(option, PLATFORM_ONLY, settings.todos)
+
+    def _resources(
+        self, resources: dict[str, object], options: tuple[Option, ...], settings: TaskSettings
+    ) -> None:
+        """Requests and limits alike; Metaflow's memory and disk are in megabytes (its own
+        Kubernetes plugin writes them as ``<n>M``)."""
+        if "cpu" in resources:
+            cpu = str(resources["cpu"])
+            settings.calls += [f"set_cpu_request({cpu!r})", f"set_cpu_limit({cpu!r})"]
+        if "memory" in resources:
+            memory = f"{resources['memory']}M"
+            settings.calls += [f"set_memory_request({memory!r})", f"set_memory_limit({memory!r})"]
+        option = next(o for o in options if o.kind in RESOURCE_KINDS) if resources else None
+        if number(resources.get("gpu")) > 0 and option is not None:
+            vendor = str(resources.get("gpu_vendor", "nvidia"))
+            kind = GPU_RESOURCE.get(vendor, f"{vendor}.com/gpu")
+            settings.calls += [
+                f"set_accelerator_type({kind!r})",
+                f"set_accelerator_limit({str(resources['gpu'])!r})",
+            ]
+            message = f"the accelerator type {kind} is a guess from the GPU vendor ({vendor})"
+            self.note(option, "resources", message, settings.todos, False)
+        if "disk" in resources and option is not None:
+            message = f"disk={resources['disk']} MB is not carried over (no KFP setter)"
+            self.note(option, "compute_platform", message, settings.todos, True)
+
+    # other step options ---------------------------------------------------------------------------
+    def _retry(self, option: Option, settings: TaskSettings) -> None:
+        times = literal(option.arg("times", "3"))
+        minutes = number(literal(option.arg("minutes_between_retries", "2")))
+        seconds = int(minutes * 60) if float(minutes * 60).is_integer() else minutes * 60
+        args = f"num_retries={times!r}, backoff_duration={f'{seconds}s'!r}"
+        if seconds:
+            args += ", backoff_factor=1.0"  # Metaflow waits the same time before every attempt
+        settings.calls.append(f"set_retry({args})")
+
+    def _timeout(self, option: Option, settings: TaskSettings) -> None:
+        parts = ", ".join(f"{unit}={option.arg(unit)}" for unit, _ in option.args)
+        message = f"@timeout({parts}) is not carried over"
+        self.note(option, "timeout", message, settings.todos, True)
+
+    def _cache(self, option: Option, settings: TaskSettings) -> None:
+        settings.calls.append("set_caching_options(enable_caching=True)")  # after the default off
+
+    def _environment(self, option: Option, settings: TaskSettings) -> None:
+        variables = literal(option.arg("vars", "{}")) or {}
+        for name, value in variables.items():
+            settings.calls.append(f"set_env_variable(name={name!r}, value={str(value)!r})")
+
+    def _pypi(self, option: Option, settings: TaskSettings) -> None:
+        self._packages(option, settings, "packages", "==")
+
+    def _conda(self, option: Option, settings: TaskSettings) -> None:
+        self._packages(option, settings, "libraries", "==")
+        message = "@conda packages are installed with pip (names and builds can differ)"
+        self.note(option, "packages", message, settings.todos, False)
+
+    _pypi_base = _pypi
+    _conda_base = _conda
+
+    def _packages(self, option: Option, settings: TaskSettings, key: str, pin: str) -> None:
+        """@pypi/@conda and their flow-level _base forms merge into one list (the step wins)."""
+        packages = literal(option.arg("packages") or option.arg(key, "{}")) or {}
+        for name, version in packages.items():
+            settings.packages.setdefault(name, f"{name}{pin}{version}" if version else name)
+        python = literal(option.arg("python"))
+        if python:
+            settings.base_image = f"python:{'.'.join(str(python).split('.')[:2])}"
+
+    def _catch(self, option: Option, settings: TaskSettings) -> None:
+        var = literal(option.arg("var"))
+        message = f"@catch(var={var!r}) is dropped: a failure now fails the pipeline"
+        self.note(option, "catch", message, settings.todos, True)
+
+    def _card(self, option: Option, settings: TaskSettings) -> None:
+        settings.card = True
+        message = "@card became a Markdown artifact listing the step's results"
+        self.note(option, "card", message, settings.todos, False)
+
+    def _secrets(self, option: Option, settings: TaskSettings) -> None:
+        message = f"@secrets({option.arg('sources')}) must be mounted as Kubernetes secrets"
+        self.note(option, "secrets", message, settings.todos, True)
+
+    # pipeline level -------------------------------------------------------------------------------
+    def pipeline_settings(self, options: tuple[Option, ...]) -> tuple[str | None, list[str]]:
+        """The cron expression of @schedule in KFP's six-field form, and TODOs for the rest."""
+        todos: list[str] = []
+        cron = None
+        for option in options:
+            if option.kind == "schedule":
+                cron = schedule_cron(option) or SCHEDULES["daily"]
+                message = "@schedule became a function that creates a recurring run"
+                self.note(option, "schedule", message, todos, False)
+                if option.arg("timezone"):
+                    message = (
+                        f"the schedule's timezone {option.arg('timezone')} is not carried over"
+                    )
+                    self.note(option, "schedule_timezone", message, todos, True)
+            elif option.kind == "project":
+                name = literal(option.arg("name"))
+                message = f"@project(name={name!r}): run the pipeline in a KFP experiment"
+                self.note(option, "project", message, todos, True)
+            elif option.kind in ("trigger", "trigger_on_finish"):
+                self.note(option, "trigger", f"@{option.kind} is not carried over", todos, True)
+            elif option.kind == "exit_hook":
+                message = "@exit_hook is not carried over (wrap the tasks in dsl.ExitHandler)"
+                self.note(option, "exit_hook", message, todos, True)
+        return (f"0 {cron}" if cron else None), todos

@@ -1,0 +1,82 @@
+"""Write a pipeline model as a Kubeflow Pipelines v2 module: self-contained components, pipelines.
+
+Every step becomes a ``@dsl.component`` that carries the module code it uses; each foreach becomes
+a small ``@dsl.pipeline`` holding a ``dsl.ParallelFor`` (called like a component); the entry
+pipeline, defined last, wires them by data and returns the flow's results; ``__main__`` compiles
+it to YAML. How values travel (parameters or pickled artifacts) is decided in ``kfp_types``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from transpile.model.diagnostics import Diagnostic
+from transpile.model.ir import Pipeline
+from transpile.writing.deps import closure
+from transpile.writing.render import (
+    GENERATED_MARKER,
+    finish,
+    origin,
+    render,
+)
+
+from .component import ComponentBuilder, ComponentView, StepPlan
+from .flow import FlowEmitter
+from .plan import Loop, ModulePlan
+
+
+def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
+    return KfpWriter(pipeline).write()
+
+
+class KfpWriter(ModulePlan):
+    """Writes the module the plan (plan.py) decided: components, pipelines, imports."""
+
+    # output -----------------------------------------------------------------------------------------
+    def write(self) -> tuple[str, list[Diagnostic]]:
+        builder = ComponentBuilder(self)
+        components: list[ComponentView] = []
+        self.plans: dict[str, StepPlan] = {}
+        for step in self.p.steps:
+            view, plan = builder.build(step)
+            components.append(view)
+            self.plans[step.name] = plan
+        emitter = FlowEmitter(self)
+        entry = emitter.pipeline()
+        cron, flow_todos = self.options.pipeline_settings(self.p.options)
+        shared = closure(self.traveling, self.definitions) if self.traveling else []
+        if self.serializers:  # a caller reads artifact results with load_value
+            self.serializers.add("load_value")
+        code = render(
+            "kfp/module.py.j2",
+            marker=GENERATED_MARKER,
+            source=Path(self.p.span.file).name,
+            origin=origin(self.p),
+            imports=self._imports(shared),
+            shared=[d.source for d in shared if d.kind != "import"],
+            serializers=[
+                (n, self.serializer(n))
+                for n in ("save_value", "load_value")
+                if n in self.serializers
+            ],
+            components=components + emitter.helpers,
+            pipelines=emitter.subpipelines,
+            entry=entry,
+            defaults=emitter.defaults,
+            flow_todos=[*flow_todos, *emitter.todos],
+            cron=cron,
+            package=f"{entry.name}.yaml",
+        )
+        return finish(code, self.p.span.file), self.diagnostics
+
+    def _imports(self, shared) -> list[str]:
+        lines = sorted({d.source for d in shared if d.kind == "import"})
+        if self.typing_names:
+            lines.append(f"from typing import {', '.join(sorted(self.typing_names))}")
+        lines.append("from kfp import compiler, dsl")
+        if self.kfp_names:
+            lines.append(f"from kfp.dsl import {', '.join(sorted(self.kfp_names))}")
+        return lines
+
+
+__all__ = ["KfpWriter", "Loop", "write"]

@@ -1,0 +1,1 @@
+"""Reading metaflow source into the pipeline model: ``read.py`` is the entry (see the package docstring)."""

@@ -1,0 +1,302 @@
+"""First pass over a Metaflow module: names, the FlowSpec class, parameters, steps, decorators, transitions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from transpile.model.diagnostics import error
+from transpile.model.ir import Option, Parameter, Span, TypeRef
+from transpile.reading.cst import (
+    ImportedNames,
+    SpanIndex,
+    code,
+    docstring,
+    dotted,
+    keyword_args,
+    literal,
+    positional_args,
+)
+from transpile.reading.inference import TypeEnv, infer
+
+STEP_DECORATORS = {
+    "retry",
+    "timeout",
+    "resources",
+    "environment",
+    "pypi",
+    "conda",
+    "card",
+    "catch",
+    "kubernetes",
+    "batch",
+    "secrets",
+    "parallel",
+    "checkpoint",
+}
+FLOW_DECORATORS = {
+    "schedule",
+    "project",
+    "trigger",
+    "trigger_on_finish",
+    "pypi_base",
+    "conda_base",
+    "exit_hook",
+}
+
+
+class MetaflowNames(ImportedNames):
+    """How this module spells metaflow's names (``import metaflow as mf``, ``from metaflow import step``)."""
+
+    def add_import(self, node: cst.Import | cst.ImportFrom) -> bool:
+        """Record a metaflow import; True when the statement imports metaflow (and is dropped)."""
+        if isinstance(node, cst.Import):
+            hit = False
+            for alias in node.names:
+                name = dotted(alias.name) or ""
+                if name.split(".")[0] == "metaflow":
+                    local = alias.asname.name.value if alias.asname else name  # type: ignore[union-attr]
+                    self.modules.add(local)
+                    hit = True
+            return hit
+        module = dotted(node.module) if node.module else None
+        if not module or module.split(".")[0] != "metaflow":
+            return False
+        if isinstance(node.names, cst.ImportStar):
+            raise error("TP110", "`from metaflow import *` hides which names are metaflow's", None)
+        for alias in node.names:
+            local = alias.asname.name.value if alias.asname else alias.name.value  # type: ignore[union-attr]
+            self.names[local] = alias.name.value  # type: ignore[union-attr]
+        return True
+
+
+@dataclass(frozen=True)
+class Transition:
+    kind: str  # linear | split | foreach | switch | end
+    targets: tuple[str, ...] = ()
+    foreach: str | None = None
+    condition: str | None = None
+    cases: tuple[str, ...] = ()  # switch case values as Python literals
+    span: Span | None = None
+
+
+@dataclass
+class StepDef:
+    name: str
+    node: cst.FunctionDef
+    span: Span
+    options: list[Option]
+    transition: Transition
+    inputs_name: str | None  # the join's `inputs` parameter, None for ordinary steps
+    doc: str | None
+
+
+@dataclass
+class FlowDef:
+    name: str
+    span: Span
+    doc: str | None
+    parameters: list[Parameter] = field(default_factory=list)
+    constants: dict[str, str] = field(default_factory=dict)  # class-level name → source
+    steps: dict[str, StepDef] = field(default_factory=dict)
+    options: list[Option] = field(default_factory=list)
+
+
+def decorator_option(node: cst.Decorator, kind: str, span: Span) -> Option:
+    expr = node.decorator
+    args: list[tuple[str, str]] = []
+    if isinstance(expr, cst.Call):
+        args = [(k, code(v)) for k, v in keyword_args(expr).items()]
+        args += [(f"_{i}", code(v)) for i, v in enumerate(positional_args(expr))]
+    return Option(kind, tuple(args), span)
+
+
+class FlowScanner:
+    def __init__(self, names: MetaflowNames, spans: SpanIndex, env: TypeEnv):
+        self.names, self.spans, self.env = names, spans, env
+
+    def scan(self, node: cst.ClassDef) -> FlowDef:
+        name = node.name.value
+        flow = FlowDef(name, self.spans.span("class", name), docstring(node.body))
+        for deco in node.decorators:
+            kind = self.names.resolve(deco.decorator)
+            if kind in FLOW_DECORATORS:
+                flow.options.append(
+                    decorator_option(
+                        deco, kind, self.spans.find("@" + code(deco.decorator), flow.span)
+                    )
+                )
+        for item in node.body.body:  # type: ignore[union-attr]
+            if isinstance(item, cst.FunctionDef):
+                self._method(flow, item)
+            elif isinstance(item, cst.SimpleStatementLine):
+                for small in item.body:
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                        self._class_assign(flow, small)
+        return flow
+
+    def _class_assign(self, flow: FlowDef, node: cst.Assign) -> None:
+        target = node.targets[0].target
+        if not isinstance(target, cst.Name):
+            return
+        span = self.spans.span("attr", flow.name, target.value)
+        kind = self.names.resolve(node.value) if isinstance(node.value, cst.Call) else None
+        if kind in ("Parameter", "IncludeFile"):
+            flow.parameters.append(self._parameter(target.value, node.value, kind, span))  # type: ignore[arg-type]
+        elif kind == "Config":
+            raise error("TP111", "Config parameters are not supported yet", span)
+        else:
+            flow.constants[target.value] = code(node.value)
+
+    def _parameter(self, attr: str, call: cst.Call, kind: str, span: Span) -> Parameter:
+        kwargs = keyword_args(call)
+        help_node = kwargs.get("help")
+        help_text = help_node.evaluated_value if isinstance(help_node, cst.SimpleString) else None
+        required = code(kwargs["required"]) == "True" if "required" in kwargs else False
+        if kind == "IncludeFile":
+            is_text = code(kwargs.get("is_text", cst.Name("True"))) != "False"
+            default = code(kwargs["default"]) if "default" in kwargs else None
+            origin = TypeRef("str" if is_text else "bytes", "parameter")
+            return Parameter(attr, origin, default, required, help_text, "file", span, is_text)
+        type_name = self.names.resolve(kwargs["type"]) if "type" in kwargs else None
+        default_node = kwargs.get("default")
+        if type_name == "JSONType":
+            return self._json_parameter(attr, default_node, required, help_text, span)
+        if isinstance(default_node, (cst.Lambda, cst.Call)) and not _is_literal(default_node):
+            raise error(
+                "TP112",
+                f"parameter '{attr}' has a computed default, which transpile cannot read",
+                span,
+            )
+        default = code(default_node) if default_node is not None else None
+        declared = code(kwargs["type"]) if "type" in kwargs and type_name is None else None
+        if declared in ("int", "float", "str", "bool"):
+            type_ref = TypeRef(declared, "parameter")
+        elif default_node is not None and infer(default_node, self.env):
+            type_ref = TypeRef(infer(default_node, self.env), "default")  # type: ignore[arg-type]
+        else:
+            type_ref = TypeRef("str", "parameter")  # Metaflow's own default type
+        return Parameter(
+            attr, type_ref, default, required and default is None, help_text, "value", span
+        )
+
+    def _json_parameter(self, attr, default_node, required, help_text, span) -> Parameter:
+        default = None
+        type_ref = TypeRef("typing.Any", "fallback")
+        if default_node is not None:
+            try:
+                value = json.loads(literal(default_node))
+            except (ValueError, TypeError, SyntaxError):
+                raise error(
+                    "TP112", f"JSONType parameter '{attr}' needs a literal JSON default", span
+                ) from None
+            default = repr(value)
+            inferred = infer(cst.parse_expression(default), self.env)
+            if inferred:
+                type_ref = TypeRef(inferred, "default")
+        return Parameter(
+            attr, type_ref, default, required and default is None, help_text, "json", span
+        )
+
+    def _method(self, flow: FlowDef, node: cst.FunctionDef) -> None:
+        kinds = [self.names.resolve(d.decorator) for d in node.decorators]
+        span = self.spans.span("method", flow.name, node.name.value)
+        if "step" not in kinds:
+            raise error(
+                "TP113", f"method '{node.name.value}' is not a step; move it to module level", span
+            )
+        options = [
+            decorator_option(d, k, self.spans.find("@" + code(d.decorator), span))
+            for d, k in zip(node.decorators, kinds)
+            if k in STEP_DECORATORS
+        ]
+        for deco, kind in zip(node.decorators, kinds):
+            if kind != "step" and kind not in STEP_DECORATORS:
+                where = self.spans.find("@" + code(deco.decorator), span)
+                raise error("TP114", f"unknown decorator @{code(deco.decorator)} on step", where)
+        params = node.params.params
+        inputs_name = params[1].name.value if len(params) > 1 else None
+        transition = self._transition(node, span)
+        flow.steps[node.name.value] = StepDef(
+            node.name.value, node, span, options, transition, inputs_name, docstring(node.body)
+        )
+
+    def _transition(self, node: cst.FunctionDef, span: Span) -> Transition:
+        body = node.body.body  # type: ignore[union-attr]
+        last = body[-1] if body else None
+        call = None
+        if isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Expr):
+            value = last.body[-1].value
+            if isinstance(value, cst.Call) and dotted(value.func) == "self.next":
+                call = value
+        if self._nested_next(node, span, expected=call is not None):
+            raise error(
+                "TP101",
+                "self.next must be the last statement of a step",
+                self.spans.find("self.next", span),
+            )
+        if call is None:
+            if node.name.value != "end":
+                raise error("TP102", f"step '{node.name.value}' has no self.next(...)", span)
+            return Transition("end")
+        return self._parse_next(call, self.spans.find("self.next", span))
+
+    def _nested_next(self, node: cst.FunctionDef, span: Span, expected: bool) -> bool:
+        """Whether a statement before the step's last one calls ``self.next``."""
+        text = "\n".join(self.spans.lines[span.line - 1 : span.end_line])
+        if text.count("next") <= int(expected):
+            return False  # a call of self.next spells "next": with no other, none hides (cheap)
+        nested = _NextFinder()
+        for stmt in node.body.body[:-1]:  # type: ignore[union-attr]
+            stmt.visit(nested)
+        return nested.found is not None
+
+    def _parse_next(self, call: cst.Call, span: Span) -> Transition:
+        args = positional_args(call)
+        kwargs = keyword_args(call)
+        if len(args) == 1 and isinstance(args[0], cst.Dict):
+            if "condition" not in kwargs:
+                raise error("TP103", "a switch needs condition=", span)
+            cases, targets = [], []
+            for element in args[0].elements:
+                if not isinstance(element, cst.DictElement):
+                    raise error("TP103", "switch cases must be literal keys", span)
+                cases.append(code(element.key))
+                targets.append(_target(element.value, span))
+            return Transition(
+                "switch", tuple(targets), None, literal(kwargs["condition"]), tuple(cases), span
+            )
+        targets = tuple(_target(a, span) for a in args)
+        if "foreach" in kwargs:
+            return Transition("foreach", targets, literal(kwargs["foreach"]), span=span)
+        if "num_parallel" in kwargs:
+            raise error("TP104", "num_parallel (@parallel) is not supported", span)
+        return Transition("split" if len(targets) > 1 else "linear", targets, span=span)
+
+
+def _target(node: cst.BaseExpression, span: Span) -> str:
+    name = dotted(node)
+    if not name or not name.startswith("self.") or name.count(".") != 1:
+        raise error(
+            "TP101", f"transition target `{code(node)}` is computed; write self.<step>", span
+        )
+    return name[5:]
+
+
+def _is_literal(node: cst.BaseExpression) -> bool:
+    try:
+        literal(node)
+        return True
+    except (ValueError, SyntaxError, TypeError):
+        return False
+
+
+class _NextFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: cst.Call | None = None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if dotted(node.func) == "self.next":
+            self.found = node

@@ -1,0 +1,64 @@
+"""What reading one flow keeps track of, and what the join builder (join.py) asks of it: the
+artifacts available at each point (``Avail``), what reaches a join (``Incoming``), the types, inputs
+and body rewrites found so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from transpile.model.diagnostics import Diagnostic
+from transpile.model.ir import Input, Ref, TypeRef
+from transpile.reading.cst import SpanIndex
+
+from .scan import MetaflowNames
+from .step import Rewrite, StepFacts
+
+Avail = dict[str, tuple[str, ...]]  # artifact → the steps whose write may reach here
+
+
+@dataclass
+class Incoming:
+    """What reaches a join: per incoming step, the artifacts available at its end."""
+
+    kind: str  # "parallel" | "foreach"
+    branches: dict[str, Avail]
+    body_steps: frozenset[str] = frozenset()
+
+
+class FlowState:
+    def __init__(self, module: cst.Module, path: str, spans: SpanIndex | None = None):
+        self.module, self.path = module, path
+        self.spans = spans or SpanIndex(path, module.code)
+        self.names = MetaflowNames()
+        self.diagnostics: list[Diagnostic] = []
+        self.types: dict[tuple[str, str], TypeRef] = {}
+        self.consumed: set[tuple[str, str]] = set()
+        self.inputs: dict[str, list[Input]] = {}
+        self.rewrites: dict[str, Rewrite] = {}
+        self.facts: dict[str, StepFacts] = {}
+        self.needs_namespace = False
+        self.catch_prelude: dict[str, list[str]] = {}
+
+    def _input(self, name: str, defs: tuple[str, ...], local: str | None = None) -> Input:
+        for d in defs:
+            self.consumed.add((d, name))
+        kinds = {self.types.get((d, name), TypeRef("typing.Any", "fallback")) for d in defs}
+        kind = kinds.pop() if len(kinds) == 1 else TypeRef("typing.Any", "fallback")
+        refs = tuple(Ref("output", d, name) for d in defs)
+        return Input(local or name, kind, refs, "value" if len(defs) == 1 else "oneof")
+
+    def _rewrite(self, step, names, branch_names, prelude, merge_code) -> Rewrite:
+        literals = {"flow_name": repr(self.flow.name), "step_name": repr(step.name)}
+        prelude = [*self.catch_prelude.get(step.name, []), *prelude]
+        return Rewrite(
+            names,
+            branch_names,
+            set(self.flow.constants),
+            literals,
+            self.current_names,
+            step.inputs_name,
+            prelude,
+            merge_code,
+        )

@@ -1,0 +1,426 @@
+"""What one Metaflow step does with `self`: artifact reads and writes (with types), join `inputs` use,
+merge_artifacts, foreach input/index and `current`; and the rewrite of its body into plain Python."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from transpile.reading.cst import code, dotted, is_self_attr, keyword_args, literal
+from transpile.reading.inference import INPUTS, TypeEnv, infer
+
+SPECIAL = {"input", "index", "next", "merge_artifacts", "foreach_stack"}
+
+
+@dataclass
+class Merge:
+    include: tuple[str, ...] | None
+    exclude: tuple[str, ...]
+    written_before: frozenset[str]
+
+
+@dataclass
+class StepFacts:
+    reads: list[str] = field(default_factory=list)
+    writes: dict[str, list[str | None]] = field(default_factory=dict)  # artifact → inferred types
+    annotated: dict[str, str] = field(default_factory=dict)
+    branch_reads: list[tuple[str, str]] = field(default_factory=list)  # inputs.<step>.<x>
+    generic_inputs: bool = False  # `inputs` used other than inputs.<step>.<x>
+    attribute_names: set[str] = field(default_factory=set)  # every `.x` in the body
+    merge: Merge | None = None
+    uses_input: bool = False
+    uses_index: bool = False
+    current: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    local_names: set[str] = field(default_factory=set)
+    bare_names: set[str] = field(default_factory=set)  # every plain name the body mentions
+    aliases: frozenset[str] = frozenset()  # see artifact_aliases
+
+
+class StepLocals:
+    """The body's local names. An artifact keeps its name unless the body already uses that name
+    for something else (a builtin, a helper, a local variable, a lambda parameter): then it gets
+    a trailing underscore, so `self.list` next to `list(...)` never shadows the builtin."""
+
+    def __init__(self, taken: set[str], aliases: frozenset[str] = frozenset()):
+        self.taken = set(taken) - aliases  # an alias of the artifact may share its name
+        self.claimed: dict[str, str] = {}
+
+    def claim(self, key: str, preferred: str | None = None) -> str:
+        """The local for ``key`` (an artifact name, or a generated role like ``self.input``)."""
+        if key not in self.claimed:
+            name = preferred or key
+            while name in self.taken:
+                name += "_"
+            self.taken.add(name)
+            self.claimed[key] = name
+        return self.claimed[key]
+
+
+def artifact_aliases(step: ast.FunctionDef) -> frozenset[str]:
+    """Locals that always hold the same object as the artifact of the same name.
+
+    That is the idiom ``x = self.x`` … ``self.x = x``: every binding of the local ``x`` copies
+    ``self.x`` and every write of ``self.x`` copies ``x``. Such a local may keep the artifact's
+    name in the plain body; any other use of the name means renaming the artifact's local.
+    """
+    bindings: dict[str, int] = {}
+    copies: dict[str, int] = {}
+    spoiled: set[str] = set()
+    for node in ast.walk(step):
+        for name in _bound_names(node):
+            bindings[name] = bindings.get(name, 0) + 1
+        for target, value in _assignments(node):
+            if _is_self(target) and not (isinstance(value, ast.Name) and value.id == target.attr):
+                spoiled.add(target.attr)  # self.x = <anything but x>
+            if isinstance(target, ast.Name) and _is_self(value) and value.attr == target.id:
+                copies[target.id] = copies.get(target.id, 0) + 1
+    return frozenset(
+        name for name, count in copies.items() if bindings[name] == count and name not in spoiled
+    )
+
+
+def _is_self(node: ast.AST | None) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
+
+
+def _assignments(node: ast.AST):
+    """(target, value) pairs; a target inside a tuple, or an augmented one, pairs with None."""
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            if isinstance(target, (ast.Tuple, ast.List)):
+                yield from ((t, None) for t in ast.walk(target))
+            else:
+                yield target, node.value
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        yield node.target, node.value if isinstance(node, ast.AnnAssign) else None
+
+
+def _bound_names(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+        return [node.id]
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    if isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+        return [node.name]
+    if isinstance(node, (ast.Global, ast.Nonlocal)):
+        return list(node.names)  # a global is never a plain local
+    return []
+
+
+class StepAnalyzer(cst.CSTVisitor):
+    """Collect StepFacts in source order, inferring artifact types as assignments are met."""
+
+    def __init__(self, env: TypeEnv, inputs_name: str | None, current_names: set[str]):
+        self.env = env
+        self.inputs_name = inputs_name
+        self.current_names = current_names
+        self.facts = StepFacts()
+        self._stores: set[int] = set()
+        self._written: list[str] = []
+        self._not_bare: set[int] = set()  # attribute and keyword names: not variables
+
+    # assignments --------------------------------------------------------------------------
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._store(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if is_self_attr(node.target):
+            self.facts.annotated[node.target.attr.value] = code(node.annotation.annotation)  # type: ignore[union-attr]
+        self._store(node.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if is_self_attr(node.target):
+            name = node.target.attr.value  # type: ignore[union-attr]
+            self._read(name)
+            kind = infer(
+                cst.BinaryOperation(node.target, _BINARY[type(node.operator)](), node.value),
+                self.env,
+            )
+            self._write(name, kind)
+            self._stores.add(id(node.target))
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_locals(node.target)
+        if isinstance(node.target, cst.Name):
+            elem = infer(node.iter, self.env)
+            from transpile.reading.inference import element_type
+
+            kind = element_type(elem)
+            if kind:
+                self.env = self.env.child(**{node.target.value: kind})
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind_locals(node.target)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        for param in node.params.params:
+            self.facts.local_names.add(param.name.value)
+
+    def _store(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if is_self_attr(target):
+            self._stores.add(id(target))
+            self._write(target.attr.value, infer(value, self.env) if value is not None else None)  # type: ignore[union-attr]
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            kinds = self._unpacked(value, len(target.elements))
+            for element, kind in zip(target.elements, kinds):
+                if is_self_attr(element.value):
+                    self._stores.add(id(element.value))
+                    self._write(element.value.attr.value, kind)  # type: ignore[union-attr]
+                else:
+                    self._bind_locals(element.value)
+                    if isinstance(element.value, cst.Name) and kind:
+                        self.env = self.env.child(**{element.value.value: kind})
+        elif isinstance(target, cst.Name):
+            self.facts.local_names.add(target.value)
+            kind = infer(value, self.env) if value is not None else None
+            if kind:
+                self.env = self.env.child(**{target.value: kind})
+
+    def _unpacked(self, value, count: int) -> list[str | None]:
+        if isinstance(value, cst.Tuple) and len(value.elements) == count:
+            return [infer(e.value, self.env) for e in value.elements]
+        kind = infer(value, self.env) if value is not None else None
+        if kind and kind.startswith("tuple["):
+            from transpile.reading.inference import _split_args
+
+            parts = _split_args(kind[6:-1])
+            if len(parts) == count:
+                return parts  # type: ignore[return-value]
+        return [None] * count
+
+    def _bind_locals(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.facts.local_names.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_locals(element.value)
+
+    def _write(self, name: str, kind: str | None) -> None:
+        if name in SPECIAL:
+            self.facts.unsupported.append(f"assigning self.{name}")
+            return
+        self.facts.writes.setdefault(name, []).append(kind)
+        if name not in self._written:
+            self._written.append(name)
+        if kind:
+            self.env = self.env.child(**{f"self.{name}": kind})
+
+    def _read(self, name: str) -> None:
+        if name not in self.facts.reads:
+            self.facts.reads.append(name)
+
+    # reads ---------------------------------------------------------------------------------
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._not_bare.add(id(node.attr))
+        self.facts.attribute_names.add(node.attr.value)
+        if is_self_attr(node) and id(node) not in self._stores:
+            name = node.attr.value
+            if name == "input":
+                self.facts.uses_input = True
+            elif name == "index":
+                self.facts.uses_index = True
+            elif name == "foreach_stack":
+                self.facts.unsupported.append("self.foreach_stack()")
+            elif name not in ("next", "merge_artifacts"):
+                self._read(name)
+        pair = branch_read(node, self.inputs_name)
+        if pair is not None and pair not in self.facts.branch_reads:
+            self.facts.branch_reads.append(pair)
+        if isinstance(node.value, cst.Name) and node.value.value in self.current_names:
+            self.facts.current.append(node.attr.value)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.inputs_name:
+            self._inputs_names += 1
+        if id(node) not in self._not_bare and node.value != "self":
+            self.facts.bare_names.add(node.value)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._not_bare.add(id(node.keyword))
+
+    _inputs_names = 0
+    _inputs_branch = 0
+
+    def leave_Attribute(self, node: cst.Attribute) -> None:
+        inner = node.value
+        if (
+            isinstance(inner, cst.Attribute)
+            and isinstance(inner.value, cst.Name)
+            and inner.value.value == self.inputs_name
+        ):
+            self._inputs_branch += 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if dotted(node.func) == "self.merge_artifacts":
+            kwargs = keyword_args(node)
+            include = tuple(literal(kwargs["include"])) if "include" in kwargs else None
+            exclude = tuple(literal(kwargs["exclude"])) if "exclude" in kwargs else ()
+            self.facts.merge = Merge(include, exclude, frozenset(self._written))
+
+    def finish(self) -> StepFacts:
+        merge_inputs = 1 if self.facts.merge is not None else 0
+        self.facts.generic_inputs = self._inputs_names - self._inputs_branch - merge_inputs > 0
+        return self.facts
+
+
+_BINARY = {
+    cst.AddAssign: cst.Add,
+    cst.SubtractAssign: cst.Subtract,
+    cst.MultiplyAssign: cst.Multiply,
+    cst.DivideAssign: cst.Divide,
+    cst.FloorDivideAssign: cst.FloorDivide,
+    cst.ModuloAssign: cst.Modulo,
+    cst.PowerAssign: cst.Power,
+    cst.BitOrAssign: cst.BitOr,
+    cst.BitAndAssign: cst.BitAnd,
+    cst.BitXorAssign: cst.BitXor,
+    cst.LeftShiftAssign: cst.LeftShift,
+    cst.RightShiftAssign: cst.RightShift,
+    cst.MatrixMultiplyAssign: cst.MatrixMultiply,
+}
+
+
+@dataclass
+class Rewrite:
+    """How names change when a step body becomes a plain function body."""
+
+    self_names: dict[str, str]  # self.<x> → local name (artifacts, parameters, input/index)
+    branch_names: dict[tuple[str, str], str]  # inputs.<step>.<x> → local name
+    constants: set[str]
+    current_literals: dict[str, str]  # current.<attr> → Python literal
+    current_names: set[str]
+    inputs_name: str | None
+    prelude: list[str]
+    merge_code: list[str]
+
+
+class BodyRewriter(cst.CSTTransformer):
+    """Rewrites the body and, in the same pass, notes each use of ``self`` left untranslated."""
+
+    def __init__(self, rewrite: Rewrite):
+        self.rw = rewrite
+        self.leftover: list[str] = []
+        self._owners: set[int] = set()  # the `self` of each self.<x>: not a bare use
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return not (len(node.body) == 1 and _step_call(node.body[0]))  # removed or replaced
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if is_self_attr(node):
+            self._owners.add(id(node.value))
+            name = node.attr.value  # type: ignore[union-attr]
+            if name not in self.rw.self_names and name not in self.rw.constants:
+                self.leftover.append(f"self.{name}")
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == "self" and id(node) not in self._owners:
+            self.leftover.append("self")
+
+    def leave_Attribute(
+        self, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.BaseExpression:
+        if is_self_attr(updated):
+            name = updated.attr.value
+            if name in self.rw.self_names:
+                return cst.Name(self.rw.self_names[name])
+            if name in self.rw.constants:
+                return cst.Name(name)
+        key = branch_read(updated, self.rw.inputs_name)
+        if key in self.rw.branch_names:
+            return cst.Name(self.rw.branch_names[key])  # type: ignore[index]
+        owner = updated.value
+        if isinstance(owner, cst.Name) and owner.value in self.rw.current_names:
+            literal_text = self.rw.current_literals.get(updated.attr.value)
+            if literal_text is not None:
+                return cst.parse_expression(literal_text)
+        return updated
+
+    def leave_SimpleStatementLine(self, original, updated):
+        if len(updated.body) == 1 and _is_self_assignment(updated.body[0]):
+            return cst.RemovalSentinel.REMOVE  # `self.x = self.x` only marks x as written here
+        call = _step_call(original.body[0]) if len(original.body) == 1 else None
+        if call == "self.next" or (call == "self.merge_artifacts" and not self.rw.merge_code):
+            return cst.RemovalSentinel.REMOVE
+        if call == "self.merge_artifacts":
+            statements = cst.parse_module("\n".join(self.rw.merge_code) + "\n").body
+            lead = statements[0].with_changes(leading_lines=updated.leading_lines)
+            return cst.FlattenSentinel([lead, *statements[1:]])
+        return updated
+
+
+def _step_call(statement: cst.BaseSmallStatement) -> str | None:
+    """``self.next`` or ``self.merge_artifacts`` when the statement is a call of one of them."""
+    value = statement.value if isinstance(statement, cst.Expr) else None
+    if isinstance(value, cst.Call):
+        name = dotted(value.func)
+        if name in ("self.next", "self.merge_artifacts"):
+            return name
+    return None
+
+
+def _is_self_assignment(node: cst.BaseSmallStatement) -> bool:
+    return (
+        isinstance(node, cst.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0].target, cst.Name)
+        and isinstance(node.value, cst.Name)
+        and node.targets[0].target.value == node.value.value
+    )
+
+
+def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[str]]:
+    """The step's statements (docstring dropped) as dedented plain Python, and the uses of `self`
+    left in it (each one something transpile could not translate)."""
+    statements = list(node.body.body)  # type: ignore[union-attr]
+    if statements and _is_docstring(statements[0]):
+        statements = statements[1:]
+    rewriter = BodyRewriter(rewrite)
+    module = cst.Module(body=statements).visit(rewriter)
+    prelude = cst.parse_module("\n".join(rewrite.prelude) + "\n").body if rewrite.prelude else []
+    module = module.with_changes(body=[*prelude, *module.body])
+    text = module.code
+    return (text.strip("\n") + "\n" if text.strip() else ""), rewriter.leftover
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def branch_read(node: cst.Attribute, inputs_name: str | None) -> tuple[str, str] | None:
+    """``inputs.<step>.<x>`` in a join → (step, x)."""
+    inner = node.value
+    if (
+        isinstance(inner, cst.Attribute)
+        and isinstance(inner.value, cst.Name)
+        and inner.value.value == inputs_name
+    ):
+        return inner.attr.value, node.attr.value
+    return None
+
+
+__all__ = [
+    "INPUTS",
+    "Rewrite",
+    "StepAnalyzer",
+    "StepFacts",
+    "StepLocals",
+    "artifact_aliases",
+    "rewrite_body",
+]

@@ -1,0 +1,126 @@
+"""Options → Metaflow decorators, or a TODO comment and a diagnostic; parameters → Parameter lines."""
+
+from __future__ import annotations
+
+import ast
+import json
+
+from transpile.model.diagnostics import Diagnostic
+from transpile.model.ir import Option, Parameter
+
+from .. import FRAMEWORK
+
+STEP_DECORATORS = frozenset(
+    {"retry", "timeout", "resources", "environment", "catch", "card", "secrets", "pypi", "conda"}
+)
+REMOTE_DECORATORS = frozenset({"kubernetes", "batch"})
+FLOW_DECORATORS = frozenset(
+    {"schedule", "project", "trigger", "trigger_on_finish", "pypi_base", "conda_base"}
+)
+SCALAR_TYPES = ("str", "int", "float", "bool")
+
+
+def decorator(option: Option) -> str:
+    """``@kind(args)``; positional arguments are stored as ``_0``, ``_1``..."""
+    args = [v if k.startswith("_") and k[1:].isdigit() else f"{k}={v}" for k, v in option.args]
+    return f"@{option.kind}({', '.join(args)})" if args else f"@{option.kind}"
+
+
+class OptionWriter:
+    def __init__(self, framework: str, diagnostics: list[Diagnostic]):
+        self.framework = framework
+        self.diagnostics = diagnostics
+        self.imports: set[str] = set()
+
+    def decorators(self, options: tuple[Option, ...], flow: bool) -> tuple[list[str], list[str]]:
+        """The decorators for a step (or the flow class), and TODO lines for what has none."""
+        native = FLOW_DECORATORS if flow else STEP_DECORATORS
+        lines: list[str] = []
+        todos: list[str] = []
+        for option in options:
+            remote = option.kind in REMOTE_DECORATORS
+            if self._foreign(option):
+                todos.append(self._todo(option, remote=False, why="takes values Metaflow lacks"))
+            elif option.kind in native or (remote and self.framework == "metaflow"):
+                lines.append(decorator(self._native(option)))
+                self.imports.add(option.kind)
+            else:
+                todos.append(self._todo(option, remote))
+        return lines, todos
+
+    def _native(self, option: Option) -> Option:
+        """Retries from other frameworks start at once; Metaflow's default waits two minutes."""
+        if option.kind != "retry" or self.framework == "metaflow":
+            return option
+        if option.arg("minutes_between_retries") is not None:
+            return option
+        return Option(option.kind, (*option.args, ("minutes_between_retries", "0")), option.span)
+
+    def _foreign(self, option: Option) -> bool:
+        """An option read from another framework whose values are not plain literals (a Flyte
+        ``Secret(...)``): written as is it would name things this module does not have."""
+        if self.framework == "metaflow":
+            return False
+        return any(_literal(value) is _NOT_LITERAL for _, value in option.args)
+
+    def _todo(self, option: Option, remote: bool, why: str = "has no Metaflow equivalent") -> str:
+        if remote:
+            text = (
+                f"{decorator(option)} runs the step on {option.kind} (locally too): "
+                "add it, or run with --with " + option.kind
+            )
+        else:
+            note = FRAMEWORK.capabilities.get(option.kind, ("none", ""))[1]
+            text = f"{decorator(option)} {why}" + (f": {note}" if note else "")
+        self.diagnostics.append(Diagnostic("TP232", "warning", text, option.span, lossy=True))
+        return f"# TODO(transpile): TP232 {text}"
+
+
+def parameter_line(
+    param: Parameter, attr: str, diagnostics: list[Diagnostic]
+) -> tuple[str, set[str]]:
+    """``attr = Parameter(...)`` (or IncludeFile) and the metaflow names it needs."""
+    kind = "IncludeFile" if param.kind == "file" else "Parameter"
+    json_kind = param.kind == "json" or (
+        param.kind == "value" and param.type.expr not in SCALAR_TYPES and param.type.known
+    )
+    if param.kind == "value" and json_kind:
+        message = f"parameter {param.name!r} ({param.type.expr}) is a JSONType"
+        diagnostics.append(Diagnostic("TP233", "info", message, param.span))
+    args = [repr(attr), *_parameter_args(param, json_kind)]
+    names = {kind, "JSONType"} if json_kind else {kind}
+    return f"{attr} = {kind}({', '.join(args)})", names
+
+
+def _parameter_args(param: Parameter, json_kind: bool) -> list[str]:
+    """default, then type (left out where Metaflow infers it from the default, as written)."""
+    args = []
+    if param.default is not None:
+        args.append(f"default={_json_default(param.default) if json_kind else param.default}")
+    if json_kind:
+        args.append("type=JSONType")
+    elif param.kind == "value" and param.type.origin != "default" and param.type.known:
+        args.append(f"type={param.type.expr}")
+    if param.kind == "file":
+        args.append(f"is_text={param.is_text}")
+    if param.required and param.default is None:
+        args.append("required=True")
+    return [*args, *([f"help={param.help!r}"] if param.help else [])]
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(source: str) -> object:
+    try:
+        return ast.literal_eval(source)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _NOT_LITERAL
+
+
+def _json_default(default: str) -> str:
+    """JSONType defaults are JSON text (Metaflow parses them like a command-line value)."""
+    try:
+        return repr(json.dumps(ast.literal_eval(default)))
+    except (ValueError, SyntaxError, TypeError):
+        return f"json.dumps({default})"

@@ -1,0 +1,2 @@
+"""What the frameworks' readers share: libcst and position helpers (``cst``), type inference
+(``inference``), series-parallel nesting (``series_parallel``) and model surgery (``rewire``)."""

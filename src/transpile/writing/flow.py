@@ -1,0 +1,112 @@
+"""What the Flyte and KFP writers share: walking the structured flow, naming, function views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model.diagnostics import error
+from ..model.ir import Input, Map, Node, Parallel, Pipeline, Ref, Sequence, Step, Switch, Task
+from .graph import Key, direct_steps, key
+
+
+@dataclass
+class FunctionText:
+    """One emitted function, ready for a template: decorator, signature, docstring, body text."""
+
+    name: str
+    decorator: str
+    todos: list[str]
+    signature: str
+    returns: str
+    doc: str | None
+    body: str
+
+
+@dataclass
+class FlowFunction:
+    """A function whose body is flow code: the entry pipeline or workflow, a foreach, a case."""
+
+    name: str
+    signature: str
+    returns: str
+    body: list[str]
+    output_class: tuple[str, list[tuple[str, str]]] | None = None  # (class, [(field, type)])
+    doc: str | None = None
+
+
+def numbered_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``… when taken; the result is added to ``taken``."""
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}_{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def bound_value(refs: tuple[Ref, ...], values: dict[Key, str]) -> str:
+    """The expression bound to the first of ``refs`` that has one (a switch output has several)."""
+    for ref in refs:
+        if key(ref) in values:
+            return values[key(ref)]
+    raise error(
+        "TP901", f"internal error: no value bound for {refs[0].source}.{refs[0].name}", None
+    )
+
+
+class FlowWalker:
+    """Walks the structured flow; subclasses say what a task, a foreach and a switch become."""
+
+    p: Pipeline
+    steps: dict[str, Step]
+    consumers: list[Input]  # every input of every step
+
+    def emit(self, node: Node, scope) -> None:
+        if isinstance(node, Sequence):
+            for child in node.nodes:
+                self.emit(child, scope)
+        elif isinstance(node, Task):
+            self._task(self.steps[node.step], scope)
+        elif isinstance(node, Parallel):
+            entry, exits = list(scope.last), []
+            for branch in node.branches:
+                scope.last = list(entry)
+                self.emit(branch, scope)
+                exits += scope.last
+            scope.last = exits
+        elif isinstance(node, Map):
+            self._map(node, scope)
+        elif isinstance(node, Switch):
+            self._switch(node, scope)
+
+    def _task(self, step: Step, scope) -> None:
+        raise NotImplementedError
+
+    def _map(self, node: Map, scope) -> None:
+        raise NotImplementedError
+
+    def _switch(self, node: Switch, scope) -> None:
+        raise NotImplementedError
+
+    def _collected_keys(self, node: Map) -> list[tuple[str, str]]:
+        """(step, artifact) of the foreach body's outputs read after the join, in reading order."""
+        direct = direct_steps(node.body)
+        keys: list[tuple[str, str]] = []
+        for inp in self.consumers:
+            if inp.mode == "collected" and inp.refs[0].source in direct:
+                k = (inp.refs[0].source, inp.refs[0].name)
+                if k not in keys:
+                    keys.append(k)
+        return keys
+
+    def _leaving(self, inside: frozenset[str]) -> dict[str, tuple[Ref, ...]]:
+        """Values that leave a switch, by artifact name, with every case's reference."""
+        outputs: dict[str, tuple[Ref, ...]] = {}
+        consumers = [i.refs for i in self.consumers] + [r.refs for r in self.p.results]
+        for refs in consumers:
+            if any(r.kind == "output" and r.source in inside for r in refs):
+                name = refs[0].name
+                outputs[name] = tuple(dict.fromkeys((*outputs.get(name, ()), *refs)))
+        return outputs
+
+    def _output_type(self, step: str, name: str) -> str:
+        return next(o.type.expr for o in self.steps[step].outputs if o.name == name)

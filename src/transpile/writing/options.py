@@ -1,0 +1,96 @@
+"""What the Flyte and KFP option mappers share: reading option values, dispatch, notes, resources."""
+
+from __future__ import annotations
+
+import ast
+
+from ..model.capabilities import Column
+from ..model.diagnostics import Diagnostic
+from ..model.ir import Option
+
+RESOURCE_KINDS = ("resources", "kubernetes", "batch")
+SCHEDULES = {"daily": "0 0 * * *", "hourly": "0 * * * *", "weekly": "0 0 * * 0"}
+
+
+def literal(source: str | None):
+    """An option argument's value; its source text when that is not a literal."""
+    if source is None:
+        return None
+    try:
+        return ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        return source
+
+
+def number(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def merge_resources(option: Option, resources: dict[str, object]) -> None:
+    """Add one option's cpu, memory, gpu and disk; where several options set one, the most wins."""
+    for name in ("cpu", "memory", "gpu", "disk"):
+        value = literal(option.arg(name))
+        if value is not None:
+            previous = resources.get(name)
+            resources[name] = value if previous is None else max(previous, value, key=number)
+
+
+def schedule_cron(option: Option) -> str | None:
+    """The cron expression of a @schedule: ``cron=`` or one of daily, hourly, weekly."""
+    cron = literal(option.arg("cron"))
+    for name, expr in SCHEDULES.items():
+        if literal(option.arg(name)) is True:
+            cron = expr
+    return cron
+
+
+class BaseOptionMapper:
+    """Maps each step option with the ``_<kind>`` method of a subclass, notes what has none."""
+
+    COLUMN: Column  # the framework's column of the capability table
+    LABEL = ""  # the framework's name in messages
+    SETTINGS: type  # what task_settings returns: has a ``todos`` list
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+
+    def note(self, option: Option, key: str, message: str, todos: list[str], todo: bool) -> None:
+        """Record a construct without an exact equivalent: a diagnostic, and a TODO where asked."""
+        code = "TP202" if todo else "TP201"
+        text = f"{message} ({self.COLUMN[key][1]})"
+        self.diagnostics.append(Diagnostic(code, "warning", text, option.span, lossy=True))
+        if todo:
+            todos.append(f"# TODO(transpile): {code} {text}")
+
+    def task_settings(self, options: tuple[Option, ...]):
+        """A step's settings: each option to its handler, then what the resources gathered become."""
+        settings, resources = self.SETTINGS(), {}
+        for option in options:
+            name = f"_{option.kind}"
+            # a decorator named like one of the shared hooks (@finish) is not a handler
+            handler = None if hasattr(BaseOptionMapper, name) else getattr(self, name, None)
+            if option.kind in RESOURCE_KINDS:
+                self._collect_resources(option, resources, settings)
+            elif handler is not None:
+                handler(option, settings)
+            else:
+                message = f"@{option.kind} has no {self.LABEL} equivalent"
+                self.note(option, "compute_platform", message, settings.todos, True)
+        self._finish(settings, resources, options)
+        return settings
+
+    def _collect_resources(self, option: Option, resources: dict[str, object], settings) -> None:
+        raise NotImplementedError
+
+    def _finish(self, settings, resources: dict[str, object], options: tuple[Option, ...]) -> None:
+        """What the gathered resources and images become, once every option is read."""
+
+    def _platform_extras(self, option: Option, allowed: dict[str, set[str]], todos: list[str]):
+        """A TODO for the settings of @kubernetes or @batch that are not carried over."""
+        extra = sorted(k for k, _ in option.args if k not in allowed[option.kind])
+        if extra:
+            message = f"@{option.kind} settings {', '.join(extra)} are not carried over"
+            self.note(option, "compute_platform", message, todos, True)
