@@ -6,6 +6,8 @@ import ast
 import json
 import os
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -96,9 +98,20 @@ def test_help_does_not_import_the_heavy_parts(tmp_path):
     assert "convert" in proc.stdout and "inspect" in proc.stdout
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
     assert "click" in imported
-    heavy = {"libcst", "jinja2", "transpile.api", "transpile.readers", "transpile.writers"}
+    heavy = {"libcst", "jinja2", "transpile.api", "transpile.reading", "transpile.writing"}
     heavy |= {"metaflow", "flytekit", "kfp", "transpile.lint", "multiprocessing"}
     assert not imported & heavy
+    # the framework packages declare themselves (the choices of --to); readers and writers wait
+    script = (
+        "import sys\nfrom transpile.cli import run\nrun(['convert', '--help'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('transpile.frameworks.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    loaded = ast.literal_eval(done.stdout.splitlines()[-1])
+    assert "transpile.frameworks.flyte" in loaded
+    assert not [m for m in loaded if m.split(".")[3:4] in (["reader"], ["writer"])]
 
 
 def test_unexpected_exception_becomes_one_line(monkeypatch, capsys, hello):

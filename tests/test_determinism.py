@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from transpile import api
+from transpile import frameworks
 
 ROOT = Path(__file__).parents[1]
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).parents[1]
 def _sources(target: str, folder: Path) -> list[Path]:
     """Every fixture source not already in ``target``, as <case>_<framework>.py in one folder
     (their own names all collide)."""
-    for framework in sorted(set(api.FRAMEWORKS) - {target}):
+    for framework in sorted(set(frameworks.names()) - {target}):
         for source in sorted((ROOT / "fixtures").glob(f"*/{framework}.py")):
             shutil.copy(source, folder / f"{source.parent.name}_{framework}.py")
     return sorted(folder.iterdir())
@@ -39,7 +39,7 @@ def _batch(files: list[Path], target: str, out: Path, seed: str) -> dict[str, by
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 
-@pytest.mark.parametrize("target", sorted(api.WRITERS))
+@pytest.mark.parametrize("target", sorted(frameworks.writable()))
 def test_batches_in_any_order_under_any_seed_are_byte_identical(target, tmp_path):
     (tmp_path / "in").mkdir()
     flows = _sources(target, tmp_path / "in")

@@ -7,13 +7,14 @@ import re
 
 import pytest
 
+from transpile import frameworks
 from transpile.lint.config import LintConfig
 from transpile.lint.engine import all_rules, lint_text
 from transpile.lint.rules import option_not_portable
-from transpile.lint.unit import FRAMEWORKS
-from transpile.model.capabilities import CAPABILITIES
 
 RULES = all_rules()
+FRAMEWORKS = frameworks.names()
+CAPABILITIES = frameworks.capabilities()
 CASES = [
     pytest.param(rule, kind, source, id=f"{rule.CODE}-{kind}-{index}")
     for rule in RULES

@@ -13,7 +13,7 @@ import pytest
 from conftest import run_transpile
 from mutations import mutated_sources
 
-from transpile import api
+from transpile import api, frameworks
 
 ROOT = Path(__file__).parents[1]
 SOURCES = sorted((ROOT / "fixtures").glob("*/metaflow.py")) + sorted(
@@ -44,7 +44,7 @@ def mutated_tree(tmp_path_factory):
     return tree, sentinel
 
 
-@pytest.mark.parametrize("target", sorted(api.WRITERS))
+@pytest.mark.parametrize("target", sorted(frameworks.writable()))
 def test_every_mutated_input_is_converted_or_named(mutated_tree, target, tmp_path):
     tree, sentinel = mutated_tree
     out = tmp_path / "out"

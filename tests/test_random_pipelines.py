@@ -4,7 +4,6 @@ and is the same bytes when written twice."""
 from __future__ import annotations
 
 import ast
-import importlib
 import subprocess
 import sys
 
@@ -12,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from pipeline_strategies import pipelines
 
-from transpile import api
+from transpile import frameworks
 
 RUFF = [sys.executable, "-m", "ruff"]
 
@@ -29,11 +28,11 @@ def _ruff_problems(code: str) -> str:
     return "" if check.returncode == fmt.returncode == 0 else check.stdout + fmt.stdout
 
 
-@pytest.mark.parametrize("target", sorted(api.WRITERS))
+@pytest.mark.parametrize("target", sorted(frameworks.writable()))
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pipeline=pipelines())
 def test_every_writer_accepts_every_valid_model(target, pipeline):
-    writer = importlib.import_module(api.WRITERS[target])
+    writer = frameworks.writer(target)
     code, _ = writer.write(pipeline)
     ast.parse(code)
     assert _ruff_problems(code) == ""

@@ -186,7 +186,7 @@ def test_a_single_step_foreach_is_drawn_as_the_map_task_flyte_got():
 
 
 def test_report_on_a_kfp_source_shows_its_components():
-    """Needs the KFP reader (transpile.readers.kfp)."""
+    """Needs the KFP reader (transpile.frameworks.kfp.reader)."""
     report = build_report("fixtures/foreach_sum/expected/kfp.py", "flyte")
     assert isinstance(report, dict), report
     square = next(c for c in report["code"] if c["step"] == "square")

@@ -16,31 +16,29 @@ them (readers/series_parallel.py).
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from pipeline_strategies import pipelines
 
-from transpile import api
+from transpile import api, frameworks
 from transpile.diff import diff_pipelines
 from transpile.diff.render import render_text
 from transpile.frameworks.metaflow.writer.names import RESERVED
-from transpile.model.capabilities import CAPABILITIES
 from transpile.model.ir import Ref
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SOURCES = sorted(
     path
-    for framework in api.FRAMEWORKS
+    for framework in frameworks.names()
     for path in FIXTURES.glob(f"*/{framework}.py")
     if path.parent.name != "lint"
 )
 
 
 def _write(pipeline, framework: str) -> str:
-    code, _ = importlib.import_module(api.WRITERS[framework]).write(pipeline)
+    code, _ = frameworks.writer(framework).write(pipeline)
     return code
 
 
@@ -52,7 +50,7 @@ def _read(code: str, path: str, framework: str):
 
 def _round_trips():
     for source in SOURCES:
-        for target in api.FRAMEWORKS:
+        for target in frameworks.names():
             if target != source.stem:
                 yield pytest.param(
                     source, target, id=f"{source.parent.name}-{source.stem}-{target}"
@@ -76,7 +74,8 @@ def _lost_on_the_way(difference, middle: str) -> bool:
     if "option" not in difference.category:  # step and pipeline options
         return False
     key = difference.subject.rsplit(": ", 1)[-1]
-    return key in CAPABILITIES and CAPABILITIES[key].lossy(middle)
+    table = frameworks.capabilities()
+    return key in table and table[key].lossy(middle)
 
 
 def _renamed_on_the_way(pipeline, middle: str):
@@ -106,7 +105,7 @@ def _renamed_reads(inp, renamed: dict[str, str]):
     return dataclasses.replace(inp, refs=refs)
 
 
-@pytest.mark.parametrize("framework", sorted(api.WRITERS))
+@pytest.mark.parametrize("framework", sorted(frameworks.writable()))
 @settings(
     max_examples=15,
     deadline=None,

@@ -5,21 +5,36 @@ Each package (``metaflow/``, ``flyte/``, ``kfp/``) declares itself in its ``__in
 its files, its reader and writer modules, and its column of the capability table. Everything else
 (the CLI's choices, ``detect_framework``, lint's targets, diff and the report) asks this module, so
 a new framework is a new package here and nothing more. A package under ``transpile/frameworks/``
-in any directory on ``sys.path`` counts too (``pkgutil.extend_path``): a framework can live outside
-this tree. Packages whose names start with ``_`` are not frameworks.
+in any other directory on ``sys.path`` counts too (one without a ``transpile/__init__.py``, so not
+another copy of transpile): a framework can live outside this tree. Packages whose names start
+with ``_`` are not frameworks.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import sys
 from functools import cache
 from types import ModuleType
 
 from transpile.model.capabilities import Capability, table
 from transpile.model.framework import Framework
 
-__path__ = pkgutil.extend_path(__path__, __name__)
+
+def _elsewhere() -> list[str]:
+    """``transpile/frameworks`` folders on ``sys.path`` that belong to no copy of transpile."""
+    found = []
+    for entry in sys.path:
+        root = os.path.join(entry or os.curdir, "transpile")
+        folder = os.path.join(root, "frameworks")
+        if os.path.isdir(folder) and not os.path.exists(os.path.join(root, "__init__.py")):
+            found.append(folder)
+    return found
+
+
+__path__ = [*__path__, *(f for f in _elsewhere() if f not in __path__)]
 
 
 @cache
