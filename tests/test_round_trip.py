@@ -9,8 +9,8 @@ parameter names it cannot have (Metaflow's reserved names come back with a trail
 
 What makes the trips hold: the Metaflow writer marks the steps and lines it adds (its start, end,
 joins and plain steps; the values a join hands on) and the Metaflow reader leaves them out again
-(readers/added_steps.py); the Flyte and KFP readers nest sequences and branches as the graph nests
-them (readers/series_parallel.py).
+(frameworks/metaflow/reader/added_steps.py); the Flyte and KFP readers nest sequences and branches as the graph nests
+them (reading/series_parallel.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Read a Flyte (flytekit) module into the pipeline model, statically.
 
 The entry workflow is the one a LaunchPlan names, else the last @workflow no other workflow calls.
-Its body is read call by call (``flyte_workflow``): one step per task call, promises become
+Its body is read call by call (``workflow.py``): one step per task call, promises become
 references, sub-workflows are inlined, map_task and plain @dynamic loops become maps, conditional()
 becomes a switch.
 """

@@ -1,7 +1,7 @@
 """Read a Kubeflow Pipelines v2 module (``kfp.dsl``) into the pipeline model, statically.
 
-Components are templates (kfp_component.py); the entry pipeline's body is read statement by
-statement (kfp_pipeline.py, kfp_control.py): one step per component call, nested pipelines
+Components are templates (component.py); the entry pipeline's body is read statement by
+statement (pipeline.py, control.py): one step per component call, nested pipelines
 inlined. The entry pipeline is the last ``@dsl.pipeline`` that no other pipeline calls.
 """
 

@@ -3,7 +3,7 @@
 Every step becomes a ``@dsl.component`` that carries the module code it uses; each foreach becomes
 a small ``@dsl.pipeline`` holding a ``dsl.ParallelFor`` (called like a component); the entry
 pipeline, defined last, wires them by data and returns the flow's results; ``__main__`` compiles
-it to YAML. How values travel (parameters or pickled artifacts) is decided in ``kfp_types``.
+it to YAML. How values travel (parameters or pickled artifacts) is decided in ``plan.py`` and ``types.py``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Leave out of a read Metaflow model the steps a transpile writer added (marked by their
-docstring, see ``transpile.added``) when they only move data: each read of what such a step hands
+docstring, see ``transpile.model.added``) when they only move data: each read of what such a step hands
 on reads the value where it comes from, and the flow goes on without the step. A flow converted
 from Flyte or KFP to Metaflow thus reads back with the steps it had; a step the user has since
 given real work keeps its place."""
