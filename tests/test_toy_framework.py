@@ -242,3 +242,17 @@ def test_without_it_nothing_knows_it(toy):
     )
     assert done.returncode == 2
     assert "'toy' is not one of" in done.stderr
+
+
+def test_the_working_directory_is_not_searched(toy):
+    """A repository being converted or linted cannot slip a framework (its code) into transpile."""
+    done = subprocess.run(
+        [sys.executable, "-m", "transpile", "convert", "twice.py", "--to", "toy"],
+        cwd=toy / "plugins",
+        env={**os.environ, "PYTHONPATH": str(FIXTURES.parent / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "'toy' is not one of" in done.stderr

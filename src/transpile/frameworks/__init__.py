@@ -5,8 +5,8 @@ Each package (``metaflow/``, ``flyte/``, ``kfp/``) declares itself in its ``__in
 its files, its reader and writer modules, and its column of the capability table. Everything else
 (the CLI's choices, ``detect_framework``, lint's targets, diff and the report) asks this module, so
 a new framework is a new package here and nothing more. A package under ``transpile/frameworks/``
-in any other directory on ``sys.path`` counts too (one without a ``transpile/__init__.py``, so not
-another copy of transpile): a framework can live outside this tree. Packages whose names start
+in another directory on ``sys.path`` counts too (one without a ``transpile/__init__.py``, so not
+another copy of transpile, and not the working directory): a framework can live outside this tree. Packages whose names start
 with ``_`` are not frameworks.
 """
 
@@ -24,10 +24,15 @@ from transpile.model.framework import Framework
 
 
 def _elsewhere() -> list[str]:
-    """``transpile/frameworks`` folders on ``sys.path`` that belong to no copy of transpile."""
+    """``transpile/frameworks`` folders on ``sys.path`` that belong to no copy of transpile. The
+    working directory is not searched: running transpile inside a repository must not run code
+    that repository keeps under ``transpile/frameworks``."""
     found = []
+    here = os.path.realpath(os.curdir)
     for entry in sys.path:
-        root = os.path.join(entry or os.curdir, "transpile")
+        if not entry or os.path.realpath(entry) == here:
+            continue
+        root = os.path.join(entry, "transpile")
         folder = os.path.join(root, "frameworks")
         if os.path.isdir(folder) and not os.path.exists(os.path.join(root, "__init__.py")):
             found.append(folder)
