@@ -6,8 +6,8 @@ its files, its reader and writer modules, and its column of the capability table
 (the CLI's choices, ``detect_framework``, lint's targets, diff and the report) asks this module, so
 a new framework is a new package here and nothing more. A package under ``transpile/frameworks/``
 in another directory on ``sys.path`` counts too (one without a ``transpile/__init__.py``, so not
-another copy of transpile, and not the working directory): a framework can live outside this tree. Packages whose names start
-with ``_`` are not frameworks.
+another copy of transpile, and not the working directory): a framework can live outside this
+tree. Packages whose names start with ``_`` are not frameworks.
 """
 
 from __future__ import annotations
