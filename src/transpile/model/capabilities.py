@@ -1,10 +1,11 @@
-"""The capability table: what each framework can express. Writers consult it, the report cites it,
-lint rules derive from it.
+"""The capability table: what each framework can express. Writers consult it, the report
+cites it, lint rules derive from it.
 
 This module holds the rows (a capability key and what it means); each framework's package holds its
-column (``Framework.capabilities``: key → support and note), and ``transpile.frameworks.capabilities()``
-joins them. Support levels: ``exact`` (same meaning), ``approximate`` (nearest native construct,
-behaviour can differ: counts as lossy), ``none`` (a TODO is left in the output: counts as lossy).
+column (``Framework.capabilities``: key → support and note), and
+``transpile.frameworks.capabilities()`` joins them. Support levels: ``exact`` (same meaning),
+``approximate`` (nearest native construct, behaviour can differ: counts as lossy), ``none`` (a TODO
+is left in the output: counts as lossy).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """What a framework package declares about itself (``FRAMEWORK = Framework(...)`` in its
-``__init__.py``); ``transpile.frameworks`` finds the declarations and nothing else names a framework.
+``__init__.py``); ``transpile.frameworks`` finds the declarations and nothing else names a
+framework.
 
 A declaration is data, cheap to import: the reader and writer are module names, imported only when a
 file is read or written, so ``lint`` and ``--help`` never load them.

@@ -2,10 +2,11 @@
 
 - ``reader/``: ``read.py`` reads a module (``module.py`` finds tasks and workflows, ``task.py``
   signatures, ``workflow.py`` workflow bodies with ``control.py`` (map_task, @dynamic) and
-  ``conditional.py``, ``values.py`` promises, ``shape.py`` nests the calls as a series-parallel graph,
-  ``options.py`` task settings, ``names.py`` import spellings).
-- ``writer/``: ``write.py`` writes a module (``flow.py`` the workflow, ``types.py`` Flyte types,
-  ``options.py`` task settings).
+  ``conditional.py``, ``values.py`` promises, ``shape.py`` nests the calls as a series-parallel
+  graph, ``options.py`` task settings, ``names.py`` import spellings).
+- ``writer/``: ``write.py`` writes a module (``module_state.py`` the names, imports and task
+  functions it tracks, ``flow.py`` the workflow, ``types.py`` Flyte types, ``options.py`` task
+  settings).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from transpile.model.framework import Framework
 
 
 def _map_construct(members: tuple[str, ...], names: dict[str, str], code: str) -> str:
-    """A one-task foreach body became ``map_task`` when the writer could map it, else ``@dynamic``."""
+    """A one-task foreach body became ``map_task`` where the writer mapped it, else ``@dynamic``."""
     task = re.escape(names.get(members[0], members[0])) if len(members) == 1 else None
     mapped = task and re.search(rf"map_task\((functools\.partial\()?{task}\b", code)
     return "map_task" if mapped else "@dynamic"

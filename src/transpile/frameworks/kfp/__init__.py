@@ -3,9 +3,10 @@
 - ``reader/``: ``read.py`` reads a module (``component.py`` components with ``artifacts.py``,
   ``returns.py`` and ``json_text.py``; ``pipeline.py`` pipeline bodies with ``control.py``
   (ParallelFor, nested pipelines, ExitHandler) and ``branches.py`` (If/Elif/Else); ``scope.py``,
-  ``flow.py``, ``settings.py``, ``names.py``, ``shared.py`` the pieces they share).
-- ``writer/``: ``write.py`` writes a module (``component.py`` components, ``flow.py`` the pipeline,
-  ``helpers.py`` the small components it adds, ``types.py`` KFP types, ``options.py`` task settings).
+  ``draft.py``, ``flow.py``, ``settings.py``, ``names.py``, ``shared.py`` the pieces they share).
+- ``writer/``: ``write.py`` writes what ``plan.py`` decided (how values travel, how loops run):
+  ``component.py`` components, ``flow.py`` the pipeline, ``helpers.py`` the small components it
+  adds, ``types.py`` KFP types, ``options.py`` task settings.
 """
 
 from __future__ import annotations

@@ -1,1 +1,3 @@
-"""Reading kfp source into the pipeline model: ``read.py`` is the entry (see the package docstring)."""
+"""Reading kfp source into the pipeline model; ``read.py`` is the entry.
+
+The package docstring one level up lists the modules."""

@@ -1,1 +1,3 @@
-"""Writing the pipeline model as kfp source: ``write.py`` is the entry (see the package docstring)."""
+"""Writing the pipeline model as kfp source; ``write.py`` is the entry.
+
+The package docstring one level up lists the modules."""

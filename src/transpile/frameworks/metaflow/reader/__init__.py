@@ -1,1 +1,3 @@
-"""Reading metaflow source into the pipeline model: ``read.py`` is the entry (see the package docstring)."""
+"""Reading metaflow source into the pipeline model; ``read.py`` is the entry.
+
+The package docstring one level up lists the modules."""
