@@ -1,8 +1,9 @@
 """Metaflow: ``FlowSpec`` subclasses with ``@step`` methods.
 
-- ``reader/``: ``read.py`` reads a flow (dataflow over ``self.x``: ``scan.py`` finds the flow and
-  its steps, ``step.py`` what each step reads and writes, ``state.py`` what is known so far,
-  ``join.py`` what a join hands on, ``added_steps.py`` drops the steps our writer adds).
+- ``reader/``: ``read.py`` walks a flow (dataflow over ``self.x``: ``scan.py`` finds the flow and
+  its steps, ``graph.py`` where branches meet, ``analysis.py`` reads one step with ``step.py``,
+  ``join.py`` what a join hands on, ``state.py`` what is known so far, ``added_steps.py`` drops
+  the steps our writer adds).
 - ``writer/``: ``write.py`` writes a flow (``graph.py`` the step graph, ``data.py`` the artifacts
   each step hands on, ``names.py`` step and artifact names, ``body.py`` step bodies, ``options.py``
   decorators).

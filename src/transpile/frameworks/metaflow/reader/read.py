@@ -7,15 +7,11 @@ down linear edges and into foreach bodies; a join passes on only what its code p
 
 from __future__ import annotations
 
-import ast
-import textwrap
-
 import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import (
     Case,
-    Input,
     Map,
     Module,
     Node,
@@ -33,32 +29,18 @@ from transpile.model.ir import (
     task_steps,
 )
 from transpile.reading.cst import SpanIndex, code
-from transpile.reading.cst import literal as _literal
 from transpile.reading.inference import INPUTS, TypeEnv, element_type, infer
 
 from .added_steps import drop_added_steps
-from .join import JoinBuilder
+from .analysis import StepReader
+from .graph import find_join, merge_point
 from .scan import FlowDef, FlowScanner, StepDef
-from .state import Avail, FlowState, Incoming
+from .state import Avail, Incoming
 from .step import (
-    StepAnalyzer,
-    StepFacts,
-    StepLocals,
-    artifact_aliases,
     rewrite_body,
 )
 
 EXACT_CURRENT = {"flow_name", "step_name"}
-CURRENT_TYPES = {
-    "flow_name": "str",
-    "step_name": "str",
-    "run_id": "str",
-    "task_id": "str",
-    "retry_count": "int",
-    "is_running_flow": "bool",
-    "username": "str",
-    "pathspec": "str",
-}
 
 
 def read(
@@ -68,7 +50,7 @@ def read(
     return MetaflowReader(module, path, spans).read()
 
 
-class MetaflowReader(FlowState):
+class MetaflowReader(StepReader):
     """Reads the flow: its graph in order, each step's reads and writes, the joins (join.py)."""
 
     # module ---------------------------------------------------------------------------------
@@ -177,7 +159,7 @@ class MetaflowReader(FlowState):
             if t.kind == "linear":
                 current = t.targets[0]
             elif t.kind == "split":
-                join = self._find_join(t.targets[0])
+                join = find_join(self.flow, t.targets[0])
                 branches, states = [], {}
                 for target in t.targets:
                     seq, out = self._sequence(target, join, avail, maps)
@@ -194,11 +176,11 @@ class MetaflowReader(FlowState):
                     {_last_step(body.body): self._map_out},
                     frozenset(task_steps(body.body)),
                 )
-                current = self._find_join(t.targets[0])
+                current = find_join(self.flow, t.targets[0])
             elif t.kind == "switch":
                 node, avail = self._switch(step, avail, maps)
                 nodes.append(node)
-                current = self._merge_point(step)
+                current = merge_point(self.flow, step)
             else:
                 current = None
         return Sequence(tuple(nodes)), avail
@@ -212,14 +194,14 @@ class MetaflowReader(FlowState):
             if item_type and item_type != INPUTS
             else TypeRef("typing.Any", "fallback")
         )
-        join = self._find_join(t.targets[0])
+        join = find_join(self.flow, t.targets[0])
         body, self._map_out = self._sequence(t.targets[0], join, avail, (*maps, (step.name, item)))
         return Map(step.name, collection, item, body)
 
     def _switch(self, step: StepDef, avail: Avail, maps: tuple) -> tuple[Switch, Avail]:
         t = step.transition
         condition = self._ref_for(t.condition, avail, step)  # type: ignore[arg-type]
-        merge = self._merge_point(step)
+        merge = merge_point(self.flow, step)
         cases, merged = [], {}
         for value, target in zip(t.cases, t.targets):
             seq, out = self._sequence(target, merge, avail, maps)
@@ -245,195 +227,6 @@ class MetaflowReader(FlowState):
         if ref.kind == "param":
             return self.params[ref.source].type
         return self.types.get((ref.source, ref.name), TypeRef("typing.Any", "fallback"))
-
-    def _find_join(self, start: str) -> str:
-        current, seen = start, set()
-        while True:
-            if current in seen or current not in self.flow.steps:
-                raise error(
-                    "TP107", f"branch starting at '{start}' never reaches a join", self.flow.span
-                )
-            seen.add(current)
-            t = self.flow.steps[current].transition
-            if t.kind == "linear":
-                if self.flow.steps.get(t.targets[0]) and self.flow.steps[t.targets[0]].inputs_name:
-                    return t.targets[0]
-                current = t.targets[0]
-            elif t.kind in ("split", "foreach"):
-                current = self._find_join(t.targets[0])
-            elif t.kind == "switch":
-                current = self._merge_point(self.flow.steps[current])
-            else:
-                raise error(
-                    "TP107", f"branch starting at '{start}' never reaches a join", self.flow.span
-                )
-
-    def _merge_point(self, step: StepDef) -> str:
-        paths = [self._path(target, step.name) for target in step.transition.targets]
-        for candidate in paths[0]:
-            if all(candidate in p for p in paths[1:]):
-                if self.flow.steps[candidate].inputs_name:
-                    raise error(
-                        "TP109",
-                        "a switch case cannot lead directly to a join step",
-                        step.transition.span,
-                    )
-                return candidate
-        raise error(
-            "TP109", f"the cases of the switch in '{step.name}' never meet", step.transition.span
-        )
-
-    def _path(self, start: str, origin: str) -> list[str]:
-        out: list[str] = []
-        current: str | None = start
-        while current is not None and current not in out:
-            if current == origin:
-                raise error(
-                    "TP109",
-                    f"the switch in '{origin}' loops back; recursion is not supported",
-                    self.flow.steps[origin].transition.span,
-                )
-            out.append(current)
-            t = self.flow.steps[current].transition
-            if t.kind == "linear":
-                current = t.targets[0]
-            elif t.kind in ("split", "foreach"):
-                current = self._find_join(t.targets[0])
-                out.append(current)
-                current = (
-                    self.flow.steps[current].transition.targets[0]
-                    if self.flow.steps[current].transition.targets
-                    else None
-                )
-            elif t.kind == "switch":
-                current = self._merge_point(self.flow.steps[current])
-            else:
-                current = None
-        return out
-
-    # one step ---------------------------------------------------------------------------------
-    def _analyse(
-        self, step: StepDef, avail: Avail, maps: tuple, incoming: Incoming | None
-    ) -> Avail:
-        env = self.env.child(**{f"self.{p.name}": p.type.expr for p in self.flow.parameters})
-        env = env.child(
-            **{
-                f"{c}.{attr}": kind
-                for c in self.current_names
-                for attr, kind in CURRENT_TYPES.items()
-            }
-        )
-        for name, defs in avail.items():
-            kinds = {self.types[(d, name)].expr for d in defs if (d, name) in self.types}
-            if len(kinds) == 1:
-                env = env.child(**{f"self.{name}": kinds.pop()})
-        if maps:
-            env = env.child(**{"self.input": maps[-1][1].expr, "self.index": "int"})
-        if step.inputs_name:
-            env = env.child(**{step.inputs_name: INPUTS})
-            env.artifact_types = self._incoming_types(incoming)
-        analyzer = StepAnalyzer(env, step.inputs_name, self.current_names)
-        for statement in step.node.body.body:  # type: ignore[union-attr]
-            statement.visit(analyzer)
-        facts = analyzer.finish()
-        facts.aliases = artifact_aliases(self._ast_step(step))
-        facts.reads = [name for name in facts.reads if name not in self.flow.steps]
-        self.facts[step.name] = facts
-        for name, kinds in facts.writes.items():
-            self.types[(step.name, name)] = self._write_type(step, name, kinds, facts)
-        self._catch(step, facts)
-        if step.inputs_name:
-            if incoming is None:
-                raise error("TP107", f"'{step.name}' takes inputs but is not a join", step.span)
-            return self._join(step, facts, incoming)
-        return self._plain(step, facts, avail, maps)
-
-    def _ast_step(self, step: StepDef) -> ast.FunctionDef:
-        """The step as Python's ``ast`` has it: from the file's index, else parsed alone."""
-        node = self.spans.nodes.get(("method", self.flow.name, step.name))
-        if isinstance(node, ast.FunctionDef):
-            return node
-        return ast.parse(textwrap.dedent(code(step.node))).body[0]  # type: ignore[return-value]
-
-    def _catch(self, step: StepDef, facts: StepFacts) -> None:
-        """@catch(var=x) sets x to None when the step succeeds; the step writes it either way."""
-        for option in step.options:
-            var = option.arg("var") if option.kind == "catch" else None
-            if var and literal_value(var) not in facts.writes:
-                name = literal_value(var)
-                facts.writes[name] = []
-                self.types[(step.name, name)] = TypeRef("str | None", "inferred")
-                self.catch_prelude.setdefault(step.name, []).append(
-                    f"{name} = None  # what @catch stores on success"
-                )
-
-    def _write_type(
-        self, step: StepDef, name: str, kinds: list[str | None], facts: StepFacts
-    ) -> TypeRef:
-        if name in facts.annotated:
-            return TypeRef(facts.annotated[name], "annotation")
-        known = {k for k in kinds if k}
-        if len(known) == 1 and None not in kinds:
-            return TypeRef(known.pop(), "inferred")
-        return TypeRef("typing.Any", "fallback")
-
-    def _incoming_types(self, incoming: Incoming | None) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for avail in incoming.branches.values() if incoming else ():
-            for name, defs in avail.items():
-                kinds = {self.types[(d, name)].expr for d in defs if (d, name) in self.types}
-                if len(kinds) == 1:
-                    out.setdefault(name, kinds.pop())
-        return out
-
-    def _plain(self, step: StepDef, facts: StepFacts, avail: Avail, maps: tuple) -> Avail:
-        inputs: list[Input] = []
-        names: dict[str, str] = {}
-        local = StepLocals(facts.bare_names, facts.aliases).claim
-        for name in facts.reads:
-            if name in self.params:
-                param = Input(local(name), self.params[name].type, (Ref("param", name, name),))
-                inputs.append(param)
-            elif name in self.flow.constants:
-                continue
-            elif name in avail:
-                inputs.append(self._input(name, avail[name], local(name)))
-            elif name not in facts.writes:
-                where = self.spans.find(f"self.{name}", step.span)
-                raise error(
-                    "TP120",
-                    f"step '{step.name}' reads self.{name}, which no earlier step sets",
-                    where,
-                )
-            names[name] = local(name)
-        names.update({name: local(name) for name in facts.writes})
-        if maps and (facts.uses_input or facts.uses_index):
-            split, item_type = maps[-1]
-            if facts.uses_input:
-                names["input"] = local("self.input", "item")
-                inputs.append(Input(names["input"], item_type, (Ref("item", split, "item"),)))
-            if facts.uses_index:
-                names["index"] = local("self.index", "index")
-                inputs.append(
-                    Input(
-                        names["index"], TypeRef("int", "inferred"), (Ref("index", split, "index"),)
-                    )
-                )
-        elif facts.uses_input or facts.uses_index:
-            raise error(
-                "TP121",
-                f"step '{step.name}' uses self.input/self.index outside a foreach",
-                step.span,
-            )
-        self.inputs[step.name] = inputs
-        self.rewrites[step.name] = self._rewrite(step, names, {}, [], [])
-        out = dict(avail)
-        out.update({name: (step.name,) for name in facts.writes})
-        return out
-
-    def _join(self, step: StepDef, facts: StepFacts, incoming: Incoming) -> Avail:
-        builder = JoinBuilder(self, step, facts, incoming)
-        return builder.build()
 
     # results and steps ------------------------------------------------------------------------
     def _results(self, avail: Avail) -> tuple[Result, ...]:
@@ -513,10 +306,6 @@ class MetaflowReader(FlowState):
 
     def _order(self, node: Node) -> list[str]:
         return task_steps(node)
-
-
-def literal_value(source: str):
-    return _literal(cst.parse_expression(source))
 
 
 def _last_step(seq: Sequence) -> str:
