@@ -3,7 +3,8 @@
 The package is in layers; imports only point down (the contract in pyproject.toml):
 
 - ``cli``: the command line.
-- ``api``, ``inspect_render``, ``report/``, ``diff/``, ``lint/``: the commands.
+- ``api`` (and ``batch`` for many files), ``inspect_render``, ``report/``, ``diff/``, ``lint/``: the
+  commands.
 - ``frameworks/``: one package per framework (``metaflow/``, ``flyte/``, ``kfp/``), each with a
   ``reader/`` and a ``writer/``, declaring itself in its ``__init__.py``; found by walking.
 - ``reading/``, ``writing/``: what readers, and what writers, share.

@@ -10,18 +10,18 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from . import __version__, frameworks
+from .model.diagnostics import rendered
+from .util.fileio import write_output
 from .util.syntax import silence_code_warnings
 
 if TYPE_CHECKING:
-    from .api import Failed
+    from .batch import Attempt, Job, Outcome
     from .model.diagnostics import Diagnostic
-    from .util.fileio import Source
 
 INSPECT_FORMATS = ("text", "json", "mermaid", "dot")
 EXIT_OK, EXIT_LOSSY, EXIT_ERROR = 0, 1, 2
@@ -94,21 +94,13 @@ def convert(
     jobs: int | None,
 ) -> NoReturn:
     """Convert pipeline source files to another framework."""
+    from .batch import Job
+
     job = Job(target, source_fw, force, strict)
     if len(sources) > 1 or os.path.isdir(sources[0]):
         _check_batch_output(sources, output)
         _exit(_convert_batch(list(sources), output, job, jobs))
     _exit(_convert_single(sources[0], output, job))
-
-
-@dataclass(frozen=True)
-class Job:
-    """The options of one ``convert`` run."""
-
-    target: str
-    source_fw: str
-    force: bool
-    strict: bool
 
 
 def _convert_single(path: str, output: str | None, job: Job) -> int:
@@ -125,7 +117,7 @@ def _convert_single(path: str, output: str | None, job: Job) -> int:
         _write_stdout(result.code)
     else:
         destination = _single_destination(path, output)
-        problem = _write_output(destination, result.code, job.force)
+        problem = write_output(destination, result.code, job.force)
         if problem:
             _err(f"transpile: {problem}")
             return EXIT_ERROR
@@ -155,17 +147,9 @@ def _check_batch_output(sources: tuple[str, ...], output: str | None) -> None:
 # --- batch -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one file of a batch; ``reason`` explains a failure or a skip."""
-
-    path: str
-    status: Literal["converted", "skipped", "failed"]
-    reason: str = ""
-    lossy: bool = False
-
-
 def _convert_batch(sources: list[str], output: str, job: Job, jobs: int | None = None) -> int:
+    from .batch import Outcome, write_attempts
+    from .batch import attempts as convert_all
     from .util.fileio import discover
 
     found, unvisited = discover(sources, exclude=output)
@@ -173,124 +157,13 @@ def _convert_batch(sources: list[str], output: str, job: Job, jobs: int | None =
     if not found:
         _err(f"transpile: no Python files found in {', '.join(sources)}")
         return EXIT_ERROR
-    attempts = _attempts(found, job, jobs)
+    attempts = convert_all(found, job, jobs, _progress)
     diagnostics = [line for a in attempts for line in a.diagnostics]
-    outcomes.extend(_write_attempts(attempts, output, job.force, diagnostics))
+    outcomes.extend(write_attempts(attempts, output, job.force, diagnostics))
     for line in diagnostics:
         _err(line)
     _print_summary(outcomes, output)
     return _batch_exit_code(outcomes, job.strict)
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One file converted by a worker: its outcome so far, its unformatted code, its diagnostics."""
-
-    source: Source
-    outcome: Outcome
-    code: str = ""
-    diagnostics: tuple[str, ...] = ()
-
-
-def _attempts(found: list[Source], job: Job, jobs: int | None) -> list[Attempt]:
-    """Every file converted, in input order, over a process pool unless ``jobs`` is 1."""
-    from functools import partial
-
-    from .util.parallel import default_jobs, ordered_map
-
-    jobs = jobs or default_jobs()
-    if jobs > 1 and len(found) > 1:
-        _preload(job)  # imported once here, shared by the forked workers
-    with _progress(ordered_map(partial(_attempt, job=job), found, jobs), len(found)) as items:
-        return list(items)
-
-
-def _preload(job: Job) -> None:
-    sources = frameworks.readable() if job.source_fw == "auto" else [job.source_fw]
-    for name in sources:
-        frameworks.reader(name)
-    frameworks.writer(job.target)
-
-
-def _attempt(source: Source, job: Job) -> Attempt:
-    """Convert one file of a batch, leaving formatting to the batch; never raises."""
-    from . import api
-    from .writing.render import formatting_deferred
-
-    try:
-        with formatting_deferred():
-            result = api.convert_file(source.path, job.target, job.source_fw)
-    except Exception as exc:  # noqa: BLE001  (a bug for one file must not stop the batch)
-        reason = f"internal error: {type(exc).__name__}: {exc}"
-        return Attempt(source, Outcome(source.path, "failed", reason))
-    lines = tuple(_rendered(source.path, getattr(result, "diagnostics", ())))
-    if isinstance(result, api.Skipped):
-        return Attempt(source, Outcome(source.path, "skipped", result.reason), "", lines)
-    if isinstance(result, api.Failed):
-        return Attempt(source, Outcome(source.path, "failed", _failure_reason(result)), "", lines)
-    return Attempt(
-        source, Outcome(source.path, "converted", lossy=result.lossy), result.code, lines
-    )
-
-
-def _write_attempts(
-    attempts: list[Attempt], output: str, force: bool, diagnostics: list[str]
-) -> list[Outcome]:
-    """Format every converted file at once, then write them in input order."""
-    converted = [a for a in attempts if a.outcome.status == "converted"]
-    formatted = dict(zip(map(id, converted), _formatted(converted, diagnostics), strict=True))
-    written: dict[str, str] = {}
-    outcomes = []
-    for attempt in attempts:
-        code = formatted.get(id(attempt))
-        if isinstance(code, Outcome):
-            outcomes.append(code)
-        elif code is None:
-            outcomes.append(attempt.outcome)
-        else:
-            outcomes.append(_write_converted(attempt, code, output, force, written))
-    return outcomes
-
-
-def _formatted(converted: list[Attempt], diagnostics: list[str]) -> list[str | Outcome]:
-    """Formatted code per attempt; should ruff fail on the batch, each file alone says which."""
-    from .model.diagnostics import TranspileError
-    from .writing.render import format_code, format_many
-
-    try:
-        return list(format_many([a.code for a in converted]))  # two ruff runs for the batch
-    except TranspileError:
-        pass
-    results: list[str | Outcome] = []
-    for attempt in converted:
-        try:
-            results.append(format_code(attempt.code))
-        except TranspileError as exc:
-            reason = exc.diagnostic.render(attempt.source.path)
-            diagnostics.append(reason)
-            results.append(Outcome(attempt.source.path, "failed", reason))
-    return results
-
-
-def _write_converted(
-    attempt: Attempt, code: str, output: str, force: bool, written: dict[str, str]
-) -> Outcome:
-    source = attempt.source
-    destination = os.path.join(output, *source.relative.split("/"))
-    if destination in written:
-        reason = f"output {destination} is already written from {written[destination]}"
-        return Outcome(source.path, "failed", reason)
-    problem = _write_output(destination, code, force)
-    if problem:
-        return Outcome(source.path, "failed", problem)
-    written[destination] = source.path
-    return attempt.outcome
-
-
-def _failure_reason(result: Failed) -> str:
-    """The first error of a failed result, rendered (its warnings come before it)."""
-    errors = [d for d in result.diagnostics if d.severity == "error"] or list(result.diagnostics)
-    return errors[0].render(result.path) if errors else f"{result.path}: failed"
 
 
 @contextmanager
@@ -424,7 +297,7 @@ def _emit(text: str, output: str | None, force: bool) -> int:
     if output is None:
         _write_stdout(text)
         return EXIT_OK
-    problem = _write_output(output, text, force)
+    problem = write_output(output, text, force)
     if problem:
         _err(f"transpile: {problem}")
         return EXIT_ERROR
@@ -493,31 +366,9 @@ def rules(fmt: str) -> NoReturn:
 # --- output helpers --------------------------------------------------------------------------
 
 
-def _write_output(destination: str, text: str, force: bool) -> str | None:
-    """Write one output file; a sentence saying why not, or None when written."""
-    from .util.fileio import RefusedOverwrite, write_atomic
-
-    try:
-        write_atomic(destination, text, force=force)
-    except RefusedOverwrite:
-        return f"refused to overwrite {destination} (use --force)"
-    except OSError as exc:
-        return f"cannot write {destination}: {exc.strerror or exc}"
-    return None
-
-
 def _echo_diagnostics(path: str, diagnostics: tuple[Diagnostic, ...]) -> None:
-    for line in _rendered(path, diagnostics):
+    for line in rendered(path, diagnostics):
         _err(line)
-
-
-def _rendered(path: str, diagnostics: tuple[Diagnostic, ...]) -> list[str]:
-    """Rendered in source order, as ruff lists them; file-wide ones first."""
-
-    def position(d: Diagnostic) -> tuple[int, int]:
-        return (d.span.line, d.span.column) if d.span else (0, 0)
-
-    return [d.render(path) for d in sorted(diagnostics, key=position)]
 
 
 def _err(line: str) -> None:

@@ -38,3 +38,12 @@ class TranspileError(Exception):
 
 def error(code: str, message: str, span: Span | None) -> TranspileError:
     return TranspileError(Diagnostic(code, "error", message, span))
+
+
+def rendered(path: str, diagnostics: tuple[Diagnostic, ...]) -> list[str]:
+    """Rendered in source order, as ruff lists them; file-wide ones first."""
+
+    def position(d: Diagnostic) -> tuple[int, int]:
+        return (d.span.line, d.span.column) if d.span else (0, 0)
+
+    return [d.render(path) for d in sorted(diagnostics, key=position)]

@@ -162,3 +162,14 @@ def _inside(path: str, root: str) -> bool:
 
 def _is_environment(directory: str) -> bool:
     return any(os.path.exists(os.path.join(directory, m)) for m in ENVIRONMENT_MARKERS)
+
+
+def write_output(destination: str, text: str, force: bool) -> str | None:
+    """Write one output file; a sentence saying why not, or None when written."""
+    try:
+        write_atomic(destination, text, force=force)
+    except RefusedOverwrite:
+        return f"refused to overwrite {destination} (use --force)"
+    except OSError as exc:
+        return f"cannot write {destination}: {exc.strerror or exc}"
+    return None

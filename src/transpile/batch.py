@@ -1,0 +1,143 @@
+"""Converting many files at once: each converted in a worker of a process pool (or in this
+process), all formatted in one ruff run, then written in input order. No printing here: the CLI
+says what happened (``cli.py``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from functools import partial
+from typing import Literal
+
+from . import api, frameworks
+from .model.diagnostics import TranspileError, rendered
+from .util.fileio import Source, write_output
+from .util.parallel import default_jobs, ordered_map
+from .writing.render import format_code, format_many, formatting_deferred
+
+# wraps the stream of attempts as they come in: a progress bar on a terminal, else nothing
+Progress = Callable[[Iterator["Attempt"], int], AbstractContextManager[Iterator["Attempt"]]]
+
+
+@dataclass(frozen=True)
+class Job:
+    """The options of one ``convert`` run."""
+
+    target: str
+    source_fw: str
+    force: bool
+    strict: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one file of a batch; ``reason`` explains a failure or a skip."""
+
+    path: str
+    status: Literal["converted", "skipped", "failed"]
+    reason: str = ""
+    lossy: bool = False
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One file converted by a worker: its outcome so far, its unformatted code, its diagnostics."""
+
+    source: Source
+    outcome: Outcome
+    code: str = ""
+    diagnostics: tuple[str, ...] = ()
+
+
+def attempts(found: list[Source], job: Job, jobs: int | None, progress: Progress) -> list[Attempt]:
+    """Every file converted, in input order, over a process pool unless ``jobs`` is 1;
+    ``progress`` wraps the results as they come (a progress bar, or nothing)."""
+    jobs = jobs or default_jobs()
+    if jobs > 1 and len(found) > 1:
+        preload(job)  # imported once here, shared by the forked workers
+    with progress(ordered_map(partial(attempt, job=job), found, jobs), len(found)) as items:
+        return list(items)
+
+
+def preload(job: Job) -> None:
+    sources = frameworks.readable() if job.source_fw == "auto" else [job.source_fw]
+    for name in sources:
+        frameworks.reader(name)
+    frameworks.writer(job.target)
+
+
+def attempt(source: Source, job: Job) -> Attempt:
+    """Convert one file of a batch, leaving formatting to the batch; never raises."""
+    try:
+        with formatting_deferred():
+            result = api.convert_file(source.path, job.target, job.source_fw)
+    except Exception as exc:  # noqa: BLE001  (a bug for one file must not stop the batch)
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        return Attempt(source, Outcome(source.path, "failed", reason))
+    lines = tuple(rendered(source.path, getattr(result, "diagnostics", ())))
+    if isinstance(result, api.Skipped):
+        return Attempt(source, Outcome(source.path, "skipped", result.reason), "", lines)
+    if isinstance(result, api.Failed):
+        return Attempt(source, Outcome(source.path, "failed", failure_reason(result)), "", lines)
+    return Attempt(
+        source, Outcome(source.path, "converted", lossy=result.lossy), result.code, lines
+    )
+
+
+def write_attempts(
+    attempts: list[Attempt], output: str, force: bool, diagnostics: list[str]
+) -> list[Outcome]:
+    """Format every converted file at once, then write them in input order."""
+    converted = [a for a in attempts if a.outcome.status == "converted"]
+    formatted = dict(zip(map(id, converted), _formatted(converted, diagnostics), strict=True))
+    written: dict[str, str] = {}
+    outcomes = []
+    for attempt in attempts:
+        code = formatted.get(id(attempt))
+        if isinstance(code, Outcome):
+            outcomes.append(code)
+        elif code is None:
+            outcomes.append(attempt.outcome)
+        else:
+            outcomes.append(_write_converted(attempt, code, output, force, written))
+    return outcomes
+
+
+def _formatted(converted: list[Attempt], diagnostics: list[str]) -> list[str | Outcome]:
+    """Formatted code per attempt; should ruff fail on the batch, each file alone says which."""
+    try:
+        return list(format_many([a.code for a in converted]))  # two ruff runs for the batch
+    except TranspileError:
+        pass
+    results: list[str | Outcome] = []
+    for attempt in converted:
+        try:
+            results.append(format_code(attempt.code))
+        except TranspileError as exc:
+            reason = exc.diagnostic.render(attempt.source.path)
+            diagnostics.append(reason)
+            results.append(Outcome(attempt.source.path, "failed", reason))
+    return results
+
+
+def _write_converted(
+    attempt: Attempt, code: str, output: str, force: bool, written: dict[str, str]
+) -> Outcome:
+    source = attempt.source
+    destination = os.path.join(output, *source.relative.split("/"))
+    if destination in written:
+        reason = f"output {destination} is already written from {written[destination]}"
+        return Outcome(source.path, "failed", reason)
+    problem = write_output(destination, code, force)
+    if problem:
+        return Outcome(source.path, "failed", problem)
+    written[destination] = source.path
+    return attempt.outcome
+
+
+def failure_reason(result: api.Failed) -> str:
+    """The first error of a failed result, rendered (its warnings come before it)."""
+    errors = [d for d in result.diagnostics if d.severity == "error"] or list(result.diagnostics)
+    return errors[0].render(result.path) if errors else f"{result.path}: failed"

@@ -1,0 +1,162 @@
+"""One step at a time: what it reads and writes (``StepAnalyzer``), the types of what it writes,
+its inputs, and the rewrite of its body; joins are handed to ``JoinBuilder`` (join.py)."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import libcst as cst
+
+from transpile.model.diagnostics import error
+from transpile.model.ir import Input, Ref, TypeRef
+from transpile.reading.cst import code
+from transpile.reading.cst import literal as _literal
+from transpile.reading.inference import INPUTS
+
+from .join import JoinBuilder
+from .scan import StepDef
+from .state import Avail, FlowState, Incoming
+from .step import StepAnalyzer, StepFacts, StepLocals, artifact_aliases
+
+CURRENT_TYPES = {
+    "flow_name": "str",
+    "step_name": "str",
+    "run_id": "str",
+    "task_id": "str",
+    "retry_count": "int",
+    "is_running_flow": "bool",
+    "username": "str",
+    "pathspec": "str",
+}
+
+
+class StepReader(FlowState):
+    """Mixed into MetaflowReader (read.py), which walks the flow and calls ``_analyse`` per step."""
+
+    def _analyse(
+        self, step: StepDef, avail: Avail, maps: tuple, incoming: Incoming | None
+    ) -> Avail:
+        env = self.env.child(**{f"self.{p.name}": p.type.expr for p in self.flow.parameters})
+        env = env.child(
+            **{
+                f"{c}.{attr}": kind
+                for c in self.current_names
+                for attr, kind in CURRENT_TYPES.items()
+            }
+        )
+        for name, defs in avail.items():
+            kinds = {self.types[(d, name)].expr for d in defs if (d, name) in self.types}
+            if len(kinds) == 1:
+                env = env.child(**{f"self.{name}": kinds.pop()})
+        if maps:
+            env = env.child(**{"self.input": maps[-1][1].expr, "self.index": "int"})
+        if step.inputs_name:
+            env = env.child(**{step.inputs_name: INPUTS})
+            env.artifact_types = self._incoming_types(incoming)
+        analyzer = StepAnalyzer(env, step.inputs_name, self.current_names)
+        for statement in step.node.body.body:  # type: ignore[union-attr]
+            statement.visit(analyzer)
+        facts = analyzer.finish()
+        facts.aliases = artifact_aliases(self._ast_step(step))
+        facts.reads = [name for name in facts.reads if name not in self.flow.steps]
+        self.facts[step.name] = facts
+        for name, kinds in facts.writes.items():
+            self.types[(step.name, name)] = self._write_type(step, name, kinds, facts)
+        self._catch(step, facts)
+        if step.inputs_name:
+            if incoming is None:
+                raise error("TP107", f"'{step.name}' takes inputs but is not a join", step.span)
+            return self._join(step, facts, incoming)
+        return self._plain(step, facts, avail, maps)
+
+    def _ast_step(self, step: StepDef) -> ast.FunctionDef:
+        """The step as Python's ``ast`` has it: from the file's index, else parsed alone."""
+        node = self.spans.nodes.get(("method", self.flow.name, step.name))
+        if isinstance(node, ast.FunctionDef):
+            return node
+        return ast.parse(textwrap.dedent(code(step.node))).body[0]  # type: ignore[return-value]
+
+    def _catch(self, step: StepDef, facts: StepFacts) -> None:
+        """@catch(var=x) sets x to None when the step succeeds; the step writes it either way."""
+        for option in step.options:
+            var = option.arg("var") if option.kind == "catch" else None
+            if var and literal_value(var) not in facts.writes:
+                name = literal_value(var)
+                facts.writes[name] = []
+                self.types[(step.name, name)] = TypeRef("str | None", "inferred")
+                self.catch_prelude.setdefault(step.name, []).append(
+                    f"{name} = None  # what @catch stores on success"
+                )
+
+    def _write_type(
+        self, step: StepDef, name: str, kinds: list[str | None], facts: StepFacts
+    ) -> TypeRef:
+        if name in facts.annotated:
+            return TypeRef(facts.annotated[name], "annotation")
+        known = {k for k in kinds if k}
+        if len(known) == 1 and None not in kinds:
+            return TypeRef(known.pop(), "inferred")
+        return TypeRef("typing.Any", "fallback")
+
+    def _incoming_types(self, incoming: Incoming | None) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for avail in incoming.branches.values() if incoming else ():
+            for name, defs in avail.items():
+                kinds = {self.types[(d, name)].expr for d in defs if (d, name) in self.types}
+                if len(kinds) == 1:
+                    out.setdefault(name, kinds.pop())
+        return out
+
+    def _plain(self, step: StepDef, facts: StepFacts, avail: Avail, maps: tuple) -> Avail:
+        inputs: list[Input] = []
+        names: dict[str, str] = {}
+        local = StepLocals(facts.bare_names, facts.aliases).claim
+        for name in facts.reads:
+            if name in self.params:
+                param = Input(local(name), self.params[name].type, (Ref("param", name, name),))
+                inputs.append(param)
+            elif name in self.flow.constants:
+                continue
+            elif name in avail:
+                inputs.append(self._input(name, avail[name], local(name)))
+            elif name not in facts.writes:
+                where = self.spans.find(f"self.{name}", step.span)
+                raise error(
+                    "TP120",
+                    f"step '{step.name}' reads self.{name}, which no earlier step sets",
+                    where,
+                )
+            names[name] = local(name)
+        names.update({name: local(name) for name in facts.writes})
+        if maps and (facts.uses_input or facts.uses_index):
+            split, item_type = maps[-1]
+            if facts.uses_input:
+                names["input"] = local("self.input", "item")
+                inputs.append(Input(names["input"], item_type, (Ref("item", split, "item"),)))
+            if facts.uses_index:
+                names["index"] = local("self.index", "index")
+                inputs.append(
+                    Input(
+                        names["index"], TypeRef("int", "inferred"), (Ref("index", split, "index"),)
+                    )
+                )
+        elif facts.uses_input or facts.uses_index:
+            raise error(
+                "TP121",
+                f"step '{step.name}' uses self.input/self.index outside a foreach",
+                step.span,
+            )
+        self.inputs[step.name] = inputs
+        self.rewrites[step.name] = self._rewrite(step, names, {}, [], [])
+        out = dict(avail)
+        out.update({name: (step.name,) for name in facts.writes})
+        return out
+
+    def _join(self, step: StepDef, facts: StepFacts, incoming: Incoming) -> Avail:
+        builder = JoinBuilder(self, step, facts, incoming)
+        return builder.build()
+
+
+def literal_value(source: str):
+    return _literal(cst.parse_expression(source))
