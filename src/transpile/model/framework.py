@@ -20,6 +20,7 @@ MapConstruct = Callable[[tuple[str, ...], dict[str, str], str], str]
 @dataclass(frozen=True)
 class Framework:
     name: str  # what --from/--to, lint --target and the report call it
+    title: str  # how its users name it in prose ("Kubeflow Pipelines")
     rank: int  # its place wherever frameworks are listed (choices, tables, messages)
     import_roots: tuple[str, ...]  # top-level packages whose import identifies its source files
     reader: str | None = None  # module with read(module, path, spans) -> (Pipeline, diagnostics)
@@ -28,6 +29,8 @@ class Framework:
     # decorators that declare a step or a pipeline (a keyword there is an option, not a name)
     declarations: frozenset[str] = frozenset()
     map_construct: MapConstruct | None = None  # what a foreach becomes here (report pictures)
+    pipeline_noun: str = "pipeline"  # what its users call a pipeline ("flow", "workflow")
+    class_pipelines: bool = False  # a pipeline is a class, named in CamelCase (a Metaflow flow)
 
     @property
     def package(self) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 import jinja2
 
 from ..model.diagnostics import Diagnostic, error
+from ..model.framework import Framework
 from ..model.ir import Pipeline, Step
 from ..util.syntax import quiet_compile
 
@@ -65,30 +66,24 @@ def identifier(name: str) -> str:
     return f"{text}_" if keyword.iskeyword(text) else text
 
 
-# How each framework names itself and its pipelines, for headers and default docstrings.
-FRAMEWORK_NAMES = {
-    "metaflow": ("Metaflow", "flow"),
-    "flyte": ("Flyte", "workflow"),
-    "kfp": ("Kubeflow Pipelines", "pipeline"),
-}
-
-
-def origin(pipeline: Pipeline) -> str:
-    """``Metaflow flow HelloFlow``, ``Flyte workflow hello_flow``: the source, as its users say."""
-    framework, kind, name = _source_names(pipeline)
+def origin(pipeline: Pipeline, source: Framework | None) -> str:
+    """``Metaflow flow HelloFlow``, ``Flyte workflow hello_flow``: the source, as its users say
+    (``source`` is the declaration of the framework it was read from)."""
+    framework, kind, name = _source_names(pipeline, source)
     return f"{framework} {kind} {name}"
 
 
-def converted_doc(pipeline: Pipeline) -> str:
+def converted_doc(pipeline: Pipeline, source: Framework | None) -> str:
     """The source's docstring, or a line saying where the pipeline came from."""
-    framework, kind, name = _source_names(pipeline)
+    framework, kind, name = _source_names(pipeline, source)
     return pipeline.doc or f"The {name} {kind}, converted from {framework}."
 
 
-def _source_names(pipeline: Pipeline) -> tuple[str, str, str]:
-    framework, kind = FRAMEWORK_NAMES.get(pipeline.framework, (pipeline.framework, "pipeline"))
-    name = pipeline.name if pipeline.framework == "metaflow" else snake_case(pipeline.name)
-    return framework, kind, name
+def _source_names(pipeline: Pipeline, source: Framework | None) -> tuple[str, str, str]:
+    if source is None:
+        return pipeline.framework, "pipeline", snake_case(pipeline.name)
+    name = pipeline.name if source.class_pipelines else snake_case(pipeline.name)
+    return source.title, source.pipeline_noun, name
 
 
 def free_name(name: str, taken: set[str]) -> str:

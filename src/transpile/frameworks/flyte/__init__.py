@@ -25,6 +25,8 @@ def _map_construct(members: tuple[str, ...], names: dict[str, str], code: str) -
 
 FRAMEWORK = Framework(
     name="flyte",
+    title="Flyte",
+    pipeline_noun="workflow",
     rank=2,
     import_roots=("flytekit",),
     reader="transpile.frameworks.flyte.reader.read",

@@ -15,6 +15,8 @@ from transpile.model.framework import Framework
 
 FRAMEWORK = Framework(
     name="kfp",
+    title="Kubeflow Pipelines",
+    pipeline_noun="pipeline",
     rank=3,
     import_roots=("kfp",),
     reader="transpile.frameworks.kfp.reader.read",

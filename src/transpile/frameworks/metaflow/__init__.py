@@ -15,6 +15,9 @@ from transpile.model.framework import Framework
 
 FRAMEWORK = Framework(
     name="metaflow",
+    title="Metaflow",
+    pipeline_noun="flow",
+    class_pipelines=True,
     rank=1,
     import_roots=("metaflow",),
     reader="transpile.frameworks.metaflow.reader.read",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from transpile import frameworks
 from transpile.model.added import case_doc
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Case, Input, Map, Node, Ref, Sequence, Step, Switch, Task
@@ -92,7 +93,7 @@ class FlowEmitter(FlowWalker):
             for result in self.p.results:
                 if is_tuple(result.type.expr):
                     self._tuple_result(result.name)
-        doc = converted_doc(self.p)
+        doc = converted_doc(self.p, frameworks.get(self.p.framework))
         return FunctionView(name, signature, returns, scope.render(), output_class, doc)
 
     def _tuple_result(self, name: str) -> None:

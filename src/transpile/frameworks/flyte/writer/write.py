@@ -8,6 +8,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from transpile import frameworks
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import (
     Input,
@@ -72,7 +73,7 @@ class FlyteWriter(ModuleState):
             "flyte/module.py.j2",
             marker=GENERATED_MARKER,
             source=Path(self.p.span.file).name,
-            origin=origin(self.p),
+            origin=origin(self.p, frameworks.get(self.p.framework)),
             doc=self.p.doc,
             std_imports=std,
             flytekit=sorted(self.flytekit),

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from transpile import frameworks
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Case, Map, Parameter, Ref, Step, Switch
 from transpile.writing.flow import FlowFunction, FlowWalker, bound_value, numbered_name
@@ -92,7 +93,7 @@ class FlowEmitter(FlowWalker):
             if self.p.framework == "metaflow"
             else "Caching is off on every task the source did not cache."
         )
-        doc = f"{converted_doc(self.p)}\n\n{caching}"
+        doc = f"{converted_doc(self.p, frameworks.get(self.p.framework))}\n\n{caching}"
         return PipelineView(name, signature, returns, scope.lines, output_class, doc)
 
     def _parameter(self, param) -> str:

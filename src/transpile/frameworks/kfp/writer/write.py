@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from transpile import frameworks
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Pipeline
 from transpile.writing.deps import closure
@@ -51,7 +52,7 @@ class KfpWriter(ModulePlan):
             "kfp/module.py.j2",
             marker=GENERATED_MARKER,
             source=Path(self.p.span.file).name,
-            origin=origin(self.p),
+            origin=origin(self.p, frameworks.get(self.p.framework)),
             imports=self._imports(shared),
             shared=[d.source for d in shared if d.kind != "import"],
             serializers=[

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from transpile import frameworks
 from transpile.model.added import HANDED_ON, added_doc
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Pipeline, Ref, Result, Span
@@ -67,7 +68,7 @@ class MetaflowWriter:
             "metaflow/module.py.j2",
             marker=GENERATED_MARKER,
             source=Path(self.p.span.file).name,
-            origin=origin(self.p),
+            origin=origin(self.p, frameworks.get(self.p.framework)),
             flow=identifier(self.p.name),
             doc=self.p.doc,
             imports=imports,
