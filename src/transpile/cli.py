@@ -18,6 +18,7 @@ from . import __version__, frameworks
 from .model.diagnostics import rendered
 from .util.fileio import write_output
 from .util.syntax import silence_code_warnings
+from .util.text import one_line
 
 if TYPE_CHECKING:
     from .batch import Attempt, Job, Outcome
@@ -372,7 +373,9 @@ def _echo_diagnostics(path: str, diagnostics: tuple[Diagnostic, ...]) -> None:
 
 
 def _err(line: str) -> None:
-    click.echo(line, err=True)
+    """One line to stderr: a newline or control character from a file name or from the input
+    is shown as its escape, so it cannot start a line of its own."""
+    click.echo(one_line(line), err=True)
 
 
 def _write_stdout(text: str) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import quote
 
 from .. import __version__
+from ..util.text import one_line
 from .engine import FileError, Finding, LintReport, all_rules, rule_targets
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -19,7 +21,9 @@ def render(report: LintReport, fmt: str) -> str:
 
 def text(report: LintReport) -> str:
     """``path:line:col: CODE message`` per finding, then a count, as ruff prints them."""
-    lines = [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in report.findings]
+    lines = [
+        one_line(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}") for f in report.findings
+    ]
     if report.findings:
         noun = "finding" if len(report.findings) == 1 else "findings"
         lines.append(f"Found {len(report.findings)} {noun}.")
@@ -86,7 +90,7 @@ def _result(finding: Finding, rule_index: int) -> dict:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": Path(finding.path).as_posix()},
+                    "artifactLocation": {"uri": quote(Path(finding.path).as_posix())},
                     "region": {"startLine": finding.line, "startColumn": finding.column},
                 }
             }

@@ -1,3 +1,3 @@
 """The bottom layer: the pipeline model (``ir``, its JSON form ``ir_json``), diagnostics, the
 rows of the capability table, what a framework declares (``framework``) and the marks of added
-steps. It imports nothing of transpile's outside this package."""
+steps. It imports nothing of transpile's but ``util``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..util.text import one_line
 from .ir import Span
 
 Severity = Literal["error", "warning", "info"]
@@ -25,7 +26,7 @@ class Diagnostic:
         where = path or (self.span.file if self.span else "<input>")
         if self.span is not None:
             where = f"{where}:{self.span.line}:{self.span.column + 1}"
-        return f"{where}: {self.code} {self.message}"
+        return one_line(f"{where}: {self.code} {self.message}")
 
 
 class TranspileError(Exception):

@@ -9,6 +9,7 @@ from functools import lru_cache
 import jinja2
 from markupsafe import Markup
 
+from ..util.text import one_line
 from ..writing.render import template_environment, templates_dir
 from . import picture, svg
 
@@ -22,6 +23,8 @@ def environment(html: bool) -> jinja2.Environment:
     env.filters["cell"] = markdown_cell
     env.filters["md_escape"] = markdown_escape
     env.filters["fence"] = fence
+    env.filters["code"] = code_span
+    env.filters["code_cell"] = lambda value: code_span("—" if value in (None, "") else value)
     return env
 
 
@@ -31,9 +34,26 @@ def markdown_cell(value: object) -> str:
 
 
 def markdown_escape(value: object) -> str:
-    """Text that cannot end a Markdown table cell or line (GitHub unescapes ``\\|`` in code too)."""
+    """Text that cannot end a Markdown table cell or line, start HTML, or show a link or a
+    remote image: what a file name or an option value may hold stays text in a pull request."""
+    text = _one_line(value).replace("<", "&lt;")
+    return text.replace("![", "!\\[").replace("](", "\\](")
+
+
+def code_span(value: object) -> str:
+    """``value`` as one inline code span: delimited by more backticks than any run inside it, so
+    a backtick in the value cannot end the span and let the rest render as Markdown or HTML."""
+    text = _one_line(value)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _one_line(value: object) -> str:
+    """One line that cannot end a table cell (GitHub unescapes ``\\|`` inside code too)."""
     text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+    return one_line(text.replace("\n", " ")).replace("|", "\\|")
 
 
 def fence(text: str) -> str:

@@ -7,6 +7,7 @@ import ast
 from ..model.capabilities import Column
 from ..model.diagnostics import Diagnostic
 from ..model.ir import Option
+from ..util.text import todo as todo_comment
 
 RESOURCE_KINDS = ("resources", "kubernetes", "batch")
 SCHEDULES = {"daily": "0 0 * * *", "hourly": "0 * * * *", "weekly": "0 0 * * 0"}
@@ -63,7 +64,7 @@ class BaseOptionMapper:
         text = f"{message} ({self.COLUMN[key][1]})"
         self.diagnostics.append(Diagnostic(code, "warning", text, option.span, lossy=True))
         if todo:
-            todos.append(f"# TODO(transpile): {code} {text}")
+            todos.append(todo_comment(code, text))
 
     def task_settings(self, options: tuple[Option, ...]):
         """A step's settings: each option to its handler, then what the resources gathered become."""

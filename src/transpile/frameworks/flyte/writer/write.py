@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import libcst as cst
 
@@ -22,13 +21,13 @@ from transpile.model.ir import (
     Switch,
     Task,
 )
+from transpile.util.text import todo
 from transpile.writing.flow import FunctionText
 from transpile.writing.render import (
-    GENERATED_MARKER,
     camel_case,
     finish,
     free_name,
-    origin,
+    module_header,
     render,
     snake_case,
 )
@@ -71,9 +70,7 @@ class FlyteWriter(ModuleState):
             third = ["from flytekit.types.file import FlyteFile", *third]
         code = render(
             "flyte/module.py.j2",
-            marker=GENERATED_MARKER,
-            source=Path(self.p.span.file).name,
-            origin=origin(self.p, frameworks.get(self.p.framework)),
+            header=module_header(self.p, frameworks.get(self.p.framework)),
             doc=self.p.doc,
             std_imports=std,
             flytekit=sorted(self.flytekit),
@@ -185,7 +182,7 @@ class FlyteWriter(ModuleState):
             self.flytekit.add("current_context")
         for name in rewriter.missing:
             self.todos.setdefault(step.name, []).append(
-                f"# TODO(transpile): TP211 current.{name} has no Flyte equivalent; it is None here"
+                todo("TP211", f"current.{name} has no Flyte equivalent; it is None here")
             )
         return module.code
 

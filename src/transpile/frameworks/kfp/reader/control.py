@@ -11,6 +11,7 @@ from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import ANY, Input, Map, Output, Ref, Task, TypeRef
 from transpile.reading.cst import code, keyword_args, positional_args
 from transpile.reading.inference import element_type
+from transpile.util.text import todo
 
 from .draft import Draft
 from .flow import Handle, Item, Value, group, ref_steps, steps_in
@@ -180,7 +181,7 @@ class ControlFlow:
             "over: fetch the file in a step"
         )
         self.ctx.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
-        body = f"# TODO(transpile): TP202 {message}\nraise NotImplementedError({message!r})\n"
+        body = f"{todo('TP202', message)}\nraise NotImplementedError({message!r})\n"
         output = Output("artifact", TypeRef("bytes", "annotation"))
         self.drafts[name] = Draft(name, span, [], [output], body, Settings(span))
         item = Item(Task(name), {name})

@@ -14,6 +14,7 @@ import libcst as cst
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, Span, Task
 from transpile.reading.cst import code, keyword_args, positional_args
+from transpile.util.text import todo as todo_comment
 
 from .branches import Branches
 from .component import Component, inferred, output_aliases
@@ -207,7 +208,7 @@ class PipelineBuilder(ControlFlow, Branches):
             return comp.body
         message = f"container component {comp.name} has no Python body to carry over"
         self.ctx.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
-        todo = f"# TODO(transpile): TP202 {message}: it ran {comp.spec}"
+        todo = todo_comment("TP202", f"{message}: it ran {comp.spec}")
         return f"{todo}\nraise NotImplementedError({message!r})\n"
 
     def component_options(self, comp: Component) -> tuple:

@@ -17,6 +17,7 @@ import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Input, Output, Ref, Step
+from transpile.util.text import todo
 from transpile.writing.deps import closure, free_names, local_names
 from transpile.writing.flow import FunctionText, numbered_name
 
@@ -316,7 +317,7 @@ class ComponentBuilder:
         ]
         for name in rewriter.missing:
             message = f"current.{name} has no KFP equivalent; it is None here"
-            self.w.todos.setdefault(step.name, []).append(f"# TODO(transpile): TP211 {message}")
+            self.w.todos.setdefault(step.name, []).append(todo("TP211", message))
             self.w.diagnostics.append(
                 Diagnostic("TP211", "warning", message, step.span, lossy=True)
             )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from transpile import frameworks
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Case, Map, Parameter, Ref, Step, Switch
+from transpile.util.text import todo
 from transpile.writing.flow import FlowFunction, FlowWalker, bound_value, numbered_name
 from transpile.writing.graph import Key, all_steps, free_refs, key
 from transpile.writing.render import camel_case, converted_doc, free_name, snake_case
@@ -122,7 +123,7 @@ class FlowEmitter(FlowWalker):
             "not load; pass the value at run time instead"
         )
         self.w.diagnostics.append(Diagnostic("TP202", "warning", text, param.span, lossy=True))
-        self.todos.append(f"# TODO(transpile): TP202 {text}")
+        self.todos.append(todo("TP202", text))
 
     def _files(self, scope: Scope) -> None:
         """IncludeFile parameters: a path or URI imported as a Dataset once, read where used."""

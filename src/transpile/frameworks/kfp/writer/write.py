@@ -8,16 +8,13 @@ it to YAML. How values travel (parameters or pickled artifacts) is decided in ``
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from transpile import frameworks
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Pipeline
 from transpile.writing.deps import closure
 from transpile.writing.render import (
-    GENERATED_MARKER,
     finish,
-    origin,
+    module_header,
     render,
 )
 
@@ -50,9 +47,7 @@ class KfpWriter(ModulePlan):
             self.serializers.add("load_value")
         code = render(
             "kfp/module.py.j2",
-            marker=GENERATED_MARKER,
-            source=Path(self.p.span.file).name,
-            origin=origin(self.p, frameworks.get(self.p.framework)),
+            header=module_header(self.p, frameworks.get(self.p.framework)),
             imports=self._imports(shared),
             shared=[d.source for d in shared if d.kind != "import"],
             serializers=[

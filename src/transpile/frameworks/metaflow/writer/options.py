@@ -7,6 +7,7 @@ import json
 
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Option, Parameter
+from transpile.util.text import todo
 
 from .. import FRAMEWORK
 
@@ -73,7 +74,7 @@ class OptionWriter:
             note = FRAMEWORK.capabilities.get(option.kind, ("none", ""))[1]
             text = f"{decorator(option)} {why}" + (f": {note}" if note else "")
         self.diagnostics.append(Diagnostic("TP232", "warning", text, option.span, lossy=True))
-        return f"# TODO(transpile): TP232 {text}"
+        return todo("TP232", text)
 
 
 def parameter_line(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import libcst as cst
 
@@ -14,7 +13,7 @@ from transpile import frameworks
 from transpile.model.added import HANDED_ON, added_doc
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Pipeline, Ref, Result, Span
-from transpile.writing.render import GENERATED_MARKER, finish, identifier, origin, render
+from transpile.writing.render import finish, identifier, module_header, render
 
 from .body import Body, drop_namespace_inputs, free_names, rewrite
 from .data import Dataflow
@@ -66,9 +65,7 @@ class MetaflowWriter:
             imports.append("import json")
         code = render(
             "metaflow/module.py.j2",
-            marker=GENERATED_MARKER,
-            source=Path(self.p.span.file).name,
-            origin=origin(self.p, frameworks.get(self.p.framework)),
+            header=module_header(self.p, frameworks.get(self.p.framework)),
             flow=identifier(self.p.name),
             doc=self.p.doc,
             imports=imports,
