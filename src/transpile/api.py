@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from pathlib import Path
 
 import libcst as cst
 
@@ -12,6 +11,8 @@ from . import frameworks
 from .model.diagnostics import Diagnostic, TranspileError
 from .model.ir import Pipeline, Span
 from .reading.cst import SpanIndex, dotted
+from .reading.values import module_constants, resolve_options
+from .util.fileio import SourceError, read_source
 from .util.syntax import quiet_tree
 
 MAX_BYTES = 5_000_000
@@ -58,22 +59,12 @@ def _fail(path: str, code: str, message: str, span: Span | None = None) -> Faile
 
 
 def load_text(path: str) -> str | Failed:
-    """The file's text, or a Failed naming why it cannot be read as Python source."""
-    p = Path(path)
+    """The file's text, or a Failed naming why (and where) it cannot be read as Python source."""
     try:
-        if not p.is_file():
-            return _fail(path, "TP001", "no such file" if not p.exists() else "not a regular file")
-        data = p.read_bytes()
-    except OSError as exc:
-        return _fail(path, "TP001", f"cannot read file: {exc.strerror or exc}")
-    if len(data) > MAX_BYTES:
-        return _fail(path, "TP001", f"file is larger than {MAX_BYTES} bytes")
-    if b"\x00" in data:
-        return _fail(path, "TP002", "not Python source (binary content)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return _fail(path, "TP002", f"not UTF-8 text (byte {exc.start})")
+        return read_source(path, MAX_BYTES)
+    except SourceError as exc:
+        span = None if exc.line is None else Span(path, exc.line, exc.column, exc.line, exc.column)
+        return _fail(path, exc.code, exc.message, span)
 
 
 def parse(text: str, path: str) -> cst.Module | Failed:
@@ -142,6 +133,7 @@ def read_text(text: str, path: str, source: str = "auto") -> Read | Failed | Ski
         return Failed(path, (exc.diagnostic,))
     except RecursionError:
         return _fail(path, "TP003", "source too deeply nested to analyse")
+    pipeline = resolve_options(pipeline, module_constants(module))
     return Read(path, pipeline, tuple(diagnostics))
 
 

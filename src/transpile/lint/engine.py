@@ -8,9 +8,9 @@ import pkgutil
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from types import ModuleType
 
+from ..util.fileio import SourceError, read_source
 from ..util.syntax import quiet_tree
 from ..util.text import GENERATED_MARKER
 from . import rules as rules_package
@@ -134,19 +134,11 @@ def _ignored(hit: Hit, code: str, lines: list[str]) -> bool:
 
 
 def load_text(path: str) -> str | FileError:
-    """The file's text, or why it cannot be read as Python source."""
+    """The file's text, or why (and where) it cannot be read as Python source."""
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        return FileError(path, 1, 1, "TP001", f"cannot read file: {exc.strerror or exc}")
-    if len(data) > MAX_BYTES:
-        return FileError(path, 1, 1, "TP001", f"file is larger than {MAX_BYTES} bytes")
-    if b"\x00" in data:
-        return FileError(path, 1, 1, "TP002", "not Python source (binary content)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return FileError(path, 1, 1, "TP002", f"not UTF-8 text (byte {exc.start})")
+        return read_source(path, MAX_BYTES)
+    except SourceError as exc:
+        return FileError(path, exc.line or 1, exc.column + 1, exc.code, exc.message)
 
 
 # Below this many files a process pool costs more than it saves (a pre-commit hook's usual batch).

@@ -31,8 +31,6 @@ JSON schema, ``schema_version`` 1 (every key is always present; lines are 1-base
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .. import api
 
 FORMATS = ("md", "html", "json")
@@ -45,7 +43,9 @@ def build_report(path: str, target: str, source: str = "auto") -> dict | api.Fai
     converted = api.convert_file(path, target, source)
     if not isinstance(converted, api.Converted):
         return converted
-    text = Path(path).read_text(encoding="utf-8")  # convert_file has read it as UTF-8 already
+    text = api.load_text(path)  # convert_file has read it already
+    if isinstance(text, api.Failed):
+        return text
     return build(text, converted, target)
 
 

@@ -1,9 +1,14 @@
-"""Files in and out: atomic writes that never clobber by accident, and batch input discovery."""
+"""Files in and out: source read as Python reads it, atomic writes that never clobber by accident,
+and batch input discovery."""
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import stat
 import tempfile
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +16,61 @@ from pathlib import Path
 SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "__pypackages__"})
 # A directory holding one of these is a virtual environment or a conda environment.
 ENVIRONMENT_MARKERS = ("pyvenv.cfg", "conda-meta")
+
+
+class SourceError(Exception):
+    """Why a file cannot be read as Python source: a TP00x code, a message, where."""
+
+    def __init__(self, code: str, message: str, line: int | None = None, column: int = 0):
+        super().__init__(message)
+        self.code, self.message, self.line, self.column = code, message, line, column
+
+
+def read_source(path: str | os.PathLike, max_bytes: int) -> str:
+    """The text of the Python source file ``path``, or raise SourceError.
+
+    Only a regular file is read (a FIFO, a device or a symlink loop is refused without blocking),
+    and never more than ``max_bytes`` + 1 bytes of it. The bytes are decoded as Python does: a
+    UTF-8 byte-order mark or a PEP 263 coding line names the encoding, UTF-8 otherwise.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        missing = exc.errno == errno.ENOENT
+        raise SourceError("TP001", "no such file" if missing else _cannot_read(exc)) from None
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise SourceError("TP001", "not a regular file")
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise SourceError("TP001", _cannot_read(exc)) from None
+    if len(data) > max_bytes:
+        raise SourceError("TP001", f"file is larger than {max_bytes} bytes")
+    if b"\x00" in data:
+        raise SourceError("TP002", "not Python source (binary content)")
+    return decode_source(data)
+
+
+def _cannot_read(exc: OSError) -> str:
+    return f"cannot read file: {exc.strerror or exc}"
+
+
+def decode_source(data: bytes) -> str:
+    """Source bytes as Python decodes them (BOM, PEP 263 coding line, else UTF-8), without the
+    BOM; or raise SourceError naming the line of the first byte that does not decode."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:  # an unknown coding name, or a BOM beside another coding line
+        raise SourceError("TP002", str(exc.msg or exc), exc.lineno or 1) from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1)
+        message = f"not {encoding} text (byte 0x{data[exc.start]:02x})"
+        raise SourceError("TP002", message, line, column) from None
+    return text.removeprefix("\ufeff")
 
 
 class RefusedOverwrite(FileExistsError):
@@ -144,7 +204,11 @@ def _classify(
     """``"dir"`` to descend into, ``"file"`` to convert, or None to pass over; and the real path."""
     if entry.name.startswith(".") or entry.name in SKIPPED_DIRS:
         return None, ""
-    is_dir = entry.is_dir()  # follows symbolic links
+    try:
+        is_dir = entry.is_dir()  # follows symbolic links
+    except OSError as exc:  # a symbolic link loop
+        unvisited.append(Unvisited(entry.path, f"cannot follow: {exc.strerror or exc}"))
+        return None, ""
     if not is_dir and not entry.name.endswith(".py"):
         return None, ""
     real = os.path.realpath(entry.path)

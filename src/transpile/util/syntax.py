@@ -29,3 +29,12 @@ def silence_code_warnings() -> None:
     """For this whole process (the CLI and its pool workers): writers also parse the user's code."""
     warnings.filterwarnings("ignore", category=SyntaxWarning)
     warnings.filterwarnings("ignore", "invalid escape sequence", DeprecationWarning)
+
+
+def is_literal(source: str) -> bool:
+    """Whether ``source`` is a Python literal (what ``ast.literal_eval`` reads)."""
+    try:
+        ast.literal_eval(source)
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+        return False
+    return True

@@ -7,6 +7,7 @@ import ast
 from ..model.capabilities import Column
 from ..model.diagnostics import Diagnostic
 from ..model.ir import Option
+from ..util.syntax import is_literal
 from ..util.text import todo as todo_comment
 
 RESOURCE_KINDS = ("resources", "kubernetes", "batch")
@@ -21,6 +22,41 @@ def literal(source: str | None):
         return ast.literal_eval(source)
     except (ValueError, SyntaxError):
         return source
+
+
+# Option arguments that must be numbers (a numeric string such as "4096" counts).
+NUMERIC = {
+    "retry": ("times", "minutes_between_retries"),
+    "timeout": ("seconds", "minutes", "hours"),
+    "resources": ("cpu", "memory", "gpu", "disk"),
+    "kubernetes": ("cpu", "memory", "gpu", "disk"),
+    "batch": ("cpu", "memory", "gpu"),
+}
+
+
+def unknown_values(option: Option) -> list[str]:
+    """Why some arguments of ``option`` have no value to write: an expression whose value is not
+    known before the run (``times=RETRIES`` with RETRIES not a module constant), or a value that
+    is not a number where the option needs one. Empty when every argument is usable."""
+    reasons = []
+    for key, source in option.args:
+        if not is_literal(source):
+            reasons.append(f"{key}={source} is not known before the run")
+        elif key in NUMERIC.get(option.kind, ()) and not _numeric(ast.literal_eval(source)):
+            reasons.append(f"{key}={source} is not a number")
+    return reasons
+
+
+def _numeric(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    try:
+        float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def number(value: object) -> float:
@@ -70,6 +106,10 @@ class BaseOptionMapper:
         """A step's settings: each option to its handler, then what the resources gathered become."""
         settings, resources = self.SETTINGS(), {}
         for option in options:
+            unknown = unknown_values(option)
+            if unknown:
+                self._unknown(option, unknown, settings.todos)
+                continue
             name = f"_{option.kind}"
             # a decorator named like one of the shared hooks (@finish) is not a handler
             handler = None if hasattr(BaseOptionMapper, name) else getattr(self, name, None)
@@ -82,6 +122,15 @@ class BaseOptionMapper:
                 self.note(option, "compute_platform", message, settings.todos, True)
         self._finish(settings, resources, options)
         return settings
+
+    def _unknown(self, option: Option, unknown: list[str], todos: list[str]) -> None:
+        """An option with a value transpile cannot know is left out whole, at the spot."""
+        text = (
+            f"@{option.kind} is not carried over: {'; '.join(unknown)} "
+            "(set it in the output by hand)"
+        )
+        self.diagnostics.append(Diagnostic("TP202", "warning", text, option.span, lossy=True))
+        todos.append(todo_comment("TP202", text))
 
     def _collect_resources(self, option: Option, resources: dict[str, object], settings) -> None:
         raise NotImplementedError
