@@ -224,7 +224,7 @@ BAD_INPUTS = {
     "syntax-error": (SYNTAX_ERROR, r"^{path}:\d+:\d+: TP\d+ syntax error"),
     "empty": ("", r"^{path}: no pipeline found"),
     "binary": (bytes(range(256)) * 4, r"^{path}: TP\d+ not Python source"),
-    "latin-1": ("x = 'caf\xe9'\n".encode("latin-1"), r"^{path}: TP\d+ not UTF-8"),
+    "latin-1": ("x = 'caf\xe9'\n".encode("latin-1"), r"^{path}:1:9: TP\d+ not UTF-8"),
     "plain-python": (PLAIN, r"^{path}: no pipeline found"),
     "no-flow": (NO_FLOW, r"^{path}: .*FlowSpec"),
 }
@@ -412,14 +412,14 @@ def test_batch_with_no_pipeline_at_all_exits_2(tmp_path):
 
 
 def test_batch_survives_an_internal_error_in_one_file(project, tmp_path, monkeypatch):
-    real = api.convert_file
+    real = api.convert_text
 
-    def flaky(path, *args, **kwargs):
+    def flaky(text, path, *args, **kwargs):
         if path.endswith("hello.py"):
             raise RuntimeError("reader bug")
-        return real(path, *args, **kwargs)
+        return real(text, path, *args, **kwargs)
 
-    monkeypatch.setattr(api, "convert_file", flaky)
+    monkeypatch.setattr(api, "convert_text", flaky)
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["convert", str(project), "--to", "flyte", "-o", str(out)])
     assert result.exit_code == 2

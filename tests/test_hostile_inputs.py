@@ -334,7 +334,7 @@ def test_a_byte_that_does_not_decode_is_named_with_its_line(tmp_path):
     result = api.convert_file(str(path), "kfp")
     assert isinstance(result, api.Failed)
     rendered = result.diagnostics[0].render()
-    assert rendered.endswith(":5:13: TP002 not utf-8 text (byte 0xe9)"), rendered
+    assert rendered.endswith(":5:13: TP002 not UTF-8 text (byte 0xe9)"), rendered
 
 
 # 10/11. the report and lint output ---------------------------------------------------------------
@@ -379,3 +379,79 @@ def test_a_docstring_with_a_line_separator_keeps_its_value(odd, target):
         if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Module)
     ]
     assert any(d is not None and doc in d for d in docs), result.code
+
+
+# 8. an output never overwrites an input ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("convert", "f.py", "--to", "kfp", "-o", "f.py", "--force"),
+        ("convert", "f.py", "--to", "kfp", "-o", "./", "--force"),
+        ("convert", "f.py", "g.py", "--to", "kfp", "-o", ".", "--force"),
+        ("report", "f.py", "--to", "kfp", "-o", "f.py", "--force"),
+    ],
+)
+def test_force_never_writes_over_the_source(tmp_path, args):
+    for name in ("f.py", "g.py"):
+        (tmp_path / name).write_text(FLOW)
+    result = invoke(*args, cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "refused to write over the input" in result.output
+    assert (tmp_path / "f.py").read_text() == FLOW
+    assert (tmp_path / "g.py").read_text() == FLOW
+
+
+def test_an_earlier_output_inside_the_input_folder_is_skipped(tmp_path):
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "f.py").write_text(FLOW)
+    first = invoke("convert", "flows", "--to", "kfp", "-o", "flows/out", cwd=tmp_path)
+    assert first.exit_code == 0, first.output
+    again = invoke("convert", "flows", "--to", "kfp", "-o", "flows/out2", cwd=tmp_path)
+    assert again.exit_code == 0, again.output
+    assert "skipped  flows/out/f.py: written by transpile" in again.output
+    other = invoke("convert", "flows", "--to", "flyte", "-o", "flows/out3", cwd=tmp_path)
+    assert other.exit_code == 0, other.output
+    assert sorted(p.name for p in (tmp_path / "flows" / "out3").rglob("*.py")) == ["f.py"]
+
+
+def test_a_file_already_in_the_target_framework_is_skipped_in_a_batch(tmp_path):
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "f.py").write_text(FLOW)
+    (tmp_path / "flows" / "wf.py").write_text(FLYTE)
+    result = invoke("convert", "flows", "--to", "flyte", "-o", "out", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "skipped  flows/wf.py: source is already flyte" in result.output
+
+
+# 7. Ctrl-C during a batch -----------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups need a POSIX system")
+def test_ctrl_c_during_a_batch_prints_one_line_and_no_traceback(tmp_path):
+    import signal
+    import time
+
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    for number in range(3000):  # several seconds of work on two processes
+        (folder / f"f{number}.py").write_text(FLOW.replace("TinyFlow", f"Tiny{number}Flow"))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    command = [sys.executable, "-m", "transpile", "convert", "flows", "--to", "flyte"]
+    process = subprocess.Popen(
+        [*command, "-o", "out", "-j", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the signal goes to the whole group, as a terminal sends it
+    )
+    time.sleep(2.5)  # the pool is converting by now
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("transpile: interrupted while "), stderr

@@ -119,7 +119,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
 
 def test_missing_file_and_unknown_code_exit_2(tmp_path, capsys):
     assert run(["lint", str(tmp_path / "nope.py")]) == 2
-    assert "nope.py:1:1: TP001 cannot read file" in capsys.readouterr().err
+    assert "nope.py:1:1: TP001 no such file" in capsys.readouterr().err
     assert run(["lint", "--select", "TP5999", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == (
         "transpile: unknown rule code 'TP5999' (transpile rules lists them)"

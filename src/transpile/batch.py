@@ -15,6 +15,7 @@ from . import api, frameworks
 from .model.diagnostics import TranspileError, rendered
 from .util.fileio import Source, write_output
 from .util.parallel import default_jobs, ordered_map
+from .util.text import GENERATED_MARKER
 from .writing.render import format_code, format_many, formatting_deferred
 
 # wraps the stream of attempts as they come in: a progress bar on a terminal, else nothing
@@ -71,14 +72,26 @@ def preload(job: Job) -> None:
 def attempt(source: Source, job: Job) -> Attempt:
     """Convert one file of a batch, leaving formatting to the batch; never raises."""
     try:
+        text = api.load_text(source.path)
+        if isinstance(text, str) and text.startswith(GENERATED_MARKER):
+            reason = "written by transpile (an earlier output among the inputs)"
+            return Attempt(source, Outcome(source.path, "skipped", reason))
         with formatting_deferred():
-            result = api.convert_file(source.path, job.target, job.source_fw)
+            result = (
+                text
+                if isinstance(text, api.Failed)
+                else (api.convert_text(text, source.path, job.target, job.source_fw))
+            )
     except Exception as exc:  # noqa: BLE001  (a bug for one file must not stop the batch)
         reason = f"internal error: {type(exc).__name__}: {exc}"
         return Attempt(source, Outcome(source.path, "failed", reason))
     lines = tuple(rendered(source.path, getattr(result, "diagnostics", ())))
     if isinstance(result, api.Skipped):
         return Attempt(source, Outcome(source.path, "skipped", result.reason), "", lines)
+    if isinstance(result, api.Failed) and _already_target(result):
+        # a file of the target framework (an earlier output among the inputs): nothing to do
+        reason = result.diagnostics[-1].message
+        return Attempt(source, Outcome(source.path, "skipped", reason), "", ())
     if isinstance(result, api.Failed):
         return Attempt(source, Outcome(source.path, "failed", failure_reason(result)), "", lines)
     return Attempt(
@@ -87,13 +100,19 @@ def attempt(source: Source, job: Job) -> Attempt:
 
 
 def write_attempts(
-    attempts: list[Attempt], output: str, force: bool, diagnostics: list[str]
+    attempts: list[Attempt],
+    output: str,
+    force: bool,
+    diagnostics: list[str],
+    outcomes: list[Outcome] | None = None,
 ) -> list[Outcome]:
-    """Format every converted file at once, then write them in input order."""
+    """Format every converted file at once, then write them in input order; ``outcomes`` (the
+    list returned) fills as they are written, for a caller interrupted half way."""
     converted = [a for a in attempts if a.outcome.status == "converted"]
     formatted = dict(zip(map(id, converted), _formatted(converted, diagnostics), strict=True))
+    inputs = [a.source.path for a in attempts]  # none is ever written over
     written: dict[str, str] = {}
-    outcomes = []
+    outcomes = [] if outcomes is None else outcomes
     for attempt in attempts:
         code = formatted.get(id(attempt))
         if isinstance(code, Outcome):
@@ -101,7 +120,7 @@ def write_attempts(
         elif code is None:
             outcomes.append(attempt.outcome)
         else:
-            outcomes.append(_write_converted(attempt, code, output, force, written))
+            outcomes.append(_write_converted(attempt, code, output, force, written, inputs))
     return outcomes
 
 
@@ -123,18 +142,27 @@ def _formatted(converted: list[Attempt], diagnostics: list[str]) -> list[str | O
 
 
 def _write_converted(
-    attempt: Attempt, code: str, output: str, force: bool, written: dict[str, str]
+    attempt: Attempt,
+    code: str,
+    output: str,
+    force: bool,
+    written: dict[str, str],
+    inputs: list[str],
 ) -> Outcome:
     source = attempt.source
     destination = os.path.join(output, *source.relative.split("/"))
     if destination in written:
         reason = f"output {destination} is already written from {written[destination]}"
         return Outcome(source.path, "failed", reason)
-    problem = write_output(destination, code, force)
+    problem = write_output(destination, code, force, inputs)
     if problem:
         return Outcome(source.path, "failed", problem)
     written[destination] = source.path
     return attempt.outcome
+
+
+def _already_target(result: api.Failed) -> bool:
+    return bool(result.diagnostics) and result.diagnostics[-1].code == "TP006"
 
 
 def failure_reason(result: api.Failed) -> str:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 INSPECT_FORMATS = ("text", "json", "mermaid", "dot")
 EXIT_OK, EXIT_LOSSY, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as a shell reports SIGINT
 JOBS_OPTION = {
     "type": click.IntRange(min=1),
     "metavar": "N",
@@ -118,7 +119,7 @@ def _convert_single(path: str, output: str | None, job: Job) -> int:
         _write_stdout(result.code)
     else:
         destination = _single_destination(path, output)
-        problem = write_output(destination, result.code, job.force)
+        problem = write_output(destination, result.code, job.force, inputs=[path])
         if problem:
             _err(f"transpile: {problem}")
             return EXIT_ERROR
@@ -158,9 +159,19 @@ def _convert_batch(sources: list[str], output: str, job: Job, jobs: int | None =
     if not found:
         _err(f"transpile: no Python files found in {', '.join(sources)}")
         return EXIT_ERROR
-    attempts = convert_all(found, job, jobs, _progress)
+    try:
+        attempts = convert_all(found, job, jobs, _progress)
+    except KeyboardInterrupt:
+        _err(f"transpile: interrupted while converting; nothing was written to {output}")
+        return EXIT_INTERRUPTED
     diagnostics = [line for a in attempts for line in a.diagnostics]
-    outcomes.extend(write_attempts(attempts, output, job.force, diagnostics))
+    written: list[Outcome] = []
+    try:
+        outcomes.extend(write_attempts(attempts, output, job.force, diagnostics, written))
+    except KeyboardInterrupt:
+        count = sum(o.status == "converted" for o in written)
+        _err(f"transpile: interrupted while writing; {count} of {len(found)} written to {output}")
+        return EXIT_INTERRUPTED
     for line in diagnostics:
         _err(line)
     _print_summary(outcomes, output)
@@ -260,7 +271,7 @@ def report(
 
     result = build_report(source, target, source_fw)
     _exit_unless_done(source, result)
-    _exit(_emit(render(result, fmt), output, force))
+    _exit(_emit(render(result, fmt), output, force, inputs=[source]))
 
 
 @cli.command()
@@ -293,12 +304,12 @@ def _exit_unless_done(path: str, result) -> None:
         _exit(EXIT_ERROR)
 
 
-def _emit(text: str, output: str | None, force: bool) -> int:
-    """``text`` to stdout, or written atomically to ``output``."""
+def _emit(text: str, output: str | None, force: bool, inputs: tuple | list = ()) -> int:
+    """``text`` to stdout, or written atomically to ``output`` (never over one of ``inputs``)."""
     if output is None:
         _write_stdout(text)
         return EXIT_OK
-    problem = write_output(output, text, force)
+    problem = write_output(output, text, force, inputs)
     if problem:
         _err(f"transpile: {problem}")
         return EXIT_ERROR
@@ -410,7 +421,7 @@ def run(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except click.exceptions.Abort:
         _err("transpile: aborted")
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:
         if os.environ.get("TRANSPILE_TRACEBACK"):
             raise

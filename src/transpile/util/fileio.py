@@ -9,6 +9,7 @@ import os
 import stat
 import tempfile
 import tokenize
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,13 +39,15 @@ def read_source(path: str | os.PathLike, max_bytes: int) -> str:
     except OSError as exc:
         missing = exc.errno == errno.ENOENT
         raise SourceError("TP001", "no such file" if missing else _cannot_read(exc)) from None
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise SourceError("TP001", "not a regular file")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SourceError("TP001", "not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(max_bytes + 1)
-        except OSError as exc:
-            raise SourceError("TP001", _cannot_read(exc)) from None
+    except OSError as exc:
+        raise SourceError("TP001", _cannot_read(exc)) from None
+    finally:
+        os.close(fd)
     if len(data) > max_bytes:
         raise SourceError("TP001", f"file is larger than {max_bytes} bytes")
     if b"\x00" in data:
@@ -61,14 +64,17 @@ def decode_source(data: bytes) -> str:
     BOM; or raise SourceError naming the line of the first byte that does not decode."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:  # an unknown coding name, or a BOM beside another coding line
-        raise SourceError("TP002", str(exc.msg or exc), exc.lineno or 1) from None
+    except SyntaxError as exc:
+        if "invalid or missing encoding" not in str(exc):  # an unknown coding name
+            raise SourceError("TP002", str(exc.msg or exc), exc.lineno or 1) from None
+        encoding = "utf-8"  # no coding line, and the first lines are not UTF-8: say where
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1)
-        message = f"not {encoding} text (byte 0x{data[exc.start]:02x})"
+        name = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
+        message = f"not {name} text (byte 0x{data[exc.start]:02x})"
         raise SourceError("TP002", message, line, column) from None
     return text.removeprefix("\ufeff")
 
@@ -228,8 +234,14 @@ def _is_environment(directory: str) -> bool:
     return any(os.path.exists(os.path.join(directory, m)) for m in ENVIRONMENT_MARKERS)
 
 
-def write_output(destination: str, text: str, force: bool) -> str | None:
-    """Write one output file; a sentence saying why not, or None when written."""
+def write_output(
+    destination: str, text: str, force: bool, inputs: Iterable[str] = ()
+) -> str | None:
+    """Write one output file; a sentence saying why not, or None when written. An output is never
+    written over one of ``inputs`` (the files read), ``--force`` or not."""
+    for source in inputs:
+        if _same_file(destination, source):
+            return f"refused to write over the input {source} (choose another -o)"
     try:
         write_atomic(destination, text, force=force)
     except RefusedOverwrite:
@@ -237,3 +249,10 @@ def write_output(destination: str, text: str, force: bool) -> str | None:
     except OSError as exc:
         return f"cannot write {destination}: {exc.strerror or exc}"
     return None
+
+
+def _same_file(first: str, second: str) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # either does not exist (yet)
+        return False

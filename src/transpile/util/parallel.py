@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
@@ -30,13 +31,36 @@ def ordered_map(
 
     workers = min(jobs, len(items))
     done = 0
+    pool = ProcessPoolExecutor(workers, initializer=_start_worker)
     try:
-        # a worker started afresh (spawn, forkserver) does not inherit the CLI's warning filters
-        with ProcessPoolExecutor(workers, initializer=silence_code_warnings) as pool:
-            # a few chunks per worker: fewer round trips, yet a slow file does not idle the others
-            for result in pool.map(work, items, chunksize=max(1, len(items) // (workers * 4))):
-                yield result
-                done += 1
+        # a few chunks per worker: fewer round trips, yet a slow file does not idle the others
+        for result in pool.map(work, items, chunksize=max(1, len(items) // (workers * 4))):
+            yield result
+            done += 1
     except BrokenProcessPool:
         # a worker died (killed, out of memory): the rest done in-process gives the same results
+        pool.shutdown(wait=True)
         yield from map(work, items[done:])
+    except BaseException:  # Ctrl-C in the parent, or the consumer stopped early
+        _stop(pool)
+        raise
+    else:
+        pool.shutdown(wait=True)
+
+
+def _start_worker() -> None:
+    """Ctrl-C is the parent's to handle: a worker that took it too would print its traceback.
+    A worker started afresh (spawn, forkserver) also needs the CLI's warning filters."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    silence_code_warnings()
+
+
+def _stop(pool) -> None:
+    """End the workers now, without waiting for the files they are on."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(5)
