@@ -13,7 +13,7 @@ from .model.ir import Pipeline, Span
 from .reading.cst import SpanIndex, dotted
 from .reading.values import module_constants, resolve_options
 from .util.fileio import SourceError, read_source
-from .util.syntax import quiet_tree
+from .util.syntax import nfkc_identifiers, quiet_tree
 
 MAX_BYTES = 5_000_000
 
@@ -114,6 +114,7 @@ def detect_framework(module: cst.Module) -> str | None:
 
 def read_text(text: str, path: str, source: str = "auto") -> Read | Failed | Skipped:
     """Read pipeline source into the model."""
+    text = nfkc_identifiers(text)  # names as Python reads them
     parsed = _parse(text, path)
     if isinstance(parsed, Failed):
         return parsed

@@ -7,6 +7,9 @@ Those warnings are about the user's code, at lines of a file it may never have s
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
+import unicodedata
 import warnings
 from types import CodeType
 
@@ -38,3 +41,26 @@ def is_literal(source: str) -> bool:
     except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
         return False
     return True
+
+
+def nfkc_identifiers(text: str) -> str:
+    """``text`` with every identifier in the NFKC form Python gives it when it parses the file
+    (``self.ﬁle`` and ``self.file`` are one attribute to Python; libcst keeps them apart). The
+    text is returned as it is when no identifier changes, or when it does not tokenize."""
+    if text.isascii():
+        return text
+    lines = text.splitlines(keepends=True)
+    changes: list[tuple[int, int, int, str]] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.NAME and not token.string.isascii():
+                normal = unicodedata.normalize("NFKC", token.string)
+                if normal != token.string:
+                    (row, start), (_, end) = token.start, token.end
+                    changes.append((row, start, end, normal))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return text
+    for row, start, end, normal in reversed(changes):
+        line = lines[row - 1]
+        lines[row - 1] = line[:start] + normal + line[end:]
+    return "".join(lines)

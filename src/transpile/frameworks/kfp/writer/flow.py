@@ -108,7 +108,15 @@ class FlowEmitter(FlowWalker):
         if _breaks_yaml_header(default):
             self._line_break_note(param)
         if kind == "json":
-            default = repr(json_text(default))
+            try:
+                default = repr(json_text(default))
+            except (TypeError, ValueError) as exc:  # bytes, a set, a float('nan')...
+                raise error(
+                    "TP246",
+                    f"parameter '{param.name}' has a default KFP cannot hold as a parameter "
+                    f"({exc}); give it a str, int, float, bool, list or dict default",
+                    param.span,
+                ) from None
         elif default.startswith(("[", "{")):
             # a module-level value, not a mutable literal in the signature (shared between calls)
             constant = f"DEFAULT_{param.name.upper()}"
@@ -368,5 +376,6 @@ def _breaks_yaml_header(default: str) -> bool:
 
 
 def json_text(default: str) -> str:
-    """A JSON parameter's default (a Python literal) as the JSON text Metaflow parsed it from."""
-    return json.dumps(ast.literal_eval(default))
+    """A JSON parameter's default (a Python literal) as the JSON text Metaflow parsed it from;
+    TypeError or ValueError when JSON has no such value."""
+    return json.dumps(ast.literal_eval(default), allow_nan=False)

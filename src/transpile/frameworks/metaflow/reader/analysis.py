@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from keyword import iskeyword
 
 import libcst as cst
 
@@ -81,8 +82,11 @@ class StepReader(FlowState):
         """@catch(var=x) sets x to None when the step succeeds; the step writes it either way."""
         for option in step.options:
             var = option.arg("var") if option.kind == "catch" else None
-            if var and literal_value(var) not in facts.writes:
-                name = literal_value(var)
+            name = literal_value(var) if var else None
+            # a name no step can read as self.<name> (Metaflow stores it anyway) carries nothing
+            if not isinstance(name, str) or not name.isidentifier() or iskeyword(name):
+                continue
+            if name not in facts.writes:
                 facts.writes[name] = []
                 self.types[(step.name, name)] = TypeRef("str | None", "inferred")
                 self.catch_prelude.setdefault(step.name, []).append(

@@ -348,6 +348,26 @@ class BodyRewriter(cst.CSTTransformer):
                 return cst.parse_expression(literal_text)
         return updated
 
+    def leave_FormattedStringExpression(
+        self, original: cst.FormattedStringExpression, updated: cst.FormattedStringExpression
+    ):
+        """``f"{self.x=}"`` prints ``self.x=...``: once ``self.x`` is ``x``, the text before the
+        value is written out, so the output still prints what the step printed."""
+        if original.equal is None or updated.expression.deep_equals(original.expression):
+            return updated
+        shown = cst.Module([]).code_for_node(
+            original.with_changes(conversion=None, format_spec=None)
+        )[1:-1]
+        keep_conversion = original.conversion is not None or original.format_spec is not None
+        value = updated.with_changes(
+            equal=None,
+            conversion=updated.conversion if keep_conversion else "r",
+            whitespace_before_expression=cst.SimpleWhitespace(""),
+            whitespace_after_expression=cst.SimpleWhitespace(""),
+        )
+        text = shown.replace("{", "{{").replace("}", "}}")
+        return cst.FlattenSentinel([cst.FormattedStringText(text), value])
+
     def leave_SimpleStatementLine(self, original, updated):
         if len(updated.body) == 1 and _is_self_assignment(updated.body[0]):
             return cst.RemovalSentinel.REMOVE  # `self.x = self.x` only marks x as written here
