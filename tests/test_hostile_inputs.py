@@ -523,3 +523,40 @@ def test_a_self_documenting_fstring_prints_what_metaflow_prints():
 
     expected = eval(expression, {"self": Flow()})  # what the Metaflow step computes
     assert eval(line.removeprefix("m = "), {"x": 3.14159}) == expected
+
+
+# 6. cost that grows with the flow ------------------------------------------------------------------
+
+
+def chain_flow(steps: int) -> str:
+    lines = ["from metaflow import FlowSpec, step", "", "", "class ChainFlow(FlowSpec):"]
+    for number in range(steps):
+        name = "start" if number == 0 else f"s{number}"
+        following = f"s{number + 1}" if number < steps - 1 else "end"
+        lines += ["    @step", f"    def {name}(self):", f"        self.v{number} = {number}"]
+        lines += [f"        self.next(self.{following})", ""]
+    return "\n".join([*lines, "    @step", "    def end(self):", "        pass", ""])
+
+
+def test_type_environments_grow_linearly_with_the_steps(monkeypatch):
+    """Each step once copied the type environment per artifact available to it (503k copies for
+    1,000 steps). Counting the entries copied makes the growth visible without timing."""
+    from transpile.reading import inference
+
+    copied = []
+    original = inference.TypeEnv.child
+
+    def counting(self, *args, **kwargs):
+        child = original(self, *args, **kwargs)
+        layer = getattr(child.names, "maps", [child.names])[0]
+        copied.append(len(layer) if isinstance(layer, dict) else 0)  # entries copied
+        return child
+
+    monkeypatch.setattr(inference.TypeEnv, "child", counting)
+    costs = []
+    for steps in (100, 200):
+        copied.clear()
+        result = api.read_text(chain_flow(steps), "chain.py", "metaflow")
+        assert isinstance(result, api.Read), result
+        costs.append(len(copied) + sum(copied))
+    assert costs[1] < 2.5 * costs[0], costs

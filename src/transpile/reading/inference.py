@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -51,13 +53,16 @@ _BUILTIN_RESULT = {
 class TypeEnv:
     """What is known while inferring: names → annotation text, plus module-level classes/helpers."""
 
-    names: dict[str, str] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
     classes: frozenset[str] = frozenset()
     helpers: dict[str, str] = field(default_factory=dict)  # function name → return annotation
     artifact_types: dict[str, str] = field(default_factory=dict)  # join inputs: attr → type
 
-    def child(self, **names: str) -> TypeEnv:
-        return TypeEnv({**self.names, **names}, self.classes, self.helpers, self.artifact_types)
+    def child(self, names: Mapping[str, str] | None = None, /, **more: str) -> TypeEnv:
+        """This environment with ``names`` and ``more`` over it; nothing is copied (a step of a
+        long flow sees every artifact before it: copying them was quadratic)."""
+        layer = {**more} if names is None else ChainMap(more, names) if more else names
+        return TypeEnv(ChainMap(layer, self.names), self.classes, self.helpers, self.artifact_types)
 
 
 def element_type(expr: str | None) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from collections.abc import Iterator, Mapping
 from keyword import iskeyword
 
 import libcst as cst
@@ -32,6 +33,30 @@ CURRENT_TYPES = {
 }
 
 
+class AvailableTypes(Mapping[str, str]):
+    """``self.<name>`` → the type of an artifact available to a step, where every step that may
+    have set it agrees: looked up when inference asks, not built for every artifact of every
+    step (a long flow made that quadratic)."""
+
+    def __init__(self, avail: Avail, types: dict):
+        self.avail, self.types = avail, types
+
+    def __getitem__(self, key: str) -> str:
+        name = key.removeprefix("self.")
+        defs = self.avail.get(name) if key.startswith("self.") else None
+        if defs:
+            kinds = {self.types[(d, name)].expr for d in defs if (d, name) in self.types}
+            if len(kinds) == 1:
+                return kinds.pop()
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (f"self.{name}" for name in self.avail if f"self.{name}" in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 class StepReader(FlowState):
     """Mixed into MetaflowReader (read.py), which walks the flow and calls ``_analyse`` per step."""
 
@@ -46,10 +71,7 @@ class StepReader(FlowState):
                 for attr, kind in CURRENT_TYPES.items()
             }
         )
-        for name, defs in avail.items():
-            kinds = {self.types[(d, name)].expr for d in defs if (d, name) in self.types}
-            if len(kinds) == 1:
-                env = env.child(**{f"self.{name}": kinds.pop()})
+        env = env.child(AvailableTypes(avail, self.types))
         if maps:
             env = env.child(**{"self.input": maps[-1][1].expr, "self.index": "int"})
         if step.inputs_name:
