@@ -560,3 +560,72 @@ def test_type_environments_grow_linearly_with_the_steps(monkeypatch):
         assert isinstance(result, api.Read), result
         costs.append(len(copied) + sum(copied))
     assert costs[1] < 2.5 * costs[0], costs
+
+
+# 3. emitted names and the user's names -----------------------------------------------------------
+
+
+def helper_flow(name: str) -> str:
+    return FLOW.replace(
+        "class TinyFlow", f"def {name}(x):\n    return x + 1\n\n\nclass TinyFlow"
+    ).replace("self.m = self.n + 1", f"self.m = {name}(self.n)")
+
+
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [
+        ("task", "flyte"),
+        ("workflow", "flyte"),
+        ("NamedTuple", "flyte"),
+        ("typing", "flyte"),
+    ],
+)
+def test_a_helper_named_like_an_emitted_import_is_one_clear_error(name, target):
+    result = api.convert_text(helper_flow(name), "flow.py", target)
+    assert isinstance(result, api.Failed), result
+    (error,) = [d for d in result.diagnostics if d.severity == "error"]
+    assert error.code == "TP247" and f"'{name}'" in error.message
+
+
+@pytest.mark.parametrize("name", ["step", "FlowSpec", "Parameter"])
+def test_a_flyte_helper_named_like_a_metaflow_import_is_one_clear_error(name):
+    text = FLYTE.replace(
+        "@task\ndef inc", f"def {name}(x: int) -> int:\n    return x + 1\n\n\n@task\ndef inc"
+    ).replace("return n + 1", f"return {name}(n)")
+    result = api.convert_text(text, "wf.py", "metaflow")
+    assert isinstance(result, api.Failed), result
+    assert result.diagnostics[-1].code == "TP247"
+
+
+def test_a_helper_named_like_a_parameter_default_constant_is_one_clear_error():
+    text = helper_flow("DEFAULT_N").replace("default=3", "default=[1, 2]")
+    text = text.replace("DEFAULT_N(self.n)", "DEFAULT_N(len(self.n))")
+    result = api.convert_text(text, "flow.py", "flyte")
+    assert isinstance(result, api.Failed), result
+    assert result.diagnostics[-1].code == "TP247"
+
+
+def test_a_decorated_helper_rebinding_itself_is_not_a_clash():
+    text = helper_flow("bump").replace(
+        "class TinyFlow", "bump = staticmethod(bump).__func__\n\n\nclass TinyFlow"
+    )
+    result = api.convert_text(text, "flow.py", "flyte")
+    assert isinstance(result, api.Converted), result
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_an_artifact_with_a_leading_underscore_is_one_clear_error(target):
+    text = FLOW.replace("self.m", "self._m")
+    result = api.convert_text(text, "flow.py", target)
+    assert isinstance(result, api.Failed), result
+    assert result.diagnostics[-1].code == "TP248" and "'_m'" in result.diagnostics[-1].message
+
+
+def test_an_artifact_named_output_is_one_clear_error_for_kfp():
+    text = FLOW.replace("self.m", "self.Output")
+    result = api.convert_text(text, "flow.py", "kfp")
+    assert isinstance(result, api.Failed), result
+    (error,) = [d for d in result.diagnostics if d.severity == "error"]
+    assert error.code == "TP248" and error.span is not None
+    flyte = api.convert_text(text, "flow.py", "flyte")
+    assert isinstance(flyte, api.Converted), flyte

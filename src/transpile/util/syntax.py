@@ -21,7 +21,7 @@ def quiet_tree(text: str, path: str = "<unknown>") -> ast.Module:
         return compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
 
 
-def quiet_compile(text: str, path: str = "<unknown>") -> CodeType:
+def quiet_compile(text: str | ast.Module, path: str = "<unknown>") -> CodeType:
     """A full compile (it also checks what the parser lets through), silently; nothing runs."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import io
 import keyword
@@ -19,7 +20,7 @@ import jinja2
 from ..model.diagnostics import Diagnostic, error
 from ..model.framework import Framework
 from ..model.ir import Pipeline, Step
-from ..util.syntax import quiet_compile
+from ..util.syntax import quiet_compile, quiet_tree
 from ..util.text import header
 
 
@@ -175,14 +176,106 @@ def call(func: str, args: list[tuple[str, str]]) -> str:
 
 
 def finish(code: str, path: str) -> str:
-    """Format with ruff's formatter and check the result parses: output is never half-valid."""
+    """Format with ruff's formatter and check the result parses and binds no module-level name
+    twice: output is never half-valid."""
     try:
-        quiet_compile(code, path)  # compiles only: nothing runs
+        tree = quiet_tree(code, path)  # parses only: nothing runs
+        quiet_compile(tree, path)
     except (SyntaxError, ValueError) as exc:
         raise error(
             "TP900", f"internal error: emitted code does not compile ({exc})", None
         ) from None
+    for node in tree.body:  # typing.NamedTuple refuses such fields when the module loads
+        hidden = _underscore_fields(node)
+        if hidden:
+            raise error(
+                "TP248",
+                f"'{hidden}' cannot be a task output here: the output passes it as a NamedTuple "
+                "field, and NamedTuple field names cannot start with an underscore; rename it "
+                "in the source",
+                None,
+            )
+    clash = first_clash(tree)
+    if clash is not None:
+        name, first, second = clash
+        raise error(
+            "TP247",
+            f"the output needs the module-level name '{name}' for {first} and for {second}; "
+            f"rename '{name}' in the source",
+            None,
+        )
     return format_code(code)
+
+
+def _underscore_fields(node: ast.stmt) -> str | None:
+    if not isinstance(node, ast.ClassDef):
+        return None
+    if not any(
+        isinstance(b, ast.Name | ast.Attribute) and ast.unparse(b).endswith("NamedTuple")
+        for b in node.bases
+    ):
+        return None
+    for item in node.body:
+        target = item.target if isinstance(item, ast.AnnAssign) else None
+        if isinstance(target, ast.Name) and target.id.startswith("_"):
+            return target.id
+    return None
+
+
+def first_clash(tree: ast.Module) -> tuple[str, str, str] | None:
+    """A name two module-level statements bind to different things (an import and a function,
+    two functions, a class and a constant...), as (name, first, second); None when there is
+    none. Assigning a name again is the user's own code (``x = 1`` twice, ``f = cache(f)``
+    after ``def f``) and not a clash; a fresh value over a function or class is."""
+    bound: dict[str, tuple[str, str]] = {}  # name → (what binds it, a key for sameness)
+    for stmt in tree.body:
+        for name, what, key in _bindings(stmt):
+            if name not in bound:
+                bound[name] = (what, key)
+                continue
+            previous, previous_key = bound[name]
+            if key == "rebinding" and not previous_key.startswith("import "):
+                continue  # `f = wrap(f)` after `def f`, `x = x + 1`: the user's own code
+            if key == previous_key == "assignment":
+                continue  # `x = 1` again
+            if key == previous_key and key.startswith("import "):
+                continue  # the same import twice
+            return name, previous, what
+    return None
+
+
+def _assignment(name: str, used: set[str]) -> str:
+    return "rebinding" if name in used else "assignment"
+
+
+def _bindings(stmt: ast.stmt) -> list[tuple[str, str, str]]:
+    if isinstance(stmt, ast.Import | ast.ImportFrom):
+        module = f"{'.' * getattr(stmt, 'level', 0)}{getattr(stmt, 'module', None) or ''}"
+        found = []
+        for alias in stmt.names:
+            local = alias.asname or alias.name.split(".")[0]
+            source = f"{module}.{alias.name}" if isinstance(stmt, ast.ImportFrom) else alias.name
+            if not alias.asname and isinstance(stmt, ast.Import):
+                source = local  # `import a.b` binds a
+            found.append((local, f"the import of {source}", f"import {source}"))
+        return found
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        return [(stmt.name, f"the function {stmt.name} (line {stmt.lineno})", "definition")]
+    if isinstance(stmt, ast.ClassDef):
+        return [(stmt.name, f"the class {stmt.name} (line {stmt.lineno})", "definition")]
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
+    if isinstance(stmt, ast.Assign | ast.AnnAssign):
+        used = (
+            {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}
+            if stmt.value is not None
+            else set()
+        )
+        return [
+            (t.id, f"the value {t.id} (line {stmt.lineno})", _assignment(t.id, used))
+            for t in targets
+            if isinstance(t, ast.Name)
+        ]
+    return []
 
 
 def format_code(code: str) -> str:

@@ -9,7 +9,7 @@ it to YAML. How values travel (parameters or pickled artifacts) is decided in ``
 from __future__ import annotations
 
 from transpile import frameworks
-from transpile.model.diagnostics import Diagnostic
+from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Pipeline
 from transpile.writing.deps import closure
 from transpile.writing.render import (
@@ -22,6 +22,9 @@ from .component import ComponentBuilder, ComponentView, StepPlan
 from .flow import FlowEmitter
 from .plan import Loop, ModulePlan
 
+# names the KFP SDK refuses for a component's parameters ("... is an invalid parameter name")
+RESERVED = frozenset({"Output"})
+
 
 def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
     return KfpWriter(pipeline).write()
@@ -32,6 +35,15 @@ class KfpWriter(ModulePlan):
 
     # output -----------------------------------------------------------------------------------------
     def write(self) -> tuple[str, list[Diagnostic]]:
+        for step in self.p.steps:
+            for name in [i.name for i in step.inputs] + [p.name for p in self.p.parameters]:
+                if name in RESERVED:
+                    raise error(
+                        "TP248",
+                        f"'{name}' cannot be a KFP component or pipeline input (the KFP SDK "
+                        f"reserves it for a component's single output); rename it in the source",
+                        step.span,
+                    )
         builder = ComponentBuilder(self)
         components: list[ComponentView] = []
         self.plans: dict[str, StepPlan] = {}
