@@ -8,6 +8,8 @@ it to YAML. How values travel (parameters or pickled artifacts) is decided in ``
 
 from __future__ import annotations
 
+import re
+
 from transpile import frameworks
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Pipeline
@@ -35,15 +37,6 @@ class KfpWriter(ModulePlan):
 
     # output -----------------------------------------------------------------------------------------
     def write(self) -> tuple[str, list[Diagnostic]]:
-        for step in self.p.steps:
-            for name in [i.name for i in step.inputs] + [p.name for p in self.p.parameters]:
-                if name in RESERVED:
-                    raise error(
-                        "TP248",
-                        f"'{name}' cannot be a KFP component or pipeline input (the KFP SDK "
-                        f"reserves it for a component's single output); rename it in the source",
-                        step.span,
-                    )
         builder = ComponentBuilder(self)
         components: list[ComponentView] = []
         self.plans: dict[str, StepPlan] = {}
@@ -75,7 +68,22 @@ class KfpWriter(ModulePlan):
             cron=cron,
             package=f"{entry.name}.yaml",
         )
+        self._check_reserved(components)
         return finish(code, self.p.span.file), self.diagnostics
+
+    def _check_reserved(self, components: list[ComponentView]) -> None:
+        """A component input the KFP SDK refuses (``"Output" is an invalid parameter name``)."""
+        steps = {self.functions.get(s.name, s.name): s for s in self.p.steps}
+        for view in components:
+            for name in RESERVED:
+                if re.search(rf"(^|[\s,(]){name}\s*:", view.signature):
+                    step = steps.get(view.name)
+                    raise error(
+                        "TP248",
+                        f"'{name}' cannot be an input of a KFP component (the KFP SDK reserves "
+                        "it for a component's single output); rename it in the source",
+                        step.span if step else self.p.span,
+                    )
 
     def _imports(self, shared) -> list[str]:
         lines = sorted({d.source for d in shared if d.kind == "import"})
