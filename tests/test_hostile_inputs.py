@@ -621,11 +621,47 @@ def test_an_artifact_with_a_leading_underscore_is_one_clear_error(target):
     assert result.diagnostics[-1].code == "TP248" and "'_m'" in result.diagnostics[-1].message
 
 
-def test_an_artifact_named_output_is_one_clear_error_for_kfp():
+def test_an_input_named_output_is_renamed_for_kfp(tmp_path):
+    """KFP refuses a component input named Output; the step's input is renamed in its body."""
     text = FLOW.replace("self.m", "self.Output")
     result = api.convert_text(text, "flow.py", "kfp")
-    assert isinstance(result, api.Failed), result
-    (error,) = [d for d in result.diagnostics if d.severity == "error"]
-    assert error.code == "TP248" and error.span is not None
+    assert isinstance(result, api.Converted), result
+    assert any(d.code == "TP251" and "'Output'" in d.message for d in result.diagnostics)
+    assert "def end(output: int)" in result.code
+    assert "done = output > 0" in result.code
+    assert "end(output=start_task.output)" in result.code
+    pytest.importorskip("kfp")
+    (tmp_path / "pipeline.py").write_text(result.code)
+    compiled = subprocess.run(
+        [sys.executable, "pipeline.py"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert compiled.returncode == 0, compiled.stderr
     flyte = api.convert_text(text, "flow.py", "flyte")
     assert isinstance(flyte, api.Converted), flyte
+
+
+def test_renaming_an_input_touches_only_that_name():
+    from transpile.model.ir import Input, Pipeline, Span, Step, Task, TypeRef
+    from transpile.writing.rename import rename_inputs
+
+    span = Span("flow.py", 1, 0, 1, 0)
+    body = (
+        "output = 1\n"
+        "record = {'Output': Output}\n"
+        "total = Output + obj.Output + call(Output=Output)\n"
+        "def inner(Output):\n"
+        "    return Output\n"
+    )
+    step = Step("s", span, (Input("Output", TypeRef("int", "annotation"), ()),), (), body)
+    pipeline = Pipeline("p", "metaflow", span, (), (step,), Task("s"), ())
+    renamed, notes = rename_inputs(pipeline, frozenset({"Output"}), "reserved")
+    (new,) = renamed.steps
+    assert new.inputs[0].name == "output_step"  # `output` is a local already
+    assert new.body == (
+        "output = 1\n"
+        "record = {'Output': output_step}\n"
+        "total = output_step + obj.Output + call(Output=output_step)\n"
+        "def inner(Output):\n"
+        "    return Output\n"
+    )
+    assert [n.code for n in notes] == ["TP251"]

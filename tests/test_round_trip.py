@@ -26,7 +26,6 @@ from transpile import api, frameworks
 from transpile.diff import diff_pipelines
 from transpile.diff.render import render_text
 from transpile.frameworks.metaflow.writer.names import RESERVED
-from transpile.model.diagnostics import TranspileError
 from transpile.model.ir import Ref
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -49,27 +48,12 @@ def _read(code: str, path: str, framework: str):
     return read.pipeline
 
 
-# Round trips whose way back cannot be written yet, each with the capability it lacks.
-NOT_YET = {
-    ("kfp_if_else", "flyte"): pytest.mark.xfail(
-        raises=TranspileError,
-        strict=True,
-        reason=(
-            "renaming a component input the KFP SDK reserves is not built (issue 21): the Flyte "
-            "output's condition task takes the KFP output 'Output' as an input, and a KFP "
-            "component with an input named Output does not import, so the writer says TP248"
-        ),
-    ),
-}
-
-
 def _round_trips():
     for source in SOURCES:
         for target in frameworks.names():
             if target != source.stem:
-                marks = NOT_YET.get((source.parent.name, target), ())
                 yield pytest.param(
-                    source, target, id=f"{source.parent.name}-{source.stem}-{target}", marks=marks
+                    source, target, id=f"{source.parent.name}-{source.stem}-{target}"
                 )
 
 

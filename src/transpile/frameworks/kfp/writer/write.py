@@ -14,6 +14,7 @@ from transpile import frameworks
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Pipeline
 from transpile.writing.deps import closure
+from transpile.writing.rename import rename_inputs
 from transpile.writing.render import (
     finish,
     module_header,
@@ -29,7 +30,10 @@ RESERVED = frozenset({"Output"})
 
 
 def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
-    return KfpWriter(pipeline).write()
+    why = "the KFP SDK reserves it for a component's single output"
+    pipeline, renamed = rename_inputs(pipeline, RESERVED, why)
+    code, diagnostics = KfpWriter(pipeline).write()
+    return code, [*renamed, *diagnostics]
 
 
 class KfpWriter(ModulePlan):
