@@ -548,8 +548,7 @@ def test_type_environments_grow_linearly_with_the_steps(monkeypatch):
 
     def counting(self, *args, **kwargs):
         child = original(self, *args, **kwargs)
-        layer = getattr(child.names, "maps", [child.names])[0]
-        copied.append(len(layer) if isinstance(layer, dict) else 0)  # entries copied
+        copied.append(len(child.names))  # the entries each child copies
         return child
 
     monkeypatch.setattr(inference.TypeEnv, "child", counting)
@@ -665,3 +664,14 @@ def test_renaming_an_input_touches_only_that_name():
         "    return Output\n"
     )
     assert [n.code for n in notes] == ["TP251"]
+
+
+def test_a_long_flat_step_body_is_analysed():
+    """Thousands of statements in one step each extend the type environment: it must not nest
+    (a chain of layers deeper than the recursion limit made this 'too deeply nested')."""
+    body = "        total = total + len(str(total)) * 3 + 1\n" * 3000
+    text = FLOW.replace(
+        "        self.m = self.n + 1\n", f"        total = 0\n{body}        self.m = total\n"
+    )
+    result = api.read_text(text, "flow.py", "metaflow")
+    assert isinstance(result, api.Read), result

@@ -51,18 +51,31 @@ _BUILTIN_RESULT = {
 
 @dataclass
 class TypeEnv:
-    """What is known while inferring: names → annotation text, plus module-level classes/helpers."""
+    """What is known while inferring: names → annotation text, plus module-level classes/helpers.
 
-    names: Mapping[str, str] = field(default_factory=dict)
+    ``names`` is copied by ``child`` (a step's locals: few); ``shared`` is a mapping looked up after
+    it and never copied (the artifacts a step of a long flow can see: many)."""
+
+    names: dict[str, str] = field(default_factory=dict)
     classes: frozenset[str] = frozenset()
     helpers: dict[str, str] = field(default_factory=dict)  # function name → return annotation
     artifact_types: dict[str, str] = field(default_factory=dict)  # join inputs: attr → type
+    shared: Mapping[str, str] = field(default_factory=dict)
 
-    def child(self, names: Mapping[str, str] | None = None, /, **more: str) -> TypeEnv:
-        """This environment with ``names`` and ``more`` over it; nothing is copied (a step of a
-        long flow sees every artifact before it: copying them was quadratic)."""
-        layer = {**more} if names is None else ChainMap(more, names) if more else names
-        return TypeEnv(ChainMap(layer, self.names), self.classes, self.helpers, self.artifact_types)
+    def child(self, shared: Mapping[str, str] | None = None, /, **names: str) -> TypeEnv:
+        """This environment with ``names`` added; a ``shared`` mapping is consulted first among
+        the shared ones, without copying it."""
+        below = self.shared if shared is None else ChainMap(shared, self.shared)
+        return TypeEnv(
+            {**self.names, **names}, self.classes, self.helpers, self.artifact_types, below
+        )
+
+    def get(self, name: str) -> str | None:
+        found = self.names.get(name)
+        return found if found is not None else self.shared.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names or name in self.shared
 
 
 def element_type(expr: str | None) -> str | None:
@@ -95,7 +108,7 @@ def infer(node: cst.BaseExpression, env: TypeEnv) -> str | None:
 def _name(node: cst.Name, env: TypeEnv) -> str | None:
     if node.value in ("True", "False"):
         return "bool"
-    return env.names.get(node.value)
+    return env.get(node.value)
 
 
 def _string(node: cst.BaseExpression, env: TypeEnv) -> str | None:
@@ -191,7 +204,7 @@ def _callee(node: cst.Call) -> str | None:
 def _call(node: cst.Call, env: TypeEnv) -> str | None:
     name = _callee(node)
     args = [a.value for a in node.args if not a.keyword and not a.star]
-    if name in _BUILTIN_RESULT and name not in env.names:
+    if name in _BUILTIN_RESULT and name not in env:
         return _BUILTIN_RESULT[name]
     if name in env.classes:
         return name
@@ -262,12 +275,12 @@ def _method(func: cst.Attribute, env: TypeEnv) -> str | None:
 
 def _attribute(node: cst.Attribute, env: TypeEnv) -> str | None:
     if isinstance(node.value, cst.Name) and node.value.value == "self":
-        return env.names.get(f"self.{node.attr.value}")
+        return env.get(f"self.{node.attr.value}")
     if infer(node.value, env) == INPUTS:
         # inputs.<step> is still `inputs` (one branch); inputs.<step>.x is the artifact
         return env.artifact_types.get(node.attr.value, INPUTS)
     if isinstance(node.value, cst.Name):
-        return env.names.get(f"{node.value.value}.{node.attr.value}")
+        return env.get(f"{node.value.value}.{node.attr.value}")
     return None
 
 

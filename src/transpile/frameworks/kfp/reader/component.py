@@ -138,7 +138,7 @@ def inferred(
         if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):
             kind = infer(small.value, env)
             env = env.child(**{small.targets[0].target.value: kind}) if kind else env
-    return [_typed(o, env.names.get(o.var)) for o in outputs]
+    return [_typed(o, env.get(o.var)) for o in outputs]
 
 
 def _as_input(output: Output, params: list[Param]) -> Output:
