@@ -72,16 +72,13 @@ def preload(job: Job) -> None:
 def attempt(source: Source, job: Job) -> Attempt:
     """Convert one file of a batch, leaving formatting to the batch; never raises."""
     try:
-        text = api.load_text(source.path)
+        result = text = api.load_text(source.path)
         if isinstance(text, str) and text.startswith(GENERATED_MARKER):
             reason = "written by transpile (an earlier output among the inputs)"
             return Attempt(source, Outcome(source.path, "skipped", reason))
-        with formatting_deferred():
-            result = (
-                text
-                if isinstance(text, api.Failed)
-                else (api.convert_text(text, source.path, job.target, job.source_fw))
-            )
+        if isinstance(text, str):
+            with formatting_deferred():
+                result = api.convert_text(text, source.path, job.target, job.source_fw)
     except Exception as exc:  # noqa: BLE001  (a bug for one file must not stop the batch)
         reason = f"internal error: {type(exc).__name__}: {exc}"
         return Attempt(source, Outcome(source.path, "failed", reason))

@@ -40,12 +40,12 @@ def build_report(path: str, target: str, source: str = "auto") -> dict | api.Fai
     """The report's data for converting ``path`` to ``target``, or why there is none."""
     from .model import build
 
-    converted = api.convert_file(path, target, source)
-    if not isinstance(converted, api.Converted):
-        return converted
-    text = api.load_text(path)  # convert_file has read it already
+    text = api.load_text(path)  # read once: converted, then shown step by step
     if isinstance(text, api.Failed):
         return text
+    converted = api.convert_text(text, path, target, source)
+    if not isinstance(converted, api.Converted):
+        return converted
     return build(text, converted, target)
 
 
