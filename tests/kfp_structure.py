@@ -109,8 +109,39 @@ def facts_options(pipeline: Pipeline) -> dict[str, dict]:
     return out
 
 
+def by_collection(pipeline: Pipeline) -> Pipeline:
+    """Each map named after the list it iterates over: only Metaflow has a step that fans out;
+    KFP names the step that made the list, which differs when that list was set earlier."""
+    splits: dict[str, str] = {}
+
+    def walk(node: Node) -> None:
+        if isinstance(node, Map):
+            c = node.collection
+            splits[node.split] = f"<{c.kind}:{c.source}.{c.name}>"
+            walk(node.body)
+        for child in (*getattr(node, "nodes", ()), *getattr(node, "branches", ())):
+            walk(child)
+        for case in getattr(node, "cases", ()):
+            walk(case.body)
+
+    walk(pipeline.flow)
+
+    def renamed(data):
+        if isinstance(data, dict):
+            data = {k: renamed(v) for k, v in data.items()}
+            if data.get("split") in splits:
+                data["split"] = splits[data["split"]]
+            if data.get("kind") in ("item", "index") and data.get("source") in splits:
+                data["source"] = splits[data["source"]]
+            return data
+        return [renamed(v) for v in data] if isinstance(data, list) else data
+
+    return from_json(json.dumps(renamed(json.loads(to_json(pipeline)))))
+
+
 def differences(metaflow: Pipeline, kfp: Pipeline) -> list[str]:
     """Every structural difference, as readable lines (empty: same structure)."""
+    metaflow, kfp = by_collection(metaflow), by_collection(kfp)
     found = []
     if shape(metaflow.flow) != shape(kfp.flow):
         found.append(f"flow: {shape(metaflow.flow)}\n   vs {shape(kfp.flow)}")

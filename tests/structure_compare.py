@@ -38,6 +38,7 @@ class Normalizer:
     classes: frozenset[str]
     outputs: dict[tuple[str, str], str] = field(default_factory=dict)
     steps: dict[str, str] = field(default_factory=dict)
+    splits: dict[str, str] = field(default_factory=dict)  # a map's split → its collection
 
     def type_text(self, expr: str) -> str:
         """A type as the Flyte writer declares it: Flyte's type engine has no tuples, sets or
@@ -49,6 +50,8 @@ class Normalizer:
         return self.steps.get(name, name)
 
     def ref(self, ref: Ref) -> str:
+        if ref.kind in ("item", "index") and ref.source in self.splits:
+            return f"{ref.kind}:{self.splits[ref.source]}"  # see shape(): no split step compared
         name = self.outputs.get((ref.source, ref.name), ref.name)
         return f"{ref.kind}:{self.step(ref.source)}.{name}"
 
@@ -64,7 +67,9 @@ class Normalizer:
         if isinstance(node, Map):
             item = self.type_text(node.item_type.expr)
             collection = self.ref(node.collection)
-            return ("map", self.step(node.split), collection, item, self.shape(node.body))
+            # not node.split: only Metaflow has a step that fans out; Flyte and KFP name the
+            # step that made the list, which differs when that list was set earlier
+            return ("map", collection, item, self.shape(node.body))
         if isinstance(node, Switch):
             cases = ((value(c.value), self.shape(c.body)) for c in node.cases)
             return ("switch", self.ref(node.condition), *cases)
@@ -99,6 +104,7 @@ def facts(
 ) -> dict:
     """Everything compared, keyed so that order does not count where it does not matter."""
     n = Normalizer(_classes(pipeline), outputs or {}, steps or {})
+    n.splits = {m.split: n.ref(m.collection) for m in _maps(pipeline.flow)}
     step_facts = {}
     for step in pipeline.steps:
         step_facts[n.step(step.name)] = {
@@ -127,6 +133,16 @@ def facts(
         },
         "pipeline_options": options([o for o in pipeline.options if o.kind not in FLOW_IMAGE]),
     }
+
+
+def _maps(node: Node):
+    if isinstance(node, Map):
+        yield node
+        yield from _maps(node.body)
+    for child in getattr(node, "nodes", ()) or getattr(node, "branches", ()):
+        yield from _maps(child)
+    for case in getattr(node, "cases", ()):
+        yield from _maps(case.body)
 
 
 def tuple_output_renames(source: Pipeline, target: Pipeline) -> dict[tuple[str, str], str]:

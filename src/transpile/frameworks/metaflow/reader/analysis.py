@@ -12,14 +12,15 @@ import libcst as cst
 
 from transpile.model.diagnostics import error
 from transpile.model.ir import Input, Ref, TypeRef
-from transpile.reading.cst import code
+from transpile.reading.cst import code, is_self_attr
 from transpile.reading.cst import literal as _literal
 from transpile.reading.inference import INPUTS
+from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
 
 from .join import JoinBuilder
 from .scan import StepDef
 from .state import Avail, FlowState, Incoming
-from .step import StepAnalyzer, StepFacts, StepLocals, artifact_aliases
+from .step import SPECIAL, StepAnalyzer, StepFacts, StepLocals, artifact_aliases
 
 CURRENT_TYPES = {
     "flow_name": "str",
@@ -60,6 +61,8 @@ class AvailableTypes(Mapping[str, str]):
 class StepReader(FlowState):
     """Mixed into MetaflowReader (read.py), which walks the flow and calls ``_analyse`` per step."""
 
+    _helpers: dict[str, frozenset] | None = None  # module functions → parameters they mutate
+
     def _analyse(
         self, step: StepDef, avail: Avail, maps: tuple, incoming: Incoming | None
     ) -> Avail:
@@ -81,6 +84,7 @@ class StepReader(FlowState):
         for statement in step.node.body.body:  # type: ignore[union-attr]
             statement.visit(analyzer)
         facts = analyzer.finish()
+        self._mutations(step, facts, AvailableTypes(avail, self.types))
         facts.aliases = artifact_aliases(self._ast_step(step))
         facts.reads = [name for name in facts.reads if name not in self.flow.steps]
         self.facts[step.name] = facts
@@ -92,6 +96,23 @@ class StepReader(FlowState):
                 raise error("TP107", f"'{step.name}' takes inputs but is not a join", step.span)
             return self._join(step, facts, incoming)
         return self._plain(step, facts, avail, maps)
+
+    def _mutations(self, step: StepDef, facts: StepFacts, available: Mapping[str, str]) -> None:
+        """An artifact the step changes in place is one it writes: Metaflow saves the changed
+        value, and every later step (a join, per foreach branch) reads that one."""
+        if self._helpers is None:
+            self._helpers = mutating_helpers(self.module)
+        scan = MutationScan(_artifact_root, self._helpers)
+        step.node.body.visit(scan)
+        for name in scan.mutated:
+            if name in SPECIAL or name in self.params or name in self.flow.constants:
+                continue
+            kind = available.get(f"self.{name}")
+            if name in facts.writes or immutable(kind):
+                continue
+            facts.writes[name] = [kind]
+            if name not in facts.reads:
+                facts.reads.append(name)
 
     def _ast_step(self, step: StepDef) -> ast.FunctionDef:
         """The step as Python's ``ast`` has it: from the file's index, else parsed alone."""
@@ -182,6 +203,10 @@ class StepReader(FlowState):
     def _join(self, step: StepDef, facts: StepFacts, incoming: Incoming) -> Avail:
         builder = JoinBuilder(self, step, facts, incoming)
         return builder.build()
+
+
+def _artifact_root(node: cst.BaseExpression) -> str | None:
+    return node.attr.value if is_self_attr(node) else None  # type: ignore[union-attr]
 
 
 def literal_value(source: str):

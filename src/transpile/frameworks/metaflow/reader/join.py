@@ -122,11 +122,29 @@ class JoinBuilder:
             )
         lists = [self._collected(a) for a in collected]
         fields = ", ".join(f"{a}={a if a in collected else self._broadcast(a)}" for a in attrs)
-        source = lists[0] if len(lists) == 1 else f"zip({', '.join(lists)})"
         loop = ", ".join(collected)
+        if "input" in self.facts.attribute_names and "input" not in avail:
+            item = self.local("foreach item", "item")
+            lists.insert(0, self._foreach_items())
+            fields = f"input={item}, {fields}"
+            loop = f"{item}, {loop}"
+        source = lists[0] if len(lists) == 1 else f"zip({', '.join(lists)})"
         self.prelude.append(
             f"{self.step.inputs_name} = [SimpleNamespace({fields}) for {loop} in {source}]"
         )
+
+    def _foreach_items(self) -> str:
+        """The list the foreach iterated over, so each input's ``.input`` is its element (the
+        target's map keeps the order)."""
+        ref, item = self.incoming.collection, self.incoming.item_type
+        assert ref is not None and item is not None
+        local = self.local(ref.name)
+        if local not in {i.name for i in self.inputs}:
+            kind = TypeRef(f"list[{item.expr}]", item.origin)
+            if ref.kind == "output":
+                self.reader.consumed.add((ref.source, ref.name))
+            self.inputs.append(Input(local, kind, (ref,)))
+        return local
 
     # merge_artifacts ------------------------------------------------------------------------------
     def _merge(self) -> None:
@@ -178,7 +196,9 @@ class JoinBuilder:
     def _self_reads(self) -> None:
         reader = self.reader
         for name in self.facts.reads:
-            if name in reader.params:
+            if self.local(name) in {i.name for i in self.inputs}:
+                pass  # already an input (the list a foreach iterated over)
+            elif name in reader.params:
                 ref = Ref("param", name, name)
                 self.inputs.append(Input(self.local(name), reader.params[name].type, (ref,)))
             elif name in reader.flow.constants:

@@ -175,6 +175,8 @@ class MetaflowReader(StepReader):
                     "foreach",
                     {_last_step(body.body): self._map_out},
                     frozenset(task_steps(body.body)),
+                    body.collection,
+                    body.item_type,
                 )
                 current = find_join(self.flow, t.targets[0])
             elif t.kind == "switch":

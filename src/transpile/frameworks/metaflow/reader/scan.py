@@ -143,6 +143,9 @@ class FlowScanner:
             return
         span = self.spans.span("attr", flow.name, target.value)
         kind = self.names.resolve(node.value) if isinstance(node.value, cst.Call) else None
+        # a class body binds a name again: the last binding is the one Metaflow sees
+        flow.parameters = [p for p in flow.parameters if p.name != target.value]
+        flow.constants.pop(target.value, None)
         if kind in ("Parameter", "IncludeFile"):
             flow.parameters.append(self._parameter(target.value, node.value, kind, span))  # type: ignore[arg-type]
         elif kind == "Config":

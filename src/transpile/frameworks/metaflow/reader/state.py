@@ -25,6 +25,8 @@ class Incoming:
     kind: str  # "parallel" | "foreach"
     branches: dict[str, Avail]
     body_steps: frozenset[str] = frozenset()
+    collection: Ref | None = None  # what a foreach iterated over: each input's `.input`
+    item_type: TypeRef | None = None
 
 
 class FlowState:
