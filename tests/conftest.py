@@ -3,16 +3,44 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import emitted
 import pytest
 import tomllib
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def pytest_configure(config):
+    """Keep every module transpile emits in this session (see emitted.py); the folder is made
+    before xdist starts its workers, which inherit it through the environment."""
+    if emitted.ENV not in os.environ:
+        os.environ[emitted.ENV] = tempfile.mkdtemp(prefix="transpile-emitted-")
+    emitted.install(Path(os.environ[emitted.ENV]))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if hasattr(session.config, "workerinput"):
+        return  # the controller checks, once every worker is done
+    folder = Path(os.environ[emitted.ENV])
+    findings = emitted.check(folder)
+    if not findings:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        write = reporter.write_line if reporter else print
+        write("")
+        write(f"emitted modules use undefined names ({len(findings)}):")
+        for line in findings:
+            write(f"  {line}")
+        session.exitstatus = 1
 
 
 def run_transpile(

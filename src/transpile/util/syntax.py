@@ -7,7 +7,9 @@ Those warnings are about the user's code, at lines of a file it may never have s
 from __future__ import annotations
 
 import ast
+import builtins
 import io
+import symtable
 import tokenize
 import unicodedata
 import warnings
@@ -64,3 +66,61 @@ def nfkc_identifiers(text: str) -> str:
         line = lines[row - 1]
         lines[row - 1] = line[:start] + normal + line[end:]
     return "".join(lines)
+
+
+MODULE_NAMES = frozenset(
+    {"__name__", "__file__", "__doc__", "__builtins__", "__spec__", "__loader__", "__package__"}
+)
+
+
+def undefined_names(text: str, path: str = "<unknown>") -> list[str]:
+    """Names the module reads that nothing binds: not a builtin, not assigned, defined or
+    imported at module level (ruff's F821, from the compiler's own symbol table). A star import
+    makes every name possibly bound: then nothing is reported."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        top = symtable.symtable(text, path, "exec")
+    bound = set(MODULE_NAMES) | set(dir(builtins))
+    for symbol in top.get_symbols():
+        if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace():
+            bound.add(symbol.get_name())
+    tables, every = [top], []
+    while tables:
+        table = tables.pop()
+        tables.extend(table.get_children())
+        every.append(table)
+        for symbol in table.get_symbols():
+            if symbol.is_declared_global() and symbol.is_assigned():
+                bound.add(symbol.get_name())  # `global x; x = ...` in a function
+    tree = ast.parse(text)
+    if any(isinstance(n, ast.ImportFrom) and n.names[0].name == "*" for n in ast.walk(tree)):
+        return []
+    found: dict[str, None] = {}
+    for table in every:
+        for symbol in table.get_symbols():
+            name = symbol.get_name()
+            global_use = symbol.is_global() or table is top
+            if symbol.is_referenced() and global_use and name not in bound:
+                found.setdefault(name)
+    for name in _annotation_names(tree):  # postponed: absent from the symbol table
+        if name not in bound:
+            found.setdefault(name)
+    return sorted(found)
+
+
+def _annotation_names(tree: ast.Module):
+    """Plain names read by annotations (typing.get_type_hints evaluates them at import)."""
+    for node in ast.walk(tree):
+        annotations = []
+        if isinstance(node, ast.arg):
+            annotations.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            annotations.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            annotations.append(node.annotation)
+        for annotation in annotations:
+            if annotation is None:
+                continue
+            for inner in ast.walk(annotation):
+                if isinstance(inner, ast.Name):
+                    yield inner.id

@@ -23,6 +23,7 @@ from transpile.model.ir import (
 )
 from transpile.util.text import todo
 from transpile.writing.flow import FunctionText
+from transpile.writing.missing import provide_missing
 from transpile.writing.render import (
     camel_case,
     finish,
@@ -84,7 +85,8 @@ class FlyteWriter(ModuleState):
             cron=cron,
             required=[(p.name, _cli_type(p)) for p in self.p.parameters if p.default is None],
         )
-        return finish(code, self.p.span.file), self.diagnostics
+        code, missing = provide_missing(code, self.p.span)
+        return finish(code, self.p.span.file), [*self.diagnostics, *missing]
 
     # tasks -----------------------------------------------------------------------------------------
     def _task(self, step: Step) -> TaskView:

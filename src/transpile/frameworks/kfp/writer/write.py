@@ -14,6 +14,7 @@ from transpile import frameworks
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Pipeline
 from transpile.writing.deps import closure
+from transpile.writing.missing import provide_missing
 from transpile.writing.rename import rename_inputs
 from transpile.writing.render import (
     finish,
@@ -73,7 +74,8 @@ class KfpWriter(ModulePlan):
             package=f"{entry.name}.yaml",
         )
         self._check_reserved(components)
-        return finish(code, self.p.span.file), self.diagnostics
+        code, missing = provide_missing(code, self.p.span)
+        return finish(code, self.p.span.file), [*self.diagnostics, *missing]
 
     def _check_reserved(self, components: list[ComponentView]) -> None:
         """A component input the KFP SDK refuses (``"Output" is an invalid parameter name``)."""

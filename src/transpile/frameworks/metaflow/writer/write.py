@@ -13,6 +13,7 @@ from transpile import frameworks
 from transpile.model.added import HANDED_ON, added_doc
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Pipeline, Ref, Result, Span
+from transpile.writing.missing import provide_missing
 from transpile.writing.render import finish, identifier, module_header, render
 
 from .body import Body, drop_namespace_inputs, free_names, rewrite
@@ -76,7 +77,8 @@ class MetaflowWriter:
             parameters=parameters,
             steps=views,
         )
-        return finish(code, self.p.span.file), self.diagnostics
+        code, missing = provide_missing(code, self.p.span)
+        return finish(code, self.p.span.file), [*self.diagnostics, *missing]
 
     def _imports(self, views: list[StepView], parameters: list[str]) -> list[str]:
         """The module's imports less those no emitted line uses (the SimpleNamespace the
