@@ -10,9 +10,12 @@ import sys
 import textwrap
 
 import emitted
+import libcst as cst
 import pytest
 
 from transpile.api import Converted, convert_text
+from transpile.model.ir import Module
+from transpile.reading.inference import TypeEnv, returned_type
 from transpile.util.syntax import undefined_names
 from transpile.writing.missing import provide_missing
 
@@ -104,3 +107,35 @@ def test_the_invariant_check_finds_an_undefined_name(tmp_path):
     (tmp_path / "kfp_bad.py").write_text("print(script_path())\n", encoding="utf-8")
     findings = emitted.check(tmp_path)
     assert len(findings) == 1 and "kfp_bad.py" in findings[0] and "script_path" in findings[0]
+
+
+def test_a_name_the_source_module_defines_is_brought_in_with_what_it_needs():
+    module = Module(
+        imports=("import os", "import json"),
+        definitions=(
+            "ROOT = os.sep",
+            "def script_path(name):\n    return os.path.join(ROOT, name)",
+            "def unused():\n    return json.dumps(1)",
+        ),
+    )
+    code, notes = provide_missing('X = script_path("rows.csv")\n', None, module)
+    assert notes == [] and undefined_names(code) == []
+    assert "import os" in code and "ROOT = os.sep" in code and "def script_path" in code
+    assert "json" not in code and "unused" not in code
+    assert code.index("ROOT =") < code.index("def script_path") < code.index("X = ")
+
+
+@pytest.mark.parametrize(
+    ("helper", "expected"),
+    [
+        ("def f(xs):\n    return xs[0], xs[-1]\n", "tuple[typing.Any, typing.Any]"),
+        ("def f(x):\n    if x:\n        return 1, 'a'\n    return 2, 'b'\n", "tuple[int, str]"),
+        ("def f(x):\n    return 1, 2\n    return 1\n", None),
+        ("def f(x):\n    if x:\n        return\n    return 1, 2\n", None),
+        ("def f(x):\n    yield 1, 2\n", None),
+        ("def f(x):\n    def g():\n        return 1, 2\n    return 'n'\n", "str"),
+    ],
+)
+def test_an_unannotated_helper_returns_what_its_returns_agree_on(helper, expected):
+    function = cst.parse_module(helper).body[0]
+    assert returned_type(function, TypeEnv()) == expected

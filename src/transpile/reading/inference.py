@@ -361,3 +361,50 @@ def typeref(expr: str | None, origin: str) -> TypeRef:
     from ..model.ir import ANY
 
     return TypeRef(expr, origin) if expr else ANY  # type: ignore[arg-type]
+
+
+def returned_type(function: cst.FunctionDef, env: TypeEnv) -> str | None:
+    """What an unannotated helper returns, where its ``return`` statements agree: above all a
+    tuple (``return low, high``), which Flyte refuses as an untyped output."""
+    collector = _Returns()
+    function.body.visit(collector)
+    values = collector.values
+    if not values or collector.bare or collector.generator:
+        return None
+    if all(isinstance(v, cst.Tuple) for v in values):
+        sizes = {len(v.elements) for v in values}  # type: ignore[union-attr]
+        if len(sizes) != 1 or any(
+            isinstance(e, cst.StarredElement) for v in values for e in v.elements
+        ):  # type: ignore[union-attr]
+            return None
+        columns = zip(*(v.elements for v in values))  # type: ignore[union-attr]
+        kinds = [_join([infer(e.value, env) for e in column]) or "typing.Any" for column in columns]
+        return f"tuple[{', '.join(kinds)}]"
+    return _join([infer(v, env) for v in values])
+
+
+class _Returns(cst.CSTVisitor):
+    """The values a function returns, not looking into the functions and classes it defines."""
+
+    def __init__(self) -> None:
+        self.values: list[cst.BaseExpression] = []
+        self.bare = False
+        self.generator = False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is None:
+            self.bare = True
+        else:
+            self.values.append(node.value)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.generator = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False

@@ -11,20 +11,38 @@ from __future__ import annotations
 import ast
 
 from ..model.diagnostics import Diagnostic
-from ..model.ir import Span
+from ..model.ir import Module, Span
 from ..util.syntax import undefined_names
 from ..util.text import todo
 
 
-def provide_missing(code: str, span: Span | None) -> tuple[str, list[Diagnostic]]:
-    """``code`` with a stub for each name it reads and never binds, and one diagnostic each."""
+def provide_missing(
+    code: str, span: Span | None, module: Module | None = None
+) -> tuple[str, list[Diagnostic]]:
+    """``code`` with what it reads and never binds: the source module's own import or definition
+    of that name where it has one (with what that needs in turn), else a stub and a diagnostic."""
     try:
         missing = undefined_names(code)
-        tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return code, []  # finish() reports code that does not compile
     if not missing:
         return code, []
+    imports, definitions = _providers(module)
+    chosen: dict[str, None] = {}
+    while True:
+        wanted = [
+            text
+            for name in missing
+            for text in (imports.get(name), definitions.get(name))
+            if text is not None and text not in chosen
+        ]
+        if not wanted:
+            break
+        chosen.update(dict.fromkeys(wanted))
+        order = [*module.imports, *module.definitions] if module else []
+        chosen = dict.fromkeys(sorted(chosen, key=order.index))  # the source's order
+        missing = undefined_names(_insert(code, list(chosen), []))
+    tree = ast.parse(code)
     annotation_only = _annotation_only(tree, set(missing))
     stubs, notes = [], []
     for name in missing:
@@ -41,10 +59,49 @@ def provide_missing(code: str, span: Span | None) -> tuple[str, list[Diagnostic]
                 f"def {name}(*args, **kwargs):",
                 f"    raise NotImplementedError({f'transpile did not carry over {name!r}'!r})",
             ]
+    return _insert(code, list(chosen), stubs), notes
+
+
+def _providers(module: Module | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Name → the source module's import statement / definition that binds it."""
+    imports: dict[str, str] = {}
+    definitions: dict[str, str] = {}
+    for texts, into in (
+        ((module.imports, imports), (module.definitions, definitions)) if module else ()
+    ):
+        for text in texts:
+            try:
+                tree = ast.parse(text)
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                for name in _bound(node):
+                    into.setdefault(name, text)
+    return imports, definitions
+
+
+def _bound(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return [t.id for t in targets if isinstance(t, ast.Name)]
+
+
+def _insert(code: str, texts: list[str], stubs: list[str]) -> str:
+    """Imports among ``texts`` after the module's imports, then its definitions, then ``stubs``."""
+    if not texts and not stubs:
+        return code
+    first = [t for t in texts if t.lstrip().startswith(("import ", "from "))]
+    rest = [t for t in texts if t not in first]
     lines = code.splitlines()
-    at = _after_imports(tree)
-    lines[at:at] = stubs
-    return "\n".join(lines) + "\n", notes
+    at = _after_imports(ast.parse(code))
+    block = [line for text in first for line in text.splitlines()]
+    for text in rest:
+        block += ["", "", *text.splitlines()]
+    lines[at:at] = [*block, *stubs]
+    return "\n".join(lines) + "\n"
 
 
 def _after_imports(tree: ast.Module) -> int:

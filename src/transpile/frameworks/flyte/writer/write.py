@@ -85,7 +85,7 @@ class FlyteWriter(ModuleState):
             cron=cron,
             required=[(p.name, _cli_type(p)) for p in self.p.parameters if p.default is None],
         )
-        code, missing = provide_missing(code, self.p.span)
+        code, missing = provide_missing(code, self.p.span, self.p.module)
         return finish(code, self.p.span.file), [*self.diagnostics, *missing]
 
     # tasks -----------------------------------------------------------------------------------------

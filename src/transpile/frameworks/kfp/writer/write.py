@@ -74,7 +74,7 @@ class KfpWriter(ModulePlan):
             package=f"{entry.name}.yaml",
         )
         self._check_reserved(components)
-        code, missing = provide_missing(code, self.p.span)
+        code, missing = provide_missing(code, self.p.span, self.p.module)
         return finish(code, self.p.span.file), [*self.diagnostics, *missing]
 
     def _check_reserved(self, components: list[ComponentView]) -> None:

@@ -29,7 +29,7 @@ from transpile.model.ir import (
     task_steps,
 )
 from transpile.reading.cst import SpanIndex, code
-from transpile.reading.inference import INPUTS, TypeEnv, element_type, infer
+from transpile.reading.inference import INPUTS, TypeEnv, element_type, infer, returned_type
 
 from .added_steps import drop_added_steps
 from .analysis import StepReader
@@ -127,6 +127,10 @@ class MetaflowReader(StepReader):
                 classes.add(stmt.name.value)
             elif isinstance(stmt, cst.FunctionDef) and stmt.returns is not None:
                 helpers[stmt.name.value] = code(stmt.returns.annotation)
+            elif isinstance(stmt, cst.FunctionDef):
+                kind = returned_type(stmt, TypeEnv(names, frozenset(classes), helpers))
+                if kind:
+                    helpers[stmt.name.value] = kind
             elif isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
                 assign = stmt.body[0]
                 target = assign.targets[0].target

@@ -77,7 +77,7 @@ class MetaflowWriter:
             parameters=parameters,
             steps=views,
         )
-        code, missing = provide_missing(code, self.p.span)
+        code, missing = provide_missing(code, self.p.span, self.p.module)
         return finish(code, self.p.span.file), [*self.diagnostics, *missing]
 
     def _imports(self, views: list[StepView], parameters: list[str]) -> list[str]:
