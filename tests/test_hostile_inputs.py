@@ -675,3 +675,18 @@ def test_a_long_flat_step_body_is_analysed():
     )
     result = api.read_text(text, "flow.py", "metaflow")
     assert isinstance(result, api.Read), result
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from flytekit import task\n\n\n@task\ndef t(a: int, a: int) -> int:\n    return a\n",
+        "from metaflow import FlowSpec\n\n\ndef f():\n    x = 1\n    global x\n",
+    ],
+)
+def test_what_only_the_compiler_refuses_is_a_syntax_error_with_its_line(source):
+    result = api.convert_text(source, "bad.py", "kfp")
+    assert isinstance(result, api.Failed)
+    (diagnostic,) = result.diagnostics
+    assert diagnostic.code == "TP003" and diagnostic.span is not None
+    assert diagnostic.span.line in (5, 6)

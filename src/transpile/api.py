@@ -13,7 +13,7 @@ from .model.ir import Pipeline, Span
 from .reading.cst import SpanIndex, dotted
 from .reading.values import module_constants, resolve_options
 from .util.fileio import SourceError, read_source
-from .util.syntax import nfkc_identifiers, quiet_tree
+from .util.syntax import nfkc_identifiers, quiet_symbols, quiet_tree
 
 MAX_BYTES = 5_000_000
 
@@ -76,6 +76,7 @@ def _parse(text: str, path: str) -> tuple[ast.Module, cst.Module] | Failed:
     """``text`` as Python's ``ast`` tree (positions for diagnostics) and as libcst's tree."""
     try:
         tree = quiet_tree(text, path)  # Python's own parser names the right line and column
+        quiet_symbols(text, path)  # what only the compiler refuses: a parameter named twice
     except SyntaxError as exc:
         line, column = exc.lineno or 1, max((exc.offset or 1) - 1, 0)
         return _fail(

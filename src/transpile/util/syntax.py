@@ -23,6 +23,14 @@ def quiet_tree(text: str, path: str = "<unknown>") -> ast.Module:
         return compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
 
 
+def quiet_symbols(text: str, path: str = "<unknown>") -> symtable.SymbolTable:
+    """The module's symbol table (SyntaxError for what the parser accepts and the compiler does
+    not, such as a duplicate parameter), without warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return symtable.symtable(text, path, "exec")
+
+
 def quiet_compile(text: str | ast.Module, path: str = "<unknown>") -> CodeType:
     """A full compile (it also checks what the parser lets through), silently; nothing runs."""
     with warnings.catch_warnings():
@@ -77,9 +85,7 @@ def undefined_names(text: str, path: str = "<unknown>") -> list[str]:
     """Names the module reads that nothing binds: not a builtin, not assigned, defined or
     imported at module level (ruff's F821, from the compiler's own symbol table). A star import
     makes every name possibly bound: then nothing is reported."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        top = symtable.symtable(text, path, "exec")
+    top = quiet_symbols(text, path)
     bound = set(MODULE_NAMES) | set(dir(builtins))
     for symbol in top.get_symbols():
         if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace():

@@ -73,7 +73,7 @@ class ControlFlow:
         yield "map"
 
     def collected(self, value: Val, item: Item) -> Val:
-        if len(value.refs) != 1 or value.refs[0].kind != "output":
+        if not value.refs or any(r.kind != "output" for r in value.refs):
             raise error("TP161", "a map's result must be a task output", self.span)
         kind = f"list[{value.type}]" if value.type else None
         return Val(value.refs, "collected", frozenset({item.id}), type=kind)

@@ -32,14 +32,14 @@ class Branches:
             tests.append(call.args[0].value if isinstance(call, cst.Call) and call.args else None)
             inner = self.nested(scope)
             self.walk(body_of(stmt), inner)
-            bodies.append(inner.items)
+            bodies.append([i for i in inner.items if not self.no_step_idiom(i)])
         if tests[-1] is None and self.no_case_idiom(bodies[-1]):
             tests, bodies = tests[:-1], bodies[:-1]
         elif tests[-1] is not None:
             message = "when no branch matches, KFP skips them all; the switch fails the run instead"
             self.ctx.diagnostics.append(Diagnostic("TP201", "warning", message, span, lossy=True))
-        if any(not b for b in bodies):
-            raise error("TP180", "a dsl.If / dsl.Elif / dsl.Else branch with no task in it", span)
+        if not any(bodies):
+            raise error("TP180", "a dsl.If / dsl.Elif / dsl.Else chain with no task in it", span)
         condition, values = self.equality_switch(tests, scope)
         if condition is None:
             condition, values = self.condition_step(tests, bodies, span, scope)
@@ -47,6 +47,15 @@ class Branches:
         inner = group([i for b in bodies for i in b])
         waits = inner.deps | ref_steps((condition,))
         scope.items.append(Item(Switch(condition, cases), inner.steps, waits))
+
+    def no_step_idiom(self, item: Item) -> bool:
+        """Our writer's task for a case that runs no step (a component that only passes)."""
+        steps = list(item.steps)
+        comp = self.ctx.components.get(self.origin.get(steps[0], "")) if len(steps) == 1 else None
+        if comp is not None and comp.does_nothing:
+            del self.drafts[steps[0]]
+            return True
+        return False
 
     def no_case_idiom(self, items: list[Item]) -> bool:
         """Our writer's else branch: one task that fails because the value matched no case."""

@@ -63,6 +63,8 @@ class Component:
     artifacts: dict[str, ArtifactParam] = field(default_factory=dict)
     doc: str | None = None
     raises_no_case: bool = False  # our writer's "value matches no switch case" task
+    does_nothing: bool = False  # our writer's stand-in for a switch case that runs no step
+    passes_on: bool = False  # our writer's task handing on a dsl.OneOf in a loop
     spec: str = ""  # a container component's ContainerSpec, as source text
     statements: list = field(default_factory=list)  # the body before returns were rewritten
     json_text: set[str] = field(default_factory=set)  # str inputs the body parses as JSON first
@@ -97,6 +99,10 @@ def read_component(
     statements, idiom_outputs = _read_idioms(component, node, statements, outputs)
     component.statements = statements
     component.raises_no_case = _raises_no_case(statements)
+    component.does_nothing = not node.params.params and _only_pass(statements)
+    component.passes_on = " ".join(code(cst.Module(statements)).split()) in PASSES_ON and (
+        doc or ""
+    ).startswith("The value the switch case taken")
     final = return_of(statements[-1]) if statements else None
     if kind == "container" and final is not None and final.value is not None:
         component.spec = " ".join(code(final.value).split())
@@ -256,6 +262,18 @@ def _is_docstring(stmt: cst.BaseStatement) -> bool:
         isinstance(stmt, cst.SimpleStatementLine)
         and isinstance(stmt.body[0], cst.Expr)
         and isinstance(stmt.body[0].value, cst.SimpleString)
+    )
+
+
+# the bodies of the writer's "chosen" components (frameworks/kfp/writer/helpers.py)
+PASSES_ON = ("return value", "import shutil shutil.copyfile(value.path, chosen.path)")
+
+
+def _only_pass(statements: list[cst.BaseStatement]) -> bool:
+    return all(  # nothing but `pass`, or nothing at all (a docstring only)
+        isinstance(stmt, cst.SimpleStatementLine)
+        and all(isinstance(small, cst.Pass) for small in stmt.body)
+        for stmt in statements
     )
 
 

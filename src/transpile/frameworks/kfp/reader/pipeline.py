@@ -121,6 +121,11 @@ class PipelineBuilder(ControlFlow, Branches):
         name = func.value if isinstance(func, cst.Name) else None
         if name in POSITIONS_HELPERS and name in self.ctx.components:
             return self.positions(node, stmt, scope)
+        if name in self.ctx.components and self.ctx.components[name].passes_on:
+            args = keyword_args(node)
+            if "value" in args:  # the value itself: no step of its own
+                value = self.value(args["value"], stmt, scope)
+                return Handle(None, {"chosen": value, "Output": value}, value)
         if name in self.ctx.components:
             return self.task(self.ctx.components[name], node, stmt, scope)
         if name in self.ctx.pipelines:

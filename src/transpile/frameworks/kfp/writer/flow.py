@@ -25,13 +25,22 @@ from transpile.writing.graph import Key, all_steps, free_refs, key
 from transpile.writing.render import camel_case, converted_doc, free_name, snake_case
 
 from .component import ComponentView, Param
-from .helpers import POSITIONS_NAMES, no_case_component, positions_component
+from .helpers import (
+    POSITIONS_NAMES,
+    chosen_component,
+    no_case_component,
+    no_step_component,
+    positions_component,
+)
 from .types import annotation, is_scalar
 
 if TYPE_CHECKING:
     from .plan import Loop, ModulePlan
 
 NO_CACHE = "set_caching_options(enable_caching=False)"
+
+
+ARTIFACTS = ("artifact", "file")  # carriers that travel as files, not parameters
 
 
 @dataclass
@@ -44,6 +53,7 @@ class Scope:
     names: set[str] = field(default_factory=set)
     last: list[tuple[str, frozenset[str]]] = field(default_factory=list)
     depth: int = 0
+    in_loop: bool = False  # a foreach pipeline's body (KFP cannot collect a dsl.OneOf)
 
     def fresh(self, name: str) -> str:
         return numbered_name(name, self.names)
@@ -192,7 +202,7 @@ class FlowEmitter(FlowWalker):
     # foreach ------------------------------------------------------------------------------------------
     def _map(self, node: Map, scope: Scope) -> None:
         """A foreach pipeline around a ParallelFor, defined apart and called here."""
-        inner = Scope(names=self.w.taken - set(self.w.params))
+        inner = Scope(names=self.w.taken - set(self.w.params), in_loop=True)
         params = [
             (name, annotation_text, self._value((ref,), scope))
             for name, annotation_text, ref in self._bindfree_name(
@@ -312,7 +322,10 @@ class FlowEmitter(FlowWalker):
             scope.add(f"with dsl.{'If' if i == 0 else 'Elif'}({condition} == {case.value}):")
             scope.depth += 1
             scope.last = list(entry)
+            before = len(scope.lines)
             self.emit(case.body, scope)
+            if len(scope.lines) == before:  # kfp.local cannot run an empty branch
+                scope.last = [(self._helper_task(self._no_step_helper(), "", scope), frozenset())]
             exits += scope.last
             per_case.append(self._case_values(case, outputs, scope))
             scope.depth -= 1
@@ -324,8 +337,18 @@ class FlowEmitter(FlowWalker):
         )
         scope.depth -= 1
         for index, (artifact, refs) in enumerate(outputs):
-            var = scope.fresh(artifact)
-            scope.add(f"{var} = dsl.OneOf({', '.join(values[index] for values in per_case)})")
+            chosen = f"dsl.OneOf({', '.join(values[index] for values in per_case)})"
+            if scope.in_loop:  # ParallelFor refuses to collect a OneOf: a task passes it on
+                helper = self._chosen_helper(artifact, refs[0])
+                task = self._helper_task(helper, f"value={chosen}", scope)
+                var = (
+                    f"{task}.output"
+                    if self.w.carrier(refs[0]) not in ARTIFACTS
+                    else (f'{task}.outputs["chosen"]')
+                )
+            else:
+                var = scope.fresh(artifact)
+                scope.add(f"{var} = {chosen}")
             for ref in refs:
                 scope.values[key(ref)] = var
         scope.last = [(task, steps | inside) for task, steps in exits]
@@ -347,6 +370,28 @@ class FlowEmitter(FlowWalker):
                 )
             values.append(scope.values[key(chosen[-1])])
         return values
+
+    def _no_step_helper(self) -> str:
+        if "no step" not in self._helper_names:
+            name = free_name("case_runs_no_step", self.w.taken)
+            self.w.taken.add(name)
+            self._helper_names["no step"] = name
+            self.helpers.append(no_step_component(name))
+        return self._helper_names["no step"]
+
+    def _chosen_helper(self, artifact: str, ref: Ref) -> str:
+        """A component handing on the value the case taken set (one per artifact)."""
+        label = f"chosen {artifact}"
+        if label not in self._helper_names:
+            name = free_name(f"{artifact}_chosen", self.w.taken)
+            self.w.taken.add(name)
+            self._helper_names[label] = name
+            kind = self.w.carrier(ref)
+            if kind in ARTIFACTS:
+                self.w.kfp_names |= {"Input", "Output"}
+            annotation_text = self._annotation(ref, self.w.ref_type(ref))
+            self.helpers.append(chosen_component(name, annotation_text, kind in ARTIFACTS))
+        return self._helper_names[label]
 
     def _no_case_helper(self, node: Switch, expr: str) -> str:
         name = free_name(f"{node.condition.name}_matches_no_case", self.w.taken)

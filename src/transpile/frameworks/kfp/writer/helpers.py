@@ -49,6 +49,31 @@ def _positions(name: str, decorator: str, signature: str, body: str) -> Componen
     return ComponentView(name, decorator, [], signature, " -> list[int]", POSITIONS_DOC, body)
 
 
+def no_step_component(name: str) -> ComponentView:
+    """Stands in for a switch case that runs no step: a KFP branch needs a task to run."""
+    doc = "A case of the switch that runs no step; every KFP branch needs a task."
+    return ComponentView(name, DECORATOR, [], "", "", doc, "")
+
+
+def chosen_component(name: str, annotation_text: str, artifact: bool) -> ComponentView:
+    """Hands on the value of a ``dsl.OneOf``: a foreach collects this task's output, since
+    KFP refuses to collect the OneOf itself."""
+    doc = "The value the switch case taken in this iteration set; the foreach collects it."
+    if artifact:
+        signature = f"value: Input[{annotation_text}], chosen: Output[{annotation_text}]"
+        body = "import shutil\n\nshutil.copyfile(value.path, chosen.path)"
+        return ComponentView(name, DECORATOR, [], signature, "", doc, body)
+    return ComponentView(
+        name,
+        DECORATOR,
+        [],
+        f"value: {annotation_text}",
+        f" -> {annotation_text}",
+        doc,
+        "return value",
+    )
+
+
 def no_case_component(name: str, condition: str, expr: str, cases: list[str]) -> ComponentView:
     """Fails the run with Metaflow's message when a switch value matches none of ``cases``."""
     values = [_literal(c) for c in cases]

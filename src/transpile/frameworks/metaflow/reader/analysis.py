@@ -10,7 +10,7 @@ from keyword import iskeyword
 
 import libcst as cst
 
-from transpile.model.diagnostics import error
+from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, TypeRef
 from transpile.reading.cst import code, is_self_attr
 from transpile.reading.cst import literal as _literal
@@ -201,6 +201,14 @@ class StepReader(FlowState):
         return out
 
     def _join(self, step: StepDef, facts: StepFacts, incoming: Incoming) -> Avail:
+        parents = [s for s in self.flow.steps.values() if step.name in s.transition.targets]
+        if incoming.kind == "foreach" and len(parents) > 1 and facts.generic_inputs:
+            message = (
+                f"the switch cases lead straight to the foreach join '{step.name}': Metaflow "
+                "hands it its inputs grouped by the step each came from, the groups in no fixed "
+                "order; the target hands them over in foreach order"
+            )
+            self.diagnostics.append(Diagnostic("TP126", "warning", message, step.span))
         builder = JoinBuilder(self, step, facts, incoming)
         return builder.build()
 

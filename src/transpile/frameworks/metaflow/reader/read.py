@@ -177,7 +177,7 @@ class MetaflowReader(StepReader):
                 body: Map = nodes[-1]  # type: ignore[assignment]
                 incoming = Incoming(
                     "foreach",
-                    {_last_step(body.body): self._map_out},
+                    {step.name: self._map_out},  # one entry: what each iteration ends with
                     frozenset(task_steps(body.body)),
                     body.collection,
                     body.item_type,

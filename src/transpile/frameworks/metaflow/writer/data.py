@@ -79,18 +79,25 @@ class Dataflow:
         # self.input/self.index are the innermost foreach's; outer ones live on the stack
         return f"self.foreach_stack()[{depth}][{2 if attr == 'input' else 0}]"
 
-    def collected(self, step: MFStep, ref: Ref) -> str:
-        """A list of ``ref``'s value in every iteration of the foreach that produced it."""
-        producer = self.mf[ref.source]
-        artifact = self.names.artifacts[(ref.source, ref.name)]
-        join = self._foreach_join(producer)
-        self._carry(join.join.exits[0], artifact, producer)  # type: ignore[union-attr]
-        expr = f"[inp.{artifact} for inp in inputs]"
+    def collected(self, step: MFStep, refs: tuple[Ref, ...]) -> str:
+        """A list of the value in every iteration of the foreach that produced it: ``refs``
+        holds one per switch case that may set it, and each iteration took one case."""
+        artifacts = []
+        for ref in refs:
+            producer = self.mf[ref.source]
+            artifact = self.names.artifacts[(ref.source, ref.name)]
+            join = self._foreach_join(producer)
+            self._carry(join.join.exits[0], artifact, producer)  # type: ignore[union-attr]
+            artifacts.append(artifact)
+        value = f"inp.{artifacts[-1]}"
+        for artifact in reversed(artifacts[:-1]):  # set only where its case ran
+            value = f"inp.{artifact} if hasattr(inp, {artifact!r}) else {value}"
+        expr = f"[{value} for inp in inputs]"
         if join is step:
             return expr
-        key = (join.name, artifact)
+        key = (join.name, "/".join(artifacts))
         if key not in self.lists:
-            self.lists[key] = self.names.fresh_artifact(f"{artifact}_values")
+            self.lists[key] = self.names.fresh_artifact(f"{artifacts[0]}_values")
             self.passes[join.name][self.lists[key]] = expr
         return self.read_artifact(step, self.lists[key], join.name)
 

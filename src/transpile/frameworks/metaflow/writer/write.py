@@ -112,7 +112,7 @@ class MetaflowWriter:
 
     def _read(self, step: MFStep, inp) -> str:
         if inp.mode == "collected":
-            return self.data.collected(step, inp.refs[0])
+            return self.data.collected(step, inp.refs)
         reads = [self.data.read(step, ref) for ref in inp.refs]  # carries every case's value
         return reads[0]
 
