@@ -15,7 +15,7 @@ from transpile.frameworks.flyte.writer.types import flyte_type
 from transpile.model.ir import Map, Node, Parallel, Pipeline, Ref, Sequence, Switch, Task
 
 # Options whose Flyte form is a TODO comment (capability "none" for Flyte): nothing to read back.
-NOT_CARRIED = {"catch", "project", "trigger", "trigger_on_finish", "exit_hook"}
+NOT_CARRIED = {"catch", "project", "trigger", "trigger_on_finish", "exit_hook", "custom"}
 PLATFORM = {"kubernetes", "batch"}  # their cpu/memory are Flyte Resources, as @resources's
 FLOW_IMAGE = {"pypi_base": "pypi", "conda_base": "conda"}  # Flyte copies them into every task
 

@@ -43,7 +43,8 @@ def test_every_task_call_uses_keywords_only(case):
         if isinstance(node, ast.FunctionDef) and any(
             "dsl.pipeline" in ast.unparse(d) for d in node.decorator_list
         ):
-            calls = [c for c in ast.walk(node) if isinstance(c, ast.Call)]
+            body = ast.Module(node.body, [])  # not the defaults: a helper call may compute one
+            calls = [c for c in ast.walk(body) if isinstance(c, ast.Call)]
             assert all(not c.args for c in calls if isinstance(c.func, ast.Name)), case
 
 
@@ -132,7 +133,11 @@ def test_pipeline_takes_the_flows_parameters(case):
         default = entry["defaultValue"]
         if param.kind == "json" and isinstance(default, str):  # JSON of unknown shape: its text
             default = json.loads(default)
-        expected = ast.literal_eval(param.default)
+        try:
+            expected = ast.literal_eval(param.default)
+        except ValueError:  # computed when the module loads (a path next to the file)
+            assert isinstance(default, str) and default, param.name
+            continue
         assert default == expected, param.name
         if entry["parameterType"] == "NUMBER_INTEGER":
             assert isinstance(expected, int), param.name

@@ -38,6 +38,7 @@ KEYS: dict[str, str] = {
     "exit_hook": "code that runs when the pipeline ends",
     "run_context": "run ids, task ids and similar run metadata inside a step",
     "tuple_results": "a tuple handed back to the caller of the pipeline",
+    "custom": "a decorator of the user's own (or one transpile does not know) on a step",
 }
 
 

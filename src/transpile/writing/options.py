@@ -106,6 +106,9 @@ class BaseOptionMapper:
         """A step's settings: each option to its handler, then what the resources gathered become."""
         settings, resources = self.SETTINGS(), {}
         for option in options:
+            if option.kind == "custom":
+                self._custom(option, settings.todos)
+                continue
             unknown = unknown_values(option)
             if unknown:
                 self._unknown(option, unknown, settings.todos)
@@ -122,6 +125,17 @@ class BaseOptionMapper:
                 self.note(option, "compute_platform", message, settings.todos, True)
         self._finish(settings, resources, options)
         return settings
+
+    def _custom(self, option: Option, todos: list[str]) -> None:
+        """A decorator transpile does not know (the user's own, a newer Metaflow one): named,
+        with its text, where it stood."""
+        text = literal(option.arg("decorator")) or "?"
+        message = (
+            f"@{text} is not carried over: transpile does not know what it does "
+            f"(apply its equivalent in {self.LABEL} by hand)"
+        )
+        self.diagnostics.append(Diagnostic("TP203", "warning", message, option.span, lossy=True))
+        todos.append(todo_comment("TP203", message))
 
     def _unknown(self, option: Option, unknown: list[str], todos: list[str]) -> None:
         """An option with a value transpile cannot know is left out whole, at the spot."""

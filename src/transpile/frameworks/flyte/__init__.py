@@ -42,6 +42,7 @@ FRAMEWORK = Framework(
         "packages": ("exact", "@task(container_image=ImageSpec(packages=[...]))"),
         "image": ("exact", "@task(container_image=...)"),
         "cache": ("exact", "@task(cache=True, cache_version=...)"),
+        "custom": ("none", "a TODO with the decorator's text"),
         "catch": ("none", "no per-task catch; a failure fails the workflow"),
         "card": ("approximate", "@task(enable_deck=True) shows a Flyte Deck instead of a card"),
         "compute_platform": ("none", "set per project/domain in Flyte's platform configuration"),

@@ -35,6 +35,7 @@ FRAMEWORK = Framework(
         "packages": ("exact", "@dsl.component(packages_to_install=[...])"),
         "image": ("exact", "@dsl.component(base_image=...)"),
         "cache": ("exact", "task.set_caching_options(enable_caching=True)"),
+        "custom": ("none", "a TODO with the decorator's text"),
         "catch": ("approximate", "dsl.ExitHandler / ignore_upstream_failure"),
         "card": ("approximate", "an Output[Markdown] or Output[HTML] artifact"),
         "compute_platform": ("approximate", "kfp-kubernetes settings"),

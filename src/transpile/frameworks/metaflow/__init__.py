@@ -33,6 +33,7 @@ FRAMEWORK = Framework(
         "packages": ("exact", "@pypi(packages=...) / @conda(libraries=...)"),
         "image": ("exact", "@kubernetes(image=...) / @batch(image=...)"),
         "cache": ("none", "Metaflow never reuses results (only `resume` skips finished steps)"),
+        "custom": ("exact", "the decorator, as written"),
         "catch": ("exact", "@catch(var=...)"),
         "card": ("exact", "@card"),
         "compute_platform": ("exact", "@kubernetes / @batch arguments"),

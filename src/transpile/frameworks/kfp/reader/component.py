@@ -16,7 +16,7 @@ import libcst as cst
 from transpile.model.diagnostics import error
 from transpile.model.ir import ANY, Output, Span, TypeRef
 from transpile.reading.cst import code
-from transpile.reading.inference import TypeEnv, infer
+from transpile.reading.inference import TypeEnv, infer, returned_type
 
 from .artifacts import (
     ArtifactParam,
@@ -139,6 +139,13 @@ def inferred(
     type is made of builtins only (classes defined inside the body are unknown elsewhere).
     ``known``: the types of the inputs."""
     env = TypeEnv(dict(known))
+    helpers = {}
+    for stmt in statements:
+        if isinstance(stmt, cst.FunctionDef) and stmt.returns is None:  # a helper copied in
+            kind = returned_type(stmt, TypeEnv(dict(known), helpers=helpers))
+            if kind:
+                helpers[stmt.name.value] = kind
+    env = TypeEnv(dict(known), helpers=helpers)
     for stmt in statements:
         small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
         if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):

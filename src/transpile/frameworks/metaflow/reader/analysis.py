@@ -80,7 +80,7 @@ class StepReader(FlowState):
         if step.inputs_name:
             env = env.child(**{step.inputs_name: INPUTS})
             env.artifact_types = self._incoming_types(incoming)
-        analyzer = StepAnalyzer(env, step.inputs_name, self.current_names)
+        analyzer = StepAnalyzer(env, step.inputs_name, self.current_names, self.flow.methods)
         for statement in step.node.body.body:  # type: ignore[union-attr]
             statement.visit(analyzer)
         facts = analyzer.finish()

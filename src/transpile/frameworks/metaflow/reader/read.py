@@ -34,6 +34,7 @@ from transpile.reading.inference import INPUTS, TypeEnv, element_type, infer, re
 from .added_steps import drop_added_steps
 from .analysis import StepReader
 from .graph import find_join, merge_point
+from .methods import analyse, module_function
 from .scan import FlowDef, FlowScanner, StepDef
 from .state import Avail, Incoming
 from .step import (
@@ -63,6 +64,11 @@ class MetaflowReader(StepReader):
                 "TP105", f"flow {self.flow.name} needs a start and an end step", self.flow.span
             )
         self.params = {p.name: p for p in self.flow.parameters}
+        analyse(self.flow.methods, set(self.params), set(self.flow.constants))
+        definitions += [
+            module_function(m, self.flow.methods, set(self.flow.constants))
+            for m in self.flow.methods.values()
+        ]
         self.current_names = {k for k, v in self.names.names.items() if v == "current"}
         self.current_names |= {f"{m}.current" for m in self.names.modules}
         flow, avail = self._sequence("start", None, {}, ())

@@ -21,6 +21,8 @@ from transpile.reading.cst import (
 )
 from transpile.reading.inference import TypeEnv, infer
 
+from .methods import Method, method_kind
+
 STEP_DECORATORS = {
     "retry",
     "timeout",
@@ -102,6 +104,7 @@ class FlowDef:
     constants: dict[str, str] = field(default_factory=dict)  # class-level name → source
     steps: dict[str, StepDef] = field(default_factory=dict)
     options: list[Option] = field(default_factory=list)
+    methods: dict[str, Method] = field(default_factory=dict)  # not steps: helpers
 
 
 def decorator_option(node: cst.Decorator, kind: str, span: Span) -> Option:
@@ -207,18 +210,23 @@ class FlowScanner:
         kinds = [self.names.resolve(d.decorator) for d in node.decorators]
         span = self.spans.span("method", flow.name, node.name.value)
         if "step" not in kinds:
-            raise error(
-                "TP113", f"method '{node.name.value}' is not a step; move it to module level", span
-            )
-        options = [
-            decorator_option(d, k, self.spans.find("@" + code(d.decorator), span))
-            for d, k in zip(node.decorators, kinds)
-            if k in STEP_DECORATORS
-        ]
+            name = node.name.value
+            flow.methods[name] = Method(name, node, method_kind(node, span), span)
+            return
+        options = []
         for deco, kind in zip(node.decorators, kinds):
-            if kind != "step" and kind not in STEP_DECORATORS:
-                where = self.spans.find("@" + code(deco.decorator), span)
-                raise error("TP114", f"unknown decorator @{code(deco.decorator)} on step", where)
+            where = self.spans.find("@" + code(deco.decorator), span)
+            if kind in STEP_DECORATORS:
+                if kind != "card" and any(o.kind == kind for o in options):
+                    raise error(
+                        "TP114",
+                        f"@{kind} twice on step '{node.name.value}' (Metaflow allows one)",
+                        where,
+                    )
+                options.append(decorator_option(deco, kind, where))
+            elif kind != "step":  # kept as a TODO with its text: it does not change the graph
+                text = " ".join(code(deco.decorator).split())
+                options.append(Option("custom", (("decorator", repr(text)),), where))
         params = node.params.params
         inputs_name = params[1].name.value if len(params) > 1 else None
         transition = self._transition(node, span)

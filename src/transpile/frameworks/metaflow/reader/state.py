@@ -63,4 +63,5 @@ class FlowState:
             step.inputs_name,
             prelude,
             merge_code,
+            self.flow.methods,
         )

@@ -11,6 +11,8 @@ import libcst as cst
 from transpile.reading.cst import code, dotted, is_self_attr, keyword_args, literal
 from transpile.reading.inference import INPUTS, TypeEnv, infer
 
+from .methods import rewrite_calls
+
 SPECIAL = {"input", "index", "next", "merge_artifacts", "foreach_stack"}
 
 
@@ -121,7 +123,14 @@ def _bound_names(node: ast.AST) -> list[str]:
 class StepAnalyzer(cst.CSTVisitor):
     """Collect StepFacts in source order, inferring artifact types as assignments are met."""
 
-    def __init__(self, env: TypeEnv, inputs_name: str | None, current_names: set[str]):
+    def __init__(
+        self,
+        env: TypeEnv,
+        inputs_name: str | None,
+        current_names: set[str],
+        methods: dict | None = None,
+    ):
+        self.methods = methods or {}  # the flow's non-step methods (methods.py)
         self.env = env
         self.inputs_name = inputs_name
         self.current_names = current_names
@@ -233,6 +242,9 @@ class StepAnalyzer(cst.CSTVisitor):
                 self.facts.uses_index = True
             elif name == "foreach_stack":
                 self.facts.unsupported.append("self.foreach_stack()")
+            elif name in self.methods:
+                for needed in self.methods[name].needs:
+                    self._read(needed)
             elif name not in ("next", "merge_artifacts"):
                 self._read(name)
         pair = branch_read(node, self.inputs_name)
@@ -305,6 +317,7 @@ class Rewrite:
     inputs_name: str | None
     prelude: list[str]
     merge_code: list[str]
+    methods: dict = field(default_factory=dict)  # the flow's non-step methods (methods.py)
 
 
 class BodyRewriter(cst.CSTTransformer):
@@ -408,7 +421,10 @@ def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[str
     if statements and _is_docstring(statements[0]):
         statements = statements[1:]
     rewriter = BodyRewriter(rewrite)
-    module = cst.Module(body=statements).visit(rewriter)
+    module = cst.Module(body=statements)
+    if rewrite.methods:
+        module = rewrite_calls(module, rewrite.methods, rewrite.self_names)
+    module = module.visit(rewriter)
     prelude = cst.parse_module("\n".join(rewrite.prelude) + "\n").body if rewrite.prelude else []
     module = module.with_changes(body=[*prelude, *module.body])
     text = module.code

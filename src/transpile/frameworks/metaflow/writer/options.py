@@ -40,7 +40,9 @@ class OptionWriter:
         todos: list[str] = []
         for option in options:
             remote = option.kind in REMOTE_DECORATORS
-            if self._foreign(option):
+            if option.kind == "custom" and self.framework == "metaflow":
+                lines.insert(0, f"@{_literal(option.arg('decorator'))}")  # outermost, as read
+            elif self._foreign(option):
                 todos.append(self._todo(option, remote=False, why="takes values Metaflow lacks"))
             elif option.kind in native or (remote and self.framework == "metaflow"):
                 lines.append(decorator(self._native(option)))

@@ -1,0 +1,99 @@
+"""What real flows put on the flow class besides steps: helper methods, properties, static
+methods, and decorators transpile does not know."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from transpile.api import Converted, Failed, convert_text
+
+HEAD = "from metaflow import FlowSpec, Parameter, step\n\n\n"
+
+
+def flow(body: str, extra: str = "") -> str:
+    steps = """
+        @step
+        def start(self):
+            self.values = [1, 2]
+            self.next(self.end)
+
+        @step
+        def end(self):
+            self.out = self.helper(3)
+    """
+    return (
+        HEAD
+        + extra
+        + "class F(FlowSpec):\n"
+        + textwrap.indent(textwrap.dedent(body) + textwrap.dedent(steps), "    ")
+    )
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_a_method_becomes_a_function_taking_what_it_read_from_self(target):
+    source = flow("""
+        scale = Parameter("scale", default=2)
+
+        def helper(self, x):
+            return x * self.scale + sum(self.values)
+    """)
+    result = convert_text(source, "f.py", target)
+    assert isinstance(result, Converted), result
+    assert "def helper(x, *, scale, values):" in result.code
+    assert "helper(3, scale=scale, values=values)" in result.code
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("def helper(self, x):\n    self.seen = x\n    return x\n", "sets self.seen"),
+        ("@classmethod\ndef helper(cls, x):\n    return x\n", "decorated @classmethod"),
+        ("def helper(self, x):\n    return register(self, x)\n", "uses self other than"),
+    ],
+)
+def test_a_method_that_is_not_a_plain_helper_is_refused_by_name(body, message):
+    result = convert_text(flow(body), "f.py", "flyte")
+    assert isinstance(result, Failed)
+    (diagnostic,) = result.diagnostics
+    assert diagnostic.code == "TP113" and message in diagnostic.message
+    assert diagnostic.span is not None and diagnostic.span.line > 3
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_an_unknown_step_decorator_is_a_todo_with_its_text(target):
+    source = HEAD.replace("\n\n\n", "\nfrom mylib import audited\n\n\n") + textwrap.dedent("""
+        class F(FlowSpec):
+            @audited(level="high")
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    """)
+    result = convert_text(source, "f.py", target)
+    assert isinstance(result, Converted), result
+    assert '# TODO(transpile): TP203 @audited(level="high") is not carried over' in result.code
+    (note,) = [d for d in result.diagnostics if d.code == "TP203"]
+    assert note.lossy and note.span is not None and note.span.line == 7
+
+
+def test_a_decorator_twice_on_a_step_is_refused():
+    source = HEAD.replace("step\n", "step, timeout\n") + textwrap.dedent("""
+        class F(FlowSpec):
+            @timeout(seconds=5)
+            @timeout(seconds=9)
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    """)
+    result = convert_text(source, "f.py", "kfp")
+    assert isinstance(result, Failed)
+    assert result.diagnostics[0].code == "TP114"
