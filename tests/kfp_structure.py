@@ -67,7 +67,13 @@ def facts_parameters(pipeline: Pipeline) -> dict[str, tuple]:
     consts = constants(pipeline)
     out = {}
     for p in pipeline.parameters:
-        out[p.name] = (p.type.expr, p.kind, _value(p.default, consts), p.required)
+        default = _value(p.default, consts)
+        if p.kind == "json" and not p.type.known:
+            # JSON of unknown shape travels as its text (TP221): a str parameter in KFP
+            text = json.dumps(default) if default is not None else None
+            out[p.name] = ("str", "value", text, p.required)
+            continue
+        out[p.name] = (p.type.expr, p.kind, default, p.required)
     return out
 
 

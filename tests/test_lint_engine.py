@@ -46,6 +46,8 @@ FIXTURE_FINDINGS = {
     "kfp_nested_settings": [("TP512", "name: str")],
     # `match.group(...) if match else None`: re's types are not known statically
     "wild_literals": [("TP510", 'match.group("name") if match else')],
+    # a Config's value has the shape of its file, unknown statically
+    "config_values": [("TP510", "self.title = self.settings.name.upper()")],
     # a property of the flow class and an unannotated module helper: no annotation to read
     "wild_tutorial": [
         ("TP510", "self.genre_list = self.genres"),

@@ -97,3 +97,24 @@ def test_a_decorator_twice_on_a_step_is_refused():
     result = convert_text(source, "f.py", "kfp")
     assert isinstance(result, Failed)
     assert result.diagnostics[0].code == "TP114"
+
+
+@pytest.mark.parametrize(
+    ("config", "code"),
+    [
+        ('Config("c", default="c.yaml", parser="yaml.safe_load")', "TP111"),
+        ('Config("c", default_value=make_defaults())', "TP112"),
+        ('Config("c", default=os.path.join("a", "c.json"))', "TP112"),
+    ],
+)
+def test_a_config_transpile_cannot_read_is_refused_at_its_line(config, code):
+    source = (
+        "import os\n\nfrom metaflow import Config, FlowSpec, step\n\n\n"
+        f"class F(FlowSpec):\n    c = {config}\n\n"
+        "    @step\n    def start(self):\n        self.x = self.c.a\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n"
+    )
+    result = convert_text(source, "f.py", "flyte")
+    assert isinstance(result, Failed)
+    (diagnostic,) = result.diagnostics
+    assert diagnostic.code == code and diagnostic.span is not None and diagnostic.span.line == 7

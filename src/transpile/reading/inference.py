@@ -108,7 +108,7 @@ def infer(node: cst.BaseExpression, env: TypeEnv) -> str | None:
 def _name(node: cst.Name, env: TypeEnv) -> str | None:
     if node.value in ("True", "False"):
         return "bool"
-    return env.get(node.value)
+    return env.get(node.value) or None  # "" marks a name rebound to something unknown
 
 
 def _string(node: cst.BaseExpression, env: TypeEnv) -> str | None:

@@ -150,7 +150,7 @@ def inferred(
         small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
         if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):
             kind = infer(small.value, env)
-            env = env.child(**{small.targets[0].target.value: kind}) if kind else env
+            env = env.child(**{small.targets[0].target.value: kind or ""})  # "": not known now
     return [_typed(o, env.get(o.var)) for o in outputs]
 
 

@@ -66,7 +66,8 @@ class StepReader(FlowState):
     def _analyse(
         self, step: StepDef, avail: Avail, maps: tuple, incoming: Incoming | None
     ) -> Avail:
-        env = self.env.child(**{f"self.{p.name}": p.type.expr for p in self.flow.parameters})
+        known = [p for p in self.flow.parameters if p.name not in self.flow.configs]
+        env = self.env.child(**{f"self.{p.name}": p.type.expr for p in known})
         env = env.child(
             **{
                 f"{c}.{attr}": kind

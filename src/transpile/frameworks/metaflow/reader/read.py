@@ -41,6 +41,18 @@ from .step import (
     rewrite_body,
 )
 
+# What a Metaflow Config's value is in a step (metaflow.user_configs.ConfigValue): a dict whose
+# keys also read as attributes, nested dicts too.
+CONFIG_VALUE = '''class ConfigValue(dict):
+    """A Metaflow Config's value: a dict whose keys also read as attributes (config.a.b)."""
+
+    def __getattr__(self, name):
+        try:
+            value = self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        return ConfigValue(value) if isinstance(value, dict) else value'''
+
 EXACT_CURRENT = {"flow_name", "step_name"}
 
 
@@ -65,6 +77,10 @@ class MetaflowReader(StepReader):
             )
         self.params = {p.name: p for p in self.flow.parameters}
         analyse(self.flow.methods, set(self.params), set(self.flow.constants))
+        if self.flow.config_files and "import json" not in imports:
+            imports.append("import json")  # the steps parse a Config's file
+        if self.flow.configs:
+            definitions.append(CONFIG_VALUE)
         definitions += [
             module_function(m, self.flow.methods, set(self.flow.constants))
             for m in self.flow.methods.values()

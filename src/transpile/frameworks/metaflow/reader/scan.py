@@ -105,6 +105,8 @@ class FlowDef:
     steps: dict[str, StepDef] = field(default_factory=dict)
     options: list[Option] = field(default_factory=list)
     methods: dict[str, Method] = field(default_factory=dict)  # not steps: helpers
+    config_files: set[str] = field(default_factory=set)  # Configs read from a JSON file
+    configs: set[str] = field(default_factory=set)  # every Config: `config.a` means ["a"]
 
 
 def decorator_option(node: cst.Decorator, kind: str, span: Span) -> Option:
@@ -152,7 +154,7 @@ class FlowScanner:
         if kind in ("Parameter", "IncludeFile"):
             flow.parameters.append(self._parameter(target.value, node.value, kind, span))  # type: ignore[arg-type]
         elif kind == "Config":
-            raise error("TP111", "Config parameters are not supported yet", span)
+            flow.parameters.append(self._config(flow, target.value, node.value, span))  # type: ignore[arg-type]
         else:
             flow.constants[target.value] = code(node.value)
 
@@ -187,6 +189,33 @@ class FlowScanner:
         return Parameter(
             attr, type_ref, default, required and default is None, help_text, "value", span
         )
+
+    def _config(self, flow: FlowDef, attr: str, call: cst.Call, span: Span) -> Parameter:
+        """A Config: its JSON file (``default=``) is a file parameter whose text the steps that
+        read it parse; an inline value (``default_value=``) is a JSON parameter."""
+        kwargs = keyword_args(call)
+        flow.configs.add(attr)
+        if "parser" in kwargs:
+            raise error("TP111", f"Config '{attr}' has a parser=, which transpile cannot run", span)
+        help_node = kwargs.get("help")
+        help_text = help_node.evaluated_value if isinstance(help_node, cst.SimpleString) else None
+        required = code(kwargs["required"]) == "True" if "required" in kwargs else False
+        if "default_value" in kwargs:
+            value = kwargs["default_value"]
+            if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
+                return self._json_parameter(attr, value, required, help_text, span)
+            if not _is_literal(value):
+                raise error("TP112", f"Config '{attr}' has a computed default_value", span)
+            text = json.dumps(literal(value))
+            node = cst.SimpleString(repr(text))
+            return self._json_parameter(attr, node, required, help_text, span)
+        default = kwargs.get("default")
+        if default is not None and not isinstance(default, cst.SimpleString):
+            raise error("TP112", f"Config '{attr}' has a computed default path", span)
+        flow.config_files.add(attr)
+        path = code(default) if default is not None else None
+        text = TypeRef("str", "parameter")
+        return Parameter(attr, text, path, required and path is None, help_text, "file", span)
 
     def _json_parameter(self, attr, default_node, required, help_text, span) -> Parameter:
         default = None

@@ -53,7 +53,14 @@ class FlowState:
 
     def _rewrite(self, step, names, branch_names, prelude, merge_code) -> Rewrite:
         literals = {"flow_name": repr(self.flow.name), "step_name": repr(step.name)}
-        prelude = [*self.catch_prelude.get(step.name, []), *prelude]
+        parsed = [  # a Config: its file arrives as text; its keys read as attributes too
+            f"{names[c]} = ConfigValue(json.loads({names[c]}))"
+            if c in self.flow.config_files
+            else f"{names[c]} = ConfigValue({names[c]})"
+            for c in sorted(self.flow.configs)
+            if c in names
+        ]
+        prelude = [*parsed, *self.catch_prelude.get(step.name, []), *prelude]
         return Rewrite(
             names,
             branch_names,

@@ -194,8 +194,7 @@ class StepAnalyzer(cst.CSTVisitor):
         elif isinstance(target, cst.Name):
             self.facts.local_names.add(target.value)
             kind = infer(value, self.env) if value is not None else None
-            if kind:
-                self.env = self.env.child(**{target.value: kind})
+            self.env = self.env.child(**{target.value: kind or ""})  # "": no longer known
 
     def _unpacked(self, value, count: int) -> list[str | None]:
         if isinstance(value, cst.Tuple) and len(value.elements) == count:
@@ -424,6 +423,7 @@ def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[str
     module = cst.Module(body=statements)
     if rewrite.methods:
         module = rewrite_calls(module, rewrite.methods, rewrite.self_names)
+
     module = module.visit(rewriter)
     prelude = cst.parse_module("\n".join(rewrite.prelude) + "\n").body if rewrite.prelude else []
     module = module.with_changes(body=[*prelude, *module.body])
