@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 from harness import assert_equivalent, run_flyte, run_metaflow
-from staging import Side, converted_or_fail
+from staging import Side, converted_or_fail, with_catch_as_text
 
 FLYTE = Side("flyte", "flyte_wf.py", run_flyte)
 
@@ -24,7 +24,8 @@ def test_metaflow_and_flyte_results_match(equivalence_run, tmp_path):
     # Flyte first: it takes seconds where Metaflow takes one process per task.
     actual = FLYTE.results(run.fixture_dir, converted.code, run.params, tmp_path / "flyte")
     expected = run_metaflow(run.fixture_dir, run.flow, run.params, tmp_path / "metaflow")
-    assert_equivalent(with_reported_losses(expected, converted), actual)
+    expected = with_reported_losses(expected, converted)
+    assert_equivalent(with_catch_as_text(expected, converted, actual), actual)
 
 
 def with_reported_losses(expected: dict, converted) -> dict:

@@ -15,7 +15,7 @@ import pytest
 from conftest import FIXTURES, load_case
 from harness import assert_equivalent, run_metaflow, stage_fixture
 from harness_kfp import run_kfp
-from staging import converted_or_fail
+from staging import converted_or_fail, with_catch_as_text
 
 KFP_MODULE = "kfp_pipeline.py"  # not kfp.py: a task's working folder comes first on sys.path
 # Shapes only the KFP writer handles differently (no Flyte golden): tests/kfp_flows/<case>/.
@@ -29,6 +29,7 @@ def check_equivalent(fixture_dir: Path, flow: str, params: dict, tmp_path: Path)
     (kfp_dir / KFP_MODULE).write_text(converted.code, encoding="utf-8")
     actual = run_kfp(kfp_dir / KFP_MODULE, params, kfp_dir)
     expected = run_metaflow(fixture_dir, flow, params, tmp_path / "metaflow")
+    expected = with_catch_as_text(expected, converted, actual)
     assert_equivalent(expected, actual, ("metaflow", "kfp"))
 
 

@@ -11,10 +11,12 @@ so test_equivalence.py and test_equivalence_kfp.py do not run them again.
 from __future__ import annotations
 
 import shutil
+from types import SimpleNamespace
 
 import pytest
 from conftest import cases
 from harness import assert_equivalent, run_flyte, run_metaflow, stage_fixture
+from staging import with_catch_as_text
 
 from transpile.api import Read, read_file
 from transpile.frameworks.metaflow.writer.names import FlowNames
@@ -39,6 +41,10 @@ def test_source_and_emitted_metaflow_results_match(equivalence_run, tmp_path):
     folder = emitted_flow(run, tmp_path / "emitted")
     actual = run_metaflow(folder, run.flow, run.params, tmp_path / "run-emitted")
     expected = run_metaflow(run.fixture_dir, run.flow, run.params, tmp_path / "run-source")
+    read = read_file(str(run.fixture_dir / "metaflow.py"))
+    _, notes = write(read.pipeline)
+    written = SimpleNamespace(diagnostics=notes)
+    expected = with_catch_as_text(expected, written, actual)  # @catch became a try in the body
     assert_equivalent(expected, actual, ("source", "emitted"))
 
 

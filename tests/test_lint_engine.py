@@ -46,6 +46,13 @@ FIXTURE_FINDINGS = {
     "kfp_nested_settings": [("TP512", "name: str")],
     # `match.group(...) if match else None`: re's types are not known statically
     "wild_literals": [("TP510", 'match.group("name") if match else')],
+    # @catch is approximated in Flyte and KFP (the exception is kept as text)
+    "catch_failure": [
+        ("TP505", '@catch(var="problem")'),
+        ("TP505", '@catch(var="problem")'),
+        ("TP505", '@catch(var="risky_error")'),
+        ("TP505", '@catch(var="risky_error")'),
+    ],
     # a Config's value has the shape of its file, unknown statically
     "config_values": [("TP510", "self.title = self.settings.name.upper()")],
     # a property of the flow class and an unannotated module helper: no annotation to read

@@ -97,7 +97,7 @@ def _step_lines(name: str, step: Step | None, pad: str) -> Iterator[str]:
     for o in step.outputs:
         yield f"{pad}  out  {o.name}: {o.type.expr}"
     for option in step.options:
-        args = ", ".join(f"{k}={v}" for k, v in option.args)
+        args = ", ".join(f"{k}={v}" for k, v in option.written)
         yield f"{pad}  @{option.kind}({args})"
 
 

@@ -113,7 +113,7 @@ def _update(values: dict[str, object], found: dict[str, object]) -> None:
 
 
 def _args(option: Option) -> dict[str, object]:
-    return {k: literal(v) for k, v in sorted(option.args)}
+    return {k: literal(v) for k, v in sorted(option.written)}
 
 
 def _merge_resources(option: Option, resources: dict[str, float]) -> None:

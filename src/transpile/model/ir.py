@@ -98,6 +98,9 @@ class Output:
         return self.local or self.name
 
 
+NOTES = frozenset({"in_body"})  # Option.args keys transpile adds (see Option.written)
+
+
 @dataclass(frozen=True)
 class Option:
     """A decorator or setting: ``kind`` is a capability key, ``args`` keyword → Python literal."""
@@ -108,6 +111,12 @@ class Option:
 
     def arg(self, key: str, default: str | None = None) -> str | None:
         return dict(self.args).get(key, default)
+
+    @property
+    def written(self) -> tuple[tuple[str, str], ...]:
+        """The arguments as the source wrote them, without transpile's own notes (``in_body``:
+        a @catch the step's body carries out)."""
+        return tuple((k, v) for k, v in self.args if k not in NOTES)
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ def _option(option: Option, owner: str, diagnostics: tuple[Diagnostic, ...], tar
     return {
         "owner": owner,
         "kind": option.kind,
-        "args": ", ".join(f"{k}={v}" for k, v in option.args),
+        "args": ", ".join(f"{k}={v}" for k, v in option.written),
         "line": option.span.line,
         "capabilities": cited,
         "status": _status(found, cited),

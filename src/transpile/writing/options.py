@@ -109,6 +109,11 @@ class BaseOptionMapper:
             if option.kind == "custom":
                 self._custom(option, settings.todos)
                 continue
+            if option.kind == "catch" and option.arg("in_body") is not None:
+                var = literal(option.arg("var"))
+                message = f"@catch(var={var!r}) is a try around the step's body"
+                self.note(option, "catch", message, settings.todos, False)
+                continue
             unknown = unknown_values(option)
             if unknown:
                 self._unknown(option, unknown, settings.todos)

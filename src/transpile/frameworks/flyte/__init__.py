@@ -43,7 +43,10 @@ FRAMEWORK = Framework(
         "image": ("exact", "@task(container_image=...)"),
         "cache": ("exact", "@task(cache=True, cache_version=...)"),
         "custom": ("none", "a TODO with the decorator's text"),
-        "catch": ("none", "no per-task catch; a failure fails the workflow"),
+        "catch": (
+            "approximate",
+            "the exception is kept as its text, not a MetaflowExceptionWrapper",
+        ),
         "card": ("approximate", "@task(enable_deck=True) shows a Flyte Deck instead of a card"),
         "compute_platform": ("none", "set per project/domain in Flyte's platform configuration"),
         "secrets": ("approximate", "@task(secret_requests=[Secret(...)]) with different names"),

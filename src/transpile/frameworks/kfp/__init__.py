@@ -36,7 +36,10 @@ FRAMEWORK = Framework(
         "image": ("exact", "@dsl.component(base_image=...)"),
         "cache": ("exact", "task.set_caching_options(enable_caching=True)"),
         "custom": ("none", "a TODO with the decorator's text"),
-        "catch": ("approximate", "dsl.ExitHandler / ignore_upstream_failure"),
+        "catch": (
+            "approximate",
+            "the exception is kept as its text, not a MetaflowExceptionWrapper",
+        ),
         "card": ("approximate", "an Output[Markdown] or Output[HTML] artifact"),
         "compute_platform": ("approximate", "kfp-kubernetes settings"),
         "secrets": ("approximate", "kfp-kubernetes use_secret_as_env"),

@@ -25,9 +25,8 @@ def flyte_type(expr: str, classes: frozenset[str]) -> str:
     if match:
         inner = flyte_type(match.group(1), classes)
         return ANY if inner == ANY else f"dict[str, {inner}]"
-    if expr.endswith(" | None"):
-        inner = flyte_type(expr[:-7], classes)
-        return ANY if inner == ANY else f"{inner} | None"
+    if expr.endswith(" | None"):  # pickled or not, None travels only in an Optional
+        return f"{flyte_type(expr[:-7], classes)} | None"
     return ANY
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from keyword import iskeyword
 
 import libcst as cst
 
@@ -252,8 +253,10 @@ def _field(node: cst.BaseExpression, span: Span) -> Output:
         and len(node.elements) == 2
         and isinstance(node.elements[0].value, cst.SimpleString)
     ):
-        name = node.elements[0].value.evaluated_value
-        return Output(str(name), annotation_type(node.elements[1].value))
+        name = str(node.elements[0].value.evaluated_value)
+        if not name.isidentifier() or iskeyword(name):  # NamedTuple refuses it too
+            raise error("TP172", f"NamedTuple field {name!r} is not a Python name", span)
+        return Output(name, annotation_type(node.elements[1].value))
     raise error("TP172", f"cannot read NamedTuple field {code(node)}", span)
 
 

@@ -91,7 +91,7 @@ class StepReader(FlowState):
         self.facts[step.name] = facts
         for name, kinds in facts.writes.items():
             self.types[(step.name, name)] = self._write_type(step, name, kinds, facts)
-        self._catch(step, facts)
+        self._catch(step, facts, avail)
         if step.inputs_name:
             if incoming is None:
                 raise error("TP107", f"'{step.name}' takes inputs but is not a join", step.span)
@@ -122,20 +122,26 @@ class StepReader(FlowState):
             return node
         return ast.parse(textwrap.dedent(code(step.node))).body[0]  # type: ignore[return-value]
 
-    def _catch(self, step: StepDef, facts: StepFacts) -> None:
-        """@catch(var=x) sets x to None when the step succeeds; the step writes it either way."""
-        for option in step.options:
-            var = option.arg("var") if option.kind == "catch" else None
-            name = literal_value(var) if var else None
-            # a name no step can read as self.<name> (Metaflow stores it anyway) carries nothing
-            if not isinstance(name, str) or not name.isidentifier() or iskeyword(name):
-                continue
-            if name not in facts.writes:
-                facts.writes[name] = []
-                self.types[(step.name, name)] = TypeRef("str | None", "inferred")
-                self.catch_prelude.setdefault(step.name, []).append(
-                    f"{name} = None  # what @catch stores on success"
-                )
+    def _catch(self, step: StepDef, facts: StepFacts, avail: Avail) -> None:
+        """@catch: the step's body runs in a try (catch.py). ``var`` is None when the step
+        succeeds, the exception's text when it fails; an artifact the step sets that no earlier
+        step did may then be unset (None here)."""
+        option = next((o for o in step.options if o.kind == "catch"), None)
+        if option is None:
+            return
+        var = option.arg("var")
+        name = literal_value(var) if var else None
+        # a name no step can read as self.<name> (Metaflow stores it anyway) carries nothing
+        if not isinstance(name, str) or not name.isidentifier() or iskeyword(name):
+            name = None
+        for written in facts.writes:
+            kind = self.types[(step.name, written)]
+            if written not in avail and not kind.expr.endswith("| None"):
+                self.types[(step.name, written)] = TypeRef(f"{kind.expr} | None", kind.origin)
+        if name is not None and name not in facts.writes:
+            facts.writes[name] = []
+            self.types[(step.name, name)] = TypeRef("str | None", "inferred")
+        self.catches[step.name] = name
 
     def _write_type(
         self, step: StepDef, name: str, kinds: list[str | None], facts: StepFacts

@@ -33,6 +33,7 @@ from transpile.reading.inference import INPUTS, TypeEnv, element_type, infer, re
 
 from .added_steps import drop_added_steps
 from .analysis import StepReader
+from .catch import catch_body, in_body
 from .graph import find_join, merge_point
 from .methods import analyse, module_function
 from .scan import FlowDef, FlowScanner, StepDef
@@ -320,6 +321,13 @@ class MetaflowReader(StepReader):
                 f"step '{name}' uses {leftover[0]}, which has no translation",
                 self.spans.find(leftover[0], step.span),
             )
+        if name in self.catches:
+            taken = facts.bare_names | facts.local_names | set(locals_.values())
+            produced = [locals_.get(a, a) for a in facts.writes if a != self.catches[name]]
+            read = {i.name for i in self.inputs[name]}
+            unset = [local for local in produced if local not in read]
+            body = catch_body(body, self.catches[name], unset, taken)
+        options = tuple(in_body(o) if o.kind == "catch" else o for o in step.options)
         role = "join" if step.inputs_name else "task"
         return Step(
             name,
@@ -327,7 +335,7 @@ class MetaflowReader(StepReader):
             tuple(self.inputs[name]),
             tuple(outputs),
             body,
-            tuple(step.options),
+            options,
             step.doc,
             role,
         )

@@ -41,7 +41,7 @@ class FlowState:
         self.rewrites: dict[str, Rewrite] = {}
         self.facts: dict[str, StepFacts] = {}
         self.needs_namespace = False
-        self.catch_prelude: dict[str, list[str]] = {}
+        self.catches: dict[str, str | None] = {}  # @catch step → its var (catch.py)
 
     def _input(self, name: str, defs: tuple[str, ...], local: str | None = None) -> Input:
         for d in defs:
@@ -60,7 +60,7 @@ class FlowState:
             for c in sorted(self.flow.configs)
             if c in names
         ]
-        prelude = [*parsed, *self.catch_prelude.get(step.name, []), *prelude]
+        prelude = [*parsed, *prelude]
         return Rewrite(
             names,
             branch_names,

@@ -40,6 +40,13 @@ class OptionWriter:
         todos: list[str] = []
         for option in options:
             remote = option.kind in REMOTE_DECORATORS
+            if option.kind == "catch" and option.arg("in_body") is not None:
+                # the step's body holds the try that does what @catch did
+                message = "@catch is a try around the step's body: the exception is kept as text"
+                self.diagnostics.append(
+                    Diagnostic("TP201", "warning", message, option.span, lossy=True)
+                )
+                continue
             if option.kind == "custom" and self.framework == "metaflow":
                 lines.insert(0, f"@{_literal(option.arg('decorator'))}")  # outermost, as read
             elif self._foreign(option):
