@@ -118,3 +118,70 @@ def test_a_config_transpile_cannot_read_is_refused_at_its_line(config, code):
     assert isinstance(result, Failed)
     (diagnostic,) = result.diagnostics
     assert diagnostic.code == code and diagnostic.span is not None and diagnostic.span.line == 7
+
+
+def test_a_deleted_artifact_is_no_output_and_no_result():
+    source = HEAD + textwrap.dedent("""
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.keep = 1
+                self.scratch = [1, 2]
+                self.next(self.end)
+
+            @step
+            def end(self):
+                self.total = sum(self.scratch)
+                del self.scratch
+    """)
+    for target in ("flyte", "kfp"):
+        result = convert_text(source, "f.py", target)
+        assert isinstance(result, Converted), result
+        assert {r.name for r in result.pipeline.results} == {"keep", "total"}
+        assert "del scratch" in result.code
+
+
+def test_a_foreach_that_names_no_artifact_is_refused_at_its_line():
+    source = HEAD + textwrap.dedent("""
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.items = [1]
+                self.next(self.each, foreach=____)
+
+            @step
+            def each(self):
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    """)
+    result = convert_text(source, "f.py", "flyte")
+    assert isinstance(result, Failed)
+    assert result.diagnostics[0].code == "TP103" and "`____`" in result.diagnostics[0].message
+
+
+def test_a_global_the_step_rebinds_comes_first_in_a_kfp_component():
+    source = "from metaflow import FlowSpec, step\n\nCOUNT = 5\n\n\n" + textwrap.dedent("""
+        class F(FlowSpec):
+            @step
+            def start(self):
+                global COUNT
+                COUNT = 9
+                self.seen = COUNT
+                self.next(self.end)
+
+            @step
+            def end(self):
+                self.after = COUNT
+    """)
+    result = convert_text(source, "f.py", "kfp")
+    assert isinstance(result, Converted), result
+    start = result.code.split("def start(")[1].split("@dsl.component")[0]
+    body = [line.strip() for line in start.splitlines()[1:] if line.strip()]
+    assert body[:3] == ["global COUNT", "COUNT = 5", "COUNT = 9"]

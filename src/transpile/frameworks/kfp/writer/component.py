@@ -117,7 +117,8 @@ class ComponentBuilder:
     def _body(self, step: Step, body: str, parts: _Parts, returned: list[str], returns: str) -> str:
         """Inlined module code, then loading and restoring inputs, the step, saving outputs."""
         inlined = self._inlined(step, body, parts)
-        lines = [*inlined, *([""] if inlined else [])]
+        declared, body = _hoisted_globals(body)  # before the inlined module code they rebind
+        lines = [*declared, *inlined, *([""] if inlined or declared else [])]
         if parts.json_text:
             lines += [JSON_NOTE, *(f"{n} = json.loads({n})" for n in parts.json_text)]
         lines += [RESTORE_NOTE] if parts.restored else []
@@ -364,3 +365,25 @@ def _camel(name: str) -> str:
 
 
 __all__ = ["ComponentBuilder", "ComponentView", "Param", "StepPlan"]
+
+
+def _hoisted_globals(body: str) -> tuple[list[str], str]:
+    """The step's own ``global`` statements, and the body without them: a declaration holds for
+    the whole function, and must come before the module code a component copies in."""
+    try:
+        tree = ast.parse(body)
+    except SyntaxError:
+        return [], body
+    lines = body.splitlines()
+    found = [
+        n
+        for n in tree.body
+        if isinstance(n, ast.Global)
+        and lines[n.lineno - 1].strip().startswith("global")
+        and ";" not in lines[n.lineno - 1]  # alone on its line
+    ]
+    if not found:
+        return [], body
+    for node in reversed(found):
+        del lines[node.lineno - 1 : node.end_lineno]
+    return [f"global {', '.join(n.names)}" for n in found], "\n".join(lines) + "\n"

@@ -86,6 +86,8 @@ class StepReader(FlowState):
             statement.visit(analyzer)
         facts = analyzer.finish()
         self._mutations(step, facts, AvailableTypes(avail, self.types))
+        for name in facts.deleted:  # Metaflow keeps no artifact a step deletes
+            facts.writes.pop(name, None)
         facts.aliases = artifact_aliases(self._ast_step(step))
         facts.reads = [name for name in facts.reads if name not in self.flow.steps]
         self.facts[step.name] = facts
@@ -182,7 +184,7 @@ class StepReader(FlowState):
                     where,
                 )
             names[name] = local(name)
-        names.update({name: local(name) for name in facts.writes})
+        names.update({name: local(name) for name in (*facts.writes, *facts.deleted)})
         if maps and (facts.uses_input or facts.uses_index):
             split, item_type = maps[-1]
             if facts.uses_input:
@@ -205,6 +207,8 @@ class StepReader(FlowState):
         self.rewrites[step.name] = self._rewrite(step, names, {}, [], [])
         out = dict(avail)
         out.update({name: (step.name,) for name in facts.writes})
+        for name in facts.deleted:
+            out.pop(name, None)
         return out
 
     def _join(self, step: StepDef, facts: StepFacts, incoming: Incoming) -> Avail:

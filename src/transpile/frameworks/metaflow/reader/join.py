@@ -52,6 +52,8 @@ class JoinBuilder:
         )
         out = dict(self.passthrough)
         out.update({name: (self.step.name,) for name in self.facts.writes})
+        for name in self.facts.deleted:
+            out.pop(name, None)
         return out
 
     # static branches ----------------------------------------------------------------------------
@@ -213,4 +215,6 @@ class JoinBuilder:
                     where,
                 )
             self.names[name] = self.local(name)
-        self.names.update({name: self.local(name) for name in self.facts.writes})
+        self.names.update(
+            {name: self.local(name) for name in (*self.facts.writes, *self.facts.deleted)}
+        )

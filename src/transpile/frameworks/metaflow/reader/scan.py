@@ -305,15 +305,25 @@ class FlowScanner:
                     raise error("TP103", "switch cases must be literal keys", span)
                 cases.append(code(element.key))
                 targets.append(_target(element.value, span))
-            return Transition(
-                "switch", tuple(targets), None, literal(kwargs["condition"]), tuple(cases), span
-            )
+            condition = _artifact_name(kwargs["condition"], "condition", span)
+            return Transition("switch", tuple(targets), None, condition, tuple(cases), span)
         targets = tuple(_target(a, span) for a in args)
         if "foreach" in kwargs:
-            return Transition("foreach", targets, literal(kwargs["foreach"]), span=span)
+            foreach = _artifact_name(kwargs["foreach"], "foreach", span)
+            return Transition("foreach", targets, foreach, span=span)
         if "num_parallel" in kwargs:
             raise error("TP104", "num_parallel (@parallel) is not supported", span)
         return Transition("split" if len(targets) > 1 else "linear", targets, span=span)
+
+
+def _artifact_name(node: cst.BaseExpression, keyword: str, span: Span) -> str:
+    """``foreach=`` and ``condition=`` name an artifact in a string."""
+    value = literal(node) if _is_literal(node) else None
+    if not isinstance(value, str) or not value.isidentifier():
+        raise error(
+            "TP103", f"{keyword}= must name an artifact as a string, not `{code(node)}`", span
+        )
+    return value
 
 
 def _target(node: cst.BaseExpression, span: Span) -> str:

@@ -39,6 +39,7 @@ class StepFacts:
     local_names: set[str] = field(default_factory=set)
     bare_names: set[str] = field(default_factory=set)  # every plain name the body mentions
     aliases: frozenset[str] = frozenset()  # see artifact_aliases
+    deleted: list[str] = field(default_factory=list)  # `del self.x`: gone after this step
 
 
 class StepLocals:
@@ -159,6 +160,13 @@ class StepAnalyzer(cst.CSTVisitor):
             )
             self._write(name, kind)
             self._stores.add(id(node.target))
+
+    def visit_Del(self, node: cst.Del) -> None:
+        targets = node.target.elements if isinstance(node.target, cst.Tuple) else ()
+        for target in [e.value for e in targets] or [node.target]:
+            if is_self_attr(target):
+                self._stores.add(id(target))
+                self.facts.deleted.append(target.attr.value)  # type: ignore[union-attr]
 
     def visit_For(self, node: cst.For) -> None:
         self._bind_locals(node.target)
