@@ -185,3 +185,62 @@ def test_a_global_the_step_rebinds_comes_first_in_a_kfp_component():
     start = result.code.split("def start(")[1].split("@dsl.component")[0]
     body = [line.strip() for line in start.splitlines()[1:] if line.strip()]
     assert body[:3] == ["global COUNT", "COUNT = 5", "COUNT = 9"]
+
+
+def test_a_mixin_defined_in_the_file_lends_its_methods_and_an_imported_one_is_named():
+    mixin = textwrap.dedent("""
+        class Scaling:
+            FACTOR = 3
+
+            def scaled(self, x):
+                return x * self.FACTOR
+    """)
+    body = """
+        @step
+        def start(self):
+            self.value = self.scaled(2)
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+    """
+    local = (
+        HEAD
+        + mixin
+        + "\n\nclass F(FlowSpec, Scaling):\n"
+        + textwrap.indent(textwrap.dedent(body), "    ")
+    )
+    result = convert_text(local, "f.py", "flyte")
+    assert isinstance(result, Converted), result
+    assert "def scaled(x):" in result.code and "value = scaled(2)" in result.code
+    imported = HEAD.replace("\n\n\n", "\nfrom mylib import Scaling\n\n\n") + (
+        "class F(FlowSpec, Scaling):\n" + textwrap.indent(textwrap.dedent(body), "    ")
+    )
+    refused = convert_text(imported, "f.py", "flyte")
+    assert isinstance(refused, Failed)
+    assert refused.diagnostics[0].code == "TP120"
+    assert "base class Scaling" in refused.diagnostics[0].message
+
+
+def test_nested_tuple_unpacking_into_artifacts():
+    source = HEAD + textwrap.dedent("""
+        def load():
+            return ([1], [2]), ([3], [4])
+
+
+        class F(FlowSpec):
+            @step
+            def start(self):
+                (self.x_train, self.y_train), (self.x_test, self.y_test) = load()
+                self.next(self.end)
+
+            @step
+            def end(self):
+                self.n = len(self.x_train) + len(self.y_test)
+    """)
+    result = convert_text(source, "f.py", "kfp")
+    assert isinstance(result, Converted), result
+    assert {"x_train", "y_train", "x_test", "y_test", "n"} <= {
+        r.name for r in result.pipeline.results
+    }

@@ -178,11 +178,14 @@ class StepReader(FlowState):
                 inputs.append(self._input(name, avail[name], local(name)))
             elif name not in facts.writes:
                 where = self.spans.find(f"self.{name}", step.span)
-                raise error(
-                    "TP120",
-                    f"step '{step.name}' reads self.{name}, which no earlier step sets",
-                    where,
-                )
+                message = f"step '{step.name}' reads self.{name}, which no earlier step sets"
+                if self.flow.bases:
+                    bases = ", ".join(self.flow.bases)
+                    message += (
+                        f" (if the base class {bases} defines it, transpile cannot see it: "
+                        "it is imported; define it in this file)"
+                    )
+                raise error("TP120", message, where)
             names[name] = local(name)
         names.update({name: local(name) for name in (*facts.writes, *facts.deleted)})
         if maps and (facts.uses_input or facts.uses_index):

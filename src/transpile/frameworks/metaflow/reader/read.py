@@ -71,7 +71,8 @@ class MetaflowReader(StepReader):
     def read(self) -> tuple[Pipeline, list[Diagnostic]]:
         imports, definitions, flow_node = self._split_module()
         self.env = self._module_env()
-        self.flow = FlowScanner(self.names, self.spans, self.env).scan(flow_node)
+        classes = {c.name.value: c for c in self.module.body if isinstance(c, cst.ClassDef)}
+        self.flow = FlowScanner(self.names, self.spans, self.env).scan(flow_node, classes)
         if "start" not in self.flow.steps or "end" not in self.flow.steps:
             raise error(
                 "TP105", f"flow {self.flow.name} needs a start and an end step", self.flow.span

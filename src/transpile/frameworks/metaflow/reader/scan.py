@@ -106,7 +106,8 @@ class FlowDef:
     options: list[Option] = field(default_factory=list)
     methods: dict[str, Method] = field(default_factory=dict)  # not steps: helpers
     config_files: set[str] = field(default_factory=set)  # Configs read from a JSON file
-    configs: set[str] = field(default_factory=set)  # every Config: `config.a` means ["a"]
+    configs: set[str] = field(default_factory=set)  # every Config
+    bases: list[str] = field(default_factory=list)  # base classes not read (imported mixins)
 
 
 def decorator_option(node: cst.Decorator, kind: str, span: Span) -> Option:
@@ -122,9 +123,16 @@ class FlowScanner:
     def __init__(self, names: MetaflowNames, spans: SpanIndex, env: TypeEnv):
         self.names, self.spans, self.env = names, spans, env
 
-    def scan(self, node: cst.ClassDef) -> FlowDef:
+    def scan(self, node: cst.ClassDef, classes: dict[str, cst.ClassDef] | None = None) -> FlowDef:
+        """``classes``: the module's own classes, so a mixin defined there lends its methods."""
         name = node.name.value
         flow = FlowDef(name, self.spans.span("class", name), docstring(node.body))
+        for base in node.bases:
+            mixin = (classes or {}).get(code(base.value))
+            if mixin is not None:
+                self._mixin(flow, mixin)
+            elif self.names.resolve(base.value) != "FlowSpec":
+                flow.bases.append(code(base.value))
         for deco in node.decorators:
             kind = self.names.resolve(deco.decorator)
             if kind in FLOW_DECORATORS:
@@ -141,6 +149,18 @@ class FlowScanner:
                     if isinstance(small, cst.Assign) and len(small.targets) == 1:
                         self._class_assign(flow, small)
         return flow
+
+    def _mixin(self, flow: FlowDef, mixin: cst.ClassDef) -> None:
+        """A base class of the flow defined in this file: its methods and class constants."""
+        for item in mixin.body.body:  # type: ignore[union-attr]
+            if isinstance(item, cst.FunctionDef):
+                span = self.spans.span("method", mixin.name.value, item.name.value)
+                method = Method(item.name.value, item, method_kind(item, span), span)
+                flow.methods[item.name.value] = method
+            elif isinstance(item, cst.SimpleStatementLine):
+                for small in item.body:
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                        self._class_assign(flow, small)
 
     def _class_assign(self, flow: FlowDef, node: cst.Assign) -> None:
         target = node.targets[0].target

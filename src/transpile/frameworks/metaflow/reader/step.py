@@ -195,6 +195,8 @@ class StepAnalyzer(cst.CSTVisitor):
                 if is_self_attr(element.value):
                     self._stores.add(id(element.value))
                     self._write(element.value.attr.value, kind)  # type: ignore[union-attr]
+                elif isinstance(element.value, (cst.Tuple, cst.List)):
+                    self._store(element.value, None)  # nested: `(self.a, self.b), c = ...`
                 else:
                     self._bind_locals(element.value)
                     if isinstance(element.value, cst.Name) and kind:
