@@ -3,11 +3,13 @@ methods, and decorators transpile does not know."""
 
 from __future__ import annotations
 
+import runpy
 import textwrap
 
 import pytest
 
 from transpile.api import Converted, Failed, convert_text
+from transpile.writing.missing import provide_missing
 
 HEAD = "from metaflow import FlowSpec, Parameter, step\n\n\n"
 
@@ -244,3 +246,65 @@ def test_nested_tuple_unpacking_into_artifacts():
     assert {"x_train", "y_train", "x_test", "y_test", "n"} <= {
         r.name for r in result.pipeline.results
     }
+
+
+def test_flow_name_from_the_class_and_a_json_default_written_with_json_dumps():
+    source = "import json\n\n" + HEAD.replace("Parameter, step", "JSONType, Parameter, step")
+    source += textwrap.dedent("""
+        class F(FlowSpec):
+            rates = Parameter("rates", type=JSONType, default=json.dumps([0.1, 0.01]))
+
+            @step
+            def start(self):
+                self.label = f"{self.__class__.__name__}:{len(self.rates)}"
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    """)
+    result = convert_text(source, "f.py", "flyte")
+    assert isinstance(result, Converted), result
+    assert "label = f\"{'F'}:{len(rates)}\"" in result.code
+    (rates,) = result.pipeline.parameters
+    assert rates.default == "[0.1, 0.01]"
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "words"),
+    [
+        (
+            'cfg: dict = Config("cfg", default="c.json")\n    n = Parameter("n", default=cfg.n)',
+            "TP112",
+            "from a Config",
+        ),
+        ("", "TP102", "@step(start=True)"),
+    ],
+)
+def test_what_real_flows_do_that_is_refused_says_what(line, code, words):
+    source = "from metaflow import Config, FlowSpec, Parameter, step\n\n\nclass F(FlowSpec):\n"
+    source += f"    {line}\n\n" if line else ""
+    decorator = "@step(start=True)" if code == "TP102" else "@step"
+    source += textwrap.indent(
+        textwrap.dedent(f"""
+            {decorator}
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """),
+        "    ",
+    )
+    result = convert_text(source, "f.py", "kfp")
+    assert isinstance(result, Failed), result
+    assert result.diagnostics[0].code == code and words in result.diagnostics[0].message
+
+
+def test_a_stub_can_be_subclassed_so_the_module_still_loads(tmp_path):
+    code, _ = provide_missing("class Mine(FlowMutator):\n    pass\n", None)
+    (tmp_path / "m.py").write_text(code, encoding="utf-8")
+    namespace = runpy.run_path(str(tmp_path / "m.py"))
+    with pytest.raises(NotImplementedError, match="FlowMutator"):
+        namespace["Mine"]()

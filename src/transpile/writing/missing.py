@@ -52,13 +52,14 @@ def provide_missing(
         )
         notes.append(Diagnostic("TP252", "warning", message, span, lossy=True))
         stubs += ["", "", todo("TP252", message)]
-        if name in annotation_only:
-            stubs += [f"class {name}:", "    pass"]
-        else:
+        stubs.append(f"class {name}:")  # a class: called, subclassed or named as a type
+        if name not in annotation_only:
             stubs += [
-                f"def {name}(*args, **kwargs):",
-                f"    raise NotImplementedError({f'transpile did not carry over {name!r}'!r})",
+                "    def __init__(self, *args, **kwargs):",
+                f"        raise NotImplementedError({f'transpile did not carry over {name!r}'!r})",
             ]
+        else:
+            stubs.append("    pass")
     return _insert(code, list(chosen), stubs), notes
 
 

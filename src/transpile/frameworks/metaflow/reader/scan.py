@@ -122,6 +122,7 @@ def decorator_option(node: cst.Decorator, kind: str, span: Span) -> Option:
 class FlowScanner:
     def __init__(self, names: MetaflowNames, spans: SpanIndex, env: TypeEnv):
         self.names, self.spans, self.env = names, spans, env
+        self.configs: set[str] = set()  # the Configs met so far in the class body
 
     def scan(self, node: cst.ClassDef, classes: dict[str, cst.ClassDef] | None = None) -> FlowDef:
         """``classes``: the module's own classes, so a mixin defined there lends its methods."""
@@ -148,6 +149,10 @@ class FlowScanner:
                 for small in item.body:
                     if isinstance(small, cst.Assign) and len(small.targets) == 1:
                         self._class_assign(flow, small)
+                    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                        # `cfg: FlowConfig = Config(...)`: the annotation changes nothing
+                        plain = cst.Assign([cst.AssignTarget(small.target)], small.value)
+                        self._class_assign(flow, plain)
         return flow
 
     def _mixin(self, flow: FlowDef, mixin: cst.ClassDef) -> None:
@@ -191,7 +196,22 @@ class FlowScanner:
         type_name = self.names.resolve(kwargs["type"]) if "type" in kwargs else None
         default_node = kwargs.get("default")
         if type_name == "JSONType":
+            if (
+                isinstance(default_node, cst.Call)
+                and dotted(default_node.func) == "json.dumps"
+                and len(default_node.args) == 1
+                and _is_literal(default_node.args[0].value)
+            ):  # default=json.dumps([...]): the JSON text of a literal
+                text = json.dumps(literal(default_node.args[0].value))
+                default_node = cst.SimpleString(repr(text))
             return self._json_parameter(attr, default_node, required, help_text, span)
+        if default_node is not None and _config_root(default_node) in self.configs:
+            raise error(
+                "TP112",
+                f"parameter '{attr}' takes its default from a Config, whose value transpile "
+                "cannot read",
+                span,
+            )
         if isinstance(default_node, (cst.Lambda, cst.Call)) and not _is_literal(default_node):
             raise error(
                 "TP112",
@@ -215,6 +235,7 @@ class FlowScanner:
         read it parse; an inline value (``default_value=``) is a JSON parameter."""
         kwargs = keyword_args(call)
         flow.configs.add(attr)
+        self.configs.add(attr)
         if "parser" in kwargs:
             raise error("TP111", f"Config '{attr}' has a parser=, which transpile cannot run", span)
         help_node = kwargs.get("help")
@@ -265,6 +286,13 @@ class FlowScanner:
         options = []
         for deco, kind in zip(node.decorators, kinds):
             where = self.spans.find("@" + code(deco.decorator), span)
+            if kind == "step" and isinstance(deco.decorator, cst.Call):
+                raise error(
+                    "TP102",
+                    f"@{code(deco.decorator)}: steps other than start and end marked as the "
+                    "first or last are not supported yet; name them start and end",
+                    where,
+                )
             if kind in STEP_DECORATORS:
                 if kind != "card" and any(o.kind == kind for o in options):
                     raise error(
@@ -353,6 +381,12 @@ def _target(node: cst.BaseExpression, span: Span) -> str:
             "TP101", f"transition target `{code(node)}` is computed; write self.<step>", span
         )
     return name[5:]
+
+
+def _config_root(node: cst.BaseExpression) -> str | None:
+    while isinstance(node, (cst.Attribute, cst.Subscript)):
+        node = node.value
+    return node.value if isinstance(node, cst.Name) else None
 
 
 def _is_literal(node: cst.BaseExpression) -> bool:

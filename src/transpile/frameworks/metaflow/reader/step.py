@@ -251,6 +251,8 @@ class StepAnalyzer(cst.CSTVisitor):
                 self.facts.uses_index = True
             elif name == "foreach_stack":
                 self.facts.unsupported.append("self.foreach_stack()")
+            elif name == "__class__":
+                pass  # self.__class__.__name__ is the flow's name (BodyRewriter)
             elif name in self.methods:
                 for needed in self.methods[name].needs:
                     self._read(needed)
@@ -336,12 +338,16 @@ class BodyRewriter(cst.CSTTransformer):
         self.rw = rewrite
         self.leftover: list[str] = []
         self._owners: set[int] = set()  # the `self` of each self.<x>: not a bare use
+        self._flow_name: set[int] = set()  # the self.__class__ of self.__class__.__name__
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
         return not (len(node.body) == 1 and _step_call(node.body[0]))  # removed or replaced
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if is_self_attr(node):
+        if is_self_attr(node.value, "__class__") and node.attr.value == "__name__":
+            self._owners.add(id(node.value.value))  # type: ignore[attr-defined]
+            self._flow_name.add(id(node.value))
+        if is_self_attr(node) and id(node) not in self._flow_name:
             self._owners.add(id(node.value))
             name = node.attr.value  # type: ignore[union-attr]
             if name not in self.rw.self_names and name not in self.rw.constants:
@@ -354,6 +360,8 @@ class BodyRewriter(cst.CSTTransformer):
     def leave_Attribute(
         self, original: cst.Attribute, updated: cst.Attribute
     ) -> cst.BaseExpression:
+        if is_self_attr(original.value, "__class__") and original.attr.value == "__name__":
+            return cst.parse_expression(self.rw.current_literals["flow_name"])
         if is_self_attr(updated):
             name = updated.attr.value
             if name in self.rw.self_names:
