@@ -117,16 +117,17 @@ def undefined_names(text: str, path: str = "<unknown>") -> list[str]:
 def _annotation_names(tree: ast.Module):
     """Plain names read by annotations (typing.get_type_hints evaluates them at import)."""
     for node in ast.walk(tree):
-        annotations = []
-        if isinstance(node, ast.arg):
-            annotations.append(node.annotation)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            annotations.append(node.returns)
-        elif isinstance(node, ast.AnnAssign):
-            annotations.append(node.annotation)
-        for annotation in annotations:
-            if annotation is None:
-                continue
+        for annotation in annotations_of(node):
             for inner in ast.walk(annotation):
                 if isinstance(inner, ast.Name):
                     yield inner.id
+
+
+def annotations_of(node: ast.AST):
+    """The annotations ``node`` holds: a parameter's, a function's return, an annotated name's."""
+    if isinstance(node, ast.arg) and node.annotation is not None:
+        yield node.annotation
+    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+        yield node.returns
+    elif isinstance(node, ast.AnnAssign):
+        yield node.annotation

@@ -12,7 +12,7 @@ import ast
 
 from ..model.diagnostics import Diagnostic
 from ..model.ir import Module, Span
-from ..util.syntax import undefined_names
+from ..util.syntax import annotations_of, undefined_names
 from ..util.text import todo
 
 
@@ -123,18 +123,9 @@ def _annotation_only(tree: ast.Module, names: set[str]) -> set[str]:
     elsewhere: set[str] = set()
     annotations = set()
     for node in ast.walk(tree):
-        for annotation in _annotations(node):
+        for annotation in annotations_of(node):
             annotations.update(id(inner) for inner in ast.walk(annotation))
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in names:
             (in_annotations if id(node) in annotations else elsewhere).add(node.id)
     return in_annotations - elsewhere
-
-
-def _annotations(node: ast.AST):
-    if isinstance(node, ast.arg) and node.annotation is not None:
-        yield node.annotation
-    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
-        yield node.returns
-    elif isinstance(node, ast.AnnAssign):
-        yield node.annotation
