@@ -308,3 +308,23 @@ def test_a_stub_can_be_subclassed_so_the_module_still_loads(tmp_path):
     namespace = runpy.run_path(str(tmp_path / "m.py"))
     with pytest.raises(NotImplementedError, match="FlowMutator"):
         namespace["Mine"]()
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_a_parameter_with_a_separator_is_split_before_the_step_reads_it(target):
+    source = HEAD + textwrap.dedent("""
+        class F(FlowSpec):
+            values = Parameter("values", default="1,2,3", separator=",")
+
+            @step
+            def start(self):
+                self.total = sum(int(v) for v in self.values)
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+    """)
+    result = convert_text(source, "f.py", target)
+    assert isinstance(result, Converted), result
+    assert 'values = values.split(",") if values else values' in result.code

@@ -67,7 +67,12 @@ class StepReader(FlowState):
         self, step: StepDef, avail: Avail, maps: tuple, incoming: Incoming | None
     ) -> Avail:
         known = [p for p in self.flow.parameters if p.name not in self.flow.configs]
-        env = self.env.child(**{f"self.{p.name}": p.type.expr for p in known})
+        env = self.env.child(
+            **{
+                f"self.{p.name}": "list[str]" if p.name in self.flow.separators else p.type.expr
+                for p in known
+            }
+        )
         env = env.child(
             **{
                 f"{c}.{attr}": kind

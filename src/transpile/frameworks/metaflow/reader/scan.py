@@ -108,6 +108,7 @@ class FlowDef:
     config_files: set[str] = field(default_factory=set)  # Configs read from a JSON file
     configs: set[str] = field(default_factory=set)  # every Config
     bases: list[str] = field(default_factory=list)  # base classes not read (imported mixins)
+    separators: dict[str, str] = field(default_factory=dict)  # Parameter → separator literal
 
 
 def decorator_option(node: cst.Decorator, kind: str, span: Span) -> Option:
@@ -123,6 +124,7 @@ class FlowScanner:
     def __init__(self, names: MetaflowNames, spans: SpanIndex, env: TypeEnv):
         self.names, self.spans, self.env = names, spans, env
         self.configs: set[str] = set()  # the Configs met so far in the class body
+        self.separators: dict[str, str] = {}  # Parameter → its separator (a literal)
 
     def scan(self, node: cst.ClassDef, classes: dict[str, cst.ClassDef] | None = None) -> FlowDef:
         """``classes``: the module's own classes, so a mixin defined there lends its methods."""
@@ -153,6 +155,7 @@ class FlowScanner:
                         # `cfg: FlowConfig = Config(...)`: the annotation changes nothing
                         plain = cst.Assign([cst.AssignTarget(small.target)], small.value)
                         self._class_assign(flow, plain)
+        flow.separators = dict(self.separators)
         return flow
 
     def _mixin(self, flow: FlowDef, mixin: cst.ClassDef) -> None:
@@ -218,6 +221,11 @@ class FlowScanner:
                 f"parameter '{attr}' has a computed default, which transpile cannot read",
                 span,
             )
+        separator = kwargs.get("separator")
+        if separator is not None:  # a str parameter each step reads split (flowspec.py)
+            if not isinstance(separator, cst.SimpleString):
+                raise error("TP112", f"parameter '{attr}' has a computed separator", span)
+            self.separators[attr] = repr(separator.evaluated_value)
         default = code(default_node) if default_node is not None else None
         declared = code(kwargs["type"]) if "type" in kwargs and type_name is None else None
         if declared in ("int", "float", "str", "bool"):

@@ -60,7 +60,12 @@ class FlowState:
             for c in sorted(self.flow.configs)
             if c in names
         ]
-        prelude = [*parsed, *prelude]
+        split = [  # Metaflow splits a Parameter with a separator= before a step sees it
+            f"{names[p]} = {names[p]}.split({sep}) if {names[p]} else {names[p]}"
+            for p, sep in sorted(self.flow.separators.items())
+            if p in names
+        ]
+        prelude = [*parsed, *split, *prelude]
         return Rewrite(
             names,
             branch_names,
