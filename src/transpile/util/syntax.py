@@ -81,10 +81,12 @@ MODULE_NAMES = frozenset(
 )
 
 
-def undefined_names(text: str, path: str = "<unknown>") -> list[str]:
+def undefined_names(
+    text: str, path: str = "<unknown>", tree: ast.Module | None = None
+) -> list[str]:
     """Names the module reads that nothing binds: not a builtin, not assigned, defined or
     imported at module level (ruff's F821, from the compiler's own symbol table). A star import
-    makes every name possibly bound: then nothing is reported."""
+    makes every name possibly bound: then nothing is reported. ``tree``: ``text`` already parsed."""
     top = quiet_symbols(text, path)
     bound = set(MODULE_NAMES) | set(dir(builtins))
     for symbol in top.get_symbols():
@@ -98,7 +100,7 @@ def undefined_names(text: str, path: str = "<unknown>") -> list[str]:
         for symbol in table.get_symbols():
             if symbol.is_declared_global() and symbol.is_assigned():
                 bound.add(symbol.get_name())  # `global x; x = ...` in a function
-    tree = ast.parse(text)
+    tree = tree or ast.parse(text)  # ``tree``: ``text`` parsed already
     if any(isinstance(n, ast.ImportFrom) and n.names[0].name == "*" for n in ast.walk(tree)):
         return []
     found: dict[str, None] = {}

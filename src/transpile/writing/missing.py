@@ -14,6 +14,7 @@ from ..model.diagnostics import Diagnostic
 from ..model.ir import Module, Span
 from ..util.syntax import annotations_of, undefined_names
 from ..util.text import todo
+from .render import bindings
 
 
 def provide_missing(
@@ -22,27 +23,27 @@ def provide_missing(
     """``code`` with what it reads and never binds: the source module's own import or definition
     of that name where it has one (with what that needs in turn), else a stub and a diagnostic."""
     try:
-        missing = undefined_names(code)
+        tree = ast.parse(code)
+        missing = undefined_names(code, tree=tree)
     except (SyntaxError, ValueError):
         return code, []  # finish() reports code that does not compile
     if not missing:
         return code, []
+    at = _after_imports(tree)
     imports, definitions = _providers(module)
-    chosen: dict[str, None] = {}
+    order = [*module.imports, *module.definitions] if module else []
+    chosen: list[str] = []
     while True:
-        wanted = [
+        wanted = {
             text
             for name in missing
             for text in (imports.get(name), definitions.get(name))
             if text is not None and text not in chosen
-        ]
+        }
         if not wanted:
             break
-        chosen.update(dict.fromkeys(wanted))
-        order = [*module.imports, *module.definitions] if module else []
-        chosen = dict.fromkeys(sorted(chosen, key=order.index))  # the source's order
-        missing = undefined_names(_insert(code, list(chosen), []))
-    tree = ast.parse(code)
+        chosen = sorted({*chosen, *wanted}, key=order.index)  # the source's order
+        missing = undefined_names(_insert(code, at, chosen, []))
     annotation_only = _annotation_only(tree, set(missing))
     stubs, notes = [], []
     for name in missing:
@@ -60,7 +61,7 @@ def provide_missing(
             ]
         else:
             stubs.append("    pass")
-    return _insert(code, list(chosen), stubs), notes
+    return _insert(code, at, chosen, stubs), notes
 
 
 def _providers(module: Module | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -76,28 +77,19 @@ def _providers(module: Module | None) -> tuple[dict[str, str], dict[str, str]]:
             except SyntaxError:
                 continue
             for node in tree.body:
-                for name in _bound(node):
+                for name, _, _ in bindings(node):
                     into.setdefault(name, text)
     return imports, definitions
 
 
-def _bound(node: ast.stmt) -> list[str]:
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return [(a.asname or a.name).split(".")[0] for a in node.names]
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [node.name]
-    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-    return [t.id for t in targets if isinstance(t, ast.Name)]
-
-
-def _insert(code: str, texts: list[str], stubs: list[str]) -> str:
-    """Imports among ``texts`` after the module's imports, then its definitions, then ``stubs``."""
+def _insert(code: str, at: int, texts: list[str], stubs: list[str]) -> str:
+    """Imports among ``texts`` at line ``at`` (after the module's imports), then its
+    definitions, then ``stubs``."""
     if not texts and not stubs:
         return code
     first = [t for t in texts if t.lstrip().startswith(("import ", "from "))]
     rest = [t for t in texts if t not in first]
     lines = code.splitlines()
-    at = _after_imports(ast.parse(code))
     block = [line for text in first for line in text.splitlines()]
     for text in rest:
         block += ["", "", *text.splitlines()]

@@ -229,7 +229,7 @@ def first_clash(tree: ast.Module) -> tuple[str, str, str] | None:
     after ``def f``) and not a clash; a fresh value over a function or class is."""
     bound: dict[str, tuple[str, str]] = {}  # name → (what binds it, a key for sameness)
     for stmt in tree.body:
-        for name, what, key in _bindings(stmt):
+        for name, what, key in bindings(stmt):
             if name not in bound:
                 bound[name] = (what, key)
                 continue
@@ -248,7 +248,8 @@ def _assignment(name: str, used: set[str]) -> str:
     return "rebinding" if name in used else "assignment"
 
 
-def _bindings(stmt: ast.stmt) -> list[tuple[str, str, str]]:
+def bindings(stmt: ast.stmt) -> list[tuple[str, str, str]]:
+    """The names a module-level statement binds: (name, what binds it, a key for sameness)."""
     if isinstance(stmt, ast.Import | ast.ImportFrom):
         module = f"{'.' * getattr(stmt, 'level', 0)}{getattr(stmt, 'module', None) or ''}"
         found = []
