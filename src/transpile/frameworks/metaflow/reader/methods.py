@@ -42,7 +42,7 @@ def method_kind(node: cst.FunctionDef, span: Span) -> str:
     return ALLOWED[names[0] if names else None]
 
 
-def analyse(methods: dict[str, Method], params: set[str], constants: set[str]) -> None:
+def analyse(methods: dict[str, Method], constants: set[str]) -> None:
     """Fill in what each method reads and calls, and what it needs with what it calls."""
     for method in methods.values():
         if method.kind == "static":

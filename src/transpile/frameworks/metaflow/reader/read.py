@@ -78,7 +78,7 @@ class MetaflowReader(StepReader):
                 "TP105", f"flow {self.flow.name} needs a start and an end step", self.flow.span
             )
         self.params = {p.name: p for p in self.flow.parameters}
-        analyse(self.flow.methods, set(self.params), set(self.flow.constants))
+        analyse(self.flow.methods, set(self.flow.constants))
         if self.flow.config_files and "import json" not in imports:
             imports.append("import json")  # the steps parse a Config's file
         if self.flow.configs:

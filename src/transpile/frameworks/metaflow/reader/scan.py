@@ -123,8 +123,6 @@ def decorator_option(node: cst.Decorator, kind: str, span: Span) -> Option:
 class FlowScanner:
     def __init__(self, names: MetaflowNames, spans: SpanIndex, env: TypeEnv):
         self.names, self.spans, self.env = names, spans, env
-        self.configs: set[str] = set()  # the Configs met so far in the class body
-        self.separators: dict[str, str] = {}  # Parameter → its separator (a literal)
 
     def scan(self, node: cst.ClassDef, classes: dict[str, cst.ClassDef] | None = None) -> FlowDef:
         """``classes``: the module's own classes, so a mixin defined there lends its methods."""
@@ -148,14 +146,7 @@ class FlowScanner:
             if isinstance(item, cst.FunctionDef):
                 self._method(flow, item)
             elif isinstance(item, cst.SimpleStatementLine):
-                for small in item.body:
-                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                        self._class_assign(flow, small)
-                    elif isinstance(small, cst.AnnAssign) and small.value is not None:
-                        # `cfg: FlowConfig = Config(...)`: the annotation changes nothing
-                        plain = cst.Assign([cst.AssignTarget(small.target)], small.value)
-                        self._class_assign(flow, plain)
-        flow.separators = dict(self.separators)
+                self._class_line(flow, item)
         return flow
 
     def _mixin(self, flow: FlowDef, mixin: cst.ClassDef) -> None:
@@ -166,9 +157,17 @@ class FlowScanner:
                 method = Method(item.name.value, item, method_kind(item, span), span)
                 flow.methods[item.name.value] = method
             elif isinstance(item, cst.SimpleStatementLine):
-                for small in item.body:
-                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                        self._class_assign(flow, small)
+                self._class_line(flow, item)
+
+    def _class_line(self, flow: FlowDef, line: cst.SimpleStatementLine) -> None:
+        """The assignments of one line of a class body (the flow's or a mixin's)."""
+        for small in line.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                self._class_assign(flow, small)
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                # `cfg: FlowConfig = Config(...)`: the annotation changes nothing
+                plain = cst.Assign([cst.AssignTarget(small.target)], small.value)
+                self._class_assign(flow, plain)
 
     def _class_assign(self, flow: FlowDef, node: cst.Assign) -> None:
         target = node.targets[0].target
@@ -180,13 +179,15 @@ class FlowScanner:
         flow.parameters = [p for p in flow.parameters if p.name != target.value]
         flow.constants.pop(target.value, None)
         if kind in ("Parameter", "IncludeFile"):
-            flow.parameters.append(self._parameter(target.value, node.value, kind, span))  # type: ignore[arg-type]
+            flow.parameters.append(self._parameter(flow, target.value, node.value, kind, span))  # type: ignore[arg-type]
         elif kind == "Config":
             flow.parameters.append(self._config(flow, target.value, node.value, span))  # type: ignore[arg-type]
         else:
             flow.constants[target.value] = code(node.value)
 
-    def _parameter(self, attr: str, call: cst.Call, kind: str, span: Span) -> Parameter:
+    def _parameter(
+        self, flow: FlowDef, attr: str, call: cst.Call, kind: str, span: Span
+    ) -> Parameter:
         kwargs = keyword_args(call)
         help_node = kwargs.get("help")
         help_text = help_node.evaluated_value if isinstance(help_node, cst.SimpleString) else None
@@ -208,7 +209,7 @@ class FlowScanner:
                 text = json.dumps(literal(default_node.args[0].value))
                 default_node = cst.SimpleString(repr(text))
             return self._json_parameter(attr, default_node, required, help_text, span)
-        if default_node is not None and _config_root(default_node) in self.configs:
+        if default_node is not None and _config_root(default_node) in flow.configs:
             raise error(
                 "TP112",
                 f"parameter '{attr}' takes its default from a Config, whose value transpile "
@@ -225,7 +226,7 @@ class FlowScanner:
         if separator is not None:  # a str parameter each step reads split (flowspec.py)
             if not isinstance(separator, cst.SimpleString):
                 raise error("TP112", f"parameter '{attr}' has a computed separator", span)
-            self.separators[attr] = repr(separator.evaluated_value)
+            flow.separators[attr] = repr(separator.evaluated_value)
         default = code(default_node) if default_node is not None else None
         declared = code(kwargs["type"]) if "type" in kwargs and type_name is None else None
         if declared in ("int", "float", "str", "bool"):
@@ -243,7 +244,6 @@ class FlowScanner:
         read it parse; an inline value (``default_value=``) is a JSON parameter."""
         kwargs = keyword_args(call)
         flow.configs.add(attr)
-        self.configs.add(attr)
         if "parser" in kwargs:
             raise error("TP111", f"Config '{attr}' has a parser=, which transpile cannot run", span)
         help_node = kwargs.get("help")
