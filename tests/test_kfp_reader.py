@@ -317,8 +317,31 @@ def test_equality_tests_on_one_value_switch_on_it_directly():
     merged = pipeline.step("say_3").inputs[0]
     assert merged.mode == "oneof"
     assert merged.refs == (Ref("output", "say", "text"), Ref("output", "say_2", "text"))
-    # without dsl.Else, a value that matches no case behaves differently: said so
-    assert [d.code for d in read_result.diagnostics] == ["TP201"]
+    # without dsl.Else no case may match; dsl.OneOf then fails in KFP as the switch does
+    assert [d.code for d in read_result.diagnostics] == []
+
+
+def test_without_else_and_one_of_a_value_matching_no_case_skips_the_branches():
+    """KFP runs no branch; the model's switch gets an empty case for that (a run with no
+    match would fail otherwise)."""
+    read_result = read(
+        """
+        @dsl.pipeline
+        def p(mode: str = "a"):
+            with dsl.If(mode == "a"):
+                say(text="A")
+            with dsl.Elif(mode == "b"):
+                say(text="B")
+            total(values=[1])
+        """
+    )
+    switch = read_result.pipeline.flow.branches[0].nodes[1]
+    assert isinstance(switch, Switch)
+    assert [c.value for c in switch.cases] == ["'0'", "'1'", "'2'"]
+    assert switch.cases[2].body == Sequence(())
+    condition = read_result.pipeline.step("say_condition")
+    assert run_body(condition.body, mode="c")["branch"] == "2"
+    assert run_body(condition.body, mode="b")["branch"] == "1"
 
 
 def test_else_and_other_tests_go_through_a_condition_step():
@@ -426,26 +449,40 @@ def test_our_writers_pickle_idiom_reads_back_as_values():
     assert pipeline.module.definitions == ()
 
 
-def test_container_components_and_importers_are_read_with_a_todo():
+def test_a_container_component_runs_its_command_and_an_importer_is_a_todo():
     extra = """
     @dsl.container_component
-    def echo(text: str, out: dsl.OutputPath(str)):
-        return dsl.ContainerSpec(image="alpine", command=["sh", "-c"], args=[text, out])
+    def echo(text: str, n: int, out: dsl.OutputPath(str)):
+        return dsl.ContainerSpec(
+            image="alpine",
+            command=["sh", "-c", 'printf "%s %s" "$0" "$1" > "$2"'],
+            args=[text, n, out],
+        )
+
+    @dsl.container_component
+    def computed(text: str):
+        return dsl.ContainerSpec(image=IMAGE, command=COMMAND + [text])
     """
     read_result = read(
         """
         @dsl.pipeline
         def p():
-            echo(text="hi")
+            echo(text="hi", n=2)
+            computed(text="x")
             dsl.importer(artifact_uri="gs://b/data.csv", artifact_class=Dataset)
         """,
         extra,
     )
     steps = read_result.pipeline.steps
-    assert [s.name for s in steps] == ["echo", "importer"]
-    assert all("raise NotImplementedError" in s.body for s in steps)
+    assert [s.name for s in steps] == ["echo", "computed", "importer"]
+    # the same command, run with subprocess; the output file read back as the str it holds
+    assert run_body(steps[0].body)["out"] == "hi 2"
+    assert steps[0].outputs[0].type.expr == "str"
+    # a command known only when the pipeline runs stays a TODO
+    assert all("raise NotImplementedError" in s.body for s in steps[1:])
     assert [o.name for o in steps[0].outputs] == ["out"]
-    assert [d.code for d in read_result.diagnostics] == ["TP202", "TP202"]
+    codes = [(d.code, d.lossy) for d in read_result.diagnostics]
+    assert codes == [("TP201", True), ("TP202", True), ("TP202", True)]
 
 
 def test_an_importer_of_a_parameter_is_a_file_parameter():
@@ -479,7 +516,7 @@ def test_an_importer_of_a_parameter_is_a_file_parameter():
         ("    helper(x=n)\n", "TP175", "helper(x=n)"),
         ("    total()\n", "TP173", "total()"),
         ("    double(x=n, y=1)\n", "TP173", "double(x=n, y=1)"),
-        ("    say(text=f'{n}')\n", "TP175", "say(text=f'{n}')"),
+        ("    say(text=n * 2)\n", "TP175", "say(text=n * 2)"),
     ],
 )
 def test_errors_name_the_line(body, code, line):
@@ -595,8 +632,41 @@ def test_path_parameters_are_plain_file_paths():
     """
     pipeline = _file_handover(extra, 42, "read_back", "in_path", "out_path")
     produced = run_body(pipeline.step("write").body)["out_path"]
-    assert produced == b"42"
+    assert produced == "42"  # an OutputPath(str) is a str parameter in KFP, not a file's bytes
+    assert pipeline.step("write").outputs[0].type.expr == "str"
+    assert pipeline.step("read_back").inputs[0].type.expr == "str"
     assert run_body(pipeline.step("read_back").body, in_path=produced)["Output"] == 42
+
+
+def test_typed_path_parameters_are_read_as_kfp_reads_them():
+    extra = """
+    @dsl.component
+    def write(n: int, count: dsl.OutputPath(int), flag: dsl.OutputPath(bool),
+              words: dsl.OutputPath(List[str])):
+        with open(count, "w") as f:
+            f.write(str(n))
+        with open(flag, "w") as f:
+            f.write("True")
+        with open(words, "w") as f:
+            f.write('["a", "b"]')
+
+
+    @dsl.component
+    def read_back(in_path: dsl.InputPath(list)) -> str:
+        with open(in_path) as f:
+            return f.read()
+    """
+    pipeline = _file_handover(extra, 7, "read_back", "in_path", "words")
+    outputs = pipeline.step("write").outputs
+    assert [(o.name, o.type.expr) for o in outputs] == [
+        ("count", "int"),
+        ("flag", "bool"),
+        ("words", "list[str]"),
+    ]
+    produced = run_body(pipeline.step("write").body)
+    assert (produced["count"], produced["flag"], produced["words"]) == (7, True, ["a", "b"])
+    back = run_body(pipeline.step("read_back").body, in_path=["a", "b"])["Output"]
+    assert back == '["a", "b"]'  # a value other than text reaches the file as JSON
 
 
 def test_a_class_each_component_defines_moves_to_the_module():

@@ -26,6 +26,7 @@ from transpile import api, frameworks
 from transpile.diff import diff_pipelines
 from transpile.diff.render import render_text
 from transpile.frameworks.metaflow.writer.names import RESERVED
+from transpile.frameworks.metaflow.writer.options import MAX_RETRIES
 from transpile.model.ir import Ref
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -48,12 +49,25 @@ def _read(code: str, path: str, framework: str):
     return read.pipeline
 
 
+BARE_LIST = pytest.mark.xfail(
+    strict=True,
+    reason="issue 19: the KFP writer carries a parameter typed bare `list` (elements unknown) as "
+    "JSON text and loops over it through a positions helper, so kfp_wild_loops' `orders: list` "
+    "comes back as a str parameter with one more step; a KFP list parameter needs typed elements",
+)
+KNOWN = {("kfp_wild_loops", "metaflow"): BARE_LIST, ("kfp_wild_loops", "flyte"): BARE_LIST}
+
+
 def _round_trips():
     for source in SOURCES:
         for target in frameworks.names():
             if target != source.stem:
+                mark = KNOWN.get((source.parent.name, target))
                 yield pytest.param(
-                    source, target, id=f"{source.parent.name}-{source.stem}-{target}"
+                    source,
+                    target,
+                    id=f"{source.parent.name}-{source.stem}-{target}",
+                    marks=[mark] if mark else [],
                 )
 
 
@@ -74,6 +88,8 @@ def _lost_on_the_way(difference, middle: str) -> bool:
     if "option" not in difference.category:  # step and pipeline options
         return False
     key = difference.subject.rsplit(": ", 1)[-1]
+    if key == "retry" and middle == "metaflow":  # more than Metaflow allows: its maximum, said
+        return float(difference.after) == MAX_RETRIES < float(difference.before)
     table = frameworks.capabilities()
     return key in table and table[key].lossy(middle)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..model.diagnostics import error
 from ..model.ir import Input, Map, Node, Parallel, Pipeline, Ref, Sequence, Step, Switch, Task
-from .graph import Key, direct_steps, key
+from .graph import Key, all_steps, direct_steps, key, maps
 
 
 @dataclass
@@ -88,15 +88,37 @@ class FlowWalker:
         raise NotImplementedError
 
     def _collected_keys(self, node: Map) -> list[tuple[str, str]]:
-        """(step, artifact) of the foreach body's outputs read after the join, in reading order."""
-        direct = direct_steps(node.body)
+        """(step, artifact) of the foreach body's outputs read after the join, in reading order.
+        A value made inside a map nested in this one is collected by each map around it that
+        its reader is outside of: a list of lists (as KFP's dsl.Collected over nested loops)."""
+        inside = all_steps(node.body)
         keys: list[tuple[str, str]] = []
-        for inp in self.consumers:
-            if inp.mode == "collected" and inp.refs[0].source in direct:
-                k = (inp.refs[0].source, inp.refs[0].name)
-                if k not in keys:
-                    keys.append(k)
+        for step in self.p.steps:
+            if step.name in inside:
+                continue
+            for inp in step.inputs:
+                if inp.mode == "collected" and inp.refs[0].source in inside:
+                    k = (inp.refs[0].source, inp.refs[0].name)
+                    if k not in keys:
+                        keys.append(k)
         return keys
+
+    def _collected_element(self, node: Map, k: tuple[str, str]) -> str:
+        """The type of one element of the list ``node`` collects for ``k``: the output's own
+        type, in a list for each map nested in ``node`` that also holds the output's step."""
+        kind = self._output_type(*k)
+        for inner in maps(node.body):
+            if k[0] in all_steps(inner.body):
+                kind = f"list[{kind}]"
+        return kind
+
+    @staticmethod
+    def _collected_value(scope, node: Map, k: tuple[str, str]) -> str:
+        """What one run of ``node``'s body holds for ``k``: the output, or the list a nested
+        map collected."""
+        if k[0] in direct_steps(node.body):
+            return scope.values[("output", *k)]
+        return scope.collected[k]
 
     def _leaving(self, inside: frozenset[str]) -> dict[str, tuple[Ref, ...]]:
         """Values that leave a switch, by artifact name, with every case's reference."""

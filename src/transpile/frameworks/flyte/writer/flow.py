@@ -172,19 +172,31 @@ class FlowEmitter(FlowWalker):
             typed
             and len(body) == 1
             and isinstance(body[0], Task)
-            and self._mappable(self.steps[body[0].step], keys)
+            and self._mappable(node, self.steps[body[0].step])
         ):
             self._map_task(node, self.steps[body[0].step], collection, keys, scope)
         else:
             self._dynamic(node, collection, keys, scope)
 
-    def _mappable(self, step: Step, keys: list) -> bool:
-        uses = {r.kind for i in step.inputs for r in i.refs}
-        return "index" not in uses and "item" in uses and len(step.outputs) <= 1
+    def _mappable(self, node: Map, step: Step) -> bool:
+        """One task whose one input is this loop's item (an outer loop's item is a fixed input)."""
+        loop = [
+            (r.kind, i)
+            for i in step.inputs
+            for r in i.refs
+            if r.kind in ("item", "index") and r.source == node.split
+        ]
+        kinds = {r.kind for i in step.inputs for r in i.refs}
+        return (
+            [k for k, _ in loop] == ["item"]
+            and len(loop[0][1].refs) == 1
+            and "index" not in kinds
+            and len(step.outputs) <= 1
+        )
 
     def _map_task(self, node: Map, step: Step, collection: str, keys: list, scope: Scope) -> None:
         self.w.flytekit.add("map_task")
-        item = next(i for i in step.inputs if i.refs[0].kind == "item")
+        item = next(i for i in step.inputs if i.refs[0] == Ref("item", node.split, "item"))
         fixed = [
             (i.name, scope.use(self._value(i.refs, i.mode, scope)))
             for i in step.inputs
@@ -222,7 +234,7 @@ class FlowEmitter(FlowWalker):
             else f"for {loop_item} in {items}:"
         )
         appends = [
-            f"{name}.append({body_scope.use(body_scope.values[('output', *k)])})"
+            f"{name}.append({body_scope.use(self._collected_value(body_scope, node, k))})"
             for name, k in zip(lists, keys)
         ]
         inner.lines.append(header)
@@ -251,7 +263,7 @@ class FlowEmitter(FlowWalker):
         scope.last = [(handle, all_steps(node.body))]
 
     def _dynamic_returns(self, node: Map, keys: list, lists: list[str], inner: Scope):
-        types = [self.w.collected(self._output_type(*k)) for k in keys]
+        types = [self.w.collected(self._collected_element(node, k)) for k in keys]
         if not keys:
             return "None", None
         if len(keys) == 1:

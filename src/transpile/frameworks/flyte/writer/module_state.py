@@ -38,6 +38,7 @@ class ModuleState:
         self.options = OptionMapper(self.diagnostics)
         self.todos: dict[str, list[str]] = {}
         self.flytekit_files = False
+        self.exit_modules: set[str] = set()  # modules a rewritten sys.exit no longer uses
 
     def ftype(self, expr: str) -> str:
         text = flyte_type(expr, self.classes)

@@ -49,7 +49,7 @@ class OptionMapper(BaseOptionMapper):
         if option.kind in PLATFORM_ONLY:
             image = literal(option.arg("image"))
             if image:
-                settings.args.append(("container_image", repr(image)))
+                settings.image["base_image"] = image
             self._platform_extras(option, PLATFORM_ONLY, settings.todos)
 
     @staticmethod
@@ -118,9 +118,16 @@ class OptionMapper(BaseOptionMapper):
             settings.image.setdefault("python_version", python)
 
     def _image_spec(self, settings: TaskSettings) -> None:
+        """One ``container_image=``: the image named, or an ImageSpec when packages are added
+        (on the image named, if any)."""
         if not settings.image:
             return
+        if set(settings.image) == {"base_image"}:
+            settings.args.append(("container_image", repr(settings.image["base_image"])))
+            return
         args = []
+        if "base_image" in settings.image:
+            args.append(f"base_image={settings.image['base_image']!r}")
         for field_name in ("packages", "conda_packages"):
             if settings.image.get(field_name):
                 args.append(f"{field_name}={sorted(settings.image[field_name].values())!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import sys
 from dataclasses import dataclass
 
@@ -85,6 +86,7 @@ class FlyteWriter(ModuleState):
             cron=cron,
             required=[(p.name, _cli_type(p)) for p in self.p.parameters if p.default is None],
         )
+        code = _without_unused(code, self.exit_modules)
         code, missing = provide_missing(code, self.p.span, self.p.module)
         return finish(code, self.p.span.file), [*self.diagnostics, *missing]
 
@@ -109,7 +111,7 @@ class FlyteWriter(ModuleState):
             if is_tuple(i.type.expr[5:-1] if i.mode == "collected" else i.type.expr)
         ]
         prelude += [self._read_file(i) for i in step.inputs if self.file_param(i.refs[0])]
-        body = self._context(step, step.body)
+        body = self._exits(step, self._context(step, step.body))
         settings.todos += self.todos.get(step.name, [])
         output_class, returns, ret = self._outputs(step)
         lines = [*prelude, *([body.rstrip("\n")] if body.strip() else []), *([ret] if ret else [])]
@@ -187,6 +189,66 @@ class FlyteWriter(ModuleState):
                 todo("TP211", f"current.{name} has no Flyte equivalent; it is None here")
             )
         return module.code
+
+    def _exits(self, step: Step, body: str) -> str:
+        """``sys.exit(...)`` ends a step's own process in Metaflow and KFP; a local Flyte run
+        executes every task in one process, so there it fails the task instead of ending the
+        run (remotely the task would fail as well)."""
+        if "exit(" not in body and "quit(" not in body:
+            return body
+        rewriter = _ExitRewriter()
+        module = cst.parse_module(body).visit(rewriter)
+        self.exit_modules |= rewriter.modules
+        if rewriter.modules or rewriter.count:
+            message = (
+                f"sys.exit in step {step.name} raises RuntimeError: it fails the task, where "
+                "in a local Flyte run it would end the whole run"
+            )
+            self.diagnostics.append(Diagnostic("TP201", "info", message, step.span))
+        return module.code
+
+
+EXITS = {"sys.exit", "exit", "quit", "os._exit"}
+
+
+class _ExitRewriter(cst.CSTTransformer):
+    """A statement that only calls ``sys.exit(code)`` → ``raise RuntimeError(...)``."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.modules: set[str] = set()  # sys, os: an import the body may no longer need
+
+    def leave_Expr(self, original: cst.Expr, updated: cst.Expr):
+        call = updated.value
+        if not isinstance(call, cst.Call) or _code(call.func) not in EXITS:
+            return updated
+        self.count += 1
+        self.modules.add(_code(call.func).partition(".")[0])
+        args = [a for a in call.args if a.keyword is None and not a.star]
+        why = args[0].value if len(args) == 1 else cst.SimpleString(repr(_code(call)))
+        return cst.Raise(cst.Call(cst.Name("RuntimeError"), [cst.Arg(why)]))
+
+
+def _without_unused(code: str, modules: set[str]) -> str:
+    """``code`` less a module-level ``import sys`` that no longer has a use."""
+    if not modules:
+        return code
+    tree = ast.parse(code)
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    lines = code.splitlines(keepends=True)
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Import)
+            and len(node.names) == 1
+            and node.names[0].asname is None
+            and node.names[0].name in modules - used
+        ):
+            lines[node.lineno - 1] = ""
+    return "".join(lines)
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
 
 
 class _CurrentRewriter(cst.CSTTransformer):

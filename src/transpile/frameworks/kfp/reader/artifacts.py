@@ -35,6 +35,7 @@ ARTIFACT_CLASSES = {
     "Markdown",
 }
 SAVE, LOAD = "save_value", "load_value"
+PARAMETER_TYPES = {"str", "int", "float", "bool", "list", "dict", "List", "Dict"}
 PATH = "path"  # InputPath / OutputPath: a str path instead of an artifact object
 CARRIES = re.compile(r"(\w+)_out(?:_\d+)?")  # our writer's name for the artifact of output x
 
@@ -46,6 +47,7 @@ class ArtifactParam:
     cls: str
     value: str | None = None  # our writer's idiom: the local this artifact carries
     type: TypeRef = ANY  # that value's type, where the writer annotated it
+    parameter: str | None = None  # InputPath(int) / OutputPath(str): a value passed as a file
 
     @property
     def output(self) -> str:
@@ -71,10 +73,22 @@ def artifact_param(name: str, ann: cst.BaseExpression, names: KfpNames) -> Artif
             return ArtifactParam(name, "input", "list")  # a Collected list of artifacts
     if isinstance(ann, cst.Call) and names.resolve(ann.func) in ("InputPath", "OutputPath"):
         direction = "output" if names.resolve(ann.func) == "OutputPath" else "input"
-        return ArtifactParam(name, direction, PATH)  # the parameter is the file's path itself
+        kind = _parameter_type(ann.args[0].value) if ann.args else None
+        # the parameter is the file's path itself; with a parameter type, the file holds a value
+        return ArtifactParam(name, direction, PATH, parameter=kind)
     if names.resolve(ann) in ARTIFACT_CLASSES:
         return ArtifactParam(name, "input", str(names.resolve(ann)))
     return None
+
+
+def _parameter_type(node: cst.BaseExpression) -> str | None:
+    """``int`` in ``OutputPath(int)``: a KFP parameter type (``OutputPath("Dataset")`` and
+    ``OutputPath()`` are artifacts)."""
+    text = code(node).replace("typing.", "")
+    for old, new in (("List[", "list["), ("Dict[", "dict[")):
+        text = text.replace(old, new)
+    head = text.partition("[")[0]
+    return text if head in PARAMETER_TYPES else None
 
 
 def _artifact_list(node: cst.BaseExpression, names: KfpNames) -> bool:
@@ -173,9 +187,21 @@ def file_prelude(artifacts: dict[str, ArtifactParam]) -> str:
     plain = [a for a in artifacts.values() if a.value is None]
     if not plain:
         return ""
-    lines = ["import tempfile", "from types import SimpleNamespace", ""]
+    lines = ["import tempfile"]
+    if any(a.parameter not in (None, "str") for a in plain if a.direction == "input"):
+        lines.insert(0, "import json")
+    if any(a.cls != PATH for a in plain):
+        lines.append("from types import SimpleNamespace")
+    lines.append("")
     for art in plain:
-        if art.direction == "input":
+        if art.direction == "input" and art.parameter:
+            text = art.name if art.parameter == "str" else f"json.dumps({art.name})"
+            lines += [
+                "with tempfile.NamedTemporaryFile('w', delete=False) as _artifact_file:",
+                f"    _artifact_file.write({text})",
+                f"{art.name} = _artifact_file.name",
+            ]
+        elif art.direction == "input":
             lines += [
                 "with tempfile.NamedTemporaryFile(delete=False) as _artifact_file:",
                 f"    _artifact_file.write({_as_bytes(art.name)})",
@@ -190,14 +216,29 @@ def file_prelude(artifacts: dict[str, ArtifactParam]) -> str:
 def file_epilogue(artifacts: dict[str, ArtifactParam]) -> str:
     """Code at the end of a body: each output artifact's file read back as its bytes."""
     lines = []
+    if any(a.parameter not in (None, "str") for a in artifacts.values() if _plain_output(a)):
+        lines.append("import json")
     for art in artifacts.values():
-        if art.value is None and art.direction == "output":
+        if art.value is None and art.direction == "output" and art.parameter:
+            # as KFP reads an OutputPath parameter: text as is, anything else as JSON
+            read = {"str": "{}", "bool": "json.loads({}.lower())"}.get(
+                art.parameter, "json.loads({})"
+            )
+            lines += [
+                f"with open({art.name}) as _artifact_file:",
+                f"    {art.name} = {read.format('_artifact_file.read()')}",
+            ]
+        elif art.value is None and art.direction == "output":
             path = art.name if art.cls == PATH else f"{art.name}.path"
             lines += [
                 f"with open({path}, 'rb') as _artifact_file:",
                 f"    {art.name} = _artifact_file.read()",
             ]
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def _plain_output(art: ArtifactParam) -> bool:
+    return art.value is None and art.direction == "output"
 
 
 def _as_bytes(name: str) -> str:

@@ -27,6 +27,7 @@ class Branches:
         """One If/Elif/Else chain → a Switch (and maybe a condition step before it)."""
         span = scope.locator.at(chain[0])
         tests, bodies = [], []
+        before = set(scope.handles)
         for stmt in chain:
             call = stmt.items[0].item
             tests.append(call.args[0].value if isinstance(call, cst.Call) and call.args else None)
@@ -35,9 +36,10 @@ class Branches:
             bodies.append([i for i in inner.items if not self.no_step_idiom(i)])
         if tests[-1] is None and self.no_case_idiom(bodies[-1]):
             tests, bodies = tests[:-1], bodies[:-1]
-        elif tests[-1] is not None:
-            message = "when no branch matches, KFP skips them all; the switch fails the run instead"
-            self.ctx.diagnostics.append(Diagnostic("TP201", "warning", message, span, lossy=True))
+        elif tests[-1] is not None and not (set(scope.handles) - before) & self.one_of_names():
+            # no branch matches: KFP skips them all, so an empty case (a dsl.OneOf over the
+            # branches' outputs fails without a match in KFP too: then no empty case)
+            tests, bodies = [*tests, None], [*bodies, []]
         if not any(bodies):
             raise error("TP180", "a dsl.If / dsl.Elif / dsl.Else chain with no task in it", span)
         condition, values = self.equality_switch(tests, scope)
@@ -47,6 +49,27 @@ class Branches:
         inner = group([i for b in bodies for i in b])
         waits = inner.deps | ref_steps((condition,))
         scope.items.append(Item(Switch(condition, cases), inner.steps, waits))
+
+    def one_of_names(self) -> set[str]:
+        """The names that ``dsl.OneOf(...)`` arguments start from, in any pipeline."""
+        if self._one_of is None:
+            found: set[str] = set()
+            names = self.ctx.names
+
+            class Finder(cst.CSTVisitor):
+                def visit_Call(self, node: cst.Call) -> None:
+                    if names.resolve(node.func) == "OneOf":
+                        for arg in node.args:
+                            root = arg.value
+                            while isinstance(root, (cst.Attribute, cst.Subscript)):
+                                root = root.value
+                            if isinstance(root, cst.Name):
+                                found.add(root.value)
+
+            for fn in self.ctx.pipelines.values():
+                fn.visit(Finder())
+            self._one_of = found
+        return self._one_of
 
     def no_step_idiom(self, item: Item) -> bool:
         """Our writer's task for a case that runs no step (a component that only passes)."""
@@ -72,7 +95,10 @@ class Branches:
         if not tests or any(p is None for p in pairs):
             return None, []
         found = [(self.lookup(a, scope), b) for a, b in pairs]  # type: ignore[misc]
-        refs = {v.refs if v and v.literal is None and v.mode == "value" else () for v, _ in found}
+        refs = {
+            v.refs if v and v.literal is None and v.mode == "value" and v.field is None else ()
+            for v, _ in found
+        }
         if len(refs) != 1 or len(next(iter(refs))) != 1:
             return None, []
         return next(iter(refs))[0], [code(lit) for _, lit in found]
@@ -80,7 +106,7 @@ class Branches:
     def condition_step(self, tests: list, bodies: list, span, scope: Scope):
         """Tests other than equality on one reference: a small step computes the branch key."""
         name = self.unique(f"{steps_in(bodies[0][0].node)[0]}_condition")
-        renamer = _Channels(self, scope)
+        renamer = Channels(self, scope)
         texts = [code(t.visit(renamer)) if t is not None else None for t in tests]
         keys = [repr(str(i)) for i in range(len(tests))]
         expr = repr("none")  # no case has it: the run fails, as a switch without a match does
@@ -100,16 +126,26 @@ class Branches:
         return Ref("output", name, "branch"), keys
 
 
-class _Channels(cst.CSTTransformer):
-    """Replaces task outputs and parameters inside a condition with input names."""
+class Channels(cst.CSTTransformer):
+    """Replaces task outputs and parameters inside an expression (a condition, a formatted
+    argument) with input names (none of ``taken``)."""
 
-    def __init__(self, builder: Branches, scope: Scope):
-        self.builder, self.scope = builder, scope
+    def __init__(
+        self,
+        builder: Branches,
+        scope: Scope,
+        taken: frozenset[str] = frozenset(),
+        literals: bool = False,
+    ):
+        """``literals``: a name bound to a literal is replaced by the literal itself."""
+        self.builder, self.scope, self.taken, self.literals = builder, scope, taken, literals
         self.found: dict[str, Value] = {}
 
     def _value(self, node: cst.CSTNode) -> Value | None:
         if not isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)):
             return None
+        if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+            return None  # a constant, not a value that reaches the step
         value = self.builder.lookup(node, self.scope)
         return value if value is not None and (value.refs or isinstance(node, cst.Name)) else None
 
@@ -120,12 +156,16 @@ class _Channels(cst.CSTTransformer):
         value = self._value(original)
         if value is None:
             return updated
+        if self.literals and value.literal is not None:
+            return cst.parse_expression(value.literal)
         base = value.refs[0].name if value.refs else code(original)
         name, n = base, 1
-        while name in self.found and self.found[name] is not value:
+        while name in self.taken or (name in self.found and self.found[name] is not value):
             n += 1
             name = f"{base}_{n}"
         self.found[name] = value
+        if value.field is not None:  # the whole item is the input; the test reads its field
+            return cst.parse_expression(f"{name}[{value.field!r}]")
         return cst.Name(name)
 
 

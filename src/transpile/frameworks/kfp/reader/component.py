@@ -26,6 +26,7 @@ from .artifacts import (
     file_prelude,
     strip_writer_idiom,
 )
+from .container import container_body
 from .json_text import strip_json_text
 from .names import KfpNames
 from .returns import ReturnFinder, return_of, rewrite_returns
@@ -69,6 +70,7 @@ class Component:
     spec: str = ""  # a container component's ContainerSpec, as source text
     statements: list = field(default_factory=list)  # the body before returns were rewritten
     json_text: set[str] = field(default_factory=set)  # str inputs the body parses as JSON first
+    loose: bool = False  # a loaded component that could not be read: any inputs and outputs
 
 
 def annotation_type(node: cst.BaseExpression | None) -> TypeRef:
@@ -107,10 +109,17 @@ def read_component(
     final = return_of(statements[-1]) if statements else None
     if kind == "container" and final is not None and final.value is not None:
         component.spec = " ".join(code(final.value).split())
-    plain = [a.name for a in artifacts.values() if _is_plain_output(a)]
-    bytes_type = TypeRef("bytes", "annotation")
-    component.outputs = [*outputs, *idiom_outputs, *(Output(n, bytes_type) for n in plain)]
-    body = rewrite_returns(statements, [o.name for o in outputs], span)
+    plain = [a for a in artifacts.values() if _is_plain_output(a)]
+    component.outputs = [*outputs, *idiom_outputs, *(Output(a.name, _carried(a)) for a in plain)]
+    if kind == "container":
+        params = {p.name: p.type.expr for p in component.params}
+        command = container_body(final.value, params, artifacts, names) if final else None
+        if command is not None:
+            imports, run = command
+            component.body = imports + file_prelude(artifacts) + run + file_epilogue(artifacts)
+        return component
+    param_names = tuple(p.name.value for p in _all_params(node))
+    body = rewrite_returns(statements, [o.name for o in outputs], span, param_names)
     component.body = file_prelude(artifacts) + body + file_epilogue(artifacts)
     return component
 
@@ -177,6 +186,12 @@ def output_aliases(component: Component) -> dict[str, str]:
     }
 
 
+def _carried(artifact: ArtifactParam) -> TypeRef:
+    """What a file artifact travels as in the model: its value for ``InputPath(int)`` /
+    ``OutputPath(str)``, else the file's bytes."""
+    return TypeRef(artifact.parameter or "bytes", "annotation")
+
+
 def _is_plain_output(artifact: ArtifactParam) -> bool:
     return artifact.direction == "output" and artifact.value is None
 
@@ -222,7 +237,7 @@ def _params(node: cst.FunctionDef, artifacts: dict[str, ArtifactParam]) -> list[
         kind = annotation_type(p.annotation.annotation if p.annotation else None)
         if artifact is not None:
             # our writer's pickled value has the type it annotated; a plain artifact is its bytes
-            kind = artifact.type if artifact.value is not None else TypeRef("bytes", "annotation")
+            kind = artifact.type if artifact.value is not None else _carried(artifact)
         default = code(p.default) if p.default is not None else None
         params.append(Param(p.name.value, kind, default))
     return params
@@ -241,13 +256,13 @@ def _outputs(
         fields = ann.args[1].value if len(ann.args) > 1 else None
         if not isinstance(fields, (cst.List, cst.Tuple)):
             raise error("TP172", "NamedTuple outputs need a literal list of fields", span)
-        return [_field(e.value, span) for e in fields.elements]
+        return [named_field(e.value, span) for e in fields.elements]
     if isinstance(ann, cst.Name) and ann.value in tuples:
         return [Output(n, t) for n, t in tuples[ann.value]]
     return [Output(SINGLE, annotation_type(ann))]
 
 
-def _field(node: cst.BaseExpression, span: Span) -> Output:
+def named_field(node: cst.BaseExpression, span: Span) -> Output:
     if (
         isinstance(node, cst.Tuple)
         and len(node.elements) == 2

@@ -56,7 +56,9 @@ class ControlFlow:
         loop_type = TypeRef("int", "annotation") if kind == "index" else item_type
         scope.values[loop_name] = Value((Ref(kind, placeholder, kind),), loop_type)
         inner = self.nested(scope)
+        self.open_loops.append(placeholder)
         self.walk(body_of(stmt), inner)
+        self.open_loops.pop()
         if not inner.items:
             raise error("TP179", "dsl.ParallelFor with no task in it", span)
         ref = collection.refs[0]

@@ -17,6 +17,8 @@ class Value:
     mode: str = "value"  # "value" | "collected" | "oneof"
     literal: str | None = None  # source text of a literal argument
     positions_of: Value | None = None  # our writer's foreach_positions(items=...) helper
+    field: str | None = None  # ``item.a`` / ``item["a"]`` of a loop item (``type``: the item's)
+    formatted: tuple[str, dict[str, Value]] | None = None  # f"{x}-y": (text, its values by name)
 
 
 @dataclass

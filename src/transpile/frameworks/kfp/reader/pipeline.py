@@ -8,20 +8,23 @@ pipelines) lives in kfp_control.py.
 from __future__ import annotations
 
 import ast
+import re
+from dataclasses import replace
 
 import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
-from transpile.model.ir import Input, Ref, Span, Task
+from transpile.model.ir import ANY, Input, Output, Ref, Span, Task, TypeRef
 from transpile.reading.cst import code, keyword_args, positional_args
 from transpile.util.text import todo as todo_comment
 
-from .branches import Branches
-from .component import Component, inferred, output_aliases
+from .branches import Branches, Channels
+from .component import Component, Param, inferred, named_field, output_aliases
 from .control import ControlFlow
 from .draft import Draft
 from .flow import Handle, Item, Value, ref_steps
 from .json_text import JsonTexts
+from .loaded import LOADERS, loaded_component
 from .scope import Context, Scope
 from .settings import Settings, SettingsReader
 
@@ -43,7 +46,11 @@ class PipelineBuilder(ControlFlow, Branches):
         self.json_texts = JsonTexts()
         self.depth = 0
         self.loops = 0
+        self.open_loops: list[str] = []  # the ParallelFors being read, outermost first
+        self.loop_depth: dict[str, int] = {}  # step → how many ParallelFors it is in
+        self.formatted_taken: frozenset[str] = frozenset()  # names a formatted input avoids
         self.origin: dict[str, str] = {}  # step → the component it calls
+        self._one_of: set[str] | None = None  # see Branches.one_of_names
 
     # statements -----------------------------------------------------------------------------
     def walk(self, statements, scope: Scope) -> dict[str, Value] | None:
@@ -81,12 +88,19 @@ class PipelineBuilder(ControlFlow, Branches):
             return self.returned(small.value, stmt, scope) if small.value else {}
         if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
             self.call(small.value, stmt, scope)
-        elif isinstance(small, cst.Assign) and len(small.targets) == 1:
-            target = small.targets[0].target
-            if not isinstance(target, cst.Name):
+        elif isinstance(small, cst.Assign):  # ``t = u = task(...)`` binds both names
+            targets = [t.target for t in small.targets]
+            if not all(isinstance(t, cst.Name) for t in targets):
                 raise error("TP178", "assign task calls to a plain name", scope.locator.at(stmt))
+            if self.named_tuple(small.value, targets, stmt, scope):
+                return None
+            if self.load(small.value, targets[0].value, stmt, scope) is not None:
+                for target in targets[1:]:
+                    self.ctx.components[target.value] = self.ctx.components[targets[0].value]
+                return None
             bound = self.expression(small.value, stmt, scope)
-            (scope.handles if isinstance(bound, Handle) else scope.values)[target.value] = bound
+            for target in targets:
+                (scope.handles if isinstance(bound, Handle) else scope.values)[target.value] = bound
         elif not isinstance(small, (cst.Pass, cst.Expr)):
             raise error(
                 "TP178",
@@ -102,9 +116,31 @@ class PipelineBuilder(ControlFlow, Branches):
             return scope.handles[node.value]
         return self.value(node, stmt, scope)
 
+    def named_tuple(self, node, targets: list, stmt, scope: Scope) -> bool:
+        """``Outputs = NamedTuple("Outputs", [("a", int)])`` in the body: the class the
+        pipeline's ``return Outputs(a=...)`` builds."""
+        if not (
+            isinstance(node, cst.Call)
+            and self.ctx.names.resolve(node.func) in ("NamedTuple", "namedtuple")
+        ):
+            return False
+        span = scope.locator.at(stmt)
+        fields = node.args[1].value if len(node.args) > 1 else None
+        if not isinstance(fields, (cst.List, cst.Tuple)):
+            raise error("TP172", "NamedTuple outputs need a literal list of fields", span)
+        for target in targets:
+            outputs = [named_field(e.value, span) for e in fields.elements]
+            self.ctx.tuples[target.value] = [(o.name, o.type) for o in outputs]
+        return True
+
     # calls ----------------------------------------------------------------------------------
     def call(self, node: cst.Call, stmt, scope: Scope) -> Handle | Value:
         func = node.func
+        if self.ctx.names.is_kubernetes(func):
+            return self.kubernetes(node, stmt, scope)
+        loaded = self.load(func, None, stmt, scope)  # load_component_from_file(...)(x=1)
+        if loaded is not None:
+            return self.task(loaded, node, stmt, scope)
         if isinstance(func, cst.Attribute) and not self.ctx.names.resolve(func):
             target = self.expression(func.value, stmt, scope)
             if isinstance(target, Handle):
@@ -115,7 +151,9 @@ class PipelineBuilder(ControlFlow, Branches):
             parts = [self.value(a.value, stmt, scope) for a in node.args]
             refs = tuple(r for p in parts for r in p.refs)
             kind = parts[0].type if parts else None
-            return Value(refs, kind if kfp == "OneOf" else None, kfp.lower())
+            if kfp == "Collected":
+                kind = self.collected_type(refs, kind)
+            return Value(refs, kind, kfp.lower())
         if kfp == "importer":
             return self.importer(node, stmt, scope)
         name = func.value if isinstance(func, cst.Name) else None
@@ -133,6 +171,45 @@ class PipelineBuilder(ControlFlow, Branches):
         raise error(
             "TP175", f"unknown call in a pipeline body: {code(func)}", scope.locator.at(stmt)
         )
+
+    def load(self, node, name: str | None, stmt, scope: Scope) -> Component | None:
+        """A component loaded from YAML in the pipeline body (loaded.py), under ``name`` or, when
+        called at once, a name of its own."""
+        loader = self.ctx.names.resolve(node.func) if isinstance(node, cst.Call) else None
+        if loader not in LOADERS:
+            return None
+        span = scope.locator.at(stmt)
+        name = name or self.unique("loaded_component")
+        comp, why = loaded_component(name, node, str(loader), self.ctx.path, {}, span)
+        if why is not None:
+            message = f"component {name} is not read ({why}): its step raises until you fill it in"
+            self.ctx.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
+        self.ctx.components[name] = comp
+        return comp
+
+    def kubernetes(self, node: cst.Call, stmt, scope: Scope) -> Handle:
+        """A kfp-kubernetes setting on a task (``kubernetes.use_secret_as_env(task, ...)``):
+        Kubernetes-only, so not carried over, and said so at its line."""
+        span = scope.locator.at(stmt)
+        given = keyword_args(node).get("task") or (positional_args(node) or [None])[0]
+        handle = self.expression(given, stmt, scope) if given is not None else None
+        what = code(node.func)
+        if not isinstance(handle, Handle):
+            raise error("TP175", f"{what}(...) makes a Kubernetes resource, not a step", span)
+        message = f"{what}(...) configures the task's Kubernetes pod; it is not carried over"
+        self.settings.note("TP202", message, span)
+        return handle
+
+    def collected_type(self, refs: tuple[Ref, ...], kind: TypeRef | None) -> TypeRef | None:
+        """``dsl.Collected`` of a value made ``n`` loops deeper than here: ``n`` nested lists."""
+        depth = max((self.loop_depth.get(r.source, 0) for r in refs), default=0)
+        levels = depth - len(self.open_loops)
+        if kind is None or not kind.known or levels < 1:
+            return None
+        text = kind.expr
+        for _ in range(levels):
+            text = f"list[{text}]"
+        return TypeRef(text, kind.origin)
 
     def setter(self, handle: Handle, setter: str, node: cst.Call, stmt, scope: Scope) -> None:
         span = scope.locator.at(stmt)
@@ -158,12 +235,14 @@ class PipelineBuilder(ControlFlow, Branches):
         name = self.unique(scope.prefix + comp.name)
         inputs, bindings = self.arguments(comp, keyword_args(node), stmt, scope)
         bindings += self.json_texts.reached(name, inputs, comp.json_text)
-        body = "".join(f"{b}\n" for b in bindings) + self.component_body(comp, span)
+        bound = [b.split(" = ", 1)[0] for b in bindings] if comp.loose else []
+        body = "".join(f"{b}\n" for b in bindings) + self.component_body(comp, span, bound)
         settings = Settings(span, options=list(self.component_options(comp)))
         known = {i.name: i.type.expr for i in inputs if i.type.known}  # what reaches this call
         outputs = inferred(comp.outputs, comp.statements, known)
         self.drafts[name] = Draft(name, span, inputs, outputs, body, settings, comp.doc)
         self.origin[name] = comp.name
+        self.loop_depth[name] = len(self.open_loops)
         waits = {r.source for i in inputs for r in i.refs if r.kind == "output"}
         item = Item(Task(name), {name}, waits)
         scope.items.append(item)
@@ -172,15 +251,32 @@ class PipelineBuilder(ControlFlow, Branches):
     def arguments(self, comp: Component, args: dict, stmt, scope: Scope):
         """Inputs for the arguments that carry references; literals and defaults bound in the
         body (the model has no literal inputs)."""
+        if comp.loose:  # not read: every argument is an input (or a binding) as given
+            comp = replace(comp, params=[Param(k, ANY, None) for k in args])
         unknown = sorted(set(args) - {p.name for p in comp.params})
         if unknown:
             raise error(
                 "TP173", f"{comp.name} has no input named {unknown[0]}", scope.locator.at(stmt)
             )
         inputs, bindings = [], []
+        wholes: dict[tuple, str] = {}  # a loop item whose fields are passed → its input's name
+        self.formatted_taken = frozenset(
+            {p.name for p in comp.params} | set(re.findall(r"\w+", comp.body))
+        )
         for param in comp.params:
             value = self.value(args[param.name], stmt, scope) if param.name in args else None
-            if value is not None and value.literal is None:
+            if value is not None and value.formatted is not None:
+                text, parts = value.formatted
+                for part, given in parts.items():
+                    inputs.append(Input(part, given.type or ANY, given.refs, given.mode))
+                bindings.append(f"{param.name} = {text}")
+            elif value is not None and value.field is not None:
+                if value.refs not in wholes:
+                    wholes[value.refs] = _free_name("item", comp)
+                    kind = value.type or ANY
+                    inputs.append(Input(wholes[value.refs], kind, value.refs, value.mode))
+                bindings.append(f"{param.name} = {wholes[value.refs]}[{value.field!r}]")
+            elif value is not None and value.literal is None:
                 inputs.append(
                     Input(param.name, _input_type(comp, param, value), value.refs, value.mode)
                 )  # type: ignore[arg-type]
@@ -208,13 +304,29 @@ class PipelineBuilder(ControlFlow, Branches):
         single = Value(positions_of=items)
         return Handle(None, {}, single, Item(Task(""), set(), set(ref_steps(items.refs))))
 
-    def component_body(self, comp: Component, span: Span) -> str:
+    def component_body(self, comp: Component, span: Span, bound: list[str]) -> str:
+        """The step's code; ``bound``: arguments of a component that was not read, which the
+        stand-in's error shows (so they are used)."""
         if comp.kind == "python":
             return comp.body
+        if comp.body:
+            message = (
+                f"container component {comp.name} runs its command with subprocess in the "
+                "step's own environment, not in the component's image: the programs it calls "
+                f"must be there ({comp.spec[:80]})"
+            )
+            self.ctx.diagnostics.append(Diagnostic("TP201", "warning", message, span, lossy=True))
+            return comp.body
         message = f"container component {comp.name} has no Python body to carry over"
-        self.ctx.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
-        todo = todo_comment("TP202", f"{message}: it ran {comp.spec}")
-        return f"{todo}\nraise NotImplementedError({message!r})\n"
+        if comp.loose:
+            message = f"component {comp.name} was not read"
+        else:
+            self.ctx.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
+        todo = todo_comment("TP202", f"{message}: {comp.spec}")
+        # the outputs are bound so the step's code stays complete; it never gets past the raise
+        unset = "".join(f"{o.name} = None\n" for o in comp.outputs)
+        given = f", {{{', '.join(f'{n!r}: {n}' for n in bound)}}}" if bound else ""
+        return f"{todo}\n{unset}raise NotImplementedError({message!r}{given})\n"
 
     def component_options(self, comp: Component) -> tuple:
         if comp.name not in self.decorator_options:
@@ -247,6 +359,9 @@ class PipelineBuilder(ControlFlow, Branches):
             result = self.call(node, stmt, scope)
             if isinstance(result, Value):
                 return result
+        formatted = self.formatted(node, scope)
+        if formatted is not None:
+            return formatted
         placeholder = self.ctx.names.resolve(node)
         if placeholder and placeholder.endswith("_PLACEHOLDER"):
             message = f"dsl.{placeholder} is run metadata with no neutral value: bound to ''"
@@ -260,17 +375,70 @@ class PipelineBuilder(ControlFlow, Branches):
             scope.locator.at(stmt),
         )
 
+    def loose(self, handle: Handle) -> bool:
+        comp = self.ctx.components.get(self.origin.get(handle.step or "", ""))
+        return comp is not None and comp.loose
+
+    def loose_output(self, handle: Handle, key: str) -> Value:
+        """An output of a component that was not read, as the pipeline uses it."""
+        draft = self.drafts[str(handle.step)]
+        if key.isidentifier() and key not in {o.name for o in draft.outputs}:
+            draft.outputs.append(Output(key, ANY))
+            stop = "raise NotImplementedError"  # bound before the stand-in's raise
+            draft.body = draft.body.replace(stop, f"{key} = None\n{stop}", 1)
+        value = Value((Ref("output", str(handle.step), key),), ANY)
+        handle.outputs[key] = value
+        return value
+
+    def formatted(self, node, scope: Scope) -> Value | None:
+        """Text built from values (``f"{p}.csv"``, ``"data_" + p``, ``"%s" % p``): KFP puts
+        each value's text in its place when the task runs; the step computes the same text."""
+        if not isinstance(node, (cst.FormattedString, cst.ConcatenatedString, cst.BinaryOperation)):
+            return None
+        renamer = Channels(self, scope, self.formatted_taken, literals=True)
+        text = code(node.visit(renamer))
+        found = renamer.found
+        if not found:  # made of literals and names bound to literals: a constant
+            return Value(literal=text) if _constant(text) else None
+        strings = (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
+        text_like = isinstance(node, strings) or (
+            isinstance(node.operator, cst.Modulo)  # type: ignore[attr-defined]
+            and isinstance(node.left, strings)  # type: ignore[attr-defined]
+        )
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+            # "a" + f"{x}": each part text KFP knows when compiling (a value only inside an
+            # f-string: KFP cannot add a str and a value that is not known yet)
+            text_like = all(
+                isinstance(leaf, strings)
+                or (
+                    isinstance(leaf, cst.Name)
+                    and self.lookup(leaf, scope) is not None
+                    and self.lookup(leaf, scope).literal is not None
+                )  # type: ignore[union-attr]
+                for leaf in _leaves(node)
+            )
+        if not text_like or any(not v.refs for v in found.values()):
+            return None  # KFP itself computes nothing else with a value that is not known yet
+        return Value(formatted=(text, found))
+
     def lookup(self, node, scope: Scope, owner: str | None = None) -> Value | None:
         """The value of a parameter, loop item or task output expression; None for others."""
         if isinstance(node, cst.Name) and node.value in scope.values:
             return scope.values[node.value]
+        field = _item_field(node, scope)
+        if field is not None:
+            return field
         if isinstance(node, cst.Attribute) and node.attr.value == "output":
             handle = scope.handles.get(owner or code(node.value))
+            if handle and handle.single is None and self.loose(handle):
+                handle.single = self.loose_output(handle, "Output")
             return handle.single if handle else None
         if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute):
             handle = scope.handles.get(owner or code(node.value.value))
             key = _literal(code(node.slice[0].slice)) if len(node.slice) == 1 else None
             if handle and node.value.attr.value == "outputs":
+                if str(key) not in handle.outputs and self.loose(handle):
+                    return self.loose_output(handle, str(key))
                 return handle.outputs.get(str(key))
             return None
         try:
@@ -294,9 +462,57 @@ class PipelineBuilder(ControlFlow, Branches):
 
 def _input_type(comp: Component, param, value: Value):
     """The parameter's annotation; for an artifact or an untyped one, the type that reaches it."""
-    if value.type and (not param.type.known or param.name in comp.artifacts):
+    bare = param.type.expr in ("list", "List", "typing.List")  # Collected: its element type
+    if value.type and (not param.type.known or param.name in comp.artifacts or bare):
         return value.type
     return param.type
+
+
+def _leaves(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The operands of a chain of binary operations."""
+    if isinstance(node, cst.BinaryOperation):
+        return [*_leaves(node.left), *_leaves(node.right)]
+    return [node]
+
+
+def _constant(text: str) -> bool:
+    """Whether an expression is computed from literals only (and small)."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    allowed = (ast.Expression, ast.Constant, ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop)
+    allowed += (ast.JoinedStr, ast.FormattedValue, ast.List, ast.Tuple, ast.Dict, ast.Load)
+    return len(text) < 10_000 and all(isinstance(n, allowed) for n in ast.walk(tree))
+
+
+def _item_field(node: cst.CSTNode, scope: Scope) -> Value | None:
+    """``item.a`` / ``item["a"]`` of a loop over dicts: the item, and the field read from it."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        base, key = node.value.value, node.attr.value
+    elif (
+        isinstance(node, cst.Subscript)
+        and isinstance(node.value, cst.Name)
+        and len(node.slice) == 1
+        and isinstance(node.slice[0].slice, cst.Index)
+    ):
+        base, key = node.value.value, _literal(code(node.slice[0].slice))
+    else:
+        return None
+    value = scope.values.get(base)
+    if not isinstance(key, str) or value is None or [r.kind for r in value.refs] != ["item"]:
+        return None
+    return Value(value.refs, value.type, value.mode, field=key)
+
+
+def _free_name(base: str, comp: Component) -> str:
+    """``base`` or ``base_2``...: a name neither a parameter nor a word of the body."""
+    taken = {p.name for p in comp.params} | set(re.findall(r"\w+", comp.body))
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name
 
 
 def _output_owner(node: cst.CSTNode) -> cst.BaseExpression | None:

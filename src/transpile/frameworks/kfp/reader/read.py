@@ -18,6 +18,7 @@ from transpile.reading.cst import SpanIndex, code
 from .artifacts import LOAD, SAVE
 from .component import annotation_type, read_component
 from .flow import Value, group, steps_in
+from .loaded import LOADERS, loaded_component
 from .names import KfpNames
 from .pipeline import PipelineBuilder
 from .scope import Context, Locator, Scope
@@ -47,6 +48,8 @@ class KfpReader:
         self.definitions: list[str] = []
         self.tuples: dict[str, list] = {}
         self.functions: dict[str, tuple[str, cst.FunctionDef]] = {}  # name → (kind, def)
+        self.diagnostics: list[Diagnostic] = []
+        self.loaders: list[cst.SimpleStatementLine] = []  # op = load_component_from_...(...)
 
     def read(self) -> tuple[Pipeline, list[Diagnostic]]:
         self._split_module()
@@ -54,10 +57,12 @@ class KfpReader:
         if not pipelines:
             raise error("TP005", "no @dsl.pipeline found", None)
         ctx = Context(self.path, self.names, self.spans, {}, pipelines, self.tuples)
+        ctx.diagnostics = self.diagnostics  # one list: the reader's notes and the body's
         for name, (kind, node) in self.functions.items():
             if kind in COMPONENT_KINDS.values():
                 span = self.spans.span("def", name)
                 ctx.components[name] = read_component(node, kind, self.names, span, self.tuples)
+        self._loaded(ctx)
         imports, classes = hoist_shared_classes(list(ctx.components.values()))
         self.imports += [i for i in imports if i not in self.imports]
         self.definitions += [c for c in classes if not any(c in d for d in self.definitions)]
@@ -65,6 +70,7 @@ class KfpReader:
         return self._pipeline(ctx, entry, pipelines[entry]), ctx.diagnostics
 
     def _split_module(self) -> None:
+        rest: list[cst.BaseStatement] = []
         for stmt in self.module.body:
             if isinstance(stmt, cst.SimpleStatementLine) and isinstance(
                 stmt.body[0], (cst.Import, cst.ImportFrom)
@@ -78,8 +84,61 @@ class KfpReader:
                 continue
             elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in (SAVE, LOAD):
                 continue  # our KFP writer's pickle helpers: their use is read back as values
+            elif self._loader(stmt) is not None:
+                self.loaders.append(stmt)  # type: ignore[arg-type]
             elif not (_is_main_guard(stmt) or _is_docstring(stmt)):
-                self.definitions.append(code(stmt).strip("\n"))
+                rest.append(stmt)
+        self.definitions += [code(s).strip("\n") for s in rest if not self._drives_kfp(s)]
+
+    def _loader(self, stmt: cst.BaseStatement) -> str | None:
+        """``op = components.load_component_from_text(...)``: the loader's name."""
+        small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+        if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+            return None
+        if not isinstance(small.targets[0].target, cst.Name):
+            return None
+        value = small.value
+        loader = self.names.resolve(value.func) if isinstance(value, cst.Call) else None
+        return loader if loader in LOADERS else None
+
+    def _loaded(self, ctx: Context) -> None:
+        """The components loaded at module level, read from their YAML."""
+        constants = {}
+        for stmt in self.module.body:
+            small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+            if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):
+                constants[small.targets[0].target.value] = code(small.value)
+        whole = Span(self.path, 1, 0, len(self.spans.lines), 0)
+        for stmt in self.loaders:
+            small = stmt.body[0]
+            name = small.targets[0].target.value  # type: ignore[attr-defined]
+            span = self.spans.find(code(stmt).strip(), whole)
+            loader = str(self._loader(stmt))
+            comp, why = loaded_component(name, small.value, loader, self.path, constants, span)  # type: ignore[attr-defined]
+            ctx.components[name] = comp
+            if why is not None:
+                message = (
+                    f"component {name} is not read ({why}): its step raises until you fill it in"
+                )
+                ctx.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
+
+    def _drives_kfp(self, stmt: cst.BaseStatement) -> bool:
+        """Module-level code that uses kfp or a pipeline or component as a value (compiling it,
+        submitting it to a cluster: ``kfp.Client().create_run_from_pipeline_func(p)``) has no
+        part in the steps; it is left out, saying so."""
+        uses = _loaded_names(stmt) & (
+            set(self.names.modules) | set(self.names.names) | set(self.functions)
+        )
+        if not uses:
+            return False
+        text = code(stmt).strip()
+        span = self.spans.find(text, Span(self.path, 1, 0, len(self.spans.lines), 0))
+        message = (
+            f"module-level code using {', '.join(sorted(uses))} is not carried over (it compiles, "
+            f"submits or configures the pipeline, not a step): {text.splitlines()[0][:60]}"
+        )
+        self.diagnostics.append(Diagnostic("TP201", "warning", message, span))
+        return True
 
     def _kind(self, node: cst.FunctionDef) -> str | None:
         for deco in node.decorators:
@@ -113,7 +172,16 @@ class KfpReader:
         for name, node in pipelines.items():
             called |= {c for c in _called_names(node) if c in pipelines and c != name}
         entries = [n for n in pipelines if n not in called]
-        return entries[-1] if entries else list(pipelines)[-1]
+        entry = entries[-1] if entries else list(pipelines)[-1]
+        others = [n for n in entries if n != entry]
+        if others:
+            message = (
+                f"only pipeline {entry} is converted (the last one no other pipeline calls); "
+                f"not converted: {', '.join(others)}"
+            )
+            where = self.spans.span("def", others[0])
+            self.diagnostics.append(Diagnostic("TP202", "warning", message, where, lossy=True))
+        return entry
 
     def _pipeline(self, ctx: Context, name: str, node: cst.FunctionDef) -> Pipeline:
         span = self.spans.span("def", name)
@@ -253,6 +321,26 @@ def _docstring(node: cst.FunctionDef) -> str | None:
         value = body[0].body[0].value.evaluated_value  # type: ignore[attr-defined]
         return value if isinstance(value, str) else None
     return None
+
+
+def _loaded_names(node: cst.CSTNode) -> set[str]:
+    """Names ``node`` reads (not attribute names after a dot, not keywords of a call)."""
+    found: set[str] = set()
+
+    class Names(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            found.add(node.value)
+
+    node.visit(Names())
+    return found
 
 
 def _is_main_guard(stmt: cst.CSTNode) -> bool:

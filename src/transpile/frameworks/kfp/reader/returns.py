@@ -16,15 +16,21 @@ from transpile.model.ir import Span
 from transpile.reading.cst import code
 
 
-def rewrite_returns(statements: list[cst.BaseStatement], outputs: list[str], span: Span) -> str:
-    """The body with its ``return`` turned into assignments of the output locals."""
+def rewrite_returns(
+    statements: list[cst.BaseStatement],
+    outputs: list[str],
+    span: Span,
+    params: tuple[str, ...] = (),
+) -> str:
+    """The body with its ``return`` turned into assignments of the output locals (``params``:
+    the component's parameters, bound before the body runs)."""
     last = statements[-1] if statements else None
     final = return_of(last) if last is not None else None
     if final is not None:
         statements = statements[:-1]
     if ReturnFinder.has_return(statements):
-        return _wrapped(statements, final, outputs)
-    shadowed = _shadowed_builtins(outputs, statements)
+        return _wrapped(statements, final, outputs, params)
+    shadowed = _shadowed_builtins(outputs, statements) - set(params)
     if shadowed:
         statements = _via_builtins_module(statements, final, shadowed)
         final = return_of(statements[-1]) if final is not None else None
@@ -116,16 +122,21 @@ def _assign(targets: str, value: str) -> cst.BaseStatement:
 
 
 def _wrapped(
-    statements: list[cst.BaseStatement], final: cst.Return | None, outputs: list[str]
+    statements: list[cst.BaseStatement],
+    final: cst.Return | None,
+    outputs: list[str],
+    params: tuple[str, ...],
 ) -> str:
-    """Early returns: run the original body as a nested function so every path stays exact."""
+    """Early returns: run the original body as a nested function so every path stays exact.
+    The component's parameters are its parameters too (a body may rebind one)."""
     inner = [*statements, *([cst.SimpleStatementLine([final])] if final else [])]
     func = cst.FunctionDef(
         name=cst.Name("_body"),
-        params=cst.Parameters(),
+        params=cst.Parameters([cst.Param(cst.Name(p)) for p in params]),
         body=cst.IndentedBlock(body=inner),
     )
-    call = _assign(", ".join(outputs), "_body()") if outputs else cst.parse_statement("_body()")
+    called = f"_body({', '.join(params)})"
+    call = _assign(", ".join(outputs), called) if outputs else cst.parse_statement(called)
     call = call.with_changes(leading_lines=[cst.EmptyLine()])
     return _module_code([func, call])
 

@@ -253,10 +253,10 @@ class FlowEmitter(FlowWalker):
     def _map_returns(self, node: Map, keys: list, inner: Scope):
         fields = [f"{name}_values" for _, name in keys]
         types = [
-            f"list[{self._annotation(Ref('output', s, n), self._output_type(s, n))}]"
-            for s, n in keys
+            f"list[{self._annotation(Ref('output', *k), self._collected_element(node, k))}]"
+            for k in keys
         ]
-        values = [f"dsl.Collected({inner.values[('output', s, n)]})" for s, n in keys]
+        values = [f"dsl.Collected({self._collected_value(inner, node, k)})" for k in keys]
         if not keys:
             return "", None, fields
         if len(keys) == 1:
@@ -282,11 +282,7 @@ class FlowEmitter(FlowWalker):
     def _bindfree_name(self, free: list[Ref], inner: Scope) -> list[tuple[str, str, Ref]]:
         """Inputs of a foreach pipeline for the values its body reads: (name, annotation, ref)."""
         params = []
-        for ref in free:
-            if ref.kind in ("item", "index"):
-                raise error(
-                    "TP901", f"internal error: {ref.kind} of {ref.source} crosses a foreach", None
-                )
+        for ref in free:  # an outer loop's item or index is passed in like any other value
             name = inner.fresh(ref.name)
             inner.values[key(ref)] = name
             params.append((name, self._annotation(ref, self.w.ref_type(ref)), ref))

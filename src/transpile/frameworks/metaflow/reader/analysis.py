@@ -205,7 +205,16 @@ class StepReader(FlowState):
                         names["index"], TypeRef("int", "inferred"), (Ref("index", split, "index"),)
                     )
                 )
-        elif facts.uses_input or facts.uses_index:
+        for depth, pick in sorted(facts.stack_reads):  # self.foreach_stack()[depth][pick]
+            if depth >= len(maps):
+                raise error("TP121", f"step '{step.name}' reads a foreach it is not in", step.span)
+            split, item_type = maps[depth]
+            kind = "item" if pick == 2 else "index"
+            key = f"foreach_stack()[{depth}][{pick}]"
+            names[key] = local(f"self.{key}", kind)
+            given = item_type if kind == "item" else TypeRef("int", "inferred")
+            inputs.append(Input(names[key], given, (Ref(kind, split, kind),)))
+        if (facts.uses_input or facts.uses_index) and not maps:
             raise error(
                 "TP121",
                 f"step '{step.name}' uses self.input/self.index outside a foreach",

@@ -34,6 +34,7 @@ class StepFacts:
     merge: Merge | None = None
     uses_input: bool = False
     uses_index: bool = False
+    stack_reads: set = field(default_factory=set)  # (depth, 0 | 2) of self.foreach_stack()[d][k]
     current: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     local_names: set[str] = field(default_factory=set)
@@ -139,6 +140,7 @@ class StepAnalyzer(cst.CSTVisitor):
         self._stores: set[int] = set()
         self._written: list[str] = []
         self._not_bare: set[int] = set()  # attribute and keyword names: not variables
+        self._stack_ok: set[int] = set()  # self.foreach_stack read as a loop's item or index
 
     # assignments --------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -250,7 +252,8 @@ class StepAnalyzer(cst.CSTVisitor):
             elif name == "index":
                 self.facts.uses_index = True
             elif name == "foreach_stack":
-                self.facts.unsupported.append("self.foreach_stack()")
+                if id(node) not in self._stack_ok:
+                    self.facts.unsupported.append("self.foreach_stack()")
             elif name == "__class__":
                 pass  # self.__class__.__name__ is the flow's name (BodyRewriter)
             elif name in self.methods:
@@ -263,6 +266,12 @@ class StepAnalyzer(cst.CSTVisitor):
             self.facts.branch_reads.append(pair)
         if isinstance(node.value, cst.Name) and node.value.value in self.current_names:
             self.facts.current.append(node.attr.value)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        found = stack_read(node)
+        if found is not None:
+            self.facts.stack_reads.add(found[:2])
+            self._stack_ok.add(id(found[2]))
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value == self.inputs_name:
@@ -343,6 +352,19 @@ class BodyRewriter(cst.CSTTransformer):
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
         return not (len(node.body) == 1 and _step_call(node.body[0]))  # removed or replaced
 
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        found = stack_read(node)
+        if found is not None:
+            self._owners.add(id(found[2].value))
+            self._flow_name.add(id(found[2]))  # not a leftover self.<x>
+
+    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript):
+        found = stack_read(original)
+        key = f"foreach_stack()[{found[0]}][{found[1]}]" if found else None
+        if key in self.rw.self_names:
+            return cst.Name(self.rw.self_names[key])
+        return updated
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if is_self_attr(node.value, "__class__") and node.attr.value == "__name__":
             self._owners.add(id(node.value.value))  # type: ignore[attr-defined]
@@ -409,6 +431,26 @@ class BodyRewriter(cst.CSTTransformer):
             lead = statements[0].with_changes(leading_lines=updated.leading_lines)
             return cst.FlattenSentinel([lead, *statements[1:]])
         return updated
+
+
+def stack_read(node: cst.Subscript):
+    """``self.foreach_stack()[d][k]``, k 0 (the index) or 2 (the item) of the foreach at depth
+    d (what our Metaflow writer emits for an outer loop's item): (d, k, the attribute node)."""
+    inner = node.value
+    if not (isinstance(inner, cst.Subscript) and len(node.slice) == len(inner.slice) == 1):
+        return None
+    call = inner.value
+    if not (isinstance(call, cst.Call) and not call.args and is_self_attr(call.func)):
+        return None
+    if call.func.attr.value != "foreach_stack":  # type: ignore[attr-defined]
+        return None
+    picks = []
+    for part in (inner.slice[0].slice, node.slice[0].slice):
+        value = part.value if isinstance(part, cst.Index) else None
+        picks.append(int(value.value) if isinstance(value, cst.Integer) else None)
+    if picks[0] is None or picks[1] not in (0, 2):
+        return None
+    return picks[0], picks[1], call.func
 
 
 def _step_call(statement: cst.BaseSmallStatement) -> str | None:

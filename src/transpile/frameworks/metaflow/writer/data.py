@@ -93,13 +93,33 @@ class Dataflow:
         for artifact in reversed(artifacts[:-1]):  # set only where its case ran
             value = f"inp.{artifact} if hasattr(inp, {artifact!r}) else {value}"
         expr = f"[{value} for inp in inputs]"
-        if join is step:
-            return expr
-        key = (join.name, "/".join(artifacts))
-        if key not in self.lists:
-            self.lists[key] = self.names.fresh_artifact(f"{artifacts[0]}_values")
-            self.passes[join.name][self.lists[key]] = expr
-        return self.read_artifact(step, self.lists[key], join.name)
+        while join is not step:
+            key = (join.name, "/".join(artifacts))
+            if key not in self.lists:
+                self.lists[key] = self.names.fresh_artifact(f"{artifacts[0]}_values")
+                self.passes[join.name][self.lists[key]] = expr
+            outer = self._enclosing_join(join, step)
+            if outer is None:
+                return self.read_artifact(step, self.lists[key], join.name)
+            # a reader outside an enclosing foreach too gets a list of those lists
+            self._carry(outer.join.exits[0], self.lists[key], join.name)  # type: ignore[union-attr]
+            artifacts, join = [self.lists[key]], outer
+            expr = f"[inp.{artifacts[0]} for inp in inputs]"
+        return expr
+
+    def _enclosing_join(self, join: MFStep, reader: MFStep) -> MFStep | None:
+        """The join of the innermost foreach around ``join`` that ``reader`` is not inside."""
+        for step in self.steps:  # inner joins come first
+            spec = step.join
+            if (
+                spec
+                and spec.kind == "foreach"
+                and step is not join
+                and self._inside(join.name, spec)
+                and not self._inside(reader.name, spec)
+            ):
+                return step
+        return None
 
     def _foreach_join(self, producer: str) -> MFStep:
         for step in self.steps:  # inner joins come first

@@ -19,6 +19,7 @@ FLOW_DECORATORS = frozenset(
     {"schedule", "project", "trigger", "trigger_on_finish", "pypi_base", "conda_base"}
 )
 SCALAR_TYPES = ("str", "int", "float", "bool")
+MAX_RETRIES = 4  # "The maximum number of retries is @retry(times=4)."
 
 
 def decorator(option: Option) -> str:
@@ -59,9 +60,21 @@ class OptionWriter:
         return lines, todos
 
     def _native(self, option: Option) -> Option:
-        """Retries from other frameworks start at once; Metaflow's default waits two minutes."""
+        """Retries from other frameworks start at once; Metaflow's default waits two minutes.
+        More than Metaflow's maximum is that maximum (Metaflow refuses the flow otherwise)."""
         if option.kind != "retry" or self.framework == "metaflow":
             return option
+        times = _literal(option.arg("times", "0"))
+        if isinstance(times, int) and times > MAX_RETRIES:
+            message = (
+                f"{times} retries became {MAX_RETRIES}, the most Metaflow allows "
+                f"(it refuses @retry(times={times}))"
+            )
+            self.diagnostics.append(
+                Diagnostic("TP202", "warning", message, option.span, lossy=True)
+            )
+            args = tuple((k, str(MAX_RETRIES) if k == "times" else v) for k, v in option.args)
+            option = Option(option.kind, args, option.span)
         if option.arg("minutes_between_retries") is not None:
             return option
         return Option(option.kind, (*option.args, ("minutes_between_retries", "0")), option.span)
