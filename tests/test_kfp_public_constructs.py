@@ -434,3 +434,80 @@ def test_container_components_run_the_same_command_in_metaflow_and_flyte(tmp_pat
     (tmp_path / "m" / "metaflow.py").write_text(metaflow.code, encoding="utf-8")
     ran = run_metaflow(tmp_path / "m", "Containers", {}, tmp_path / "run")
     assert ran["loud"] == expected["loud"]
+
+
+def test_an_artifact_used_as_a_folder_travels_as_a_tar_of_its_files(tmp_path):
+    text = source(
+        """
+        @dsl.component
+        def write_folder(folder: dsl.Output[dsl.Artifact]):
+            import os
+
+            os.makedirs(folder.path)
+            with open(os.path.join(folder.path, "a.txt"), "w") as f:
+                f.write("hello")
+
+        @dsl.component
+        def read_folder(folder: dsl.Input[dsl.Artifact]) -> str:
+            import os
+
+            return ",".join(sorted(os.listdir(folder.path)))
+
+        @dsl.component
+        def read_file(data: dsl.Input[dsl.Artifact]) -> int:
+            with open(data.path, "rb") as f:
+                return len(f.read())
+
+        @dsl.pipeline
+        def p() -> str:
+            w = write_folder()
+            read_file(data=w.outputs["folder"])
+            return read_folder(folder=w.outputs["folder"]).output
+        """
+    )
+    read = read_text(text, "p.py", "kfp")
+    assert isinstance(read, Read), read
+    made = {}
+    exec(read.pipeline.step("write_folder").body, made)  # noqa: S102 - bodies of this test
+    packed = made["folder"]
+    assert isinstance(packed, bytes) and packed.startswith(b"transpile-directory\n")
+    scope = {"folder": packed}
+    exec(read.pipeline.step("read_folder").body, scope)  # noqa: S102
+    assert scope["Output"] == "a.txt"
+    # a body that reads a file gets the bytes as a file, as before
+    assert "tarfile" not in read.pipeline.step("read_file").body
+
+
+def test_metrics_and_a_collected_list_of_artifacts():
+    text = source(
+        """
+        @dsl.component
+        def make(n: int, out: dsl.Output[dsl.Artifact], metrics: dsl.Output[dsl.Metrics]):
+            with open(out.path, "w") as f:
+                f.write("y" * n)
+            metrics.log_metric("n", n)
+
+        @dsl.component
+        def total(parts: dsl.Input[List[dsl.Artifact]]) -> int:
+            size = 0
+            for part in parts:
+                with open(part.path) as f:
+                    size += len(f.read())
+            return size
+
+        @dsl.pipeline
+        def p() -> int:
+            with dsl.ParallelFor([1, 2]) as n:
+                m = make(n=n)
+            return total(parts=dsl.Collected(m.outputs["out"])).output
+        """
+    )
+    read = read_text(text, "p.py", "kfp")
+    assert isinstance(read, Read), read
+    made = {"n": 2}
+    exec(read.pipeline.step("make").body, made)  # noqa: S102 - bodies of this test
+    assert made["out"] == b"yy" and made["metrics"] == b'{"n": 2}'
+    assert read.pipeline.step("total").inputs[0].type.expr == "list[bytes]"
+    scope = {"parts": [b"a", b"bcd"]}
+    exec(read.pipeline.step("total").body, scope)  # noqa: S102
+    assert scope["size"] == 4

@@ -123,7 +123,8 @@ class FlowWalker:
     def _leaving(self, inside: frozenset[str]) -> dict[str, tuple[Ref, ...]]:
         """Values that leave a switch, by artifact name, with every case's reference."""
         outputs: dict[str, tuple[Ref, ...]] = {}
-        consumers = [i.refs for i in self.consumers] + [r.refs for r in self.p.results]
+        outside = [i.refs for s in self.p.steps if s.name not in inside for i in s.inputs]
+        consumers = outside + [r.refs for r in self.p.results]
         for refs in consumers:
             if any(r.kind == "output" and r.source in inside for r in refs):
                 name = refs[0].name

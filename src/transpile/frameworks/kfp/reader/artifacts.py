@@ -48,6 +48,7 @@ class ArtifactParam:
     value: str | None = None  # our writer's idiom: the local this artifact carries
     type: TypeRef = ANY  # that value's type, where the writer annotated it
     parameter: str | None = None  # InputPath(int) / OutputPath(str): a value passed as a file
+    directory: bool = False  # the body uses its path as a folder (os.makedirs(out.path), ...)
 
     @property
     def output(self) -> str:
@@ -182,6 +183,26 @@ def _path_of(node: cst.BaseExpression) -> str | None:
     return None
 
 
+DIRECTORY_MARK = b"transpile-directory\n"  # the bytes of a folder artifact: this, then a tar
+DIRECTORY_USES = (
+    r"os\.(makedirs|mkdir|listdir|scandir|walk)\({p}\b",
+    r"os\.path\.join\({p}\b",
+    r"(pathlib\.)?Path\({p}\)(/|\.(iterdir|glob|rglob|mkdir)\b)",
+    r"copytree\([^)]*\b{p}\b",
+    r"\b{p}\+['\"]/",
+)
+
+
+def mark_directories(artifacts: dict[str, ArtifactParam], body: str) -> None:
+    """Artifacts whose path the body uses as a folder: they travel as a tar of its files."""
+    compact = re.sub(r"\s+", "", body)
+    for art in artifacts.values():
+        if art.value is not None or art.parameter or art.cls == "list":
+            continue
+        path = re.escape(art.name if art.cls == PATH else f"{art.name}.path")
+        art.directory = any(re.search(u.format(p=path), compact) for u in DIRECTORY_USES)
+
+
 def file_prelude(artifacts: dict[str, ArtifactParam]) -> str:
     """Code at the start of a body: a file for each input artifact, a path for each output."""
     plain = [a for a in artifacts.values() if a.value is None]
@@ -192,14 +213,39 @@ def file_prelude(artifacts: dict[str, ArtifactParam]) -> str:
         lines.insert(0, "import json")
     if any(a.cls != PATH for a in plain):
         lines.append("from types import SimpleNamespace")
+    if any(a.directory and a.direction == "input" for a in plain):
+        lines[:0] = ["import io", "import tarfile"]
     lines.append("")
     for art in plain:
+        if art.direction == "input" and art.directory:
+            lines += [
+                f"if {art.name}.startswith({DIRECTORY_MARK!r}):  # a folder, as a tar of its files",
+                "    _folder = tempfile.mkdtemp()",
+                f"    _data = io.BytesIO({art.name}[{len(DIRECTORY_MARK)}:])",
+                "    with tarfile.open(fileobj=_data) as _archive:",
+                "        _archive.extractall(_folder, filter='data')",
+                f"    {art.name} = {_handle(art, '_folder')}",
+                "else:",
+                "    with tempfile.NamedTemporaryFile(delete=False) as _artifact_file:",
+                f"        _artifact_file.write({_as_bytes(art.name)})",
+                f"    {art.name} = {_handle(art, '_artifact_file.name')}",
+            ]
+            continue
         if art.direction == "input" and art.parameter:
             text = art.name if art.parameter == "str" else f"json.dumps({art.name})"
             lines += [
                 "with tempfile.NamedTemporaryFile('w', delete=False) as _artifact_file:",
                 f"    _artifact_file.write({text})",
                 f"{art.name} = _artifact_file.name",
+            ]
+        elif art.direction == "input" and art.cls == "list":  # a Collected list of artifacts
+            lines += [
+                f"{art.name}_files = []",
+                f"for _artifact_data in {art.name}:",
+                "    with tempfile.NamedTemporaryFile(delete=False) as _artifact_file:",
+                f"        _artifact_file.write({_as_bytes('_artifact_data')})",
+                f"    {art.name}_files.append({_handle(art, '_artifact_file.name')})",
+                f"{art.name} = {art.name}_files",
             ]
         elif art.direction == "input":
             lines += [
@@ -210,15 +256,48 @@ def file_prelude(artifacts: dict[str, ArtifactParam]) -> str:
         else:
             path = f"tempfile.mkdtemp() + {'/' + art.name!r}"
             lines.append(f"{art.name} = {_handle(art, path)}")
+            if art.cls == "Metrics":  # Metrics.log_metric(name, value) sets metadata[name]
+                lines.append(f"{art.name}.log_metric = {art.name}.metadata.__setitem__")
     return "\n".join(lines) + "\n"
 
 
 def file_epilogue(artifacts: dict[str, ArtifactParam]) -> str:
     """Code at the end of a body: each output artifact's file read back as its bytes."""
     lines = []
-    if any(a.parameter not in (None, "str") for a in artifacts.values() if _plain_output(a)):
+    metrics = any(a.cls == "Metrics" for a in artifacts.values() if _plain_output(a))
+    if metrics or any(
+        a.parameter not in (None, "str") for a in artifacts.values() if _plain_output(a)
+    ):
         lines.append("import json")
+    folders = any(a.directory for a in artifacts.values() if _plain_output(a))
+    if metrics or folders:
+        lines.append("import os")
+    if folders:
+        lines += ["import io", "import tarfile"]
     for art in artifacts.values():
+        if _plain_output(art) and art.directory:
+            path = art.name if art.cls == PATH else f"{art.name}.path"
+            lines += [
+                f"if os.path.isdir({path}):  # a folder travels as a tar of its files",
+                "    _data = io.BytesIO()",
+                "    with tarfile.open(fileobj=_data, mode='w') as _archive:",
+                f"        _archive.add({path}, arcname='.')",
+                f"    {art.name} = {DIRECTORY_MARK!r} + _data.getvalue()",
+                "else:",
+                f"    with open({path}, 'rb') as _artifact_file:",
+                f"        {art.name} = _artifact_file.read()",
+            ]
+            continue
+        if _plain_output(art) and art.cls == "Metrics":
+            # the metrics logged are the artifact's metadata; its file is seldom written
+            lines += [
+                f"if os.path.exists({art.name}.path):",
+                f"    with open({art.name}.path, 'rb') as _artifact_file:",
+                f"        {art.name} = _artifact_file.read()",
+                "else:",
+                f"    {art.name} = json.dumps({art.name}.metadata).encode()",
+            ]
+            continue
         if art.value is None and art.direction == "output" and art.parameter:
             # as KFP reads an OutputPath parameter: text as is, anything else as JSON
             read = {"str": "{}", "bool": "json.loads({}.lower())"}.get(

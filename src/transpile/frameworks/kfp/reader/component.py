@@ -24,6 +24,7 @@ from .artifacts import (
     artifact_param,
     file_epilogue,
     file_prelude,
+    mark_directories,
     strip_writer_idiom,
 )
 from .container import container_body
@@ -120,6 +121,7 @@ def read_component(
         return component
     param_names = tuple(p.name.value for p in _all_params(node))
     body = rewrite_returns(statements, [o.name for o in outputs], span, param_names)
+    mark_directories(artifacts, body)
     component.body = file_prelude(artifacts) + body + file_epilogue(artifacts)
     return component
 
@@ -189,6 +191,8 @@ def output_aliases(component: Component) -> dict[str, str]:
 def _carried(artifact: ArtifactParam) -> TypeRef:
     """What a file artifact travels as in the model: its value for ``InputPath(int)`` /
     ``OutputPath(str)``, else the file's bytes."""
+    if artifact.cls == "list":  # Input[List[Artifact]]: a Collected list of files
+        return TypeRef("list[bytes]", "annotation")
     return TypeRef(artifact.parameter or "bytes", "annotation")
 
 
@@ -253,13 +257,21 @@ def _outputs(
     if isinstance(ann, cst.Name) and ann.value == "None":
         return []
     if isinstance(ann, cst.Call) and names.resolve(ann.func) in ("NamedTuple", "namedtuple"):
-        fields = ann.args[1].value if len(ann.args) > 1 else None
-        if not isinstance(fields, (cst.List, cst.Tuple)):
-            raise error("TP172", "NamedTuple outputs need a literal list of fields", span)
-        return [named_field(e.value, span) for e in fields.elements]
+        return named_fields(ann, span)
     if isinstance(ann, cst.Name) and ann.value in tuples:
         return [Output(n, t) for n, t in tuples[ann.value]]
     return [Output(SINGLE, annotation_type(ann))]
+
+
+def named_fields(call: cst.Call, span: Span) -> list[Output]:
+    """``NamedTuple("O", [("a", int)])`` or ``NamedTuple("O", a=int)``: its fields."""
+    fields = call.args[1].value if len(call.args) > 1 and not call.args[1].keyword else None
+    if isinstance(fields, (cst.List, cst.Tuple)):
+        return [named_field(e.value, span) for e in fields.elements]
+    keywords = [a for a in call.args if a.keyword is not None]
+    if fields is None and keywords:
+        return [Output(a.keyword.value, annotation_type(a.value)) for a in keywords]  # type: ignore[union-attr]
+    raise error("TP172", "NamedTuple outputs need a literal list of fields", span)
 
 
 def named_field(node: cst.BaseExpression, span: Span) -> Output:

@@ -52,9 +52,10 @@ class ControlFlow:
         item_type = TypeRef(element, "annotation") if element else ANY
         self.loops += 1
         placeholder = f"\0split{self.loops}"  # the split's name is known after the body
-        loop_name = stmt.items[0].asname.name.value  # type: ignore[union-attr]
+        asname = stmt.items[0].asname
         loop_type = TypeRef("int", "annotation") if kind == "index" else item_type
-        scope.values[loop_name] = Value((Ref(kind, placeholder, kind),), loop_type)
+        if asname is not None:  # without `as`, the body runs once per item without reading it
+            scope.values[asname.name.value] = Value((Ref(kind, placeholder, kind),), loop_type)  # type: ignore[union-attr]
         inner = self.nested(scope)
         self.open_loops.append(placeholder)
         self.walk(body_of(stmt), inner)
@@ -76,8 +77,8 @@ class ControlFlow:
         span = scope.locator.at(stmt)
         args = keyword_args(call)
         source = args.get("items") or (positional_args(call) or [None])[0]
-        if source is None or stmt.items[0].asname is None:
-            raise error("TP179", "dsl.ParallelFor needs items=... and `as <name>`", span)
+        if source is None:
+            raise error("TP179", "dsl.ParallelFor needs items=...", span)
         if "parallelism" in args:
             message = f"parallelism={code(args['parallelism'])} is not carried over: "
             message += "every iteration may run at once"
@@ -127,8 +128,14 @@ class ControlFlow:
     # ExitHandler ----------------------------------------------------------------------------
     def exit_handler(self, stmt: cst.With, call: cst.Call, scope: Scope) -> None:
         span = scope.locator.at(stmt)
-        target = keyword_args(call).get("exit_task") or (positional_args(call) or [None])[0]
+        args = keyword_args(call)
+        target = (
+            args.get("exit_task") or args.get("exit_op") or (positional_args(call) or [None])[0]
+        )
         handle = scope.handles.get(code(target)) if target is not None else None
+        if isinstance(target, cst.Call):  # the exit task made in the with line itself
+            made = self.expression(target, stmt, scope)  # type: ignore[attr-defined]
+            handle = made if isinstance(made, Handle) else None
         if handle is None or handle.item not in scope.items:
             raise error("TP181", "dsl.ExitHandler needs the exit task created just before it", span)
         scope.items.remove(handle.item)

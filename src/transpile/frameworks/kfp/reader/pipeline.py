@@ -19,7 +19,7 @@ from transpile.reading.cst import code, keyword_args, positional_args
 from transpile.util.text import todo as todo_comment
 
 from .branches import Branches, Channels
-from .component import Component, Param, inferred, named_field, output_aliases
+from .component import Component, Param, inferred, named_fields, output_aliases
 from .control import ControlFlow
 from .draft import Draft
 from .flow import Handle, Item, Value, ref_steps
@@ -86,7 +86,18 @@ class PipelineBuilder(ControlFlow, Branches):
     def simple(self, small, stmt, scope: Scope) -> dict[str, Value] | None:
         if isinstance(small, cst.Return):
             return self.returned(small.value, stmt, scope) if small.value else {}
-        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        if isinstance(small, (cst.Import, cst.ImportFrom)):
+            return None  # for the body's own expressions, run when KFP compiles the pipeline
+        if (
+            isinstance(small, cst.Expr)
+            and isinstance(small.value, cst.Call)
+            and code(small.value.func) == "print"
+        ):
+            message = "print in a pipeline body runs when KFP compiles the pipeline: left out"
+            self.ctx.diagnostics.append(
+                Diagnostic("TP201", "info", message, scope.locator.at(stmt))
+            )
+        elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
             self.call(small.value, stmt, scope)
         elif isinstance(small, cst.Assign):  # ``t = u = task(...)`` binds both names
             targets = [t.target for t in small.targets]
@@ -124,12 +135,8 @@ class PipelineBuilder(ControlFlow, Branches):
             and self.ctx.names.resolve(node.func) in ("NamedTuple", "namedtuple")
         ):
             return False
-        span = scope.locator.at(stmt)
-        fields = node.args[1].value if len(node.args) > 1 else None
-        if not isinstance(fields, (cst.List, cst.Tuple)):
-            raise error("TP172", "NamedTuple outputs need a literal list of fields", span)
+        outputs = named_fields(node, scope.locator.at(stmt))
         for target in targets:
-            outputs = [named_field(e.value, span) for e in fields.elements]
             self.ctx.tuples[target.value] = [(o.name, o.type) for o in outputs]
         return True
 

@@ -61,7 +61,19 @@ class OptionWriter:
 
     def _native(self, option: Option) -> Option:
         """Retries from other frameworks start at once; Metaflow's default waits two minutes.
-        More than Metaflow's maximum is that maximum (Metaflow refuses the flow otherwise)."""
+        More than Metaflow's maximum is that maximum (Metaflow refuses the flow otherwise).
+        @resources has no GPU vendor (Metaflow refuses it): @kubernetes takes it."""
+        if option.kind == "resources" and option.arg("gpu_vendor") is not None:
+            vendor = option.arg("gpu_vendor")
+            message = (
+                f"GPU vendor {vendor} is not carried over: @resources has none "
+                f"(@kubernetes(gpu_vendor={vendor}) takes it when the step runs there)"
+            )
+            self.diagnostics.append(
+                Diagnostic("TP202", "warning", message, option.span, lossy=True)
+            )
+            args = tuple((k, v) for k, v in option.args if k != "gpu_vendor")
+            return Option(option.kind, args, option.span)
         if option.kind != "retry" or self.framework == "metaflow":
             return option
         times = _literal(option.arg("times", "0"))
