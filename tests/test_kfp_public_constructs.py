@@ -511,3 +511,27 @@ def test_metrics_and_a_collected_list_of_artifacts():
     scope = {"parts": [b"a", b"bcd"]}
     exec(read.pipeline.step("total").body, scope)  # noqa: S102
     assert scope["size"] == 4
+
+
+def test_a_loop_over_a_field_of_an_outer_loops_item():
+    text = source(
+        """
+        @dsl.component
+        def show(msg: str, extra: Optional[str] = None) -> str:
+            return f"{msg}/{extra}"
+
+        @dsl.pipeline
+        def p(rows: list = [{"cells": ["a", "b"], "name": "r1"}]):
+            with dsl.ParallelFor(rows) as row:
+                with dsl.ParallelFor(row.cells) as cell:
+                    show(msg=row.name, extra=cell)
+        """
+    ).replace("from kfp import dsl", "from typing import Optional\n\nfrom kfp import dsl")
+    read = read_text(text, "p.py", "kfp")
+    assert isinstance(read, Read), read
+    items = read.pipeline.step("loop_items")
+    scope = {"item": {"cells": ["a", "b"], "name": "r1"}}
+    exec(items.body, scope)  # noqa: S102 - a body read from this test
+    assert scope["items"] == ["a", "b"]  # the inner loop runs over the field, not the item
+    flyte = converted(text, "flyte")
+    assert "extra: str | None" in flyte.code  # Optional[str] stays typed for map_task

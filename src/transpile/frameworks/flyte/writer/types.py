@@ -25,6 +25,9 @@ def flyte_type(expr: str, classes: frozenset[str]) -> str:
     if match:
         inner = flyte_type(match.group(1), classes)
         return ANY if inner == ANY else f"dict[str, {inner}]"
+    optional = re.fullmatch(r"(?:typing\.)?Optional\[(.*)\]", expr)
+    if optional:
+        expr = f"{optional.group(1)} | None"
     if expr.endswith(" | None"):  # pickled or not, None travels only in an Optional
         return f"{flyte_type(expr[:-7], classes)} | None"
     return ANY

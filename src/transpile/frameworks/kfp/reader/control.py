@@ -88,6 +88,8 @@ class ControlFlow:
             collection, kind = collection.positions_of, "index"
         if collection.literal is not None:
             collection = self.literal_items(collection.literal, stmt, scope)
+        elif collection.field is not None:
+            collection = self.computed_items(collection, stmt, scope)
         if len(collection.refs) != 1 or collection.mode != "value":
             raise error("TP179", f"cannot loop over {code(source)}", span)
         return collection, kind
@@ -101,6 +103,19 @@ class ControlFlow:
         self.drafts[name] = Draft(name, span, [], [Output("items", kind)], body, Settings(span))
         scope.items.append(Item(Task(name), {name}))
         return Value((Ref("output", name, "items"),), kind)
+
+    def computed_items(self, given: Value, stmt, scope: Scope) -> Value:
+        """A loop over a field of an outer loop's item (``ParallelFor(item.rows)``): a small
+        step that takes the item and hands on the field, which the loop runs over."""
+        name = self.unique(f"{scope.prefix}loop_items")
+        span = scope.locator.at(stmt)
+        inputs = [Input("item", given.type or ANY, given.refs, given.mode)]
+        output = Output("items", ANY)
+        body = f"items = item[{given.field!r}]\n"
+        self.drafts[name] = Draft(name, span, inputs, [output], body, Settings(span))
+        self.loop_depth[name] = len(self.open_loops)
+        scope.items.append(Item(Task(name), {name}, ref_steps(given.refs)))
+        return Value((Ref("output", name, "items"),), output.type)
 
     def rename_split(self, placeholder: str, split: str) -> None:
         """Item and index references of a loop get the split's name, once it is known."""
