@@ -57,15 +57,21 @@ def test_module_code_that_compiles_or_submits_the_pipeline_is_left_out_saying_so
         client = kfp.Client(host="http://x")
         RUN = client.create_run_from_pipeline_func(p, arguments={})
         LIMIT = 3
+        print("submitted")
+        if LIMIT > 2:
+            raise RuntimeError("the run took too long")
         """
     )
     for target in ("flyte", "metaflow"):
         result = converted(text, target)
         assert "Client" not in result.code and "create_run" not in result.code
         found = [d for d in result.diagnostics if d.code == "TP201"]
-        lines = [line_of(text, "client = kfp"), line_of(text, "RUN = ")]
+        lines = [line_of(text, "print("), line_of(text, "client = kfp"), line_of(text, "RUN = ")]
         assert [d.span.line for d in found] == lines, target
-        assert "kfp" in found[0].message and "client" in found[1].message
+        assert "kfp" in found[1].message and "client" in found[2].message
+        # code that binds nothing runs when KFP compiles the module, never in a component
+        assert f"lines {lines[0]}, {lines[0] + 1}" in found[0].message
+        assert "LIMIT = 3" in result.code and "submitted" not in result.code
 
 
 def test_every_pipeline_no_other_calls_but_the_entry_is_named():

@@ -8,6 +8,7 @@ inlined. The entry pipeline is the last ``@dsl.pipeline`` that no other pipeline
 from __future__ import annotations
 
 import ast
+import textwrap
 
 import libcst as cst
 
@@ -88,6 +89,20 @@ class KfpReader:
                 self.loaders.append(stmt)  # type: ignore[arg-type]
             elif not (_is_main_guard(stmt) or _is_docstring(stmt)):
                 rest.append(stmt)
+        script = [s for s in rest if _binds_nothing(s)]
+        if script:
+            end, lines = len(self.spans.lines), []
+            for stmt in script:  # in module order: each is found after the one before
+                after = Span(self.path, (lines[-1] + 1) if lines else 1, 0, end, 0)
+                lines.append(self.spans.find(code(stmt).strip(), after).line)
+            message = (
+                "module-level code that binds no name runs when the pipeline is compiled, not in "
+                f"its steps: left out (line{'s' if len(lines) > 1 else ''} "
+                f"{', '.join(map(str, lines))})"
+            )
+            first = Span(self.path, lines[0], 0, lines[0], 0)
+            self.diagnostics.append(Diagnostic("TP201", "info", message, first))
+        rest = [s for s in rest if s not in script]
         self.definitions += [code(s).strip("\n") for s in rest if not self._drives_kfp(s)]
 
     def _loader(self, stmt: cst.BaseStatement) -> str | None:
@@ -321,6 +336,21 @@ def _docstring(node: cst.FunctionDef) -> str | None:
         value = body[0].body[0].value.evaluated_value  # type: ignore[attr-defined]
         return value if isinstance(value, str) else None
     return None
+
+
+def _binds_nothing(stmt: cst.CSTNode) -> bool:
+    """A statement that binds no name (``print(...)``, ``if t > 60: raise ...``): code a KFP
+    module runs when imported, which no component ever sees (each runs on its own)."""
+    try:
+        tree = ast.parse(textwrap.dedent(code(stmt)))
+    except SyntaxError:
+        return False
+    binders = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+    binders += (ast.Global, ast.NamedExpr)
+    return not any(
+        isinstance(n, binders) or (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+        for n in ast.walk(tree)
+    )
 
 
 def _loaded_names(node: cst.CSTNode) -> set[str]:
