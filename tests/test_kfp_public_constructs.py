@@ -541,3 +541,23 @@ def test_a_loop_over_a_field_of_an_outer_loops_item():
     assert scope["items"] == ["a", "b"]  # the inner loop runs over the field, not the item
     flyte = converted(text, "flyte")
     assert "extra: str | None" in flyte.code  # Optional[str] stays typed for map_task
+
+
+def test_a_pipeline_returning_all_outputs_of_a_task():
+    text = source(
+        """
+        @dsl.component
+        def pair() -> NamedTuple("outputs", val1=str, val2=int):
+            outputs = NamedTuple("outputs", val1=str, val2=int)
+            return outputs("foo", 2)
+
+        @dsl.pipeline
+        def p() -> NamedTuple("outputs", val1=str, val2=int):
+            task = pair()
+            return task.outputs
+        """
+    ).replace("from kfp import dsl", "from typing import NamedTuple\n\nfrom kfp import dsl")
+    read = read_text(text, "p.py", "kfp")
+    assert isinstance(read, Read), read
+    results = [(r.name, r.type.expr, r.refs[0].source) for r in read.pipeline.results]
+    assert results == [("val1", "str", "pair"), ("val2", "int", "pair")]

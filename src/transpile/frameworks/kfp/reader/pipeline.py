@@ -464,6 +464,10 @@ class PipelineBuilder(ControlFlow, Branches):
             return {
                 a.keyword.value: self.value(a.value, stmt, scope) for a in node.args if a.keyword
             }
+        if isinstance(node, cst.Attribute) and node.attr.value == "outputs":  # all of them
+            handle = self.expression(node.value, stmt, scope)
+            if isinstance(handle, Handle):
+                return {k: v for k, v in handle.outputs.items() if k.isidentifier()}
         return {"Output": self.value(node, stmt, scope)}
 
 
