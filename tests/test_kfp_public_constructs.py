@@ -561,3 +561,47 @@ def test_a_pipeline_returning_all_outputs_of_a_task():
     assert isinstance(read, Read), read
     results = [(r.name, r.type.expr, r.refs[0].source) for r in read.pipeline.results]
     assert results == [("val1", "str", "pair"), ("val2", "int", "pair")]
+
+
+def test_a_join_whose_body_imports_simplenamespace_itself_reads_back_whole():
+    """The join's inputs shim uses SimpleNamespace; a body importing it later makes the name
+    local to the step, so the shim imports it before it is used."""
+    from transpile.util.syntax import undefined_names
+
+    flow = textwrap.dedent(
+        """
+        from metaflow import FlowSpec, step
+
+
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.xs = [1, 2]
+                self.next(self.each, foreach="xs")
+
+            @step
+            def each(self):
+                self.y = self.input * 2
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
+                from types import SimpleNamespace
+
+                self.total = sum(inp.y for inp in inputs)
+                self.box = SimpleNamespace(total=self.total)
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """
+    )
+    for target in ("kfp", "flyte"):
+        result = convert_text(flow, "f.py", target)
+        assert isinstance(result, Converted), result
+        assert not undefined_names(result.code), target
+    read = read_text(flow, "f.py", "metaflow")
+    assert isinstance(read, Read)
+    body = read.pipeline.step("join").body
+    assert body.index("from types import SimpleNamespace") < body.index("SimpleNamespace(y=")

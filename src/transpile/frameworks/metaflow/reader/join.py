@@ -80,8 +80,15 @@ class JoinBuilder:
                 )
             self._branch_input(branch, name)
 
-    def _branch_namespace(self) -> None:
+    def _namespace(self) -> None:
+        """The shim needs SimpleNamespace; a body that binds the name itself (an import of its
+        own, later on) makes it local to the step, so the shim imports it first."""
         self.reader.needs_namespace = True
+        if "SimpleNamespace" in self.facts.bare_names:
+            self.prelude.append("from types import SimpleNamespace")
+
+    def _branch_namespace(self) -> None:
+        self._namespace()
         items = []
         for branch, avail in self.incoming.branches.items():
             attrs = sorted(n for n in avail if n in self.facts.attribute_names)
@@ -112,7 +119,7 @@ class JoinBuilder:
         return local
 
     def _foreach_namespace(self) -> None:
-        self.reader.needs_namespace = True
+        self._namespace()
         avail = self._body_avail()
         attrs = sorted(n for n in avail if n in self.facts.attribute_names)
         collected = [a for a in attrs if self._per_iteration(avail[a])]
