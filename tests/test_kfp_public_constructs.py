@@ -71,7 +71,34 @@ def test_module_code_that_compiles_or_submits_the_pipeline_is_left_out_saying_so
         assert "kfp" in found[1].message and "client" in found[2].message
         # code that binds nothing runs when KFP compiles the module, never in a component
         assert f"lines {lines[0]}, {lines[0] + 1}" in found[0].message
-        assert "LIMIT = 3" in result.code and "submitted" not in result.code
+        # and a definition no step uses is not carried either (a component never sees it)
+        assert "LIMIT = 3" not in result.code and "submitted" not in result.code
+
+
+def test_module_definitions_a_step_uses_are_kept_with_what_they_use():
+    text = "import os\n" + source(
+        """
+        ENDPOINT = os.environ["KFP_HOST"]
+        SCALE = 3
+
+
+        def scaled(x):
+            return x * SCALE
+
+
+        @dsl.component
+        def use(x: int) -> int:
+            return scaled(x)
+
+
+        @dsl.pipeline
+        def p(x: int = 1) -> int:
+            return use(x=x).output
+        """
+    )
+    result = converted(text, "flyte")
+    assert "def scaled(x):" in result.code and "SCALE = 3" in result.code
+    assert "ENDPOINT" not in result.code  # read by nothing a step runs
 
 
 def test_every_pipeline_no_other_calls_but_the_entry_is_named():

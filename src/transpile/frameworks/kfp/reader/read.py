@@ -8,6 +8,8 @@ inlined. The entry pipeline is the last ``@dsl.pipeline`` that no other pipeline
 from __future__ import annotations
 
 import ast
+import dataclasses
+import re
 import textwrap
 
 import libcst as cst
@@ -68,7 +70,8 @@ class KfpReader:
         self.imports += [i for i in imports if i not in self.imports]
         self.definitions += [c for c in classes if not any(c in d for d in self.definitions)]
         entry = self._entry(pipelines)
-        return self._pipeline(ctx, entry, pipelines[entry]), ctx.diagnostics
+        pipeline = self._pipeline(ctx, entry, pipelines[entry])
+        return _without_unused_definitions(pipeline), ctx.diagnostics
 
     def _split_module(self) -> None:
         rest: list[cst.BaseStatement] = []
@@ -336,6 +339,55 @@ def _docstring(node: cst.FunctionDef) -> str | None:
         value = body[0].body[0].value.evaluated_value  # type: ignore[attr-defined]
         return value if isinstance(value, str) else None
     return None
+
+
+def _without_unused_definitions(pipeline: Pipeline) -> Pipeline:
+    """The pipeline with only the module definitions its steps and parameter defaults use, and
+    what those use. A KFP component never sees the module's globals (it runs its own source), so
+    the rest (``endpoint = os.environ["KFP_HOST"]`` for the client) has no part in the steps; in
+    an output it would run on every import."""
+    texts = [s.body for s in pipeline.steps] + [p.default or "" for p in pipeline.parameters]
+    texts += [v.type.expr for s in pipeline.steps for v in (*s.inputs, *s.outputs)]
+    texts += [p.type.expr for p in pipeline.parameters] + [r.type.expr for r in pipeline.results]
+    needed = set().union(*(_names_in(t) for t in texts)) if texts else set()
+    kept: list[str] = []
+    for definition in reversed(pipeline.module.definitions):
+        bound, used = _bound_and_used(definition)
+        if bound is None or bound & needed:  # unreadable: kept, as the safe case
+            kept.append(definition)
+            needed |= used
+    definitions = tuple(reversed(kept))
+    if definitions == pipeline.module.definitions:
+        return pipeline
+    return dataclasses.replace(
+        pipeline, module=dataclasses.replace(pipeline.module, definitions=definitions)
+    )
+
+
+def _names_in(text: str) -> set[str]:
+    try:
+        tree = ast.parse(textwrap.dedent(text))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set(re.findall(r"[A-Za-z_]\w*", text))
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _bound_and_used(text: str) -> tuple[set[str] | None, set[str]]:
+    """The names a module-level definition binds (None if it does not parse) and those it reads."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None, set()
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return bound, used
 
 
 def _binds_nothing(stmt: cst.CSTNode) -> bool:
