@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model.diagnostics import error
-from ..model.ir import Input, Map, Node, Parallel, Pipeline, Ref, Sequence, Step, Switch, Task
+from ..model.ir import Map, Node, Parallel, Pipeline, Ref, Sequence, Step, Switch, Task
 from .graph import Key, all_steps, direct_steps, key, maps
 
 
@@ -58,7 +58,6 @@ class FlowWalker:
 
     p: Pipeline
     steps: dict[str, Step]
-    consumers: list[Input]  # every input of every step
 
     def emit(self, node: Node, scope) -> None:
         if isinstance(node, Sequence):

@@ -67,7 +67,6 @@ class FlowEmitter(FlowWalker):
         self.steps = {s.name: s for s in self.p.steps}
         self.extra_defs: list[FunctionView] = []
         self.defaults: list[tuple[str, str, str]] = []
-        self.consumers = [i for s in self.p.steps for i in s.inputs]
 
     # the entry workflow -----------------------------------------------------------------------------
     def workflow(self) -> FunctionView:

@@ -22,6 +22,7 @@ from transpile.model.ir import (
     Switch,
     Task,
 )
+from transpile.reading.cst import code
 from transpile.util.text import todo
 from transpile.writing.flow import FunctionText
 from transpile.writing.missing import provide_missing
@@ -220,12 +221,12 @@ class _ExitRewriter(cst.CSTTransformer):
 
     def leave_Expr(self, original: cst.Expr, updated: cst.Expr):
         call = updated.value
-        if not isinstance(call, cst.Call) or _code(call.func) not in EXITS:
+        if not isinstance(call, cst.Call) or code(call.func) not in EXITS:
             return updated
         self.count += 1
-        self.modules.add(_code(call.func).partition(".")[0])
+        self.modules.add(code(call.func).partition(".")[0])
         args = [a for a in call.args if a.keyword is None and not a.star]
-        why = args[0].value if len(args) == 1 else cst.SimpleString(repr(_code(call)))
+        why = args[0].value if len(args) == 1 else cst.SimpleString(repr(code(call)))
         return cst.Raise(cst.Call(cst.Name("RuntimeError"), [cst.Arg(why)]))
 
 
@@ -245,10 +246,6 @@ def _without_unused(code: str, modules: set[str]) -> str:
         ):
             lines[node.lineno - 1] = ""
     return "".join(lines)
-
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
 
 
 class _CurrentRewriter(cst.CSTTransformer):

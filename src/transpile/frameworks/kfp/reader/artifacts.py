@@ -226,9 +226,7 @@ def file_prelude(artifacts: dict[str, ArtifactParam]) -> str:
                 "        _archive.extractall(_folder, filter='data')",
                 f"    {art.name} = {_handle(art, '_folder')}",
                 "else:",
-                "    with tempfile.NamedTemporaryFile(delete=False) as _artifact_file:",
-                f"        _artifact_file.write({_as_bytes(art.name)})",
-                f"    {art.name} = {_handle(art, '_artifact_file.name')}",
+                *(f"    {line}" for line in _input_file(art)),
             ]
             continue
         if art.direction == "input" and art.parameter:
@@ -248,11 +246,7 @@ def file_prelude(artifacts: dict[str, ArtifactParam]) -> str:
                 f"{art.name} = {art.name}_files",
             ]
         elif art.direction == "input":
-            lines += [
-                "with tempfile.NamedTemporaryFile(delete=False) as _artifact_file:",
-                f"    _artifact_file.write({_as_bytes(art.name)})",
-                f"{art.name} = {_handle(art, '_artifact_file.name')}",
-            ]
+            lines += _input_file(art)
         else:
             path = f"tempfile.mkdtemp() + {'/' + art.name!r}"
             lines.append(f"{art.name} = {_handle(art, path)}")
@@ -298,7 +292,7 @@ def file_epilogue(artifacts: dict[str, ArtifactParam]) -> str:
                 f"    {art.name} = json.dumps({art.name}.metadata).encode()",
             ]
             continue
-        if art.value is None and art.direction == "output" and art.parameter:
+        if _plain_output(art) and art.parameter:
             # as KFP reads an OutputPath parameter: text as is, anything else as JSON
             read = {"str": "{}", "bool": "json.loads({}.lower())"}.get(
                 art.parameter, "json.loads({})"
@@ -307,13 +301,22 @@ def file_epilogue(artifacts: dict[str, ArtifactParam]) -> str:
                 f"with open({art.name}) as _artifact_file:",
                 f"    {art.name} = {read.format('_artifact_file.read()')}",
             ]
-        elif art.value is None and art.direction == "output":
+        elif _plain_output(art):
             path = art.name if art.cls == PATH else f"{art.name}.path"
             lines += [
                 f"with open({path}, 'rb') as _artifact_file:",
                 f"    {art.name} = _artifact_file.read()",
             ]
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def _input_file(art: ArtifactParam) -> list[str]:
+    """An input artifact's bytes written to a file the body opens."""
+    return [
+        "with tempfile.NamedTemporaryFile(delete=False) as _artifact_file:",
+        f"    _artifact_file.write({_as_bytes(art.name)})",
+        f"{art.name} = {_handle(art, '_artifact_file.name')}",
+    ]
 
 
 def _plain_output(art: ArtifactParam) -> bool:

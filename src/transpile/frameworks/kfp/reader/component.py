@@ -114,10 +114,8 @@ def read_component(
     component.outputs = [*outputs, *idiom_outputs, *(Output(a.name, _carried(a)) for a in plain)]
     if kind == "container":
         params = {p.name: p.type.expr for p in component.params}
-        command = container_body(final.value, params, artifacts, names) if final else None
-        if command is not None:
-            imports, run = command
-            component.body = imports + file_prelude(artifacts) + run + file_epilogue(artifacts)
+        body = container_body(final.value, params, artifacts, names) if final else None
+        component.body = body or ""
         return component
     param_names = tuple(p.name.value for p in _all_params(node))
     body = rewrite_returns(statements, [o.name for o in outputs], span, param_names)

@@ -16,7 +16,7 @@ import libcst as cst
 
 from transpile.reading.cst import code, keyword_args, positional_args
 
-from .artifacts import PATH, ArtifactParam
+from .artifacts import PATH, ArtifactParam, file_epilogue, file_prelude
 from .names import KfpNames
 
 SPEC_FIELDS = ("image", "command", "args")
@@ -31,9 +31,8 @@ def container_body(
     params: dict[str, str],
     artifacts: dict[str, ArtifactParam],
     names: KfpNames,
-) -> tuple[str, str] | None:
-    """The imports and the statement that run ``spec``'s command (``params``: input name →
-    type), or None."""
+) -> str | None:
+    """A body that runs ``spec``'s command (``params``: input name → type), or None."""
     if not (isinstance(spec, cst.Call) and names.resolve(spec.func) == "ContainerSpec"):
         return None
     given: dict[str, cst.BaseExpression] = dict(
@@ -45,11 +44,27 @@ def container_body(
         items = [*words.items(given.get("command")), *words.items(given.get("args"))]
     except NotStatic:
         return None
-    if not items:
-        return None
-    imports = [*(["import json"] if words.json else []), "import subprocess"]
-    command = "[" + ", ".join(items) + "]"
-    return "\n".join(imports) + "\n", f"subprocess.run({command}, check=True)\n"
+    return command_body(items, artifacts, words.json) if items else None
+
+
+def command_body(
+    words: list[str],
+    artifacts: dict[str, ArtifactParam],
+    uses_json: bool,
+    env: dict[str, str] | None = None,
+) -> str:
+    """A step body that runs the argv ``words`` (Python expressions) with ``subprocess``, the
+    artifacts' files made before it and read after it; ``env``: variables the command gets
+    unless the step's environment sets them."""
+    imports = ["import json"] if uses_json else []
+    run = f"subprocess.run([{', '.join(words)}], check=True"
+    if env:
+        imports.append("import os")
+        pairs = ", ".join(f"{k!r}: {v!r}" for k, v in env.items())
+        run += f", env={{{pairs}, **os.environ}}"
+    imports.append("import subprocess")
+    head = "\n".join(imports) + "\n"
+    return head + file_prelude(artifacts) + run + ")\n" + file_epilogue(artifacts)
 
 
 class _Words:

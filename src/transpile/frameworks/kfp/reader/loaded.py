@@ -14,6 +14,7 @@ import ast
 import json
 import os
 import re
+import textwrap
 from pathlib import Path
 
 import libcst as cst
@@ -23,13 +24,13 @@ from transpile.model.ir import Output, Span, TypeRef
 from transpile.reading.cst import code, keyword_args, positional_args
 from transpile.util.fileio import SourceError, read_source
 
-from .artifacts import PATH, ArtifactParam, file_epilogue, file_prelude
+from .artifacts import PATH, ArtifactParam
 from .component import Component, Param
-from .container import argv_word
+from .container import argv_word, command_body
 
 LOADERS = ("load_component_from_text", "load_component_from_file", "load_component_from_url")
 MAX_YAML = 1_000_000
-PARAMETER_TYPES = {
+YAML_TYPES = {  # a component YAML's parameter types → Python
     "String": "str",
     "Integer": "int",
     "Float": "float",
@@ -97,8 +98,6 @@ def _static_text(node: cst.BaseExpression | None, constants: dict[str, str]) -> 
         func = code(node.func)
         args = [_static_text(a.value, constants) for a in node.args]
         if func.endswith("dedent") and len(args) == 1 and args[0] is not None:
-            import textwrap
-
             return textwrap.dedent(args[0])
         if func in ("os.path.dirname", "os.path.abspath") and "__file__" in code(node):
             return "."
@@ -141,22 +140,12 @@ def _component(name: str, spec: dict, span: Span) -> Component:
         oname, kind = python_name(str(given.get("name", ""))), _type(given.get("type"))
         artifacts[oname] = ArtifactParam(oname, "output", PATH, parameter=kind)
         outputs.append(Output(oname, TypeRef(kind or "bytes", "annotation")))
-    kinds = {p.name: p.type.expr for p in params}
-    words = _YamlWords(kinds, {a.name: a for a in artifacts.values()})
+    words = _YamlWords({p.name: p.type.expr for p in params}, artifacts)
     command = [*words.items(container.get("command")), *words.items(container.get("args"))]
     if not command:
         raise NotLoaded("the container has no command")
-    env = container.get("env") or {}
-    run = f"subprocess.run([{', '.join(command)}], check=True"
-    imports = ["import subprocess"]
-    if words.json:
-        imports.insert(0, "import json")
-    if env:
-        imports.insert(0, "import os")
-        pairs = ", ".join(f"{str(k)!r}: {str(v)!r}" for k, v in env.items())
-        run += f", env={{{pairs}, **os.environ}}"
-    body = "\n".join(imports) + "\n" + file_prelude(artifacts) + run + ")\n"
-    body += file_epilogue(artifacts)
+    env = {str(k): str(v) for k, v in (container.get("env") or {}).items()}
+    body = command_body(command, artifacts, words.json, env)
     image = str(container.get("image", ""))
     text = f"{spec.get('name', name)} ({image})"
     component = Component(name, span, "container", params, outputs, body, {}, artifacts)
@@ -168,7 +157,7 @@ def _component(name: str, spec: dict, span: Span) -> Component:
 def _type(given) -> str | None:
     """A parameter type's Python name; None for an artifact (a file)."""
     if isinstance(given, str):
-        return PARAMETER_TYPES.get(given)
+        return YAML_TYPES.get(given)
     return None
 
 

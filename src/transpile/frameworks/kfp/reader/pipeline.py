@@ -267,9 +267,7 @@ class PipelineBuilder(ControlFlow, Branches):
             )
         inputs, bindings = [], []
         wholes: dict[tuple, str] = {}  # a loop item whose fields are passed → its input's name
-        self.formatted_taken = frozenset(
-            {p.name for p in comp.params} | set(re.findall(r"\w+", comp.body))
-        )
+        self.formatted_taken = _taken(comp)
         for param in comp.params:
             value = self.value(args[param.name], stmt, scope) if param.name in args else None
             if value is not None and value.formatted is not None:
@@ -279,7 +277,7 @@ class PipelineBuilder(ControlFlow, Branches):
                 bindings.append(f"{param.name} = {text}")
             elif value is not None and value.field is not None:
                 if value.refs not in wholes:
-                    wholes[value.refs] = _free_name("item", comp)
+                    wholes[value.refs] = _free_name("item", self.formatted_taken)
                     kind = value.type or ANY
                     inputs.append(Input(wholes[value.refs], kind, value.refs, value.mode))
                 bindings.append(f"{param.name} = {wholes[value.refs]}[{value.field!r}]")
@@ -416,17 +414,17 @@ class PipelineBuilder(ControlFlow, Branches):
             # "a" + f"{x}": each part text KFP knows when compiling (a value only inside an
             # f-string: KFP cannot add a str and a value that is not known yet)
             text_like = all(
-                isinstance(leaf, strings)
-                or (
-                    isinstance(leaf, cst.Name)
-                    and self.lookup(leaf, scope) is not None
-                    and self.lookup(leaf, scope).literal is not None
-                )  # type: ignore[union-attr]
+                isinstance(leaf, strings) or self.literal_name(leaf, scope)
                 for leaf in _leaves(node)
             )
         if not text_like or any(not v.refs for v in found.values()):
             return None  # KFP itself computes nothing else with a value that is not known yet
         return Value(formatted=(text, found))
+
+    def literal_name(self, node, scope: Scope) -> bool:
+        """A name the pipeline body bound to a literal (``suffix = "_v2"``)."""
+        found = self.lookup(node, scope) if isinstance(node, cst.Name) else None
+        return found is not None and found.literal is not None
 
     def lookup(self, node, scope: Scope, owner: str | None = None) -> Value | None:
         """The value of a parameter, loop item or task output expression; None for others."""
@@ -516,9 +514,14 @@ def _item_field(node: cst.CSTNode, scope: Scope) -> Value | None:
     return Value(value.refs, value.type, value.mode, field=key)
 
 
-def _free_name(base: str, comp: Component) -> str:
-    """``base`` or ``base_2``...: a name neither a parameter nor a word of the body."""
-    taken = {p.name for p in comp.params} | set(re.findall(r"\w+", comp.body))
+def _taken(comp: Component) -> frozenset[str]:
+    """The names an input added to a call of ``comp`` must not take: its parameters and every
+    word of its body."""
+    return frozenset({p.name for p in comp.params} | set(re.findall(r"\w+", comp.body)))
+
+
+def _free_name(base: str, taken: frozenset[str]) -> str:
+    """``base`` or ``base_2``...: a name not in ``taken``."""
     name, n = base, 1
     while name in taken:
         n += 1

@@ -144,7 +144,7 @@ class KfpReader:
         """Module-level code that uses kfp or a pipeline or component as a value (compiling it,
         submitting it to a cluster: ``kfp.Client().create_run_from_pipeline_func(p)``) has no
         part in the steps; it is left out, saying so."""
-        uses = _loaded_names(stmt) & (
+        uses = _names_in(code(stmt)) & (
             set(self.names.modules) | set(self.names.names) | set(self.functions)
         )
         if not uses:
@@ -364,19 +364,25 @@ def _without_unused_definitions(pipeline: Pipeline) -> Pipeline:
     )
 
 
-def _names_in(text: str) -> set[str]:
+def _tree(text: str) -> ast.Module | None:
     try:
-        tree = ast.parse(textwrap.dedent(text))
+        return ast.parse(textwrap.dedent(text))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _names_in(text: str) -> set[str]:
+    """The names ``text`` reads or binds (not attribute names after a dot, not keywords)."""
+    tree = _tree(text)
+    if tree is None:
         return set(re.findall(r"[A-Za-z_]\w*", text))
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
 def _bound_and_used(text: str) -> tuple[set[str] | None, set[str]]:
-    """The names a module-level definition binds (None if it does not parse) and those it reads."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    """The names a module-level statement binds (None if it does not parse) and those it reads."""
+    tree = _tree(text)
+    if tree is None:
         return None, set()
     bound: set[str] = set()
     for node in ast.walk(tree):
@@ -386,6 +392,8 @@ def _bound_and_used(text: str) -> tuple[set[str] | None, set[str]]:
             bound.add(node.id)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.Global):
+            bound |= set(node.names)
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     return bound, used
 
@@ -393,36 +401,7 @@ def _bound_and_used(text: str) -> tuple[set[str] | None, set[str]]:
 def _binds_nothing(stmt: cst.CSTNode) -> bool:
     """A statement that binds no name (``print(...)``, ``if t > 60: raise ...``): code a KFP
     module runs when imported, which no component ever sees (each runs on its own)."""
-    try:
-        tree = ast.parse(textwrap.dedent(code(stmt)))
-    except SyntaxError:
-        return False
-    binders = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
-    binders += (ast.Global, ast.NamedExpr)
-    return not any(
-        isinstance(n, binders) or (isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-        for n in ast.walk(tree)
-    )
-
-
-def _loaded_names(node: cst.CSTNode) -> set[str]:
-    """Names ``node`` reads (not attribute names after a dot, not keywords of a call)."""
-    found: set[str] = set()
-
-    class Names(cst.CSTVisitor):
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            node.value.visit(self)
-            return False
-
-        def visit_Arg(self, node: cst.Arg) -> bool:
-            node.value.visit(self)
-            return False
-
-        def visit_Name(self, node: cst.Name) -> None:
-            found.add(node.value)
-
-    node.visit(Names())
-    return found
+    return _bound_and_used(code(stmt))[0] == set()
 
 
 def _is_main_guard(stmt: cst.CSTNode) -> bool:
