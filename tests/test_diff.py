@@ -168,9 +168,12 @@ def test_parameters_added_and_removed():
 @pytest.mark.parametrize(
     ("before", "after", "same"),
     [
-        (option("resources", memory="4096"), option("resources", memory="'4096Mi'"), True),
+        # the model counts memory in MB (10**6 bytes), as Metaflow does; Mi is 2**20 bytes
+        (option("resources", memory="4096"), option("resources", memory="'4096Mi'"), False),
         (option("resources", memory="4096"), option("resources", memory="'4096M'"), True),
-        (option("resources", memory="4096"), option("kubernetes", memory="'4Gi'"), True),
+        (option("resources", memory="4096"), option("kubernetes", memory="'4Gi'"), False),
+        (option("resources", memory="4000"), option("kubernetes", memory="'4G'"), True),
+        (option("resources", memory="4294.967296"), option("kubernetes", memory="'4Gi'"), True),
         (option("resources", cpu="0.5"), option("resources", cpu="'500m'"), True),
         (option("resources", memory="4096"), option("resources", memory="2048"), False),
         (option("retry"), option("retry", times="3"), True),
@@ -358,3 +361,23 @@ def test_a_flow_against_another_flows_conversion_differs(target):
     result = diff_cli(str(source), str(FIXTURES / "foreach_index" / "expected" / f"{target}.py"))
     assert result.exit_code == 1, result.output
     assert "step removed: square" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "megabytes", "written"),
+    [
+        ("4096M", 4096.0, "4096M"),
+        ("4Gi", 4294.967296, "4Gi"),
+        ("500Mi", 524.288, "500Mi"),
+        ("2G", 2000.0, "2000M"),
+        ("1.5Gi", 1610.612736, "1536Mi"),
+        (512, 512.0, "512M"),
+    ],
+)
+def test_memory_has_one_definition_for_readers_and_writers(text, megabytes, written):
+    """Issue 15: one unit (MB, as Metaflow counts) and exact Kubernetes text back."""
+    from transpile.model.quantity import kubernetes_memory, memory_mb, whole_mb
+
+    assert memory_mb(text) == pytest.approx(megabytes, abs=1e-9)
+    assert kubernetes_memory(megabytes) == written
+    assert whole_mb(megabytes) == -(-round(megabytes * 10**6) // 10**6)

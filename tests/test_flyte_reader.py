@@ -216,7 +216,7 @@ def test_task_settings_become_options_in_metaflow_units():
         head="import flytekit as fl\n",
     )
     options = {o.kind: dict(o.args) for o in result.pipeline.step("work").options}
-    assert options["resources"] == {"cpu": "2", "memory": "1024", "gpu": "1"}
+    assert options["resources"] == {"cpu": "2", "memory": "1073.741824", "gpu": "1"}  # 1Gi in MB
     assert options["retry"] == {"times": "3", "minutes_between_retries": "0"}
     assert options["timeout"] == {"minutes": "5"}
     assert options["cache"] == {"enabled": "True", "version": '"2"'}

@@ -204,7 +204,7 @@ def test_module_constants_in_options_are_resolved_for_flyte():
     result = api.convert_text(CONSTANTS, "flow.py", "flyte")
     assert isinstance(result, api.Converted), result
     assert "retries=2" in result.code
-    assert 'mem="4096Mi"' in result.code
+    assert 'mem="4096M"' in result.code
     assert 'environment={"MODE": "batch"}' in result.code
     assert 'environment={"LEVEL": "debug"}' in result.code
     assert "retries=RETRIES" not in result.code and '"RETRIES"' not in result.code

@@ -182,7 +182,7 @@ def test_settings_map_to_options_in_metaflow_units():
         """
     )
     options = {o.kind: dict(o.args) for o in pipeline.pipeline.step("double").options}
-    assert options["resources"] == {"cpu": "0.5", "memory": "2148"}
+    assert options["resources"] == {"cpu": "0.5", "memory": "2147.483648"}
     assert options["retry"] == {"times": "3", "minutes_between_retries": "2"}
     assert options["environment"] == {"vars": "{'MODE': 'fast'}"}
     assert options["cache"] == {"enabled": "True"}
@@ -585,7 +585,7 @@ def test_nested_settings_fixture_options():
     scale = {o.kind: dict(o.args) for o in pipeline.step("prepare_scale_2").options}
     assert scale == {
         "retry": {"times": "2", "minutes_between_retries": "0"},
-        "resources": {"cpu": "0.5", "memory": "2148"},
+        "resources": {"cpu": "0.5", "memory": "2147.483648"},
     }
     assert "factor = 5" in pipeline.step("prepare_scale_2").body
 

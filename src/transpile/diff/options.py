@@ -3,7 +3,8 @@
 Readers give ``Option`` kinds and arguments in the units the Metaflow reader uses (memory and disk
 in MB, timeouts in seconds/minutes/hours, ``@retry(times=, minutes_between_retries=)``). This
 module folds them into one value per capability key so that ``@resources(memory=4096)`` and a
-reader's view of ``Resources(mem="4096Mi")`` or ``set_memory_limit("4096M")`` compare equal.
+reader's view of ``Resources(mem="4096M")`` or ``set_memory_limit("4096M")`` compare equal (``"4096Mi"`` is
+4294.967296 MB, and differs).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 from ..frameworks import capabilities
 from ..model.ir import Option
+from ..model.quantity import cpu_cores, memory_mb, whole_mb
 
 # Option kind → the capability keys it touches (the report cites these, diff compares by them).
 OPTION_CAPABILITIES: dict[str, tuple[str, ...]] = {
@@ -40,7 +42,6 @@ OPTION_CAPABILITIES: dict[str, tuple[str, ...]] = {
     "caching": ("cache",),
 }
 SCHEDULES = {"daily": "0 0 * * *", "hourly": "0 * * * *", "weekly": "0 0 * * 0"}
-MEMORY_UNITS = {"": 1, "m": 1, "mi": 1, "g": 1000, "gi": 1024, "k": 0.001, "ki": 1 / 1024}
 RESOURCE_NAMES = ("cpu", "memory", "gpu", "disk")
 
 
@@ -124,19 +125,13 @@ def _merge_resources(option: Option, resources: dict[str, float]) -> None:
 
 
 def quantity(source: str | None, memory: bool = False) -> float | None:
-    """A resource amount as a number: memory and disk in MB, cpu in cores (``500m`` → 0.5)."""
+    """A resource amount as a number: memory and disk in whole MB (Metaflow's granularity, so
+    ``"512Mi"`` and the 537 a Metaflow writer makes of it compare equal), cpu in cores."""
     value = literal(source)
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    match = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", str(value).strip())
-    if match is None:
-        return None
-    number, unit = float(match.group(1)), match.group(2).lower()
     if not memory:
-        return number / 1000 if unit == "m" else number
-    return number * MEMORY_UNITS[unit] if unit in MEMORY_UNITS else None
+        return cpu_cores(value)
+    size = memory_mb(value)
+    return None if size is None else float(whole_mb(size))
 
 
 def _retry(option: Option) -> dict[str, object]:

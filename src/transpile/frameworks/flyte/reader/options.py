@@ -4,18 +4,16 @@ in MB, cpu as a number, timeouts split into hours/minutes/seconds, retries as ti
 from __future__ import annotations
 
 import ast
-import re
 
 import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Option, Span
+from transpile.model.quantity import cpu_cores, memory_mb, number_text
 from transpile.reading.cst import code, keyword_args, positional_args
 
 from .names import FlyteNames
 
-MEMORY_UNITS = {"": 1 / 2**20, "k": 1e3 / 2**20, "m": 1e6 / 2**20, "g": 1e9 / 2**20}
-MEMORY_UNITS |= {"ki": 1 / 1024, "mi": 1, "gi": 1024, "ti": 1024**2, "t": 1e12 / 2**20}
 RESOURCE_KEYS = {"cpu": "cpu", "mem": "memory", "gpu": "gpu", "ephemeral_storage": "disk"}
 
 
@@ -129,7 +127,7 @@ class TaskOptions:
         if all(seen) and seen[0] != seen[1]:
             self.note("TP201", "requests and limits differ; both become the larger value")
         order = ("cpu", "memory", "gpu", "disk")
-        self.add("resources", *((k, _number_text(merged[k])) for k in order if k in merged))
+        self.add("resources", *((k, number_text(merged[k])) for k in order if k in merged))
 
     def _resource_values(self, call: cst.BaseExpression) -> dict[str, float]:
         if not isinstance(call, cst.Call) or self.names.resolve(call) != "Resources":
@@ -154,21 +152,7 @@ def _literal(node: cst.BaseExpression | None):
 
 def _quantity(value, key: str) -> float | None:
     """A Kubernetes quantity as Metaflow counts it: cpus, or megabytes for memory and disk."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, str):
-        return None
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", value)
-    if match is None:
-        return None
-    number, unit = float(match.group(1)), match.group(2).lower()
-    if key in ("cpu", "gpu"):
-        return number / 1000 if unit == "m" else number if unit == "" else None
-    return number * MEMORY_UNITS[unit] if unit in MEMORY_UNITS else None
-
-
-def _number_text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(round(value, 3))
+    return cpu_cores(value) if key in ("cpu", "gpu") else memory_mb(value)
 
 
 def _requirement(text: str, pin: str = "==") -> tuple[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from transpile.model.ir import Option
+from transpile.model.quantity import kubernetes_memory
 from transpile.writing.options import (
     BaseOptionMapper,
     literal,
@@ -58,11 +59,11 @@ class OptionMapper(BaseOptionMapper):
         if "cpu" in resources:
             parts.append(f"cpu={str(resources['cpu'])!r}")
         if "memory" in resources:
-            parts.append(f"mem={str(resources['memory']) + 'Mi'!r}")
+            parts.append(f"mem={kubernetes_memory(resources['memory'])!r}")
         if "gpu" in resources and number(resources["gpu"]) > 0:
             parts.append(f"gpu={str(resources['gpu'])!r}")
         if "disk" in resources:
-            parts.append(f"ephemeral_storage={str(resources['disk']) + 'Mi'!r}")
+            parts.append(f"ephemeral_storage={kubernetes_memory(resources['disk'])!r}")
         return f"Resources({', '.join(parts)})"
 
     def _retry(self, option: Option, settings: TaskSettings) -> None:

@@ -8,18 +8,16 @@ dict literal, packages as a ``{name: version}`` dict literal.
 from __future__ import annotations
 
 import ast
-import math
 from dataclasses import dataclass, field
 
 import libcst as cst
 
+from transpile.model import quantity
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Option, Span
 from transpile.reading.cst import code
 
 DEFAULT_IMAGE = "python:3.11"  # KFP's default base image (and what our KFP writer spells out)
-_MEMORY_UNITS = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "E": 1e18}
-_MEMORY_UNITS |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 _SECONDS = {"s": 1, "m": 60, "h": 3600}
 NOT_CARRIED = {
     "set_display_name": "the task's display name",
@@ -61,24 +59,14 @@ def _value(node: cst.BaseExpression):
 
 def cpu_cores(value: object) -> str | None:
     """``"500m"`` → ``0.5``; ``"2"`` / ``2`` → ``2``."""
-    text = str(value).strip()
-    try:
-        cores = float(text[:-1]) / 1000 if text.endswith("m") else float(text)
-    except ValueError:
-        return None
-    return str(int(cores)) if cores.is_integer() else str(cores)
+    cores = quantity.cpu_cores(value)
+    return None if cores is None else quantity.number_text(cores)
 
 
 def memory_mb(value: object) -> str | None:
-    """A Kubernetes quantity (``"4Gi"``, ``"512M"``) in megabytes, rounded up."""
-    text = str(value).strip()
-    number = text.rstrip("KMGTEi")
-    unit = text[len(number) :]
-    try:
-        size = float(number) * _MEMORY_UNITS[unit] / 1e6
-    except (ValueError, KeyError):
-        return None
-    return str(math.ceil(size - 1e-9))
+    """A Kubernetes quantity (``"4Gi"``, ``"512M"``) in megabytes."""
+    size = quantity.memory_mb(value)
+    return None if size is None else quantity.number_text(size)
 
 
 def duration_minutes(value: object) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from transpile.model.ir import Option
+from transpile.model.quantity import kubernetes_memory
 from transpile.writing.options import (
     RESOURCE_KINDS,
     SCHEDULES,
@@ -64,7 +65,7 @@ class OptionMapper(BaseOptionMapper):
             cpu = str(resources["cpu"])
             settings.calls += [f"set_cpu_request({cpu!r})", f"set_cpu_limit({cpu!r})"]
         if "memory" in resources:
-            memory = f"{resources['memory']}M"
+            memory = kubernetes_memory(resources["memory"])
             settings.calls += [f"set_memory_request({memory!r})", f"set_memory_limit({memory!r})"]
         option = next(o for o in options if o.kind in RESOURCE_KINDS) if resources else None
         if number(resources.get("gpu")) > 0 and option is not None:

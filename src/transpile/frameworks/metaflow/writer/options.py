@@ -7,6 +7,7 @@ import json
 
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Option, Parameter
+from transpile.model.quantity import whole_mb
 from transpile.util.text import todo
 
 from .. import FRAMEWORK
@@ -63,6 +64,8 @@ class OptionWriter:
         """Retries from other frameworks start at once; Metaflow's default waits two minutes.
         More than Metaflow's maximum is that maximum (Metaflow refuses the flow otherwise).
         @resources has no GPU vendor (Metaflow refuses it): @kubernetes takes it."""
+        if option.kind in ("resources", *REMOTE_DECORATORS):
+            option = _whole_megabytes(option)
         if option.kind == "resources" and option.arg("gpu_vendor") is not None:
             vendor = option.arg("gpu_vendor")
             message = (
@@ -159,3 +162,14 @@ def _json_default(default: str) -> str:
         return repr(json.dumps(ast.literal_eval(default)))
     except (ValueError, SyntaxError, TypeError):
         return f"json.dumps({default})"
+
+
+def _whole_megabytes(option: Option) -> Option:
+    """Metaflow takes memory and disk as an int in MB: 524.288 (from ``"500Mi"``) is 525."""
+    args = []
+    for key, value in option.args:
+        amount = _literal(value)
+        if key in ("memory", "disk") and isinstance(amount, float):
+            value = str(whole_mb(amount))
+        args.append((key, value))
+    return Option(option.kind, tuple(args), option.span)
