@@ -24,6 +24,8 @@ class ControlFlow:
     def map_task(self, node: cst.Call, scope: Scope) -> Val:
         setup: cst.Call = node.func  # type: ignore[assignment]
         target = (positional_args(setup) or [None])[0]
+        if target is not None and code(target) in self.partials:
+            target = self.partials[code(target)]
         fixed: dict[str, Val] = {}
         if isinstance(target, cst.Call) and self.r.names.resolve(target) == FUNCTOOLS_PARTIAL:
             fixed = {k: self.expr(v, scope) for k, v in keyword_args(target).items()}

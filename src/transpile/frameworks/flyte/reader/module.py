@@ -13,7 +13,14 @@ from transpile.reading.cst import SpanIndex, code, docstring, keyword_args, posi
 
 from .names import FlyteNames, words
 from .options import TaskOptions
-from .task import FunctionDef, class_fields, namedtuple_fields, set_outputs, signature
+from .task import (
+    FunctionDef,
+    annotation_text,
+    class_fields,
+    namedtuple_fields,
+    set_outputs,
+    signature,
+)
 
 KINDS = ("task", "workflow", "dynamic")
 UNSUPPORTED = {"eager", "reference_task", "reference_workflow", "container_task"}
@@ -34,6 +41,9 @@ class ModuleScan:
         self.imports: list[tuple[set[str], str]] = []
         self.definitions: list[tuple[str | None, str]] = []
         self.launch_plans: list[cst.Call] = []
+        self.classes: dict[str, list[tuple[str, str]]] = {}  # other classes: annotated fields
+        self.flyte_objects: dict[str, str] = {}  # X = SQLite3Task(...): X → "SQLite3Task"
+        self.plugin_names: set[str] = set()  # bound by imports from flytekitplugins
         self.file_params: set[str] = set()
         self._options: dict[str, tuple[Option, ...]] = {}
 
@@ -72,6 +82,8 @@ class ModuleScan:
                 self.namedtuples[stmt.name.value] = class_fields(stmt)  # type: ignore[assignment]
                 self.definitions.append((stmt.name.value, code(stmt).strip("\n")))
             elif not _is_main_guard(stmt):
+                if isinstance(stmt, cst.ClassDef):
+                    self.classes[stmt.name.value] = annotated_fields(stmt)
                 name = (
                     stmt.name.value if isinstance(stmt, (cst.ClassDef, cst.FunctionDef)) else None
                 )
@@ -89,6 +101,8 @@ class ModuleScan:
             flytekit = [self.names.add_import(s, span) for s in imports]  # record every alias
             if not any(flytekit):
                 self._import(stmt)
+                if any(_imports_from(s, "flytekitplugins") for s in imports):
+                    self.plugin_names |= self.imports[-1][0] if self.imports else set()
             return
         if isinstance(first, (cst.Assign, cst.Expr)) and self._launch_plan(first.value):
             return
@@ -97,6 +111,8 @@ class ModuleScan:
         if isinstance(first, (cst.Assign, cst.AnnAssign)) and first.value is not None:
             targets = first.targets if isinstance(first, cst.Assign) else [first]
             for target in targets:
+                if isinstance(target.target, cst.Name) and self._flyte_object(first.value):
+                    self.flyte_objects[target.target.value] = self._flyte_object(first.value)  # type: ignore[assignment]
                 if isinstance(target.target, cst.Name):
                     self.constants[target.target.value] = first.value
                     if namedtuple_fields(first.value) is not None:
@@ -105,6 +121,23 @@ class ModuleScan:
             self.definitions.append((name, code(stmt).strip("\n")))
             return
         self.definitions.append((None, code(stmt).strip("\n")))
+
+    def _flyte_object(self, value: cst.BaseExpression) -> str | None:
+        """``SQLite3Task(...)``, ``ShellTask(...)``, ``ImageSpec(...)``...: what flytekit (or one
+        of its plugins) constructs, by the constructor's name; None for anything else."""
+        if not isinstance(value, cst.Call):
+            return None
+        resolved = self.names.resolve(value)
+        if resolved is not None:
+            return resolved
+        head = (code(value.func).split(".") or [""])[0]
+        return code(value.func).split(".")[-1] if head in self.plugin_names else None
+
+    def module_names(self) -> set[str]:
+        """Names the module binds that an output module can carry (not flytekit's own)."""
+        found = {name for name, _ in self.definitions if name is not None}
+        found |= set(self.constants) | set().union(set(), *(bound for bound, _ in self.imports))
+        return found - set(self.flyte_objects) - set(self.functions)
 
     def _import(self, stmt: cst.SimpleStatementLine) -> None:
         text = code(stmt).strip()
@@ -197,3 +230,20 @@ def _is_main_guard(stmt: cst.CSTNode) -> bool:
     return (
         isinstance(stmt, cst.If) and "__name__" in code(stmt.test) and "__main__" in code(stmt.test)
     )
+
+
+def _imports_from(node: cst.Import | cst.ImportFrom, top: str) -> bool:
+    if isinstance(node, cst.Import):
+        return any(code(a.name).split(".")[0] == top for a in node.names)
+    return node.module is not None and code(node.module).split(".")[0] == top
+
+
+def annotated_fields(node: cst.ClassDef) -> list[tuple[str, str]]:
+    """``a: int`` lines of a class body (a dataclass's fields)."""
+    fields = []
+    for stmt in getattr(node.body, "body", ()):
+        if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.AnnAssign):
+            target = stmt.body[0].target
+            if isinstance(target, cst.Name):
+                fields.append((target.value, annotation_text(stmt.body[0].annotation.annotation)))
+    return fields

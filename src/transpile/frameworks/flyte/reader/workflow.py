@@ -17,15 +17,17 @@ from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, Step, Task, TypeRef
 from transpile.reading.cst import code
 
+from .computed import BUILTIN_NAMES, ComputedValues
 from .conditional import ConditionalFlow
 from .control import ControlFlow
 from .module import ModuleScan
+from .names import FUNCTOOLS_PARTIAL
 from .shape import Item
 from .task import FunctionDef, task_body
 from .values import Scope, Val
 
 
-class WorkflowReader(ControlFlow, ConditionalFlow):
+class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues):
     def __init__(self, reader: ModuleScan):
         self.r = reader
         self.steps: list[Step] = []
@@ -34,6 +36,7 @@ class WorkflowReader(ControlFlow, ConditionalFlow):
         self.span = reader.spans.span("def", "")
         self._bodies: dict[str, tuple[str, tuple]] = {}
         self._stack: list[str] = []
+        self.partials: dict[str, cst.Call] = {}  # partial_task = functools.partial(t, x=...)
 
     # bodies -------------------------------------------------------------------------------------
     def run(self, fn: FunctionDef, scope: Scope) -> Val | None:
@@ -79,18 +82,54 @@ class WorkflowReader(ControlFlow, ConditionalFlow):
 
     def _small(self, small: cst.BaseSmallStatement, stmt, scope: Scope) -> None:
         """An assignment, a bare call (or ``>>``), a docstring or ``pass``."""
-        if isinstance(small, cst.Assign):
+        if isinstance(small, cst.Assign) and self._is_partial(small.value):
+            for target in small.targets:
+                if not isinstance(target.target, cst.Name):
+                    raise error("TP151", f"cannot unpack into `{code(target.target)}`", self.span)
+                self.partials[target.target.value] = small.value  # type: ignore[assignment]
+        elif isinstance(small, cst.Assign):
             value = self.expr(small.value, scope)
             for target in small.targets:
                 self.bind(target.target, value, scope)
         elif isinstance(small, cst.AnnAssign) and small.value is not None:
             self.bind(small.target, self.expr(small.value, scope), scope)
         elif isinstance(small, cst.Expr):
-            if not isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
+            if isinstance(small.value, cst.Call) and self._side_effect(small.value):
+                message = (
+                    f"`{_head(small)}` ran once, when Flyte compiled the workflow; "
+                    "it is not carried over"
+                )
+                self.r.diagnostics.append(Diagnostic("TP201", "warning", message, self.span, True))
+            elif not isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
                 self.expr(small.value, scope)
         elif not isinstance(small, cst.Pass):
             message = f"unsupported statement in a workflow: {_head(stmt)}"
             raise error("TP155", message, self.span)
+
+    def _is_partial(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Call) and self.r.names.resolve(node) == FUNCTOOLS_PARTIAL
+
+    def _side_effect(self, call: cst.Call) -> bool:
+        """A statement calling neither a task, a workflow nor flytekit: ``print(...)``,
+        ``logger.info(...)``: Python runs it when the workflow is compiled, not when it runs."""
+        if self._is_partial(call.func) or code(call.func) in self.partials:
+            return False
+        head = code(call.func).split(".")[0]
+        if head in self.r.functions or head in self.r.flyte_objects:
+            return False
+        if self.r.names.resolve(call) is not None or self.r.names.resolve(call.func) is not None:
+            return False
+        return head in BUILTIN_NAMES or head in self.r.module_names()
+
+    def unpartial(self, node: cst.Call) -> cst.Call:
+        """``functools.partial(t, a=x)(b=y)`` (or through a name bound to the partial) is
+        ``t(a=x, b=y)``."""
+        partial = node.func if self._is_partial(node.func) else self.partials.get(code(node.func))
+        if partial is None:
+            return node
+        fixed = [a for a in partial.args[1:]]  # type: ignore[union-attr]
+        target = partial.args[0].value  # type: ignore[union-attr]
+        return node.with_changes(func=target, args=[*node.args, *fixed])
 
     def bind(self, target: cst.BaseExpression, value: Val, scope: Scope) -> None:
         if isinstance(target, cst.Name):
@@ -140,11 +179,7 @@ class WorkflowReader(ControlFlow, ConditionalFlow):
             return self._order(node, scope)
         if isinstance(node, cst.Call):
             return self.call(node, scope)
-        raise error(
-            "TP151",
-            f"`{code(node)}` is not a literal, a workflow input or a task output",
-            self.span,
-        )
+        return self.computed(node, scope)
 
     def literal(self, node: cst.BaseExpression) -> str | None:
         """Source text of a constant: a Python literal or a module-level constant's name."""
@@ -157,7 +192,13 @@ class WorkflowReader(ControlFlow, ConditionalFlow):
         return code(node)
 
     def _attribute(self, node: cst.Attribute, scope: Scope) -> Val:
+        if isinstance(node.value, cst.Name) and node.value.value not in scope.names:
+            return self.computed(node, scope)  # a module's name: ``config.EPOCHS``, ``math.pi``
+        if self._within(node.value, scope) is None:
+            return self.computed(node, scope)  # ``d["a"].name``: one step computes all of it
         owner = self.expr(node.value, scope)
+        if owner.fields is None:
+            return self.computed(node, scope)  # ``result.name``: Flyte reads it at run time
         part = owner.field(node.attr.value)
         if part is None:
             raise error(
@@ -165,7 +206,27 @@ class WorkflowReader(ControlFlow, ConditionalFlow):
             )
         return part
 
+    def _within(self, node: cst.BaseExpression, scope: Scope) -> Val | None:
+        """The value a chain of output names reaches (``r.stats``, ``r[0]``) without reading
+        anything at run time; None when the chain reads into a value."""
+        if isinstance(node, cst.Name):
+            return scope.names.get(node.value, Val())
+        if isinstance(node, cst.Attribute):
+            owner = self._within(node.value, scope)
+            return owner.field(node.attr.value) if owner is not None else None
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            owner = self._within(node.value, scope)
+            index = node.slice[0].slice
+            number = index.value if isinstance(index, cst.Index) else None
+            if owner is None or owner.fields is None or not isinstance(number, cst.Integer):
+                return None
+            position = int(number.value)
+            return owner.fields[position][1] if position < len(owner.fields) else None
+        return Val()  # a call or a literal: read as it is
+
     def _index(self, node: cst.Subscript, scope: Scope) -> Val:
+        if self._within(node.value, scope) is None:
+            return self.computed(node, scope)  # ``d["a"][0]``: one step computes all of it
         owner = self.expr(node.value, scope)
         index = node.slice[0].slice if len(node.slice) == 1 else None
         number = index.value if isinstance(index, cst.Index) else None
@@ -173,6 +234,8 @@ class WorkflowReader(ControlFlow, ConditionalFlow):
             position = int(number.value)
             if position < len(owner.fields):
                 return owner.fields[position][1]
+        if owner.fields is None:
+            return self.computed(node, scope)  # ``items[0]``: Flyte reads it at run time
         raise error("TP151", f"`{code(node)}` indexes into a promise's value", self.span)
 
     def _order(self, node: cst.BinaryOperation, scope: Scope) -> Val:
@@ -190,6 +253,9 @@ class WorkflowReader(ControlFlow, ConditionalFlow):
             message = f"`{_head(node)}`: per-call overrides are not carried over"
             self.r.diagnostics.append(Diagnostic("TP202", "warning", message, self.span, True))
             return self.expr(node.func.value, scope)
+        node = self.unpartial(node)
+        if self.r.names.resolve(node) == "create_node" and node.args:
+            return self._create_node(node, scope)
         name = code(node.func)
         fn = self.r.functions.get(name)
         if fn is not None:
@@ -203,11 +269,25 @@ class WorkflowReader(ControlFlow, ConditionalFlow):
             return self.map_task(node, scope)
         if self.is_conditional(node):
             return self.conditional(node, scope)
+        head = code(node.func).split(".")[0]
+        if name not in self.r.flyte_objects and (
+            head in self.r.classes or head in self.r.module_names() or head in BUILTIN_NAMES
+        ):
+            return self.computed(node, scope)
         raise error(
             "TP151",
             f"`{name}(...)` is not a @task, @workflow or @dynamic of this file",
             self.span,
         )
+
+    def _create_node(self, node: cst.Call, scope: Scope) -> Val:
+        """``create_node(t, x=...)`` is the call ``t(x=...)``; the node's outputs are its
+        attributes (``node.o0`` for a single one)."""
+        call = node.with_changes(func=node.args[0].value, args=node.args[1:])
+        value = self.call(call, scope)
+        if value.fields is None and value.refs:
+            return Val(deps=value.deps, fields=(("o0", value),))
+        return value
 
     def bind_args(self, fn: FunctionDef, node: cst.Call, scope: Scope) -> dict[str, Val]:
         bound: dict[str, Val] = {}

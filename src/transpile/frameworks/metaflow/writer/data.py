@@ -9,6 +9,7 @@ from transpile.model.ir import Pipeline, Ref, Span
 
 from .graph import MFStep, ancestors, predecessors
 from .names import FlowNames
+from .options import is_iso_parameter
 
 
 class Dataflow:
@@ -42,6 +43,12 @@ class Dataflow:
     def read(self, step: MFStep, ref: Ref) -> str:
         """The expression that reads ``ref`` inside ``step``."""
         if ref.kind == "param":
+            param = next((p for p in self.p.parameters if p.name == ref.name), None)
+            if param is not None and is_iso_parameter(param):
+                attr = f"self.{self.names.params[ref.name]}"
+                if param.default == "None":  # an optional date: None stays None
+                    return f"({attr} and {param.type.expr}.fromisoformat({attr}))"
+                return f"{param.type.expr}.fromisoformat({attr})"
             return f"self.{self.names.params[ref.name]}"
         if ref.kind in ("item", "index"):
             return self._item(step, ref)

@@ -20,6 +20,15 @@ FLOW_DECORATORS = frozenset(
     {"schedule", "project", "trigger", "trigger_on_finish", "pypi_base", "conda_base"}
 )
 SCALAR_TYPES = ("str", "int", "float", "bool")
+# a date or time has no JSON form: the parameter is ISO text, and a step reads it back with
+# ``<type>.fromisoformat(...)`` (see ``is_iso_parameter``)
+ISO_TYPES = frozenset({"datetime.datetime", "datetime.date", "datetime", "date"})
+
+
+def is_iso_parameter(param: Parameter) -> bool:
+    return param.kind == "value" and param.type.expr in ISO_TYPES
+
+
 MAX_RETRIES = 4  # "The maximum number of retries is @retry(times=4)."
 
 
@@ -120,8 +129,14 @@ def parameter_line(
     """``attr = Parameter(...)`` (or IncludeFile) and the metaflow names it needs."""
     kind = "IncludeFile" if param.kind == "file" else "Parameter"
     json_kind = param.kind == "json" or (
-        param.kind == "value" and param.type.expr not in SCALAR_TYPES and param.type.known
+        param.kind == "value"
+        and param.type.expr not in SCALAR_TYPES
+        and param.type.known
+        and not is_iso_parameter(param)
     )
+    if is_iso_parameter(param):
+        message = f"parameter {param.name!r} ({param.type.expr}) is ISO text; steps read it back"
+        diagnostics.append(Diagnostic("TP233", "info", message, param.span))
     if param.kind == "value" and json_kind:
         message = f"parameter {param.name!r} ({param.type.expr}) is a JSONType"
         diagnostics.append(Diagnostic("TP233", "info", message, param.span))
@@ -133,9 +148,13 @@ def parameter_line(
 def _parameter_args(param: Parameter, json_kind: bool) -> list[str]:
     """default, then type (left out where Metaflow infers it from the default, as written)."""
     args = []
-    if param.default is not None:
+    if param.default is not None and is_iso_parameter(param):
+        args.append(f"default={_iso_default(param.default)}")
+    elif param.default is not None:
         args.append(f"default={_json_default(param.default) if json_kind else param.default}")
-    if json_kind:
+    if is_iso_parameter(param):
+        args.append("type=str")
+    elif json_kind:
         args.append("type=JSONType")
     elif param.kind == "value" and param.type.origin != "default" and param.type.known:
         args.append(f"type={param.type.expr}")
@@ -173,3 +192,16 @@ def _whole_megabytes(option: Option) -> Option:
             value = str(whole_mb(amount))
         args.append((key, value))
     return Option(option.kind, tuple(args), option.span)
+
+
+def _iso_default(default: str) -> str:
+    """``datetime.datetime(2024, 1, 2)`` → ``datetime.datetime(2024, 1, 2).isoformat()``."""
+    if _literal(default) is None:
+        return default
+    try:
+        plain = isinstance(
+            ast.parse(default, mode="eval").body, (ast.Call, ast.Name, ast.Attribute)
+        )
+    except SyntaxError:
+        plain = False
+    return f"{default}.isoformat()" if plain else f"({default}).isoformat()"
