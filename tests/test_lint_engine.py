@@ -40,6 +40,10 @@ FIXTURE_FINDINGS = {
         ("TP505", "@batch(cpu=1, memory=2048)"),
         ("TP505", "@batch(cpu=1, memory=2048)"),
     ],
+    # a list[int] input: a hand port to KFP would get floats (transpile binds the literal in the step)
+    "flyte_wild_body": [
+        ("TP511", "def count_stock(items: list[str], weights: list[int]) -> Stock:")
+    ],
     # Flyte caching: Metaflow never reuses results
     "flyte_table_stats": [("TP505", "cache=True")],
     # a pipeline parameter called `name`: a Metaflow port has to rename it

@@ -22,8 +22,8 @@ from .task import (
     signature,
 )
 
-KINDS = ("task", "workflow", "dynamic")
-UNSUPPORTED = {"eager", "reference_task", "reference_workflow", "container_task"}
+KINDS = ("task", "workflow", "dynamic", "reference_task", "reference_workflow")
+UNSUPPORTED = {"eager", "container_task"}
 
 
 class ModuleScan:
@@ -111,8 +111,8 @@ class ModuleScan:
         if isinstance(first, (cst.Assign, cst.AnnAssign)) and first.value is not None:
             targets = first.targets if isinstance(first, cst.Assign) else [first]
             for target in targets:
-                if isinstance(target.target, cst.Name) and self._flyte_object(first.value):
-                    self.flyte_objects[target.target.value] = self._flyte_object(first.value)  # type: ignore[assignment]
+                if isinstance(target.target, cst.Name) and self.flyte_object(first.value):
+                    self.flyte_objects[target.target.value] = self.flyte_object(first.value)  # type: ignore[assignment]
                 if isinstance(target.target, cst.Name):
                     self.constants[target.target.value] = first.value
                     if namedtuple_fields(first.value) is not None:
@@ -122,7 +122,7 @@ class ModuleScan:
             return
         self.definitions.append((None, code(stmt).strip("\n")))
 
-    def _flyte_object(self, value: cst.BaseExpression) -> str | None:
+    def flyte_object(self, value: cst.BaseExpression) -> str | None:
         """``SQLite3Task(...)``, ``ShellTask(...)``, ``ImageSpec(...)``...: what flytekit (or one
         of its plugins) constructs, by the constructor's name; None for anything else."""
         if not isinstance(value, cst.Call):
@@ -179,6 +179,7 @@ class ModuleScan:
                         span, lossy=True,
                     )
                 )  # fmt: skip
+        kind = "reference" if kind.startswith("reference_") else kind
         fn = FunctionDef(kind, node.name.value, node, span, signature(node, span), decorator)
         fn.doc = docstring(node.body)
         self.functions[fn.name] = fn
@@ -214,7 +215,11 @@ class ModuleScan:
         used |= set().union(set(), *(words(p.type.expr) for p in parameters))
         used |= set().union(set(), *(words(r.type.expr) for r in results))
         droppable = set(self.namedtuples) | set(self.constants)
-        kept = [text for name, text in self.definitions if name not in droppable or name in used]
+        kept = [
+            text
+            for name, text in self.definitions
+            if (name not in droppable or name in used) and name not in self.flyte_objects
+        ]
         for text in kept:
             used |= words(text)
         imports = [text for bound, text in self.imports if bound & used]

@@ -20,6 +20,7 @@ from transpile.reading.cst import code
 from .computed import BUILTIN_NAMES, ComputedValues
 from .conditional import ConditionalFlow
 from .control import ControlFlow
+from .foreign import ForeignTasks
 from .module import ModuleScan
 from .names import FUNCTOOLS_PARTIAL
 from .shape import Item
@@ -27,7 +28,7 @@ from .task import FunctionDef, task_body
 from .values import Scope, Val
 
 
-class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues):
+class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues, ForeignTasks):
     def __init__(self, reader: ModuleScan):
         self.r = reader
         self.steps: list[Step] = []
@@ -258,6 +259,15 @@ class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues):
             return self._create_node(node, scope)
         name = code(node.func)
         fn = self.r.functions.get(name)
+        if fn is not None and fn.kind == "reference":
+            return self.reference_call(fn, node, scope)
+        if name in self.r.flyte_objects and name in self.r.constants:
+            return self.foreign_call(node, scope)
+        if isinstance(node.func, cst.Call) and self.r.flyte_object(node.func) not in (
+            None,
+            "map_task",
+        ):
+            return self.foreign_call(node, scope)
         if fn is not None:
             bound = self.bind_args(fn, node, scope)
             if fn.kind == "task":
