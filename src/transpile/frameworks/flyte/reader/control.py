@@ -7,7 +7,7 @@ from dataclasses import replace
 import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
-from transpile.model.ir import Map, Ref, Task, TypeRef
+from transpile.model.ir import Map, Output, Ref, Step, Task, TypeRef
 from transpile.reading.cst import code, dotted, keyword_args, positional_args
 
 from .names import FUNCTOOLS_PARTIAL
@@ -57,8 +57,7 @@ class ControlFlow:
     def close_map(self, mark: str, collection: Val, item_type, inner: list[Item], scope) -> Item:
         """The Map item; its split is the step that made the list, or a synthetic name."""
         if collection.literal is not None:
-            message = "map over a literal list is not supported; make it a workflow input"
-            raise error("TP161", message, self.span)
+            collection = self._literal_items(collection, item_type, inner, scope)
         if len(collection.refs) != 1 or collection.mode != "value":
             raise error("TP161", "a map needs one list: a workflow input or an output", self.span)
         ref = collection.refs[0]
@@ -67,6 +66,17 @@ class ControlFlow:
         kind = TypeRef(item_type, "annotation") if item_type else TypeRef("typing.Any", "fallback")
         body = structure(inner, self.span)
         return self.add_item(Map(mark, ref, kind, body), outer_deps(inner) | collection.deps, scope)
+
+    def _literal_items(self, collection: Val, item_type, inner: list[Item], scope) -> Val:
+        """A map over a list written in the body: a small step makes the list to split."""
+        first = next(s for s in self._tasks(inner))
+        name = self.step_name(f"{first}_items")
+        kind = TypeRef(f"list[{item_type}]" if item_type else "list", "annotation")
+        doc = "Added by transpile: the list the workflow maps over, as written."
+        body = f"items = {collection.literal}\n"
+        self.steps.append(Step(name, self.span, (), (Output("items", kind),), body, (), doc))
+        item = self.add_item(Task(name), set(), scope)
+        return Val((Ref("output", name, "items"),), deps=frozenset({item.id}), type=kind.expr)
 
     def _tasks(self, items: list[Item]):
         for item in items:

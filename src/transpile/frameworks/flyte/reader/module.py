@@ -13,6 +13,7 @@ from transpile.reading.cst import SpanIndex, code, docstring, keyword_args, posi
 
 from .names import FlyteNames, words
 from .options import TaskOptions
+from .siblings import merge_sibling
 from .task import (
     FunctionDef,
     annotation_text,
@@ -44,6 +45,8 @@ class ModuleScan:
         self.classes: dict[str, list[tuple[str, str]]] = {}  # other classes: annotated fields
         self.flyte_objects: dict[str, str] = {}  # X = SQLite3Task(...): X → "SQLite3Task"
         self.plugin_names: set[str] = set()  # bound by imports from flytekitplugins
+        self.borrowed: set[str] = set()  # tasks and workflows of sibling modules, not imported
+        self.depth, self.visited = 0, {str(path)}
         self.file_params: set[str] = set()
         self._options: dict[str, tuple[Option, ...]] = {}
 
@@ -73,10 +76,19 @@ class ModuleScan:
 
     # module ---------------------------------------------------------------------------------------
     def _scan(self) -> None:
+        self.scan_module(entry=True)
+
+    def scan_module(self, entry: bool) -> None:
+        """Fill the tables; the entry module must hold a workflow (a sibling need not)."""
         for stmt in self.module.body:
             if isinstance(stmt, cst.SimpleStatementLine):
                 self._simple(stmt)
-            elif isinstance(stmt, cst.FunctionDef) and self._function(stmt):
+            elif (
+                isinstance(stmt, cst.FunctionDef)
+                and self._function(stmt)
+                or isinstance(stmt, cst.Try)
+                and self._fallback_import(stmt)
+            ):
                 continue
             elif isinstance(stmt, cst.ClassDef) and class_fields(stmt) is not None:
                 self.namedtuples[stmt.name.value] = class_fields(stmt)  # type: ignore[assignment]
@@ -88,7 +100,7 @@ class ModuleScan:
                     stmt.name.value if isinstance(stmt, (cst.ClassDef, cst.FunctionDef)) else None
                 )
                 self.definitions.append((name, code(stmt).strip("\n")))
-        if not any(f.kind == "workflow" for f in self.functions.values()):
+        if entry and not any(f.kind == "workflow" for f in self.functions.values()):
             raise error("TP005", "no Flyte @workflow found", None)
         for fn in self.functions.values():
             set_outputs(fn, self.namedtuples)
@@ -100,6 +112,9 @@ class ModuleScan:
             imports = [s for s in stmt.body if isinstance(s, (cst.Import, cst.ImportFrom))]
             flytekit = [self.names.add_import(s, span) for s in imports]  # record every alias
             if not any(flytekit):
+                stmt = self._siblings(stmt, span)
+                if stmt is None:
+                    return
                 self._import(stmt)
                 if any(_imports_from(s, "flytekitplugins") for s in imports):
                     self.plugin_names |= self.imports[-1][0] if self.imports else set()
@@ -121,6 +136,46 @@ class ModuleScan:
             self.definitions.append((name, code(stmt).strip("\n")))
             return
         self.definitions.append((None, code(stmt).strip("\n")))
+
+    def _siblings(
+        self, stmt: cst.SimpleStatementLine, span: Span
+    ) -> cst.SimpleStatementLine | None:
+        """Names imported from modules of the same tree are read from there; the statement
+        without them (None when nothing is left)."""
+        body = []
+        for small in stmt.body:
+            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                brought = merge_sibling(self, small, span)
+                if brought:
+                    rest = [
+                        a
+                        for a in small.names
+                        if code(a.asname.name if a.asname else a.name) not in brought
+                    ]
+                    if not rest:
+                        continue
+                    rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                    small = small.with_changes(names=rest, lpar=None, rpar=None)
+            body.append(small)
+        if not body:
+            return None
+        body[-1] = body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+        return stmt.with_changes(body=body)
+
+    def _fallback_import(self, stmt: cst.Try) -> bool:
+        """``try: from .tasks import t`` / ``except ImportError: from tasks import t``: when the
+        first form names a module of the tree, it is read from there and the whole try goes."""
+        lines = list(stmt.body.body)  # type: ignore[union-attr]
+        imports = [
+            s for s in lines
+            if isinstance(s, cst.SimpleStatementLine)
+            and all(isinstance(x, cst.ImportFrom) for x in s.body)
+        ]  # fmt: skip
+        if not lines or len(imports) != len(lines):
+            return False
+        span = self.spans.find(code(stmt).strip(), whole_file(self.path, len(self.spans.lines)))
+        # when part of it is not in the tree, the try stays as written
+        return all(self._siblings(s, span) is None for s in imports)
 
     def flyte_object(self, value: cst.BaseExpression) -> str | None:
         """``SQLite3Task(...)``, ``ShellTask(...)``, ``ImageSpec(...)``...: what flytekit (or one
@@ -190,7 +245,11 @@ class ModuleScan:
         named = [n for n in named if n in self.functions]
         if named:
             return self.functions[named[-1]]
-        workflows = [f for f in self.functions.values() if f.kind == "workflow"]
+        workflows = [
+            f
+            for f in self.functions.values()
+            if f.kind == "workflow" and f.name not in self.borrowed
+        ]
         called = set().union(*(words(code(f.node.body)) for f in self.functions.values()))
         entries = [f for f in workflows if f.name not in called]
         return (entries or workflows)[-1]
