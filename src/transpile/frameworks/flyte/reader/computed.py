@@ -50,7 +50,7 @@ class ComputedValues:
             self._module_name(node, name)
         if not promised:
             return self._constant(node, scope, used)
-        if not _access_chain(node):
+        if not _access_chain(node) and not set(promised) <= scope.concrete:
             message = (
                 f"`{code(node)}` is not a literal, a workflow input or a task output: Flyte "
                 "computes nothing with a promise in a workflow body (a task must)"
@@ -104,16 +104,24 @@ class ComputedValues:
             for n, v in sorted(scope.names.items())
             if n in _free_names(node) and v.literal is not None
         ]
-        body = "\n".join([*literals, f"value = {code(node)}"]) + "\n"
+        text = code(node)
+        if isinstance(node, cst.Call) and code(node.func) == "range":
+            text = f"list({text})"  # a list travels between steps (KFP takes JSON)
+        body = "\n".join([*literals, f"value = {text}"]) + "\n"
         out_type = TypeRef(kind, "annotation") if kind else TypeRef("typing.Any", "fallback")
         doc = f"Added by transpile: the workflow's `{_short(node)}`, computed when the run reaches it."
+        if set(promised) <= scope.concrete:
+            doc = f"Added by transpile: the @dynamic's `{_short(node)}`, computed when it runs."
         step = Step(name, self.span, tuple(inputs), (Output("value", out_type),), body, (), doc)
         self.steps.append(step)
         deps = set().union(*(v.deps for v in promised.values()))
         item = self.add_item(Task(name), deps, scope)
-        message = (
-            f"`{_short(node)}` becomes step '{name}' (Flyte resolves it when the run reaches it)"
+        when = (
+            "the @dynamic computes it when it runs"
+            if set(promised) <= scope.concrete
+            else "Flyte resolves it when the run reaches it"
         )
+        message = f"`{_short(node)}` becomes step '{name}' ({when})"
         self.r.diagnostics.append(Diagnostic("TP201", "info", message, self.span))
         return Val((Ref("output", name, "value"),), deps=frozenset({item.id}), type=kind)
 
@@ -139,6 +147,8 @@ class ComputedValues:
             name = code(node.func)
             if name in self.r.classes or name in self.r.namedtuples:
                 return name
+            if name == "range":
+                return "list[int]"
             return {"str": "str", "int": "int", "float": "float", "bool": "bool"}.get(name)
         return _literal_type(node)
 

@@ -100,7 +100,9 @@ class ControlFlow:
         for param in fn.params:
             if param.name not in names:
                 names[param.name] = Val(literal=code(param.default))  # type: ignore[arg-type]
-        local = Scope(names, scope.items, scope.prefix)
+        local = Scope(
+            names, scope.items, scope.prefix, concrete=frozenset(p.name for p in fn.params)
+        )
         outer_span = self.span
         statements = list(fn.node.body.body)[1 if fn.doc is not None else 0 :]
         for stmt in statements:
@@ -136,7 +138,7 @@ class ControlFlow:
         collection = self.expr(iterable, scope)
         mark = self.placeholder()
         inner: list[Item] = []
-        body = Scope(dict(scope.names), inner, scope.prefix, scope.lists)
+        body = Scope(dict(scope.names), inner, scope.prefix, scope.lists, scope.concrete)
         item_type = element(collection.type)
         body.names[target.value] = Val((Ref("item", mark, "item"),), type=item_type)
         if index is not None:

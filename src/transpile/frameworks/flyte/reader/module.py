@@ -45,7 +45,10 @@ class ModuleScan:
         self.classes: dict[str, list[tuple[str, str]]] = {}  # other classes: annotated fields
         self.flyte_objects: dict[str, str] = {}  # X = SQLite3Task(...): X → "SQLite3Task"
         self.plugin_names: set[str] = set()  # bound by imports from flytekitplugins
-        self.borrowed: set[str] = set()  # tasks and workflows of sibling modules, not imported
+        self.borrowed: set[str] = set()
+        self.plans: dict[
+            str, cst.Call
+        ] = {}  # lp = LaunchPlan.get_or_create(...)  # tasks and workflows of sibling modules, not imported
         self.depth, self.visited = 0, {str(path)}
         self.file_params: set[str] = set()
         self._options: dict[str, tuple[Option, ...]] = {}
@@ -102,6 +105,8 @@ class ModuleScan:
                 self.definitions.append((name, code(stmt).strip("\n")))
         if entry and not any(f.kind == "workflow" for f in self.functions.values()):
             raise error("TP005", "no Flyte @workflow found", None)
+        if entry:
+            self.definitions = [d for d in self.definitions if not self._runs_at_import(*d)]
         for fn in self.functions.values():
             set_outputs(fn, self.namedtuples)
 
@@ -120,6 +125,8 @@ class ModuleScan:
                     self.plugin_names |= self.imports[-1][0] if self.imports else set()
             return
         if isinstance(first, (cst.Assign, cst.Expr)) and self._launch_plan(first.value):
+            if isinstance(first, cst.Assign) and isinstance(first.targets[0].target, cst.Name):
+                self.plans[first.targets[0].target.value] = first.value  # type: ignore[assignment]
             return
         if isinstance(first, cst.Expr) and isinstance(first.value, cst.SimpleString):
             return  # the module docstring
@@ -176,6 +183,32 @@ class ModuleScan:
         span = self.spans.find(code(stmt).strip(), whole_file(self.path, len(self.spans.lines)))
         # when part of it is not in the tree, the try stays as written
         return all(self._siblings(s, span) is None for s in imports)
+
+    def _runs_at_import(self, name: str | None, text: str) -> bool:
+        """``simple_wf_lp(x=[1])``, ``print(wf())``, ``result = wf(n=3)`` at module level: the
+        source runs its pipeline when imported (a local trial); the output does not."""
+        try:
+            stmt = cst.parse_statement(text)
+        except cst.ParserSyntaxError:
+            return False
+        if not isinstance(stmt, cst.SimpleStatementLine) or name in self.functions:
+            return False
+        runs = set(self.functions) | set(self.plans) | set(self.flyte_objects)
+        heads = set()
+        for small in stmt.body:
+            value = getattr(small, "value", None)
+            while isinstance(value, cst.Call):
+                heads.add(code(value.func).split(".")[0])
+                inner = [a.value for a in value.args if isinstance(a.value, cst.Call)]
+                value = inner[0] if len(inner) == 1 else None
+        if not heads & runs:
+            return False
+        lines = [ln.strip() for ln in text.splitlines()]
+        line = next(ln for ln in lines if ln and not ln.startswith("#"))
+        span = self.spans.find(line, whole_file(self.path, len(self.spans.lines)))
+        message = f"`{line[:60]}` runs the pipeline when the module is imported; not carried over"
+        self.diagnostics.append(Diagnostic("TP201", "info", message, span))
+        return True
 
     def flyte_object(self, value: cst.BaseExpression) -> str | None:
         """``SQLite3Task(...)``, ``ShellTask(...)``, ``ImageSpec(...)``...: what flytekit (or one
@@ -254,13 +287,32 @@ class ModuleScan:
         entries = [f for f in workflows if f.name not in called]
         return (entries or workflows)[-1]
 
+    def plan_inputs(self, call: cst.Call) -> tuple[dict[str, cst.BaseExpression], dict]:
+        """A LaunchPlan's ``fixed_inputs`` and ``default_inputs``, as {input: expression}."""
+        args = keyword_args(call)
+        found = []
+        for key in ("fixed_inputs", "default_inputs"):
+            node = args.get(key)
+            pairs: dict[str, cst.BaseExpression] = {}
+            if isinstance(node, cst.Dict):
+                for element in node.elements:
+                    if isinstance(element, cst.DictElement) and isinstance(
+                        element.key, cst.SimpleString
+                    ):
+                        pairs[str(element.key.evaluated_value)] = element.value
+            elif node is not None:
+                message = f"LaunchPlan {key}={code(node)} is not a dict literal; not carried over"
+                self.diagnostics.append(Diagnostic("TP202", "warning", message, None, lossy=True))
+            found.append(pairs)
+        return found[0], found[1]
+
     def _plan_workflow(self, call: cst.Call) -> str | None:
         args = keyword_args(call)
         positional = positional_args(call)
         method = call.func.attr.value  # type: ignore[attr-defined]
         node = args.get("workflow")
         if node is None:
-            index = 1 if method == "create" else 0
+            index = 1 if method in ("create", "get_default_launch_plan") else 0
             node = positional[index] if len(positional) > index else None
         return code(node) if node is not None else None
 

@@ -48,10 +48,20 @@ class FlyteReader(ModuleScan):
     def read(self) -> tuple[Pipeline, list[Diagnostic]]:
         self._scan()
         entry = self._entry()
-        parameters = tuple(self._parameter(entry, p) for p in entry.params)
+        plan = self._entry_plan(entry)
+        fixed, defaults = self.plan_inputs(plan) if plan is not None else ({}, {})
+        parameters = tuple(
+            self._parameter(entry, p, defaults.get(p.name))
+            for p in entry.params
+            if p.name not in fixed
+        )
         self.file_params = {p.name for p in parameters if p.kind == "file"}
         flow_reader = WorkflowReader(self)
         scope = Scope({p.name: self._param_val(p) for p in parameters}, [])
+        for name, value in fixed.items():
+            scope.names[name] = Val(literal=code(value))
+            message = f"LaunchPlan fixed input {name}={code(value)} is a constant of the pipeline"
+            self.diagnostics.append(Diagnostic("TP201", "info", message, entry.span))
         returned = flow_reader.run(entry, scope)
         results = self._results(entry, returned, flow_reader, scope)
         flow = rename_splits(structure(scope.items, entry.span), flow_reader.placeholders)
@@ -65,15 +75,15 @@ class FlyteReader(ModuleScan):
             flow=flow,
             results=results,
             module=self.module_code(steps, parameters, results),
-            options=self._pipeline_options(entry),
+            options=self._pipeline_options(entry, plan),
             doc=entry.doc,
         )
         return pipeline, self.diagnostics
 
     # parameters, options, results ----------------------------------------------------------------
-    def _parameter(self, entry: FunctionDef, param) -> Parameter:
+    def _parameter(self, entry: FunctionDef, param, plan_default=None) -> Parameter:
         span = self.spans.find(f"{param.name}", entry.span)
-        default = param.default
+        default = plan_default if plan_default is not None else param.default
         if isinstance(default, cst.Name) and default.value in self.constants:
             default = self.constants[default.value]  # our writer's DEFAULT_X = [...] constants
         annotation = param.annotation
@@ -101,19 +111,32 @@ class FlyteReader(ModuleScan):
     def _param_val(param: Parameter) -> Val:
         return Val((Ref("param", param.name, param.name),), type=param.type.expr)
 
-    def _pipeline_options(self, entry: FunctionDef) -> tuple[Option, ...]:
+    def _entry_plan(self, entry: FunctionDef) -> cst.Call | None:
+        """The launch plan the pipeline is read with: the last one of the entry workflow (the
+        others are named by a diagnostic)."""
+        plans = [call for call in self.launch_plans if self._plan_workflow(call) == entry.name]
+        span = self.spans.find("LaunchPlan", whole_file(self.path, len(self.spans.lines)))
+        for call in plans[:-1]:
+            message = (
+                f"LaunchPlan {_plan_name(call)} of {entry.name} is not carried over: the "
+                f"pipeline takes the last one's inputs and schedule ({_plan_name(plans[-1])})"
+            )
+            self.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
+        return plans[-1] if plans else None
+
+    def _pipeline_options(self, entry: FunctionDef, plan: cst.Call | None) -> tuple[Option, ...]:
+        if plan is None:
+            return ()
         options = []
-        for call in self.launch_plans:
-            if self._plan_workflow(call) != entry.name:
-                continue
-            span = self.spans.find("LaunchPlan", whole_file(self.path, len(self.spans.lines)))
-            args = keyword_args(call)
-            if isinstance(args.get("schedule"), cst.Call):
-                option = schedule_option(args["schedule"], self.names, span, self.diagnostics)
-                options += [option] if option else []
-            for key in sorted(set(args) - {"schedule", "name", "workflow"}):
-                message = f"LaunchPlan {key}=... is not carried over"
-                self.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
+        span = self.spans.find("LaunchPlan", whole_file(self.path, len(self.spans.lines)))
+        args = keyword_args(plan)
+        if isinstance(args.get("schedule"), cst.Call):
+            option = schedule_option(args["schedule"], self.names, span, self.diagnostics)
+            options += [option] if option else []
+        read = {"schedule", "name", "workflow", "fixed_inputs", "default_inputs"}
+        for key in sorted(set(args) - read):
+            message = f"LaunchPlan {key}=... is not carried over"
+            self.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
         return tuple(options)
 
     def _results(self, entry, returned: Val | None, flow_reader, scope) -> tuple[Result, ...]:
@@ -146,3 +169,11 @@ class FlyteReader(ModuleScan):
         message = f"workflow output '{name}' is a map's results; step '{step_name}' gathers them"
         self.diagnostics.append(Diagnostic("TP201", "info", message, entry.span))
         return Val((Ref("output", step_name, name),))
+
+
+def _plan_name(call: cst.Call) -> str:
+    """A launch plan's name as written (``name=`` or the second argument), else its code."""
+    found = keyword_args(call).get("name")
+    if found is None and len(call.args) > 1 and call.args[1].keyword is None:
+        found = call.args[1].value
+    return code(found) if found is not None else code(call.func)

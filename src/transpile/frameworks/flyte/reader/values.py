@@ -37,6 +37,8 @@ class Scope:
     items: list[Item]
     prefix: str = ""
     lists: dict[str, Val | None] = field(default_factory=dict)  # @dynamic result lists
+    # a @dynamic's inputs: values when its body runs, so Python may compute with them
+    concrete: frozenset[str] = frozenset()
 
     def child(self, items: list[Item] | None = None, prefix: str | None = None) -> Scope:
         return Scope(
@@ -44,6 +46,7 @@ class Scope:
             self.items if items is None else items,
             self.prefix if prefix is None else prefix,
             self.lists,
+            self.concrete,
         )
 
 

@@ -255,6 +255,9 @@ class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues, ForeignTasks)
             self.r.diagnostics.append(Diagnostic("TP202", "warning", message, self.span, True))
             return self.expr(node.func.value, scope)
         node = self.unpartial(node)
+        plan = self._called_plan(node)
+        if plan is not None:
+            return self._plan_call(plan, node, scope)
         if self.r.names.resolve(node) == "create_node" and node.args:
             return self._create_node(node, scope)
         name = code(node.func)
@@ -289,6 +292,38 @@ class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues, ForeignTasks)
             f"`{name}(...)` is not a @task, @workflow or @dynamic of this file",
             self.span,
         )
+
+    def _called_plan(self, node: cst.Call) -> cst.Call | None:
+        """The LaunchPlan a call runs: ``lp(...)`` or ``LaunchPlan.get_or_create(wf, "n")(...)``."""
+        if isinstance(node.func, cst.Name) and node.func.value in self.r.plans:
+            return self.r.plans[node.func.value]
+        func = node.func
+        launch_plan = (
+            isinstance(func, cst.Call)
+            and isinstance(func.func, cst.Attribute)
+            and self.r.names.resolve(func.func.value) == "LaunchPlan"
+        )
+        return func if launch_plan else None  # type: ignore[return-value]
+
+    def _plan_call(self, plan: cst.Call, node: cst.Call, scope: Scope) -> Val:
+        """A launch plan runs its workflow: fixed inputs always, default inputs where the call
+        gives none; it is read as that workflow called as a sub-workflow."""
+        name = self.r._plan_workflow(plan)
+        fn = self.r.functions.get(name or "")
+        if fn is None or fn.kind != "workflow":
+            message = f"the LaunchPlan called here runs '{name}', not a workflow of this tree"
+            raise error("TP151", message, self.span)
+        fixed, defaults = self.r.plan_inputs(plan)
+        given = {a.keyword.value for a in node.args if a.keyword is not None}
+        if set(fixed) & given:
+            message = f"the call sets fixed inputs of the LaunchPlan: {sorted(set(fixed) & given)}"
+            raise error("TP153", message, self.span)
+        unset = {**defaults, **fixed}  # a fixed input wins over a default of the same name
+        extra = [cst.Arg(v, keyword=cst.Name(k)) for k, v in unset.items() if k not in given]
+        args = [*node.args, *extra]
+        call = node.with_changes(func=cst.Name(fn.name), args=args)
+        bound = self.bind_args(fn, call, scope)
+        return self.subworkflow(fn, bound, scope)
 
     def _create_node(self, node: cst.Call, scope: Scope) -> Val:
         """``create_node(t, x=...)`` is the call ``t(x=...)``; the node's outputs are its
@@ -393,10 +428,13 @@ class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues, ForeignTasks)
         # the workflow a writer makes of a switch case holds the case's own steps: no prefix
         case = is_case_doc(fn.doc)
         inner = Scope(names, scope.items, scope.prefix if case else f"{scope.prefix}{fn.name}_")
-        span = self.span
+        span, first = self.span, len(self.items) + 1
         value = self.run(fn, inner)
         self.span = span
-        return value if value is not None else Val()
+        if value is None or (value.fields is None and not value.refs and not value.deps):
+            # no outputs: what ``>>`` orders is every node the sub-workflow added
+            return Val(deps=frozenset(range(first, len(self.items) + 1)))
+        return value
 
 
 def _parts(node: cst.BaseExpression, names: list[str]) -> list[cst.BaseExpression] | None:
