@@ -17,10 +17,12 @@ ROOT = Path(__file__).parents[1]
 
 def _sources(target: str, folder: Path) -> list[Path]:
     """Every fixture source not already in ``target``, as <case>_<framework>.py in one folder
-    (their own names all collide)."""
+    (their own names all collide), with the modules of tasks they import (``*_tasks.py``)."""
     for framework in sorted(set(frameworks.names()) - {target}):
         for source in sorted((ROOT / "fixtures").glob(f"*/{framework}.py")):
             shutil.copy(source, folder / f"{source.parent.name}_{framework}.py")
+            for module in sorted(source.parent.glob("*_tasks.py")):  # a sibling it imports
+                shutil.copy(module, folder / module.name)
     return sorted(folder.iterdir())
 
 

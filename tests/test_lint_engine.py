@@ -44,6 +44,11 @@ FIXTURE_FINDINGS = {
     "flyte_wild_body": [
         ("TP511", "def count_stock(items: list[str], weights: list[int]) -> Stock:")
     ],
+    # a @dynamic and a list[int] input: portability findings a hand port would meet
+    "flyte_wild_tree": [
+        ("TP508", "@dynamic"),
+        ("TP511", "def weigh(apples: list[int], scale: float) -> float:"),
+    ],
     # Flyte caching: Metaflow never reuses results
     "flyte_table_stats": [("TP505", "cache=True")],
     # a pipeline parameter called `name`: a Metaflow port has to rename it

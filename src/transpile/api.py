@@ -113,8 +113,10 @@ def detect_framework(module: cst.Module) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def read_text(text: str, path: str, source: str = "auto") -> Read | Failed | Skipped:
-    """Read pipeline source into the model."""
+def read_text(
+    text: str, path: str, source: str = "auto", entry: str | None = None
+) -> Read | Failed | Skipped:
+    """Read pipeline source into the model; ``entry`` names the pipeline of a file with several."""
     text = nfkc_identifiers(text)  # names as Python reads them
     parsed = _parse(text, path)
     if isinstance(parsed, Failed):
@@ -128,7 +130,12 @@ def read_text(text: str, path: str, source: str = "auto") -> Read | Failed | Ski
         return _fail(path, "TP004", f"reading {framework} source is not supported yet")
     reader = frameworks.reader(framework)
     try:
-        pipeline, diagnostics = reader.read(module, path, SpanIndex(path, text, tree))
+        spans = SpanIndex(path, text, tree)
+        pipeline, diagnostics = (
+            reader.read(module, path, spans, entry=entry)
+            if entry is not None
+            else reader.read(module, path, spans)
+        )
     except TranspileError as exc:
         if exc.diagnostic.code == "TP005":
             return Skipped(path, exc.diagnostic.message)
@@ -139,16 +146,16 @@ def read_text(text: str, path: str, source: str = "auto") -> Read | Failed | Ski
     return Read(path, pipeline, tuple(diagnostics))
 
 
-def read_file(path: str, source: str = "auto") -> Read | Failed | Skipped:
+def read_file(path: str, source: str = "auto", entry: str | None = None) -> Read | Failed | Skipped:
     text = load_text(path)
-    return text if isinstance(text, Failed) else read_text(text, path, source)
+    return text if isinstance(text, Failed) else read_text(text, path, source, entry)
 
 
 def convert_text(
-    text: str, path: str, target: str, source: str = "auto"
+    text: str, path: str, target: str, source: str = "auto", entry: str | None = None
 ) -> Converted | Failed | Skipped:
     """Convert one source text to ``target``; never raises."""
-    read = read_text(text, path, source)
+    read = read_text(text, path, source, entry)
     if not isinstance(read, Read):
         return read
     if read.pipeline.framework == target:
@@ -163,6 +170,8 @@ def convert_text(
     return Converted(path, code, read.pipeline, read.diagnostics + tuple(diagnostics))
 
 
-def convert_file(path: str, target: str, source: str = "auto") -> Converted | Failed | Skipped:
+def convert_file(
+    path: str, target: str, source: str = "auto", entry: str | None = None
+) -> Converted | Failed | Skipped:
     text = load_text(path)
-    return text if isinstance(text, Failed) else convert_text(text, path, target, source)
+    return text if isinstance(text, Failed) else convert_text(text, path, target, source, entry)

@@ -30,6 +30,7 @@ class Job:
     source_fw: str
     force: bool
     strict: bool
+    entry: str | None = None  # --entry (one source file only)
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,11 @@ def cli() -> None:
 )
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any output is not an exact translation.")
+@click.option(
+    "--entry",
+    metavar="NAME",
+    help="The pipeline to convert when the file holds several (a workflow, pipeline or flow name).",
+)
 @click.option("-j", "--jobs", **JOBS_OPTION)
 def convert(
     sources: tuple[str, ...],
@@ -93,13 +98,16 @@ def convert(
     output: str | None,
     force: bool,
     strict: bool,
+    entry: str | None,
     jobs: int | None,
 ) -> NoReturn:
     """Convert pipeline source files to another framework."""
     from .batch import Job
 
-    job = Job(target, source_fw, force, strict)
+    job = Job(target, source_fw, force, strict, entry)
     if len(sources) > 1 or os.path.isdir(sources[0]):
+        if entry is not None:
+            raise click.UsageError("--entry names a pipeline of one file: give one source file")
         _check_batch_output(sources, output)
         _exit(_convert_batch(list(sources), output, job, jobs))
     _exit(_convert_single(sources[0], output, job))
@@ -108,7 +116,7 @@ def convert(
 def _convert_single(path: str, output: str | None, job: Job) -> int:
     from . import api
 
-    result = api.convert_file(path, job.target, job.source_fw)
+    result = api.convert_file(path, job.target, job.source_fw, job.entry)
     _echo_diagnostics(path, getattr(result, "diagnostics", ()))
     if isinstance(result, api.Skipped):
         _err(f"{path}: {result.reason}")

@@ -41,6 +41,12 @@ def error(code: str, message: str, span: Span | None) -> TranspileError:
     return TranspileError(Diagnostic(code, "error", message, span))
 
 
+def no_such_entry(name: str, found: list[str]) -> TranspileError:
+    """``--entry NAME`` names no pipeline of the file."""
+    listed = ", ".join(found) if found else "none"
+    return error("TP007", f"--entry {name}: no such pipeline in this file (found: {listed})", None)
+
+
 def rendered(path: str, diagnostics: tuple[Diagnostic, ...]) -> list[str]:
     """Rendered in source order, as ruff lists them; file-wide ones first."""
 

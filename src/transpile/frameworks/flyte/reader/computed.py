@@ -51,6 +51,15 @@ class ComputedValues:
         if not promised:
             return self._constant(node, scope, used)
         if not _access_chain(node) and not set(promised) <= scope.concrete:
+            head = code(node.func).split(".")[0] if isinstance(node, cst.Call) else ""
+            origin = next((text for bound, text in self.r.imports if head in bound), None)
+            if origin is not None:
+                message = (
+                    f"`{_short(node)}` calls '{head}' with promises: a task imported by "
+                    f"`{origin}`, from a module not found in the source tree (convert with "
+                    "that module beside the file)"
+                )
+                raise error("TP151", message, self.span)
             message = (
                 f"`{code(node)}` is not a literal, a workflow input or a task output: Flyte "
                 "computes nothing with a promise in a workflow body (a task must)"

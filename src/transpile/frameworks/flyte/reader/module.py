@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import libcst as cst
 
-from transpile.model.diagnostics import Diagnostic, error
+from transpile.model.diagnostics import Diagnostic, error, no_such_entry
 from transpile.model.ir import Input, Module, Option, Span, TypeRef
 from transpile.reading.cst import SpanIndex, code, docstring, keyword_args, positional_args
 
@@ -46,6 +46,7 @@ class ModuleScan:
         self.flyte_objects: dict[str, str] = {}  # X = SQLite3Task(...): X → "SQLite3Task"
         self.plugin_names: set[str] = set()  # bound by imports from flytekitplugins
         self.borrowed: set[str] = set()
+        self.brought: set[str] = set()  # imported from sibling modules by name
         self.plans: dict[
             str, cst.Call
         ] = {}  # lp = LaunchPlan.get_or_create(...)  # tasks and workflows of sibling modules, not imported
@@ -274,15 +275,47 @@ class ModuleScan:
         return True
 
     def _entry(self) -> FunctionDef:
-        named = [self._plan_workflow(call) for call in self.launch_plans]
-        named = [n for n in named if n in self.functions]
-        if named:
-            return self.functions[named[-1]]
         workflows = [
             f
             for f in self.functions.values()
             if f.kind == "workflow" and f.name not in self.borrowed
         ]
+        if self.entry_name is not None:
+            chosen = self.functions.get(self.entry_name)
+            if chosen is None or chosen.kind != "workflow":
+                raise no_such_entry(self.entry_name, [f.name for f in workflows])
+            return chosen
+        entry = self._default_entry(workflows)
+        called = set().union(*(words(code(f.node.body)) for f in self.functions.values()))
+        called |= {self._plan_workflow(self.plans[n]) for n in self.plans if n in called}  # type: ignore[misc]
+        others = [
+            f.name
+            for f in workflows
+            if f.name not in called and f is not entry and f.name not in self.brought
+        ]
+        if others:
+            message = (
+                f"only workflow {entry.name} is converted (the one a LaunchPlan names, else the "
+                f"last no other workflow calls); not converted: {', '.join(others)} "
+                "(choose one with --entry NAME)"
+            )
+            where = self.functions[others[0]].span
+            self.diagnostics.append(Diagnostic("TP202", "warning", message, where, lossy=True))
+        return entry
+
+    def _default_entry(self, workflows: list[FunctionDef]) -> FunctionDef:
+        """The workflow of the last launch plan no workflow calls, else the last workflow no
+        other calls; the file's own workflows before those it imports."""
+        in_bodies = set().union(*(words(code(f.node.body)) for f in self.functions.values()))
+        called_plans = {self.plans[n] for n in self.plans if n in in_bodies}
+        named = [
+            self._plan_workflow(call) for call in self.launch_plans if call not in called_plans
+        ]
+        named = [n for n in named if n in self.functions]
+        local = [n for n in named if n not in self.brought]
+        named = local or ([] if any(f.name not in self.brought for f in workflows) else named)
+        if named:
+            return self.functions[named[-1]]
         called = set().union(*(words(code(f.node.body)) for f in self.functions.values()))
         entries = [f for f in workflows if f.name not in called]
         return (entries or workflows)[-1]
@@ -326,13 +359,18 @@ class ModuleScan:
         used |= set().union(set(), *(words(p.type.expr) for p in parameters))
         used |= set().union(set(), *(words(r.type.expr) for r in results))
         droppable = set(self.namedtuples) | set(self.constants)
-        kept = [
-            text
-            for name, text in self.definitions
-            if (name not in droppable or name in used) and name not in self.flyte_objects
-        ]
-        for text in kept:
-            used |= words(text)
+        kept: list[str] = []
+        while True:  # a kept helper may use a constant or another helper: to a fixed point
+            more = [
+                text
+                for name, text in self.definitions
+                if (name not in droppable or name in used) and name not in self.flyte_objects
+            ]
+            for text in more:
+                used |= words(text)
+            if len(more) == len(kept):
+                break
+            kept = more
         imports = [text for bound, text in self.imports if bound & used]
         return Module(tuple(imports), tuple(kept))
 

@@ -36,10 +36,13 @@ from .workflow import WorkflowReader
 
 
 def read(
-    module: cst.Module, path: str, spans: SpanIndex | None = None
+    module: cst.Module, path: str, spans: SpanIndex | None = None, entry: str | None = None
 ) -> tuple[Pipeline, list[Diagnostic]]:
-    """``spans`` indexes the same text (built from ``module`` when not given)."""
-    return FlyteReader(module, path, spans).read()
+    """``spans`` indexes the same text (built from ``module`` when not given); ``entry`` names
+    the pipeline to read when the file holds several (``--entry``)."""
+    reader = FlyteReader(module, path, spans)
+    reader.entry_name = entry
+    return reader.read()
 
 
 class FlyteReader(ModuleScan):
@@ -124,7 +127,22 @@ class FlyteReader(ModuleScan):
             self.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
         return plans[-1] if plans else None
 
+    def _workflow_settings(self, entry: FunctionDef) -> None:
+        """``@workflow(on_failure=..., failure_policy=...)``: none has a reader yet; each is named
+        (a failure handler that silently stopped running would be the worst loss)."""
+        decorator = entry.decorator.decorator
+        if not isinstance(decorator, cst.Call):
+            return
+        for key, value in keyword_args(decorator).items():
+            if key == "docs":
+                continue
+            message = f"@workflow({key}={code(value)}) is not carried over"
+            if key == "on_failure":
+                message += ": the failure handler does not run when the converted pipeline fails"
+            self.diagnostics.append(Diagnostic("TP202", "warning", message, entry.span, lossy=True))
+
     def _pipeline_options(self, entry: FunctionDef, plan: cst.Call | None) -> tuple[Option, ...]:
+        self._workflow_settings(entry)
         if plan is None:
             return ()
         options = []

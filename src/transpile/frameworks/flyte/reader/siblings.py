@@ -79,6 +79,7 @@ def merge_sibling(scan, node: cst.ImportFrom, span: Span) -> set[str]:
         local = code(alias.asname.name) if alias.asname else imported
         if _bring(scan, sibling, imported, local):
             brought.add(local)
+            scan.brought.add(local)
     if brought:
         message = f"{', '.join(sorted(brought))} read from {path.name} (a module of the same tree)"
         scan.diagnostics.append(Diagnostic("TP201", "info", message, span))

@@ -14,7 +14,7 @@ import textwrap
 
 import libcst as cst
 
-from transpile.model.diagnostics import Diagnostic, error
+from transpile.model.diagnostics import Diagnostic, error, no_such_entry
 from transpile.model.ir import Module, Parameter, Pipeline, Ref, Result, Span
 from transpile.reading.cst import SpanIndex, code
 
@@ -31,10 +31,13 @@ COMPONENT_KINDS = {"component": "python", "container_component": "container"}
 
 
 def read(
-    module: cst.Module, path: str, spans: SpanIndex | None = None
+    module: cst.Module, path: str, spans: SpanIndex | None = None, entry: str | None = None
 ) -> tuple[Pipeline, list[Diagnostic]]:
-    """``spans`` indexes the same text (built from ``module`` when not given)."""
-    return KfpReader(module, path, spans).read()
+    """``spans`` indexes the same text (built from ``module`` when not given); ``entry`` names
+    the pipeline to read when the file holds several (``--entry``)."""
+    reader = KfpReader(module, path, spans)
+    reader.entry_name = entry
+    return reader.read()
 
 
 def camel(name: str) -> str:
@@ -43,6 +46,8 @@ def camel(name: str) -> str:
 
 
 class KfpReader:
+    entry_name: str | None = None  # --entry: the pipeline to read
+
     def __init__(self, module: cst.Module, path: str, spans: SpanIndex | None = None):
         self.module, self.path = module, path
         self.names = KfpNames()
@@ -186,6 +191,10 @@ class KfpReader:
         return True
 
     def _entry(self, pipelines: dict[str, cst.FunctionDef]) -> str:
+        if self.entry_name is not None:
+            if self.entry_name not in pipelines:
+                raise no_such_entry(self.entry_name, list(pipelines))
+            return self.entry_name
         called = set()
         for name, node in pipelines.items():
             called |= {c for c in _called_names(node) if c in pipelines and c != name}
@@ -195,7 +204,7 @@ class KfpReader:
         if others:
             message = (
                 f"only pipeline {entry} is converted (the last one no other pipeline calls); "
-                f"not converted: {', '.join(others)}"
+                f"not converted: {', '.join(others)} (choose one with --entry NAME)"
             )
             where = self.spans.span("def", others[0])
             self.diagnostics.append(Diagnostic("TP202", "warning", message, where, lossy=True))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from transpile.model.diagnostics import Diagnostic, error
+from transpile.model.diagnostics import Diagnostic, error, no_such_entry
 from transpile.model.ir import (
     Case,
     Map,
@@ -58,13 +58,17 @@ EXACT_CURRENT = {"flow_name", "step_name"}
 
 
 def read(
-    module: cst.Module, path: str, spans: SpanIndex | None = None
+    module: cst.Module, path: str, spans: SpanIndex | None = None, entry: str | None = None
 ) -> tuple[Pipeline, list[Diagnostic]]:
-    """``spans`` indexes the same text (built from ``module`` when not given)."""
-    return MetaflowReader(module, path, spans).read()
+    """``spans`` indexes the same text (built from ``module`` when not given); ``entry`` names
+    the pipeline to read when the file holds several (``--entry``)."""
+    reader = MetaflowReader(module, path, spans)
+    reader.entry_name = entry
+    return reader.read()
 
 
 class MetaflowReader(StepReader):
+    entry_name: str | None = None  # --entry: must name the file's flow
     """Reads the flow: its graph in order, each step's reads and writes, the joins (join.py)."""
 
     # module ---------------------------------------------------------------------------------
@@ -73,6 +77,8 @@ class MetaflowReader(StepReader):
         self.env = self._module_env()
         classes = {c.name.value: c for c in self.module.body if isinstance(c, cst.ClassDef)}
         self.flow = FlowScanner(self.names, self.spans, self.env).scan(flow_node, classes)
+        if getattr(self, "entry_name", None) not in (None, self.flow.name):
+            raise no_such_entry(self.entry_name, [self.flow.name])  # type: ignore[arg-type]
         if "start" not in self.flow.steps or "end" not in self.flow.steps:
             raise error(
                 "TP105", f"flow {self.flow.name} needs a start and an end step", self.flow.span
