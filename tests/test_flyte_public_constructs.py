@@ -452,3 +452,39 @@ def test_a_datetime_parameter_is_iso_text_in_metaflow_read_back_as_a_datetime():
     code = converted(text, "metaflow").code
     assert "default=datetime.datetime(2024, 5, 6).isoformat(), type=str" in code
     assert "datetime.datetime.fromisoformat(self.when).year" in code
+
+
+# the imperative API ----------------------------------------------------------------------------------
+def test_an_imperative_workflow_is_read_as_the_workflow_it_builds():
+    text = source(
+        """
+        from flytekit import Workflow
+
+        built = Workflow(name="built")
+        built.add_workflow_input("x", int)
+        one = built.add_entity(double, x=built.inputs["x"])
+        two = built.add_entity(add, a=one.outputs["o0"], b=built.inputs["x"])
+        built.add_workflow_output("total", two.outputs["o0"])
+        """
+    )
+    result = read(text)
+    pipeline = result.pipeline
+    assert pipeline.name == "Built"
+    assert [(p.name, p.type.expr) for p in pipeline.parameters] == [("x", "int")]
+    assert [s.name for s in pipeline.steps] == ["double", "add"]
+    assert [(r.name, r.type.expr, r.refs[0].source) for r in pipeline.results] == [
+        ("total", "int", "add")
+    ]
+    assert not any("add_entity" in d for d in pipeline.module.definitions)
+
+
+def test_a_step_named_like_a_result_yields_the_name_in_metaflow():
+    text = source(
+        """
+        @workflow
+        def wf(x: int = 1) -> typing.NamedTuple("Out", [("double", int)]):
+            return double(x=x),
+        """
+    ).replace("import functools", "import functools\nimport typing")
+    result = converted(text, "metaflow")
+    assert "def double_step(self):" in result.code and "self.double = " in result.code

@@ -11,6 +11,7 @@ from transpile.model.diagnostics import Diagnostic, error, no_such_entry
 from transpile.model.ir import Input, Module, Option, Span, TypeRef
 from transpile.reading.cst import SpanIndex, code, docstring, keyword_args, positional_args
 
+from .imperative import Builder, ImperativeWorkflows
 from .names import FlyteNames, words
 from .options import TaskOptions
 from .siblings import merge_sibling
@@ -27,7 +28,7 @@ KINDS = ("task", "workflow", "dynamic", "reference_task", "reference_workflow")
 UNSUPPORTED = {"eager", "container_task"}
 
 
-class ModuleScan:
+class ModuleScan(ImperativeWorkflows):
     """The module's tables (functions, constants, imports, definitions), filled by ``_scan``, and
     what the workflow readers ask of them. FlyteReader (read.py) reads the workflows from here."""
 
@@ -45,6 +46,8 @@ class ModuleScan:
         self.classes: dict[str, list[tuple[str, str]]] = {}  # other classes: annotated fields
         self.flyte_objects: dict[str, str] = {}  # X = SQLite3Task(...): X → "SQLite3Task"
         self.plugin_names: set[str] = set()  # bound by imports from flytekitplugins
+        self.entry_name: str | None = None  # --entry
+        self.builders: dict[str, Builder] = {}  # imperative Workflow(...) objects
         self.borrowed: set[str] = set()
         self.brought: set[str] = set()  # imported from sibling modules by name
         self.plans: dict[
@@ -104,12 +107,18 @@ class ModuleScan:
                     stmt.name.value if isinstance(stmt, (cst.ClassDef, cst.FunctionDef)) else None
                 )
                 self.definitions.append((name, code(stmt).strip("\n")))
+        for fn in self.functions.values():
+            set_outputs(fn, self.namedtuples)
+        for node, builder in zip(self.imperative_functions(), self.builders.values()):
+            decorator = cst.Decorator(cst.Name("workflow"))
+            params = signature(node, builder.span)
+            fn = FunctionDef("workflow", builder.var, node, builder.span, params, decorator)
+            self.functions[fn.name] = fn
+            set_outputs(fn, self.namedtuples)
         if entry and not any(f.kind == "workflow" for f in self.functions.values()):
             raise error("TP005", "no Flyte @workflow found", None)
         if entry:
             self.definitions = [d for d in self.definitions if not self._runs_at_import(*d)]
-        for fn in self.functions.values():
-            set_outputs(fn, self.namedtuples)
 
     def _simple(self, stmt: cst.SimpleStatementLine) -> None:
         first = stmt.body[0]
@@ -124,6 +133,8 @@ class ModuleScan:
                 self._import(stmt)
                 if any(_imports_from(s, "flytekitplugins") for s in imports):
                     self.plugin_names |= self.imports[-1][0] if self.imports else set()
+            return
+        if len(stmt.body) == 1 and self.imperative_statement(first, span):
             return
         if isinstance(first, (cst.Assign, cst.Expr)) and self._launch_plan(first.value):
             if isinstance(first, cst.Assign) and isinstance(first.targets[0].target, cst.Name):

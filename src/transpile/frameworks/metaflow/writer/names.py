@@ -50,13 +50,16 @@ class FlowNames:
         last = nodes[-1] if len(nodes) > 1 else None
         names: dict[str, str] = {}
         params = set(self.params.values())
+        # a result keeps its name (what users read after a run); a step by that name yields
+        results = {identifier(r.name) for r in self.p.results} - RESERVED
         for step in self.p.steps:
             name = identifier(step.name)
             misplaced = (name == "start" and getattr(first, "step", None) != step.name) or (
                 name == "end" and getattr(last, "step", None) != step.name
             )
-            if name in RESERVED or misplaced or name in params:
+            if name in RESERVED or misplaced or name in params or name in results:
                 why = "is reserved by Metaflow" if name in RESERVED else "is taken"
+                why = "is a result's name" if name in results - params else why
                 self._note(f"step name {step.name!r} {why}; renamed {name}_step", step.span)
                 name = f"{name}_step"
             names[step.name] = name
