@@ -488,3 +488,41 @@ def test_a_step_named_like_a_result_yields_the_name_in_metaflow():
     ).replace("import functools", "import functools\nimport typing")
     result = converted(text, "metaflow")
     assert "def double_step(self):" in result.code and "self.double = " in result.code
+
+
+# files -------------------------------------------------------------------------------------------------
+FILES = """
+import tempfile
+from pathlib import Path
+
+from flytekit import task, workflow
+from flytekit.types.file import FlyteFile
+
+
+@task
+def make(text: str) -> FlyteFile:
+    path = Path(tempfile.mkdtemp()) / "a.txt"
+    path.write_text(text)
+    return FlyteFile(path=str(path))
+
+
+@task
+def size(f: FlyteFile) -> int:
+    return len(Path(f.download()).read_text())
+
+
+@workflow
+def wf(text: str = "abc") -> int:
+    return size(f=make(text=text))
+"""
+
+
+def test_a_flytefile_between_tasks_travels_as_bytes_with_a_local_flytefile_class():
+    pipeline = read(FILES).pipeline
+    made, sized = pipeline.step("make"), pipeline.step("size")
+    assert [o.type.expr for o in made.outputs] == ["bytes"]
+    assert made.body.rstrip().endswith("o0 = _flyte_file.read()")
+    assert [i.type.expr for i in sized.inputs] == ["bytes"]
+    assert "f = FlyteFile(_flyte_file.name)" in sized.body
+    assert any(d.startswith("class FlyteFile(os.PathLike):") for d in pipeline.module.definitions)
+    assert "import os" in pipeline.module.imports

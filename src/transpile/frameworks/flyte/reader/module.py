@@ -11,6 +11,7 @@ from transpile.model.diagnostics import Diagnostic, error, no_such_entry
 from transpile.model.ir import Input, Module, Option, Span, TypeRef
 from transpile.reading.cst import SpanIndex, code, docstring, keyword_args, positional_args
 
+from . import files
 from .imperative import Builder, ImperativeWorkflows
 from .names import FlyteNames, words
 from .options import TaskOptions
@@ -221,6 +222,19 @@ class ModuleScan(ImperativeWorkflows):
         message = f"`{line[:60]}` runs the pipeline when the module is imported; not carried over"
         self.diagnostics.append(Diagnostic("TP201", "info", message, span))
         return True
+
+    def need_file_shims(self, kinds: set[str]) -> None:
+        """The output module's own FlyteFile / FlyteDirectory classes (``files.py``)."""
+        wanted = {
+            "file": ("FlyteFile", files.SHIM),
+            "directory": ("FlyteDirectory", files.DIRECTORY_SHIM),
+        }
+        for kind in sorted(kinds):
+            name, text = wanted[kind]
+            if (name, text) not in self.definitions:
+                self.definitions.insert(0, (name, text))
+        if not any("os" in bound for bound, _ in self.imports):
+            self.imports.append(({"os"}, "import os"))
 
     def flyte_object(self, value: cst.BaseExpression) -> str | None:
         """``SQLite3Task(...)``, ``ShellTask(...)``, ``ImageSpec(...)``...: what flytekit (or one

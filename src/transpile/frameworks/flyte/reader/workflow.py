@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 
 import libcst as cst
 
@@ -17,6 +18,7 @@ from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, Step, Task, TypeRef
 from transpile.reading.cst import code
 
+from . import files
 from .computed import BUILTIN_NAMES, ComputedValues
 from .conditional import ConditionalFlow
 from .control import ControlFlow
@@ -371,6 +373,7 @@ class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues, ForeignTasks)
             else:
                 inputs.append(self._input(fn, param.name, value))
         body = self.r.file_inputs(fn, inputs, body)
+        body, outputs, inputs = self._files(fn, body, outputs, inputs)
         step = Step(
             name, fn.span, tuple(inputs), outputs, _join(prelude, body),
             self.r.task_options(fn), fn.doc,
@@ -378,6 +381,33 @@ class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues, ForeignTasks)
         self.steps.append(step)
         item = self.add_item(Task(name), set().union(*(v.deps for v in bound.values())), scope)
         return self._result(fn, step, item)
+
+    def _files(self, fn: FunctionDef, body: str, outputs: tuple, inputs: list[Input]):
+        """FlyteFile / FlyteDirectory inputs and outputs travel as bytes (``files.py``)."""
+
+        def resolve(node: cst.BaseExpression, depth: int = 0) -> str | None:
+            alias = self.r.constants.get(code(node))  # CSVFile = FlyteFile[typing.TypeVar("csv")]
+            if alias is not None and depth < 5:
+                return resolve(
+                    alias.value if isinstance(alias, cst.Subscript) else alias, depth + 1
+                )
+            return self.r.names.resolve(node)
+
+        kinds_in = {}
+        for number, inp in enumerate(inputs):
+            kind = files.kind_of(fn.param(inp.name).annotation, resolve)  # type: ignore[union-attr]
+            if kind and not (
+                inp.refs[0].kind == "param" and inp.refs[0].name in self.r.file_params
+            ):
+                kinds_in[inp.name] = kind
+                inputs[number] = replace(inp, type=TypeRef("bytes", "annotation"))
+        kinds_out = {o.name: files.kind_of(o.type.expr, resolve) for o in outputs}
+        kinds_out = {k: v for k, v in kinds_out.items() if v}
+        if not kinds_in and not kinds_out:
+            return body, outputs, inputs
+        self.r.need_file_shims(set(kinds_in.values()) | set(kinds_out.values()))
+        body, outputs = files.carried(body, kinds_in, outputs, kinds_out)
+        return body, outputs, inputs
 
     def _body(self, fn: FunctionDef) -> tuple[str, tuple]:
         if fn.name not in self._bodies:
