@@ -521,8 +521,39 @@ def test_a_flytefile_between_tasks_travels_as_bytes_with_a_local_flytefile_class
     pipeline = read(FILES).pipeline
     made, sized = pipeline.step("make"), pipeline.step("size")
     assert [o.type.expr for o in made.outputs] == ["bytes"]
-    assert made.body.rstrip().endswith("o0 = _flyte_file.read()")
+    assert made.body.rstrip().endswith(
+        "o0 = b'transpile-file\\n' + _name + b'\\n' + _flyte_file.read()"
+    )
     assert [i.type.expr for i in sized.inputs] == ["bytes"]
-    assert "f = FlyteFile(_flyte_file.name)" in sized.body
+    assert "f = FlyteFile(_path)" in sized.body  # under its own name, in a folder of its own
     assert any(d.startswith("class FlyteFile(os.PathLike):") for d in pipeline.module.definitions)
     assert "import os" in pipeline.module.imports
+
+
+def test_a_shell_task_runs_its_script_with_bash_and_its_files_in_and_out():
+    text = (
+        FILES.replace(
+            "from flytekit import task, workflow",
+            "from flytekit import kwtypes, task, workflow\nfrom flytekit.extras.tasks.shell import OutputLocation, ShellTask",
+        )
+        .replace(
+            "@workflow",
+            """shout = ShellTask(
+    name="shout",
+    script="tr a-z A-Z < {inputs.src} > {outputs.out}",
+    inputs=kwtypes(src=FlyteFile),
+    output_locs=[OutputLocation(var="out", var_type=FlyteFile, location="{inputs.src}.up")],
+)
+
+
+@workflow""",
+        )
+        .replace("return size(f=make(text=text))", "return size(f=shout(src=make(text=text)))")
+    )
+    result = read(text)
+    step = result.pipeline.step("shout")
+    assert "subprocess.run(['bash', '-c', script], check=True)" in step.body
+    assert "script = script.replace('{inputs.src}', str(src))" in step.body
+    assert "out = '{inputs.src}.up'.replace('{inputs.src}', str(src))" in step.body
+    assert [(o.name, o.type.expr) for o in step.outputs] == [("out", "bytes")]
+    assert any(d.code == "TP201" and "bash" in d.message and d.lossy for d in result.diagnostics)

@@ -17,6 +17,7 @@ from transpile.model.ir import Output, TypeRef
 FILE_TYPES = {"FlyteFile", "JoblibSerializedFile", "PythonPickledFile", "HTMLPage", "CSVFile"}
 DIRECTORY_TYPES = {"FlyteDirectory", "TensorboardLogs", "TFRecordsDirectory"}
 MARK = b"transpile-directory\n"  # the same mark the KFP reader gives a folder's tar
+FILE_MARK = b"transpile-file\n"  # then the file's name, a newline, and its bytes
 
 SHIM = '''\
 class FlyteFile(os.PathLike):
@@ -83,11 +84,13 @@ def kind_of(annotation: str | None, resolve) -> str | None:
 
 def prelude(name: str, kind: str) -> list[str]:
     """The input ``name`` (bytes) as the file or folder the body expects."""
-    if kind == "file":
+    if kind == "file":  # its name, a newline, its bytes: downstream it keeps its name
         return [
-            "with tempfile.NamedTemporaryFile(delete=False) as _flyte_file:",
-            f"    _flyte_file.write({name})",
-            f"{name} = FlyteFile(_flyte_file.name)",
+            f"_name, _, _content = {name}[{len(FILE_MARK)}:].partition(b'\\n')",
+            "_path = os.path.join(tempfile.mkdtemp(), _name.decode())",
+            "with open(_path, 'wb') as _flyte_file:",
+            "    _flyte_file.write(_content)",
+            f"{name} = FlyteFile(_path)",
         ]
     return [
         "_folder = tempfile.mkdtemp()",
@@ -102,7 +105,8 @@ def epilogue(name: str, kind: str) -> list[str]:
     if kind == "file":
         return [
             f"with open(os.fspath({name}), 'rb') as _flyte_file:",
-            f"    {name} = _flyte_file.read()",
+            f"    _name = os.path.basename(os.fspath({name})).encode()",
+            f"    {name} = {FILE_MARK!r} + _name + b'\\n' + _flyte_file.read()",
         ]
     return [
         "_data = io.BytesIO()",
@@ -115,6 +119,7 @@ def epilogue(name: str, kind: str) -> list[str]:
 def imports(inputs: set[str], outputs: set[str]) -> list[str]:
     """The modules the prelude (for ``inputs`` kinds) and the epilogue (``outputs``) use."""
     needed = {"tempfile"} if inputs else set()
+    needed |= {"os"} if "file" in inputs else set()
     needed |= {"os"} if outputs else set()
     needed |= {"io", "tarfile"} if "directory" in inputs | outputs else set()
     return [f"import {module}" for module in sorted(needed)]

@@ -19,12 +19,14 @@ from transpile.model.ir import Input, Output, Ref, Step, Task, TypeRef
 from transpile.reading.cst import code, keyword_args
 from transpile.util.text import todo
 
+from . import files
 from .computed import BUILTIN_NAMES
 from .names import words
 from .task import FunctionDef, annotation_text
 from .values import Scope, Val
 
 ANY = "typing.Any"
+SHIMS = {"file": "FlyteFile", "directory": "FlyteDirectory"}
 
 
 class ForeignTasks:
@@ -44,13 +46,24 @@ class ForeignTasks:
         args = keyword_args(made) if isinstance(made, cst.Call) else {}
         declared = _kwtypes(args.get("inputs"))
         outputs = _kwtypes(args.get("outputs"))
+        locations: dict[str, tuple[str, str]] = {}  # ShellTask: output → (type, location)
         for loc in _elements(args.get("output_locs")):
-            var = keyword_args(loc).get("var") if isinstance(loc, cst.Call) else None
+            found = keyword_args(loc) if isinstance(loc, cst.Call) else {}
+            var, where = found.get("var"), found.get("location")
             if isinstance(var, cst.SimpleString):
-                outputs.append((str(var.evaluated_value), ANY))
+                kind_text = annotation_text(found["var_type"]) if "var_type" in found else ANY
+                outputs.append((str(var.evaluated_value), kind_text))
+                if isinstance(where, cst.SimpleString):
+                    locations[str(var.evaluated_value)] = (kind_text, str(where.evaluated_value))
+        script = args.get("script")
+        if kind == "ShellTask" and isinstance(script, (cst.SimpleString, cst.ConcatenatedString)):
+            shell = (str(script.evaluated_value), locations)
+            return self._stand_in(node, scope, name, kind, declared, outputs, False, shell)
         typed = ("output_schema_type", "output_structured_dataset_type", "output_type")
         if not outputs and any(args.get(key) is not None for key in typed):
             outputs = [("results", ANY)]
+        if not outputs and kind != "ShellTask":  # what it returns is not declared: one value
+            outputs = [("o0", ANY)]
         if kind == "NotebookTask":  # it also hands back the executed notebook, as HTML too
             outputs += [("out_nb", ANY), ("out_rendered_nb", ANY)]
         what = f"{kind} '{name}'"
@@ -66,7 +79,7 @@ class ForeignTasks:
         what = f"@{fn.kind} '{fn.name}' (registered elsewhere; this file has only its signature)"
         return self._stand_in(node, scope, fn.name, what, declared, outputs, single)
 
-    def _stand_in(self, node, scope, name, what, declared, outputs, single: bool) -> Val:
+    def _stand_in(self, node, scope, name, what, declared, outputs, single, shell=None) -> Val:
         if any(a.keyword is None for a in node.args):
             message = f"`{code(node.func)}(...)` takes its inputs by keyword"
             raise error("TP153", message, self.span)
@@ -85,6 +98,9 @@ class ForeignTasks:
                 inputs.append(Input(key, kind, value.refs, value.mode))  # type: ignore[arg-type]
                 deps |= value.deps
         step_name = self.step_name(scope.prefix + name)
+        if shell is not None:
+            body, inputs, step_outputs = self._shell(name, prelude, inputs, declared, shell)
+            return self._close(step_name, inputs, step_outputs, body, deps, scope, single)
         message = (
             f"{what} is not carried over: step '{step_name}' raises NotImplementedError "
             "until its work is written in Python"
@@ -98,6 +114,50 @@ class ForeignTasks:
              f"raise NotImplementedError({message!r}{shown})"]
         ) + "\n"  # fmt: skip
         step_outputs = tuple(Output(out, self._carried(kind)) for out, kind in outputs)
+        return self._close(step_name, inputs, step_outputs, body, deps, scope, single)
+
+    def _shell(self, name, prelude, inputs, declared, shell):
+        """A ShellTask's script run by bash with its ``{inputs.x}`` / ``{outputs.y}`` put in, as
+        flytekit does; files in and out travel as bytes (``files.py``)."""
+        script, locations = shell
+        resolve = self.r.names.resolve
+        kinds_in = {}
+        for number, inp in enumerate(inputs):
+            kind = files.kind_of(dict(declared).get(inp.name), resolve)
+            if kind:
+                kinds_in[inp.name] = kind
+                inputs[number] = Input(inp.name, TypeRef("bytes", "annotation"), inp.refs, inp.mode)
+        lines = ["import subprocess", *prelude, f"script = {script!r}"]
+        lines += [
+            f"script = script.replace('{{inputs.{k}}}', str({k}))"
+            for k, _ in declared
+            if f"{{inputs.{k}}}" in script
+        ]
+        outputs, kinds_out, wrapped = [], {}, []
+        for out, (kind_text, location) in locations.items():
+            where = repr(location)
+            for key, _ in declared:
+                if f"{{inputs.{key}}}" in location:
+                    where = f"{where}.replace('{{inputs.{key}}}', str({key}))"
+            lines += [f"{out} = {where}", f"script = script.replace('{{outputs.{out}}}', {out})"]
+            kind = files.kind_of(kind_text, resolve)
+            if kind:
+                kinds_out[out] = kind
+                wrapped.append(f"{out} = {SHIMS[kind]}({out})")
+            outputs.append(Output(out, self._carried(kind_text)))
+        lines += ["subprocess.run(['bash', '-c', script], check=True)", *wrapped]
+        if kinds_in or kinds_out:
+            self.r.need_file_shims(set(kinds_in.values()) | set(kinds_out.values()))
+        text = "\n".join(lines) + "\n"
+        body, step_outputs = files.carried(text, kinds_in, tuple(outputs), kinds_out)
+        message = (
+            f"ShellTask '{name}' runs its script with bash through subprocess, in the step's own "
+            "environment: the programs it calls must be there"
+        )
+        self.r.diagnostics.append(Diagnostic("TP201", "warning", message, self.span, lossy=True))
+        return body, inputs, step_outputs
+
+    def _close(self, step_name, inputs, step_outputs, body, deps, scope, single) -> Val:
         step = Step(step_name, self.span, tuple(inputs), step_outputs, body, (), None)
         self.steps.append(step)
         item = self.add_item(Task(step_name), deps, scope)
