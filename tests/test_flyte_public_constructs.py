@@ -394,22 +394,22 @@ def test_entry_on_the_command_line(tmp_path):
     )
 
 
-def test_on_failure_is_named_not_dropped():
+def test_workflow_settings_without_a_reader_are_named_not_dropped():
     text = source(
         """
-        @task
-        def clean_up(x: int) -> None:
-            print("cleaning", x)
+        @workflow
+        def clean_wf(x: int) -> None:
+            double(x=x)
 
 
-        @workflow(on_failure=clean_up)
+        @workflow(on_failure=clean_wf, failure_policy=WorkflowFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE)
         def wf(x: int = 1) -> int:
             return double(x=x)
         """
-    )
-    result = read(text)
-    found = [d for d in result.diagnostics if d.code == "TP202" and "on_failure" in d.message]
-    assert found and found[0].lossy and "does not run" in found[0].message
+    ).replace("LaunchPlan,", "LaunchPlan, WorkflowFailurePolicy,")
+    found = [d for d in read(text).diagnostics if d.code == "TP202" and d.lossy]
+    assert any("on_failure=clean_wf" in d.message and "does not run" in d.message for d in found)
+    assert any("failure_policy=" in d.message for d in found)
 
 
 # @dynamic --------------------------------------------------------------------------------------------
@@ -557,3 +557,62 @@ def test_a_shell_task_runs_its_script_with_bash_and_its_files_in_and_out():
     assert "out = '{inputs.src}.up'.replace('{inputs.src}', str(src))" in step.body
     assert [(o.name, o.type.expr) for o in step.outputs] == [("out", "bytes")]
     assert any(d.code == "TP201" and "bash" in d.message and d.lossy for d in result.diagnostics)
+
+
+# on_failure ------------------------------------------------------------------------------------------
+def test_on_failure_becomes_an_exit_hook_called_with_the_inputs_metaflow_renamed():
+    text = source(
+        """
+        @task
+        def clean_up(name: str, x: int) -> None:
+            print("cleaning", name, x)
+
+
+        @workflow(on_failure=clean_up)
+        def wf(name: str = "a", x: int = 1) -> int:
+            return double(x=x)
+        """
+    )
+    result = converted(text, "metaflow")
+    assert "@exit_hook(on_error=[clean_up_on_error])" in result.code
+    assert "    clean_up(name=params.name_, x=params.x)" in result.code
+    assert "def clean_up(name: str, x: int) -> None:" in result.code
+    kfp = converted(text, "kfp")
+    assert any(d.code == "TP202" and "exit_hook" in d.message for d in kfp.diagnostics)
+
+
+@pytest.mark.equivalence
+def test_the_failure_handler_runs_in_metaflow_as_in_flyte(tmp_path):
+    """The test of record for on_failure: a run that fails leaves the handler's note in Flyte
+    and in the Metaflow conversion, with the same text."""
+    import os
+    from pathlib import Path
+
+    fixture = Path(__file__).parents[1] / "fixtures" / "flyte_wild_failure" / "flyte.py"
+    env = {**os.environ, "USER": "tester", "HOME": str(tmp_path)}
+    flyte_dir, metaflow_dir = tmp_path / "flyte", tmp_path / "metaflow"
+    flyte_dir.mkdir()
+    metaflow_dir.mkdir()
+    (flyte_dir / "flyte_workflow.py").write_text(fixture.read_text())
+    call = "import flyte_workflow as m\ntry:\n    m.guarded(name='late', limit=9)\nexcept Exception as e:\n    print(type(e).__name__)"
+    flyte = subprocess.run(
+        [sys.executable, "-c", call],
+        cwd=flyte_dir,
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "ValueError" in flyte.stdout, flyte.stderr[-2000:]
+    result = convert_file(str(fixture), "metaflow")
+    assert isinstance(result, Converted)
+    (metaflow_dir / "flow.py").write_text(result.code)
+    run = [sys.executable, "flow.py", "--no-pylint", "run", "--name_", "late", "--limit", "9"]
+    metaflow = subprocess.run(
+        run, cwd=metaflow_dir, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert metaflow.returncode != 0, metaflow.stderr[-2000:]
+    expected = (flyte_dir / "failed_late.txt").read_text()
+    assert expected == "late failed over 9"
+    assert (metaflow_dir / "failed_late.txt").read_text() == expected

@@ -49,6 +49,11 @@ FIXTURE_FINDINGS = {
         ("TP508", "@dynamic"),
         ("TP511", "def weigh(apples: list[int], scale: float) -> float:"),
     ],
+    # a list[int] input, and an input called `name` (Metaflow renames it)
+    "flyte_wild_failure": [
+        ("TP511", "def check(values: list[int], limit: int) -> int:"),
+        ("TP512", 'def guarded(name: str = "batch", limit: int = 4) -> int:'),
+    ],
     # Flyte caching: Metaflow never reuses results
     "flyte_table_stats": [("TP505", "cache=True")],
     # a pipeline parameter called `name`: a Metaflow port has to rename it

@@ -69,6 +69,7 @@ class FlyteReader(ModuleScan):
         results = self._results(entry, returned, flow_reader, scope)
         flow = rename_splits(structure(scope.items, entry.span), flow_reader.placeholders)
         steps = [rename_step_splits(s, flow_reader.placeholders) for s in flow_reader.steps]
+        options = self._pipeline_options(entry, plan)  # before the module: it adds hooks
         pipeline = Pipeline(
             name=camel_case(entry.name),
             framework="flyte",
@@ -78,7 +79,7 @@ class FlyteReader(ModuleScan):
             flow=flow,
             results=results,
             module=self.module_code(steps, parameters, results),
-            options=self._pipeline_options(entry, plan),
+            options=options,
             doc=entry.doc,
         )
         return pipeline, self.diagnostics
@@ -127,25 +128,54 @@ class FlyteReader(ModuleScan):
             self.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
         return plans[-1] if plans else None
 
-    def _workflow_settings(self, entry: FunctionDef) -> None:
-        """``@workflow(on_failure=..., failure_policy=...)``: none has a reader yet; each is named
+    def _workflow_settings(self, entry: FunctionDef) -> list[Option]:
+        """``@workflow(on_failure=task)`` → an exit hook on error; the other settings are named
         (a failure handler that silently stopped running would be the worst loss)."""
         decorator = entry.decorator.decorator
         if not isinstance(decorator, cst.Call):
-            return
+            return []
+        options = []
         for key, value in keyword_args(decorator).items():
             if key == "docs":
                 continue
+            if key == "on_failure":
+                option = self._on_failure(entry, value)
+                if option is not None:
+                    options.append(option)
+                    continue
             message = f"@workflow({key}={code(value)}) is not carried over"
             if key == "on_failure":
                 message += ": the failure handler does not run when the converted pipeline fails"
             self.diagnostics.append(Diagnostic("TP202", "warning", message, entry.span, lossy=True))
+        return options
+
+    def _on_failure(self, entry: FunctionDef, value: cst.BaseExpression) -> Option | None:
+        """A failure-handler task: a plain function of the module, called with the run's inputs
+        by a hook the pipeline runs when it fails (Metaflow's ``@exit_hook(on_error=[...])``)."""
+        handler = self.functions.get(code(value))
+        if handler is None or handler.kind != "task":
+            return None
+        inputs = {p.name for p in entry.params}
+        names = [p.name for p in handler.params]
+        if any(n not in inputs and n != "err" for n in names):
+            return None  # Flyte itself requires the workflow's inputs: not a handler it runs
+        plain = handler.node.with_changes(decorators=[])
+        if "err" in names:
+            message = f"on_failure={handler.name} gets err=None (the run's error is not passed)"
+            self.diagnostics.append(Diagnostic("TP202", "warning", message, entry.span, lossy=True))
+        self.definitions.append((handler.name, code(plain).strip("\n")))
+        message = f"on_failure={handler.name} runs from an exit hook when the pipeline fails"
+        self.diagnostics.append(Diagnostic("TP201", "info", message, entry.span))
+        # ``inputs``: the handler is called with these workflow inputs (err=None), not with a run
+        inputs_arg = repr(tuple(names))
+        return Option(
+            "exit_hook", (("on_error", f"[{handler.name}]"), ("inputs", inputs_arg)), entry.span
+        )
 
     def _pipeline_options(self, entry: FunctionDef, plan: cst.Call | None) -> tuple[Option, ...]:
-        self._workflow_settings(entry)
+        options = self._workflow_settings(entry)
         if plan is None:
-            return ()
-        options = []
+            return tuple(options)
         span = self.spans.find("LaunchPlan", whole_file(self.path, len(self.spans.lines)))
         args = keyword_args(plan)
         if isinstance(args.get("schedule"), cst.Call):

@@ -17,7 +17,7 @@ STEP_DECORATORS = frozenset(
 )
 REMOTE_DECORATORS = frozenset({"kubernetes", "batch"})
 FLOW_DECORATORS = frozenset(
-    {"schedule", "project", "trigger", "trigger_on_finish", "pypi_base", "conda_base"}
+    {"schedule", "project", "trigger", "trigger_on_finish", "pypi_base", "conda_base", "exit_hook"}
 )
 SCALAR_TYPES = ("str", "int", "float", "bool")
 # a date or time has no JSON form: the parameter is ISO text, and a step reads it back with
@@ -106,8 +106,8 @@ class OptionWriter:
     def _foreign(self, option: Option) -> bool:
         """An option read from another framework whose values are not plain literals (a Flyte
         ``Secret(...)``): written as is it would name things this module does not have."""
-        if self.framework == "metaflow":
-            return False
+        if self.framework == "metaflow" or option.kind == "exit_hook":
+            return False  # an exit hook names functions of the module
         return any(_literal(value) is _NOT_LITERAL for _, value in option.args)
 
     def _todo(self, option: Option, remote: bool, why: str = "has no Metaflow equivalent") -> str:

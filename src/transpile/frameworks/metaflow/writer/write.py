@@ -12,7 +12,7 @@ import libcst as cst
 from transpile import frameworks
 from transpile.model.added import HANDED_ON, added_doc
 from transpile.model.diagnostics import Diagnostic, error
-from transpile.model.ir import Pipeline, Ref, Result, Span
+from transpile.model.ir import Option, Pipeline, Ref, Result, Span
 from transpile.writing.missing import provide_missing
 from transpile.writing.render import finish, identifier, module_header, render
 
@@ -60,7 +60,8 @@ class MetaflowWriter:
             line, imports = parameter_line(param, self.names.params[param.name], self.diagnostics)
             parameters.append(line)
             self.metaflow |= imports
-        flow_decorators, flow_todos = self.options.decorators(self.p.options, flow=True)
+        options, hooks = self._failure_hooks()
+        flow_decorators, flow_todos = self.options.decorators(options, flow=True)
         imports = self._imports(views, parameters)
         if any("json.dumps(" in line for line in parameters) and "import json" not in imports:
             imports.append("import json")
@@ -71,7 +72,7 @@ class MetaflowWriter:
             doc=self.p.doc,
             imports=imports,
             metaflow=sorted(self.metaflow | self.options.imports),
-            definitions=list(self.p.module.definitions),
+            definitions=[*self.p.module.definitions, *hooks],
             flow_decorators=flow_decorators,
             flow_todos=flow_todos,
             parameters=parameters,
@@ -79,6 +80,32 @@ class MetaflowWriter:
         )
         code, missing = provide_missing(code, self.p.span, self.p.module)
         return finish(code, self.p.span.file), [*self.diagnostics, *missing]
+
+    def _failure_hooks(self) -> tuple[tuple[Option, ...], list[str]]:
+        """An exit hook read from another framework's failure handler (Flyte's on_failure):
+        ``inputs`` names the pipeline inputs the handler takes; Metaflow calls a hook with the
+        run, so a small function reads them from the run's parameters and calls the handler."""
+        options, hooks = [], []
+        for option in self.p.options:
+            names = option.arg("inputs")
+            if option.kind != "exit_hook" or names is None:
+                options.append(option)
+                continue
+            handler = option.arg("on_error", "[]").strip("[]")
+            hook = f"{handler}_on_error"
+            given = [
+                f"{n}=params.{self.names.params[n]}" if n in self.names.params else f"{n}=None"
+                for n in ast.literal_eval(names)
+            ]
+            hooks.append(
+                f"def {hook}(run):\n"
+                f'    """Added by transpile: the failure handler {handler}, called by Metaflow when '
+                'a run fails."""\n'
+                '    params = run["start"].task.data\n'
+                f"    {handler}({', '.join(given)})\n"
+            )
+            options.append(Option("exit_hook", (("on_error", f"[{hook}]"),), option.span))
+        return tuple(options), hooks
 
     def _imports(self, views: list[StepView], parameters: list[str]) -> list[str]:
         """The module's imports less those no emitted line uses (the SimpleNamespace the
