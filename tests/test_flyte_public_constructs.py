@@ -616,3 +616,64 @@ def test_the_failure_handler_runs_in_metaflow_as_in_flyte(tmp_path):
     expected = (flyte_dir / "failed_late.txt").read_text()
     assert expected == "late failed over 9"
     assert (metaflow_dir / "failed_late.txt").read_text() == expected
+
+
+# module-level idioms -----------------------------------------------------------------------------------
+def test_imports_guarded_by_an_image_spec_are_plain_imports():
+    text = source(
+        """
+        from flytekit import ImageSpec
+
+        image = ImageSpec(packages=["numpy"])
+        if image.is_container():
+            import math
+
+
+        @workflow
+        def wf(x: int = 1) -> int:
+            return double(x=x)
+        """
+    ).replace("return x * 2", "return int(math.sqrt(x * 4))")
+    result = converted(text, "metaflow")
+    assert "\nimport math\n" in result.code and "is_container" not in result.code
+
+
+def test_a_flytekit_type_alias_travels_as_any_saying_so(tmp_path):
+    text = source(
+        """
+        from flytekit import StructuredDataset
+
+        Table = typing.Annotated[StructuredDataset, kwtypes(a=int)]
+
+
+        @task
+        def rows(t: Table) -> int:
+            return 1
+
+
+        @task
+        def make() -> Table:
+            return None
+
+
+        @workflow
+        def wf() -> int:
+            return rows(t=make())
+        """
+    ).replace("import functools", "import functools\nimport typing")
+    result = converted(text, "metaflow")
+    assert "kwtypes" not in result.code and "StructuredDataset" not in result.code
+    assert any(d.code == "TP202" and "Table" in d.message and d.lossy for d in result.diagnostics)
+    assert undefined_names(result.code, tmp_path) == ""
+
+
+def test_a_parameter_default_keeps_the_imports_it_uses():
+    text = "import os\n" + source(
+        """
+        @workflow
+        def wf(path: str = os.path.join("a", "b"), x: int = 1) -> int:
+            return double(x=x)
+        """
+    )
+    code = converted(text, "kfp").code
+    assert code.startswith("# Generated") and "\nimport os\n" in code

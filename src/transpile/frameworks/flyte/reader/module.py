@@ -50,6 +50,7 @@ class ModuleScan(ImperativeWorkflows):
         self.entry_name: str | None = None  # --entry
         self.builders: dict[str, Builder] = {}  # imperative Workflow(...) objects
         self.borrowed: set[str] = set()
+        self._noted_types: set[str] = set()
         self.brought: set[str] = set()  # imported from sibling modules by name
         self.plans: dict[
             str, cst.Call
@@ -96,6 +97,8 @@ class ModuleScan(ImperativeWorkflows):
                 and self._function(stmt)
                 or isinstance(stmt, cst.Try)
                 and self._fallback_import(stmt)
+                or isinstance(stmt, (cst.If, cst.With))
+                and self._image_imports(stmt)
             ):
                 continue
             elif isinstance(stmt, cst.ClassDef) and class_fields(stmt) is not None:
@@ -116,7 +119,8 @@ class ModuleScan(ImperativeWorkflows):
             fn = FunctionDef("workflow", builder.var, node, builder.span, params, decorator)
             self.functions[fn.name] = fn
             set_outputs(fn, self.namedtuples)
-        if entry and not any(f.kind == "workflow" for f in self.functions.values()):
+        own = [f for f in self.functions.values() if f.name not in self.borrowed]
+        if entry and not any(f.kind == "workflow" for f in own):
             raise error("TP005", "no Flyte @workflow found", None)
         if entry:
             self.definitions = [d for d in self.definitions if not self._runs_at_import(*d)]
@@ -182,6 +186,30 @@ class ModuleScan(ImperativeWorkflows):
         body[-1] = body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
         return stmt.with_changes(body=body)
 
+    def _image_imports(self, stmt: cst.If | cst.With) -> bool:
+        """``if image.is_container():`` / ``with image.imports():`` around imports: Flyte's way
+        to import what only the task image has. Here the imports are plain imports."""
+        if isinstance(stmt, cst.If):
+            test, extra = stmt.test, stmt.orelse
+        else:
+            test, extra = (stmt.items[0].item if len(stmt.items) == 1 else None), None
+        if not isinstance(test, cst.Call) or not isinstance(test.func, cst.Attribute):
+            return False
+        if test.func.attr.value not in ("is_container", "imports") or extra is not None:
+            return False
+        if code(test.func.value) not in self.flyte_objects:
+            return False
+        lines = list(stmt.body.body)  # type: ignore[union-attr]
+        if not all(
+            isinstance(s, cst.SimpleStatementLine)
+            and all(isinstance(x, (cst.Import, cst.ImportFrom)) for x in s.body)
+            for s in lines
+        ):
+            return False
+        for line in lines:
+            self._simple(line)  # type: ignore[arg-type]
+        return True
+
     def _fallback_import(self, stmt: cst.Try) -> bool:
         """``try: from .tasks import t`` / ``except ImportError: from tasks import t``: when the
         first form names a module of the tree, it is read from there and the whole try goes."""
@@ -222,6 +250,23 @@ class ModuleScan(ImperativeWorkflows):
         message = f"`{line[:60]}` runs the pipeline when the module is imported; not carried over"
         self.diagnostics.append(Diagnostic("TP201", "info", message, span))
         return True
+
+    def portable(self, kind: TypeRef, span: Span | None = None) -> TypeRef:
+        """A type the output module can name: one that names flytekit's (``StructuredDataset``,
+        ``FlyteSchema[kwtypes(...)]`` or an alias of it) travels as typing.Any, saying so."""
+        flyte = set(self.names.names) | self.names.modules | self.plugin_names
+        aliases = {name for name, value in self.constants.items() if words(code(value)) & flyte}
+        found = sorted(words(kind.expr) & (flyte | aliases))
+        if not found:
+            return kind
+        message = (
+            f"type {kind.expr} ({', '.join(found)}: flytekit's) travels as typing.Any; "
+            "the code that uses it may need the value in another form"
+        )
+        if message not in self._noted_types:
+            self._noted_types.add(message)
+            self.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
+        return TypeRef("typing.Any", "fallback")
 
     def need_file_shims(self, kinds: set[str]) -> None:
         """The output module's own FlyteFile / FlyteDirectory classes (``files.py``)."""
@@ -382,6 +427,7 @@ class ModuleScan(ImperativeWorkflows):
             used |= set().union(*(words(i.type.expr) for i in step.inputs), set())
             used |= set().union(*(words(o.type.expr) for o in step.outputs), set())
         used |= set().union(set(), *(words(p.type.expr) for p in parameters))
+        used |= set().union(set(), *(words(p.default) for p in parameters if p.default))
         used |= set().union(set(), *(words(r.type.expr) for r in results))
         droppable = set(self.namedtuples) | set(self.constants)
         kept: list[str] = []

@@ -108,6 +108,7 @@ class FlyteReader(ModuleScan):
         kind = (
             TypeRef(annotation, "annotation") if annotation else TypeRef("typing.Any", "fallback")
         )
+        kind = self.portable(kind, span)
         text = code(default) if default is not None else None
         return Parameter(param.name, kind, text, text is None, None, "value", span)
 

@@ -374,6 +374,8 @@ class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues, ForeignTasks)
                 inputs.append(self._input(fn, param.name, value))
         body = self.r.file_inputs(fn, inputs, body)
         body, outputs, inputs = self._files(fn, body, outputs, inputs)
+        inputs = [replace(i, type=self.r.portable(i.type, fn.span)) for i in inputs]
+        outputs = tuple(replace(o, type=self.r.portable(o.type, fn.span)) for o in outputs)
         step = Step(
             name, fn.span, tuple(inputs), outputs, _join(prelude, body),
             self.r.task_options(fn), fn.doc,

@@ -120,11 +120,14 @@ class FlowEmitter(FlowWalker):
         if kind == "json":
             try:
                 default = repr(json_text(default))
-            except (TypeError, ValueError) as exc:  # bytes, a set, a float('nan')...
+            except (TypeError, ValueError) as exc:  # bytes, a set, a float('nan'), a call...
+                # the message says what the default is, never an object's address
+                why = str(exc) if " object at 0x" not in str(exc) else "not a literal"
                 raise error(
                     "TP246",
                     f"parameter '{param.name}' has a default KFP cannot hold as a parameter "
-                    f"({exc}); give it a str, int, float, bool, list or dict default",
+                    f"({default[:60]}: {why}); give it a str, int, float, bool, list or dict "
+                    "default",
                     param.span,
                 ) from None
         elif default.startswith(("[", "{")):
