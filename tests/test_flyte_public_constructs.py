@@ -677,3 +677,14 @@ def test_a_parameter_default_keeps_the_imports_it_uses():
     )
     code = converted(text, "kfp").code
     assert code.startswith("# Generated") and "\nimport os\n" in code
+
+
+def test_a_task_returned_by_a_workflow_without_outputs_still_runs():
+    text = source(
+        """
+        @workflow
+        def wf(x: int = 1):
+            return double(x=x)
+        """
+    )
+    assert [s.name for s in read(text).pipeline.steps] == ["double"]

@@ -430,18 +430,37 @@ class ModuleScan(ImperativeWorkflows):
         used |= set().union(set(), *(words(p.default) for p in parameters if p.default))
         used |= set().union(set(), *(words(r.type.expr) for r in results))
         droppable = set(self.namedtuples) | set(self.constants)
+        # code that uses flytekit (a TypeTransformer subclass, TypeEngine.register(...)) goes
+        # unless a step needs it: flytekit is not in the output
+        flyte = set(self.names.names) | self.names.modules | self.plugin_names
+        flyte_code = {n: text for n, text in self.definitions if words(text) & flyte}
+        droppable |= {n for n in flyte_code if n is not None}
         kept: list[str] = []
         while True:  # a kept helper may use a constant or another helper: to a fixed point
             more = [
                 text
                 for name, text in self.definitions
-                if (name not in droppable or name in used) and name not in self.flyte_objects
+                if (name not in droppable or name in used)
+                and name not in self.flyte_objects
+                and not (name is None and text in flyte_code.values())
             ]
             for text in more:
                 used |= words(text)
             if len(more) == len(kept):
                 break
             kept = more
+        for name, text in self.definitions:
+            if name is None and text in flyte_code.values():
+                first = next(
+                    (
+                        ln
+                        for ln in text.splitlines()
+                        if ln.strip() and not ln.lstrip().startswith("#")
+                    ),
+                    text,
+                )
+                message = f"`{first.strip()[:60]}` uses flytekit at module level; not carried over"
+                self.diagnostics.append(Diagnostic("TP201", "info", message, None))
         imports = [text for bound, text in self.imports if bound & used]
         return Module(tuple(imports), tuple(kept))
 

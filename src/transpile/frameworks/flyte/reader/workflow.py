@@ -148,6 +148,8 @@ class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues, ForeignTasks)
     def returned(self, fn: FunctionDef, node: cst.BaseExpression, scope: Scope) -> Val | None:
         """What a workflow hands back, shaped by its return annotation."""
         if fn.fields == []:
+            if not (isinstance(node, cst.Name) and node.value == "None"):
+                self.expr(node, scope)  # ``return task(...)`` with no outputs declared: it runs
             return None
         if fn.fields is None:
             return self.expr(node, scope)
