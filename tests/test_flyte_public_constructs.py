@@ -688,3 +688,25 @@ def test_a_task_returned_by_a_workflow_without_outputs_still_runs():
         """
     )
     assert [s.name for s in read(text).pipeline.steps] == ["double"]
+
+
+def test_a_dynamic_loop_that_carries_a_value_between_iterations_is_refused_not_mapped():
+    text = source(
+        """
+        @dynamic
+        def fold(n: int) -> int:
+            total = double(x=0)
+            for i in range(n):
+                total = add(a=total, b=i)
+            return total
+
+
+        @workflow
+        def wf(n: int = 3) -> int:
+            return fold(n=n)
+        """
+    )
+    result = read_text(text, "wf.py", "flyte")
+    assert isinstance(result, Failed)
+    assert f"wf.py:{line_of(text, 'total = add(a=total, b=i)')}:" in result.reason
+    assert "TP159" in result.reason and "carries total" in result.reason

@@ -138,24 +138,37 @@ class ControlFlow:
         collection = self.expr(iterable, scope)
         mark = self.placeholder()
         inner: list[Item] = []
-        body = Scope(dict(scope.names), inner, scope.prefix, scope.lists, scope.concrete)
+        loop_names = {target.value} | ({index.value} if index is not None else set())
+        # the loop's item is a value when the @dynamic runs, as its inputs are
+        body = Scope(
+            dict(scope.names), inner, scope.prefix, scope.lists, scope.concrete | loop_names
+        )
         item_type = element(collection.type)
         body.names[target.value] = Val((Ref("item", mark, "item"),), type=item_type)
         if index is not None:
             body.names[index.value] = Val((Ref("index", mark, "index"),), type="int")
-        appended = self._loop_body(node, body)
+        appended = self._loop_body(node, body, set(scope.names))
         item = self.close_map(mark, collection, item_type, inner, scope)
         for name, value in appended.items():
             scope.lists[name] = self.collected(value, item)
 
-    def _loop_body(self, node: cst.For, body: Scope) -> dict[str, Val]:
+    def _loop_body(self, node: cst.For, body: Scope, outer: set[str]) -> dict[str, Val]:
+        """``outer``: the names bound before the loop (one the body assigns is carried)."""
         appended: dict[str, Val] = {}
         for stmt in node.body.body:  # type: ignore[union-attr]
-            self.span = self.r.spans.find(code(stmt).strip(), self.span)
+            rest = replace(self.span, end_line=len(self.r.spans.lines))  # the loop body follows
+            self.span = self.r.spans.find(code(stmt).strip(), rest)
             call = _appends(stmt, body)
             if call is not None:
                 appended[code(call.func.value)] = self.expr(call.args[0].value, body)  # type: ignore[attr-defined]
             elif isinstance(stmt, cst.SimpleStatementLine):
+                carried = _rebinds(stmt) & set(outer)
+                if carried:
+                    message = (
+                        f"the @dynamic loop carries {', '.join(sorted(carried))} from one "
+                        "iteration to the next: it runs in order, not as a map"
+                    )
+                    raise error("TP159", message, self.span)
                 if self.statement(stmt, body) is not None:
                     raise error("TP159", "a return inside a @dynamic loop", self.span)
             else:
@@ -186,3 +199,16 @@ def _appends(stmt: cst.BaseStatement, scope: Scope) -> cst.Call | None:
             if call.func.attr.value == "append" and owner in scope.lists and len(call.args) == 1:
                 return call
     return None
+
+
+def _rebinds(stmt: cst.SimpleStatementLine) -> set[str]:
+    """Names a statement assigns."""
+    found = set()
+    for small in stmt.body:
+        targets = small.targets if isinstance(small, cst.Assign) else []
+        if isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+            targets = [small]
+        for target in targets:
+            node = target.target
+            found |= {n.value for n in ([node] if isinstance(node, cst.Name) else [])}
+    return found
