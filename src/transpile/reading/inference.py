@@ -165,7 +165,7 @@ def _bind_target(target: cst.BaseExpression, kind: str | None, env: TypeEnv) -> 
     if isinstance(target, cst.Name):
         return env.child(**{target.value: kind}) if kind else env
     if isinstance(target, cst.Tuple) and kind and kind.startswith("tuple["):
-        parts = _split_args(kind[6:-1])
+        parts = split_args(kind[6:-1])
         names = [e.value for e in target.elements]
         if len(parts) == len(names):
             for sub, part in zip(names, parts):
@@ -173,7 +173,8 @@ def _bind_target(target: cst.BaseExpression, kind: str | None, env: TypeEnv) -> 
     return env
 
 
-def _split_args(text: str) -> list[str]:
+def split_args(text: str) -> list[str]:
+    """``int, dict[str, int]`` → ["int", "dict[str, int]"]: a type's arguments, top level."""
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):
         depth += ch == "["
@@ -269,7 +270,7 @@ def _method(func: cst.Attribute, env: TypeEnv) -> str | None:
     if owner == "str" and method in ("count", "find", "index"):
         return "int"
     if owner and owner.startswith("dict[") and method == "get":
-        return _split_args(owner[5:-1])[1]
+        return split_args(owner[5:-1])[1]
     return None
 
 
@@ -292,9 +293,9 @@ def _subscript(node: cst.Subscript, env: TypeEnv) -> str | None:
     if isinstance(index, cst.Slice):
         return owner if owner.startswith(("list[", "tuple[")) or owner == "str" else None
     if owner.startswith("dict["):
-        return _split_args(owner[5:-1])[1]
+        return split_args(owner[5:-1])[1]
     if owner.startswith("tuple[") and isinstance(index, cst.Integer):
-        parts = _split_args(owner[6:-1])
+        parts = split_args(owner[6:-1])
         position = int(index.value)
         return parts[position] if position < len(parts) else None
     return element_type(owner)

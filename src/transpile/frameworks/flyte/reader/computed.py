@@ -20,6 +20,7 @@ import libcst as cst
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Output, Ref, Step, Task, TypeRef
 from transpile.reading.cst import code
+from transpile.reading.inference import split_args
 
 from .values import Scope, Val
 
@@ -174,7 +175,7 @@ def _item_type(owner: str, index: object) -> str | None:
     match = re.fullmatch(r"(?:typing\.)?(\w+)\[(.*)\]", owner.strip())
     if match is None:
         return None
-    head, args = match.group(1).lower(), _split_args(match.group(2))
+    head, args = match.group(1).lower(), split_args(match.group(2))
     if head in ("list", "sequence") and len(args) == 1 and not isinstance(index, slice):
         return args[0]
     if head in ("dict", "mapping") and len(args) == 2:
@@ -182,17 +183,6 @@ def _item_type(owner: str, index: object) -> str | None:
     if head == "tuple" and isinstance(index, int) and 0 <= index < len(args) and "..." not in args:
         return args[index]
     return None
-
-
-def _split_args(text: str) -> list[str]:
-    parts, depth, start = [], 0, 0
-    for position, char in enumerate(text):
-        depth += char == "["
-        depth -= char == "]"
-        if char == "," and depth == 0:
-            parts.append(text[start:position].strip())
-            start = position + 1
-    return [*parts, text[start:].strip()]
 
 
 def _literal_type(node: cst.BaseExpression) -> str | None:

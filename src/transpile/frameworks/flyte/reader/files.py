@@ -19,13 +19,16 @@ DIRECTORY_TYPES = {"FlyteDirectory", "TensorboardLogs", "TFRecordsDirectory"}
 MARK = b"transpile-directory\n"  # the same mark the KFP reader gives a folder's tar
 FILE_MARK = b"transpile-file\n"  # then the file's name, a newline, and its bytes
 
-SHIM = '''\
-class FlyteFile(os.PathLike):
-    """Added by transpile: Flyte's FlyteFile, a local file (steps pass its bytes)."""
 
-    def __init__(self, path, remote_path=None, **_):
+def _shim(name: str, remote: str, what: str, extra: str = "") -> str:
+    """The output module's own ``name`` class: a local path with Flyte's ways to reach it."""
+    return f'''\
+class {name}(os.PathLike):
+    """Added by transpile: Flyte's {name}, {what}."""
+
+    def __init__(self, path, {remote}=None, **_):
         self.path = os.fspath(path)
-        self.remote_path = remote_path
+        self.{remote} = {remote}
 
     def __class_getitem__(cls, _format):
         return cls
@@ -37,30 +40,17 @@ class FlyteFile(os.PathLike):
         return self.path
 
     def download(self):
-        return self.path
+        return self.path{extra}'''
+
+
+OPEN = """
 
     def open(self, mode="r", **kwargs):
-        return open(self.path, mode, **kwargs)'''
-
-DIRECTORY_SHIM = '''\
-class FlyteDirectory(os.PathLike):
-    """Added by transpile: Flyte's FlyteDirectory, a local folder (steps pass a tar of it)."""
-
-    def __init__(self, path, remote_directory=None, **_):
-        self.path = os.fspath(path)
-        self.remote_directory = remote_directory
-
-    def __class_getitem__(cls, _format):
-        return cls
-
-    def __fspath__(self):
-        return self.path
-
-    def __str__(self):
-        return self.path
-
-    def download(self):
-        return self.path'''
+        return open(self.path, mode, **kwargs)"""
+SHIM = _shim("FlyteFile", "remote_path", "a local file (steps pass its bytes)", OPEN)
+DIRECTORY_SHIM = _shim(
+    "FlyteDirectory", "remote_directory", "a local folder (steps pass a tar of it)"
+)
 
 
 def kind_of(annotation: str | None, resolve) -> str | None:

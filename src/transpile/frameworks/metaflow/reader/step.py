@@ -213,9 +213,9 @@ class StepAnalyzer(cst.CSTVisitor):
             return [infer(e.value, self.env) for e in value.elements]
         kind = infer(value, self.env) if value is not None else None
         if kind and kind.startswith("tuple["):
-            from transpile.reading.inference import _split_args
+            from transpile.reading.inference import split_args
 
-            parts = _split_args(kind[6:-1])
+            parts = split_args(kind[6:-1])
             if len(parts) == count:
                 return parts  # type: ignore[return-value]
         return [None] * count
