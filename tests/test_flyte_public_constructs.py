@@ -710,3 +710,39 @@ def test_a_dynamic_loop_that_carries_a_value_between_iterations_is_refused_not_m
     assert isinstance(result, Failed)
     assert f"wf.py:{line_of(text, 'total = add(a=total, b=i)')}:" in result.reason
     assert "TP159" in result.reason and "carries total" in result.reason
+
+
+def test_the_union_sdk_spelling_and_resources_keyword_are_read():
+    text = textwrap.dedent(
+        """\
+        import union
+
+
+        @union.task(resources=union.Resources(cpu=2, mem="500M"))
+        def double(x: int) -> int:
+            return x * 2
+
+
+        @union.workflow
+        def wf(x: int = 1) -> int:
+            return double(x=x)
+        """
+    )
+    result = read_text(text, "wf.py")  # detected by its import, as flytekit is
+    assert isinstance(result, Read), getattr(result, "reason", result)
+    options = {o.kind: dict(o.args) for o in result.pipeline.step("double").options}
+    assert options["resources"] == {"cpu": "2", "memory": "500"}
+
+
+def test_a_sibling_module_python_cannot_read_is_refused_naming_it(tmp_path):
+    (tmp_path / "helpers.py").write_text(
+        "from flytekit import task\nx = f'{'a'}'\n\n@task\ndef t(v: int) -> int:\n    return v\n"
+    )
+    (tmp_path / "wf.py").write_text(
+        "from flytekit import workflow\nfrom helpers import t\n\n\n@workflow\ndef wf(v: int = 1) -> int:\n    return t(v=v)\n"
+    )
+    result = convert_file(str(tmp_path / "wf.py"), "kfp")
+    if sys.version_info >= (3, 12):  # nested quotes in f-strings are valid there
+        assert isinstance(result, Converted)
+        return
+    assert isinstance(result, Failed) and "TP003 helpers.py:2: syntax error" in result.reason

@@ -11,6 +11,7 @@ from transpile.model.ir import Span
 from transpile.reading.cst import ImportedNames, dotted
 
 FUNCTOOLS_PARTIAL = "functools.partial"
+SDK_ROOTS = ("flytekit", "union")  # union (the Union.ai SDK) re-exports flytekit's names
 
 
 def camel_case(name: str) -> str:
@@ -32,7 +33,7 @@ class FlyteNames(ImportedNames):
             for alias in node.names:
                 name = dotted(alias.name) or ""
                 local = alias.asname.name.value if alias.asname else name  # type: ignore[union-attr]
-                if name.split(".")[0] == "flytekit":
+                if name.split(".")[0] in SDK_ROOTS:
                     self.modules.add(local)
                     hit = True
                 elif name == "functools":
@@ -40,18 +41,18 @@ class FlyteNames(ImportedNames):
             return hit
         module = dotted(node.module) if node.module else ""
         top = (module or "").split(".")[0]
-        if top not in ("flytekit", "functools"):
+        if top not in (*SDK_ROOTS, "functools"):
             return False
         if isinstance(node.names, cst.ImportStar):
             raise error("TP150", f"`from {module} import *` hides which names are whose", span)
         for alias in node.names:
             local = alias.asname.name.value if alias.asname else alias.name.value  # type: ignore[union-attr]
             imported = alias.name.value  # type: ignore[union-attr]
-            if top == "flytekit":
+            if top in SDK_ROOTS:
                 self.names[local] = imported
             elif imported == "partial":
                 self.names[local] = FUNCTOOLS_PARTIAL
-        return top == "flytekit"
+        return top in SDK_ROOTS
 
     def other(self, name: str) -> str | None:
         head, _, rest = name.partition(".")

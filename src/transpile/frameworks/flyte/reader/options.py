@@ -28,12 +28,14 @@ class TaskOptions:
         if not isinstance(decorator, cst.Call):
             return []
         kwargs = keyword_args(decorator)
-        self._resources(kwargs.get("requests"), kwargs.get("limits"))
+        # resources= (newer flytekit) is one Resources for requests and limits alike
+        requests = kwargs.get("requests", kwargs.get("resources"))
+        self._requests_and_limits(requests, kwargs.get("limits"))
         for key, value in kwargs.items():
             handler = getattr(self, f"_{key}", None)
             if handler is not None:
                 handler(value)
-            elif key not in ("requests", "limits"):
+            elif key not in ("requests", "limits", "resources"):
                 self.note("TP202", f"@task({key}=...) is not carried over")
         return self.options
 
@@ -114,7 +116,7 @@ class TaskOptions:
             self.add("card")
             self.note("TP201", "enable_deck=True is approximated by a card")
 
-    def _resources(self, requests, limits) -> None:
+    def _requests_and_limits(self, requests, limits) -> None:
         merged: dict[str, float] = {}
         seen: list[dict[str, float]] = []
         for call in (requests, limits):

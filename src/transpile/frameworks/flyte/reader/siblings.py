@@ -9,11 +9,12 @@ sibling module its code may use; an import that names nothing found stays an imp
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import libcst as cst
 
-from transpile.model.diagnostics import Diagnostic
+from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Span
 from transpile.reading.cst import code
 
@@ -64,7 +65,12 @@ def merge_sibling(scan, node: cst.ImportFrom, span: Span) -> set[str]:
     if path is None or str(path) in scan.visited:
         return set()
     try:
-        sibling_module = cst.parse_module(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        ast.parse(text)  # the Python that runs the output must read it too
+        sibling_module = cst.parse_module(text)
+    except SyntaxError as exc:
+        message = f"{path.name}:{exc.lineno}: syntax error in a module this file imports: {exc.msg}"
+        raise error("TP003", message, span) from None
     except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
         message = f"{path.name} (imported here) could not be read; its names stay an import"
         scan.diagnostics.append(Diagnostic("TP201", "warning", message, span))
