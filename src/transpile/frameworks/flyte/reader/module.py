@@ -179,7 +179,7 @@ class ModuleScan(ImperativeWorkflows):
                     if not rest:
                         continue
                     rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-                    small = small.with_changes(names=rest, lpar=None, rpar=None)
+                    small = small.with_changes(names=rest)  # its parentheses stay
             body.append(small)
         if not body:
             return None
@@ -449,6 +449,18 @@ class ModuleScan(ImperativeWorkflows):
             if len(more) == len(kept):
                 break
             kept = more
+        shims = {"FlyteFile": "file", "FlyteDirectory": "directory"}
+        wanted = {shims[n] for n in set().union(set(), *(words(t) for t in kept)) & set(shims)}
+        wanted = {
+            k
+            for k in wanted
+            if not any(
+                t.startswith(f"class {n}(") for t in kept for n, v in shims.items() if v == k
+            )
+        }
+        if wanted:  # a kept definition names FlyteFile (a NamedTuple field's type, a helper)
+            self.need_file_shims(wanted)
+            return self.module_code(steps, parameters, results)
         for name, text in self.definitions:
             if name is None and text in flyte_code.values():
                 first = next(
