@@ -51,6 +51,7 @@ SHIM = _shim("FlyteFile", "remote_path", "a local file (steps pass its bytes)", 
 DIRECTORY_SHIM = _shim(
     "FlyteDirectory", "remote_directory", "a local folder (steps pass a tar of it)"
 )
+SHIMS = {"file": ("FlyteFile", SHIM), "directory": ("FlyteDirectory", DIRECTORY_SHIM)}
 
 
 def kind_of(annotation: str | None, resolve) -> str | None:

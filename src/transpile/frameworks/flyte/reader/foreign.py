@@ -120,7 +120,7 @@ class ForeignTasks:
         """A ShellTask's script run by bash with its ``{inputs.x}`` / ``{outputs.y}`` put in, as
         flytekit does; files in and out travel as bytes (``files.py``)."""
         script, locations = shell
-        resolve = self.r.names.resolve
+        resolve = self.r.type_name
         kinds_in = {}
         for number, inp in enumerate(inputs):
             kind = files.kind_of(dict(declared).get(inp.name), resolve)

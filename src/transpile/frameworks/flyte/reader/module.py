@@ -49,15 +49,30 @@ class ModuleScan(ImperativeWorkflows):
         self.plugin_names: set[str] = set()  # bound by imports from flytekitplugins
         self.entry_name: str | None = None  # --entry
         self.builders: dict[str, Builder] = {}  # imperative Workflow(...) objects
-        self.borrowed: set[str] = set()
-        self._noted_types: set[str] = set()
+        self.borrowed: set[str] = set()  # tasks and workflows of sibling modules, not imported
         self.brought: set[str] = set()  # imported from sibling modules by name
-        self.plans: dict[
-            str, cst.Call
-        ] = {}  # lp = LaunchPlan.get_or_create(...)  # tasks and workflows of sibling modules, not imported
+        self.plans: dict[str, cst.Call] = {}  # lp = LaunchPlan.get_or_create(...)
+        self._noted_types: set[str] = set()
         self.depth, self.visited = 0, {str(path)}
         self.file_params: set[str] = set()
         self._options: dict[str, tuple[Option, ...]] = {}
+
+    @property
+    def file_span(self) -> Span:
+        """The whole file, for searches that may match anywhere."""
+        return whole_file(self.path, len(self.spans.lines))
+
+    def flyte_names(self) -> set[str]:
+        """Local names bound to flytekit (and the Union SDK) or to one of its plugins."""
+        return set(self.names.names) | self.names.modules | self.plugin_names
+
+    def type_name(self, node: cst.BaseExpression, depth: int = 0) -> str | None:
+        """flytekit's name for a type, through module aliases (``CSVFile = FlyteFile[...]``)."""
+        alias = self.constants.get(code(node))
+        if alias is not None and depth < 5:
+            inner = alias.value if isinstance(alias, cst.Subscript) else alias
+            return self.type_name(inner, depth + 1)
+        return self.names.resolve(node)
 
     def task_options(self, fn: FunctionDef) -> tuple[Option, ...]:
         if fn.name not in self._options:
@@ -127,7 +142,7 @@ class ModuleScan(ImperativeWorkflows):
 
     def _simple(self, stmt: cst.SimpleStatementLine) -> None:
         first = stmt.body[0]
-        span = self.spans.find(code(stmt).strip(), whole_file(self.path, len(self.spans.lines)))
+        span = self.spans.find(code(stmt).strip(), self.file_span)
         if isinstance(first, (cst.Import, cst.ImportFrom)):
             imports = [s for s in stmt.body if isinstance(s, (cst.Import, cst.ImportFrom))]
             flytekit = [self.names.add_import(s, span) for s in imports]  # record every alias
@@ -149,9 +164,10 @@ class ModuleScan(ImperativeWorkflows):
             return  # the module docstring
         if isinstance(first, (cst.Assign, cst.AnnAssign)) and first.value is not None:
             targets = first.targets if isinstance(first, cst.Assign) else [first]
+            made = self.flyte_object(first.value)
             for target in targets:
-                if isinstance(target.target, cst.Name) and self.flyte_object(first.value):
-                    self.flyte_objects[target.target.value] = self.flyte_object(first.value)  # type: ignore[assignment]
+                if isinstance(target.target, cst.Name) and made:
+                    self.flyte_objects[target.target.value] = made
                 if isinstance(target.target, cst.Name):
                     self.constants[target.target.value] = first.value
                     if namedtuple_fields(first.value) is not None:
@@ -221,7 +237,7 @@ class ModuleScan(ImperativeWorkflows):
         ]  # fmt: skip
         if not lines or len(imports) != len(lines):
             return False
-        span = self.spans.find(code(stmt).strip(), whole_file(self.path, len(self.spans.lines)))
+        span = self.spans.find(code(stmt).strip(), self.file_span)
         # when part of it is not in the tree, the try stays as written
         return all(self._siblings(s, span) is None for s in imports)
 
@@ -244,9 +260,8 @@ class ModuleScan(ImperativeWorkflows):
                 value = inner[0] if len(inner) == 1 else None
         if not heads & runs:
             return False
-        lines = [ln.strip() for ln in text.splitlines()]
-        line = next(ln for ln in lines if ln and not ln.startswith("#"))
-        span = self.spans.find(line, whole_file(self.path, len(self.spans.lines)))
+        line = _first_code_line(text)
+        span = self.spans.find(line, self.file_span)
         message = f"`{line[:60]}` runs the pipeline when the module is imported; not carried over"
         self.diagnostics.append(Diagnostic("TP201", "info", message, span))
         return True
@@ -254,7 +269,7 @@ class ModuleScan(ImperativeWorkflows):
     def portable(self, kind: TypeRef, span: Span | None = None) -> TypeRef:
         """A type the output module can name: one that names flytekit's (``StructuredDataset``,
         ``FlyteSchema[kwtypes(...)]`` or an alias of it) travels as typing.Any, saying so."""
-        flyte = set(self.names.names) | self.names.modules | self.plugin_names
+        flyte = self.flyte_names()
         aliases = {name for name, value in self.constants.items() if words(code(value)) & flyte}
         found = sorted(words(kind.expr) & (flyte | aliases))
         if not found:
@@ -270,12 +285,8 @@ class ModuleScan(ImperativeWorkflows):
 
     def need_file_shims(self, kinds: set[str]) -> None:
         """The output module's own FlyteFile / FlyteDirectory classes (``files.py``)."""
-        wanted = {
-            "file": ("FlyteFile", files.SHIM),
-            "directory": ("FlyteDirectory", files.DIRECTORY_SHIM),
-        }
         for kind in sorted(kinds):
-            name, text = wanted[kind]
+            name, text = files.SHIMS[kind]
             if (name, text) not in self.definitions:
                 self.definitions.insert(0, (name, text))
         if not any("os" in bound for bound, _ in self.imports):
@@ -355,8 +366,8 @@ class ModuleScan(ImperativeWorkflows):
             if chosen is None or chosen.kind != "workflow":
                 raise no_such_entry(self.entry_name, [f.name for f in workflows])
             return chosen
-        entry = self._default_entry(workflows)
         called = set().union(*(words(code(f.node.body)) for f in self.functions.values()))
+        entry = self._default_entry(workflows, called)
         called |= {self._plan_workflow(self.plans[n]) for n in self.plans if n in called}  # type: ignore[misc]
         others = [
             f.name
@@ -373,11 +384,11 @@ class ModuleScan(ImperativeWorkflows):
             self.diagnostics.append(Diagnostic("TP202", "warning", message, where, lossy=True))
         return entry
 
-    def _default_entry(self, workflows: list[FunctionDef]) -> FunctionDef:
+    def _default_entry(self, workflows: list[FunctionDef], called: set[str]) -> FunctionDef:
         """The workflow of the last launch plan no workflow calls, else the last workflow no
-        other calls; the file's own workflows before those it imports."""
-        in_bodies = set().union(*(words(code(f.node.body)) for f in self.functions.values()))
-        called_plans = {self.plans[n] for n in self.plans if n in in_bodies}
+        other calls; the file's own workflows before those it imports. ``called``: the names
+        the bodies use."""
+        called_plans = {self.plans[n] for n in self.plans if n in called}
         named = [
             self._plan_workflow(call) for call in self.launch_plans if call not in called_plans
         ]
@@ -386,7 +397,6 @@ class ModuleScan(ImperativeWorkflows):
         named = local or ([] if any(f.name not in self.brought for f in workflows) else named)
         if named:
             return self.functions[named[-1]]
-        called = set().union(*(words(code(f.node.body)) for f in self.functions.values()))
         entries = [f for f in workflows if f.name not in called]
         return (entries or workflows)[-1]
 
@@ -432,7 +442,7 @@ class ModuleScan(ImperativeWorkflows):
         droppable = set(self.namedtuples) | set(self.constants)
         # code that uses flytekit (a TypeTransformer subclass, TypeEngine.register(...)) goes
         # unless a step needs it: flytekit is not in the output
-        flyte = set(self.names.names) | self.names.modules | self.plugin_names
+        flyte = self.flyte_names()
         flyte_code = {n: text for n, text in self.definitions if words(text) & flyte}
         droppable |= {n for n in flyte_code if n is not None}
         kept: list[str] = []
@@ -449,29 +459,19 @@ class ModuleScan(ImperativeWorkflows):
             if len(more) == len(kept):
                 break
             kept = more
-        shims = {"FlyteFile": "file", "FlyteDirectory": "directory"}
-        wanted = {shims[n] for n in set().union(set(), *(words(t) for t in kept)) & set(shims)}
-        wanted = {
-            k
-            for k in wanted
-            if not any(
-                t.startswith(f"class {n}(") for t in kept for n, v in shims.items() if v == k
-            )
-        }
-        if wanted:  # a kept definition names FlyteFile (a NamedTuple field's type, a helper)
-            self.need_file_shims(wanted)
-            return self.module_code(steps, parameters, results)
+        # a kept definition that names FlyteFile (a NamedTuple field's type, a helper) gets the
+        # module's own class (it needs only os, which need_file_shims imports)
+        named = set().union(set(), *(words(text) for text in kept))
+        missing = {kind for kind, (name, _) in files.SHIMS.items() if name in named}
+        missing = {kind for kind in missing if files.SHIMS[kind][1] not in kept}
+        if missing:
+            self.need_file_shims(missing)
+            kept = [files.SHIMS[kind][1] for kind in sorted(missing)] + kept
+            used.add("os")
         for name, text in self.definitions:
             if name is None and text in flyte_code.values():
-                first = next(
-                    (
-                        ln
-                        for ln in text.splitlines()
-                        if ln.strip() and not ln.lstrip().startswith("#")
-                    ),
-                    text,
-                )
-                message = f"`{first.strip()[:60]}` uses flytekit at module level; not carried over"
+                line = _first_code_line(text)
+                message = f"`{line[:60]}` uses flytekit at module level; not carried over"
                 self.diagnostics.append(Diagnostic("TP201", "info", message, None))
         imports = [text for bound, text in self.imports if bound & used]
         return Module(tuple(imports), tuple(kept))
@@ -480,6 +480,12 @@ class ModuleScan(ImperativeWorkflows):
 def whole_file(path: str, lines: int) -> Span:
     """The whole file, for searches that may match anywhere."""
     return Span(path, 1, 0, max(lines, 1), 0)
+
+
+def _first_code_line(text: str) -> str:
+    """The first line of a statement's text that is not a comment, stripped."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    return next((ln for ln in lines if ln and not ln.startswith("#")), text.strip())
 
 
 def _is_main_guard(stmt: cst.CSTNode) -> bool:

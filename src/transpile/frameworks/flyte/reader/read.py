@@ -26,7 +26,7 @@ from transpile.model.ir import (
 from transpile.reading.cst import SpanIndex, code, keyword_args
 from transpile.reading.rewire import rename_splits, rename_step_splits
 
-from .module import ModuleScan, whole_file
+from .module import ModuleScan
 from .names import camel_case
 from .options import schedule_option
 from .shape import in_flow_order, structure
@@ -120,7 +120,7 @@ class FlyteReader(ModuleScan):
         """The launch plan the pipeline is read with: the last one of the entry workflow (the
         others are named by a diagnostic)."""
         plans = [call for call in self.launch_plans if self._plan_workflow(call) == entry.name]
-        span = self.spans.find("LaunchPlan", whole_file(self.path, len(self.spans.lines)))
+        span = self.spans.find("LaunchPlan", self.file_span)
         for call in plans[:-1]:
             message = (
                 f"LaunchPlan {_plan_name(call)} of {entry.name} is not carried over: the "
@@ -177,7 +177,7 @@ class FlyteReader(ModuleScan):
         options = self._workflow_settings(entry)
         if plan is None:
             return tuple(options)
-        span = self.spans.find("LaunchPlan", whole_file(self.path, len(self.spans.lines)))
+        span = self.spans.find("LaunchPlan", self.file_span)
         args = keyword_args(plan)
         if isinstance(args.get("schedule"), cst.Call):
             option = schedule_option(args["schedule"], self.names, span, self.diagnostics)

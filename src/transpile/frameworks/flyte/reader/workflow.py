@@ -130,7 +130,7 @@ class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues, ForeignTasks)
         partial = node.func if self._is_partial(node.func) else self.partials.get(code(node.func))
         if partial is None:
             return node
-        fixed = [a for a in partial.args[1:]]  # type: ignore[union-attr]
+        fixed = list(partial.args[1:])  # type: ignore[union-attr]
         target = partial.args[0].value  # type: ignore[union-attr]
         return node.with_changes(func=target, args=[*node.args, *fixed])
 
@@ -388,15 +388,7 @@ class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues, ForeignTasks)
 
     def _files(self, fn: FunctionDef, body: str, outputs: tuple, inputs: list[Input]):
         """FlyteFile / FlyteDirectory inputs and outputs travel as bytes (``files.py``)."""
-
-        def resolve(node: cst.BaseExpression, depth: int = 0) -> str | None:
-            alias = self.r.constants.get(code(node))  # CSVFile = FlyteFile[typing.TypeVar("csv")]
-            if alias is not None and depth < 5:
-                return resolve(
-                    alias.value if isinstance(alias, cst.Subscript) else alias, depth + 1
-                )
-            return self.r.names.resolve(node)
-
+        resolve = self.r.type_name  # through aliases: CSVFile = FlyteFile[TypeVar("csv")]
         kinds_in = {}
         for number, inp in enumerate(inputs):
             kind = files.kind_of(fn.param(inp.name).annotation, resolve)  # type: ignore[union-attr]
