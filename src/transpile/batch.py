@@ -13,7 +13,7 @@ from typing import Literal
 
 from . import api, frameworks
 from .model.diagnostics import TranspileError, rendered
-from .util.fileio import Source, write_output
+from .util.fileio import Source, overwrite_refusal, write_output
 from .util.parallel import default_jobs, ordered_map
 from .util.text import GENERATED_MARKER
 from .writing.render import format_code, format_many, formatting_deferred
@@ -97,6 +97,25 @@ def attempt(source: Source, job: Job) -> Attempt:
     )
 
 
+def destination(source: Source, output: str) -> str:
+    """Where a batch writes ``source``'s conversion: its relative path under ``output``."""
+    return os.path.join(output, *source.relative.split("/"))
+
+
+def existing(found: list[Source], output: str) -> tuple[list[Source], list[Outcome]]:
+    """Before converting without --force: the sources whose output is not there yet, and a
+    refusal for each of the others (no work done for a file that would not be written)."""
+    free: list[Source] = []
+    refused: list[Outcome] = []
+    for source in found:
+        target = destination(source, output)
+        if os.path.lexists(target):
+            refused.append(Outcome(source.path, "failed", overwrite_refusal(target)))
+        else:
+            free.append(source)
+    return free, refused
+
+
 def write_attempts(
     attempts: list[Attempt],
     output: str,
@@ -106,8 +125,7 @@ def write_attempts(
 ) -> list[Outcome]:
     """Format every converted file at once, then write them in input order; ``outcomes`` (the
     list returned) fills as they are written, for a caller interrupted half way."""
-    converted = [a for a in attempts if a.outcome.status == "converted"]
-    formatted = dict(zip(map(id, converted), _formatted(converted, diagnostics), strict=True))
+    formatted = _formatted_all(attempts, diagnostics)
     inputs = [a.source.path for a in attempts]  # none is ever written over
     written: dict[str, str] = {}
     outcomes = [] if outcomes is None else outcomes
@@ -120,6 +138,50 @@ def write_attempts(
         else:
             outcomes.append(_write_converted(attempt, code, output, force, written, inputs))
     return outcomes
+
+
+@dataclass(frozen=True)
+class Stale:
+    """``convert --check``: an output that is not what converting its source writes now."""
+
+    source: str
+    destination: str
+    current: str | None  # None: the output does not exist
+    expected: str
+
+
+def check_attempts(
+    attempts: list[Attempt], output: str, diagnostics: list[str]
+) -> tuple[list[Outcome], list[Stale]]:
+    """Compare what converting writes with the outputs already there; write nothing."""
+    formatted = _formatted_all(attempts, diagnostics)
+    outcomes: list[Outcome] = []
+    stale: list[Stale] = []
+    for attempt in attempts:
+        code = formatted.get(id(attempt))
+        if isinstance(code, Outcome) or code is None:
+            outcomes.append(attempt.outcome if code is None else code)
+            continue
+        target = destination(attempt.source, output)
+        current = read_existing(target)
+        if current != code:
+            stale.append(Stale(attempt.source.path, target, current, code))
+        outcomes.append(attempt.outcome)
+    return outcomes, stale
+
+
+def read_existing(path: str) -> str | None:
+    """An existing output's text (as written: UTF-8), or None when there is none to read."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _formatted_all(attempts: list[Attempt], diagnostics: list[str]) -> dict[int, str | Outcome]:
+    converted = [a for a in attempts if a.outcome.status == "converted"]
+    return dict(zip(map(id, converted), _formatted(converted, diagnostics), strict=True))
 
 
 def _formatted(converted: list[Attempt], diagnostics: list[str]) -> list[str | Outcome]:
@@ -148,14 +210,14 @@ def _write_converted(
     inputs: list[str],
 ) -> Outcome:
     source = attempt.source
-    destination = os.path.join(output, *source.relative.split("/"))
-    if destination in written:
-        reason = f"output {destination} is already written from {written[destination]}"
+    target = destination(source, output)
+    if target in written:
+        reason = f"output {target} is already written from {written[target]}"
         return Outcome(source.path, "failed", reason)
-    problem = write_output(destination, code, force, inputs)
+    problem = write_output(target, code, force, inputs)
     if problem:
         return Outcome(source.path, "failed", problem)
-    written[destination] = source.path
+    written[target] = source.path
     return attempt.outcome
 
 

@@ -90,6 +90,13 @@ def cli() -> None:
     metavar="NAME",
     help="The pipeline to convert when the file holds several (a workflow, pipeline or flow name).",
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 when an output under -o is not what converting writes now.",
+)
+@click.option("--diff", is_flag=True, help="With --check: show each stale output's unified diff.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only: no warnings, no summary.")
 @click.option("-j", "--jobs", **JOBS_OPTION)
 def convert(
     sources: tuple[str, ...],
@@ -100,16 +107,24 @@ def convert(
     strict: bool,
     entry: str | None,
     jobs: int | None,
+    **mode: bool,
 ) -> NoReturn:
     """Convert pipeline source files to another framework."""
     from .batch import Job
 
+    check = mode["check"] or mode["diff"]
+    if check and output is None:
+        raise click.UsageError("--check compares with the outputs already written: give -o OUT")
     job = Job(target, source_fw, force, strict, entry)
     if len(sources) > 1 or os.path.isdir(sources[0]):
         if entry is not None:
             raise click.UsageError("--entry names a pipeline of one file: give one source file")
         _check_batch_output(sources, output)
+        if check:
+            _exit(_check_batch(list(sources), output, job, jobs, mode["diff"]))
         _exit(_convert_batch(list(sources), output, job, jobs))
+    if check:
+        _exit(_check_single(sources[0], output, job, mode["diff"]))
     _exit(_convert_single(sources[0], output, job))
 
 
@@ -132,6 +147,68 @@ def _convert_single(path: str, output: str | None, job: Job) -> int:
             _err(f"transpile: {problem}")
             return EXIT_ERROR
     return EXIT_LOSSY if job.strict and result.lossy else EXIT_OK
+
+
+def _check_single(path: str, output: str, job: Job, show_diff: bool) -> int:
+    """``--check`` of one file: its output is what converting writes now (exit 0), or not (1)."""
+    from . import api
+    from .batch import Stale, read_existing
+
+    result = api.convert_file(path, job.target, job.source_fw, job.entry)
+    if isinstance(result, (api.Failed, api.Skipped)):
+        _exit_unless_done(path, result)
+    destination = _single_destination(path, output)
+    current = read_existing(destination)
+    if current == result.code:
+        return EXIT_OK
+    _report_stale([Stale(path, destination, current, result.code)], show_diff)
+    return EXIT_LOSSY
+
+
+def _check_batch(sources: list[str], output: str, job: Job, jobs: int | None, show_diff: bool):
+    """``--check`` of a batch: every output under ``output`` is what converting writes now."""
+    from .batch import attempts as convert_all
+    from .batch import check_attempts
+    from .util.fileio import discover
+
+    found, _unvisited = discover(sources, exclude=output)
+    try:
+        attempts = convert_all(found, job, jobs, _progress)
+    except KeyboardInterrupt:
+        _err("transpile: interrupted while converting")
+        return EXIT_INTERRUPTED
+    outcomes, stale = check_attempts(attempts, output, [])
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            _err(
+                outcome.reason
+                if outcome.reason.startswith(outcome.path)
+                else f"{outcome.path}: {outcome.reason}"
+            )
+    _report_stale(stale, show_diff)
+    if not _quiet():
+        fresh = sum(o.status == "converted" for o in outcomes) - len(stale)
+        _err(f"transpile: {len(stale)} stale, {fresh} up to date in {output}")
+    if any(o.status == "failed" for o in outcomes):
+        return EXIT_ERROR
+    return EXIT_LOSSY if stale else EXIT_OK
+
+
+def _report_stale(stale: list, show_diff: bool) -> None:
+    """One line per stale output (stderr); with ``show_diff`` its unified diff (stdout)."""
+    import difflib
+
+    for item in stale:
+        missing = " (missing)" if item.current is None else ""
+        _err(f"would rewrite {item.destination}{missing} from {item.source}")
+        if show_diff:
+            lines = difflib.unified_diff(
+                (item.current or "").splitlines(keepends=True),
+                item.expected.splitlines(keepends=True),
+                fromfile=item.destination if item.current is not None else "/dev/null",
+                tofile=item.destination,
+            )
+            _write_stdout("".join(lines))
 
 
 def _single_destination(path: str, output: str) -> str:
@@ -158,7 +235,7 @@ def _check_batch_output(sources: tuple[str, ...], output: str | None) -> None:
 
 
 def _convert_batch(sources: list[str], output: str, job: Job, jobs: int | None = None) -> int:
-    from .batch import Outcome, write_attempts
+    from .batch import Outcome, existing, write_attempts
     from .batch import attempts as convert_all
     from .util.fileio import discover
 
@@ -167,6 +244,9 @@ def _convert_batch(sources: list[str], output: str, job: Job, jobs: int | None =
     if not found:
         _err(f"transpile: no Python files found in {', '.join(sources)}")
         return EXIT_ERROR
+    if not job.force:
+        found, refused = existing(found, output)
+        outcomes.extend(refused)
     try:
         attempts = convert_all(found, job, jobs, _progress)
     except KeyboardInterrupt:
@@ -180,8 +260,9 @@ def _convert_batch(sources: list[str], output: str, job: Job, jobs: int | None =
         count = sum(o.status == "converted" for o in written)
         _err(f"transpile: interrupted while writing; {count} of {len(found)} written to {output}")
         return EXIT_INTERRUPTED
-    for line in diagnostics:
-        _err(line)
+    if not _quiet():
+        for line in diagnostics:
+            _err(line)
     _print_summary(outcomes, output)
     return _batch_exit_code(outcomes, job.strict)
 
@@ -189,7 +270,7 @@ def _convert_batch(sources: list[str], output: str, job: Job, jobs: int | None =
 @contextmanager
 def _progress(attempts: Iterator[Attempt], count: int) -> Iterator:
     """A progress bar on a terminal; the plain results anywhere else."""
-    if not sys.stderr.isatty():
+    if _quiet() or not sys.stderr.isatty():
         yield attempts
         return
     with click.progressbar(
@@ -206,11 +287,12 @@ def _print_summary(outcomes: list[Outcome], output: str) -> None:
     counts = {s: sum(o.status == s for o in outcomes) for s in ("converted", "skipped", "failed")}
     lossy = sum(o.lossy for o in outcomes)
     lossy_note = f" ({lossy} lossy)" if lossy else ""
-    _err(
-        f"transpile: {counts['converted']} converted{lossy_note}, {counts['skipped']} skipped, "
-        f"{counts['failed']} failed; output in {output}"
-    )
-    for status in ("failed", "skipped"):
+    if not _quiet():
+        _err(
+            f"transpile: {counts['converted']} converted{lossy_note}, {counts['skipped']} skipped, "
+            f"{counts['failed']} failed; output in {output}"
+        )
+    for status in ("failed",) if _quiet() else ("failed", "skipped"):
         for o in outcomes:
             if o.status == status:
                 reason = o.reason if o.reason.startswith(o.path) else f"{o.path}: {o.reason}"
@@ -237,7 +319,8 @@ def _batch_exit_code(outcomes: list[Outcome], strict: bool) -> int:
     INSPECT_FORMATS, "json: the versioned model; mermaid or dot: a picture; text: an outline."
 )
 @FROM_ONE_OPTION
-def inspect(source: str, fmt: str, source_fw: str) -> NoReturn:
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only on stderr, no warnings.")
+def inspect(source: str, fmt: str, source_fw: str, quiet: bool) -> NoReturn:
     """Show the pipeline model read from SRC."""
     from . import api
 
@@ -271,8 +354,15 @@ def _render_model(pipeline, fmt: str) -> str:
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE.")
 @click.option("--force", is_flag=True, help="Overwrite an existing FILE.")
 @FROM_ONE_OPTION
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only on stderr, no warnings.")
 def report(
-    source: str, target: str, fmt: str, output: str | None, force: bool, source_fw: str
+    source: str,
+    target: str,
+    fmt: str,
+    output: str | None,
+    force: bool,
+    source_fw: str,
+    quiet: bool,
 ) -> NoReturn:
     """Report what converting SRC to another framework does, step by step."""
     from .report import build_report, render
@@ -288,7 +378,8 @@ def report(
 @_format_option(
     ("text", "md", "json"), "text for a terminal, md for a pull request, json for tools."
 )
-def diff(first: str, second: str, fmt: str) -> NoReturn:
+@click.option("-q", "--quiet", is_flag=True, help="Print no differences: the exit code says.")
+def diff(first: str, second: str, fmt: str, quiet: bool) -> NoReturn:
     """Compare the structure of two pipelines (exit 0 same, 1 different, 2 error)."""
     from . import api
     from .diff import diff_files
@@ -297,7 +388,8 @@ def diff(first: str, second: str, fmt: str) -> NoReturn:
     result = diff_files(first, second)
     if isinstance(result, (api.Failed, api.Skipped)):
         _exit_unless_done(result.path, result)
-    _write_stdout(render(result, fmt))
+    if not quiet:
+        _write_stdout(render(result, fmt))
     _exit(EXIT_OK if result.same else EXIT_LOSSY)
 
 
@@ -330,46 +422,103 @@ def _emit(text: str, output: str | None, force: bool, inputs: tuple | list = ())
 @cli.command()
 @click.argument("paths", nargs=-1, metavar="[PATH...]")
 @click.option("--target", "targets", metavar="FW,...", help="Frameworks to check portability to.")
-@_format_option(
-    ("text", "json", "sarif", "github"),
-    "text: path:line:col: CODE message; sarif: code scanning; github: annotations.",
+@click.option(
+    "--output-format",
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    type=click.Choice(("text", "json", "sarif", "github")),
+    help="text: path:line:col: CODE message; sarif: code scanning; github: annotations.",
 )
 @click.option(
     "--select", metavar="CODE,...", default="", help="Run only these rules (or prefixes)."
 )
+@click.option(
+    "--extend-select", metavar="CODE,...", default="", help="Run these rules too (or prefixes)."
+)
 @click.option("--ignore", metavar="CODE,...", default="", help="Skip these rules (or prefixes).")
+@click.option(
+    "--exclude", metavar="PATTERN,...", default="", help="Skip these paths (replaces the defaults)."
+)
+@click.option("--extend-exclude", metavar="PATTERN,...", default="", help="Skip these paths too.")
+@click.option(
+    "--force-exclude", is_flag=True, help="Exclude files even when named on the command line."
+)
+@click.option("--statistics", is_flag=True, help="Show how many findings each rule has.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("-q", "--quiet", is_flag=True, help="Print the findings and nothing else.")
+@click.option(
+    "--stdin-filename", metavar="PATH", help="The name of the file read from standard input (-)."
+)
 @click.option("-j", "--jobs", **JOBS_OPTION)
-def lint(
-    paths: tuple[str, ...],
-    targets: str | None,
-    fmt: str,
-    select: str,
-    ignore: str,
-    jobs: int | None,
-) -> NoReturn:
-    """Flag pipeline code that will not port, or will port wrongly, to other frameworks."""
+def lint(paths: tuple[str, ...], targets: str | None, fmt: str, **options) -> NoReturn:
+    """Flag pipeline code that will not port, or will port wrongly, to other frameworks.
+
+    PATH is a file or a directory (default: the current one); - reads standard input.
+    """
     from .lint import config as lint_config
-    from .lint.engine import check_codes, lint_paths
-    from .lint.formats import render
+    from .lint.engine import check_codes, lint_paths, lint_stdin
+    from .lint.formats import render, statistics
     from .util.parallel import default_jobs
 
+    if options["statistics"] and fmt not in ("text", "json"):
+        raise click.UsageError("--statistics prints text or json")
+    if "-" in paths and len(paths) > 1:
+        raise click.UsageError("- (standard input) cannot be combined with other paths")
     try:
         settings = lint_config.load().overridden(
-            _codes(targets) or None, _codes(select), _codes(ignore)
+            _codes(targets) or None,
+            _codes(options["select"]),
+            _codes(options["ignore"]),
+            extend_select=_codes(options["extend_select"]),
+            exclude=_codes(options["exclude"]),
+            extend_exclude=_codes(options["extend_exclude"]),
+            force_exclude=options["force_exclude"],
         )
         check_codes(settings)
     except lint_config.ConfigError as exc:
         _err(f"transpile: {exc}")
         _exit(EXIT_ERROR)
-    report = lint_paths(list(paths) or ["."], settings, jobs or default_jobs())
+    if paths == ("-",):
+        report = lint_stdin(_read_stdin(), options["stdin_filename"] or "-", settings)
+    else:
+        report = lint_paths(list(paths) or ["."], settings, options["jobs"] or default_jobs())
     for problem in report.errors:
         _err(f"{problem.path}:{problem.line}:{problem.column}: {problem.code} {problem.message}")
-    _write_stdout(render(report, fmt))
-    _exit(report.exit_code)
+    if options["statistics"]:
+        _write_stdout(statistics(report, fmt))
+    else:
+        _write_stdout(render(report, fmt, colour=_colour(), quiet=options["quiet"]))
+    _exit(EXIT_OK if options["exit_zero"] and not report.errors else report.exit_code)
 
 
 def _codes(option: str | None) -> tuple[str, ...]:
     return tuple(c.strip() for c in (option or "").split(",") if c.strip())
+
+
+def _read_stdin() -> bytes:
+    stream = getattr(sys.stdin, "buffer", None)
+    return stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+
+
+def _colour() -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+@cli.command()
+@click.argument("code", metavar="CODE")
+def rule(code: str) -> NoReturn:
+    """Explain one lint rule: what it flags, why it matters, what to do instead."""
+    from .lint.formats import explain, rule_named
+
+    found = rule_named(code)
+    if found is None:
+        _err(f"transpile: unknown rule code {code!r} (transpile rules lists them)")
+        _exit(EXIT_ERROR)
+    _write_stdout(explain(found, colour=_colour()))
+    _exit(EXIT_OK)
 
 
 @cli.command()
@@ -383,12 +532,31 @@ def rules(fmt: str) -> NoReturn:
     _exit(EXIT_OK)
 
 
+def _full_summaries(group: click.Group) -> None:
+    """``transpile --help`` lists each command with its whole first sentence, not one cut to
+    fit 45 columns with "..." (click's default)."""
+    for command in group.commands.values():
+        if command.help and not command.short_help:
+            command.short_help = " ".join(command.help.split("\n\n")[0].split())
+
+
+_full_summaries(cli)
+
+
 # --- output helpers --------------------------------------------------------------------------
 
 
 def _echo_diagnostics(path: str, diagnostics: tuple[Diagnostic, ...]) -> None:
-    for line in rendered(path, diagnostics):
+    """The diagnostics of one file; under ``--quiet`` only its errors."""
+    kept = tuple(d for d in diagnostics if not _quiet() or d.severity == "error")
+    for line in rendered(path, kept):
         _err(line)
+
+
+def _quiet() -> bool:
+    """The running command's -q/--quiet: errors only on stderr."""
+    context = click.get_current_context(silent=True)
+    return bool(context is not None and context.params.get("quiet"))
 
 
 def _err(line: str) -> None:

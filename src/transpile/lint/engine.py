@@ -18,7 +18,11 @@ from .config import ConfigError, LintConfig
 from .unit import Hit, LintUnit
 
 MAX_BYTES = 5_000_000
-IGNORE_COMMENT = re.compile(r"#\s*transpile:\s*ignore(?:\[([A-Z0-9,\s]+)\])?")
+IGNORE_COMMENT = re.compile(r"#\s*transpile:\s*ignore(?:\[([^\]]*)\])?")
+# flake8's and ruff's spelling: a bare noqa comment silences every rule, one with codes those codes
+NOQA_COMMENT = re.compile(
+    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -77,11 +81,14 @@ def lint_text(text: str, path: str, config: LintConfig) -> list[Finding] | FileE
     tree = _parse(text, path)
     if isinstance(tree, FileError):
         return tree
+    lines = text.splitlines()
+    problem = _unknown_suppressed_code(lines, path) if "TP" in text else None
+    if problem is not None:
+        return problem
     unit = LintUnit(path, tree)
     if not unit.frameworks:
         return []  # imports no pipeline framework: nothing to port
     unit.targets = config.targets_for(unit.frameworks)
-    lines = text.splitlines()
     return [
         finding
         for rule in all_rules()
@@ -124,13 +131,53 @@ def _findings(rule: ModuleType, unit: LintUnit, lines: list[str]) -> list[Findin
 
 
 def _ignored(hit: Hit, code: str, lines: list[str]) -> bool:
-    """``# transpile: ignore`` or ``# transpile: ignore[CODE, ...]`` on the finding's line."""
+    """``# transpile: ignore``, ``# transpile: ignore[CODE, ...]``, ``# noqa`` or
+    ``# noqa: CODE, ...`` on the finding's line."""
     line = lines[hit.line - 1] if 0 < hit.line <= len(lines) else ""
-    match = IGNORE_COMMENT.search(line)
-    if match is None:
-        return False
-    codes = match.group(1)
-    return codes is None or code in {c.strip() for c in codes.split(",")}
+    return any(codes is None or code in codes for codes in _suppressions(line))
+
+
+def _suppressions(line: str) -> list[frozenset[str] | None]:
+    """The suppression comments on one line: None silences every rule, else the codes named."""
+    found: list[frozenset[str] | None] = []
+    ours = IGNORE_COMMENT.search(line)
+    if ours is not None:
+        found.append(None if ours.group(1) is None else _code_set(ours.group(1)))
+    noqa = NOQA_COMMENT.search(line)
+    if noqa is not None:
+        found.append(None if noqa.group("codes") is None else _code_set(noqa.group("codes")))
+    return found
+
+
+def _code_set(text: str) -> frozenset[str]:
+    return frozenset(c for c in re.split(r"[,\s]+", text) if c)
+
+
+def _unknown_suppressed_code(lines: list[str], path: str) -> FileError | None:
+    """A code in a suppression comment that names no rule: a typo would silence nothing."""
+    known = {rule.CODE for rule in all_rules()}
+    for number, line in enumerate(lines, start=1):
+        for column, code in _named_codes(line) if "#" in line else ():
+            if code not in known:
+                message = f"unknown rule code {code!r} in a suppression comment"
+                return FileError(
+                    path, number, column + 1, "TP008", f"{message} (transpile rules lists them)"
+                )
+    return None
+
+
+def _named_codes(line: str) -> list[tuple[int, str]]:
+    """The codes a line's suppression comments name, with the comment's column. A noqa
+    comment also serves other linters, so only its ``TP`` codes are transpile's to check."""
+    named = []
+    ours = IGNORE_COMMENT.search(line)
+    if ours is not None and ours.group(1) is not None:
+        named += [(ours.start(), c) for c in sorted(_code_set(ours.group(1)))]
+    noqa = NOQA_COMMENT.search(line)
+    if noqa is not None and noqa.group("codes"):
+        codes = sorted(_code_set(noqa.group("codes")))
+        named += [(noqa.start(), c) for c in codes if c.upper().startswith("TP")]
+    return named
 
 
 def load_text(path: str) -> str | FileError:
@@ -149,10 +196,10 @@ def lint_paths(paths: list[str], config: LintConfig, jobs: int = 1) -> LintRepor
     """Lint the ``.py`` files under ``paths`` (files or directories), over ``jobs`` processes."""
     from functools import partial
 
-    from ..util.fileio import discover
     from ..util.parallel import ordered_map
+    from .files import lint_sources
 
-    sources, _unvisited = discover(paths)
+    sources, _unvisited = lint_sources(paths, config)
     findings: list[Finding] = []
     errors: list[FileError] = []
     if jobs > 1 and len(sources) >= POOL_MINIMUM:
@@ -166,6 +213,27 @@ def lint_paths(paths: list[str], config: LintConfig, jobs: int = 1) -> LintRepor
     return LintReport(tuple(findings), tuple(errors), len(sources))
 
 
+def lint_stdin(data: bytes, path: str, config: LintConfig) -> LintReport:
+    """Lint source read from standard input; ``path`` (``--stdin-filename``, or ``-``) names it
+    in the findings and for per-file settings, and with ``force-exclude`` may exclude it."""
+    from ..util.fileio import decode_source
+    from .files import Exclusion
+
+    if path != "-" and config.force_exclude and Exclusion(config).excluded_with_parents(path):
+        return LintReport((), (), 0)
+    try:
+        if len(data) > MAX_BYTES:
+            raise SourceError("TP001", f"file is larger than {MAX_BYTES} bytes")
+        text = decode_source(data)
+    except SourceError as exc:
+        error = FileError(path, exc.line or 1, exc.column + 1, exc.code, exc.message)
+        return LintReport((), (error,), 1)
+    result = lint_text(text, path, config)
+    if isinstance(result, FileError):
+        return LintReport((), (result,), 1)
+    return LintReport(tuple(result), (), 1)
+
+
 def lint_file(path: str, config: LintConfig) -> list[Finding] | FileError:
     """The findings of one file, or why it cannot be linted."""
     text = load_text(path)
@@ -176,6 +244,7 @@ def check_codes(config: LintConfig) -> None:
     """Raise ConfigError for a selected or ignored code that names no rule (a typo selects nothing)."""
     codes = [
         *config.select,
+        *config.extend_select,
         *config.ignore,
         *(c for cs in config.per_file_ignores.values() for c in cs),
     ]

@@ -9,7 +9,7 @@ import os
 import stat
 import tempfile
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,14 +148,19 @@ class Unvisited:
     reason: str
 
 
-def discover(paths: list[str], exclude: str | None = None) -> tuple[list[Source], list[Unvisited]]:
+def discover(
+    paths: list[str],
+    exclude: str | None = None,
+    skip: Callable[[str, bool], bool] | None = None,
+) -> tuple[list[Source], list[Unvisited]]:
     """The ``.py`` files under ``paths`` (files or directories), in a stable order.
 
     A file argument is taken as it is, mirrored by its name. A directory is walked in sorted
     order, mirrored relative to itself, skipping hidden entries, ``__pycache__`` and virtual
     environments, the directory ``exclude`` (the output directory), and symbolic links that
-    resolve outside the directory given or back into a directory being walked. The same file
-    reached twice under the same relative path is listed once.
+    resolve outside the directory given or back into a directory being walked, and the files and
+    directories for which ``skip(path, is_dir)`` is true. The same file reached twice under the
+    same relative path is listed once.
     """
     sources: list[Source] = []
     unvisited: list[Unvisited] = []
@@ -163,7 +168,7 @@ def discover(paths: list[str], exclude: str | None = None) -> tuple[list[Source]
     excluded = os.path.realpath(exclude) if exclude else None
     for arg in paths:
         if os.path.isdir(arg):
-            found = _walk(arg, excluded, unvisited)
+            found = _walk(arg, excluded, unvisited, skip)
         else:
             found = [Source(arg, Path(arg).name)]
         for source in found:
@@ -174,7 +179,12 @@ def discover(paths: list[str], exclude: str | None = None) -> tuple[list[Source]
     return sources, unvisited
 
 
-def _walk(root: str, excluded: str | None, unvisited: list[Unvisited]) -> list[Source]:
+def _walk(
+    root: str,
+    excluded: str | None,
+    unvisited: list[Unvisited],
+    skip: Callable[[str, bool], bool] | None = None,
+) -> list[Source]:
     real_root = os.path.realpath(root)
     found: list[Source] = []
     stack = [("", (real_root,))]  # (relative directory, real paths of it and its ancestors)
@@ -184,6 +194,8 @@ def _walk(root: str, excluded: str | None, unvisited: list[Unvisited]) -> list[S
         for entry in _sorted_entries(directory, unvisited):
             relative = f"{relative_dir}/{entry.name}" if relative_dir else entry.name
             kind, real = _classify(entry, real_root, unvisited)
+            if kind is not None and skip is not None and skip(_join(root, relative), kind == "dir"):
+                continue
             if kind == "file":
                 found.append(Source(_join(root, relative), relative))
             elif kind == "dir" and real != excluded and real not in ancestors:
@@ -245,10 +257,14 @@ def write_output(
     try:
         write_atomic(destination, text, force=force)
     except RefusedOverwrite:
-        return f"refused to overwrite {destination} (use --force)"
+        return overwrite_refusal(destination)
     except OSError as exc:
         return f"cannot write {destination}: {exc.strerror or exc}"
     return None
+
+
+def overwrite_refusal(destination: str) -> str:
+    return f"refused to overwrite {destination} (use --force)"
 
 
 def _same_file(first: str, second: str) -> bool:
