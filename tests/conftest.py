@@ -16,6 +16,8 @@ import pytest
 import tomllib
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
+# pytest.mark.requires(...): what a test needs beyond the test extra, skipped or required
+pytest_plugins = ("prerequisites",)
 
 
 def pytest_configure(config):

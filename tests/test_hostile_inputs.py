@@ -12,6 +12,7 @@ import textwrap
 import threading
 from pathlib import Path
 
+import prerequisites
 import pytest
 from click.testing import CliRunner
 
@@ -259,7 +260,9 @@ def test_a_non_numeric_timeout_is_a_todo_not_a_broken_timedelta(value):
 # 5/6. files that are not regular, loops, sizes ------------------------------------------------------
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs need a POSIX system")
+@pytest.mark.skipif(
+    not hasattr(os, "mkfifo"), reason="FIFOs need a POSIX system: run on Linux or macOS"
+)
 @pytest.mark.parametrize("command", ["lint", "convert"])
 def test_a_fifo_is_refused_without_blocking(tmp_path, command):
     fifo = tmp_path / "pipe.py"
@@ -428,7 +431,9 @@ def test_a_file_already_in_the_target_framework_is_skipped_in_a_batch(tmp_path):
 # 7. Ctrl-C during a batch -----------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups need a POSIX system")
+@pytest.mark.skipif(
+    not hasattr(os, "killpg"), reason="process groups need a POSIX system: run on Linux or macOS"
+)
 def test_ctrl_c_during_a_batch_prints_one_line_and_no_traceback(tmp_path):
     import signal
     import time
@@ -631,7 +636,7 @@ def test_an_input_named_output_is_renamed_for_kfp(tmp_path):
     assert "def end(output: int)" in result.code
     assert "done = output > 0" in result.code
     assert "end(output=start_task.output)" in result.code
-    pytest.importorskip("kfp")
+    prerequisites.module("kfp")
     (tmp_path / "pipeline.py").write_text(result.code)
     compiled = subprocess.run(
         [sys.executable, "pipeline.py"], cwd=tmp_path, capture_output=True, text=True, check=False

@@ -17,6 +17,7 @@ import os
 import sys
 from pathlib import Path
 
+import prerequisites
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -224,7 +225,7 @@ def baseline(source: str, target: str) -> str:
 
 @pytest.mark.parametrize("target", ["metaflow", "flyte", "kfp"])
 def test_hostile_text_adds_no_statement_and_runs_nothing(target, tmp_path_factory):
-    pytest.importorskip({"metaflow": "metaflow", "flyte": "flytekit", "kfp": "kfp"}[target])
+    prerequisites.module({"metaflow": "metaflow", "flyte": "flytekit", "kfp": "kfp"}[target])
     folder = tmp_path_factory.mktemp("import")
     sources = [s for s, targets in TARGETS.items() if target in targets]
 

@@ -7,7 +7,6 @@ repository where .gitignore matters) built from the lint fixtures.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -232,7 +231,7 @@ def test_exclude_on_the_command_line(project):
     ]
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="needs git: install git to run this test")
+@pytest.mark.requires("git")
 def test_gitignore_is_respected_unless_turned_off(project):
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     (project / ".gitignore").write_text("flows/token.py\n")

@@ -2,6 +2,8 @@
 
 try-repo keeps its hook environments in a store of its own under a temporary directory
 (pre_commit/commands/try_repo.py), so PRE_COMMIT_HOME cannot share them: each run installs once.
+It installs with pip from the package index pip is configured with: without one that answers (or
+without git) these tests skip, saying so; ``.ci/run`` requires them (tests/prerequisites.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ LINT_FIXTURES = ROOT / "fixtures" / "lint"
 # what pip needs to build and install transpile (hatch's sdist list) plus the hook manifest
 PACKAGED = ("src", "templates", "pyproject.toml", "README.md", ".pre-commit-hooks.yaml")
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
+pytestmark = pytest.mark.requires("git", "package_index")
 
 
 def git(cwd: Path, *args: str) -> None:

@@ -1,22 +1,25 @@
 """The HTML report in a real headless Chromium: no console errors, no network, DAG pictures drawn.
 
-Chromium runs from its command line (``.ci/run`` installs Debian's ``chromium``). A probe copy
-of the page gets a script appended that writes what the browser measured into the DOM, which
-``--dump-dom`` hands back; the page under test itself carries no script.
+Chromium runs from its command line; without it these tests skip, saying how to install it
+(tests/prerequisites.py), and ``.ci/run`` installs Debian's ``chromium`` and requires them. A
+probe copy of the page gets a script appended that writes what the browser measured into the
+DOM, which ``--dump-dom`` hands back; the page under test itself carries no script.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
+import prerequisites
 import pytest
 from PIL import Image
 
 from transpile.report import build_report, render
+
+pytestmark = pytest.mark.requires("chromium")
 
 ROOT = Path(__file__).parents[1]
 WINDOW = (1400, 1600)
@@ -52,15 +55,9 @@ document.body.appendChild(out);
 </script>"""
 
 
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "chromium is missing: .ci/run installs it (apt-get install chromium)"
-    return found
-
-
 def browse(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [chromium(), *FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
+        [prerequisites.chromium(), *FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
         capture_output=True,
         text=True,
         timeout=120,
