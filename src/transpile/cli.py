@@ -180,11 +180,7 @@ def _check_batch(sources: list[str], output: str, job: Job, jobs: int | None, sh
     outcomes, stale = check_attempts(attempts, output, [])
     for outcome in outcomes:
         if outcome.status == "failed":
-            _err(
-                outcome.reason
-                if outcome.reason.startswith(outcome.path)
-                else f"{outcome.path}: {outcome.reason}"
-            )
+            _err(_outcome_reason(outcome))
     _report_stale(stale, show_diff)
     if not _quiet():
         fresh = sum(o.status == "converted" for o in outcomes) - len(stale)
@@ -295,8 +291,14 @@ def _print_summary(outcomes: list[Outcome], output: str) -> None:
     for status in ("failed",) if _quiet() else ("failed", "skipped"):
         for o in outcomes:
             if o.status == status:
-                reason = o.reason if o.reason.startswith(o.path) else f"{o.path}: {o.reason}"
-                _err(f"  {status:<8} {reason}")
+                _err(f"  {status:<8} {_outcome_reason(o)}")
+
+
+def _outcome_reason(outcome: Outcome) -> str:
+    """Why a file failed or was skipped, starting with its path."""
+    if outcome.reason.startswith(outcome.path):
+        return outcome.reason
+    return f"{outcome.path}: {outcome.reason}"
 
 
 def _batch_exit_code(outcomes: list[Outcome], strict: bool) -> int:

@@ -94,14 +94,15 @@ class LintConfig:
         targets: tuple[str, ...] | None,
         select: tuple[str, ...],
         ignore: tuple[str, ...],
-        **more: object,
+        *,
+        extend_select: tuple[str, ...] = (),
+        exclude: tuple[str, ...] = (),
+        extend_exclude: tuple[str, ...] = (),
+        force_exclude: bool = False,
     ) -> LintConfig:
         """Command-line options win over the file, as in ruff: ``targets``, ``select`` and
         ``exclude`` replace; ``ignore``, ``extend_select`` and ``extend_exclude`` add; a
         ``force_exclude`` of True turns it on. An empty value leaves the file's setting."""
-        extend_select = tuple(more.get("extend_select", ()))
-        exclude = tuple(more.get("exclude", ()))
-        extend_exclude = tuple(more.get("extend_exclude", ()))
         return replace(
             self,
             targets=self.targets if targets is None else checked_targets(targets),
@@ -110,7 +111,7 @@ class LintConfig:
             ignore=self.ignore + ignore,
             exclude=exclude or self.exclude,
             extend_exclude=self.extend_exclude + extend_exclude,
-            force_exclude=self.force_exclude or bool(more.get("force_exclude")),
+            force_exclude=self.force_exclude or force_exclude,
         )
 
     def _path_ignores(self, path: str) -> tuple[str, ...]:

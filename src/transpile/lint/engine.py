@@ -134,50 +134,51 @@ def _ignored(hit: Hit, code: str, lines: list[str]) -> bool:
     """``# transpile: ignore``, ``# transpile: ignore[CODE, ...]``, ``# noqa`` or
     ``# noqa: CODE, ...`` on the finding's line."""
     line = lines[hit.line - 1] if 0 < hit.line <= len(lines) else ""
-    return any(codes is None or code in codes for codes in _suppressions(line))
+    return any(c.codes is None or code in c.codes for c in _suppressions(line))
 
 
-def _suppressions(line: str) -> list[frozenset[str] | None]:
-    """The suppression comments on one line: None silences every rule, else the codes named."""
-    found: list[frozenset[str] | None] = []
+@dataclass(frozen=True)
+class Suppression:
+    """One suppression comment: where it starts, the codes it names (None: every rule), and
+    whether it is transpile's own (a noqa comment also serves other linters)."""
+
+    column: int
+    codes: frozenset[str] | None
+    ours: bool
+
+
+def _suppressions(line: str) -> list[Suppression]:
+    """The suppression comments on one line, in the order they are written."""
+    found = []
     ours = IGNORE_COMMENT.search(line)
     if ours is not None:
-        found.append(None if ours.group(1) is None else _code_set(ours.group(1)))
+        found.append(Suppression(ours.start(), _code_set(ours.group(1)), ours=True))
     noqa = NOQA_COMMENT.search(line)
     if noqa is not None:
-        found.append(None if noqa.group("codes") is None else _code_set(noqa.group("codes")))
-    return found
+        found.append(Suppression(noqa.start(), _code_set(noqa.group("codes")), ours=False))
+    return sorted(found, key=lambda c: c.column)
 
 
-def _code_set(text: str) -> frozenset[str]:
-    return frozenset(c for c in re.split(r"[,\s]+", text) if c)
+def _code_set(text: str | None) -> frozenset[str] | None:
+    return None if text is None else frozenset(c for c in re.split(r"[,\s]+", text) if c)
 
 
 def _unknown_suppressed_code(lines: list[str], path: str) -> FileError | None:
-    """A code in a suppression comment that names no rule: a typo would silence nothing."""
+    """A code in a suppression comment that names no rule: a typo would silence nothing. Only
+    the ``TP`` codes of a noqa comment are transpile's to check."""
     known = {rule.CODE for rule in all_rules()}
     for number, line in enumerate(lines, start=1):
-        for column, code in _named_codes(line) if "#" in line else ():
-            if code not in known:
-                message = f"unknown rule code {code!r} in a suppression comment"
-                return FileError(
-                    path, number, column + 1, "TP008", f"{message} (transpile rules lists them)"
-                )
+        for comment in _suppressions(line) if "#" in line else ():
+            unknown = [
+                code
+                for code in sorted(comment.codes or ())
+                if code not in known and (comment.ours or code.upper().startswith("TP"))
+            ]
+            if unknown:
+                message = f"unknown rule code {unknown[0]!r} in a suppression comment"
+                hint = "(transpile rules lists them)"
+                return FileError(path, number, comment.column + 1, "TP008", f"{message} {hint}")
     return None
-
-
-def _named_codes(line: str) -> list[tuple[int, str]]:
-    """The codes a line's suppression comments name, with the comment's column. A noqa
-    comment also serves other linters, so only its ``TP`` codes are transpile's to check."""
-    named = []
-    ours = IGNORE_COMMENT.search(line)
-    if ours is not None and ours.group(1) is not None:
-        named += [(ours.start(), c) for c in sorted(_code_set(ours.group(1)))]
-    noqa = NOQA_COMMENT.search(line)
-    if noqa is not None and noqa.group("codes"):
-        codes = sorted(_code_set(noqa.group("codes")))
-        named += [(noqa.start(), c) for c in codes if c.upper().startswith("TP")]
-    return named
 
 
 def load_text(path: str) -> str | FileError:
