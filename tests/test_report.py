@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from transpile.cli import cli
-from transpile.report import build_report, render
+from transpile.report import build_report, picture, render, svg
 
 ROOT = Path(__file__).parents[1]
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "report"
@@ -53,7 +54,7 @@ def test_foreach_to_kfp_names_every_step_in_every_format():
     assert [s["source"] for s in json.loads(data)["steps"]] == steps
     assert [s["target"] for s in json.loads(data)["steps"]] == steps
     assert "```mermaid\nflowchart TD\n" in markdown
-    assert html.count("<svg ") == 2 and 'data-step="square"' in html
+    assert html.count('<svg class="dag"') == 2 and 'data-step="square"' in html
     assert 'href="#code-square"' in html
     assert NETWORK.findall(html) == []  # links and the arrow marker stay inside the page
 
@@ -194,3 +195,245 @@ def test_report_on_a_kfp_source_shows_its_components():
     square = next(c for c in report["code"] if c["step"] == "square")
     assert square["source"].startswith('@dsl.component(base_image="python:3.11")\ndef square(')
     assert square["target"].startswith("@task\ndef square(")
+
+
+# --- issue 20: the report tells the migration engineer what to do next ---------------------------
+
+
+def converted_file(tmp_path, report: dict) -> list[str]:
+    """Runs the command the report names, in ``tmp_path``, and returns the file's lines."""
+    command = report["target"]["command"].split()
+    assert command[:2] == ["transpile", "convert"]
+    source = str(ROOT / command[2])
+    result = invoke("convert", source, *command[3:-1], str(tmp_path / command[-1]), "-q")
+    assert result.exit_code == 0, result.output
+    return (tmp_path / report["target"]["path"]).read_text().splitlines()
+
+
+def test_next_steps_list_each_todo_and_lossy_diagnostic_at_its_converted_line(tmp_path):
+    report = report_of("decorators", "kfp")
+    lines = converted_file(tmp_path, report)
+    steps = report["next_steps"]
+    todos = [n for n, text in enumerate(lines, start=1) if "# TODO(transpile)" in text]
+    assert sorted(s["line"] for s in steps if s["todo"]) == todos == [45, 108, 109]
+    for item in steps:
+        text = lines[item["line"] - 1]
+        if item["todo"]:
+            assert f"# TODO(transpile): {item['code']} {item['message']}" in text
+    lossy = [d for d in report["diagnostics"] if d["lossy"]]
+    assert sorted((s["code"], s["source_line"]) for s in steps) == sorted(
+        (d["code"], d["line"]) for d in lossy
+    )
+    # what left no TODO goes to what the engineer checks: the task of its step, or the pipeline
+    where = {s["message"].split()[0]: lines[s["line"] - 1] for s in steps if not s["todo"]}
+    assert where["@catch(var='err')"].startswith("def configure(")
+    assert where["@card"].startswith("def report(")
+    assert where["@schedule"] == "@dsl.pipeline"
+    markdown, html = render(report, "md"), render(report, "html")
+    assert "## Next steps\n" in markdown and '<h2 id="next-steps">' in html
+    assert "- [ ] `metaflow_kfp.py:45` TP202 @timeout(seconds=60) is not carried over" in markdown
+    assert '<input type="checkbox"> <code>metaflow_kfp.py:108</code> TP202' in html
+
+
+def test_next_steps_into_a_flowspec_point_at_its_step_methods(tmp_path):
+    report = build_report("fixtures/kfp_wild_components/kfp.py", "metaflow")
+    lines = converted_file(tmp_path, report)
+    (item,) = report["next_steps"]
+    assert (item["code"], item["todo"], item["source_line"]) == ("TP202", False, 72)
+    assert lines[item["line"] - 1].strip() == "def normalize(self):"
+    rows = {s["source"]: s["target_line"] for s in report["steps"]}
+    assert all(lines[line - 1].strip().startswith("def ") for line in rows.values())
+
+
+def test_an_exact_conversion_has_nothing_to_do_and_never_says_exact():
+    report = report_of("foreach_sum", "flyte")
+    assert report["next_steps"] == []
+    for fmt in ("md", "html"):
+        text = render(report, fmt)
+        assert "Nothing left for a human that transpile knows of." in text
+        assert "not verified by running" in text and "exact translation:" not in text
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_report_names_no_emitted_file_it_did_not_write(fmt, tmp_path):
+    report = report_of("decorators", "kfp")
+    text = render(report, fmt)
+    assert "emitted" not in text.lower()
+    assert report["target"]["written"] is False
+    command = "transpile convert fixtures/decorators/metaflow.py --to kfp -o metaflow_kfp.py"
+    assert report["target"]["command"] == command
+    assert "This report writes no converted code" in text and command in text
+    # the lines the report gives are those of the file that command writes
+    lines = converted_file(tmp_path, report)
+    compute = next(s for s in report["steps"] if s["source"] == "compute")
+    assert lines[compute["target_line"] - 1].startswith("def compute(")
+
+
+def labels(report: dict, when: str = "before") -> list[str]:
+    """The switch case labels of a DAG picture (foreach edges are named by their box)."""
+    edges = report["dag"][when]["edges"]
+    return [e["label"] for e in edges if e["label"] and not e["label"].startswith("foreach")]
+
+
+def test_kfp_if_elif_else_cases_show_their_tests_as_written():
+    report = build_report("fixtures/kfp_if_else/kfp.py", "metaflow")
+    expected = [
+        'if mode == "fast"',
+        'elif mode == "slow"',
+        "else",
+        "if measure_task.output > 10",
+        "else",
+    ]
+    assert labels(report) == labels(report, "after") == expected
+    assert (
+        'step_fast_condition -->|"if mode == #quot;fast#quot;"| step_fast'
+        in (report["dag"]["before"]["mermaid"])
+    )
+    assert "&gt; 10" in render(report, "html")  # on the SVG edge, escaped
+
+
+def test_kfp_switch_labels_cover_equality_chains_no_match_and_flyte_conditionals():
+    switch = build_report("fixtures/switch_route/expected/kfp.py", "metaflow")
+    assert labels(switch) == [
+        'if start_task.output == "fast"',
+        'elif start_task.output == "slow"',
+        'elif start_task.output == "skip"',
+    ]
+    loops = build_report("fixtures/kfp_wild_loops/kfp.py", "flyte")
+    assert labels(loops) == [
+        "if cost.output >= big",
+        "elif cost.output >= threshold",
+        "else",
+        "if total.output > 1000.0",
+        "no case matches",
+    ]
+    # a switch entered from parallel steps names its case once, on the deciding step's edge
+    wild = build_report("fixtures/kfp_wild_components/kfp.py", "metaflow")
+    assert labels(wild) == ['if m.outputs["even"] == True', "else"]
+    flyte = build_report("fixtures/flyte_climate/flyte.py", "kfp")
+    assert labels(flyte) == [
+        '"hot"',
+        '"cold"',
+        '"mild"',
+        "if (adjusted > 25.0) | (adjusted < 8.0)",
+        "else",
+    ]
+    assert not any(re.fullmatch(r"'(\d+|case_\d+|else)'", label) for label in labels(flyte))
+
+
+def test_options_show_their_numbers_as_the_source_wrote_them():
+    kfp = build_report("fixtures/kfp_nested_settings/kfp.py", "metaflow")
+    written = {(o["owner"], o["kind"]): o["written"] for o in kfp["options"]}
+    assert written["prepare_scale", "retry"] == (
+        'scale_task.set_retry(num_retries=2, backoff_duration="0s")'
+    )
+    assert written["prepare_scale", "resources"] == (
+        'scale_task.set_cpu_limit("500m").set_memory_limit("2Gi")'
+    )
+    flyte = build_report("fixtures/flyte_table_stats/flyte.py", "kfp")
+    written = {o["kind"]: o["written"] for o in flyte["options"]}
+    assert written["retry"] == "@fl.task(retries=2, …)"
+    assert written["resources"] == (
+        '@fl.task(requests=fl.Resources(cpu="500m", mem="256Mi"), '
+        'limits=fl.Resources(cpu="1", mem="512Mi"), …)'
+    )
+    metaflow = report_of("decorators", "kfp")
+    written = {o["kind"]: o["written"] for o in metaflow["options"]}
+    assert written["retry"] == "@retry(times=2, minutes_between_retries=0)"
+    assert written["schedule"] == '@schedule(cron="0 6 * * *")'
+    for report in (kfp, flyte):
+        for fmt in ("md", "html"):
+            text = render(report, fmt).split("Diagnostics")[0]
+            assert "2147.483648" not in text and "536.870912" not in text
+            assert not re.search(r"(retries|times)=\d+\.0\b", text)
+    assert "`@fl.task(retries=2, …)`" in render(flyte, "md")
+
+
+LAYOUT_CASES = [
+    ("fixtures/nested_foreach/metaflow.py", "flyte"),
+    ("fixtures/kfp_if_else/kfp.py", "metaflow"),
+    ("fixtures/switch_route/metaflow.py", "kfp"),
+    ("fixtures/foreach_switch/metaflow.py", "kfp"),
+    ("fixtures/kfp_wild_loops/kfp.py", "flyte"),
+    ("fixtures/kfp_wild_components/kfp.py", "metaflow"),
+]
+
+
+def drawings(path: str, target: str):
+    report = build_report(path, target)
+    assert isinstance(report, dict), report
+    for when in ("before", "after"):
+        chart = picture.from_dict(report["dag"][when])
+        yield chart, svg.draw(chart)
+
+
+def inside(x: float, y: float, rect: tuple[float, float, float, float], by: float = 0) -> bool:
+    left, top, right, bottom = rect
+    return left + by < x < right - by and top + by < y < bottom - by
+
+
+def step_rect(at) -> tuple[float, float, float, float]:
+    return (at.x - at.width / 2, at.y, at.x + at.width / 2, at.y + svg.NODE_HEIGHT)
+
+
+@pytest.mark.parametrize(("path", "target"), LAYOUT_CASES)
+def test_dag_edges_stay_clear_of_steps_box_titles_and_each_others_arrowheads(path, target):
+    for chart, drawing in drawings(path, target):
+        ends: dict[str, list[float]] = {}
+        for (source, target_step, _), route in zip(chart.edges, drawing.routes, strict=True):
+            ends.setdefault(target_step, []).append(route[-1][0])
+            points = svg.samples(route)
+            for step, at in drawing.nodes.items():
+                if step not in (source, target_step):
+                    assert not any(inside(x, y, step_rect(at)) for x, y in points), (step, route)
+            for box, (left, top, _, _), x in drawing.boxes:
+                title = (x - 2, top + 2, x + svg.TITLE_CHAR_WIDTH * len(box.label) + 2, top + 18)
+                assert not any(inside(px, py, title) for px, py in points), (box.label, route)
+        for step, xs in ends.items():  # an arrowhead is 9 px wide
+            gaps = [b - a for a, b in pairwise(sorted(xs))]
+            assert all(gap >= 12 for gap in gaps), (step, xs)
+
+
+@pytest.mark.parametrize(("path", "target"), LAYOUT_CASES)
+def test_dag_boxes_hold_their_steps_and_no_other(path, target):
+    for chart, drawing in drawings(path, target):
+        rects = [step_rect(at) for at in drawing.nodes.values()]
+        for i, a in enumerate(rects):  # steps never overlap
+            assert not any(inside((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, a) for b in rects[i + 1 :])
+        for box, rect, _ in drawing.boxes:
+            for step, at in drawing.nodes.items():
+                held = all(inside(x, y, rect, -0.5) for x, y in corners(step_rect(at)))
+                touched = any(inside(x, y, rect) for x, y in corners(step_rect(at)))
+                assert held if step in box.members else not touched, (box.label, step)
+
+
+def corners(rect):
+    left, top, right, bottom = rect
+    return [(left, top), (right, top), (left, bottom), (right, bottom)]
+
+
+def test_case_labels_of_one_layer_do_not_overlap():
+    for chart, drawing in drawings("fixtures/kfp_if_else/kfp.py", "metaflow"):
+        spans = sorted(
+            (y, x - svg.EDGE_CHAR_WIDTH * len(text) / 2, x + svg.EDGE_CHAR_WIDTH * len(text) / 2)
+            for x, y, text in drawing.labels
+        )
+        for (y1, _, right), (y2, left, _) in pairwise(spans):
+            assert y1 != y2 or right <= left
+
+
+def test_every_colour_of_the_pictures_has_a_legend_entry():
+    html = render(build_report("fixtures/nested_foreach/metaflow.py", "flyte"), "html")
+    html += render(build_report("fixtures/kfp_if_else/kfp.py", "metaflow"), "html")
+    pictures = "".join(re.findall(r'<svg class="dag".*?</svg>', html, re.DOTALL))
+    used = set(re.findall(r'(?:fill|stroke)="(#[0-9a-f]{6})"', pictures))
+    legends = re.findall(r'<ul class="legend">(.*?)</ul>', html, re.DOTALL)
+    assert len(legends) == 2
+    named = {c for legend in legends for c in re.findall(r'data-colours="([^"]*)"', legend)}
+    explained = {colour for entry in named for colour in entry.split()}
+    assert used - explained == {svg.HALO}  # the page's own white, behind the case labels
+    for legend in legends:  # each entry's swatch is drawn in the colours it names
+        for colours, entry in re.findall(r'<li data-colours="([^"]*)">(.*?)</li>', legend):
+            assert all(colour in entry for colour in colours.split())
+    assert "a join" in legends[0] and "foreach body" in legends[0]
+    assert "a switch case" in legends[1] and "foreach body" not in legends[1]

@@ -8,14 +8,17 @@ DOM, which ``--dump-dom`` hands back; the page under test itself carries no scri
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import re
 import subprocess
+from itertools import pairwise
 from pathlib import Path
 
 import prerequisites
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
 from transpile.report import build_report, render
 
@@ -126,3 +129,149 @@ def test_screenshot_shows_the_pictures(page, tmp_path):
     assert len(colours) > 50, "the screenshot is blank"
     node_fill = (0xE8, 0xF0, 0xFE)  # svg.py's step colour: only the DAG pictures use it
     assert sum(count for count, rgb in colours if rgb == node_fill) > 5000
+
+
+# --- issue 20: the DAG layout, measured in the browser and kept as reviewed screenshots -----------
+
+SNAPSHOTS = ROOT / "tests" / "snapshots" / "report"
+UPDATE = os.environ.get("TRANSPILE_UPDATE_SNAPSHOTS") == "1"
+LAYOUT_CASES = [
+    ("nested_foreach", "fixtures/nested_foreach/metaflow.py", "flyte"),
+    ("switch_route", "fixtures/switch_route/metaflow.py", "kfp"),
+    ("kfp_if_else", "fixtures/kfp_if_else/kfp.py", "metaflow"),
+]
+DAG_WINDOW = (1400, 1000)
+ONLY_PICTURES = (  # the page as it is, with every section but the pictures and legend hidden
+    "<style>body > *:not(.dags):not(.legend) { display: none !important; }</style></head>"
+)
+LAYOUT_PROBE = """<script>
+const box = r => ({left: r.left, top: r.top, right: r.right, bottom: r.bottom});
+const colour = value => value && value !== "none" ? value : null;
+const pictures = [...document.querySelectorAll("svg.dag")].map(svg => {
+  const paint = new Set();
+  for (const el of svg.querySelectorAll("rect, path, text")) {
+    const style = getComputedStyle(el);
+    for (const c of [colour(style.fill), colour(style.stroke)]) if (c) paint.add(c);
+  }
+  return {
+    nodes: [...svg.querySelectorAll("g.node")].map(g => ({
+      step: g.dataset.step,
+      rect: box(g.querySelector("rect").getBoundingClientRect()),
+      text: box(g.querySelector("text").getBoundingClientRect()),
+    })),
+    boxes: [...svg.querySelectorAll("g.box")].map(g => ({
+      rect: box(g.querySelector("rect").getBoundingClientRect()),
+      title: box(g.querySelector("text").getBoundingClientRect()),
+    })),
+    labels: [...svg.querySelectorAll("text.case")].map(t => box(t.getBoundingClientRect())),
+    edges: [...svg.querySelectorAll("g.edge path")].map(p => {
+      const length = p.getTotalLength(), ctm = p.getScreenCTM(), points = [];
+      for (let i = 0; i <= 80; i++) {
+        const at = p.getPointAtLength(length * i / 80);
+        const on = new DOMPoint(at.x, at.y).matrixTransform(ctm);
+        points.push([on.x, on.y]);
+      }
+      return points;
+    }),
+    paint: [...paint],
+  };
+});
+const legend = [...document.querySelectorAll(".legend li")].map(li => li.dataset.colours);
+const out = document.createElement("pre");
+out.id = "probe";
+out.textContent = JSON.stringify({pictures, legend});
+document.body.appendChild(out);
+</script>"""
+
+
+def rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def within(point, rect, by: float = 0.0) -> bool:
+    x, y = point
+    return rect["left"] + by < x < rect["right"] - by and rect["top"] + by < y < rect["bottom"] - by
+
+
+def overlap(a, b) -> bool:
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and b["top"] < a["bottom"]
+    )
+
+
+@pytest.fixture(scope="module")
+def layout_pages(tmp_path_factory, monkeypatch_module) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("layout")
+    pages = {}
+    for name, source, target in LAYOUT_CASES:
+        html = render(build_report(source, target), "html").replace("</head>", ONLY_PICTURES, 1)
+        pages[name] = folder / f"{name}.html"
+        pages[name].write_text(html, encoding="utf-8")
+    return pages
+
+
+@pytest.mark.parametrize("name", [case[0] for case in LAYOUT_CASES])
+def test_dag_layout_as_the_browser_draws_it(name, layout_pages, tmp_path):
+    """Measured in Chromium with its real fonts: no edge through a box title, step names inside
+    their steps, titles inside their boxes, case labels clear of each other and of the steps,
+    arrowheads into one step apart, and every colour painted named in the legend."""
+    page = layout_pages[name]
+    probe = page.with_name(f"{name}.probe.html")
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", LAYOUT_PROBE + "</body>"))
+    result = browse(
+        probe, tmp_path / "profile", "--dump-dom", f"--window-size={DAG_WINDOW[0]},{DAG_WINDOW[1]}"
+    )
+    found = re.search(r'<pre id="probe">(.*?)</pre>', result.stdout, re.DOTALL)
+    assert found, result.stderr[-2000:]
+    measured = json.loads(html.unescape(found.group(1)))
+    legend = {rgb(c) for entry in measured["legend"] for c in entry.split()}
+    page_colours = {"rgb(0, 0, 0)", "rgb(255, 255, 255)"}  # text and the page behind it
+    assert len(measured["pictures"]) == 2
+    for drawn in measured["pictures"]:
+        assert set(drawn["paint"]) - page_colours <= legend, drawn["paint"]
+        for node in drawn["nodes"]:
+            assert node["text"]["left"] >= node["rect"]["left"] + 2, node
+            assert node["text"]["right"] <= node["rect"]["right"] - 2, node
+        for box in drawn["boxes"]:
+            assert box["title"]["right"] <= box["rect"]["right"] - 2, box
+            for points in drawn["edges"]:
+                assert not any(within(p, box["title"], 1) for p in points), (box, points)
+        labels = drawn["labels"]
+        for i, label in enumerate(labels):
+            assert not any(overlap(label, other) for other in labels[i + 1 :]), labels
+            assert not any(overlap(label, node["rect"]) for node in drawn["nodes"]), label
+        tips: dict[tuple[int, int], list[float]] = {}
+        for points in drawn["edges"]:
+            x, y = points[-1]
+            tips.setdefault(round(y), []).append(x)
+        for xs in tips.values():
+            xs.sort()
+            # arrowheads (9 px in the picture) side by side, the picture maybe scaled to fit
+            assert all(b - a >= 9 for a, b in pairwise(xs)), xs
+
+
+@pytest.mark.parametrize("name", [case[0] for case in LAYOUT_CASES])
+def test_dag_screenshot_matches_its_reviewed_snapshot(name, layout_pages, tmp_path):
+    """The pictures and their legend as Chromium paints them, cropped to what is drawn; a
+    reviewed copy is kept in tests/snapshots/report (TRANSPILE_UPDATE_SNAPSHOTS=1 rewrites it)."""
+    shot = tmp_path / f"{name}.png"
+    size = f"--window-size={DAG_WINDOW[0]},{DAG_WINDOW[1]}"
+    result = browse(layout_pages[name], tmp_path / "profile", f"--screenshot={shot}", size)
+    assert shot.is_file(), result.stderr[-2000:]
+    image = Image.open(shot).convert("RGB")
+    drawn = ImageChops.difference(image, Image.new("RGB", image.size, "white")).getbbox()
+    assert drawn, "the screenshot is blank"
+    image = image.crop(drawn)
+    assert image.height < DAG_WINDOW[1] - 20, "the pictures do not fit the window"
+    snapshot = SNAPSHOTS / f"{name}.dag.png"
+    if UPDATE:
+        image.save(snapshot, optimize=True)
+    reviewed = Image.open(snapshot).convert("RGB")
+    assert image.size == reviewed.size
+    changed = ImageChops.difference(image, reviewed).convert("L").point(lambda v: 255 * (v > 48))
+    fraction = changed.histogram()[255] / (image.width * image.height)
+    assert fraction < 0.03, f"{fraction:.1%} of the pixels differ from {snapshot}"

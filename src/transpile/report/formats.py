@@ -70,11 +70,12 @@ def render_html(report: dict) -> str:
     env = environment(True)
     css = (templates_dir() / CSS_FILE).read_text(encoding="utf-8")
     # svg.render escapes every text it places, so its markup goes in as it is
-    pictures = {
-        when: Markup(svg.render(picture.from_dict(report["dag"][when]), f"{when} DAG"))
-        for when in ("before", "after")
-    }
-    return env.get_template("report/report.html.j2").render(r=report, css=css, svg=pictures)
+    charts = {when: picture.from_dict(report["dag"][when]) for when in ("before", "after")}
+    pictures = {when: Markup(svg.render(chart, f"{when} DAG")) for when, chart in charts.items()}
+    legend = Markup(svg.legend(list(charts.values())))
+    return env.get_template("report/report.html.j2").render(
+        r=report, css=css, svg=pictures, legend=legend
+    )
 
 
 def render_json(report: dict) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shlex
 import textwrap
 from functools import lru_cache
 from pathlib import Path
@@ -21,36 +22,55 @@ from ..model.ir import Option, Pipeline, Step, TypeRef
 from ..util.syntax import quiet_tree
 from ..writing.render import identifier
 from . import picture
+from .conditions import case_labels
+from .next_steps import TODO_MARKER, next_steps
+from .written import as_written
 
 SCHEMA_VERSION = 1
-TODO_MARKER = "# TODO(transpile)"
 STATUSES = ("mapped", "approximated", "todo", "dropped")
 
 
 def build(source_text: str, converted: Converted, target: str) -> dict:
     """Everything the report shows about converting ``converted.path`` to ``target``."""
     pipeline = converted.pipeline
-    functions = emitted_functions(converted.code)
-    names = {s.name: _task_name(s.name, functions) or s.name for s in pipeline.steps}
-    options = [_option(o, owner, converted.diagnostics, target) for owner, o in _options(pipeline)]
+    tasks = emitted_tasks(converted.code)
+    names = {s.name: _task_name(s.name, tasks) or s.name for s in pipeline.steps}
+    options = [
+        _option(o, owner, converted.diagnostics, target, source_text, converted.path)
+        for owner, o in _options(pipeline)
+    ]
+    steps = [_step_row(s, names, tasks) for s in pipeline.steps]
+    diagnostics = _in_source_order(converted.diagnostics)
+    lines_of = {row["source"]: row["target_line"] for row in steps if row["target_line"]}
+    owners = {o.span.line: owner for owner, o in _options(pipeline)}
+    cases = case_labels(pipeline, source_text, converted.path)
     return {
         "schema_version": SCHEMA_VERSION,
         "source": {"path": converted.path, "framework": pipeline.framework, "name": pipeline.name},
-        "target": {"path": target_path(converted.path, target), "framework": target},
+        "target": _target(converted.path, target),
         "summary": _summary(pipeline, options, converted),
-        "steps": [_step_row(s, names, functions) for s in pipeline.steps],
+        "next_steps": next_steps(pipeline, converted.code, diagnostics, lines_of, owners),
+        "steps": steps,
         "parameters": [_parameter_row(p) for p in pipeline.parameters],
         "artifacts": [row for s in pipeline.steps for row in _artifact_rows(s)],
         "options": options,
-        "diagnostics": [_diagnostic_row(d) for d in _in_source_order(converted.diagnostics)],
-        "dag": _dags(pipeline, names, target, converted.code),
+        "diagnostics": [_diagnostic_row(d) for d in diagnostics],
+        "dag": _dags(pipeline, names, target, converted.code, cases),
         "code": [_code_row(s, source_text, converted.code, names) for s in pipeline.steps],
     }
 
 
 def target_path(source: str, target: str) -> str:
-    """The name the emitted file is given in the report (``flows/x.py`` → ``x_kfp.py``)."""
+    """The name the report gives the converted file (``flows/x.py`` → ``x_kfp.py``)."""
     return f"{Path(source).stem}_{target}.py"
+
+
+def _target(source: str, target: str) -> dict:
+    """The converted file: ``report`` writes none, so it says how to write the one its lines
+    point into (conversion is deterministic: the same lines every time)."""
+    path = target_path(source, target)
+    command = f"transpile convert {shlex.quote(source)} --to {target} -o {shlex.quote(path)}"
+    return {"path": path, "framework": target, "written": False, "command": command}
 
 
 # --- emitted code ------------------------------------------------------------------------------
@@ -58,13 +78,26 @@ def target_path(source: str, target: str) -> str:
 
 @lru_cache(maxsize=8)
 def emitted_functions(code: str) -> dict[str, ast.FunctionDef]:
-    """Decorated top-level functions of the emitted module (tasks, components, steps), by name."""
+    """Decorated top-level functions of a module (tasks, components), by name."""
     tree = quiet_tree(code)
     return {
         node.name: node
         for node in tree.body
         if isinstance(node, ast.FunctionDef) and node.decorator_list
     }
+
+
+@lru_cache(maxsize=8)
+def emitted_tasks(code: str) -> dict[str, ast.FunctionDef]:
+    """The converted module's tasks: decorated top-level functions (Flyte, KFP), then decorated
+    methods of its classes (a Metaflow FlowSpec's ``@step`` methods)."""
+    found = dict(emitted_functions(code))
+    for node in quiet_tree(code).body:
+        if isinstance(node, ast.ClassDef):
+            for method in node.body:
+                if isinstance(method, ast.FunctionDef) and method.decorator_list:
+                    found.setdefault(method.name, method)
+    return found
 
 
 def _task_name(step: str, functions: dict[str, ast.FunctionDef]) -> str | None:
@@ -77,7 +110,7 @@ def _function_text(node: ast.FunctionDef | None, code: str) -> str:
     if node is None:
         return ""
     first = min([d.lineno for d in node.decorator_list] + [node.lineno])
-    return "\n".join(code.splitlines()[first - 1 : node.end_lineno])
+    return textwrap.dedent("\n".join(code.splitlines()[first - 1 : node.end_lineno]))
 
 
 # --- rows --------------------------------------------------------------------------------------
@@ -128,8 +161,16 @@ def _options(pipeline: Pipeline) -> list[tuple[str, Option]]:
     return found + [(s.name, o) for s in pipeline.steps for o in s.options]
 
 
-def _option(option: Option, owner: str, diagnostics: tuple[Diagnostic, ...], target: str) -> dict:
-    """An option, the capabilities it stands for, and what the writer made of it."""
+def _option(
+    option: Option,
+    owner: str,
+    diagnostics: tuple[Diagnostic, ...],
+    target: str,
+    source_text: str,
+    path: str,
+) -> dict:
+    """An option, as written and as the model keeps it, the capabilities it stands for, and
+    what the writer made of it."""
     table = capabilities()
     keys = [k for k in used_capabilities(option) if k in table]
     cited = [
@@ -145,6 +186,7 @@ def _option(option: Option, owner: str, diagnostics: tuple[Diagnostic, ...], tar
         "owner": owner,
         "kind": option.kind,
         "args": ", ".join(f"{k}={v}" for k, v in option.written),
+        "written": as_written(option, source_text, path),
         "line": option.span.line,
         "capabilities": cited,
         "status": _status(found, cited),
@@ -194,9 +236,9 @@ def _summary(pipeline: Pipeline, options: list[dict], converted: Converted) -> d
     }
 
 
-def _dags(pipeline: Pipeline, names: dict[str, str], target: str, code: str) -> dict:
-    before = picture.picture(pipeline, {}, pipeline.framework)
-    after = picture.picture(pipeline, names, target, code)
+def _dags(pipeline: Pipeline, names: dict[str, str], target: str, code: str, cases: dict) -> dict:
+    before = picture.picture(pipeline, {}, pipeline.framework, cases=cases)
+    after = picture.picture(pipeline, names, target, code, cases)
     return {"before": picture.to_dict(before), "after": picture.to_dict(after)}
 
 
@@ -204,7 +246,7 @@ def _code_row(step: Step, source: str, code: str, names: dict[str, str]) -> dict
     return {
         "step": step.name,
         "source": _source_code(step, source),
-        "target": _function_text(emitted_functions(code).get(names[step.name]), code),
+        "target": _function_text(emitted_tasks(code).get(names[step.name]), code),
     }
 
 

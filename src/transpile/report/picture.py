@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..diff.structure import control_edges
 from ..frameworks import get
 from ..inspect_render import ref_label
-from ..model.ir import Map, Node, Pipeline, walk
+from ..model.ir import Map, Node, Pipeline, Switch, walk
 from ..writing.graph import all_steps
 
 
@@ -30,17 +30,33 @@ class Picture:
     boxes: tuple[Box, ...]
 
 
-def picture(pipeline: Pipeline, names: dict[str, str], framework: str, code: str = "") -> Picture:
+def picture(
+    pipeline: Pipeline,
+    names: dict[str, str],
+    framework: str,
+    code: str = "",
+    cases: dict[tuple[str, str], str] | None = None,
+) -> Picture:
     """``pipeline``'s DAG with steps labelled ``names[step]``, boxes named for ``framework``.
 
-    ``code`` is the emitted module: it tells which foreach bodies became a Flyte ``map_task``.
+    ``code`` is the converted module: it tells which foreach bodies became a Flyte ``map_task``.
+    ``cases`` labels switch edges: ``(case key, step) → label`` (``conditions.case_labels``).
     """
     order = _flow_order(pipeline)
     roles = {s.name: s.role for s in pipeline.steps}
     nodes = tuple((s, names.get(s, s), roles.get(s) == "join") for s in order)
     edges: list[tuple[str, str, str]] = []
-    for edge in control_edges(pipeline.flow):
+    found = control_edges(pipeline.flow)
+    # a switch after parallel steps is entered from each of them: its case is named once, on
+    # the edge from the step that decides (the one holding the switch's value)
+    deciders = {n.condition.source for n in walk(pipeline.flow) if isinstance(n, Switch)}
+    decided = {(e.target, e.kind) for e in found if e.source in deciders}
+    for edge in found:
         label = _edge_label(edge.kind, edge.source, edge.target, pipeline.flow)
+        if edge.kind.startswith("case ") and cases:
+            label = cases.get((label, edge.target), cases.get((label, edge.source), label))
+        if edge.source not in deciders and (edge.target, edge.kind) in decided:
+            label = ""
         if (edge.source, edge.target, label) not in edges:
             edges.append((edge.source, edge.target, label))
     boxes = tuple(_box(m, framework, names, code) for m in _maps(pipeline.flow))
