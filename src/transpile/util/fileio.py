@@ -48,6 +48,12 @@ def read_source(path: str | os.PathLike, max_bytes: int) -> str:
         raise SourceError("TP001", _cannot_read(exc)) from None
     finally:
         os.close(fd)
+    return source_text(data, max_bytes)
+
+
+def source_text(data: bytes, max_bytes: int) -> str:
+    """Bytes read from a file or standard input as source text, or raise SourceError: more
+    than ``max_bytes``, binary, or not decodable as Python decodes source."""
     if len(data) > max_bytes:
         raise SourceError("TP001", f"file is larger than {max_bytes} bytes")
     if b"\x00" in data:
