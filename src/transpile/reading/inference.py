@@ -117,10 +117,23 @@ def _string(node: cst.BaseExpression, env: TypeEnv) -> str | None:
     return "str"
 
 
+def union(kinds: list[str | None]) -> str | None:
+    """One type for the values of a container display: their type, or the union of their
+    types (``str | int``) when all are known. Never two kinds of number (a bool is an int to
+    Python): a union's value is matched against its parts, and Flyte refuses an int where a
+    float is declared."""
+    if not kinds or any(k is None or k == INPUTS or "|" in k for k in kinds):
+        return None
+    parts = list(dict.fromkeys(k for k in kinds if k))
+    if len({"bool", "int", "float"} & set(parts)) > 1:
+        return None
+    return " | ".join(parts) if 0 < len(parts) <= 4 else None
+
+
 def _collection(node: cst.List | cst.Set, env: TypeEnv) -> str | None:
     if any(not isinstance(e, cst.Element) for e in node.elements):
         return None
-    elem = _join([infer(e.value, env) for e in node.elements])
+    elem = union([infer(e.value, env) for e in node.elements])
     kind = "list" if isinstance(node, cst.List) else "set"
     return f"{kind}[{elem}]" if elem else None
 
@@ -138,7 +151,7 @@ def _dict(node: cst.Dict, env: TypeEnv) -> str | None:
     if not node.elements or any(not isinstance(e, cst.DictElement) for e in node.elements):
         return None
     keys = _join([infer(e.key, env) for e in node.elements])  # type: ignore[union-attr]
-    values = _join([infer(e.value, env) for e in node.elements])
+    values = union([infer(e.value, env) for e in node.elements])
     return f"dict[{keys}, {values}]" if keys and values else None
 
 
@@ -146,31 +159,51 @@ def _comprehension_env(node: cst.CompFor, env: TypeEnv) -> TypeEnv:
     current = env
     for_node: cst.CompFor | None = node
     while for_node is not None:
-        elem = _iter_element(for_node.iter, current)
-        current = _bind_target(for_node.target, elem, current)
+        elem = iter_element(for_node.iter, current)
+        current = bind_target(for_node.target, elem, current)
         for_node = for_node.inner_for_in
     return current
 
 
-def _iter_element(node: cst.BaseExpression, env: TypeEnv) -> str | None:
+def iter_element(node: cst.BaseExpression, env: TypeEnv) -> str | None:
+    if isinstance(node, cst.GeneratorExp):
+        elem = infer(node.elt, _comprehension_env(node.for_in, env))
+        return elem if elem != INPUTS else None
     if isinstance(node, cst.Call) and _callee(node) == "range":
         return "int"
     if isinstance(node, cst.Call) and _callee(node) == "enumerate" and node.args:
         inner = element_type(infer(node.args[0].value, env))
         return f"tuple[int, {inner}]" if inner else None
+    if isinstance(node, cst.Call) and _callee(node) == "zip" and "zip" not in env:
+        if not node.args or any(a.keyword or a.star for a in node.args):
+            return None
+        parts = [iter_element(a.value, env) for a in node.args]
+        known = all(p is not None and p != INPUTS for p in parts)
+        return f"tuple[{', '.join(parts)}]" if known else None  # type: ignore[arg-type]
     return element_type(infer(node, env))
 
 
-def _bind_target(target: cst.BaseExpression, kind: str | None, env: TypeEnv) -> TypeEnv:
+def bind_target(target: cst.BaseExpression, kind: str | None, env: TypeEnv) -> TypeEnv:
     if isinstance(target, cst.Name):
         return env.child(**{target.value: kind}) if kind else env
-    if isinstance(target, cst.Tuple) and kind and kind.startswith("tuple["):
+    if isinstance(target, (cst.Tuple, cst.List)) and kind and kind.startswith("tuple["):
         parts = split_args(kind[6:-1])
         names = [e.value for e in target.elements]
         if len(parts) == len(names):
             for sub, part in zip(names, parts):
-                env = _bind_target(sub, part, env)
+                env = bind_target(sub, part, env)
+    elif _unpacks_items(target) and element_type(kind) not in (None, INPUTS):
+        # `for x, y in points` over lists: each name is an element, if the unpacking runs at all
+        for element in target.elements:  # type: ignore[union-attr]
+            env = bind_target(element.value, element_type(kind), env)
     return env
+
+
+def _unpacks_items(target: cst.BaseExpression) -> bool:
+    """``x, y`` (no ``*rest``): a target that takes one item of a sequence per name."""
+    return isinstance(target, (cst.Tuple, cst.List)) and not any(
+        isinstance(e, cst.StarredElement) for e in target.elements
+    )
 
 
 def split_args(text: str) -> list[str]:
@@ -230,26 +263,68 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
         return elem if elem == "int" else None  # sum() of floats is the int 0 when empty
     if name == "round":
         return "int" if len(args) == 1 else _join([infer(args[0], env)])
-    if name in ("sorted", "list") and len(args) == 1:
-        elem = _iter_element(args[0], env)
-        return f"list[{elem}]" if elem and elem != INPUTS else None
+    if name in ("sorted", "list", "set") and len(args) == 1:
+        elem = iter_element(args[0], env)
+        kind = "set" if name == "set" else "list"
+        return f"{kind}[{elem}]" if elem and elem != INPUTS else None
     if name == "divmod" and len(args) == 2:
         both = _join([infer(a, env) for a in args])
         return f"tuple[{both}, {both}]" if both else None
     if isinstance(node.func, cst.Attribute):
-        return _STDLIB_RESULT.get(dotted(node.func) or "") or _method(node.func, env)
+        function = dotted(node.func) or ""
+        if function.split(".")[0] in env:
+            return _method(node.func, env)  # a local or an artifact named like a module
+        found = _STDLIB_RESULT.get(function) or _by_data(function, args, env)
+        return found or _method(node.func, env)
     return None
 
 
+def _by_data(function: str, args: list[cst.BaseExpression], env: TypeEnv) -> str | None:
+    """Module functions whose result type is that of their data's elements."""
+    if not args:
+        return None
+    elem = iter_element(args[0], env)
+    if function in _OF_ELEMENTS:
+        return elem if elem in _NUMERIC or function == "random.choice" else None
+    if function in ("os.environ.get", "os.getenv") and len(args) == 2:
+        return "str" if infer(args[1], env) == "str" else None  # a variable's text, or the default
+    if function in _FLOAT_OF_FLOATS:
+        return "float" if elem == "float" else None
+    if function == "random.sample" and elem and elem != INPUTS:
+        return f"list[{elem}]"
+    return None
+
+
+# the element type of their data: statistics.mean([1, 3]) is the int 2
+_OF_ELEMENTS = {
+    "statistics.mean",
+    "statistics.median_low",
+    "statistics.median_high",
+    "statistics.mode",
+    "random.choice",
+}
+# a float for float data, data-dependent for ints (statistics.median([1, 2]) is 1.5)
+_FLOAT_OF_FLOATS = {"statistics.median", "statistics.variance", "statistics.pvariance"}
+
+
 # module functions whose result type never depends on their arguments (as commonly imported)
+_MATH_FLOAT = (
+    *("sqrt", "log", "log10", "log2", "log1p", "exp", "expm1", "pow", "hypot", "fabs", "fsum"),
+    *("sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "dist"),
+    *("radians", "degrees", "erf", "erfc", "gamma", "lgamma"),
+)
+_MATH_INT = ("floor", "ceil", "trunc", "factorial", "gcd", "lcm", "comb", "perm", "isqrt")
+_RANDOM_FLOAT = ("random", "uniform", "gauss", "normalvariate", "expovariate", "triangular")
 _STDLIB_RESULT = {
     "json.dumps": "str",
-    "math.sqrt": "float",
-    "math.log": "float",
-    "math.exp": "float",
-    "math.floor": "int",
-    "math.ceil": "int",
-    "math.isclose": "bool",
+    **dict.fromkeys([f"math.{f}" for f in _MATH_FLOAT], "float"),
+    **dict.fromkeys([f"math.{f}" for f in _MATH_INT], "int"),
+    **dict.fromkeys([f"math.{f}" for f in ("isclose", "isnan", "isinf", "isfinite")], "bool"),
+    **dict.fromkeys(
+        [f"statistics.{f}" for f in ("fmean", "stdev", "pstdev", "geometric_mean")], "float"
+    ),
+    **dict.fromkeys([f"random.{f}" for f in _RANDOM_FLOAT], "float"),
+    **dict.fromkeys([f"random.{f}" for f in ("randint", "randrange", "getrandbits")], "int"),
     "os.path.join": "str",
     "os.path.basename": "str",
     "os.getcwd": "str",
@@ -281,7 +356,10 @@ def _attribute(node: cst.Attribute, env: TypeEnv) -> str | None:
         # inputs.<step> is still `inputs` (one branch); inputs.<step>.x is the artifact
         return env.artifact_types.get(node.attr.value, INPUTS)
     if isinstance(node.value, cst.Name):
-        return env.get(f"{node.value.value}.{node.attr.value}")
+        found = env.get(f"{node.value.value}.{node.attr.value}")
+        if found is None and node.value.value == "math" and "math" not in env:
+            return "float" if node.attr.value in ("pi", "e", "tau", "inf", "nan") else None
+        return found
     return None
 
 
@@ -303,8 +381,12 @@ def _subscript(node: cst.Subscript, env: TypeEnv) -> str | None:
 
 def _binary(node: cst.BinaryOperation, env: TypeEnv) -> str | None:
     left, right = infer(node.left, env), infer(node.right, env)
-    if isinstance(node.operator, cst.Divide) and left in _NUMERIC and right in _NUMERIC:
-        return "float"
+    if (
+        isinstance(node.operator, cst.Divide)
+        and _numeric(node.left, env)
+        and _numeric(node.right, env)
+    ):
+        return "float"  # true division of numbers is a float, whichever numbers they are
     if left in _NUMERIC and right in _NUMERIC:
         return "float" if "float" in (left, right) else "int"
     if isinstance(node.operator, cst.Modulo) and left == "str":
@@ -321,6 +403,16 @@ def _binary(node: cst.BinaryOperation, env: TypeEnv) -> str | None:
         if other == "str" or (other and other.startswith("list[")):
             return other
     return None
+
+
+def _numeric(node: cst.BaseExpression, env: TypeEnv) -> bool:
+    """An int or a float, not knowing which: ``sum()`` of floats is ``0`` (an int) when empty."""
+    if infer(node, env) in _NUMERIC:
+        return True
+    if isinstance(node, cst.Call) and _callee(node) == "sum" and "sum" not in env:
+        args = [a.value for a in node.args if not a.keyword and not a.star]
+        return len(args) == 1 and iter_element(args[0], env) in _NUMERIC
+    return False
 
 
 def _unary(node: cst.UnaryOperation, env: TypeEnv) -> str | None:
@@ -372,6 +464,7 @@ def returned_type(function: cst.FunctionDef, env: TypeEnv) -> str | None:
     values = collector.values
     if not values or collector.bare or collector.generator:
         return None
+    env = _local_env(function, env)
     if all(isinstance(v, cst.Tuple) for v in values):
         sizes = {len(v.elements) for v in values}  # type: ignore[union-attr]
         if len(sizes) != 1 or any(
@@ -382,6 +475,124 @@ def returned_type(function: cst.FunctionDef, env: TypeEnv) -> str | None:
         kinds = [_join([infer(e.value, env) for e in column]) or "typing.Any" for column in columns]
         return f"tuple[{', '.join(kinds)}]"
     return _join([infer(v, env) for v in values])
+
+
+def _local_env(function: cst.FunctionDef, env: TypeEnv) -> TypeEnv:
+    """``env`` with what ``function`` binds: its parameters (their annotations, else unknown:
+    a parameter hides a module name it shares) and its locals bound once by ``name = value``
+    (typed in source order; a name bound twice to different types, or bound any other way, is
+    unknown)."""
+    names: dict[str, str] = {}
+    params = function.params
+    for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        names[param.name.value] = code_of(param.annotation.annotation) if param.annotation else ""
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names[star.name.value] = ""
+    binder = _Bindings()
+    function.body.visit(binder)
+    local = env.child(**names)
+    kinds: dict[str, str] = {}
+    for name, value in binder.bindings:
+        kind = infer(value, local) or "" if value is not None and name not in names else ""
+        if kinds.get(name, kind) != kind:
+            kind = ""  # bound to values of different types
+        kinds[name] = kind
+        local = local.child(**{name: kind})
+    return local
+
+
+def code_of(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+class _Bindings(cst.CSTVisitor):
+    """Names a function body binds, in source order: ``(name, value)`` for ``name = value``,
+    ``(name, None)`` for any other binding (loops, ``with ... as``, augmented assignment,
+    unpacking, imports, ``del``, ``global``). Nested functions and classes bind their own."""
+
+    def __init__(self) -> None:
+        self.bindings: list[tuple[str, cst.BaseExpression | None]] = []
+
+    def _bind(self, name: str, value: cst.BaseExpression | None) -> None:
+        self.bindings.append((name, value))
+
+    def _targets(self, target: cst.CSTNode) -> None:
+        for node in _names_in(target):
+            self._bind(node, None)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                self._bind(target.target.value, node.value)
+            else:
+                self._targets(target.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._targets(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._targets(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._targets(node.target)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._targets(node.asname.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._targets(node.target)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._targets(node.name.name)
+
+    def visit_CompFor(self, node: cst.CompFor) -> bool:
+        return False  # a comprehension's variables are its own
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._targets(node.target)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for item in node.names:
+            self._bind(item.name.value, None)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        for item in node.names:
+            self._bind(item.name.value, None)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            name = alias.asname.name if alias.asname else alias.name
+            self._targets(name if isinstance(name, cst.Name) else cst.Name(dotted(name) or "_"))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            self._targets(alias.asname.name if alias.asname else alias.name)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._bind(node.name.value, None)
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._bind(node.name.value, None)
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _names_in(target: cst.CSTNode) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in _names_in(e.value)]
+    if isinstance(target, cst.StarredElement):
+        return _names_in(target.value)
+    return []  # an attribute or a subscript binds no name
 
 
 class _Returns(cst.CSTVisitor):

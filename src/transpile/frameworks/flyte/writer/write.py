@@ -26,6 +26,7 @@ from transpile.reading.cst import code
 from transpile.util.text import todo
 from transpile.writing.flow import FunctionText
 from transpile.writing.missing import provide_missing
+from transpile.writing.passthrough import without_empty_end
 from transpile.writing.render import (
     camel_case,
     finish,
@@ -48,7 +49,9 @@ CONTEXT = {
 
 
 def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
-    return FlyteWriter(pipeline).write()
+    pipeline, dropped = without_empty_end(pipeline)
+    code, diagnostics = FlyteWriter(pipeline).write()
+    return code, [*dropped, *diagnostics]
 
 
 @dataclass

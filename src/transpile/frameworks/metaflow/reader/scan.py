@@ -278,7 +278,7 @@ class FlowScanner:
                 ) from None
             default = repr(value)
             inferred = infer(cst.parse_expression(default), self.env)
-            if inferred:
+            if inferred and "|" not in inferred:  # a parameter of mixed values stays JSON
                 type_ref = TypeRef(inferred, "default")
         return Parameter(
             attr, type_ref, default, required and default is None, help_text, "json", span

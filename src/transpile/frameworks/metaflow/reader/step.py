@@ -141,10 +141,13 @@ class StepAnalyzer(cst.CSTVisitor):
         self._written: list[str] = []
         self._not_bare: set[int] = set()  # attribute and keyword names: not variables
         self._stack_ok: set[int] = set()  # self.foreach_stack read as a loop's item or index
+        self._growing: dict[str, Growing] = {}  # "rows" / "self.rows" bound to a list being filled
+        self._harmless: set[int] = set()  # uses of a growing list that cannot change its items
 
     # assignments --------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
+            self._harmless.add(id(target.target))
             self._store(target.target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
@@ -153,6 +156,10 @@ class StepAnalyzer(cst.CSTVisitor):
         self._store(node.target, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._spoil(node.target)
+        if isinstance(node.target, cst.Name):  # `x += ...` may change what x holds
+            operation = cst.BinaryOperation(node.target, _BINARY[type(node.operator)](), node.value)
+            self.env = self.env.child(**{node.target.value: infer(operation, self.env) or ""})
         if is_self_attr(node.target):
             name = node.target.attr.value  # type: ignore[union-attr]
             self._read(name)
@@ -172,22 +179,42 @@ class StepAnalyzer(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         self._bind_locals(node.target)
-        if isinstance(node.target, cst.Name):
-            elem = infer(node.iter, self.env)
-            from transpile.reading.inference import element_type
+        self._harmless.add(id(node.iter))
+        from transpile.reading.inference import bind_target, iter_element
 
-            kind = element_type(elem)
-            if kind:
-                self.env = self.env.child(**{node.target.value: kind})
+        kind = iter_element(node.iter, self.env)
+        names = {n: "" for n in _target_names(node.target)}  # unknown unless the loop says
+        self.env = bind_target(node.target, kind, self.env.child(**names))
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self._bind_locals(node.target)
+        self._harmless.add(id(node.iter))
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         for param in node.params.params:
             self.facts.local_names.add(param.name.value)
 
     def _store(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        self._spoil(target)  # a rebinding, or an item set: `rows[0] = x`
+        self._growing.pop(_holder(target) or "", None)  # the name holds something else now
+        if is_self_attr(target) and _empty_list(value):
+            self._stores.add(id(target))
+            name = target.attr.value  # type: ignore[union-attr]
+            self._write(name, None)
+            self._grow(f"self.{name}", Growing(), name)
+            return
+        if is_self_attr(target) and _holder(value) in self._growing:
+            self._stores.add(id(target))
+            name = target.attr.value  # type: ignore[union-attr]
+            growing = self._growing[_holder(value)]  # type: ignore[index]
+            self._harmless.add(id(value))
+            self._write(name, growing.kind())
+            self._grow(f"self.{name}", growing, name)
+            return
+        if isinstance(target, cst.Name) and _empty_list(value):
+            self.facts.local_names.add(target.value)
+            self._grow(target.value, Growing(), None)
+            return
         if is_self_attr(target):
             self._stores.add(id(target))
             self._write(target.attr.value, infer(value, self.env) if value is not None else None)  # type: ignore[union-attr]
@@ -207,6 +234,51 @@ class StepAnalyzer(cst.CSTVisitor):
             self.facts.local_names.add(target.value)
             kind = infer(value, self.env) if value is not None else None
             self.env = self.env.child(**{target.value: kind or ""})  # "": no longer known
+
+    # a list filled after it is made: `rows = []` ... `rows.append(x)` -------------------------
+    def _grow(self, holder: str, growing: Growing, artifact: str | None) -> None:
+        """``holder`` names ``growing`` now; an artifact's latest write follows its type."""
+        self._growing[holder] = growing
+        if artifact is not None:
+            growing.writes.append((artifact, len(self.facts.writes[artifact]) - 1))
+        self._retype(growing)
+
+    def _retype(self, growing: Growing) -> None:
+        kind = growing.kind()
+        for holder, held in self._growing.items():
+            if held is growing:
+                self.env = self.env.child(**{holder: kind or ""})
+        for artifact, index in growing.writes:
+            self.facts.writes[artifact][index] = kind
+
+    def _spoil(self, node: cst.BaseExpression | None) -> None:
+        """A growing list used any other way than ``append``/``extend`` (an item set, another
+        method, an argument, an alias, ``+=``) may hold anything: its type is unknown."""
+        holder = _holder(node.value if isinstance(node, cst.Subscript) else node)
+        growing = self._growing.get(holder) if holder else None
+        if growing is not None and not growing.spoiled:
+            growing.spoiled = True
+            self._retype(growing)
+
+    def _filled(self, node: cst.Call) -> bool:
+        """``rows.append(x)`` / ``rows.extend(xs)`` on a growing list: its elements' types."""
+        func = node.func
+        if not isinstance(func, cst.Attribute) or _holder(func.value) not in self._growing:
+            return False
+        growing = self._growing[_holder(func.value)]  # type: ignore[index]
+        self._harmless.add(id(func.value))
+        args = [a for a in node.args if not a.keyword and not a.star]
+        if func.attr.value not in ("append", "extend") or len(args) != 1 or len(node.args) != 1:
+            self._spoil(func.value)
+            return True
+        kind = infer(args[0].value, self.env)
+        if func.attr.value == "extend":
+            from transpile.reading.inference import element_type
+
+            kind = element_type(kind) if kind != "str" else None
+        growing.kinds.append(kind)
+        self._retype(growing)
+        return True
 
     def _unpacked(self, value, count: int) -> list[str | None]:
         if isinstance(value, cst.Tuple) and len(value.elements) == count:
@@ -245,6 +317,9 @@ class StepAnalyzer(cst.CSTVisitor):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._not_bare.add(id(node.attr))
         self.facts.attribute_names.add(node.attr.value)
+        growing = f"self.{node.attr.value}" in self._growing
+        if growing and is_self_attr(node) and id(node) not in self._harmless:
+            self._spoil(node)
         if is_self_attr(node) and id(node) not in self._stores:
             name = node.attr.value
             if name == "input":
@@ -274,6 +349,12 @@ class StepAnalyzer(cst.CSTVisitor):
             self._stack_ok.add(id(found[2]))
 
     def visit_Name(self, node: cst.Name) -> None:
+        if (
+            node.value in self._growing
+            and id(node) not in self._harmless
+            and id(node) not in self._not_bare
+        ):
+            self._spoil(node)  # an alias, an argument, a method: anything may go in
         if node.value == self.inputs_name:
             self._inputs_names += 1
         if id(node) not in self._not_bare and node.value != "self":
@@ -296,6 +377,10 @@ class StepAnalyzer(cst.CSTVisitor):
             self._inputs_branch += 1
 
     def visit_Call(self, node: cst.Call) -> None:
+        if self._filled(node):
+            return
+        if isinstance(node.func, cst.Name) and node.func.value in READ_ONLY:
+            self._harmless.update(id(a.value) for a in node.args)
         if dotted(node.func) == "self.merge_artifacts":
             kwargs = keyword_args(node)
             include = tuple(literal(kwargs["include"])) if "include" in kwargs else None
@@ -307,6 +392,49 @@ class StepAnalyzer(cst.CSTVisitor):
         self.facts.generic_inputs = self._inputs_names - self._inputs_branch - merge_inputs > 0
         return self.facts
 
+
+@dataclass
+class Growing:
+    """A list made empty and filled in the step: the types of what was put in it, the artifact
+    writes it is the value of, and whether it was used in a way that may put anything in it."""
+
+    kinds: list[str | None] = field(default_factory=list)
+    writes: list[tuple[str, int]] = field(default_factory=list)  # (artifact, index of its write)
+    spoiled: bool = False
+
+    def kind(self) -> str | None:
+        from transpile.reading.inference import union
+
+        element = union(self.kinds) if not self.spoiled else None
+        return f"list[{element}]" if element else None
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in _target_names(e.value)]
+    return []
+
+
+def _empty_list(value: cst.BaseExpression | None) -> bool:
+    return isinstance(value, cst.List) and not value.elements
+
+
+def _holder(node: cst.BaseExpression | None) -> str | None:
+    """``rows`` or ``self.rows``: what can hold a growing list."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if is_self_attr(node):
+        return f"self.{node.attr.value}"  # type: ignore[union-attr]
+    return None
+
+
+# builtins that read a list and never change it
+READ_ONLY = frozenset(
+    ("len", "sorted", "sum", "min", "max", "list", "tuple", "set", "str", "repr", "print")
+    + ("enumerate", "zip", "any", "all", "reversed", "dict", "frozenset", "isinstance")
+)
 
 _BINARY = {
     cst.AddAssign: cst.Add,

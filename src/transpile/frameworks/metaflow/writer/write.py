@@ -221,10 +221,12 @@ class MetaflowWriter:
         lines = [*body.prelude, *([body.code.rstrip()] if body.code.strip() else [])]
         lines += [*body.epilogue, *self._passes(step)]
         lines += [transition] if transition else []
-        if not any(_has_statements(line) for line in lines):
-            lines.append("pass")  # the body held only comments
         signature = "self, inputs" if step.join else "self"
         doc = model.doc if model else self._added_doc(step)
+        if doc and [line.strip() for line in lines] == ["pass"]:
+            lines = []  # the docstring is the body (ruff: PIE790 unnecessary pass)
+        elif not any(_has_statements(line) for line in lines):
+            lines.append("pass")  # the body held only comments
         return StepView(step.name, decorators, todos, signature, doc, lines)
 
     def _added_doc(self, step: MFStep) -> str:

@@ -1,0 +1,192 @@
+"""Type inference rules: each has a case it must type and one it must leave unknown (a wrong type
+fails the target's type check at run time, or changes a value: unknown is the safe answer)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from transpile.reading.inference import TypeEnv, infer, returned_type
+
+ENV = TypeEnv(
+    {
+        "floats": "list[float]",
+        "ints": "list[int]",
+        "words": "list[str]",
+        "n": "int",
+        "self.values": "list[float]",
+        "self.n": "int",
+    }
+)
+
+
+def typed(expr: str, env: TypeEnv = ENV) -> str | None:
+    return infer(cst.parse_expression(expr), env)
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        # true division of numbers, a sum() of floats among them
+        ("sum(self.values) / self.n", "float"),
+        ("len(words) / 2", "float"),
+        ("sum(words) / 2", None),
+        ("sum(self.values) * 2", None),  # 0 (an int) when the list is empty
+        # sorted/list/set over a generator expression
+        ("sorted(round(x, 4) for x in floats)", "list[float]"),
+        ("set(w.upper() for w in words)", "set[str]"),
+        ("sorted(unknown(x) for x in floats)", None),
+        # module functions whose type never depends on their arguments
+        ("math.floor(2.5)", "int"),
+        ("math.log10(n)", "float"),
+        ("math.pi * 2", "float"),
+        ("statistics.stdev(ints)", "float"),
+        ("random.randint(1, 6)", "int"),
+        ("random.gauss(0, 1)", "float"),
+        ("math.frexp(2.0)", None),
+        # ... and those whose type is their data's
+        ("statistics.mean(ints)", "int"),
+        ("statistics.mean(floats)", "float"),
+        ("statistics.median(floats)", "float"),
+        ("statistics.median(ints)", None),  # 1.5 for [1, 2]
+        ("random.choice(words)", "str"),
+        ("random.sample(words, 2)", "list[str]"),
+        ("statistics.mean(words)", None),
+        ('os.environ.get("MODE", "fast")', "str"),
+        ('os.getenv("MODE")', None),  # None when unset
+        # names bound by unpacking in a comprehension: a tuple's parts, a list's items, zip()
+        ("[x * y for x, y in zip(floats, ints)]", "list[float]"),
+        ("[a + b for a, b in [[1.5, 2.5]]]", "list[float]"),
+        ("[a for a, *rest in [[1.5, 2.5]]]", None),
+        ("[w for i, w in enumerate(words)]", "list[str]"),
+        ("[x for x, y in zip(floats, unknown)]", None),
+        # containers of mixed values: the union of their types
+        ('{"mode": "bulk", "chunks": len(words)}', "dict[str, str | int]"),
+        ('{"key": "value", "nested": {"a": 1}}', "dict[str, str | dict[str, int]]"),
+        ('["a", 1]', "list[str | int]"),
+        ("[1, 2.5]", None),  # Flyte refuses an int where a float is declared
+        ("[True, 1]", None),  # a bool is an int to a union's matching
+        ('["a", unknown]', None),
+        ('{"a": {"b": 1, "c": "d"}}', None),  # no union inside a union's part
+    ],
+)
+def test_expression_rules(expr, expected):
+    assert typed(expr) == expected
+
+
+def test_a_local_named_like_a_module_is_not_that_module():
+    shadowed = TypeEnv({"math": "", "random": ""})
+    assert typed("math.floor(2.5)", shadowed) is None
+    assert typed("math.pi", shadowed) is None
+    assert typed("random.randint(1, 6)", shadowed) is None
+
+
+def helper(source: str, env: TypeEnv = ENV) -> str | None:
+    function = cst.parse_module(textwrap.dedent(source)).body[0]
+    assert isinstance(function, cst.FunctionDef)
+    return returned_type(function, env)
+
+
+def test_an_unannotated_helper_returns_what_its_locals_hold():
+    source = """\
+    def make_data(count):
+        xs = [i * 0.5 for i in range(count)]
+        ys = [x * 2.0 + 1 for x in xs]
+        return xs, ys
+    """
+    assert helper(source) == "tuple[list[float], list[float]]"
+    annotated = """\
+    def scale(values: list[float], by):
+        top = max(values)
+        return top
+    """
+    assert helper(annotated) == "float"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # rebound to another type
+        "def f():\n    x = 1\n    x = 'a'\n    return x\n",
+        # bound by a loop, augmented assignment, unpacking or with
+        "def f(items):\n    for x in items:\n        pass\n    return x\n",
+        "def f():\n    x = 1\n    x += 0.5\n    return x\n",
+        "def f(pair):\n    x, y = pair\n    return x\n",
+        "def f(path):\n    with open(path) as x:\n        pass\n    return x\n",
+        # a parameter hides the module name it shares (n is an int at module level)
+        "def f(n):\n    return n\n",
+        "def f(n):\n    n = n\n    return n\n",
+    ],
+)
+def test_a_helper_local_bound_more_than_one_way_is_unknown(source):
+    assert helper(source) is None
+
+
+def test_a_local_rebound_to_the_same_type_keeps_it():
+    assert helper("def f(flag):\n    x = 1\n    if flag:\n        x = 2\n    return x\n") == "int"
+
+
+def test_flyte_declares_a_union_of_types_it_carries_and_pickles_others():
+    from transpile.frameworks.flyte.writer.types import flyte_type
+
+    assert flyte_type("dict[str, str | int]", frozenset()) == "dict[str, str | int]"
+    assert flyte_type("str | dict[str, int]", frozenset()) == "str | dict[str, int]"
+    assert flyte_type("str | tuple[int, int]", frozenset()) == "typing.Any"
+
+
+def step_types(body: str) -> dict[str, str | None]:
+    """The artifact types a Metaflow step body writes (the last write of each)."""
+    from transpile.frameworks.metaflow.reader.step import StepAnalyzer
+
+    source = "def start(self):\n" + textwrap.indent(textwrap.dedent(body), "    ")
+    function = cst.parse_module(source).body[0]
+    analyzer = StepAnalyzer(TypeEnv(), None, set())
+    function.body.visit(analyzer)  # type: ignore[union-attr]
+    return {name: kinds[-1] for name, kinds in analyzer.finish().writes.items()}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('rows = []\nrows.append("x")\nself.rows = rows\n', "list[str]"),
+        ("self.rows = []\nfor i in range(3):\n    self.rows.append(i * 2)\n", "list[int]"),
+        ("self.rows = []\nself.rows.extend([1.5, 2.5])\n", "list[float]"),
+        ('self.rows = []\nself.rows.append("a")\nself.rows.append(1)\n', "list[str | int]"),
+        (
+            "pairs = [[1.5, 2.5]]\nself.rows = []\nfor a, b in pairs:\n    self.rows.append(a + b)\n",
+            "list[float]",
+        ),
+        # appended after the artifact is bound to it: the same list
+        ('rows = []\nself.rows = rows\nrows.append("late")\n', "list[str]"),
+        # read without a change: len(), a loop, a comprehension
+        (
+            "rows = []\nrows.append(1)\nn = len(rows)\nfor r in rows:\n    pass\nself.rows = rows\n",
+            "list[int]",
+        ),
+    ],
+)
+def test_a_list_filled_in_the_step_has_the_type_of_what_goes_in(body, expected):
+    assert step_types(body)["rows"] == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "self.rows = []\n",  # nothing goes in: its elements are unknown
+        "rows = []\nfill(rows)\nself.rows = rows\n",  # a callee may put anything in
+        "rows = []\nother = rows\nother.append(1.5)\nrows.append(1)\nself.rows = rows\n",
+        "self.rows = []\nself.rows.insert(0, 1)\n",
+        "self.rows = []\nself.rows.append(unknown())\n",
+        'self.rows = []\nself.rows[0:0] = ["a"]\n',
+        "self.rows = []\nself.rows += [1]\n",
+        "self.rows = []\nself.rows.append(1)\nself.helper(self.rows)\n",
+        # a loop over unknown items rebinds its names to unknown values
+        'a = "s"\nfor a in load():\n    pass\nself.rows = []\nself.rows.append(a)\n',
+        # a local changed by `+=` holds what the operation gives
+        'self.rows = []\nrow = [1]\nrow += ["a"]\nself.rows.append(row)\n',
+    ],
+)
+def test_a_list_used_any_other_way_is_unknown(body):
+    assert step_types(body)["rows"] is None
