@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import stat
 import tempfile
 import tokenize
@@ -95,7 +96,9 @@ def write_atomic(path: str | os.PathLike, text: str, force: bool = False) -> Non
     if not force and os.path.lexists(target):
         raise RefusedOverwrite(f"{target} exists (use --force to overwrite)")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    _remove_dead_temps(target.parent)
+    prefix = f".{target.name}.{_TEMP_MARK}{os.getpid()}-"
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(text.encode("utf-8"))
@@ -106,6 +109,48 @@ def write_atomic(path: str | os.PathLike, text: str, force: bool = False) -> Non
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)
+
+
+# A temporary file of write_atomic is named ``.NAME.tp-PID-XXXXXXXX.tmp``: the pid of its writer
+# is recoverable, so a leftover of a killed writer (SIGKILL skips every clean-up) can be found.
+_TEMP_MARK = "tp-"
+_TEMP_NAME = re.compile(r"\..+\.tp-([0-9]+)-[a-z0-9_]{8}\.tmp")
+_swept: set[str] = set()  # directories already swept by this process
+
+
+def _remove_dead_temps(directory: Path) -> None:
+    """Remove, once per process and directory, the temporary files of writers no longer alive:
+    only regular files of this user named exactly like write_atomic's, never any other file."""
+    key = os.path.realpath(directory)
+    if key in _swept:
+        return
+    _swept.add(key)
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMP_NAME.fullmatch(entry.name)
+        if match is None or int(match.group(1)) == os.getpid() or _alive(int(match.group(1))):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid():
+                os.unlink(entry.path)
+        except OSError:
+            pass  # gone meanwhile, or not ours to remove
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return True  # not a pid a writer has: leave it alone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists (another user's), or not a pid this system knows: keep the file
+    return True
 
 
 def _publish(tmp: str, target: Path, force: bool) -> None:
