@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
 
-from ..util.fileio import SourceError, read_source
+from ..util.fileio import MAX_SOURCE_BYTES, SourceError, read_source, too_large
 from ..util.syntax import quiet_tree
 from ..util.text import GENERATED_MARKER
 from . import rules as rules_package
 from .config import ConfigError, LintConfig
 from .unit import Hit, LintUnit
 
-MAX_BYTES = 5_000_000
 IGNORE_COMMENT = re.compile(r"#\s*transpile:\s*ignore(?:\[([^\]]*)\])?")
 # flake8's and ruff's spelling: a bare noqa comment silences every rule, one with codes those codes
 NOQA_COMMENT = re.compile(
@@ -184,7 +183,7 @@ def _unknown_suppressed_code(lines: list[str], path: str) -> FileError | None:
 def load_text(path: str) -> str | FileError:
     """The file's text, or why (and where) it cannot be read as Python source."""
     try:
-        return read_source(path, MAX_BYTES)
+        return read_source(path, MAX_SOURCE_BYTES)
     except SourceError as exc:
         return FileError(path, exc.line or 1, exc.column + 1, exc.code, exc.message)
 
@@ -223,8 +222,8 @@ def lint_stdin(data: bytes, path: str, config: LintConfig) -> LintReport:
     if path != "-" and config.force_exclude and Exclusion(config).excluded_with_parents(path):
         return LintReport((), (), 0)
     try:
-        if len(data) > MAX_BYTES:
-            raise SourceError("TP001", f"file is larger than {MAX_BYTES} bytes")
+        if len(data) > MAX_SOURCE_BYTES:
+            raise too_large(len(data), MAX_SOURCE_BYTES)
         text = decode_source(data)
     except SourceError as exc:
         error = FileError(path, exc.line or 1, exc.column + 1, exc.code, exc.message)
