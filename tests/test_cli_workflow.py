@@ -107,6 +107,14 @@ def test_check_of_a_batch_with_a_broken_source_exits_2(tree, tmp_path):
     assert "broken.py" in result.stderr
 
 
+def test_check_of_a_folder_without_python_files_is_an_error_as_converting_it_is(tmp_path):
+    (tmp_path / "empty").mkdir()
+    for check in ([], ["--check"]):
+        result = invoke("convert", str(tmp_path / "empty"), "--to", "kfp", "-o", "out", *check)
+        assert result.exit_code == 2
+        assert result.stderr == f"transpile: no Python files found in {tmp_path / 'empty'}\n"
+
+
 # --- a batch re-run ------------------------------------------------------------------------------
 
 

@@ -116,6 +116,12 @@ def test_stdin_is_linted_under_its_given_name(project):
     assert anonymous.stdout.startswith("-:5:5: TP512 ")
     assert lint("-", stdin="print('not a pipeline')\n").exit_code == 0
     assert lint("-", stdin="from metaflow import step\ndef f(:\n").exit_code == 2
+    # standard input is read as a file is: binary content is refused the same way
+    binary = lint("-", stdin="x = 1\x00\n")
+    assert (binary.exit_code, binary.stderr) == (
+        2,
+        "-:1:1: TP002 not Python source (binary content)\n",
+    )
 
 
 def test_stdin_per_file_settings_follow_the_given_name(project):
@@ -183,18 +189,23 @@ def test_unknown_setting_is_an_error_naming_the_key(project):
 
 
 @pytest.mark.parametrize(
-    "toml",
+    ("toml", "where"),
     [
-        'ignore = ["TP999"]\n',
-        'extend-select = ["XX1"]\n',
-        '[tool.transpile.per-file-ignores]\n"a.py" = ["TP777"]\n',
+        ('ignore = ["TP999"]\n', "[tool.transpile] ignore: unknown rule code 'TP999'"),
+        ('extend-select = ["XX1"]\n', "[tool.transpile] extend-select: unknown rule code 'XX1'"),
+        (
+            '[tool.transpile.per-file-ignores]\n"a.py" = ["TP777"]\n',
+            "[tool.transpile] per-file-ignores.a.py: unknown rule code 'TP777'",
+        ),
     ],
 )
-def test_unknown_code_in_settings_is_an_error_naming_it(project, toml):
+def test_unknown_code_in_settings_is_an_error_naming_it(project, toml, where):
     settings(project, toml)
     result = lint("flows")
     assert result.exit_code == 2
-    assert "unknown rule code" in result.stderr
+    assert result.stderr.strip() == (
+        f"transpile: {project / 'pyproject.toml'}: {where} (transpile rules lists them)"
+    )
 
 
 def test_exclude_settings_replace_or_extend_the_defaults(project):

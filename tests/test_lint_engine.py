@@ -150,7 +150,7 @@ def test_missing_file_and_unknown_code_exit_2(tmp_path, capsys):
     assert "nope.py:1:1: TP001 no such file" in capsys.readouterr().err
     assert run(["lint", "--select", "TP5999", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == (
-        "transpile: unknown rule code 'TP5999' (transpile rules lists them)"
+        "transpile: --select: unknown rule code 'TP5999' (transpile rules lists them)"
     )
 
 

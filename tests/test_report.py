@@ -321,6 +321,67 @@ def test_kfp_switch_labels_cover_equality_chains_no_match_and_flyte_conditionals
     assert not any(re.fullmatch(r"'(\d+|case_\d+|else)'", label) for label in labels(flyte))
 
 
+def test_nested_kfp_branches_label_each_switch_with_its_own_test():
+    """A step in a case of an inner dsl.If is also in a case of the outer one: each switch's
+    edge shows its own test. Tasks after a comment, after a call spread over lines, or after a
+    one-line call of the same component are found at their own line, not at the text before."""
+    report = build_report("fixtures/kfp_wild_branches/kfp.py", "flyte")
+    expected = [
+        "if number.output < 50",
+        'if low.output == "even"',
+        "else",
+        "elif number.output > 50",
+        'if high.output == "even"',
+        "elif number.output > 50",
+        "else",
+        "loud == True",  # dsl.Condition(condition=...), as written
+    ]
+    assert labels(report) == labels(report, "after") == expected
+    source = (ROOT / "fixtures/kfp_wild_branches/kfp.py").read_text().splitlines()
+    said = {
+        s["source"]: source[s["source_line"] - 1].strip()
+        for s in report["steps"]
+        if not s["source"].endswith("_condition")
+    }
+    assert said == {
+        "pick": "number = pick(seed=seed).set_caching_options(False)",
+        "say": 'say(text="loud mode")',
+        "parity": "low = parity(number=number.output)",
+        "say_2": 'say(text="low and even")',
+        "say_3": 'say(text="low and odd")',
+        "say_4": "say(",  # below its comment, not the one-line say( above it
+        "parity_2": "high = parity(number=number.output)",
+        "say_5": 'say(text="high and even")',
+        "say_6": "say(",
+        "say_7": 'say(text="exactly fifty")',
+    }
+
+
+def test_a_flyte_conditional_under_a_comment_is_labelled_from_its_chain(tmp_path):
+    """A statement's text starts with the comments above it: the conditional's step is at the
+    ``conditional(`` line, so its cases read as the chain wrote them."""
+    path = tmp_path / "wf.py"
+    path.write_text(
+        "from flytekit import conditional, task, workflow\n\n\n"
+        "@task\ndef low(x: int) -> int:\n    return x - 1\n\n\n"
+        "@task\ndef high(x: int) -> int:\n    return x + 1\n\n\n"
+        "@workflow\ndef wf(x: int = 3) -> int:\n"
+        "    # route by size: the conditional below picks a task\n"
+        "    return (\n"
+        '        conditional("size")\n'
+        "        .if_((x > 5) & (x < 10))\n"
+        "        .then(high(x=x))\n"
+        "        .else_()\n"
+        "        .then(low(x=x))\n"
+        "    )\n"
+    )
+    report = build_report(str(path), "kfp")
+    assert isinstance(report, dict), report
+    assert labels(report) == ["if (x > 5) & (x < 10)", "else"]
+    decider = next(s for s in report["steps"] if s["source"].endswith("_condition"))
+    assert decider["source_line"] == 17  # `return (`, not the comment above it
+
+
 def test_options_show_their_numbers_as_the_source_wrote_them():
     kfp = build_report("fixtures/kfp_nested_settings/kfp.py", "metaflow")
     written = {(o["owner"], o["kind"]): o["written"] for o in kfp["options"]}

@@ -172,6 +172,9 @@ def _check_batch(sources: list[str], output: str, job: Job, jobs: int | None, sh
     from .util.fileio import discover
 
     found, _unvisited = discover(sources, exclude=output)
+    if not found:  # as converting says: a check of nothing would pass whatever the path
+        _err(f"transpile: no Python files found in {', '.join(sources)}")
+        return EXIT_ERROR
     try:
         attempts = convert_all(found, job, jobs, _progress)
     except KeyboardInterrupt:
@@ -469,7 +472,13 @@ def lint(paths: tuple[str, ...], targets: str | None, fmt: str, **options) -> No
     if "-" in paths and len(paths) > 1:
         raise click.UsageError("- (standard input) cannot be combined with other paths")
     try:
-        settings = lint_config.load().overridden(
+        found = lint_config.load()
+        given = {k: _codes(options[k]) for k in ("select", "extend_select", "ignore")}
+        check_codes(
+            lint_config.code_settings(found)
+            + [(f"--{k.replace('_', '-')}", codes) for k, codes in given.items()]
+        )
+        settings = found.overridden(
             _codes(targets) or None,
             _codes(options["select"]),
             _codes(options["ignore"]),
@@ -478,7 +487,6 @@ def lint(paths: tuple[str, ...], targets: str | None, fmt: str, **options) -> No
             extend_exclude=_codes(options["extend_exclude"]),
             force_exclude=options["force_exclude"],
         )
-        check_codes(settings)
     except lint_config.ConfigError as exc:
         _err(f"transpile: {exc}")
         _exit(EXIT_ERROR)

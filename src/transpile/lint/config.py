@@ -177,6 +177,21 @@ def from_table(table: dict, origin: str) -> LintConfig:
     )
 
 
+def code_settings(config: LintConfig) -> list[tuple[str, tuple[str, ...]]]:
+    """The rule codes ``config`` was given in its ``[tool.transpile]`` table, by key, each named
+    with its file (for an error that says where a misspelt code is)."""
+    if config.root == ".":
+        return []
+    where = f"{Path(config.root) / 'pyproject.toml'}: [tool.transpile]"
+    groups = [
+        (f"{where} select", config.select),
+        (f"{where} extend-select", config.extend_select),
+        (f"{where} ignore", config.ignore),
+    ]
+    groups += [(f"{where} per-file-ignores.{p}", c) for p, c in config.per_file_ignores.items()]
+    return groups
+
+
 def _flag(value: object, key: str, origin: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{origin}: [tool.transpile] {key} must be true or false")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
 
-from ..util.fileio import MAX_SOURCE_BYTES, SourceError, read_source, too_large
+from ..util.fileio import MAX_SOURCE_BYTES, SourceError, read_source, source_text
 from ..util.syntax import quiet_tree
 from ..util.text import GENERATED_MARKER
 from . import rules as rules_package
@@ -216,15 +216,12 @@ def lint_paths(paths: list[str], config: LintConfig, jobs: int = 1) -> LintRepor
 def lint_stdin(data: bytes, path: str, config: LintConfig) -> LintReport:
     """Lint source read from standard input; ``path`` (``--stdin-filename``, or ``-``) names it
     in the findings and for per-file settings, and with ``force-exclude`` may exclude it."""
-    from ..util.fileio import decode_source
     from .files import Exclusion
 
     if path != "-" and config.force_exclude and Exclusion(config).excluded_with_parents(path):
         return LintReport((), (), 0)
     try:
-        if len(data) > MAX_SOURCE_BYTES:
-            raise too_large(len(data), MAX_SOURCE_BYTES)
-        text = decode_source(data)
+        text = source_text(data, MAX_SOURCE_BYTES)
     except SourceError as exc:
         error = FileError(path, exc.line or 1, exc.column + 1, exc.code, exc.message)
         return LintReport((), (error,), 1)
@@ -240,14 +237,13 @@ def lint_file(path: str, config: LintConfig) -> list[Finding] | FileError:
     return text if isinstance(text, FileError) else lint_text(text, path, config)
 
 
-def check_codes(config: LintConfig) -> None:
-    """Raise ConfigError for a selected or ignored code that names no rule (a typo selects nothing)."""
-    codes = [
-        *config.select,
-        *config.extend_select,
-        *config.ignore,
-        *(c for cs in config.per_file_ignores.values() for c in cs),
-    ]
-    for code in codes:
-        if not any(rule.CODE.startswith(code) for rule in all_rules()):
-            raise ConfigError(f"unknown rule code {code!r} (transpile rules lists them)")
+def check_codes(groups: list[tuple[str, tuple[str, ...]]]) -> None:
+    """Raise ConfigError for a selected or ignored code that names no rule (a typo selects
+    nothing). ``groups``: where the codes were given (``--select``, ``pyproject.toml:
+    [tool.transpile] ignore``) and the codes; the message names that place."""
+    for where, codes in groups:
+        for code in codes:
+            if not any(rule.CODE.startswith(code) for rule in all_rules()):
+                raise ConfigError(
+                    f"{where}: unknown rule code {code!r} (transpile rules lists them)"
+                )

@@ -126,8 +126,11 @@ class SpanIndex:
         )
 
     def find(self, needle: str, within: Span) -> Span:
-        """The first occurrence of ``needle``'s first line inside ``within`` (or ``within`` itself)."""
-        first = needle.strip().splitlines()[0] if needle.strip() else ""
+        """The first occurrence of ``needle``'s first line of code inside ``within`` (or
+        ``within`` itself). A statement's text starts with its leading comments; they are skipped,
+        or the span would be a comment above the statement that happens to say the same word."""
+        lines = [line.strip() for line in needle.strip().splitlines()]
+        first = next((line for line in lines if line and not line.startswith("#")), "")
         for number in range(within.line, min(within.end_line, len(self.lines)) + 1):
             column = self.lines[number - 1].find(first) if first else -1
             if column >= 0:

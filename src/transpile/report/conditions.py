@@ -44,16 +44,18 @@ class Block:
         return all(self.first <= line <= self.last for line in lines)
 
 
-def case_labels(pipeline: Pipeline, source_text: str, path: str) -> dict[tuple[str, str], str]:
-    """``(case key, step) → label``: ``step`` is a step of the case, or the switch's condition
-    step for a case that runs nothing; ``case key`` is the case value as ``control_edges`` names
-    it (``repr`` of its literal)."""
+def case_labels(pipeline: Pipeline, source_text: str, path: str) -> dict[tuple[str, str, str], str]:
+    """``(decider, case key, step) → label``: ``decider`` is the step holding the switch's value
+    (a step can be in a case of several nested switches, each labels it its own way); ``step`` is
+    a step of the case, or the decider for a case that runs nothing; ``case key`` is the case value
+    as ``control_edges`` names it (``repr`` of its literal)."""
     tree = _tree(source_text)
     blocks, chains = _blocks(tree, source_text), _chains(tree, source_text)
     spans = {s.name: s.span for s in pipeline.steps}
-    labels: dict[tuple[str, str], str] = {}
+    labels: dict[tuple[str, str, str], str] = {}
     for switch in (n for n in walk(pipeline.flow) if isinstance(n, Switch)):
-        decider = spans.get(switch.condition.source)
+        source = switch.condition.source
+        decider = spans.get(source)
         chain = _chain_at(chains, decider) if decider and decider.file == path else {}
         for case in switch.cases:
             key = repr(literal(case.value))
@@ -61,9 +63,9 @@ def case_labels(pipeline: Pipeline, source_text: str, path: str) -> dict[tuple[s
             label = chain.get(case.value) or _label(steps, spans, blocks, path) or case.value
             if not steps:
                 label = NO_MATCH if blocks and _synthetic(case.value) else label
-                labels.setdefault((key, switch.condition.source), label)
+                labels.setdefault((source, key, source), label)
             for step in steps:
-                labels.setdefault((key, step), label)
+                labels.setdefault((source, key, step), label)
     return labels
 
 
@@ -107,12 +109,17 @@ def _blocks(tree: ast.Module | None, text: str) -> list[Block]:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         if name not in BRANCHES:
             continue
-        test = ast.get_source_segment(text, call.args[0]) if call.args else None
+        given = call.args[0] if call.args else _keyword(call, "condition")
+        test = ast.get_source_segment(text, given) if given is not None else None
         if name != "Else" and test is None:
             continue
         first = node.body[0].lineno
         found.append(Block(BRANCHES[name], _one_line(test), first, node.end_lineno or first))
     return found
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
 
 
 def _chains(tree: ast.Module | None, text: str) -> dict[int, dict[str, str]]:

@@ -35,12 +35,13 @@ def picture(
     names: dict[str, str],
     framework: str,
     code: str = "",
-    cases: dict[tuple[str, str], str] | None = None,
+    cases: dict[tuple[str, str, str], str] | None = None,
 ) -> Picture:
     """``pipeline``'s DAG with steps labelled ``names[step]``, boxes named for ``framework``.
 
     ``code`` is the converted module: it tells which foreach bodies became a Flyte ``map_task``.
-    ``cases`` labels switch edges: ``(case key, step) → label`` (``conditions.case_labels``).
+    ``cases`` labels switch edges: ``(decider, case key, step) → label``
+    (``conditions.case_labels``).
     """
     order = _flow_order(pipeline)
     roles = {s.name: s.role for s in pipeline.steps}
@@ -54,7 +55,8 @@ def picture(
     for edge in found:
         label = _edge_label(edge.kind, edge.source, edge.target, pipeline.flow)
         if edge.kind.startswith("case ") and cases:
-            label = cases.get((label, edge.target), cases.get((label, edge.source), label))
+            own = cases.get((edge.source, label, edge.source), label)
+            label = cases.get((edge.source, label, edge.target), own)
         if edge.source not in deciders and (edge.target, edge.kind) in decided:
             label = ""
         if (edge.source, edge.target, label) not in edges:

@@ -55,8 +55,16 @@ def read_source(path: str | os.PathLike, max_bytes: int) -> str:
         raise SourceError("TP001", _cannot_read(exc)) from None
     finally:
         os.close(fd)
-    if len(data) > max_bytes:
+    if len(data) > max_bytes:  # only the cap + 1 bytes were read: the file's size says more
         raise too_large(max(info.st_size, len(data)), max_bytes)
+    return source_text(data, max_bytes)
+
+
+def source_text(data: bytes, max_bytes: int) -> str:
+    """Bytes read from a file or standard input as source text, or raise SourceError: more
+    than ``max_bytes``, binary, or not decodable as Python decodes source."""
+    if len(data) > max_bytes:
+        raise too_large(len(data), max_bytes)
     if b"\x00" in data:
         raise SourceError("TP002", "not Python source (binary content)")
     return decode_source(data)

@@ -8,6 +8,7 @@ from transpile import frameworks
 from transpile.model.added import case_doc
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Case, Input, Map, Node, Ref, Sequence, Step, Switch, Task
+from transpile.util.docstrings import with_args
 from transpile.writing.flow import FlowFunction, FlowWalker, bound_value, numbered_name
 from transpile.writing.graph import Key, all_steps, free_refs, key, maps
 from transpile.writing.render import camel_case, converted_doc, snake_case
@@ -93,6 +94,7 @@ class FlowEmitter(FlowWalker):
                 if is_tuple(result.type.expr):
                     self._tuple_result(result.name)
         doc = converted_doc(self.p, frameworks.get(self.p.framework))
+        doc = with_args(doc, [(p.name, p.help or "") for p in ordered])  # flytekit reads them
         return FunctionView(name, signature, returns, scope.render(), output_class, doc)
 
     def _tuple_result(self, name: str) -> None:

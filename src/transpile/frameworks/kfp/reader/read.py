@@ -17,6 +17,7 @@ import libcst as cst
 from transpile.model.diagnostics import Diagnostic, error, no_such_entry
 from transpile.model.ir import Module, Parameter, Pipeline, Ref, Result, Span
 from transpile.reading.cst import SpanIndex, code
+from transpile.util.docstrings import described, split_args
 
 from .artifacts import LOAD, SAVE
 from .component import annotation_type, read_component
@@ -224,16 +225,17 @@ class KfpReader:
         parameters = [_as_file(p) if p.name in builder.file_params else p for p in parameters]
         parameters = builder.json_texts.settle(parameters, builder.drafts)
         steps = tuple(builder.drafts[s].step() for s in steps_in(flow))
+        doc, helps = split_args(_docstring(node))  # input descriptions, as the compiler reads them
         return Pipeline(
             name=camel(name),
             framework="kfp",
             span=span,
-            parameters=tuple(parameters),
+            parameters=described(parameters, helps),
             steps=steps,
             flow=flow,
             results=self._results(results, node, span),
             module=Module(tuple(self.imports), tuple(self.definitions)),
-            doc=_docstring(node) or _description(node),
+            doc=doc or _description(node),
         )
 
     def _decorator(self, ctx: Context, node: cst.FunctionDef, span: Span) -> None:

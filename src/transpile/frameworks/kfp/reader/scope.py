@@ -16,17 +16,37 @@ from .names import KfpNames
 
 
 class Locator:
-    """Source positions of statements inside one function, found in order."""
+    """Source positions of statements inside one function, found in order.
+
+    A statement is looked for after the line of code before it: after the last line of a simple
+    statement (the line ``f(a)`` holds the first line of the ``f(`` below it, and ``x = f(``
+    spreads over lines), after the first line of a compound one (its body comes next). Asked
+    again for a statement, it answers as before."""
 
     def __init__(self, spans: SpanIndex, within: Span):
         self.spans, self.within, self.line = spans, within, within.line
+        self.found: dict[int, tuple[cst.CSTNode, Span]] = {}
 
     def at(self, node: cst.CSTNode) -> Span:
-        text = code(node).strip().splitlines()
+        known = self.found.get(id(node))
+        if known is not None:
+            return known[1]
+        text = code(node)
         start = Span(self.within.file, self.line, 0, self.within.end_line, 0)
-        found = self.spans.find(text[0] if text else "", start)
-        self.line = found.line
+        found = self.spans.find(text, start)
+        self.found[id(node)] = (node, found)  # the node is kept, so its id is not reused
+        if found is not start:
+            compound = isinstance(node, cst.BaseCompoundStatement)
+            self.line = found.line + (1 if compound else max(len(_code_lines(text)), 1))
         return found
+
+
+def _code_lines(text: str) -> list[str]:
+    """The lines of a statement's text from its first line of code (its comments dropped)."""
+    lines = text.strip().splitlines()
+    while lines and (not lines[0].strip() or lines[0].strip().startswith("#")):
+        lines.pop(0)
+    return lines
 
 
 @dataclass

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from transpile import frameworks
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Case, Map, Parameter, Ref, Step, Switch
+from transpile.util.docstrings import with_args
 from transpile.util.text import todo
 from transpile.writing.flow import FlowFunction, FlowWalker, bound_value, numbered_name
 from transpile.writing.graph import Key, all_steps, free_refs, key
@@ -105,6 +106,7 @@ class FlowEmitter(FlowWalker):
             else "Caching is off on every task the source did not cache."
         )
         doc = f"{converted_doc(self.p, frameworks.get(self.p.framework))}\n\n{caching}"
+        doc = with_args(doc, [(p.name, p.help or "") for p in ordered])  # the compiler reads them
         return PipelineView(name, signature, returns, scope.lines, output_class, doc)
 
     def _parameter(self, param) -> str:
