@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -140,3 +143,62 @@ def test_the_current_directory_gives_clean_paths(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     found, _ = discover(["."])
     assert [s.path for s in found] == [os.path.join("pipelines", "flow.py")]
+
+
+_HANGING_WRITER = """
+import os, sys, time
+from transpile.util import fileio
+def hang(*args, **kwargs):
+    print("ready", flush=True)
+    time.sleep(60)
+fileio._publish = hang
+fileio.write_atomic(sys.argv[1], "half\\n")
+"""
+
+
+def _killed_writer_leftover(target):
+    """Run a writer in a subprocess, SIGKILL it once its temporary file is written; its pid."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    args = [sys.executable, "-c", _HANGING_WRITER, str(target)]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env) as writer:
+        assert writer.stdout.readline() == "ready\n"
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    return writer.pid
+
+
+def test_a_killed_writers_temporary_file_is_removed_by_the_next_write(tmp_path):
+    target = tmp_path / "out.py"
+    pid = _killed_writer_leftover(target)
+    leftovers = [name for name in os.listdir(tmp_path) if name != "out.py"]
+    assert len(leftovers) == 1 and f".out.py.tp-{pid}-" in leftovers[0]
+    write_atomic(tmp_path / "other.py", "x\n")
+    assert sorted(os.listdir(tmp_path)) == ["other.py"]
+
+
+def test_only_dead_writers_temporary_files_are_removed(tmp_path):
+    target = tmp_path / "out.py"
+    dead = _killed_writer_leftover(target)
+    (leftover,) = os.listdir(tmp_path)
+    kept = {
+        ".out.py.tmp": "user",
+        ".out.py.abcd1234.tmp": "user",
+        f"out.py.tp-{dead}-abcdefgh.tmp": "user",  # not hidden
+        f".out.py.tp-{dead}-abcdefgh.tmp.bak": "user",
+        f".out.py.tp-{dead}-abcdefghi.tmp": "user",  # not mkstemp's eight characters
+        f".out.py.tp-{os.getppid()}-abcdefgh.tmp": "a live writer's",
+    }
+    for name, text in kept.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / f".dir.tp-{dead}-abcdefgh.tmp").mkdir()
+    (tmp_path / f".link.tp-{dead}-abcdefgh.tmp").symlink_to(tmp_path / ".out.py.tmp")
+    write_atomic(target, "new\n")
+    names = set(os.listdir(tmp_path))
+    assert leftover not in names
+    assert names == {
+        "out.py",
+        *kept,
+        f".dir.tp-{dead}-abcdefgh.tmp",
+        f".link.tp-{dead}-abcdefgh.tmp",
+    }
+    assert all((tmp_path / name).read_text() == text for name, text in kept.items())

@@ -697,3 +697,24 @@ def test_what_only_the_compiler_refuses_is_a_syntax_error_with_its_line(source):
     (diagnostic,) = result.diagnostics
     assert diagnostic.code == "TP003" and diagnostic.span is not None
     assert diagnostic.span.line in (5, 6)
+
+
+@pytest.mark.parametrize("command", ["convert", "inspect", "report", "lint"])
+def test_a_file_just_over_the_size_cap_is_refused_in_one_line(tmp_path, command):
+    from transpile.util.fileio import MAX_SOURCE_BYTES
+
+    padding = "# padding\n" * (MAX_SOURCE_BYTES // 10)
+    text = (FLOW + padding)[:MAX_SOURCE_BYTES]
+    (tmp_path / "fits.py").write_text(text)
+    (tmp_path / "big.py").write_text(text + "\n")
+    extra = {"convert": ["--to", "flyte", "-o", "out.py"], "report": ["--to", "flyte"]}
+    fits = invoke(command, "fits.py", *extra.get(command, []), cwd=tmp_path)
+    assert fits.exit_code in (0, 1), fits.output  # lint may find something, and says so
+    extra["convert"][-1] = "big_out.py"
+    big = invoke(command, "big.py", *extra.get(command, []), cwd=tmp_path)
+    assert big.exit_code == 2
+    (line,) = big.output.splitlines()
+    assert (
+        "big.py" in line and f"{MAX_SOURCE_BYTES}" in line and f"({MAX_SOURCE_BYTES + 1} " in line
+    )
+    assert not (tmp_path / "big_out.py").exists()

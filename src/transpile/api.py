@@ -12,10 +12,8 @@ from .model.diagnostics import Diagnostic, TranspileError
 from .model.ir import Pipeline, Span
 from .reading.cst import SpanIndex, dotted
 from .reading.values import module_constants, resolve_options
-from .util.fileio import SourceError, read_source
+from .util.fileio import MAX_SOURCE_BYTES, SourceError, read_source
 from .util.syntax import nfkc_identifiers, quiet_symbols, quiet_tree
-
-MAX_BYTES = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ def _fail(path: str, code: str, message: str, span: Span | None = None) -> Faile
 def load_text(path: str) -> str | Failed:
     """The file's text, or a Failed naming why (and where) it cannot be read as Python source."""
     try:
-        return read_source(path, MAX_BYTES)
+        return read_source(path, MAX_SOURCE_BYTES)
     except SourceError as exc:
         span = None if exc.line is None else Span(path, exc.line, exc.column, exc.line, exc.column)
         return _fail(path, exc.code, exc.message, span)

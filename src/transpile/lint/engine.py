@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
 
-from ..util.fileio import SourceError, read_source
+from ..util.fileio import MAX_SOURCE_BYTES, SourceError, read_source, source_text
 from ..util.syntax import quiet_tree
 from ..util.text import GENERATED_MARKER
 from . import rules as rules_package
 from .config import ConfigError, LintConfig
 from .unit import Hit, LintUnit
 
-MAX_BYTES = 5_000_000
 IGNORE_COMMENT = re.compile(r"#\s*transpile:\s*ignore(?:\[([^\]]*)\])?")
 # flake8's and ruff's spelling: a bare noqa comment silences every rule, one with codes those codes
 NOQA_COMMENT = re.compile(
@@ -184,7 +183,7 @@ def _unknown_suppressed_code(lines: list[str], path: str) -> FileError | None:
 def load_text(path: str) -> str | FileError:
     """The file's text, or why (and where) it cannot be read as Python source."""
     try:
-        return read_source(path, MAX_BYTES)
+        return read_source(path, MAX_SOURCE_BYTES)
     except SourceError as exc:
         return FileError(path, exc.line or 1, exc.column + 1, exc.code, exc.message)
 
@@ -217,13 +216,12 @@ def lint_paths(paths: list[str], config: LintConfig, jobs: int = 1) -> LintRepor
 def lint_stdin(data: bytes, path: str, config: LintConfig) -> LintReport:
     """Lint source read from standard input; ``path`` (``--stdin-filename``, or ``-``) names it
     in the findings and for per-file settings, and with ``force-exclude`` may exclude it."""
-    from ..util.fileio import source_text
     from .files import Exclusion
 
     if path != "-" and config.force_exclude and Exclusion(config).excluded_with_parents(path):
         return LintReport((), (), 0)
     try:
-        text = source_text(data, MAX_BYTES)
+        text = source_text(data, MAX_SOURCE_BYTES)
     except SourceError as exc:
         error = FileError(path, exc.line or 1, exc.column + 1, exc.code, exc.message)
         return LintReport((), (error,), 1)

@@ -17,9 +17,10 @@ import libcst as cst
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Span
 from transpile.reading.cst import code
+from transpile.util.fileio import MAX_SOURCE_BYTES
 
 MAX_DEPTH = 4  # a sibling may import siblings, this deep
-MAX_BYTES = 2_000_000
+MAX_BYTES = MAX_SOURCE_BYTES  # a sibling is parsed like the file itself
 
 
 def module_file(source: str, node: cst.ImportFrom) -> Path | None:
