@@ -11,7 +11,7 @@ import libcst
 
 def main(folder: str) -> int:
     regenerated = 0
-    for path in sorted(Path(folder).glob("*.py")):
+    for path in sorted(Path(folder).rglob("*.py")):
         text = path.read_text(encoding="utf-8")
         # regenerating checks nothing was lost, as a codemod's output would be written
         regenerated += libcst.parse_module(text).code == text

@@ -1,11 +1,16 @@
 """Benchmark ``transpile convert`` and ``transpile lint`` against the floor of a libcst tool.
 
-Usage: python bench/run.py [--sizes 10,100,300,1000] [--repeat 5] [--target flyte]
+Usage: python bench/run.py [--corpus fixtures|real] [--sizes 10,100,300,1000] [--repeat 5]
+                           [--target flyte]
 
-Generates N Metaflow flows from the fixtures (each flow class renamed, so every file is distinct),
-then times, as fresh processes in alternating order, the floor (one process that parses every file
-with libcst and regenerates its code), a batch ``convert`` and a ``lint``. Prints a Markdown table
-of median seconds, files per second and the ratio to the floor, then the one-file lint check.
+Generates N files: with ``--corpus fixtures``, Metaflow flows from the fixtures (each flow class
+renamed, so every file is distinct); with ``--corpus real``, files of the shapes users'
+repositories have (``realistic.py``: long steps, many helpers and diagnostics, large foreach
+bodies, Metaflow, Flyte and KFP files in one tree). Then times, as fresh processes in alternating
+order, the floor (one process that parses every file with libcst and regenerates its code), a
+batch ``convert`` with ``-j 1`` and with ``-j 2``, and a ``lint``. Prints a Markdown table of
+median seconds, files per second and the ratio to the floor, then the one-file lint check, then
+the budgets, measured against each; exits 1 when one is exceeded.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import realistic  # beside this script, which is not a package
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 FLOOR = Path(__file__).resolve().parent / "floor.py"
@@ -29,6 +37,11 @@ FLOW_CLASS = re.compile(r"^class (\w+)\((?:\w+\.)?FlowSpec\)", re.MULTILINE)
 # The one-file lint budget's reference: start Python, import libcst, parse the file.
 Command = Callable[[], list[str]]
 PARSE_ONE = "import sys, libcst; libcst.parse_module(open(sys.argv[1], encoding='utf-8').read())"
+# the issue-22 budgets: (what, limit); checked for the sizes measured
+CONVERT_RATIO = 1.5  # batch convert of 300 real-shaped files, -j 2, over the libcst floor
+POOL_SPEEDUP = 1.6  # -j 1 over -j 2 seconds, same batch (on an idle machine)
+ONE_FILE_LINT = 1.2  # one-file lint over python + import libcst + parse
+BUDGET_SIZE = 300
 
 
 def seeds() -> list[str]:
@@ -79,8 +92,12 @@ def commands(folder: Path, scratch: Path, target: str) -> dict[str, Command]:
     python = sys.executable
     return {
         "libcst floor": lambda: [python, str(FLOOR), str(folder)],
-        "convert": lambda: [
-            *(python, "-m", "transpile", "convert", str(folder), "--to", target),
+        "convert -j 1": lambda: [
+            *(python, "-m", "transpile", "convert", str(folder), "--to", target, "-j", "1"),
+            *("-o", tempfile.mkdtemp(dir=scratch)),
+        ],
+        "convert -j 2": lambda: [
+            *(python, "-m", "transpile", "convert", str(folder), "--to", target, "-j", "2"),
             *("-o", tempfile.mkdtemp(dir=scratch)),
         ],
         "lint": lambda: [python, "-m", "transpile", "lint", str(folder)],
@@ -103,7 +120,13 @@ def machine() -> str:
     )
 
 
-def table(sizes: list[int], repeat: int, target: str, scratch: Path) -> list[str]:
+GENERATORS = {"fixtures": generate, "real": realistic.generate}
+
+
+def table(
+    sizes: list[int], repeat: int, target: str, scratch: Path, corpus: str, found: dict
+) -> list[str]:
+    """The Markdown rows; ``found`` receives each size's median seconds per tool."""
     env = environment()
     rows = [
         "| N | tool | seconds | files/s | ratio to floor |",
@@ -111,8 +134,9 @@ def table(sizes: list[int], repeat: int, target: str, scratch: Path) -> list[str
     ]
     for size in sizes:
         folder = scratch / f"flows{size}"
-        generate(size, folder)
+        GENERATORS[corpus](size, folder)
         times = medians(commands(folder, scratch, target), repeat, env)
+        found[size] = times
         floor = times["libcst floor"]
         for name, seconds in times.items():
             rows.append(
@@ -121,7 +145,7 @@ def table(sizes: list[int], repeat: int, target: str, scratch: Path) -> list[str
     return rows
 
 
-def one_file_lint(repeat: int, scratch: Path) -> str:
+def one_file_lint(repeat: int, scratch: Path) -> tuple[str, float]:
     """``transpile lint`` of one flow against starting Python, importing libcst and parsing it."""
     env = environment()
     path = generate(1, scratch / "one")[0]
@@ -134,7 +158,40 @@ def one_file_lint(repeat: int, scratch: Path) -> str:
     return (
         f"lint one flow: {times['lint']:.3f} s; python + import libcst + parse: "
         f"{times['parse']:.3f} s; ratio {ratio:.2f}"
-    )
+    ), ratio
+
+
+def budgets(found: dict[int, dict[str, float]], lint_ratio: float, corpus: str) -> list[str]:
+    """Each budget measured: (line, within); convert budgets at N = 300 only, the ratio for the
+    real-shaped corpus only (the one the budget is written for)."""
+    rows = [
+        ("one-file lint / floor", lint_ratio, f"<= {ONE_FILE_LINT}", lint_ratio <= ONE_FILE_LINT)
+    ]
+    times = found.get(BUDGET_SIZE)
+    if times:
+        if corpus == "real":
+            ratio = times["convert -j 2"] / times["libcst floor"]
+            rows.append(
+                (
+                    f"convert {BUDGET_SIZE} -j 2 / floor",
+                    ratio,
+                    f"<= {CONVERT_RATIO}",
+                    ratio <= CONVERT_RATIO,
+                )
+            )
+        speedup = times["convert -j 1"] / times["convert -j 2"]
+        rows.append(
+            (
+                f"convert {BUDGET_SIZE} -j 1 / -j 2",
+                speedup,
+                f">= {POOL_SPEEDUP}",
+                speedup >= POOL_SPEEDUP,
+            )
+        )
+    return [
+        f"budget {name}: measured {value:.2f}, budget {limit}: {'ok' if ok else 'EXCEEDED'}"
+        for name, value, limit, ok in rows
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -142,15 +199,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="10,100,300,1000", help="flow counts, comma-separated")
     parser.add_argument("--repeat", type=int, default=5, help="runs per tool (median is shown)")
     parser.add_argument("--target", default="flyte", choices=("flyte", "kfp"))
+    parser.add_argument("--corpus", default="real", choices=sorted(GENERATORS))
     options = parser.parse_args(argv)
     sizes = [int(size) for size in options.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="transpile-bench-") as scratch:
         print(f"machine: {machine()}; median of {options.repeat} alternating runs")
-        print(f"convert --to {options.target}, as one batch per N\n")
-        for row in table(sizes, options.repeat, options.target, Path(scratch)):
+        print(f"corpus {options.corpus}; convert --to {options.target}, as one batch per N\n")
+        found: dict[int, dict[str, float]] = {}
+        rows = table(sizes, options.repeat, options.target, Path(scratch), options.corpus, found)
+        for row in rows:
             print(row, flush=True)
         print()
-        print(one_file_lint(max(options.repeat, 5), Path(scratch)))
+        line, ratio = one_file_lint(max(options.repeat, 5), Path(scratch))
+        print(line)
+        checks = budgets(found, ratio, options.corpus)
+        print("\n".join(checks))
+    if any(check.endswith("EXCEEDED") for check in checks):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
