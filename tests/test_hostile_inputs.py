@@ -440,10 +440,14 @@ def test_ctrl_c_during_a_batch_prints_one_line_and_no_traceback(tmp_path):
 
     folder = tmp_path / "flows"
     folder.mkdir()
-    for number in range(3000):  # several seconds of work on two processes
+    for number in range(6000):  # several seconds of work on two processes
         (folder / f"f{number}.py").write_text(FLOW.replace("TinyFlow", f"Tiny{number}Flow"))
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
     command = [sys.executable, "-m", "transpile", "convert", "flows", "--to", "flyte"]
+    # as from a terminal: a test run started in the background (`cmd &` in a script) ignores
+    # SIGINT, a child inherits an ignored signal, and Ctrl-C would never reach transpile; a
+    # handler (not an ignore) is reset to the default in the child
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     process = subprocess.Popen(
         [*command, "-o", "out", "-j", "2"],
         cwd=tmp_path,
@@ -453,13 +457,31 @@ def test_ctrl_c_during_a_batch_prints_one_line_and_no_traceback(tmp_path):
         text=True,
         start_new_session=True,  # the signal goes to the whole group, as a terminal sends it
     )
-    time.sleep(2.5)  # the pool is converting by now
+    signal.signal(signal.SIGINT, previous)
+    deadline = time.monotonic() + 60
+    while not _children(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the pool's workers are up: the batch is converting
+    time.sleep(0.5)
+    assert process.poll() is None, "the batch ended before it could be interrupted"
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("transpile: interrupted while "), stderr
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{pid}\n" in status:
+            found.append(int(entry.name))
+    return found
 
 
 # 5. valid input that once ended in an internal error ---------------------------------------------
