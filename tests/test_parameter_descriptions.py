@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from transpile import api
-from transpile.util.docstrings import args_section, split_args, with_args
+from transpile.util.docstrings import args_section, split_args_section, with_args
 
 ROOT = Path(__file__).parents[1]
 LINEAR = ROOT / "fixtures" / "linear_params" / "metaflow.py"
@@ -56,7 +56,7 @@ def test_split_args_reads_google_style_entries_and_keeps_the_rest():
             the model
         """
     )
-    rest, helps = split_args(doc)
+    rest, helps = split_args_section(doc)
     assert helps == {
         "data": "where the rows are: a path or a URL",
         "epochs": "how many passes",
@@ -67,8 +67,8 @@ def test_split_args_reads_google_style_entries_and_keeps_the_rest():
 
 def test_split_args_leaves_a_docstring_without_the_section_alone():
     for doc in (None, "", "Args are mentioned here: not a section.", "Just text.\n\nMore."):
-        assert split_args(doc) == (doc, {})
-    assert split_args("Args:\n    n: only this") == (None, {"n": "only this"})
+        assert split_args_section(doc) == (doc, {})
+    assert split_args_section("Args:\n    n: only this") == (None, {"n": "only this"})
 
 
 # --- writers: what the target framework reads ------------------------------------------------

@@ -129,13 +129,34 @@ class SpanIndex:
         """The first occurrence of ``needle``'s first line of code inside ``within`` (or
         ``within`` itself). A statement's text starts with its leading comments; they are skipped,
         or the span would be a comment above the statement that happens to say the same word."""
-        lines = [line.strip() for line in needle.strip().splitlines()]
-        first = next((line for line in lines if line and not line.startswith("#")), "")
+        lines = code_lines(needle)
+        first = lines[0].strip() if lines else ""
         for number in range(within.line, min(within.end_line, len(self.lines)) + 1):
             column = self.lines[number - 1].find(first) if first else -1
             if column >= 0:
                 return Span(self.path, number, column, number, column + len(first))
         return within
+
+
+def code_lines(text: str) -> list[str]:
+    """The lines of a statement's text from its first line of code: libcst keeps the comments
+    (and blank lines) above a statement in its text."""
+    lines = text.strip().splitlines()
+    while lines and (not lines[0].strip() or lines[0].strip().startswith("#")):
+        lines.pop(0)
+    return lines
+
+
+def bound_names(target: cst.CSTNode) -> list[str]:
+    """The names an assignment or loop target binds (``x``, ``a, (b, *c)``); an attribute or a
+    subscript binds none."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in bound_names(e.value)]
+    if isinstance(target, cst.StarredElement):
+        return bound_names(target.value)
+    return []
 
 
 def docstring(body: cst.BaseSuite) -> str | None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..model.ir import TypeRef
-from .cst import dotted
+from .cst import bound_names, code, dotted
 
 INPUTS = "<inputs>"  # marker type: the join's `inputs` (or one element of it)
 
@@ -206,13 +206,14 @@ def _unpacks_items(target: cst.BaseExpression) -> bool:
     )
 
 
-def split_args(text: str) -> list[str]:
-    """``int, dict[str, int]`` → ["int", "dict[str, int]"]: a type's arguments, top level."""
+def split_args(text: str, separator: str = ",") -> list[str]:
+    """``int, dict[str, int]`` → ["int", "dict[str, int]"]: a type's arguments, top level; with
+    ``separator="|"`` a union's parts (one part when ``text`` is no union)."""
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):
         depth += ch == "["
         depth -= ch == "]"
-        if ch == "," and depth == 0:
+        if ch == separator and depth == 0:
             parts.append(text[start:i].strip())
             start = i + 1
     parts.append(text[start:].strip())
@@ -485,7 +486,7 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv) -> TypeEnv:
     names: dict[str, str] = {}
     params = function.params
     for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
-        names[param.name.value] = code_of(param.annotation.annotation) if param.annotation else ""
+        names[param.name.value] = code(param.annotation.annotation) if param.annotation else ""
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
             names[star.name.value] = ""
@@ -502,10 +503,6 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv) -> TypeEnv:
     return local
 
 
-def code_of(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)
-
-
 class _Bindings(cst.CSTVisitor):
     """Names a function body binds, in source order: ``(name, value)`` for ``name = value``,
     ``(name, None)`` for any other binding (loops, ``with ... as``, augmented assignment,
@@ -518,7 +515,7 @@ class _Bindings(cst.CSTVisitor):
         self.bindings.append((name, value))
 
     def _targets(self, target: cst.CSTNode) -> None:
-        for node in _names_in(target):
+        for node in bound_names(target):
             self._bind(node, None)
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -583,16 +580,6 @@ class _Bindings(cst.CSTVisitor):
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
-
-
-def _names_in(target: cst.CSTNode) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for e in target.elements for n in _names_in(e.value)]
-    if isinstance(target, cst.StarredElement):
-        return _names_in(target.value)
-    return []  # an attribute or a subscript binds no name
 
 
 class _Returns(cst.CSTVisitor):

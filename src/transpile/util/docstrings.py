@@ -33,7 +33,7 @@ def with_args(doc: str, helps: list[tuple[str, str]]) -> str:
     return f"{doc.rstrip()}\n\n{section}" if section else doc
 
 
-def split_args(doc: str | None) -> tuple[str | None, dict[str, str]]:
+def split_args_section(doc: str | None) -> tuple[str | None, dict[str, str]]:
     """``doc`` without its ``Args:`` section (None when nothing else is left), and the
     description of each parameter the section names. A docstring without one is returned as
     it is, with no descriptions."""
@@ -44,6 +44,7 @@ def split_args(doc: str | None) -> tuple[str | None, dict[str, str]]:
     if start is None:
         return doc, {}
     base = _indent(lines[start])
+    entries = _entry_indent(lines, start)
     helps: dict[str, str] = {}
     current: str | None = None
     end = start + 1
@@ -52,7 +53,7 @@ def split_args(doc: str | None) -> tuple[str | None, dict[str, str]]:
         if line.strip() and _indent(line) <= base:
             break  # the next section, or text after the list
         entry = ENTRY.match(line.strip()) if line.strip() else None
-        if entry and (current is None or _indent(line) <= _entry_indent(lines, start)):
+        if entry and (current is None or _indent(line) <= entries):
             current = entry["name"].lstrip("*")
             helps[current] = entry["text"].strip()
         elif line.strip() and current is not None:

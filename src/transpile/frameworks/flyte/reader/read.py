@@ -25,7 +25,7 @@ from transpile.model.ir import (
 )
 from transpile.reading.cst import SpanIndex, code, keyword_args
 from transpile.reading.rewire import rename_splits, rename_step_splits
-from transpile.util.docstrings import described, split_args
+from transpile.util.docstrings import described, split_args_section
 
 from .module import ModuleScan
 from .names import camel_case
@@ -71,7 +71,7 @@ class FlyteReader(ModuleScan):
         flow = rename_splits(structure(scope.items, entry.span), flow_reader.placeholders)
         steps = [rename_step_splits(s, flow_reader.placeholders) for s in flow_reader.steps]
         options = self._pipeline_options(entry, plan)  # before the module: it adds hooks
-        doc, helps = split_args(entry.doc)  # input descriptions, as flytekit reads them
+        doc, helps = split_args_section(entry.doc)  # input descriptions, as flytekit reads them
         pipeline = Pipeline(
             name=camel_case(entry.name),
             framework="flyte",

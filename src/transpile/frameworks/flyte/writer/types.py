@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from transpile.reading.inference import split_args
+
 SCALARS = {"int", "float", "str", "bool"}
 ANY = "typing.Any"
 
@@ -30,23 +32,11 @@ def flyte_type(expr: str, classes: frozenset[str]) -> str:
         expr = f"{optional.group(1)} | None"
     if expr.endswith(" | None"):  # pickled or not, None travels only in an Optional
         return f"{flyte_type(expr[:-7], classes)} | None"
-    parts = _union_parts(expr)
+    parts = split_args(expr, "|")
     if len(parts) > 1:  # flytekit matches a union's value against each part
         kinds = [flyte_type(part, classes) for part in parts]
         return ANY if ANY in kinds else " | ".join(kinds)
     return ANY
-
-
-def _union_parts(expr: str) -> list[str]:
-    """``str | dict[str, int]`` → its parts; one part when ``expr`` is no union."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(expr):
-        depth += ch == "["
-        depth -= ch == "]"
-        if ch == "|" and depth == 0:
-            parts.append(expr[start:i].strip())
-            start = i + 1
-    return [*parts, expr[start:].strip()]
 
 
 def is_tuple(expr: str) -> bool:

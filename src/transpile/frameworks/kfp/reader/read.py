@@ -17,7 +17,7 @@ import libcst as cst
 from transpile.model.diagnostics import Diagnostic, error, no_such_entry
 from transpile.model.ir import Module, Parameter, Pipeline, Ref, Result, Span
 from transpile.reading.cst import SpanIndex, code
-from transpile.util.docstrings import described, split_args
+from transpile.util.docstrings import described, split_args_section
 
 from .artifacts import LOAD, SAVE
 from .component import annotation_type, read_component
@@ -225,7 +225,9 @@ class KfpReader:
         parameters = [_as_file(p) if p.name in builder.file_params else p for p in parameters]
         parameters = builder.json_texts.settle(parameters, builder.drafts)
         steps = tuple(builder.drafts[s].step() for s in steps_in(flow))
-        doc, helps = split_args(_docstring(node))  # input descriptions, as the compiler reads them
+        doc, helps = split_args_section(
+            _docstring(node)
+        )  # input descriptions, as the compiler reads them
         return Pipeline(
             name=camel(name),
             framework="kfp",

@@ -8,7 +8,7 @@ import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Span
-from transpile.reading.cst import SpanIndex, code
+from transpile.reading.cst import SpanIndex, code, code_lines
 
 from .component import Component
 from .flow import Handle, Item, Value
@@ -37,16 +37,8 @@ class Locator:
         self.found[id(node)] = (node, found)  # the node is kept, so its id is not reused
         if found is not start:
             compound = isinstance(node, cst.BaseCompoundStatement)
-            self.line = found.line + (1 if compound else max(len(_code_lines(text)), 1))
+            self.line = found.line + (1 if compound else max(len(code_lines(text)), 1))
         return found
-
-
-def _code_lines(text: str) -> list[str]:
-    """The lines of a statement's text from its first line of code (its comments dropped)."""
-    lines = text.strip().splitlines()
-    while lines and (not lines[0].strip() or lines[0].strip().startswith("#")):
-        lines.pop(0)
-    return lines
 
 
 @dataclass

@@ -8,8 +8,17 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from transpile.reading.cst import code, dotted, is_self_attr, keyword_args, literal
-from transpile.reading.inference import INPUTS, TypeEnv, infer
+from transpile.reading.cst import bound_names, code, dotted, is_self_attr, keyword_args, literal
+from transpile.reading.inference import (
+    INPUTS,
+    TypeEnv,
+    bind_target,
+    element_type,
+    infer,
+    iter_element,
+    split_args,
+    union,
+)
 
 from .methods import rewrite_calls
 
@@ -180,10 +189,8 @@ class StepAnalyzer(cst.CSTVisitor):
     def visit_For(self, node: cst.For) -> None:
         self._bind_locals(node.target)
         self._harmless.add(id(node.iter))
-        from transpile.reading.inference import bind_target, iter_element
-
         kind = iter_element(node.iter, self.env)
-        names = {n: "" for n in _target_names(node.target)}  # unknown unless the loop says
+        names = {n: "" for n in bound_names(node.target)}  # unknown unless the loop says
         self.env = bind_target(node.target, kind, self.env.child(**names))
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
@@ -273,8 +280,6 @@ class StepAnalyzer(cst.CSTVisitor):
             return True
         kind = infer(args[0].value, self.env)
         if func.attr.value == "extend":
-            from transpile.reading.inference import element_type
-
             kind = element_type(kind) if kind != "str" else None
         growing.kinds.append(kind)
         self._retype(growing)
@@ -285,8 +290,6 @@ class StepAnalyzer(cst.CSTVisitor):
             return [infer(e.value, self.env) for e in value.elements]
         kind = infer(value, self.env) if value is not None else None
         if kind and kind.startswith("tuple["):
-            from transpile.reading.inference import split_args
-
             parts = split_args(kind[6:-1])
             if len(parts) == count:
                 return parts  # type: ignore[return-value]
@@ -403,18 +406,8 @@ class Growing:
     spoiled: bool = False
 
     def kind(self) -> str | None:
-        from transpile.reading.inference import union
-
         element = union(self.kinds) if not self.spoiled else None
         return f"list[{element}]" if element else None
-
-
-def _target_names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for e in target.elements for n in _target_names(e.value)]
-    return []
 
 
 def _empty_list(value: cst.BaseExpression | None) -> bool:
