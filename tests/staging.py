@@ -1,5 +1,6 @@
 """Steps the equivalence tests share: converting a source or failing the test, staging and running
-a module next to a fixture's files, comparing a source's run with its conversion's."""
+a module next to a fixture's files, and the test of record itself: ``transpile verify``'s check
+of a source against its conversion."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from harness import assert_equivalent, stage_fixture
+from harness import OTHER_SOURCES, stage_fixture
+
+from transpile.verify.check import explain, verify_file
 
 
 def converted_or_fail(source, target: str):
@@ -22,6 +25,31 @@ def converted_or_fail(source, target: str):
     lines = [f"{d.severity}: {d.render(str(source))}" for d in diagnostics]
     lines = lines or [getattr(result, "reason", "")]
     pytest.fail(f"conversion to {target} gave {type(result).__name__}:\n  " + "\n  ".join(lines))
+
+
+def verified(source: Path, target: str, params: dict, tmp_path: Path, folder: Path | None = None):
+    """What ``transpile verify SOURCE --to TARGET`` checks, with the case's parameters, the
+    fixture's other files beside each run, the source run once (fixtures are deterministic) and
+    runs shared through the session's cache; fails the test unless the results are the same."""
+    converted_or_fail(source, target)  # a refusal fails with every diagnostic
+    result = verify_file(
+        str(source),
+        target,
+        params=params,
+        folder=folder or Path(source).parent,
+        skip=OTHER_SOURCES,
+        workdir=tmp_path,
+        source_runs=1,
+        cache=True,
+    )
+    if result.verdict == "error":
+        pytest.fail(f"{result.error}\n{result.details}")
+    if result.verdict != "same":
+        labels = (result.source, result.target)
+        pytest.fail(
+            f"results differ ({labels[0]} vs {labels[1]}):\n{explain(result.values, labels)}"
+        )
+    return result
 
 
 def staged_module(fixture_dir: Path, workdir: Path, module: str, code: str) -> Path:
@@ -45,36 +73,6 @@ class Side:
         return self.run(staged_module(fixture_dir, workdir, self.module, code), params, workdir)
 
 
-def source_and_conversion_agree(case, run, tmp_path: Path, source: Side, target: Side) -> None:
-    """``case``'s source converted to ``target`` runs first, then the source itself; the results
-    must be equivalent."""
-    converted = converted_or_fail(case.source, target.framework)
-    actual = target.results(case.dir, converted.code, run.params, tmp_path / target.framework)
-    original = case.source.read_text(encoding="utf-8")
-    expected = source.results(case.dir, original, run.params, tmp_path / source.framework)
-    assert_equivalent(expected, actual, (source.framework, target.framework))
-
-
-WRAPPER = "metaflow.exception.MetaflowExceptionWrapper"
-
-
-def with_catch_as_text(expected: dict, converted, actual: dict) -> dict:
-    """Metaflow's results as the conversion says the target has them: where a TP201 note says
-    @catch keeps the exception as its text, Metaflow's MetaflowExceptionWrapper is that text
-    (``module.Type: message``), and an artifact a failed step never set (absent in Metaflow) is
-    None."""
-    if not any(d.code == "TP201" and "@catch" in d.message for d in converted.diagnostics):
-        return expected
-    unset = {k: None for k, v in actual.items() if v is None and k not in expected}
-
-    def text(value):
-        if isinstance(value, dict) and value.get("object", [None])[0] == WRAPPER:
-            fields = {k["str"]: v.get("str") for k, v in value["object"][1]["dict"]}
-            return {"str": f"{fields['type']}: {fields['exception']}"}
-        if isinstance(value, dict):
-            return {k: text(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [text(v) for v in value]
-        return value
-
-    return {**text(expected), **unset}
+def source_and_conversion_agree(case, run, tmp_path: Path, target: str) -> None:
+    """``case``'s source and its conversion to ``target`` give the same results."""
+    verified(case.source, target, run.params, tmp_path, case.dir)

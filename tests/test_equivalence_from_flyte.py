@@ -1,6 +1,6 @@
 """The test of record for Flyte → KFP: each fixture that starts life in Flyte runs in Flyte, its KFP
 conversion runs under kfp.local, and the workflow's outputs must equal the pipeline's outputs
-(``harness.normalize`` says what "equal" means; output names must match too: NamedTuple fields,
+(``transpile.verify.values.normalize`` says what "equal" means; output names must match too: NamedTuple fields,
 or o0, o1... for unnamed Flyte outputs).
 """
 
@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import cases
-from harness import run_flyte
-from harness_kfp import run_kfp
-from staging import Side, source_and_conversion_agree
-from test_equivalence_kfp import KFP_MODULE
+from staging import source_and_conversion_agree
 
 RUNS = [(case, run) for case in cases("flyte") for run in case.runs]
-FLYTE_MODULE = "flyte_workflow.py"  # not flyte.py: that name could shadow an installed `flyte`
 
 
 @pytest.mark.equivalence
@@ -22,8 +18,7 @@ FLYTE_MODULE = "flyte_workflow.py"  # not flyte.py: that name could shadow an in
     ("case", "run"), RUNS, ids=[f"{case.name}-{run.name}" for case, run in RUNS]
 )
 def test_flyte_and_kfp_results_match(case, run, tmp_path):
-    flyte, kfp = Side("flyte", FLYTE_MODULE, run_flyte), Side("kfp", KFP_MODULE, run_kfp)
-    source_and_conversion_agree(case, run, tmp_path, flyte, kfp)
+    source_and_conversion_agree(case, run, tmp_path, "kfp")
 
 
 def test_every_flyte_case_has_runs():

@@ -1,6 +1,6 @@
 """The test of record for KFP → Flyte: each fixture that starts life in KFP runs under kfp.local,
 its Flyte conversion runs in Flyte, and the pipeline outputs must equal the workflow outputs
-(see harness.normalize for what "equal" means).
+(see transpile.verify.values.normalize for what "equal" means).
 
 Parametrized over conftest.cases("kfp") × each case's [[runs]]. A second, Flyte-only test reads
 our KFP goldens (fixtures/<case>/expected/kfp.py) back, converts them to Flyte and runs them
@@ -12,11 +12,9 @@ from __future__ import annotations
 import pytest
 from conftest import FIXTURES, cases, load_case
 from harness import assert_equivalent, run_flyte
-from harness_kfp import run_kfp
 from staging import Side, converted_or_fail, source_and_conversion_agree
 
 FLYTE_MODULE = "flyte_wf.py"
-KFP_MODULE = "kfp_pipeline.py"  # not kfp.py: a task's working folder comes first on sys.path
 RUNS = [(case, run) for case in cases("kfp") if case.run for run in case.runs]
 GOLDEN_RUNS = [
     (load_case(p.parents[1]), run)
@@ -36,7 +34,7 @@ def test_there_are_kfp_fixtures():
     ("case", "run"), RUNS, ids=[f"{case.name}-{run.name}" for case, run in RUNS]
 )
 def test_kfp_and_flyte_results_match(case, run, tmp_path):
-    source_and_conversion_agree(case, run, tmp_path, Side("kfp", KFP_MODULE, run_kfp), FLYTE)
+    source_and_conversion_agree(case, run, tmp_path, "flyte")
 
 
 NONE_IN_ANY = pytest.mark.xfail(

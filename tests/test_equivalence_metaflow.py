@@ -10,17 +10,14 @@ so test_equivalence.py and test_equivalence_kfp.py do not run them again.
 
 from __future__ import annotations
 
-import shutil
-from types import SimpleNamespace
-
 import pytest
 from conftest import cases
-from harness import assert_equivalent, run_flyte, run_metaflow, stage_fixture
-from staging import with_catch_as_text
+from harness import assert_equivalent, metaflow_cache_entry, run_metaflow, stage_fixture
+from staging import verified
 
 from transpile.api import Read, read_file
-from transpile.frameworks.metaflow.writer.names import FlowNames
 from transpile.frameworks.metaflow.writer.write import write
+from transpile.verify.check import with_catch_as_text
 
 
 def emitted_flow(run, folder):
@@ -43,8 +40,7 @@ def test_source_and_emitted_metaflow_results_match(equivalence_run, tmp_path):
     expected = run_metaflow(run.fixture_dir, run.flow, run.params, tmp_path / "run-source")
     read = read_file(str(run.fixture_dir / "metaflow.py"))
     _, notes = write(read.pipeline)
-    written = SimpleNamespace(diagnostics=notes)
-    expected = with_catch_as_text(expected, written, actual)  # @catch became a try in the body
+    expected = with_catch_as_text(expected, notes, actual)  # @catch became a try in the body
     assert_equivalent(expected, actual, ("source", "emitted"))
 
 
@@ -55,14 +51,14 @@ def test_metaflow_results_are_cached_by_flow_files_and_params(tmp_path, monkeypa
     fixture = tmp_path / "case"
     fixture.mkdir()
     (fixture / "metaflow.py").write_text("raise SystemExit(3)\n", encoding="utf-8")
-    entry = harness._cache_entry(fixture, "F", {"n": 1})
+    entry = metaflow_cache_entry(fixture, "F", {"n": 1}, tmp_path / "a")
     entry.parent.mkdir()
     entry.write_text('{"x": {"int": "1"}}', encoding="utf-8")
-    # served from the cache: running this flow would fail
+    # served from the cache, in another working folder: running this flow would fail
     assert run_metaflow(fixture, "F", {"n": 1}, tmp_path / "work") == {"x": {"int": "1"}}
-    assert harness._cache_entry(fixture, "F", {"n": 2}) != entry
+    assert metaflow_cache_entry(fixture, "F", {"n": 2}, tmp_path / "b") != entry
     (fixture / "data.csv").write_text("a,b\n", encoding="utf-8")
-    assert harness._cache_entry(fixture, "F", {"n": 1}) != entry
+    assert metaflow_cache_entry(fixture, "F", {"n": 1}, tmp_path / "c") != entry
 
 
 FOREIGN = [(c, r) for framework in ("flyte", "kfp") for c in cases(framework) for r in c.runs]
@@ -73,19 +69,4 @@ FOREIGN = [(c, r) for framework in ("flyte", "kfp") for c in cases(framework) fo
 def test_flyte_and_kfp_sources_give_the_same_results_in_metaflow(case, run, tmp_path):
     """The pipeline's results are artifacts of the emitted flow's end step (which also shows the
     intermediate artifacts a Metaflow user sees: those are not compared)."""
-    from harness_kfp import run_kfp
-
-    read = read_file(str(case.source))
-    assert isinstance(read, Read), read
-    code, _ = write(read.pipeline)
-    stage_fixture(case.dir, tmp_path / "emitted")
-    (tmp_path / "emitted" / "metaflow.py").write_text(code, encoding="utf-8")
-    stage_fixture(case.dir, tmp_path / "source")
-    source = shutil.copy(case.source, tmp_path / "source" / f"source_{case.framework}.py")
-    runner = run_flyte if case.framework == "flyte" else run_kfp
-    expected = runner(source, run.params, tmp_path / "source")
-    renamed = FlowNames(read.pipeline, []).params  # reserved names get a `_` (TP230)
-    params = {renamed.get(k, k): v for k, v in run.params.items()}
-    actual = run_metaflow(tmp_path / "emitted", read.pipeline.name, params, tmp_path / "run")
-    shown = {k: v for k, v in actual.items() if k in expected}
-    assert_equivalent(expected, shown, (case.framework, "metaflow"))
+    verified(case.source, "metaflow", run.params, tmp_path, case.dir)

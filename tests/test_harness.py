@@ -11,6 +11,7 @@ import textwrap
 
 import pytest
 from harness import (
+    RunFailed,
     assert_equivalent,
     diff,
     metaflow_cli_args,
@@ -276,9 +277,7 @@ def test_run_metaflow_failure_shows_the_error(tmp_path):
             BrokenFlow()
     """)
     )
-    with pytest.raises(
-        AssertionError, match="(?s)metaflow run of BrokenFlow failed.*boom from start"
-    ):
+    with pytest.raises(RunFailed, match="(?s)metaflow run of BrokenFlow failed.*boom from start"):
         run_metaflow(folder, "BrokenFlow", {}, tmp_path / "work")
 
 
@@ -391,7 +390,7 @@ def failing_wf(x: int = 3) -> int:
     return explode(x=x)
 """
     )
-    with pytest.raises(AssertionError, match="(?s)flyte run of flyte_wf.py failed.*boom 3"):
+    with pytest.raises(RunFailed, match="(?s)flyte run of flyte_wf.py failed.*boom 3"):
         run_flyte(write_module(tmp_path, code), {}, tmp_path / "work")
 
 
@@ -466,7 +465,7 @@ def test_run_metaflow_without_main_block_is_an_error(tmp_path):
     folder = tmp_path / "no_main"
     folder.mkdir()
     (folder / "metaflow.py").write_text(PAIR_FLOW.split("if __name__")[0])
-    with pytest.raises(AssertionError, match="started no run"):
+    with pytest.raises(RunFailed, match="started no run"):
         run_metaflow(folder, "PairFlow", {}, tmp_path / "work")
 
 

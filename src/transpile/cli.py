@@ -359,6 +359,24 @@ def _render_model(pipeline, fmt: str) -> str:
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE.")
 @click.option("--force", is_flag=True, help="Overwrite an existing FILE.")
 @FROM_ONE_OPTION
+@click.option(
+    "--verify",
+    "run_both",
+    is_flag=True,
+    help="Also run SRC and its conversion locally and put the comparison in the report "
+    "(executes the code: see `transpile verify --help`); exit 0 same, 1 different, 2 not run.",
+)
+@click.option(
+    "-p",
+    "--param",
+    "param_texts",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="With --verify: a parameter for both runs (repeatable).",
+)
+@click.option(
+    "--params", "params_file", metavar="FILE.json", help="With --verify: parameters as JSON."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only on stderr, no warnings.")
 def report(
     source: str,
@@ -367,14 +385,31 @@ def report(
     output: str | None,
     force: bool,
     source_fw: str,
+    run_both: bool,
+    param_texts: tuple[str, ...],
+    params_file: str | None,
     quiet: bool,
 ) -> NoReturn:
     """Report what converting SRC to another framework does, step by step."""
     from .report import build_report, render
 
-    result = build_report(source, target, source_fw)
+    verification, code = None, EXIT_OK
+    if run_both:
+        from .verify.check import VerifyError, verify_file
+        from .verify.render import as_dict
+
+        try:
+            typed, texts = _verify_params(params_file, param_texts)
+            result = verify_file(source, target, source=source_fw, params=typed, text_params=texts)
+        except VerifyError as exc:
+            _err(f"{source}: {exc}")
+            _exit(EXIT_ERROR)
+        verification, code = as_dict(result), result.exit_code
+    elif param_texts or params_file:
+        raise click.UsageError("-p/--params give parameters to --verify's runs")
+    result = build_report(source, target, source_fw, verification)
     _exit_unless_done(source, result)
-    _exit(_emit(render(result, fmt), output, force, inputs=[source]))
+    _exit(_emit(render(result, fmt), output, force, inputs=[source]) or code)
 
 
 @cli.command()
@@ -419,6 +454,225 @@ def _emit(text: str, output: str | None, force: bool, inputs: tuple | list = ())
         _err(f"transpile: {problem}")
         return EXIT_ERROR
     return EXIT_OK
+
+
+# --- verify ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, metavar="SRC...")
+@TO_OPTION
+@FROM_ONE_OPTION
+@click.option("--entry", metavar="NAME", help="The pipeline to verify when SRC holds several.")
+@click.option(
+    "-p",
+    "--param",
+    "param_texts",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A parameter for both runs (repeatable), typed as the pipeline declares it.",
+)
+@click.option(
+    "--params",
+    "params_file",
+    metavar="FILE.json",
+    help="Parameters for both runs as a JSON object (-p values override it).",
+)
+@click.option(
+    "--source-runs",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Run the source N times; values that change between its runs are not compared.",
+)
+@click.option(
+    "--timeout",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Time allowed for each run.",
+)
+@_format_option(("text", "md", "json"), "text for a terminal, md for a pull request, json for CI.")
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE|DIR",
+    help="Write the result to FILE; with several files or a directory, results to DIR.",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing result files.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Files verified at a time in a batch (default 1).",
+)
+@click.option(
+    "--workdir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Run in DIR and keep it (default: a temporary folder, removed afterwards).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors: the exit code says.")
+def verify(
+    sources: tuple[str, ...],
+    target: str,
+    source_fw: str,
+    entry: str | None,
+    param_texts: tuple[str, ...],
+    params_file: str | None,
+    source_runs: int,
+    timeout: float,
+    fmt: str,
+    output: str | None,
+    force: bool,
+    jobs: int | None,
+    workdir: str | None,
+    quiet: bool,
+) -> NoReturn:
+    """Run SRC and its conversion locally and compare their results (exit 0 same, 1 different,
+    2 could not run).
+
+    This executes SRC and the converted code on this machine, as running the pipeline would: the
+    source in its framework, the conversion in the target framework, each in a subprocess with
+    its own temporary folder (a copy of the folder SRC is in). Compared: Metaflow's end-step
+    artifacts, a Flyte workflow's outputs, a KFP pipeline's outputs. Needs the frameworks:
+    pip install 'transpile[verify]'.
+
+    Several files or a directory: each pipeline file is verified with its defaults (-j N at a
+    time), its result is written under -o DIR (mirrored, in --format) with DIR/summary.json for
+    CI; exit 2 if one could not be verified, else 1 if one differs.
+    """
+    from pathlib import Path
+
+    if len(sources) > 1 or os.path.isdir(sources[0]):
+        if param_texts or params_file or entry or workdir:
+            raise click.UsageError("-p, --params, --entry and --workdir take one SRC file")
+        if output is None:
+            raise click.UsageError("several files or a directory need -o DIR for the results")
+        _exit(
+            _verify_batch(
+                list(sources), target, source_fw, output, fmt, force, jobs, source_runs, timeout
+            )
+        )
+    source = sources[0]
+
+    from .verify.check import VerifyError, verify_file
+    from .verify.render import headline, render, short_details
+
+    try:
+        params = _verify_params(params_file, param_texts)
+        result = verify_file(
+            source,
+            target,
+            source=source_fw,
+            entry=entry,
+            params=params[0],
+            text_params=params[1],
+            source_runs=source_runs,
+            timeout=timeout,
+            workdir=Path(workdir) if workdir else None,
+        )
+    except VerifyError as exc:
+        _err(f"{source}: {exc}")
+        _exit(EXIT_ERROR)
+    if result.verdict == "error":
+        _err(headline(result))
+        if fmt == "text" and output is None:  # the headline was the report; where it failed:
+            click.echo(short_details(result.details), err=True)
+            _exit(EXIT_ERROR)
+    if quiet and output is None:
+        _exit(result.exit_code)
+    _exit(_emit(render(result, fmt), output, force, [source]) or result.exit_code)
+
+
+def _verify_batch(
+    sources: list[str],
+    target: str,
+    source_fw: str,
+    output: str,
+    fmt: str,
+    force: bool,
+    jobs: int | None,
+    source_runs: int,
+    timeout: float,
+) -> int:
+    from .util.fileio import discover
+    from .verify import batch
+
+    found, _ = discover(sources, exclude=output)
+    if not found:
+        _err(f"transpile: no Python files found in {', '.join(sources)}")
+        return EXIT_ERROR
+    try:
+        entries = batch.verify_all(
+            found,
+            target,
+            jobs=jobs or 1,
+            progress=_verify_progress,
+            source=source_fw,
+            source_runs=source_runs,
+            timeout=timeout,
+        )
+    except KeyboardInterrupt:
+        _err(f"transpile: interrupted while verifying; nothing was written to {output}")
+        return EXIT_INTERRUPTED
+    try:
+        entries = batch.write_reports(entries, output, fmt, force)
+    except OSError as exc:
+        _err(f"transpile: {exc}")
+        return EXIT_ERROR
+    found_counts = batch.counts(entries)
+    if not _quiet():
+        shown = ", ".join(f"{n} {s}" for s, n in found_counts.items())
+        _err(f"transpile: verified {len(entries)} files to {target}: {shown}; results in {output}")
+    for entry in entries:
+        if entry.status in ("differs", "error") or (entry.status == "skipped" and not _quiet()):
+            _err(f"  {entry.status:<8} {entry.source.path}: {entry.reason or 'results differ'}")
+    return batch.exit_code(entries)
+
+
+@contextmanager
+def _verify_progress(entries: Iterator, count: int) -> Iterator:
+    """A progress bar on a terminal; the plain results anywhere else."""
+    if _quiet() or not sys.stderr.isatty():
+        yield entries
+        return
+    with click.progressbar(
+        entries,
+        length=count,
+        label="Verifying",
+        file=sys.stderr,
+        item_show_func=lambda e: e.source.relative if e else None,
+    ) as bar:
+        yield bar
+
+
+def _verify_params(params_file: str | None, texts: tuple[str, ...]) -> tuple[dict, dict]:
+    """(typed values from --params FILE.json, NAME → text from each -p NAME=VALUE)."""
+    import json
+
+    from .verify.check import VerifyError
+
+    typed: dict = {}
+    if params_file is not None:
+        try:
+            with open(params_file, encoding="utf-8") as handle:
+                typed = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise VerifyError(f"--params {params_file}: {exc}") from None
+        if not isinstance(typed, dict):
+            raise VerifyError(f"--params {params_file}: not a JSON object")
+    given = {}
+    for text in texts:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise VerifyError(f"-p {text!r}: expected NAME=VALUE")
+        given[name.strip()] = value
+        typed.pop(name.strip(), None)
+    return typed, given
 
 
 # --- lint ------------------------------------------------------------------------------------

@@ -42,6 +42,9 @@ JSON schema, ``schema_version`` 1 (every key is always present; lines are 1-base
                     a switch edge's label is its case: the test as the source wrote it
                     (``if mode == "fast"``, ``else``) or the value the case compares with
     code            [{step, source, target}]             the step's source and its converted task
+    verification    null, or with --verify what running both found (verify's JSON: verdict
+                    same|differs|error, params, values [{name, status, source, target,
+                    source_text, target_text, ...}], error)
 """
 
 from __future__ import annotations
@@ -51,8 +54,11 @@ from .. import api
 FORMATS = ("md", "html", "json")
 
 
-def build_report(path: str, target: str, source: str = "auto") -> dict | api.Failed | api.Skipped:
-    """The report's data for converting ``path`` to ``target``, or why there is none."""
+def build_report(
+    path: str, target: str, source: str = "auto", verification: dict | None = None
+) -> dict | api.Failed | api.Skipped:
+    """The report's data for converting ``path`` to ``target``, or why there is none;
+    ``verification``: what ``transpile verify`` found running both (its JSON form)."""
     from .model import build
 
     text = api.load_text(path)  # read once: converted, then shown step by step
@@ -61,7 +67,9 @@ def build_report(path: str, target: str, source: str = "auto") -> dict | api.Fai
     converted = api.convert_text(text, path, target, source)
     if not isinstance(converted, api.Converted):
         return converted
-    return build(text, converted, target)
+    report = build(text, converted, target)
+    report["verification"] = verification
+    return report
 
 
 def render(report: dict, fmt: str) -> str:

@@ -57,6 +57,7 @@ def build(source_text: str, converted: Converted, target: str) -> dict:
         "diagnostics": [_diagnostic_row(d) for d in diagnostics],
         "dag": _dags(pipeline, names, target, converted.code, cases),
         "code": [_code_row(s, source_text, converted.code, names) for s in pipeline.steps],
+        "verification": None,  # filled in by report --verify
     }
 
 

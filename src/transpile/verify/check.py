@@ -1,0 +1,414 @@
+"""``transpile verify``: convert a pipeline, run the source in its framework and the conversion in
+the target framework, and compare what both runs expose, value by value and type-strictly.
+
+The source runs twice by default (at the same time as the target): a value the two source runs
+disagree on (randomness, the clock) is *unstable*, shown, and left out of the verdict. The only
+differences accepted are those the conversion itself reports, each named by its diagnostic: a
+tuple result the target returns as a list (TP220), an exception ``@catch`` keeps as its text
+(TP201).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from transpile import frameworks
+from transpile.api import Converted, Failed, Skipped, convert_file
+from transpile.model.diagnostics import Diagnostic
+from transpile.model.ir import Pipeline
+
+from .runs import RunFailed, run_flyte, run_kfp, run_metaflow, stage
+from .values import Normalized, diff
+
+# each framework's module name in a working folder: never the name of a package it imports
+MODULES = {"metaflow": "mf_flow.py", "flyte": "flyte_workflow.py", "kfp": "kfp_pipeline.py"}
+RUNNERS = {"metaflow": "metaflow", "flyte": "flytekit", "kfp": "kfp"}
+STAGE_LIMIT = 200 * 1024 * 1024  # bytes beside the source copied into each working folder
+INSTALL = "pip install 'transpile[verify]'"
+
+Verdict = Literal["same", "differs", "error"]
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One value both runs were asked for: its forms on each side (None when absent) and why it
+    counts as it does."""
+
+    name: str
+    status: Literal["same", "differs", "only-source", "only-target", "unstable", "accepted"]
+    source: Normalized = None
+    target: Normalized = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Verification:
+    path: str
+    source: str  # framework names
+    target: str
+    verdict: Verdict
+    params: dict[str, Any] = field(default_factory=dict)
+    values: tuple[Compared, ...] = ()
+    error: str = ""  # for "error": which side could not run, and the error it ended with
+    details: str = ""  # for "error": the command, folder and output tails
+    diagnostics: tuple[Diagnostic, ...] = ()  # the conversion's
+    source_runs: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return {"same": 0, "differs": 1, "error": 2}[self.verdict]
+
+
+class VerifyError(Exception):
+    """Verify cannot start: a missing framework, a parameter it cannot read, a refused file."""
+
+
+class NothingToVerify(VerifyError):
+    """The file holds no pipeline, or one already in the target framework (a batch skips it)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing two runs
+# ---------------------------------------------------------------------------------------------
+
+
+def compare(
+    expected: dict[str, Normalized],
+    actual: dict[str, Normalized],
+    diagnostics: tuple[Diagnostic, ...] | list[Diagnostic],
+    target: str,
+    unstable: frozenset[str] = frozenset(),
+) -> list[Compared]:
+    """Each name either run exposes, compared. A Metaflow target's end step also shows the
+    intermediate artifacts a Metaflow user sees: only the source's names are compared there."""
+    expected = with_reported_losses(expected, diagnostics)
+    expected = with_catch_as_text(expected, diagnostics, actual)
+    if target == "metaflow":
+        actual = {k: v for k, v in actual.items() if k in expected}
+    tuples = _reported(diagnostics, "TP220")
+    compared = []
+    for name in sorted(expected.keys() | actual.keys()):
+        left, right = expected.get(name), actual.get(name)
+        if name in unstable:
+            compared.append(
+                Compared(
+                    name, "unstable", left, right, "changed between the source's runs: not compared"
+                )
+            )
+        elif name not in actual:
+            compared.append(Compared(name, "only-source", left))
+        elif name not in expected:
+            compared.append(Compared(name, "only-target", None, right))
+        elif left != right:
+            compared.append(Compared(name, "differs", left, right))
+        elif name in tuples:
+            compared.append(Compared(name, "accepted", left, right, "a tuple as a list (TP220)"))
+        else:
+            compared.append(Compared(name, "same", left, right))
+    return compared
+
+
+def _reported(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], code: str) -> set[str]:
+    return {d.message.split("'")[1] for d in diagnostics if d.code == code and "'" in d.message}
+
+
+def with_reported_losses(
+    expected: dict[str, Normalized], diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]
+) -> dict[str, Normalized]:
+    """The source's results as the conversion says the target returns them: a tuple the target
+    returns as a list, where a TP220 diagnostic names it."""
+    adjusted = dict(expected)
+    for name in _reported(diagnostics, "TP220"):
+        value = adjusted.get(name)
+        if isinstance(value, dict) and "tuple" in value:
+            adjusted[name] = {"list": value["tuple"]}
+    return adjusted
+
+
+WRAPPER = "metaflow.exception.MetaflowExceptionWrapper"
+
+
+def with_catch_as_text(
+    expected: dict[str, Normalized],
+    diagnostics: tuple[Diagnostic, ...] | list[Diagnostic],
+    actual: dict[str, Normalized],
+) -> dict[str, Normalized]:
+    """Metaflow's results as the conversion says the target has them: where a TP201 note says
+    @catch keeps the exception as its text, Metaflow's MetaflowExceptionWrapper is that text
+    (``module.Type: message``), and an artifact a failed step never set (absent in Metaflow) is
+    None."""
+    if not any(d.code == "TP201" and "@catch" in d.message for d in diagnostics):
+        return expected
+    unset = {k: None for k, v in actual.items() if v is None and k not in expected}
+
+    def text(value: Any) -> Any:
+        if isinstance(value, dict) and value.get("object", [None])[0] == WRAPPER:
+            fields = {k["str"]: v.get("str") for k, v in value["object"][1]["dict"]}
+            return {"str": f"{fields['type']}: {fields['exception']}"}
+        if isinstance(value, dict):
+            return {k: text(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [text(v) for v in value]
+        return value
+
+    return {**text(expected), **unset}
+
+
+def verdict_of(values: list[Compared]) -> Verdict:
+    bad = {"differs", "only-source", "only-target"}
+    return "differs" if any(c.status in bad for c in values) else "same"
+
+
+def explain(values: list[Compared] | tuple[Compared, ...], labels: tuple[str, str]) -> str:
+    """One readable entry per value that differs (empty if none does)."""
+    expected = {c.name: c.source for c in values if c.status in ("differs", "only-source")}
+    actual = {c.name: c.target for c in values if c.status in ("differs", "only-target")}
+    return diff(expected, actual, labels)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameters
+# ---------------------------------------------------------------------------------------------
+
+
+def typed_params(pipeline: Pipeline, given: dict[str, str]) -> dict[str, Any]:
+    """``-p NAME=TEXT`` values as the pipeline's parameters take them: by the parameter's type
+    (int, float, bool, str), JSON for a JSON parameter or a container type, else JSON if the text
+    is JSON, else the text."""
+    declared = {p.name: p for p in pipeline.parameters}
+    values = {}
+    for name, text in given.items():
+        param = declared.get(name)
+        if param is None:
+            known = ", ".join(sorted(declared)) or "none"
+            raise VerifyError(f"no parameter {name!r} (parameters: {known})")
+        values[name] = _typed(name, param.type.expr, param.kind, text)
+    return values
+
+
+def _typed(name: str, kind: str, how: str, text: str) -> Any:
+    try:
+        if kind == "bool":
+            if text.lower() not in ("true", "false", "1", "0"):
+                raise ValueError(f"{text!r} is not true or false")
+            return text.lower() in ("true", "1")
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+        if kind == "str" and how != "json":
+            return text
+        if how == "json" or kind.startswith(("list", "dict", "tuple")):
+            return json.loads(text)
+    except ValueError as exc:
+        raise VerifyError(f"parameter {name}: {exc}") from None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def target_params(converted: Converted, target: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters as the target takes them: Metaflow renames a parameter whose name it
+    reserves (TP230)."""
+    if target != "metaflow":
+        return params
+    from transpile.frameworks.metaflow.writer.names import FlowNames
+
+    renamed = FlowNames(converted.pipeline, []).params
+    return {renamed.get(k, k): v for k, v in params.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Running both sides
+# ---------------------------------------------------------------------------------------------
+
+
+def missing_frameworks(*names: str) -> list[str]:
+    """The packages of ``names`` this Python cannot import (looked up, never imported)."""
+    return [RUNNERS[n] for n in names if importlib.util.find_spec(RUNNERS[n]) is None]
+
+
+def entry_function(text: str, line: int) -> str:
+    """The name of the function defined at ``line`` of ``text`` (a pipeline's span starts at its
+    decorator or its ``def``)."""
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            if first <= line <= (node.end_lineno or node.lineno):
+                return node.name
+    return ""
+
+
+@dataclass(frozen=True)
+class Side:
+    """One run: a framework, a module text to run, and what to call in it."""
+
+    framework: str
+    code: str
+    entry: str  # Metaflow: the flow class; Flyte, KFP: the function ("" for the last one)
+    params: dict[str, Any]
+
+    def run(self, folder: Path, workdir: Path, skip: frozenset[str], cache: bool, timeout: float):
+        stage(folder, workdir, skip)
+        module = workdir / MODULES[self.framework]
+        module.write_text(self.code, encoding="utf-8")
+        if self.framework == "metaflow":
+            return run_metaflow(module, self.entry, self.params, timeout, cache=cache)
+        runner = run_flyte if self.framework == "flyte" else run_kfp
+        return runner(module, self.params, workdir, timeout, self.entry, cache=cache)
+
+
+def stage_skips(folder: Path, source: Path) -> frozenset[str]:
+    """What is not copied beside a run: the source itself (it runs under its module name), and
+    files named like a package a run imports (``kfp.py`` would shadow kfp)."""
+    shadows = {f"{root}.py" for fw in frameworks.registry().values() for root in fw.import_roots}
+    shadows |= {"flyte.py", "transpile.py", "transpile"}
+    hidden = {p.name for p in folder.iterdir() if p.name.startswith(".")}
+    return frozenset({source.name, *shadows, *hidden, *MODULES.values()})
+
+
+def _folder_size(folder: Path, skip: frozenset[str]) -> int:
+    total = 0
+    for item in folder.iterdir():
+        if item.name in skip or item.is_symlink():
+            continue
+        paths = [item] if item.is_file() else item.rglob("*")
+        total += sum(p.stat().st_size for p in paths if p.is_file() and not p.is_symlink())
+        if total > STAGE_LIMIT:
+            break
+    return total
+
+
+def verify_file(
+    path: str,
+    target: str,
+    *,
+    source: str = "auto",
+    entry: str | None = None,
+    params: dict[str, Any] | None = None,
+    text_params: dict[str, str] | None = None,
+    source_runs: int = 2,
+    timeout: float = 600.0,
+    workdir: Path | None = None,
+    folder: Path | None = None,
+    skip: frozenset[str] | None = None,
+    cache: bool = False,
+) -> Verification:
+    """Convert ``path`` to ``target``, run both, compare. Raises VerifyError when it cannot start;
+    a run that fails is a Verification with verdict "error".
+
+    ``folder`` (the source's folder by default) is copied beside each run, without ``skip``;
+    ``workdir`` (a temporary folder, removed afterwards, by default) holds the runs.
+    """
+    converted = convert_file(path, target, source, entry)
+    if isinstance(converted, Skipped):
+        raise NothingToVerify(converted.reason)
+    if isinstance(converted, Failed) and converted.diagnostics[0].code == "TP006":
+        raise NothingToVerify(converted.diagnostics[0].message)
+    if not isinstance(converted, Converted):
+        raise VerifyError(f"cannot convert: {converted.reason}")
+    pipeline = converted.pipeline
+    missing = missing_frameworks(pipeline.framework, target)
+    if missing:
+        raise VerifyError(f"verify needs {', '.join(missing)} installed: {INSTALL}")
+    declared = {p.name for p in pipeline.parameters}
+    unknown = sorted(set(params or {}) - declared)
+    if unknown:
+        known = ", ".join(sorted(declared)) or "none"
+        raise VerifyError(f"no parameter {unknown[0]!r} (parameters: {known})")
+    values = dict(params or {})
+    values.update(typed_params(pipeline, text_params or {}))
+    required = [p.name for p in pipeline.parameters if p.required and p.name not in values]
+    if required:
+        given = " ".join(f"-p {name}=VALUE" for name in required)
+        raise VerifyError(f"parameter {required[0]!r} has no default: give it ({given})")
+    source_path = Path(path).resolve()
+    folder = Path(folder) if folder is not None else source_path.parent
+    skip = skip if skip is not None else stage_skips(folder, source_path)
+    if _folder_size(folder, skip) > STAGE_LIMIT:
+        raise VerifyError(
+            f"the folder beside {path} holds more than {STAGE_LIMIT // 2**20} MB; verify copies it "
+            "for every run: move the pipeline into a smaller folder"
+        )
+    text = source_path.read_text(encoding="utf-8")
+    source_entry = pipeline.name
+    if pipeline.framework != "metaflow":
+        source_entry = entry or entry_function(text, pipeline.span.line)
+    sides = [Side(pipeline.framework, text, source_entry, values)] * max(source_runs, 1)
+    target_entry = pipeline.name if target == "metaflow" else ""
+    sides.append(
+        Side(target, converted.code, target_entry, target_params(converted, target, values))
+    )
+    own = workdir is None
+    root = Path(tempfile.mkdtemp(prefix="transpile-verify-")) if own else Path(workdir)
+    try:
+        return _verify(converted, sides, root, folder, skip, cache, timeout, values)
+    finally:
+        if own:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _verify(
+    converted: Converted,
+    sides: list[Side],
+    root: Path,
+    folder: Path,
+    skip: frozenset[str],
+    cache: bool,
+    timeout: float,
+    params: dict[str, Any],
+) -> Verification:
+    *sources, target = sides
+    names = [f"source-{i + 1}" for i in range(len(sources))] + ["target"]
+
+    def job(i: int) -> Callable[[], dict[str, Normalized]]:
+        # repeated source runs never come from the cache
+        side, workdir = sides[i], root / names[i]
+        cached = cache and i in (0, len(sides) - 1)
+        return lambda: side.run(folder, workdir, skip, cached, timeout)
+
+    order = [len(sides) - 1, *range(len(sources))]
+    base = Verification(
+        converted.path,
+        converted.pipeline.framework,
+        target.framework,
+        "error",
+        params,
+        diagnostics=converted.diagnostics,
+        source_runs=len(sources),
+    )
+    results: dict[int, dict[str, Normalized]] = {}
+    failures: dict[int, RunFailed] = {}
+    with ThreadPoolExecutor(max_workers=len(sides)) as pool:
+        futures = {i: pool.submit(job(i)) for i in order}
+        for i, future in futures.items():
+            try:
+                results[i] = future.result()
+            except RunFailed as exc:
+                failures[i] = exc
+    if failures:  # a source that cannot run explains a target that cannot either
+        i = min(failures)
+        side = "target" if i == len(sides) - 1 else "source"
+        error = f"the {side} ({sides[i].framework}): {failures[i].headline}"
+        return replace(base, error=error, details=failures[i].details)
+    first = results[0]
+    unstable = frozenset(
+        name
+        for i in range(1, len(sources))
+        for name in first
+        if results[i].get(name) != first[name]
+    )
+    values = compare(
+        first, results[len(sides) - 1], converted.diagnostics, target.framework, unstable
+    )
+    return replace(base, verdict=verdict_of(values), values=tuple(values))

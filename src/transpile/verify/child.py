@@ -1,0 +1,147 @@
+"""The child side of a run (``main([MODE, *ARGS, RESULT_FILE])``, started by ``runs.py``): it
+imports the framework and the pipeline, runs or reads back the run, and writes the normalized
+results as JSON to RESULT_FILE. Only this module imports metaflow, flytekit or kfp.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from transpile.verify.values import Normalized, normalize
+
+
+def _read_metaflow(flow_file: str, flow_class: str, run_id: str) -> dict[str, Normalized]:
+    """In the child: load the flow as a module, expose it as __main__, read the end artifacts."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_transpile_flow", flow_file)
+    flow_module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = flow_module
+    spec.loader.exec_module(flow_module)
+    main = sys.modules["__main__"]
+    for key, value in vars(flow_module).items():  # artifacts pickled as __main__.X need X here
+        if not key.startswith("_"):
+            setattr(main, key, value)
+
+    from metaflow import Parameter, Run, namespace
+
+    namespace(None)
+    hidden = {"name"} | _inputs_of(getattr(flow_module, flow_class), Parameter)
+    task = Run(f"{flow_class}/{run_id}")["end"].task
+    return {
+        a.id: normalize(a.data) for a in task if not a.id.startswith("_") and a.id not in hidden
+    }
+
+
+def _inputs_of(flow_cls: type, parameter_type: type) -> set[str]:
+    """Names Metaflow stores in every task that are inputs, not results: the Parameters (both
+    attribute and option names, IncludeFile and Config included) and the class-level constants
+    (FlowSpec._set_constants persists every public non-callable class attribute)."""
+    names = set()
+    for attr in dir(flow_cls):
+        value = getattr(flow_cls, attr, None)
+        if isinstance(value, parameter_type):
+            names.update({attr, value.name})
+        elif not attr.startswith("_") and not callable(value) and not isinstance(value, property):
+            names.add(attr)
+    return names
+
+
+def _read_flyte(module_path: str, params_file: str, entry: str) -> dict[str, Normalized]:
+    """Import the module, run the workflow named ``entry`` (else the last @workflow), map its
+    outputs to their names."""
+    import importlib
+
+    from flytekit.core.workflow import WorkflowBase
+
+    path = Path(module_path)
+    sys.path.insert(0, str(path.parent))
+    module = importlib.import_module(path.stem)
+    workflows = [v for v in vars(module).values() if isinstance(v, WorkflowBase)]
+    if not workflows:
+        raise SystemExit(f"no @workflow in {module_path}")
+    wf = _chosen(module, workflows, entry, "@workflow")
+    params = json.loads(Path(params_file).read_text())
+    result = wf(**params)
+    names = list(wf.python_interface.outputs)
+    return {name: normalize(value) for name, value in _outputs(result, names).items()}
+
+
+def _outputs(result: Any, names: list[str]) -> dict[str, Any]:
+    if not names:
+        return {}
+    if len(names) == 1 and not (hasattr(result, "_fields") and list(result._fields) == names):
+        return {names[0]: result}
+    if hasattr(result, "_fields"):
+        return {name: getattr(result, name) for name in names}
+    return dict(zip(names, result, strict=True))
+
+
+def entry_pipeline(module: Any, entry: str = "") -> Any:
+    """The module's pipeline named ``entry``, else the last ``@dsl.pipeline`` it defines."""
+    from kfp.dsl.graph_component import GraphComponent
+
+    pipelines = [v for v in vars(module).values() if isinstance(v, GraphComponent)]
+    if not pipelines:
+        raise SystemExit(f"no @dsl.pipeline in {module.__file__}")
+    return _chosen(module, pipelines, entry, "@dsl.pipeline")
+
+
+def _chosen(module: Any, found: list[Any], entry: str, what: str) -> Any:
+    if not entry:
+        return found[-1]
+    chosen = getattr(module, entry, None)
+    if not any(chosen is f for f in found):
+        raise SystemExit(f"no {what} named {entry} in {module.__file__}")
+    return chosen
+
+
+def pipeline_arguments(pipeline: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` as the pipeline takes them: a JSON value for a ``str`` input (a JSON parameter of
+    unknown shape travels as JSON text) is passed as its JSON text, as on Metaflow's command line."""
+    inputs = pipeline.component_spec.inputs or {}
+    arguments = {}
+    for name, value in params.items():
+        spec = inputs.get(name)
+        if spec is not None and spec.type == "String" and not isinstance(value, str):
+            value = json.dumps(value)
+        arguments[name] = value
+    return arguments
+
+
+def _read_kfp(module_path: str, params_file: str, entry: str) -> dict[str, Normalized]:
+    """In the child: run the entry pipeline under kfp.local and normalize what it returns."""
+    import importlib.util
+
+    from kfp import dsl, local
+
+    local.init(
+        runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(Path.cwd() / "root")
+    )
+    path = Path(module_path)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    pipeline = entry_pipeline(module, entry)
+    params = json.loads(Path(params_file).read_text())
+    task = pipeline(**pipeline_arguments(pipeline, params))
+    classes = tuple(
+        v for v in vars(module).values() if isinstance(v, type) and v.__module__ == module.__name__
+    )
+    values = {}
+    for name, value in (task.outputs or {}).items():
+        if isinstance(value, dsl.Artifact):
+            value = module.load_value(value.path, classes=classes)
+        values[name] = normalize(value)
+    return values
+
+
+def main(argv: list[str]) -> None:
+    mode, *args, result_file = argv
+    readers = {"metaflow": _read_metaflow, "flyte": _read_flyte, "kfp": _read_kfp}
+    values = readers[mode](*args)
+    Path(result_file).write_text(json.dumps(values), encoding="utf-8")

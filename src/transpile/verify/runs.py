@@ -1,0 +1,362 @@
+"""Running a pipeline in its own framework, locally, and collecting its normalized results.
+
+Each run is a subprocess (``sys.executable``) with HOME, TMPDIR and every framework store inside
+its working folder, so the calling process never imports metaflow, flytekit or kfp and two runs
+never share state. The child (``child.py``) normalizes what the run produced and hands it back as
+JSON in a file (stdout belongs to the user's code).
+
+What a run exposes: Metaflow, the artifacts of ``end`` as its Client API reads them (without the
+Parameters and class constants Metaflow stores in every task); Flyte, the entry workflow's
+outputs; KFP, the entry pipeline's outputs under ``kfp.local``.
+
+With ``$TRANSPILE_METAFLOW_CACHE`` set to a folder (the test suite sets it once per session),
+a run whose working folder holds the same files, with the same entry and parameters, runs once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Any
+
+from .values import Normalized
+
+METAFLOW_TIMEOUT = float(os.environ.get("TRANSPILE_METAFLOW_TIMEOUT", "600"))
+FLYTE_TIMEOUT = float(os.environ.get("TRANSPILE_FLYTE_TIMEOUT", "300"))
+KFP_TIMEOUT = float(os.environ.get("TRANSPILE_KFP_TIMEOUT", "600"))
+CACHE_ENV = "TRANSPILE_METAFLOW_CACHE"  # a folder every process of a test session shares
+RESULT_FILE = "result.json"
+PARAMS_FILE = "params.json"
+TAIL_CHARS = 6000
+# what a run writes into its working folder: never part of what identifies the run
+_RUN_STATE = frozenset({"home", "tmp", ".metaflow", "root", "run_id", RESULT_FILE, PARAMS_FILE})
+# __main__ stays a blank module: the child gives it the flow module's names (Metaflow unpickles
+# artifacts whose classes the flow script defined as __main__.X), so none of its own may be there
+_BOOTSTRAP = "import sys; from transpile.verify.child import main; main(sys.argv[1:])"
+_CODE = [Path(__file__).with_name(name) for name in ("runs.py", "child.py", "values.py")]
+
+
+class RunFailed(Exception):
+    """A run that failed, hung or produced nothing: ``headline`` is one line, ``details`` the
+    command, folder and the tails of its output."""
+
+    def __init__(self, headline: str, details: str = ""):
+        super().__init__(f"{headline}\n{details}" if details else headline)
+        self.headline = headline
+        self.details = details
+
+
+# ---------------------------------------------------------------------------------------------
+# Working folders and processes
+# ---------------------------------------------------------------------------------------------
+
+
+def stage(folder: Path | str, workdir: Path | str, skip: Collection[str] = ()) -> None:
+    """Copy ``folder``'s files and folders into ``workdir``, except the names in ``skip`` and
+    ``__pycache__``: the data files and helper modules a pipeline finds beside it."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    for item in sorted(Path(folder).iterdir()):
+        if item.name in skip or item.name == "__pycache__":
+            continue
+        if item.is_dir():
+            shutil.copytree(item, workdir / item.name, dirs_exist_ok=True, symlinks=True)
+        else:
+            shutil.copy2(item, workdir / item.name)
+
+
+def isolated_env(workdir: Path) -> dict[str, str]:
+    """The parent's environment without framework settings, with HOME and stores in ``workdir``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "FLYTE_"))}
+    home, tmp = workdir / "home", workdir / "tmp"
+    home.mkdir(parents=True, exist_ok=True)
+    tmp.mkdir(parents=True, exist_ok=True)
+    env.update(
+        USER="transpile",
+        USERNAME="transpile",
+        HOME=str(home),  # Flyte's local cache is ~/.flyte/local-cache
+        TMPDIR=str(tmp),  # Flyte's sandbox and Metaflow's temporary files
+        METAFLOW_HOME=str(home / ".metaflowconfig"),
+        METAFLOW_DEFAULT_METADATA="local",
+        METAFLOW_DEFAULT_DATASTORE="local",
+        METAFLOW_DATASTORE_SYSROOT_LOCAL=str(workdir / ".metaflow"),
+        # Same string hashing in every run, so set iteration order cannot make two differ by chance.
+        PYTHONHASHSEED="0",
+        FLYTE_SDK_RICH_TRACEBACKS="0",  # plain tracebacks: boxes wrap the message in failure tails
+    )
+    return env
+
+
+def run_process(cmd: list[str], cwd: Path, timeout: float, what: str) -> tuple[str, str]:
+    """Run ``cmd`` in ``cwd``; its stdout and stderr, or RunFailed if it fails or hangs."""
+    try:
+        proc = subprocess.run(
+            cmd,
+            check=False,
+            cwd=cwd,
+            env=isolated_env(cwd),
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        out, err = _text(exc.stdout), _text(exc.stderr)
+        raise RunFailed(
+            f"{what} timed out after {timeout:g}s", _details(cmd, cwd, out, err)
+        ) from None
+    if proc.returncode != 0:
+        headline = f"{what} failed (exit {proc.returncode}): {error_line(proc.stdout, proc.stderr)}"
+        raise RunFailed(headline, _details(cmd, cwd, proc.stdout, proc.stderr))
+    return proc.stdout, proc.stderr
+
+
+# Metaflow prefixes each line a task prints: "2026-12-05 12:00:00.000 [run/step/task (pid N)] "
+_TASK_PREFIX = re.compile(r"^(\d{4}-\d\d-\d\d [\d:.]+ )?(\[[^\]]*\] )?")
+_EXCEPTION = re.compile(
+    r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Failure|Warning)|[A-Z]\w*Error)\b:?"
+)
+
+
+def error_line(stdout: str, stderr: str) -> str:
+    """The error a failed run ended with: the last ``SomeError: message`` line of its stderr,
+    else of its stdout (Metaflow prints a task's traceback there, each line prefixed), else the
+    last unindented line of stderr."""
+    for text in (stderr, stdout):
+        found = [
+            line
+            for line in (_TASK_PREFIX.sub("", raw).strip() for raw in text.splitlines())
+            if _EXCEPTION.match(line)
+        ]
+        if found:
+            return found[-1][:300]
+    return last_line(stderr)
+
+
+def last_line(text: str) -> str:
+    """The last unindented line of a traceback: usually ``SomeError: message``."""
+    lines = [line for line in text.splitlines() if line.strip() and not line[0].isspace()]
+    return lines[-1][:300] if lines else "(no output on stderr)"
+
+
+def _text(output: str | bytes | None) -> str:
+    return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+
+
+def _tail(text: str) -> str:
+    return text if len(text) <= TAIL_CHARS else "…" + text[-TAIL_CHARS:]
+
+
+def _details(cmd: list[str], cwd: Path, out: str, err: str) -> str:
+    return (
+        f"  cwd: {cwd}\n  cmd: {' '.join(cmd).replace(_BOOTSTRAP, '<transpile.verify.child>')}\n"
+        f"--- stdout (tail) ---\n{_tail(out)}\n--- stderr (tail) ---\n{_tail(err)}"
+    )
+
+
+def _child(args: list[str], cwd: Path, timeout: float, what: str) -> dict[str, Normalized]:
+    """Run ``child.py`` in ``cwd`` with ``args``; the results it wrote."""
+    result = cwd / RESULT_FILE
+    result.unlink(missing_ok=True)
+    cmd = [sys.executable, "-c", _BOOTSTRAP, *args, str(result)]
+    run_process(cmd, cwd, timeout, what)
+    if not result.is_file():
+        raise RunFailed(f"{what} wrote no results")
+    return json.loads(result.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------
+# One run per working folder, entry and parameters
+# ---------------------------------------------------------------------------------------------
+
+
+def _cache_entry(workdir: Path, key: list[Any]) -> Path | None:
+    """The cache file of a run: the runner's code, every file in ``workdir`` and ``key``."""
+    root = os.environ.get(CACHE_ENV)
+    if not root:
+        return None
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in _CODE))
+    for path in sorted(p for p in workdir.rglob("*") if p.is_file()):
+        relative = path.relative_to(workdir)
+        if "__pycache__" in relative.parts or relative.parts[0] in _RUN_STATE:
+            continue
+        digest.update(str(relative).encode() + b"\0" + path.read_bytes())
+    digest.update(json.dumps(key, sort_keys=True, default=repr).encode())
+    return Path(root) / f"{key[0]}-{digest.hexdigest()}.json"
+
+
+def _once(entry: Path | None, run: Callable[[], dict[str, Normalized]]) -> dict[str, Normalized]:
+    """``run()``, or the result an earlier call with the same cache ``entry`` stored."""
+    if entry is None:
+        return run()
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with open(entry.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits here, then reads the entry
+        if entry.is_file():
+            return json.loads(entry.read_text(encoding="utf-8"))
+        result = run()
+        partial = entry.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(result), encoding="utf-8")
+        partial.replace(entry)  # atomic: readers never see half an entry
+        return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Metaflow
+# ---------------------------------------------------------------------------------------------
+
+
+def metaflow_cli_value(value: Any) -> str:
+    """How a Python value is written on Metaflow's command line (checked against metaflow 2.19).
+
+    str as is; bool as true/false (click's BOOL); int as digits; float by repr (round-trips
+    exactly); anything else (list, dict: the values of JSONType parameters) as JSON.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if value is None:
+        raise ValueError(
+            "None cannot be passed on Metaflow's command line: leave the parameter out"
+        )
+    return json.dumps(value)
+
+
+def metaflow_cli_args(params: dict[str, Any]) -> list[str]:
+    # --name=value, so a value that starts with '-' (or is empty) is never read as an option.
+    return [f"--{name}={metaflow_cli_value(value)}" for name, value in params.items()]
+
+
+def run_metaflow(
+    flow_file: Path | str,
+    flow_class: str,
+    params: dict[str, Any],
+    timeout: float = METAFLOW_TIMEOUT,
+    cache: bool = True,
+) -> dict[str, Normalized]:
+    """Run the flow in ``flow_file`` (its folder is the working folder) with ``params``; the
+    normalized artifacts of its end step.
+
+    Left out: Parameters (IncludeFiles and Configs too) and class-level constants, which Metaflow
+    stores as artifacts of every task; the artifact ``name``; names starting with ``_``. The file
+    must not be named ``metaflow.py``: the script's folder comes first on sys.path.
+    """
+    flow_file = Path(flow_file).resolve()
+    workdir = flow_file.parent
+    key = ["metaflow", flow_file.name, flow_class, params]
+    entry = _cache_entry(workdir, key) if cache else None
+    return _once(entry, lambda: _run_metaflow(flow_file, flow_class, params, timeout))
+
+
+def _run_metaflow(
+    flow_file: Path, flow_class: str, params: dict[str, Any], timeout: float
+) -> dict[str, Normalized]:
+    workdir = flow_file.parent
+    (workdir / ".metaflow").mkdir(exist_ok=True)
+    run_id_file = workdir / "run_id"
+    run_id_file.unlink(missing_ok=True)
+    cmd = [
+        sys.executable,
+        flow_file.name,
+        "--no-pylint",
+        "run",
+        f"--run-id-file={run_id_file}",
+        *metaflow_cli_args(params),
+    ]
+    output = run_process(cmd, workdir, timeout, f"metaflow run of {flow_class}")
+    if not run_id_file.is_file():
+        raise RunFailed(
+            f"metaflow run of {flow_class} exited 0 but started no run (is there an "
+            f"`if __name__ == '__main__': {flow_class}()` block?)",
+            _details(cmd, workdir, *output),
+        )
+    run_id = run_id_file.read_text().strip()
+    return _child(
+        ["metaflow", flow_file.name, flow_class, run_id],
+        workdir,
+        timeout,
+        f"reading back metaflow run {flow_class}/{run_id}",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Flyte and KFP
+# ---------------------------------------------------------------------------------------------
+
+
+def run_flyte(
+    module_path: Path | str,
+    params: dict[str, Any],
+    workdir: Path | str | None = None,
+    timeout: float = FLYTE_TIMEOUT,
+    entry: str | None = None,
+    cache: bool = True,
+) -> dict[str, Normalized]:
+    """Import the Flyte module and call its entry workflow (``entry``, else the last @workflow)
+    with ``params``; its normalized outputs, by output name (NamedTuple fields, else o0, o1...).
+
+    The child runs in ``workdir`` (the module's folder by default) and imports the module from
+    its own folder. ``cache=False``: never from (nor into) the cache.
+    """
+    return _run_module("flyte", module_path, params, workdir, timeout, entry, cache)
+
+
+def run_kfp(
+    module_path: Path | str,
+    params: dict[str, Any],
+    workdir: Path | str | None = None,
+    timeout: float = KFP_TIMEOUT,
+    entry: str | None = None,
+    cache: bool = True,
+) -> dict[str, Normalized]:
+    """Run the module's entry pipeline (``entry``, else the last ``@dsl.pipeline``) under
+    kfp.local with ``params``; its normalized outputs.
+
+    The child uses ``local.SubprocessRunner(use_venv=False)``: every task is a subprocess running
+    the component text KFP ships, so a component that needs a module-level name it does not carry
+    fails. Outputs that are artifacts are read back with the module's own ``load_value``.
+    """
+    return _run_module("kfp", module_path, params, workdir, timeout, entry, cache)
+
+
+def _run_module(
+    mode: str,
+    module_path: Path | str,
+    params: dict[str, Any],
+    workdir: Path | str | None,
+    timeout: float,
+    entry: str | None,
+    cache: bool,
+) -> dict[str, Normalized]:
+    module_path = Path(module_path).resolve()
+    workdir = Path(workdir).resolve() if workdir is not None else module_path.parent
+    workdir.mkdir(parents=True, exist_ok=True)
+    params_file = workdir / PARAMS_FILE
+    params_file.write_text(json.dumps(params), encoding="utf-8")
+    folder = module_path.parent
+    key = [mode, str(module_path.relative_to(folder)), entry or "", params]
+    key.append(hashlib.sha256(module_path.read_bytes()).hexdigest())
+    runner = "kfp.local" if mode == "kfp" else "flyte"
+    return _once(
+        _cache_entry(folder, key) if cache else None,
+        lambda: _child(
+            [mode, str(module_path), str(params_file), entry or ""],
+            workdir,
+            timeout,
+            f"{runner} run of {module_path.name}",
+        ),
+    )
