@@ -128,6 +128,65 @@ def test_a_data_reference_is_an_edge():
     ]
 
 
+JOIN_FLOW = """\
+from metaflow import FlowSpec, step
+
+
+class JoinFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.left, self.right)
+
+    @step
+    def left(self):
+        self.value = 1
+        self.next(self.join)
+
+    @step
+    def right(self):
+        self.value = 100
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.low = inputs.left.value
+        self.high = inputs.right.value
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    JoinFlow()
+"""
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_a_join_wired_to_the_wrong_producers_differs(tmp_path, target):
+    """Both edges into the join still exist, each into the other input: that is a difference."""
+    from transpile.api import convert_file
+
+    source = tmp_path / "flow.py"
+    source.write_text(JOIN_FLOW, encoding="utf-8")
+    code = convert_file(str(source), target).code
+    right = tmp_path / f"right_{target}.py"
+    right.write_text(code, encoding="utf-8")
+    assert diff_cli(str(source), str(right)).exit_code == 0
+    call = "join(left_value=value, right_value=value_2)"
+    if target == "kfp":
+        call = "join(left_value=left_task.output, right_value=right_task.output)"
+    assert call in code, code
+    swapped = call.replace("left_value=", "@").replace("right_value=", "left_value=")
+    wrong = tmp_path / f"wrong_{target}.py"
+    wrong.write_text(code.replace(call, swapped.replace("@", "right_value=")), encoding="utf-8")
+    result = diff_cli(str(source), str(wrong))
+    assert result.exit_code == 1, result.output
+    assert "  edge removed: left -> join (data into left_value)" in result.output
+    assert "  edge added: left -> join (data into right_value)" in result.output
+
+
 def param(name: str, type_expr: str, default: str | None, origin: str = "annotation"):
     return Parameter(
         name,

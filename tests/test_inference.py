@@ -190,3 +190,26 @@ def test_a_list_filled_in_the_step_has_the_type_of_what_goes_in(body, expected):
 )
 def test_a_list_used_any_other_way_is_unknown(body):
     assert step_types(body)["rows"] is None
+
+
+def test_a_dotted_import_in_a_component_binds_its_first_name():
+    """``import urllib.request`` in a helper inside a KFP component binds ``urllib``; reading it
+    once raised an internal error (libcst refused the name ``urllib.request``)."""
+    from transpile.api import Converted, convert_text
+
+    text = (
+        "from kfp import dsl\n\n\n"
+        "@dsl.component\n"
+        "def fetch(table: str) -> int:\n"
+        "    def _body(table):\n"
+        "        import urllib.request\n\n"
+        "        return len(urllib.request.quote(table))\n\n"
+        "    return _body(table)\n\n\n"
+        "@dsl.pipeline\n"
+        "def rows(table: str = 'events') -> int:\n"
+        "    return fetch(table=table).output\n"
+    )
+    for target in ("flyte", "metaflow"):
+        converted = convert_text(text, "p.py", target)
+        assert isinstance(converted, Converted), converted
+        assert "import urllib.request" in converted.code

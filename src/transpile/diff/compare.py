@@ -97,9 +97,47 @@ def _renamed(edge: Edge, names: dict[str, str]) -> Edge:
     return Edge(names.get(edge.source, edge.source), names.get(edge.target, edge.target), edge.kind)
 
 
+DATA_INTO = "data into "
+
+
+def _inputs_named_alike(a: frozenset[Edge] | set[Edge], b: set[Edge]) -> tuple[set, set]:
+    """Both edge sets with each data edge naming the input it fills only where the consumer's
+    inputs have the same names on both sides (a writer's ``x_`` for a taken ``x`` is ``x``):
+    then a join fed by two producers swapped differs; where the names differ (KFP's ``Output_2``
+    against another framework's ``describe_Output``), the edge is ``data``, producer to
+    consumer."""
+
+    def spelled(edge: Edge) -> Edge:
+        if not edge.kind.startswith(DATA_INTO):
+            return edge
+        return replace(edge, kind=DATA_INTO + edge.kind[len(DATA_INTO) :].rstrip("_"))
+
+    a, b = {spelled(e) for e in a}, {spelled(e) for e in b}
+
+    def inputs(edges: set[Edge]) -> dict[str, set[str]]:
+        named: dict[str, set[str]] = {}
+        for e in edges:
+            if e.kind.startswith(DATA_INTO):
+                named.setdefault(e.target, set()).add(e.kind)
+        return named
+
+    left, right = inputs(a), inputs(b)
+    unlike = {t for t in left.keys() | right.keys() if left.get(t) != right.get(t)}
+
+    def plain(edges: set[Edge]) -> set[Edge]:
+        return {
+            replace(e, kind="data") if e.target in unlike and e.kind.startswith(DATA_INTO) else e
+            for e in edges
+        }
+
+    return plain(a), plain(b)
+
+
 def _edges(a: frozenset[Edge], b: set[Edge]) -> list[Difference]:
     def order(e: Edge) -> tuple[str, str, str]:
         return (e.source, e.target, e.kind)
+
+    a, b = _inputs_named_alike(a, b)
 
     removed = [
         Difference("edge", "removed", e.label(), e.label()) for e in sorted(a - b, key=order)

@@ -95,14 +95,17 @@ def normal_body(body: str) -> str:
 
 
 def data_edges(steps: tuple[Step, ...]) -> list[Edge]:
-    """Producer → consumer for every output read, and parameter → step for every parameter read."""
+    """Producer → consumer for every output read, and parameter → step for every parameter read,
+    each with the input it fills (``data into x``): a join whose two inputs come from two
+    producers swapped differs."""
     edges = []
     for step in steps:
-        for ref in (r for i in step.inputs for r in i.refs):
-            if ref.kind == "output":
-                edges.append(Edge(ref.source, step.name, "data"))
-            elif ref.kind == "param":
-                edges.append(Edge(f"param {ref.name}", step.name, "data"))
+        for inp in step.inputs:
+            for ref in inp.refs:
+                if ref.kind == "output":
+                    edges.append(Edge(ref.source, step.name, f"data into {inp.name}"))
+                elif ref.kind == "param":
+                    edges.append(Edge(f"param {ref.name}", step.name, f"data into {inp.name}"))
     return edges
 
 

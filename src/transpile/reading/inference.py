@@ -562,7 +562,9 @@ class _Bindings(cst.CSTVisitor):
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             name = alias.asname.name if alias.asname else alias.name
-            self._targets(name if isinstance(name, cst.Name) else cst.Name(dotted(name) or "_"))
+            if not isinstance(name, cst.Name):  # `import a.b` binds `a`
+                name = cst.Name((dotted(name) or "_").split(".")[0])
+            self._targets(name)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):
