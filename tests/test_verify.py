@@ -458,3 +458,84 @@ def test_a_folder_needs_an_output_folder_and_no_parameters(tmp_path, capsys):
     assert "several files or a directory need -o DIR" in capsys.readouterr().err
     assert run(["verify", str(tmp_path), "--to", "kfp", "-o", "x", "-p", "a=1"]) == 2
     assert "take one SRC file" in capsys.readouterr().err
+
+
+# --- runs as a cluster would run them -------------------------------------------------------------
+
+CLUSTER_FLOW = """\
+import os
+
+from metaflow import FlowSpec, environment, retry, step
+
+
+class ClusterFlow(FlowSpec):
+    @environment(vars={"CLUSTER_GREETING": "hello"})
+    @step
+    def start(self):
+        self.greeting = os.environ.get("CLUSTER_GREETING", "")
+        self.next(self.flaky)
+
+    @retry(times=1, minutes_between_retries=0)
+    @step
+    def flaky(self):
+        if not os.path.exists("tried_once"):
+            open("tried_once", "w").close()
+            raise RuntimeError("first attempt fails")
+        self.attempts = 2
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    ClusterFlow()
+"""
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_task_environment_and_retries_apply_as_on_a_cluster(tmp_path, capsys, target):
+    """flytekit's local run sets no environment= variables and retries nothing; verify's Flyte
+    run does both, as the task's container would (the capability table says the first)."""
+    path = flow_file(tmp_path, CLUSTER_FLOW)
+    code, result = verify_json([str(path), "--to", target], capsys)
+    assert code == 0, result
+    assert {v["name"]: v["source_text"] for v in result["values"]} == {
+        "greeting": "'hello'",
+        "attempts": "2",
+    }
+
+
+ONE_OUTPUT = """\
+from kfp import dsl
+
+
+@dsl.component
+def shout(text: str) -> str:
+    return text.upper()
+
+
+@dsl.pipeline
+def loud(text: str = "hi") -> str:
+    return shout(text=text).output
+"""
+
+
+@pytest.mark.equivalence
+def test_a_kfp_pipelines_one_output_is_its_results_name(tmp_path, capsys):
+    path = flow_file(tmp_path, ONE_OUTPUT)
+    code, result = verify_json([str(path), "--to", "flyte", "-p", "text=yo"], capsys)
+    assert code == 0, result
+    read = api.read_file(str(path))
+    (only,) = read.pipeline.results
+    assert [(v["name"], v["source_text"]) for v in result["values"]] == [(only.name, "'YO'")]
+
+
+def test_a_source_that_calls_random_is_named_when_results_differ():
+    assert check.CHANCE.findall("x = random.choice(xs)\ny = time.time()\n") == [
+        "random.choice",
+        "time.time",
+    ]
+    assert check.CHANCE.findall("import randomness\nrandom_seed = 3\n") == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -36,6 +37,11 @@ STAGE_LIMIT = 200 * 1024 * 1024  # bytes beside the source copied into each work
 INSTALL = "pip install 'transpile[verify]'"
 
 Verdict = Literal["same", "differs", "error"]
+# calls whose results change from run to run: two source runs that agree by chance hide them
+CHANCE = re.compile(
+    r"\b(random\.\w+|np\.random|numpy\.random|uuid\.uuid\d|time\.time|datetime\.now"
+    r"|datetime\.utcnow|os\.urandom|secrets\.\w+)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class Verification:
     details: str = ""  # for "error": the command, folder and output tails
     diagnostics: tuple[Diagnostic, ...] = ()  # the conversion's
     source_runs: int = 0
+    chance: str = ""  # what in the source may make its results change between runs
 
     @property
     def exit_code(self) -> int:
@@ -358,6 +365,16 @@ def verify_file(
             shutil.rmtree(root, ignore_errors=True)
 
 
+def _by_result_name(
+    values: dict[str, Normalized], pipeline: Pipeline, framework: str
+) -> dict[str, Normalized]:
+    """A KFP pipeline that returns one value exposes it as ``Output``: the name of the
+    pipeline's one result, as the other frameworks call it."""
+    if framework == "kfp" and set(values) == {"Output"} and len(pipeline.results) == 1:
+        return {pipeline.results[0].name: values["Output"]}
+    return values
+
+
 def _verify(
     converted: Converted,
     sides: list[Side],
@@ -401,6 +418,9 @@ def _verify(
         side = "target" if i == len(sides) - 1 else "source"
         error = f"the {side} ({sides[i].framework}): {failures[i].headline}"
         return replace(base, error=error, details=failures[i].details)
+    results = {
+        i: _by_result_name(r, converted.pipeline, sides[i].framework) for i, r in results.items()
+    }
     first = results[0]
     unstable = frozenset(
         name
@@ -411,4 +431,7 @@ def _verify(
     values = compare(
         first, results[len(sides) - 1], converted.diagnostics, target.framework, unstable
     )
-    return replace(base, verdict=verdict_of(values), values=tuple(values))
+    verdict = verdict_of(values)
+    found = CHANCE.findall(sides[0].code) if verdict == "differs" else []
+    chance = ", ".join(sorted(set(found)))
+    return replace(base, verdict=verdict, values=tuple(values), chance=chance)

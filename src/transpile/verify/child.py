@@ -57,6 +57,7 @@ def _read_flyte(module_path: str, params_file: str, entry: str) -> dict[str, Nor
 
     from flytekit.core.workflow import WorkflowBase
 
+    _container_environment()
     path = Path(module_path)
     sys.path.insert(0, str(path.parent))
     module = importlib.import_module(path.stem)
@@ -68,6 +69,38 @@ def _read_flyte(module_path: str, params_file: str, entry: str) -> dict[str, Nor
     result = wf(**params)
     names = list(wf.python_interface.outputs)
     return {name: normalize(value) for name, value in _outputs(result, names).items()}
+
+
+def _container_environment() -> None:
+    """Run each Python task as a cluster would, where flytekit's local execution does not: with
+    its ``environment=`` variables set (restored afterwards), and again after a failure while it
+    has ``retries=`` left."""
+    import os
+
+    from flytekit.core.python_function_task import PythonFunctionTask
+
+    execute = PythonFunctionTask.execute
+
+    def with_environment(self: Any, **kwargs: Any) -> Any:
+        variables = dict(getattr(self, "environment", None) or {})
+        saved = {name: os.environ.get(name) for name in variables}
+        os.environ.update({k: str(v) for k, v in variables.items()})
+        retries = getattr(getattr(self, "metadata", None), "retries", 0) or 0
+        try:
+            for attempt in range(retries + 1):
+                try:
+                    return execute(self, **kwargs)
+                except Exception:
+                    if attempt == retries:
+                        raise
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+    PythonFunctionTask.execute = with_environment
 
 
 def _outputs(result: Any, names: list[str]) -> dict[str, Any]:

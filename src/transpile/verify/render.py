@@ -68,6 +68,13 @@ def as_text(result: Verification) -> str:
         if value.status not in ("same", "accepted", "unstable"):
             lines.append(f"    {result.source:<8}: {_side(value, 'source')}")
             lines.append(f"    {result.target:<8}: {_side(value, 'target')}")
+    if result.chance:
+        lines.append(
+            f"  the source calls {result.chance}: its runs may agree by chance; try --source-runs 5"
+        )
+    if result.verdict == "differs" and result.diagnostics:
+        lines.append("  the conversion reported (one of these may explain the difference):")
+        lines += [f"    {d.render(result.path)}" for d in _in_order(result)]
     return "\n".join(lines) + "\n"
 
 
@@ -80,6 +87,12 @@ def short_details(details: str, keep: int = 12) -> str:
         if tail:
             shown += [title, *tail]
     return "\n".join(shown)
+
+
+def _in_order(result: Verification) -> list:
+    return sorted(
+        result.diagnostics, key=lambda d: (d.span.line, d.span.column) if d.span else (0, 0)
+    )
 
 
 def _stability(result: Verification) -> str:
@@ -111,6 +124,11 @@ def as_markdown(result: Verification) -> str:
         cells = [f"`{value.name}`", _cell(_side(value, "source")), _cell(_side(value, "target"))]
         status = STATUS[value.status] + (f" ({value.note})" if value.note else "")
         lines.append("| " + " | ".join([*cells, status]) + " |")
+    if result.chance:
+        lines += ["", f"The source calls {result.chance}: its runs may agree by chance."]
+    if result.verdict == "differs" and result.diagnostics:
+        lines += ["", "The conversion reported (one of these may explain the difference):", ""]
+        lines += [f"- {_cell(d.render(result.path), 300)}" for d in _in_order(result)]
     return "\n".join(lines) + "\n"
 
 
@@ -130,6 +148,8 @@ def as_dict(result: Verification) -> dict[str, Any]:
         "params": result.params,
         "source_runs": result.source_runs,
         "error": result.error or None,
+        "diagnostics": [d.render(result.path) for d in result.diagnostics],
+        "chance": result.chance or None,
         "headline": headline(result),
         "stability": _stability(result) if result.source_runs > 1 else None,
         "values": [

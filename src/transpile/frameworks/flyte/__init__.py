@@ -38,7 +38,11 @@ FRAMEWORK = Framework(
         "retry_delay": ("none", "Flyte has no per-task retry delay"),
         "timeout": ("exact", "@task(timeout=timedelta(...))"),
         "resources": ("exact", "@task(requests=Resources(...), limits=Resources(...))"),
-        "environment": ("exact", "@task(environment={...})"),
+        # flytekit 1.16 sets them in the task's container only: a local run reads none
+        "environment": (
+            "exact",
+            "@task(environment={...}), set in the task's container (a local run sets none)",
+        ),
         "packages": ("exact", "@task(container_image=ImageSpec(packages=[...]))"),
         "image": ("exact", "@task(container_image=...)"),
         "cache": ("exact", "@task(cache=True, cache_version=...)"),
