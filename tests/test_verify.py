@@ -539,3 +539,36 @@ def test_a_source_that_calls_random_is_named_when_results_differ():
         "time.time",
     ]
     assert check.CHANCE.findall("import randomness\nrandom_seed = 3\n") == []
+
+
+@pytest.mark.equivalence
+def test_a_flyte_module_of_a_package_runs_through_its_launch_plan(tmp_path, capsys):
+    """Relative imports work (the package is copied as itself) and the source runs through the
+    LaunchPlan that names its workflow, with the plan's default inputs, as the conversion does."""
+    package = tmp_path / "shop" / "flows"
+    package.mkdir(parents=True)
+    (tmp_path / "shop" / "__init__.py").write_text("", encoding="utf-8")
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "tasks.py").write_text(
+        "from flytekit import task\n\n\n"
+        "@task\n"
+        "def total(price: float, count: int) -> float:\n"
+        "    return price * count\n",
+        encoding="utf-8",
+    )
+    source = package / "checkout.py"
+    source.write_text(
+        "from flytekit import LaunchPlan, workflow\n\n"
+        "from .tasks import total\n\n\n"
+        "@workflow\n"
+        "def checkout(price: float, count: int = 1) -> float:\n"
+        "    return total(price=price, count=count)\n\n\n"
+        "plan = LaunchPlan.get_or_create(\n"
+        '    checkout, name="checkout_plan", default_inputs={"price": 2.5, "count": 4}\n'
+        ")\n",
+        encoding="utf-8",
+    )
+    code, result = verify_json([str(source), "--to", "kfp"], capsys)
+    assert code == 0, result
+    assert [(v["source_text"], v["status"]) for v in result["values"]] == [("10.0", "same")]
+    assert check.package_of(source) == (tmp_path / "shop", "shop/flows/checkout.py")

@@ -264,10 +264,13 @@ class Side:
     code: str
     entry: str  # Metaflow: the flow class; Flyte, KFP: the function ("" for the last one)
     params: dict[str, Any]
+    module: str = ""  # where the code goes in the working folder (default: MODULES)
 
     def run(self, folder: Path, workdir: Path, skip: frozenset[str], cache: bool, timeout: float):
-        stage(folder, workdir, skip)
-        module = workdir / MODULES[self.framework]
+        # a package is copied as itself, so the module's relative imports find their siblings
+        package = (folder / "__init__.py").is_file()
+        stage(folder, workdir / folder.name if package else workdir, skip)
+        module = workdir / (self.module or MODULES[self.framework])
         module.write_text(self.code, encoding="utf-8")
         if self.framework == "metaflow":
             return run_metaflow(module, self.entry, self.params, timeout, cache=cache)
@@ -275,12 +278,27 @@ class Side:
         return runner(module, self.params, workdir, timeout, self.entry, cache=cache)
 
 
-def stage_skips(folder: Path, source: Path) -> frozenset[str]:
-    """What is not copied beside a run: the source itself (it runs under its module name), and
-    files named like a package a run imports (``kfp.py`` would shadow kfp)."""
+def package_of(source: Path) -> tuple[Path, str]:
+    """The folder copied beside each run, and where the source goes in the working folder: the
+    source's folder and its module name there, or, for a module of a package (its folder has an
+    ``__init__.py``), the top package and the source's own path under it."""
+    top = source.parent
+    if not (top / "__init__.py").is_file():
+        return top, ""
+    while (top.parent / "__init__.py").is_file():
+        top = top.parent
+    return top, source.relative_to(top.parent).as_posix()
+
+
+def stage_skips(folder: Path, source: Path, packaged: bool = False) -> frozenset[str]:
+    """What is not copied beside a run: hidden entries; outside a package, the source itself (it
+    runs under its module name) and files named like a package a run imports (``kfp.py`` would
+    shadow kfp)."""
+    hidden = {p.name for p in folder.iterdir() if p.name.startswith(".")}
+    if packaged:  # nothing in a package is on sys.path by its own name
+        return frozenset(hidden)
     shadows = {f"{root}.py" for fw in frameworks.registry().values() for root in fw.import_roots}
     shadows |= {"flyte.py", "transpile.py", "transpile"}
-    hidden = {p.name for p in folder.iterdir() if p.name.startswith(".")}
     return frozenset({source.name, *shadows, *hidden, *MODULES.values()})
 
 
@@ -340,8 +358,10 @@ def verify_file(
         given = " ".join(f"-p {name}=VALUE" for name in required)
         raise VerifyError(f"parameter {required[0]!r} has no default: give it ({given})")
     source_path = Path(path).resolve()
-    folder = Path(folder) if folder is not None else source_path.parent
-    skip = skip if skip is not None else stage_skips(folder, source_path)
+    module = ""
+    if folder is None:
+        folder, module = package_of(source_path)
+    skip = skip if skip is not None else stage_skips(folder, source_path, bool(module))
     if _folder_size(folder, skip) > STAGE_LIMIT:
         raise VerifyError(
             f"the folder beside {path} holds more than {STAGE_LIMIT // 2**20} MB; verify copies it "
@@ -351,7 +371,7 @@ def verify_file(
     source_entry = pipeline.name
     if pipeline.framework != "metaflow":
         source_entry = entry or entry_function(text, pipeline.span.line)
-    sides = [Side(pipeline.framework, text, source_entry, values)] * max(source_runs, 1)
+    sides = [Side(pipeline.framework, text, source_entry, values, module)] * max(source_runs, 1)
     target_entry = pipeline.name if target == "metaflow" else ""
     sides.append(
         Side(target, converted.code, target_entry, target_params(converted, target, values))

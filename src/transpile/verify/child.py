@@ -53,22 +53,34 @@ def _inputs_of(flow_cls: type, parameter_type: type) -> set[str]:
 def _read_flyte(module_path: str, params_file: str, entry: str) -> dict[str, Normalized]:
     """Import the module, run the workflow named ``entry`` (else the last @workflow), map its
     outputs to their names."""
-    import importlib
-
+    from flytekit.core.launch_plan import LaunchPlan
     from flytekit.core.workflow import WorkflowBase
 
     _container_environment()
-    path = Path(module_path)
-    sys.path.insert(0, str(path.parent))
-    module = importlib.import_module(path.stem)
+    module = _import_module(Path(module_path))
     workflows = [v for v in vars(module).values() if isinstance(v, WorkflowBase)]
     if not workflows:
         raise SystemExit(f"no @workflow in {module_path}")
     wf = _chosen(module, workflows, entry, "@workflow")
     params = json.loads(Path(params_file).read_text())
-    result = wf(**params)
+    # a LaunchPlan of the workflow brings its default and fixed inputs: run through it
+    plans = [v for v in vars(module).values() if isinstance(v, LaunchPlan) and v.workflow is wf]
+    result = plans[-1](**params) if plans else wf(**params)
     names = list(wf.python_interface.outputs)
     return {name: normalize(value) for name, value in _outputs(result, names).items()}
+
+
+def _import_module(path: Path) -> Any:
+    """Import ``path`` by its dotted name under the first folder above it that is not a package
+    (so its relative imports work), else by its file name from its own folder."""
+    import importlib
+
+    root, parts = path.parent, [path.stem]
+    while (root / "__init__.py").is_file():
+        parts.insert(0, root.name)
+        root = root.parent
+    sys.path.insert(0, str(root))
+    return importlib.import_module(".".join(parts))
 
 
 def _container_environment() -> None:
