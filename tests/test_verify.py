@@ -131,6 +131,10 @@ def test_a_failed_run_is_named_by_the_error_it_ended_with():
     assert error_line(stdout, stderr) == "ValueError: boom from start"
     assert error_line("", "Traceback...\n  x\nKeyError: 'k'\n") == "KeyError: 'k'"
     assert error_line("", "just this\n") == "just this"
+    coloured = (
+        "RuntimeError: Pipeline \x1b[95m'wf'\x1b[0m finished with status \x1b[91mFAILURE\x1b[0m."
+    )
+    assert error_line("", coloured) == "RuntimeError: Pipeline 'wf' finished with status FAILURE."
 
 
 def test_details_keep_the_last_lines_of_each_output():

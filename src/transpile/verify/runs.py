@@ -127,10 +127,14 @@ _EXCEPTION = re.compile(
 )
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def error_line(stdout: str, stderr: str) -> str:
     """The error a failed run ended with: the last ``SomeError: message`` line of its stderr,
     else of its stdout (Metaflow prints a task's traceback there, each line prefixed), else the
     last unindented line of stderr."""
+    stdout, stderr = _ANSI.sub("", stdout), _ANSI.sub("", stderr)  # kfp.local colours names
     for text in (stderr, stdout):
         found = [
             line
