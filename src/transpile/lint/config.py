@@ -210,5 +210,6 @@ def checked_targets(names: tuple[str, ...]) -> tuple[str, ...]:
     known = frameworks.writable()
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise ConfigError(f"unknown target {unknown[0]!r} (choose from {', '.join(known)})")
+        what = "no writer for it yet" if unknown[0] in frameworks.names() else "unknown target"
+        raise ConfigError(f"{what}: {unknown[0]!r} (choose from {', '.join(known)})")
     return names

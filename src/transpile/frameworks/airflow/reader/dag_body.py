@@ -72,13 +72,13 @@ class DagBody:
         if not isinstance(node, ast.FunctionDef):
             return False
         for deco in node.decorator_list:
-            name = self.reader.names.resolve(deco)
             base = deco.func if isinstance(deco, ast.Call) else deco
-            if name == "task" or (
+            flavour = (
                 isinstance(base, ast.Attribute) and self.reader.names.resolve(base.value) == "task"
-            ):
-                if isinstance(base, ast.Attribute) and base.attr not in ("python",):
-                    raise error("TP188", f"@task.{base.attr} is not supported", self.span(deco))
+            )
+            if flavour and base.attr != "python":
+                raise error("TP188", f"@task.{base.attr} is not supported", self.span(deco))
+            if flavour or self.reader.names.resolve(base) == "task":
                 self.functions[node.name] = node
                 keywords = {k.arg: k.value for k in getattr(deco, "keywords", [])}
                 if (
@@ -174,7 +174,7 @@ class DagBody:
         if name in ("PythonOperator",):
             return self.operator(node)
         if name in ("EmptyOperator", "DummyOperator"):
-            return self.add(self._task_id(node, variable or "empty"), node, (), (), "pass\n", {})
+            return self.add(self._task_id(node, variable or "empty"), node, (), (), "", {})
         if name and (name.endswith("Operator") or name.endswith("Sensor")):
             return self.unsupported(node, name, variable)
         return self.taskflow(node)
@@ -277,6 +277,8 @@ class DagBody:
 
     def value(self, node: ast.expr) -> tuple[list[Ref], set[str]]:
         """The references an argument makes (task results, DAG parameters), or none (a constant)."""
+        if isinstance(node, ast.Attribute) and node.attr == "output":
+            node = node.value  # an operator's XComArg: its return value
         if isinstance(node, ast.Name) and node.id in self.variables:
             step = self.variables[node.id]
             return [self._result(step)], {step}
@@ -344,9 +346,7 @@ class DagBody:
             for p, parameter in self.parameters.items():
                 inputs.append(Input(p, parameter.type, (Ref("param", p, p),)))
             mapping = ", ".join(f"{p!r}: {p}" for p in self.parameters)
-            if "params" in names and "params" not in given:
-                texts.append(f"params={{{mapping}}}")
-            elif params.args.kwarg:
+            if "params" in names and "params" not in given or params.args.kwarg:
                 texts.append(f"params={{{mapping}}}")
         call = f"{definition}({', '.join(texts)})"
         returns = params is not None and any(
@@ -407,8 +407,8 @@ class DagBody:
         return name
 
     def results(self) -> tuple[Result, ...]:
-        """The outputs of the tasks nothing runs after: what the DAG computes last."""
-        waited = {d for b in self.built.values() for d in b.deps}
+        """The outputs no task reads: what the DAG computes last."""
+        waited = {r.source for step in self.steps for i in step.inputs for r in i.refs}
         found = []
         for step in self.steps:
             if step.name in waited or self.built[step.name].map_over is not None:
@@ -439,7 +439,11 @@ class DagBody:
         if isinstance(tree, int):
             built = self.built[order[tree]]
             if built.map_over is not None:
-                return Map(built.map_over.source, built.map_over, ANY, Task(built.step))
+                collection = self._type_of(built.map_over).expr
+                item = (
+                    TypeRef(collection[5:-1], "inferred") if collection.startswith("list[") else ANY
+                )
+                return Map(built.map_over.source, built.map_over, item, Task(built.step))
             return Task(built.step)
         kind, parts = tree
         nodes = tuple(self._node(p, order) for p in parts)
