@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import textwrap
 from dataclasses import dataclass, field
 
@@ -109,9 +110,10 @@ class DagBody:
             if step is not None:
                 self.variables[node.targets[0].id] = step
                 return
-        if isinstance(node, ast.Expr):
-            if self.order(node.value) or self.task_expression(node.value, None) is not None:
-                return
+        if isinstance(node, ast.Expr) and (
+            self.order(node.value) or self.task_expression(node.value, None) is not None
+        ):
+            return
         if isinstance(node, ast.With | ast.For | ast.If):
             raise error(
                 "TP186",
@@ -131,7 +133,7 @@ class DagBody:
         if isinstance(node, ast.Call):
             if self.reader.names.resolve(node) == "chain":
                 groups = [self.group(a) for a in node.args]
-                for before, after in zip(groups, groups[1:]):
+                for before, after in itertools.pairwise(groups):
                     for step in after:
                         self.built[step].deps |= set(before)
                 return True
@@ -175,7 +177,7 @@ class DagBody:
             return self.operator(node)
         if name in ("EmptyOperator", "DummyOperator"):
             return self.add(self._task_id(node, variable or "empty"), node, (), (), "", {})
-        if name and (name.endswith("Operator") or name.endswith("Sensor")):
+        if name and name.endswith(("Operator", "Sensor")):
             return self.unsupported(node, name, variable)
         return self.taskflow(node)
 

@@ -20,7 +20,6 @@ from transpile.model.ir import (
     Option,
     Parameter,
     Pipeline,
-    Sequence,
     Span,
 )
 from transpile.reading.cst import SpanIndex
@@ -83,11 +82,14 @@ class AirflowReader:
                         raise error(
                             "TP185", "DAG built in a loop (a DAG factory)", self.span(inner)
                         )
-            if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "globals()":
-                if isinstance(node.ctx, ast.Store):
-                    raise error(
-                        "TP185", "DAG registered through globals() (a DAG factory)", self.span(node)
-                    )
+            if (
+                isinstance(node, ast.Subscript)
+                and ast.unparse(node.value) == "globals()"
+                and isinstance(node.ctx, ast.Store)
+            ):
+                raise error(
+                    "TP185", "DAG registered through globals() (a DAG factory)", self.span(node)
+                )
 
     def _dags(self) -> list[tuple]:
         """(dag id, DAG call or decorator call, body statements, function params, holder name)."""
@@ -125,7 +127,7 @@ class AirflowReader:
             span=self.span(call),
             parameters=tuple(parameters.values()),
             steps=tuple(dag.steps),
-            flow=flow if not isinstance(flow, Sequence) or flow.nodes else flow,
+            flow=flow,
             results=dag.results(),
             module=Module(tuple(imports), tuple(definitions)),
             options=options,
@@ -207,9 +209,10 @@ class AirflowReader:
                     imports.append(kept)
             elif isinstance(node, ast.FunctionDef) and node.name in dag.defined:
                 continue
-            elif isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Assign | ast.AnnAssign):
-                if not self._airflow_related(node):
-                    definitions.append(ast.get_source_segment(self.text, node) or ast.unparse(node))
+            elif isinstance(
+                node, ast.FunctionDef | ast.ClassDef | ast.Assign | ast.AnnAssign
+            ) and not self._airflow_related(node):
+                definitions.append(ast.get_source_segment(self.text, node) or ast.unparse(node))
         definitions += dag.helpers
         used = _names_used([*definitions, *(s.body for s in dag.steps)])
         return [i for i in imports if _binds(i) & used], definitions
