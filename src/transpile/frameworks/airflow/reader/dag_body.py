@@ -114,6 +114,13 @@ class DagBody:
             self.order(node.value) or self.task_expression(node.value, None) is not None
         ):
             return
+        if isinstance(node, ast.With) and all(self._grouping(i.context_expr) for i in node.items):
+            self.read(node.body)  # the DAG itself, or a TaskGroup (flattened)
+            return
+        if self.holder and isinstance(
+            node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef
+        ):
+            return  # module-level code after ``dag = DAG(...)``: kept as definitions
         if isinstance(node, ast.With | ast.For | ast.If):
             raise error(
                 "TP186",
@@ -121,6 +128,15 @@ class DagBody:
                 self.span(node),
             )
         self.note("TP202", "statement in the DAG body not converted", node)
+
+    def _grouping(self, node: ast.expr) -> bool:
+        """``with dag:`` for the DAG object, or ``with TaskGroup(...)`` (its tasks flattened)."""
+        if self.holder and isinstance(node, ast.Name) and node.id == self.holder:
+            return True
+        if self.reader.names.resolve(node) == "TaskGroup":
+            self.note("TP202", "TaskGroup flattened: its tasks join the DAG", node)
+            return True
+        return False
 
     # order edges
     def order(self, node: ast.expr) -> bool:

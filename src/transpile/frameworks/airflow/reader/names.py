@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import ast
 
-KNOWN = {"DAG", "dag", "task", "Param", "chain", "PythonOperator", "EmptyOperator", "DummyOperator"}
+KNOWN = {
+    "TaskGroup",
+    "DAG",
+    "dag",
+    "task",
+    "Param",
+    "chain",
+    "PythonOperator",
+    "EmptyOperator",
+    "DummyOperator",
+}
 
 
 class AirflowNames:

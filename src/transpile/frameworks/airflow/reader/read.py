@@ -66,7 +66,10 @@ class AirflowReader:
             others = ", ".join(d[0] for d in found[1:])
             self.diagnostics.append(
                 Diagnostic(
-                    "TP202", f"several DAGs: only {found[0][0]} is converted ({others} not)", None
+                    "TP202",
+                    "warning",
+                    f"several DAGs: only {found[0][0]} is converted ({others} not)",
+                    None,
                 )
             )
         name, call, body, params_node, holder = found[0]
@@ -187,13 +190,19 @@ class AirflowReader:
                 message = (
                     f"schedule {ast.unparse(node)} is not a cron string or preset: not carried"
                 )
-                self.diagnostics.append(Diagnostic("TP202", message, self.span(node), lossy=True))
+                self.diagnostics.append(
+                    Diagnostic("TP202", "warning", message, self.span(node), lossy=True)
+                )
             return ()
         cron = PRESETS.get(node.value, node.value)
         if cron.startswith("@"):
             self.diagnostics.append(
                 Diagnostic(
-                    "TP202", f"schedule {node.value!r} not carried", self.span(node), lossy=True
+                    "TP202",
+                    "warning",
+                    f"schedule {node.value!r} not carried",
+                    self.span(node),
+                    lossy=True,
                 )
             )
             return ()
