@@ -113,8 +113,9 @@ def load_case(case_dir: Path) -> Case:
     if not isinstance(run, bool):
         raise ValueError(f"case.toml: 'run' must be true or false, got {run!r}")  # noqa: TRY004
     framework = data.get("source", "metaflow")
-    if framework not in ("metaflow", "flyte", "kfp"):
-        raise ValueError(f"case.toml: 'source' must be metaflow, flyte or kfp, got {framework!r}")
+    if framework not in ("metaflow", "flyte", "kfp", "airflow"):
+        message = f"case.toml: 'source' must be metaflow, flyte, kfp or airflow, got {framework!r}"
+        raise ValueError(message)
     runs = _load_runs(data.get("runs", [{"name": "defaults"}]))
     description = str(data.get("description", ""))
     return Case(case_dir.name, case_dir, description, flow, run, runs, framework)

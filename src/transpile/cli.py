@@ -32,11 +32,29 @@ JOBS_OPTION = {
     "metavar": "N",
     "help": "Processes for a batch (default: one per core; 1 runs in this process).",
 }
+
+
+class TargetChoice(click.Choice):
+    """A framework to write: one that transpile reads but cannot write yet is named as such, in
+    one line (exit 2), not as an unknown value."""
+
+    def convert(self, value, param, ctx):
+        if value in frameworks.names() and value not in self.choices:
+            known = ", ".join(self.choices)
+            click.echo(
+                f"transpile: --to {value}: no writer for it yet (choose from {known})", err=True
+            )
+            if ctx is not None:
+                ctx.exit(2)
+            raise SystemExit(2)
+        return super().convert(value, param, ctx)
+
+
 TO_OPTION = click.option(
     "--to",
     "target",
     required=True,
-    type=click.Choice(frameworks.writable()),
+    type=TargetChoice(frameworks.writable()),
     help="Framework to write.",
 )
 

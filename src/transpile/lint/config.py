@@ -210,5 +210,8 @@ def checked_targets(names: tuple[str, ...]) -> tuple[str, ...]:
     known = frameworks.writable()
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise ConfigError(f"unknown target {unknown[0]!r} (choose from {', '.join(known)})")
+        name, choices = unknown[0], ", ".join(known)
+        if name in frameworks.names():  # read, not written (yet): no target to lint for
+            raise ConfigError(f"target {name!r} has no writer yet (choose from {choices})")
+        raise ConfigError(f"unknown target {name!r} (choose from {choices})")
     return names

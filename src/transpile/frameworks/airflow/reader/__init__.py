@@ -1,0 +1,1 @@
+"""Read an Airflow DAG file into the pipeline model, statically."""

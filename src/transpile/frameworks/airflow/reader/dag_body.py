@@ -1,0 +1,607 @@
+"""The statements of one DAG: tasks, data edges, order edges, and the flow they make."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import textwrap
+from dataclasses import dataclass, field
+
+from transpile.model.diagnostics import Diagnostic, error
+from transpile.model.ir import (
+    ANY,
+    Input,
+    Map,
+    Node,
+    Option,
+    Output,
+    Parallel,
+    Ref,
+    Result,
+    Sequence,
+    Span,
+    Step,
+    Task,
+    TypeRef,
+)
+from transpile.reading.series_parallel import series_parallel
+
+UNSUPPORTED_ARGS = {"trigger_rule", "pool", "sla", "on_failure_callback", "on_success_callback"}
+
+
+def span_of(path: str, node: ast.AST) -> Span:
+    line = getattr(node, "lineno", 1)
+    return Span(path, line, getattr(node, "col_offset", 0), getattr(node, "end_lineno", line) or line,
+                getattr(node, "end_col_offset", 0) or 0)  # fmt: skip
+
+
+@dataclass
+class Built:
+    """A task read from the DAG: its step, what it waits for, and its map if expanded."""
+
+    step: str
+    deps: set[str] = field(default_factory=set)
+    map_over: Ref | None = None
+
+
+class DagBody:
+    def __init__(self, reader, parameters, defaults: dict[str, str], holder: str | None):
+        self.reader, self.parameters, self.defaults, self.holder = (
+            reader,
+            parameters,
+            defaults,
+            holder,
+        )
+        self.functions: dict[str, ast.FunctionDef] = {}  # @task functions by local name
+        self.multiple: set[str] = set()
+        self.options: dict[str, dict[str, str]] = {}
+        self.variables: dict[str, str] = {}  # local variable → step
+        self.built: dict[str, Built] = {}
+        self.steps: list[Step] = []
+        self.helpers: list[str] = []
+        self.defined: set[str] = set()
+        for node in reader.tree.body:
+            self._task_function(node)
+
+    def span(self, node: ast.AST) -> Span:
+        return span_of(self.reader.path, node)
+
+    def note(self, code: str, message: str, node: ast.AST, lossy: bool = True) -> None:
+        self.reader.diagnostics.append(Diagnostic(code, "warning", message, self.span(node), lossy))
+
+    def _task_function(self, node: ast.stmt) -> bool:
+        if not isinstance(node, ast.FunctionDef):
+            return False
+        for deco in node.decorator_list:
+            base = deco.func if isinstance(deco, ast.Call) else deco
+            flavour = (
+                isinstance(base, ast.Attribute) and self.reader.names.resolve(base.value) == "task"
+            )
+            if flavour and base.attr != "python":
+                raise error("TP188", f"@task.{base.attr} is not supported", self.span(deco))
+            if flavour or self.reader.names.resolve(base) == "task":
+                self.functions[node.name] = node
+                keywords = {k.arg: k.value for k in getattr(deco, "keywords", [])}
+                if (
+                    isinstance(keywords.get("multiple_outputs"), ast.Constant)
+                    and keywords["multiple_outputs"].value
+                ):
+                    self.multiple.add(node.name)
+                self.options[node.name] = {k: v for k, v in keywords.items() if k}
+                return True
+        return False
+
+    # statements
+    def read(self, body: list[ast.stmt]) -> None:
+        for statement in body:
+            self.statement(statement)
+
+    def statement(self, node: ast.stmt) -> None:
+        if self._task_function(node) or isinstance(node, ast.Pass):
+            return
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            return
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            step = self.task_expression(node.value, node.targets[0].id)
+            if step is not None:
+                self.variables[node.targets[0].id] = step
+                return
+        if isinstance(node, ast.Expr) and (
+            self.order(node.value) or self.task_expression(node.value, None) is not None
+        ):
+            return
+        if isinstance(node, ast.With) and all(self._grouping(i.context_expr) for i in node.items):
+            self.read(node.body)  # the DAG itself, or a TaskGroup (flattened)
+            return
+        if self.holder and isinstance(
+            node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef
+        ):
+            return  # module-level code after ``dag = DAG(...)``: kept as definitions
+        if isinstance(node, ast.With | ast.For | ast.If):
+            raise error(
+                "TP186",
+                f"{type(node).__name__.lower()} in a DAG body is not supported",
+                self.span(node),
+            )
+        self.note("TP202", "statement in the DAG body not converted", node)
+
+    def _grouping(self, node: ast.expr) -> bool:
+        """``with dag:`` for the DAG object, or ``with TaskGroup(...)`` (its tasks flattened)."""
+        if self.holder and isinstance(node, ast.Name) and node.id == self.holder:
+            return True
+        if self.reader.names.resolve(node) == "TaskGroup":
+            self.note("TP202", "TaskGroup flattened: its tasks join the DAG", node)
+            return True
+        return False
+
+    # order edges
+    def order(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.RShift | ast.LShift):
+            left, right = self.group(node.left), self.group(node.right)
+            before, after = (left, right) if isinstance(node.op, ast.RShift) else (right, left)
+            for step in after:
+                self.built[step].deps |= set(self._last(before))
+            return True
+        if isinstance(node, ast.Call):
+            if self.reader.names.resolve(node) == "chain":
+                groups = [self.group(a) for a in node.args]
+                for before, after in itertools.pairwise(groups):
+                    for step in after:
+                        self.built[step].deps |= set(before)
+                return True
+            if isinstance(node.func, ast.Attribute) and node.func.attr in (
+                "set_upstream",
+                "set_downstream",
+            ):
+                this = self.group(node.func.value)
+                other = self.group(node.args[0]) if node.args else []
+                before, after = (other, this) if node.func.attr == "set_upstream" else (this, other)
+                for step in after:
+                    self.built[step].deps |= set(before)
+                return True
+        return False
+
+    def _last(self, steps: list[str]) -> list[str]:
+        return steps
+
+    def group(self, node: ast.expr) -> list[str]:
+        """The steps an operand of ``>>`` stands for (the rightmost of a nested chain)."""
+        if isinstance(node, ast.List | ast.Tuple):
+            return [s for e in node.elts for s in self.group(e)]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.RShift | ast.LShift):
+            self.order(node)
+            return self.group(node.right)
+        if isinstance(node, ast.Name) and node.id in self.variables:
+            return [self.variables[node.id]]
+        step = self.task_expression(node, None)
+        if step is None:
+            raise error("TP186", f"{ast.unparse(node)} is not a task of this DAG", self.span(node))
+        return [step]
+
+    # tasks
+    def task_expression(self, node: ast.expr, variable: str | None) -> str | None:
+        if isinstance(node, ast.Name) and node.id in self.variables:
+            return self.variables[node.id]
+        if not isinstance(node, ast.Call):
+            return None
+        name = self.reader.names.resolve(node)
+        if name in ("PythonOperator",):
+            return self.operator(node)
+        if name in ("EmptyOperator", "DummyOperator"):
+            return self.add(self._task_id(node, variable or "empty"), node, (), (), "", {})
+        if name and name.endswith(("Operator", "Sensor")):
+            return self.unsupported(node, name, variable)
+        return self.taskflow(node)
+
+    def _task_id(self, call: ast.Call, fallback: str) -> str:
+        for keyword in call.keywords:
+            if keyword.arg == "task_id" and isinstance(keyword.value, ast.Constant):
+                return str(keyword.value.value)
+        return fallback
+
+    def _settings(self, call: ast.Call) -> dict[str, str]:
+        found = {}
+        for keyword in call.keywords:
+            if keyword.arg in UNSUPPORTED_ARGS:
+                self.note("TP189", f"{keyword.arg}= is not carried", keyword)
+            elif keyword.arg in ("retries", "retry_delay", "execution_timeout"):
+                found[keyword.arg] = keyword.value
+        return found
+
+    def unsupported(self, node: ast.Call, name: str, variable: str | None) -> str:
+        task_id = self._task_id(node, variable or name.lower())
+        self.note(
+            "TP188", f"{name} {task_id!r} is not supported: a step that raises with a TODO", node
+        )
+        body = (
+            f'raise NotImplementedError("TODO(transpile): TP188 {name} {task_id} not converted")\n'
+        )
+        return self.add(task_id, node, (), (), body, {})
+
+    def operator(self, node: ast.Call) -> str:
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        callable_ = keywords.get("python_callable")
+        if not isinstance(callable_, ast.Name):
+            raise error("TP186", "python_callable must name a function", self.span(node))
+        args = keywords.get("op_args")
+        kwargs = keywords.get("op_kwargs")
+        positional = args.elts if isinstance(args, ast.List | ast.Tuple) else []
+        named = []
+        if isinstance(kwargs, ast.Dict):
+            named = [
+                (k.value, v)
+                for k, v in zip(kwargs.keys, kwargs.values)
+                if isinstance(k, ast.Constant)
+            ]
+        for keyword in node.keywords:
+            if keyword.arg in ("templates_dict", "provide_context"):
+                self.note("TP189", f"{keyword.arg}= is not carried", keyword)
+        task_id = self._task_id(node, callable_.id)
+        return self.call_step(
+            task_id, node, callable_.id, positional, named, None, self._settings(node)
+        )
+
+    def taskflow(self, node: ast.Call) -> str | None:
+        func, settings, expand, task_id = node.func, {}, None, None
+        fixed: list[tuple[str, ast.expr]] = []
+        if isinstance(func, ast.Attribute) and func.attr in ("expand",):
+            expand = node
+            inner = func.value
+            if (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Attribute)
+                and inner.func.attr == "partial"
+            ):
+                fixed = [(k.arg, k.value) for k in inner.keywords if k.arg]
+                func = inner.func.value
+            else:
+                func = inner
+            if isinstance(func, ast.Name) and func.id in self.functions:
+                return self.mapped(func.id, node, fixed)
+            return None
+        if (
+            isinstance(func, ast.Call)
+            and isinstance(func.func, ast.Attribute)
+            and func.func.attr == "override"
+        ):
+            task_id = self._task_id(func, "")
+            settings = self._settings(func)
+            func = func.func.value
+        if not (isinstance(func, ast.Name) and func.id in self.functions):
+            return None
+        del expand
+        named = [(k.arg, k.value) for k in node.keywords if k.arg]
+        return self.call_step(
+            task_id or func.id, node, func.id, node.args, named, func.id, settings
+        )
+
+    def mapped(self, function: str, node: ast.Call, fixed) -> str:
+        over = [(k.arg, k.value) for k in node.keywords if k.arg]
+        if len(over) != 1:
+            raise error("TP187", "expand over several arguments is not supported", self.span(node))
+        (arg, collection), = over  # fmt: skip
+        refs, deps = self.value(collection)
+        if len(refs) != 1:
+            raise error("TP187", "expand needs a task result to map over", self.span(collection))
+        item = Ref("item", refs[0].source, "item")
+        step = self.call_step(function, node, function, [], fixed, function, {}, (arg, item))
+        self.built[step].deps |= deps
+        self.built[step].map_over = refs[0]
+        return step
+
+    def value(self, node: ast.expr) -> tuple[list[Ref], set[str]]:
+        """The references an argument makes (task results, DAG parameters), or none (a constant)."""
+        if isinstance(node, ast.Attribute) and node.attr == "output":
+            node = node.value  # an operator's XComArg: its return value
+        if isinstance(node, ast.Name) and node.id in self.variables:
+            step = self.variables[node.id]
+            return [self._result(step)], {step}
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in self.variables
+        ):
+            key = node.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                step = self.variables[node.value.id]
+                return [Ref("output", step, key.value)], {step}
+        if (
+            isinstance(node, ast.Name)
+            and node.id in self.parameters
+            and node.id not in self.variables
+        ):
+            return [Ref("param", node.id, node.id)], set()
+        inner = [
+            n
+            for n in ast.walk(node)
+            if isinstance(n, ast.Name) and (n.id in self.variables or n.id in self.parameters)
+        ]
+        if inner:
+            raise error(
+                "TP186",
+                f"argument {ast.unparse(node)} computes with a task result",
+                self.span(node),
+            )
+        return [], set()
+
+    def _type_of(self, ref: Ref) -> TypeRef:
+        if ref.kind == "param":
+            return self.parameters[ref.source].type
+        step = next((s for s in self.steps if s.name == ref.source), None)
+        output = next((o for o in step.outputs if o.name == ref.name), None) if step else None
+        return output.type if output else ANY
+
+    def _result(self, step: str) -> Ref:
+        return Ref("output", step, "return_value")
+
+    def call_step(
+        self, task_id, node, function, positional, named, taskflow, settings, item=None
+    ) -> str:
+        """A step whose body calls ``function`` with constants and references."""
+        definition = self._helper(function)
+        inputs, texts, deps = [], [], set()
+        params = self.functions.get(function) or self.reader_function(function)
+        names = [a.arg for a in params.args.args] if params else []
+        bound = list(zip(names, positional)) + list(named)
+        kinds = _annotations(params)
+        for name, value in bound:
+            refs, used = self.value(value)
+            deps |= used
+            if refs:
+                inputs.append(Input(name, kinds.get(name) or self._type_of(refs[0]), tuple(refs)))
+                texts.append(f"{name}={name}")
+            else:
+                texts.append(f"{name}={ast.unparse(value)}")
+        if item is not None:
+            inputs.append(Input(item[0], kinds.get(item[0], ANY), (item[1],)))
+            texts.append(f"{item[0]}={item[0]}")
+        if params and ("params" in names or params.args.kwarg):
+            given = {n for n, _ in bound}
+            for p, parameter in self.parameters.items():
+                inputs.append(Input(p, parameter.type, (Ref("param", p, p),)))
+            mapping = ", ".join(f"{p!r}: {p}" for p in self.parameters)
+            if "params" in names and "params" not in given or params.args.kwarg:
+                texts.append(f"params={{{mapping}}}")
+        call = f"{definition}({', '.join(texts)})"
+        returns = params is not None and any(
+            isinstance(n, ast.Return) and n.value is not None for n in ast.walk(params)
+        )
+        if not returns:
+            body, outputs = f"{call}\n", ()
+        elif taskflow in self.multiple:
+            body, outputs = f"_result = {call}\n", ()  # outputs added as they are indexed
+        else:
+            kind = TypeRef(ast.unparse(params.returns), "annotation") if params.returns else ANY
+            body, outputs = f"return_value = {call}\n", (Output("return_value", kind),)
+        step = self.add(
+            task_id, node, tuple(inputs), outputs, body, self._options(taskflow, settings, node)
+        )
+        self.built[step].deps |= deps
+        return step
+
+    def reader_function(self, name: str) -> ast.FunctionDef | None:
+        for node in self.reader.tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                return node
+        return None
+
+    def _helper(self, function: str) -> str:
+        node = self.functions.get(function)
+        if node is None:
+            return function  # a module-level callable, kept among the definitions
+        helper = f"{function}_task"
+        if function not in self.defined:
+            text = ast.get_source_segment(self.reader.text, node, padded=True) or ast.unparse(node)
+            text = textwrap.dedent(text).replace(f"def {function}(", f"def {helper}(", 1)
+            self.helpers.append(text)
+            self.defined.add(function)
+        return helper
+
+    def _options(self, taskflow: str | None, settings: dict, node) -> dict:
+        merged = dict(self.defaults)
+        merged |= {
+            k: v
+            for k, v in self.options.get(taskflow or "", {}).items()
+            if k in ("retries", "retry_delay", "execution_timeout")
+        }
+        merged |= settings
+        return merged
+
+    def add(self, task_id: str, node: ast.AST, inputs, outputs, body: str, options: dict) -> str:
+        name = _identifier(task_id)
+        taken = {s.name for s in self.steps}
+        base, count = name, 0
+        while name in taken:
+            count += 1
+            name = f"{base}__{count}"
+        span = self.span(node)
+        made = task_options(options, span, self.note)
+        self.steps.append(Step(name, span, inputs, outputs, body, tuple(made)))
+        self.built[name] = Built(name)
+        return name
+
+    def results(self) -> tuple[Result, ...]:
+        """The outputs no task reads: what the DAG computes last."""
+        waited = {r.source for step in self.steps for i in step.inputs for r in i.refs}
+        found = []
+        for step in self.steps:
+            if step.name in waited or self.built[step.name].map_over is not None:
+                continue
+            for output in step.outputs:
+                name = (
+                    f"{step.name}_result"
+                    if output.name == "return_value"
+                    else f"{step.name}_{output.name}"
+                )
+                found.append(Result(name, output.type, (Ref("output", step.name, output.name),)))
+        return tuple(found)
+
+    # flow
+    def flow(self) -> Node:
+        self._multiple_outputs()
+        order = self._topological()
+        index = {s: i for i, s in enumerate(order)}
+        deps = {index[s]: {index[d] for d in self.built[s].deps} for s in order}
+        tree = series_parallel(list(range(len(order))), deps)
+        if tree is None:
+            raise error(
+                "TP190", "the task graph is not nested sequences and parallel branches", None
+            )
+        return self._node(tree, order)
+
+    def _node(self, tree, order: list[str]) -> Node:
+        if isinstance(tree, int):
+            built = self.built[order[tree]]
+            if built.map_over is not None:
+                collection = self._type_of(built.map_over).expr
+                item = (
+                    TypeRef(collection[5:-1], "inferred") if collection.startswith("list[") else ANY
+                )
+                return Map(built.map_over.source, built.map_over, item, Task(built.step))
+            return Task(built.step)
+        kind, parts = tree
+        nodes = tuple(self._node(p, order) for p in parts)
+        return Sequence(nodes) if kind == "seq" else Parallel(nodes)
+
+    def _topological(self) -> list[str]:
+        done: list[str] = []
+        visiting: set[str] = set()
+
+        def visit(step: str) -> None:
+            if step in done:
+                return
+            if step in visiting:
+                raise error("TP190", f"dependency cycle through {step}", None)
+            visiting.add(step)
+            for dep in sorted(self.built[step].deps, key=list(self.built).index):
+                visit(dep)
+            done.append(step)
+
+        for step in self.built:
+            visit(step)
+        return done
+
+    def _multiple_outputs(self) -> None:
+        """A multiple-outputs task's outputs are the keys its consumers index; mapped consumers
+        of a mapped task collect."""
+        keys: dict[str, list[str]] = {}
+        kinds: dict[tuple[str, str], TypeRef] = {}
+        mapped = {s for s, b in self.built.items() if b.map_over is not None}
+        for i, step in enumerate(self.steps):
+            inputs = []
+            for inp in step.inputs:
+                ref = inp.refs[0]
+                if ref.kind == "output":
+                    keys.setdefault(ref.source, [])
+                    if ref.name not in keys[ref.source]:
+                        keys[ref.source].append(ref.name)
+                    if inp.type.known:
+                        kinds.setdefault((ref.source, ref.name), inp.type)
+                mode = (
+                    "collected"
+                    if ref.kind == "output" and ref.source in mapped and step.name not in mapped
+                    else inp.mode
+                )
+                kind = inp.type
+                if mode == "collected" and not (
+                    inp.type.known and inp.type.expr.startswith("list[")
+                ):
+                    element = self._type_of(ref).expr
+                    kind = TypeRef(
+                        f"list[{element}]", "inferred" if element != ANY.expr else "fallback"
+                    )
+                inputs.append(Input(inp.name, kind, inp.refs, mode))
+            self.steps[i] = _replace(step, inputs=tuple(inputs))
+        for i, step in enumerate(self.steps):
+            if step.body.startswith("_result = "):
+                wanted = keys.get(step.name, [])
+                extra = "".join(f"{k} = _result[{k!r}]\n" for k in wanted)
+                outputs = tuple(Output(k, kinds.get((step.name, k), ANY)) for k in wanted)
+                self.steps[i] = _replace(step, body=step.body + extra, outputs=outputs)
+
+
+def task_options(options: dict[str, ast.expr], span: Span, note) -> tuple[Option, ...]:
+    """retries, retry_delay and execution_timeout as the model's retry and timeout options."""
+    made = []
+    if "retries" in options:
+        delay = _seconds(options["retry_delay"]) if "retry_delay" in options else 300
+        if delay is None:
+            note(
+                "TP201",
+                "retry_delay is not a literal timedelta: the default wait",
+                options["retry_delay"],
+            )
+            delay = 300
+        minutes = -(-delay // 60)
+        if minutes * 60 != delay:
+            note(
+                "TP201",
+                f"retry_delay of {delay} s became {minutes} minute(s)",
+                options["retry_delay"],
+            )
+        made.append(
+            Option(
+                "retry",
+                (
+                    ("times", ast.unparse(options["retries"])),
+                    ("minutes_between_retries", str(minutes)),
+                ),
+                span,
+            )
+        )
+    if "execution_timeout" in options:
+        seconds = _seconds(options["execution_timeout"])
+        if seconds is None:
+            note(
+                "TP202",
+                "execution_timeout is not a literal timedelta: not carried",
+                options["execution_timeout"],
+            )
+        else:
+            made.append(Option("timeout", (("seconds", str(seconds)),), span))
+    return tuple(made)
+
+
+def _seconds(node: ast.expr) -> int | None:
+    """A literal ``timedelta(...)`` (or a number of seconds) in whole seconds, else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return int(node.value)
+    if (
+        not (isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "timedelta")
+        or node.args
+    ):
+        return None
+    scale = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1, "weeks": 604800}
+    total = 0.0
+    for keyword in node.keywords:
+        value = keyword.value
+        if (
+            keyword.arg not in scale
+            or not isinstance(value, ast.Constant)
+            or not isinstance(value.value, int | float)
+        ):
+            return None
+        total += scale[keyword.arg] * value.value
+    return int(total)
+
+
+def _annotations(function: ast.FunctionDef | None) -> dict[str, TypeRef]:
+    if function is None:
+        return {}
+    args = function.args.args + function.args.kwonlyargs
+    return {a.arg: TypeRef(ast.unparse(a.annotation), "annotation") for a in args if a.annotation}
+
+
+def _replace(step: Step, **changes) -> Step:
+    from dataclasses import replace
+
+    return replace(step, **changes)
+
+
+def _identifier(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "_" for c in name)
+    return cleaned if cleaned and not cleaned[0].isdigit() else f"t_{cleaned}"

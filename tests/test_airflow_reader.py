@@ -1,0 +1,166 @@
+"""The Airflow reader: the model read from each Airflow fixture (Airflow 2 and 3 spellings), what
+it refuses or marks, and the outputs of ``convert --from airflow`` (ruff-clean, F821-free)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from transpile import api
+from transpile.model.ir import Map, task_steps
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+AIRFLOW = sorted(FIXTURES.glob("*/airflow.py"))
+RUFF = Path(sys.executable).with_name("ruff")
+
+
+def _read(code: str, path: str = "dag.py"):
+    return api.read_text(textwrap.dedent(code), path, "airflow")
+
+
+def test_taskflow_fixture_reads_as_its_model():
+    read = _read((FIXTURES / "airflow_taskflow/airflow.py").read_text())
+    pipeline = read.pipeline
+    assert pipeline.name == "taskflow_stats"
+    assert [(p.name, p.type.expr, p.default) for p in pipeline.parameters] == [("n", "int", "4")]
+    assert task_steps(pipeline.flow) == ["numbers", "stats", "square", "combine"]
+    maps = [n for n in pipeline.flow.nodes if isinstance(n, Map)]
+    assert maps and maps[0].split == "numbers" and maps[0].item_type.expr == "int"
+    combine = pipeline.step("combine")
+    assert [(i.name, i.mode, i.refs[0].name) for i in combine.inputs] == [
+        ("squares", "collected", "return_value"),
+        ("total", "value", "total"),
+        ("count", "value", "count"),
+    ]
+    assert [o.name for o in pipeline.step("stats").outputs] == ["total", "count"]
+    retry = pipeline.step("numbers").options[0]
+    assert retry.kind == "retry" and retry.arg("times") == "2"
+    assert retry.arg("minutes_between_retries") == "1"
+    assert pipeline.options[0].arg("cron") == "'0 6 * * *'"
+    assert [r.name for r in pipeline.results] == ["combine_result"]
+
+
+def test_airflow2_fixture_reads_as_its_model():
+    pipeline = _read((FIXTURES / "airflow2_operators/airflow.py").read_text()).pipeline
+    assert pipeline.name == "operators_demo"
+    assert [(p.name, p.default) for p in pipeline.parameters] == [("label", "'sum'")]
+    assert task_steps(pipeline.flow) == ["begin", "left", "right", "add", "describe", "done"]
+    assert pipeline.step("left").body == "return_value = scaled(base=2, factor=5)\n"
+    assert [i.refs[0].source for i in pipeline.step("add").inputs] == ["left", "right"]
+    assert pipeline.step("add").options[0].arg("seconds") == "600"
+    assert pipeline.options[0].arg("cron") == "'0 * * * *'"
+
+
+MINIMAL = """
+    import airflow.sdk as sdk
+    from {module} import {name} as op
+
+    with sdk.DAG("d") as d:
+        @sdk.task
+        def one() -> int:
+            return 1
+
+        a = one()
+        b = op(task_id="b", {args})
+        a >> b
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "args"),
+    [
+        ("airflow.operators.bash", "BashOperator", "bash_command='echo hi'"),
+        (
+            "airflow.providers.standard.operators.bash",
+            "BashOperator",
+            "bash_command='echo {{ ds }}'",
+        ),
+        ("airflow.providers.cncf.kubernetes.operators.pod", "KubernetesPodOperator", "image='x'"),
+        ("airflow.providers.standard.sensors.time_delta", "TimeDeltaSensor", "delta=1"),
+    ],
+)
+def test_an_operator_it_cannot_convert_is_a_step_with_a_todo(module, name, args):
+    read = _read(MINIMAL.format(module=module, name=name, args=args))
+    assert [d.code for d in read.diagnostics] == ["TP188"]
+    assert read.diagnostics[0].span.line == 11  # the b = op(...) line
+    assert "TODO(transpile): TP188" in read.pipeline.step("b").body
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("import os\n", "TP005"),
+        (
+            "from airflow import DAG\nfor i in range(3):\n    DAG(f'd{i}')\n",
+            "TP185",
+        ),
+        (
+            "from airflow import DAG\nglobals()['x'] = DAG('d')\n",
+            "TP185",
+        ),
+        (
+            (
+                "from airflow.decorators import dag, task\n@task\ndef t(x): return x\n"
+                "@dag\ndef d():\n    a = t(1)\n    b = t(a + 1)\n"
+            ),
+            "TP186",
+        ),
+    ],
+    ids=["no-dag", "dag-factory-loop", "dag-factory-globals", "computed-argument"],
+)
+def test_refused_with_a_code_and_a_line(code, expected):
+    read = _read(code)
+    if expected == "TP005":  # not an Airflow file: skipped, as for the other readers
+        assert isinstance(read, api.Skipped), read
+        return
+    assert isinstance(read, api.Failed), read
+    assert read.diagnostics[0].code == expected
+
+
+def test_a_trigger_rule_is_named_not_carried():
+    code = MINIMAL.format(
+        module="airflow.sdk",
+        name="PythonOperator",
+        args="python_callable=len, trigger_rule='all_done'",
+    )
+    read = _read(code.replace("op(task_id", "op(op_args=[[1]], task_id"))
+    assert "TP189" in [d.code for d in read.diagnostics]
+
+
+@pytest.mark.parametrize("target", ["metaflow", "flyte", "kfp"])
+@pytest.mark.parametrize("source", AIRFLOW, ids=[p.parent.name for p in AIRFLOW])
+def test_converted_output_is_ruff_clean(source, target, tmp_path):
+    result = api.convert_file(str(source), target)
+    assert isinstance(result, api.Converted), result
+    out = tmp_path / f"{target}_out.py"
+    out.write_text(result.code)
+    checked = subprocess.run(
+        [RUFF, "check", "--no-cache", str(out)], check=False, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout
+    undefined = subprocess.run(
+        [RUFF, "check", "--no-cache", "--select", "F821", str(out)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert undefined.returncode == 0, undefined.stdout
+
+
+@pytest.mark.parametrize("command", ["convert", "report"])
+def test_to_airflow_is_one_line_and_exit_2(command):
+    source = str(AIRFLOW[0])
+    done = subprocess.run(
+        [sys.executable, "-m", "transpile", command, source, "--to", "airflow"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "transpile: --to airflow: no writer for it yet (choose from metaflow, flyte, kfp)"
+    ]
