@@ -13,8 +13,7 @@ import re
 
 import pytest
 from conftest import cases
-from harness import normalize, run_flyte, run_metaflow
-from harness_kfp import run_kfp
+from harness import normalize, run_flyte, run_kfp, run_metaflow
 from staging import converted_or_fail
 
 EXPECTED = {

@@ -189,6 +189,14 @@ def test_bad_parameters_are_one_line_and_exit_2(tmp_path, capsys, args, message)
     assert line.startswith(f"{path}: ") and message in line
 
 
+def test_a_framework_verify_cannot_run_is_one_line(capsys):
+    source = FIXTURES / "airflow_taskflow" / "airflow.py"
+    assert run(["verify", str(source), "--to", "flyte"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{source}: verify cannot run airflow pipelines yet (it runs flyte, kfp, metaflow)"
+    ]
+
+
 def test_a_refused_file_cannot_be_verified(tmp_path, capsys):
     path = flow_file(tmp_path, "from metaflow import FlowSpec\n\nclass Broken(FlowSpec:\n")
     assert run(["verify", str(path), "--to", "flyte"]) == 2

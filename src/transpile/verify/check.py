@@ -343,6 +343,10 @@ def verify_file(
     if not isinstance(converted, Converted):
         raise VerifyError(f"cannot convert: {converted.reason}")
     pipeline = converted.pipeline
+    for framework in (pipeline.framework, target):
+        if framework not in RUNNERS:
+            runnable = ", ".join(sorted(RUNNERS))
+            raise VerifyError(f"verify cannot run {framework} pipelines yet (it runs {runnable})")
     missing = missing_frameworks(pipeline.framework, target)
     if missing:
         raise VerifyError(f"verify needs {', '.join(missing)} installed: {INSTALL}")
