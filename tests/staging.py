@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from harness import OTHER_SOURCES, stage_fixture
 
-from transpile.verify.check import explain, verify_file
+from transpile.verify.check import VerifyError, explain, verify_file
 
 
 def converted_or_fail(source, target: str):
@@ -31,17 +31,20 @@ def verified(source: Path, target: str, params: dict, tmp_path: Path, folder: Pa
     """What ``transpile verify SOURCE --to TARGET`` checks, with the case's parameters, the
     fixture's other files beside each run, the source run once (fixtures are deterministic) and
     runs shared through the session's cache; fails the test unless the results are the same."""
-    converted_or_fail(source, target)  # a refusal fails with every diagnostic
-    result = verify_file(
-        str(source),
-        target,
-        params=params,
-        folder=folder or Path(source).parent,
-        skip=OTHER_SOURCES,
-        workdir=tmp_path,
-        source_runs=1,
-        cache=True,
-    )
+    try:
+        result = verify_file(
+            str(source),
+            target,
+            params=params,
+            folder=folder or Path(source).parent,
+            skip=OTHER_SOURCES,
+            workdir=tmp_path,
+            source_runs=1,
+            cache=True,
+        )
+    except VerifyError:
+        converted_or_fail(source, target)  # a refusal fails with every diagnostic
+        raise
     if result.verdict == "error":
         pytest.fail(f"{result.error}\n{result.details}")
     if result.verdict != "same":

@@ -284,18 +284,22 @@ def _convert_batch(sources: list[str], output: str, job: Job, jobs: int | None =
     return _batch_exit_code(outcomes, job.strict)
 
 
+def _progress(attempts: Iterator[Attempt], count: int):
+    return _bar(attempts, count, "Converting")
+
+
 @contextmanager
-def _progress(attempts: Iterator[Attempt], count: int) -> Iterator:
-    """A progress bar on a terminal; the plain results anywhere else."""
+def _bar(items: Iterator, count: int, label: str) -> Iterator:
+    """A progress bar on a terminal, naming each item's source; the plain items anywhere else."""
     if _quiet() or not sys.stderr.isatty():
-        yield attempts
+        yield items
         return
     with click.progressbar(
-        attempts,
+        items,
         length=count,
-        label="Converting",
+        label=label,
         file=sys.stderr,
-        item_show_func=lambda a: a.source.relative if a else None,
+        item_show_func=lambda item: item.source.relative if item else None,
     ) as bar:
         yield bar
 
@@ -652,20 +656,8 @@ def _verify_batch(
     return batch.exit_code(entries)
 
 
-@contextmanager
-def _verify_progress(entries: Iterator, count: int) -> Iterator:
-    """A progress bar on a terminal; the plain results anywhere else."""
-    if _quiet() or not sys.stderr.isatty():
-        yield entries
-        return
-    with click.progressbar(
-        entries,
-        length=count,
-        label="Verifying",
-        file=sys.stderr,
-        item_show_func=lambda e: e.source.relative if e else None,
-    ) as bar:
-        yield bar
+def _verify_progress(entries: Iterator, count: int):
+    return _bar(entries, count, "Verifying")
 
 
 def _verify_params(params_file: str | None, texts: tuple[str, ...]) -> tuple[dict, dict]:
