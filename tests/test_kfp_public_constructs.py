@@ -632,3 +632,35 @@ def test_a_join_whose_body_imports_simplenamespace_itself_reads_back_whole():
     assert isinstance(read, Read)
     body = read.pipeline.step("join").body
     assert body.index("from types import SimpleNamespace") < body.index("SimpleNamespace(y=")
+
+
+def test_values_gathered_outside_the_loop_that_makes_them_are_refused_for_flyte():
+    """KFP lets a pipeline collect an inner loop's outputs after an outer loop (a public test
+    pipeline does): the Flyte writer cannot gather them there, and says so at the producer
+    (was an internal KeyError)."""
+    source = textwrap.dedent(
+        """\
+        from typing import List
+        from kfp import dsl
+
+        @dsl.component
+        def double(num: int) -> int:
+            return 2 * num
+
+        @dsl.component
+        def total(nums: List[List[int]]) -> int:
+            return sum(sum(n) for n in nums)
+
+        @dsl.pipeline
+        def outer():
+            with dsl.ParallelFor([1, 2]) as a:
+                with dsl.ParallelFor([3, 4]) as b:
+                    inner = double(num=b)
+            with dsl.ParallelFor([0, 0]) as _:
+                total(nums=dsl.Collected(inner.output))
+        """
+    )
+    result = convert_text(source, "outer.py", "flyte")
+    assert isinstance(result, Failed)
+    assert [d.code for d in result.diagnostics if d.severity == "error"] == ["TP249"]
+    assert result.reason.startswith("outer.py:16:")  # the producer

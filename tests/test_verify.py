@@ -584,3 +584,79 @@ def test_a_flyte_module_of_a_package_runs_through_its_launch_plan(tmp_path, caps
     assert code == 0, result
     assert [(v["source_text"], v["status"]) for v in result["values"]] == [("10.0", "same")]
     assert check.package_of(source) == (tmp_path / "shop", "shop/flows/checkout.py")
+
+
+NO_OUTPUTS = """\
+from kfp import dsl
+
+
+@dsl.component
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+@dsl.component
+def report(x: int, out: dsl.Output[dsl.Artifact]):
+    with open(out.path, "w") as f:
+        f.write(f"total {x}")
+
+
+@dsl.pipeline
+def totals(n: int = 3):
+    first = add(a=n, b=2)
+    report(x=first.output)
+    add(a=first.output, b=10)
+"""
+
+
+def test_the_final_tasks_of_a_pipeline_without_outputs_are_its_results():
+    read = api.read_text(NO_OUTPUTS, "p.py")
+    finals = check.final_results(read.pipeline)
+    assert [(r.name, r.refs[0].source, r.refs[0].name) for r in finals] == [
+        ("report_out", "report", "out"),
+        ("add_2_Output", "add_2", "Output"),
+    ]
+    with_outputs = dataclasses.replace(read.pipeline, results=finals)
+    assert check.final_results(with_outputs) == ()  # a pipeline's own outputs come first
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("target", ["flyte", "metaflow"])
+def test_a_kfp_pipeline_without_outputs_is_judged_by_its_final_tasks(tmp_path, capsys, target):
+    """KFP runs keep every task's outputs (kfp.local's executor_output.json, artifact files):
+    those of the final tasks are compared with the conversion's, which returns them."""
+    path = flow_file(tmp_path, NO_OUTPUTS)
+    code, result = verify_json([str(path), "--to", target, "-p", "n=4"], capsys)
+    assert code == 0, result
+    assert result["final_tasks"] == ["report.out", "add_2.Output"]
+    shown = {v["name"]: (v["status"], v["source_text"]) for v in result["values"]}
+    assert shown == {"add_2_Output": ("same", "16"), "report_out": ("same", "b'total 6'")}
+
+
+@pytest.mark.equivalence
+def test_a_final_task_computed_differently_differs(tmp_path, monkeypatch, capsys):
+    path = flow_file(tmp_path, NO_OUTPUTS)
+    real = check.frameworks.writer
+
+    class Broken:  # the Flyte writer, with every task adding 1 more
+        @staticmethod
+        def write(pipeline):
+            code, diagnostics = real("flyte").write(pipeline)
+            return code.replace("a + b", "a + b + 1"), diagnostics
+
+    def writer(name):
+        return Broken if name == "flyte" else real(name)
+
+    monkeypatch.setattr(check.frameworks, "writer", writer)
+    code, result = verify_json([str(path), "--to", "flyte"], capsys)
+    assert code == 1, result
+    assert {v["name"]: v["status"] for v in result["values"]} == {
+        "add_2_Output": "differs",
+        "report_out": "differs",
+    }
+
+
+def test_a_workdir_inside_the_pipelines_folder_is_not_copied_into_itself(tmp_path, capsys):
+    path = flow_file(tmp_path, NO_OUTPUTS)
+    assert run(["verify", str(path), "--to", "flyte", "--workdir", str(path.parent)]) == 2
+    assert "--workdir" in capsys.readouterr().err

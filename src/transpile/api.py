@@ -168,6 +168,36 @@ def convert_text(
     return Converted(path, code, read.pipeline, read.diagnostics + tuple(diagnostics))
 
 
+def check_text(
+    text: str, path: str, targets: frozenset[str] | set[str]
+) -> dict[str, Converted | Failed | Skipped]:
+    """What ``convert --to T`` would say about ``text`` for each writable ``T`` of ``targets``,
+    read once, written unformatted (only the diagnostics and whether it converts matter): lint's
+    agreement with convert."""
+    from .writing.render import formatting_deferred
+
+    chosen = sorted(t for t in targets if t in frameworks.writable())
+    if not chosen:
+        return {}
+    read = read_text(text, path)
+    if not isinstance(read, Read):
+        return dict.fromkeys(chosen, read)
+    results: dict[str, Converted | Failed | Skipped] = {}
+    with formatting_deferred():
+        for target in chosen:
+            if read.pipeline.framework == target:
+                continue
+            try:
+                code, diagnostics = frameworks.writer(target).write(read.pipeline)
+            except TranspileError as exc:
+                results[target] = Failed(path, (*read.diagnostics, exc.diagnostic))
+                continue
+            results[target] = Converted(
+                path, code, read.pipeline, read.diagnostics + tuple(diagnostics)
+            )
+    return results
+
+
 def convert_file(
     path: str, target: str, source: str = "auto", entry: str | None = None
 ) -> Converted | Failed | Skipped:

@@ -84,16 +84,26 @@ def lint_text(text: str, path: str, config: LintConfig) -> list[Finding] | FileE
     problem = _unknown_suppressed_code(lines, path) if "TP" in text else None
     if problem is not None:
         return problem
-    unit = LintUnit(path, tree)
+    unit = LintUnit(path, tree, text=text)
     if not unit.frameworks:
         return []  # imports no pipeline framework: nothing to port
     unit.targets = config.targets_for(unit.frameworks)
-    return [
-        finding
-        for rule in all_rules()
-        if config.enabled(rule.CODE, path) and _applies(rule, unit)
-        for finding in _findings(rule, unit, lines)
-    ]
+    chosen = [r for r in all_rules() if config.enabled(r.CODE, path) and _applies(r, unit)]
+    found: list[Finding] = []
+    flagged: set[int] = set()  # lines another rule flags, suppressed there or not
+    for rule in chosen:
+        if rule.CODE not in CONVERT_RULES:
+            found.extend(_findings(rule, unit, lines, flagged))
+    for rule in chosen:
+        if rule.CODE in CONVERT_RULES:
+            # convert's own word on a line another rule flags (or was told to be quiet
+            # about) would say the same thing twice
+            found.extend(f for f in _findings(rule, unit, lines) if f.line not in flagged)
+    return found
+
+
+# the rules that report what convert itself says (convert-refuses, convert-loses)
+CONVERT_RULES = frozenset({"TP515", "TP516"})
 
 
 def _generated(text: str) -> bool:
@@ -119,12 +129,18 @@ def _applies(rule: ModuleType, unit: LintUnit) -> bool:
     return bool(rule.FRAMEWORKS & unit.frameworks) and (not concerns or bool(concerns & in_play))
 
 
-def _findings(rule: ModuleType, unit: LintUnit, lines: list[str]) -> list[Finding]:
+def _findings(
+    rule: ModuleType, unit: LintUnit, lines: list[str], flagged: set[int] | None = None
+) -> list[Finding]:
+    """The rule's findings not suppressed; ``flagged`` collects the lines of all its hits."""
     in_play = unit.targets | unit.frameworks
+    hits = [h for h in rule.check(unit) if h.target is None or h.target in in_play]
+    if flagged is not None:
+        flagged.update(h.line for h in hits)
     found = {
         Finding(unit.path, hit.line, hit.column + 1, rule.CODE, rule.NAME, hit.message)
-        for hit in rule.check(unit)
-        if (hit.target is None or hit.target in in_play) and not _ignored(hit, rule.CODE, lines)
+        for hit in hits
+        if not _ignored(hit, rule.CODE, lines)
     }
     return sorted(found, key=lambda f: (f.line, f.column, f.message))
 

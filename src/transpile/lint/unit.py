@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..frameworks import by_import_root
+from ..model.diagnostics import Diagnostic
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,21 @@ class Hit:
     column: int
     message: str
     target: str | None = None
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """How ``convert`` fares for one target: ``refused`` (exit 2) with the reasons, or written
+    with these lossy diagnostics; each problem is (line, 0-based column, code, message)."""
+
+    refused: bool
+    problems: tuple[tuple[int, int, str, str], ...]
+
+
+def _problem(diagnostic: Diagnostic) -> tuple[int, int, str, str]:
+    span = diagnostic.span
+    line, column = (span.line, span.column) if span is not None else (1, 0)
+    return (line, column, diagnostic.code, diagnostic.message)
 
 
 @dataclass(frozen=True)
@@ -36,10 +52,37 @@ class StepFunction:
 class LintUnit:
     """A parsed source file, shared by every rule."""
 
-    def __init__(self, path: str, tree: ast.Module, targets: frozenset[str] = frozenset()):
+    def __init__(
+        self, path: str, tree: ast.Module, targets: frozenset[str] = frozenset(), text: str = ""
+    ):
         self.path = path
         self.tree = tree
         self.targets = targets
+        self.text = text
+
+    @cached_property
+    def conversions(self) -> dict[str, Conversion]:
+        """What ``transpile convert --to T`` says for each target ``T`` in play, worked out once
+        for the rules that report it (and only when one of them runs: it reads the file with
+        libcst, as convert does): target → the refusal's diagnostics, or the lossy ones."""
+        from ..api import Converted, Failed, check_text
+
+        found: dict[str, Conversion] = {}
+        try:
+            results = check_text(self.text, self.path, self.targets)
+        except Exception as exc:  # noqa: BLE001  (convert would stop with an internal error)
+            failure = Conversion(
+                refused=True, problems=((1, 0, "TP900", f"internal error: {exc!r}"),)
+            )
+            return dict.fromkeys(sorted(self.targets), failure)
+        for target, result in results.items():
+            if isinstance(result, Failed):
+                errors = [d for d in result.diagnostics if d.severity == "error"]
+                found[target] = Conversion(True, tuple(_problem(d) for d in errors))
+            elif isinstance(result, Converted):
+                lossy = [d for d in result.diagnostics if d.lossy]
+                found[target] = Conversion(False, tuple(_problem(d) for d in lossy))
+        return found
 
     @cached_property
     def imports(self) -> dict[str, str]:
@@ -148,3 +191,16 @@ def self_attribute(node: ast.AST) -> str | None:
 
 def keyword(call: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def conversion_hits(unit: LintUnit, message: str, refused: bool) -> Iterator[Hit]:
+    """One hit per problem convert reports (refusals, or lossy spots of files it writes), the
+    targets that share it named together: ``message`` has ``{targets}``, ``{code}``,
+    ``{message}``."""
+    shared: dict[tuple[int, int, str, str], list[str]] = {}
+    for target, conversion in sorted(unit.conversions.items()):
+        if conversion.refused == refused:
+            for problem in conversion.problems:
+                shared.setdefault(problem, []).append(target)
+    for (line, column, code, text), targets in sorted(shared.items()):
+        yield Hit(line, column, message.format(targets=", ".join(targets), code=code, message=text))

@@ -25,9 +25,9 @@ from typing import Any, Literal
 from transpile import frameworks
 from transpile.api import Converted, Failed, Skipped, convert_file
 from transpile.model.diagnostics import Diagnostic
-from transpile.model.ir import Pipeline
+from transpile.model.ir import Map, Pipeline, Ref, Result, Switch, Task, walk
 
-from .runs import RunFailed, run_flyte, run_kfp, run_metaflow, stage
+from .runs import FINALS_FILE, RunFailed, run_flyte, run_kfp, run_metaflow, stage
 from .values import Normalized, diff
 
 # each framework's module name in a working folder: never the name of a package it imports
@@ -69,6 +69,8 @@ class Verification:
     diagnostics: tuple[Diagnostic, ...] = ()  # the conversion's
     source_runs: int = 0
     chance: str = ""  # what in the source may make its results change between runs
+    # a KFP pipeline with no outputs: the final tasks' outputs compared instead ("step.output")
+    final_tasks: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -265,11 +267,15 @@ class Side:
     entry: str  # Metaflow: the flow class; Flyte, KFP: the function ("" for the last one)
     params: dict[str, Any]
     module: str = ""  # where the code goes in the working folder (default: MODULES)
+    # a KFP run also reports these tasks' outputs: (result name, step, output)
+    finals: tuple[tuple[str, str, str], ...] = ()
 
     def run(self, folder: Path, workdir: Path, skip: frozenset[str], cache: bool, timeout: float):
         # a package is copied as itself, so the module's relative imports find their siblings
         package = (folder / "__init__.py").is_file()
         stage(folder, workdir / folder.name if package else workdir, skip)
+        if self.finals:
+            (workdir / FINALS_FILE).write_text(json.dumps(self.finals), encoding="utf-8")
         module = workdir / (self.module or MODULES[self.framework])
         module.write_text(self.code, encoding="utf-8")
         if self.framework == "metaflow":
@@ -366,6 +372,12 @@ def verify_file(
     if folder is None:
         folder, module = package_of(source_path)
     skip = skip if skip is not None else stage_skips(folder, source_path, bool(module))
+    if workdir is not None and Path(workdir).resolve() == folder:
+        raise VerifyError(f"--workdir {workdir}: the runs need a folder of their own")
+    if workdir is not None and Path(workdir).resolve().is_relative_to(folder):
+        # --workdir inside the folder copied into it: never copied into itself
+        inside = Path(workdir).resolve().relative_to(folder).parts
+        skip = skip | set(inside[:1])
     if _folder_size(folder, skip) > STAGE_LIMIT:
         raise VerifyError(
             f"the folder beside {path} holds more than {STAGE_LIMIT // 2**20} MB; verify copies it "
@@ -375,11 +387,15 @@ def verify_file(
     source_entry = pipeline.name
     if pipeline.framework != "metaflow":
         source_entry = entry or entry_function(text, pipeline.span.line)
-    sides = [Side(pipeline.framework, text, source_entry, values, module)] * max(source_runs, 1)
+    finals = final_results(pipeline) if pipeline.framework == "kfp" else ()
+    code = converted.code
+    if finals:  # the same conversion, returning the final tasks' outputs as its results
+        code = frameworks.writer(target).write(replace(pipeline, results=finals))[0]
+    spots = tuple((r.name, r.refs[0].source, r.refs[0].name) for r in finals)
+    sides = [Side(pipeline.framework, text, source_entry, values, module, spots)]
+    sides *= max(source_runs, 1)
     target_entry = pipeline.name if target == "metaflow" else ""
-    sides.append(
-        Side(target, converted.code, target_entry, target_params(converted, target, values))
-    )
+    sides.append(Side(target, code, target_entry, target_params(converted, target, values)))
     own = workdir is None
     root = Path(tempfile.mkdtemp(prefix="transpile-verify-")) if own else Path(workdir)
     try:
@@ -387,6 +403,34 @@ def verify_file(
     finally:
         if own:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def final_results(pipeline: Pipeline) -> tuple[Result, ...]:
+    """A KFP pipeline that returns nothing is judged by its final tasks: the outputs of the steps
+    no other step reads from, outside loops and conditions, each as a result ``<step>_<output>``
+    (none when the pipeline has outputs of its own)."""
+    if pipeline.results:
+        return ()
+    read = {
+        r.source for s in pipeline.steps for i in s.inputs for r in i.refs if r.kind == "output"
+    }
+    nested = {
+        t.step
+        for n in walk(pipeline.flow)
+        if isinstance(n, Map | Switch)
+        for t in walk(n)
+        if isinstance(t, Task)
+    }
+    taken = {p.name for p in pipeline.parameters} | {s.name for s in pipeline.steps}
+    found = []
+    for step in pipeline.steps:
+        if step.name in read or step.name in nested or step.role != "task":
+            continue
+        for output in step.outputs:
+            name = f"{step.name}_{output.name}"
+            if name.isidentifier() and name not in taken:
+                found.append(Result(name, output.type, (Ref("output", step.name, output.name),)))
+    return tuple(found)
 
 
 def _by_result_name(
@@ -445,6 +489,12 @@ def _verify(
     results = {
         i: _by_result_name(r, converted.pipeline, sides[i].framework) for i, r in results.items()
     }
+    finals = sides[0].finals
+    if finals:  # compared where the source run found the task (kfp names its folders)
+        results[len(sides) - 1] = {
+            k: v for k, v in results[len(sides) - 1].items() if k in results[0]
+        }
+        base = replace(base, final_tasks=tuple(f"{step}.{output}" for _, step, output in finals))
     first = results[0]
     unstable = frozenset(
         name

@@ -164,7 +164,8 @@ def _read_kfp(module_path: str, params_file: str, entry: str) -> dict[str, Norma
     from kfp import dsl, local
 
     local.init(
-        runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(Path.cwd() / "root")
+        runner=local.SubprocessRunner(use_venv=False),
+        pipeline_root=str(Path.cwd() / ".kfp-root"),  # runs.KFP_ROOT
     )
     path = Path(module_path)
     spec = importlib.util.spec_from_file_location(path.stem, path)
@@ -182,6 +183,30 @@ def _read_kfp(module_path: str, params_file: str, entry: str) -> dict[str, Norma
         if isinstance(value, dsl.Artifact):
             value = module.load_value(value.path, classes=classes)
         values[name] = normalize(value)
+    finals = Path("final-tasks.json")  # runs.FINALS_FILE
+    if finals.is_file():
+        values.update(final_outputs(Path.cwd() / ".kfp-root", json.loads(finals.read_text())))
+    return values
+
+
+def final_outputs(root: Path, finals: list[list[str]]) -> dict[str, Normalized]:
+    """The outputs of the named tasks of the one run under ``root``, as kfp.local left them: a
+    task's folder is its name with ``-`` for ``_`` (``add-2`` for the second ``add``), its
+    parameters in ``executor_output.json``, its artifacts as files (their bytes)."""
+    runs = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    if len(runs) != 1:
+        return {}
+    values: dict[str, Normalized] = {}
+    for name, step, output in finals:
+        folder = runs[0] / step.replace("_", "-")
+        written = folder / "executor_output.json"
+        if not written.is_file():
+            continue
+        record = json.loads(written.read_text(encoding="utf-8"))
+        if output in record.get("parameterValues", {}):
+            values[name] = normalize(record["parameterValues"][output])
+        elif (folder / output).is_file():
+            values[name] = normalize((folder / output).read_bytes())
     return values
 
 

@@ -62,6 +62,8 @@ def as_text(result: Verification) -> str:
         return "\n".join([*lines, short_details(result.details)]).rstrip() + "\n"
     if result.source_runs > 1:
         lines.append(f"  {_stability(result)}")
+    if result.final_tasks:
+        lines.append(f"  {_finals(result)}")
     for value in result.values:
         note = f" ({value.note})" if value.note else ""
         lines.append(f"  {value.name}: {STATUS[value.status]}{note}")
@@ -95,6 +97,15 @@ def _in_order(result: Verification) -> list:
     )
 
 
+def _finals(result: Verification) -> str:
+    """What was compared for a KFP pipeline that returns nothing."""
+    named = ", ".join(result.final_tasks)
+    return (
+        f"The pipeline has no outputs: compared its final tasks' outputs ({named}); the "
+        "conversion ran returning them"
+    )
+
+
 def _stability(result: Verification) -> str:
     unstable = sum(c.status == "unstable" for c in result.values)
     runs = f"The source ran {result.source_runs} times"
@@ -117,6 +128,7 @@ def as_markdown(result: Verification) -> str:
     lines += [
         f"Both pipelines ran locally; {_stability(result)}.",
         "",
+        *([f"{_finals(result)}.", ""] if result.final_tasks else []),
         f"| Value | {result.source} | {result.target} | Result |",
         "| --- | --- | --- | --- |",
     ]
@@ -152,6 +164,7 @@ def as_dict(result: Verification) -> dict[str, Any]:
         "chance": result.chance or None,
         "headline": headline(result),
         "stability": _stability(result) if result.source_runs > 1 else None,
+        "final_tasks": list(result.final_tasks) or None,
         "values": [
             {
                 "name": v.name,

@@ -35,9 +35,13 @@ KFP_TIMEOUT = float(os.environ.get("TRANSPILE_KFP_TIMEOUT", "600"))
 CACHE_ENV = "TRANSPILE_METAFLOW_CACHE"  # a folder every process of a test session shares
 RESULT_FILE = "result.json"
 PARAMS_FILE = "params.json"
+# (result name, step, output) of the final tasks a KFP run reports too (child.final_outputs)
+FINALS_FILE = "final-tasks.json"
+KFP_ROOT = ".kfp-root"  # kfp.local's pipeline root: hidden, so never a staged user folder
 TAIL_CHARS = 6000
 # what a run writes into its working folder: never part of what identifies the run
-_RUN_STATE = frozenset({"home", "tmp", ".metaflow", "root", "run_id", RESULT_FILE, PARAMS_FILE})
+_RUN_STATE = frozenset({"home", "tmp", ".metaflow", KFP_ROOT, "run_id", RESULT_FILE, PARAMS_FILE})
+_RUN_STATE |= {FINALS_FILE}
 # __main__ stays a blank module: the child gives it the flow module's names (Metaflow unpickles
 # artifacts whose classes the flow script defined as __main__.X), so none of its own may be there
 _BOOTSTRAP = "import sys; from transpile.verify.child import main; main(sys.argv[1:])"
@@ -354,6 +358,9 @@ def _run_module(
     folder = module_path.parent
     key = [mode, str(module_path.relative_to(folder)), entry or "", params]
     key.append(hashlib.sha256(module_path.read_bytes()).hexdigest())
+    finals = workdir / FINALS_FILE
+    if finals.is_file():
+        key.append(finals.read_text(encoding="utf-8"))
     runner = "kfp.local" if mode == "kfp" else "flyte"
     return _once(
         _cache_entry(folder, key) if cache else None,

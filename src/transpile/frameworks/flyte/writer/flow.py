@@ -132,7 +132,15 @@ class FlowEmitter(FlowWalker):
     # nodes --------------------------------------------------------------------------------------------
     def _value(self, refs: tuple[Ref, ...], mode: str, scope: Scope) -> str:
         if mode == "collected":
-            return scope.collected[(refs[0].source, refs[0].name)]
+            found = scope.collected.get((refs[0].source, refs[0].name))
+            if found is None:  # gathered outside the loop that made it (KFP allows it)
+                raise error(
+                    "TP249",
+                    f"the collected values of {refs[0].source}.{refs[0].name} are used outside "
+                    "the loop that makes them; the Flyte output cannot gather them there",
+                    next((t.span for t in self.p.steps if t.name == refs[0].source), None),
+                )
+            return found
         return bound_value(refs, scope.values)
 
     def _task(self, step: Step, scope: Scope) -> None:
