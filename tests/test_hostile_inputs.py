@@ -22,6 +22,7 @@ from transpile.lint.engine import Finding, LintReport
 from transpile.lint.formats import render as render_lint
 from transpile.report import build_report
 from transpile.report import render as render_report
+from transpile.util.syntax import undefined_names
 
 PAYLOAD = "open('PWNED', 'w')"
 EVIL_NAME = f"a\n{PAYLOAD}\n#.py"
@@ -599,35 +600,69 @@ def helper_flow(name: str) -> str:
     ).replace("self.m = self.n + 1", f"self.m = {name}(self.n)")
 
 
-@pytest.mark.parametrize(
-    ("name", "target"),
-    [
-        ("task", "flyte"),
-        ("workflow", "flyte"),
-        ("NamedTuple", "flyte"),
-        ("typing", "flyte"),
-    ],
-)
-def test_a_helper_named_like_an_emitted_import_is_one_clear_error(name, target):
-    result = api.convert_text(helper_flow(name), "flow.py", target)
-    assert isinstance(result, api.Failed), result
-    (error,) = [d for d in result.diagnostics if d.severity == "error"]
-    assert error.code == "TP247" and f"'{name}'" in error.message
+def renamed(result, name: str, new: str) -> str:
+    """The output, after checking it renamed the user's ``name`` to ``new`` saying so (TP253)."""
+    assert isinstance(result, api.Converted), getattr(result, "reason", result)
+    notes = [d.message for d in result.diagnostics if d.code == "TP253"]
+    assert len(notes) == 1 and notes[0].startswith(f"'{name}' of the source becomes '{new}'")
+    assert not undefined_names(result.code)
+    return result.code
+
+
+@pytest.mark.parametrize("name", ["task", "workflow", "NamedTuple", "typing"])
+def test_a_helper_named_like_an_emitted_import_is_renamed(name):
+    """Was a TP247 refusal: the user's helper now takes another name wherever it is read."""
+    code = renamed(api.convert_text(helper_flow(name), "flow.py", "flyte"), name, f"{name}_")
+    assert f"def {name}_(x):" in code and f"m = {name}_(n)" in code
+    assert f"def {name}(x)" not in code
 
 
 @pytest.mark.parametrize("name", ["step", "FlowSpec", "Parameter"])
-def test_a_flyte_helper_named_like_a_metaflow_import_is_one_clear_error(name):
+def test_a_flyte_helper_named_like_a_metaflow_import_is_renamed(name):
     text = FLYTE.replace(
         "@task\ndef inc", f"def {name}(x: int) -> int:\n    return x + 1\n\n\n@task\ndef inc"
     ).replace("return n + 1", f"return {name}(n)")
-    result = api.convert_text(text, "wf.py", "metaflow")
-    assert isinstance(result, api.Failed), result
-    assert result.diagnostics[-1].code == "TP247"
+    code = renamed(api.convert_text(text, "wf.py", "metaflow"), name, f"{name}_")
+    assert f"def {name}_(x: int) -> int:" in code and f"= {name}_(self.n)" in code
 
 
-def test_a_helper_named_like_a_parameter_default_constant_is_one_clear_error():
+def test_a_constant_named_like_a_parameter_default_constant_is_renamed():
     text = helper_flow("DEFAULT_N").replace("default=3", "default=[1, 2]")
     text = text.replace("DEFAULT_N(self.n)", "DEFAULT_N(len(self.n))")
+    code = renamed(api.convert_text(text, "flow.py", "flyte"), "DEFAULT_N", "DEFAULT_N_")
+    assert "def DEFAULT_N_(x):" in code and "DEFAULT_N_(len(n))" in code
+
+
+def test_a_renamed_helper_keeps_its_uses_apart_from_locals_and_attributes():
+    """Only what reads the module's name is renamed: not a step's own local of that name, an
+    attribute, a keyword argument, or a nested function's parameter; an import is aliased."""
+    text = (
+        FLOW.replace(
+            "class TinyFlow",
+            "from math import floor as task\n\n\n"
+            "def twice(x, task=None):\n    return [task(v) for v in (x, x)] if task else task\n\n\n"
+            "class TinyFlow",
+        )
+        .replace(
+            "self.m = self.n + 1",
+            "self.m = task(self.n + 0.5) + len(twice(1, task=task))\n"
+            "        self.label = str(task.__name__)",
+        )
+        .replace("self.done = self.m > 0", "task = self.m\n        self.done = task > 0")
+    )
+    code = renamed(api.convert_text(text, "flow.py", "flyte"), "task", "task_")
+    assert "from math import floor as task_" in code
+    assert "def twice(x, task=None):" in code  # a parameter of its own
+    assert "return [task(v) for v in (x, x)] if task else task" in code
+    assert "m = task_(n + 0.5) + len(twice(1, task=task_))" in code
+    assert "label = str(task_.__name__)" in code
+    assert "task = m\n    done = task > 0" in code  # the end step's own local
+
+
+def test_an_import_of_a_dotted_module_bound_to_an_emitted_name_is_still_refused():
+    text = FLOW.replace("class TinyFlow", "import workflow.engine\n\n\nclass TinyFlow").replace(
+        "self.m = self.n + 1", "self.m = workflow.engine.run(self.n)"
+    )
     result = api.convert_text(text, "flow.py", "flyte")
     assert isinstance(result, api.Failed), result
     assert result.diagnostics[-1].code == "TP247"
@@ -740,3 +775,18 @@ def test_a_file_just_over_the_size_cap_is_refused_in_one_line(tmp_path, command)
         "big.py" in line and f"{MAX_SOURCE_BYTES}" in line and f"({MAX_SOURCE_BYTES + 1} " in line
     )
     assert not (tmp_path / "big_out.py").exists()
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("name", ["task", "NamedTuple"])
+def test_a_renamed_helper_computes_the_same(tmp_path, name):
+    """The renamed output runs in Flyte and gives what the Metaflow flow gives."""
+    from transpile.verify.check import verify_file
+
+    (tmp_path / "src").mkdir()
+    path = tmp_path / "src" / "flow.py"
+    text = helper_flow(name).replace("default=3)", "default=3, type=int)")
+    path.write_text(text + '\n\nif __name__ == "__main__":\n    TinyFlow()\n')
+    result = verify_file(str(path), "flyte", source_runs=1)
+    assert result.verdict == "same", (result.error, result.values)
+    assert {v.name for v in result.values} == {"m", "done"}

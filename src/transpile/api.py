@@ -14,6 +14,7 @@ from .reading.cst import SpanIndex, dotted
 from .reading.values import module_constants, resolve_options
 from .util.fileio import MAX_SOURCE_BYTES, SourceError, read_source
 from .util.syntax import nfkc_identifiers, quiet_symbols, quiet_tree
+from .writing.rename import write_renaming
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,12 @@ def read_file(path: str, source: str = "auto", entry: str | None = None) -> Read
     return text if isinstance(text, Failed) else read_text(text, path, source, entry)
 
 
+def write(target: str, pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
+    """``target``'s module for ``pipeline`` and its diagnostics; a name of the user's that the
+    output needs for its own code is renamed (TP253). Raises TranspileError."""
+    return write_renaming(frameworks.writer(target).write, pipeline, target)
+
+
 def convert_text(
     text: str, path: str, target: str, source: str = "auto", entry: str | None = None
 ) -> Converted | Failed | Skipped:
@@ -160,9 +167,8 @@ def convert_text(
         return _fail(path, "TP006", f"source is already {target}")
     if target not in frameworks.writable():
         return _fail(path, "TP004", f"writing {target} is not supported yet")
-    writer = frameworks.writer(target)
     try:
-        code, diagnostics = writer.write(read.pipeline)
+        code, diagnostics = write(target, read.pipeline)
     except TranspileError as exc:
         return Failed(path, (*read.diagnostics, exc.diagnostic))
     return Converted(path, code, read.pipeline, read.diagnostics + tuple(diagnostics))
@@ -188,7 +194,7 @@ def check_text(
             if read.pipeline.framework == target:
                 continue
             try:
-                code, diagnostics = frameworks.writer(target).write(read.pipeline)
+                code, diagnostics = write(target, read.pipeline)
             except TranspileError as exc:
                 results[target] = Failed(path, (*read.diagnostics, exc.diagnostic))
                 continue

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from transpile import frameworks
-from transpile.api import Converted, Failed, Skipped, convert_file
+from transpile.api import Converted, Failed, Skipped, convert_file, write
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Map, Pipeline, Ref, Result, Switch, Task, walk
 
@@ -390,7 +390,7 @@ def verify_file(
     finals = final_results(pipeline) if pipeline.framework == "kfp" else ()
     code = converted.code
     if finals:  # the same conversion, returning the final tasks' outputs as its results
-        code = frameworks.writer(target).write(replace(pipeline, results=finals))[0]
+        code = write(target, replace(pipeline, results=finals))[0]
     spots = tuple((r.name, r.refs[0].source, r.refs[0].name) for r in finals)
     sides = [Side(pipeline.framework, text, source_entry, values, module, spots)]
     sides *= max(source_runs, 1)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jinja2
 
-from ..model.diagnostics import Diagnostic, error
+from ..model.diagnostics import Diagnostic, TranspileError, error
 from ..model.framework import Framework
 from ..model.ir import Pipeline, Step
 from ..util.syntax import quiet_compile, quiet_tree
@@ -175,6 +175,15 @@ def call(func: str, args: list[tuple[str, str]]) -> str:
     return f"{func}({', '.join(f'{k}={v}' for k, v in args)})"
 
 
+class NameClash(TranspileError):
+    """Two module-level statements of the output bind ``name`` (TP247): the writer's own name and
+    one of the user's, which the caller may rename (``rename.rename_module_name``) and write again."""
+
+    def __init__(self, name: str, diagnostic: Diagnostic):
+        super().__init__(diagnostic)
+        self.name = name
+
+
 def finish(code: str, path: str) -> str:
     """Format with ruff's formatter and check the result parses and binds no module-level name
     twice: output is never half-valid."""
@@ -198,11 +207,15 @@ def finish(code: str, path: str) -> str:
     clash = first_clash(tree)
     if clash is not None:
         name, first, second = clash
-        raise error(
-            "TP247",
-            f"the output needs the module-level name '{name}' for {first} and for {second}; "
-            f"rename '{name}' in the source",
-            None,
+        raise NameClash(
+            name,
+            Diagnostic(
+                "TP247",
+                "error",
+                f"the output needs the module-level name '{name}' for {first} and for {second}; "
+                f"rename '{name}' in the source",
+                None,
+            ),
         )
     return format_code(code)
 
