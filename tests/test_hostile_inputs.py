@@ -677,11 +677,32 @@ def test_a_decorated_helper_rebinding_itself_is_not_a_clash():
 
 
 @pytest.mark.parametrize("target", ["flyte", "kfp"])
-def test_an_artifact_with_a_leading_underscore_is_one_clear_error(target):
+def test_an_artifact_with_a_leading_underscore_is_returned_without_it(target):
+    """Was a TP248 refusal (NamedTuple fields cannot start with an underscore): the output and
+    result are named without it, the steps keep their variable, TP254 says so."""
     text = FLOW.replace("self.m", "self._m")
     result = api.convert_text(text, "flow.py", target)
-    assert isinstance(result, api.Failed), result
-    assert result.diagnostics[-1].code == "TP248" and "'_m'" in result.diagnostics[-1].message
+    assert isinstance(result, api.Converted), result
+    notes = [d.message for d in result.diagnostics if d.code == "TP254"]
+    assert len(notes) == 1 and notes[0].startswith("'_m' becomes 'm' in the")
+    assert "_m = n + 1" in result.code and not undefined_names(result.code)
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_an_artifact_with_a_leading_underscore_computes_the_same(tmp_path, target):
+    from transpile.verify.check import verify_file
+
+    (tmp_path / "src").mkdir()
+    path = tmp_path / "src" / "flow.py"
+    text = FLOW.replace("self.m", "self._m").replace("default=3)", "default=3, type=int)")
+    path.write_text(text + '\n\nif __name__ == "__main__":\n    TinyFlow()\n')
+    result = verify_file(str(path), target, source_runs=1)
+    assert result.verdict == "same", (result.error, result.values)
+    assert {v.name for v in result.values} == {
+        "m",
+        "done",
+    }  # the source's _m, as the target names it
 
 
 def test_an_input_named_output_is_renamed_for_kfp(tmp_path):
@@ -790,3 +811,40 @@ def test_a_renamed_helper_computes_the_same(tmp_path, name):
     result = verify_file(str(path), "flyte", source_runs=1)
     assert result.verdict == "same", (result.error, result.values)
     assert {v.name for v in result.values} == {"m", "done"}
+
+
+RESULTS_STEP = FLOW.replace(
+    "self.next(self.end)",
+    "self.next(self.TinyFlowResults)\n\n    @step\n    def TinyFlowResults(self):\n"
+    "        self.k = self.m * 2\n        self.next(self.end)",
+)
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+@pytest.mark.parametrize(
+    "text", [FLOW.replace("self.m", "self.TinyFlowResults"), RESULTS_STEP], ids=["artifact", "step"]
+)
+def test_a_name_like_the_results_class_leaves_the_class_another_name(target, text):
+    """A step or artifact named <Flow>Results: the results class takes a free name."""
+    result = api.convert_text(text, "flow.py", target)
+    assert isinstance(result, api.Converted), result
+    assert not undefined_names(result.code)
+    (cls,) = re.findall(r"^class (\w+)\(NamedTuple\):", result.code, re.MULTILINE)
+    assert f"-> {cls}:" in result.code
+    if text is RESULTS_STEP or target == "flyte":  # a task, or a workflow local, of that name
+        assert cls == "TinyFlowResults_step"
+
+
+@pytest.mark.equivalence
+def test_an_artifact_named_like_the_results_class_computes_the_same(tmp_path):
+    from transpile.verify.check import verify_file
+
+    (tmp_path / "src").mkdir()
+    path = tmp_path / "src" / "flow.py"
+    text = FLOW.replace("self.m", "self.TinyFlowResults").replace(
+        "default=3)", "default=3, type=int)"
+    )
+    path.write_text(text + '\n\nif __name__ == "__main__":\n    TinyFlow()\n')
+    result = verify_file(str(path), "flyte", source_runs=1)
+    assert result.verdict == "same", (result.error, result.values)
+    assert {v.name for v in result.values} == {"TinyFlowResults", "done"}

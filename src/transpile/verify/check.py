@@ -27,7 +27,7 @@ from transpile.api import Converted, Failed, Skipped, convert_file, write
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Map, Pipeline, Ref, Result, Switch, Task, walk
 
-from .runs import FINALS_FILE, RunFailed, run_flyte, run_kfp, run_metaflow, stage
+from .runs import FINALS_FILE, HIDDEN_FILE, RunFailed, run_flyte, run_kfp, run_metaflow, stage
 from .values import Normalized, diff
 
 # each framework's module name in a working folder: never the name of a package it imports
@@ -100,6 +100,7 @@ def compare(
     """Each name either run exposes, compared. A Metaflow target's end step also shows the
     intermediate artifacts a Metaflow user sees: only the source's names are compared there."""
     expected = with_reported_losses(expected, diagnostics)
+    expected = with_reported_names(expected, diagnostics)
     expected = with_catch_as_text(expected, diagnostics, actual)
     if target == "metaflow":
         actual = {k: v for k, v in actual.items() if k in expected}
@@ -128,6 +129,19 @@ def compare(
 
 def _reported(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], code: str) -> set[str]:
     return {d.message.split("'")[1] for d in diagnostics if d.code == code and "'" in d.message}
+
+
+def with_reported_names(
+    expected: dict[str, Normalized], diagnostics: tuple[Diagnostic, ...] | list[Diagnostic]
+) -> dict[str, Normalized]:
+    """The source's results under the names the conversion says the target gives them (TP254:
+    an artifact ``_v`` is the result ``v``)."""
+    renames = {}
+    for d in diagnostics:
+        if d.code == "TP254" and d.message.count("'") >= 4:
+            old, new = d.message.split("'")[1], d.message.split("'")[3]
+            renames[old] = new
+    return {renames.get(k, k): v for k, v in expected.items()}
 
 
 def with_reported_losses(
@@ -269,6 +283,8 @@ class Side:
     module: str = ""  # where the code goes in the working folder (default: MODULES)
     # a KFP run also reports these tasks' outputs: (result name, step, output)
     finals: tuple[tuple[str, str, str], ...] = ()
+    # a Metaflow run also reports these artifacts, whose leading underscore would hide them
+    hidden: tuple[str, ...] = ()
 
     def run(self, folder: Path, workdir: Path, skip: frozenset[str], cache: bool, timeout: float):
         # a package is copied as itself, so the module's relative imports find their siblings
@@ -276,6 +292,8 @@ class Side:
         stage(folder, workdir / folder.name if package else workdir, skip)
         if self.finals:
             (workdir / FINALS_FILE).write_text(json.dumps(self.finals), encoding="utf-8")
+        if self.framework == "metaflow" and self.hidden:
+            (workdir / HIDDEN_FILE).write_text(json.dumps(self.hidden), encoding="utf-8")
         module = workdir / (self.module or MODULES[self.framework])
         module.write_text(self.code, encoding="utf-8")
         if self.framework == "metaflow":
@@ -392,7 +410,8 @@ def verify_file(
     if finals:  # the same conversion, returning the final tasks' outputs as its results
         code = write(target, replace(pipeline, results=finals))[0]
     spots = tuple((r.name, r.refs[0].source, r.refs[0].name) for r in finals)
-    sides = [Side(pipeline.framework, text, source_entry, values, module, spots)]
+    hidden = tuple(r.name for r in pipeline.results if r.name.startswith("_"))
+    sides = [Side(pipeline.framework, text, source_entry, values, module, spots, hidden)]
     sides *= max(source_runs, 1)
     target_entry = pipeline.name if target == "metaflow" else ""
     sides.append(Side(target, code, target_entry, target_params(converted, target, values)))

@@ -31,9 +31,15 @@ def _read_metaflow(flow_file: str, flow_class: str, run_id: str) -> dict[str, No
     namespace(None)
     hidden = {"name"} | _inputs_of(getattr(flow_module, flow_class), Parameter)
     task = Run(f"{flow_class}/{run_id}")["end"].task
-    return {
+    wanted = Path("hidden-artifacts.json")  # runs.HIDDEN_FILE: the user's own _names
+    shown = set(json.loads(wanted.read_text())) if wanted.is_file() else set()
+    values = {
         a.id: normalize(a.data) for a in task if not a.id.startswith("_") and a.id not in hidden
     }
+    for name in sorted(shown):  # iterating a task leaves out every name starting with _
+        if name in task:
+            values[name] = normalize(task[name].data)
+    return values
 
 
 def _inputs_of(flow_cls: type, parameter_type: type) -> set[str]:

@@ -37,6 +37,8 @@ RESULT_FILE = "result.json"
 PARAMS_FILE = "params.json"
 # (result name, step, output) of the final tasks a KFP run reports too (child.final_outputs)
 FINALS_FILE = "final-tasks.json"
+# user artifacts with a leading underscore a Metaflow run reports too (child._read_metaflow)
+HIDDEN_FILE = "hidden-artifacts.json"
 KFP_ROOT = ".kfp-root"  # kfp.local's pipeline root: hidden, so never a staged user folder
 TAIL_CHARS = 6000
 # what a run writes into its working folder: never part of what identifies the run

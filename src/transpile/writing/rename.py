@@ -9,6 +9,7 @@ keyword argument or a nested function's own name.
 from __future__ import annotations
 
 import dataclasses
+import keyword
 import re
 from collections.abc import Callable
 
@@ -16,7 +17,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from ..model.diagnostics import Diagnostic
-from ..model.ir import Pipeline, Step
+from ..model.ir import Output, Pipeline, Ref, Result, Step
 from .render import NameClash, free_name
 
 
@@ -90,6 +91,14 @@ def write_renaming(
         try:
             code, diagnostics = write(pipeline)
         except NameClash as clash:
+            if clash.field:
+                pipeline, new = rename_output(pipeline, clash.name)
+                message = (
+                    f"'{clash.name}' becomes '{new}' in the {target} output: it is passed as a "
+                    "NamedTuple field, and those cannot start with an underscore"
+                )
+                notes.append(Diagnostic("TP254", "warning", message, pipeline.span))
+                continue
             renamed = rename_module_name(pipeline, clash.name)
             if renamed is None:
                 raise
@@ -209,3 +218,39 @@ def _code_renamed(text: str, old: str, new: str, defines: bool) -> str:
                 targets[reference.node] = new
     code = wrapper.module.visit(_Renamer(targets)).code
     return code.split("\n", 1)[1]
+
+
+def rename_output(pipeline: Pipeline, old: str) -> tuple[Pipeline, str]:
+    """``pipeline`` with every output and result named ``old`` (a leading underscore) named
+    without it: the steps' bodies keep their own variable (``Output.local``), every reference
+    to the output follows."""
+    taken = {p.name for p in pipeline.parameters} | {s.name for s in pipeline.steps}
+    taken |= {o.name for s in pipeline.steps for o in s.outputs}
+    taken |= {i.name for s in pipeline.steps for i in s.inputs} | {r.name for r in pipeline.results}
+    new = old.lstrip("_") or "value"
+    while new in taken or keyword.iskeyword(new) or not new.isidentifier():
+        new += "_"
+
+    def renamed(node: object) -> object:
+        if isinstance(node, Ref):
+            if node.kind == "output" and node.name == old:
+                return dataclasses.replace(node, name=new)
+            return node
+        if isinstance(node, Output) and node.name == old:
+            return dataclasses.replace(node, name=new, local=node.local or old)
+        if isinstance(node, Result) and node.name == old:
+            return dataclasses.replace(node, name=new, refs=renamed(node.refs))
+        if isinstance(node, tuple):
+            items = tuple(renamed(item) for item in node)
+            return node if all(a is b for a, b in zip(items, node, strict=True)) else items
+        if dataclasses.is_dataclass(node) and not isinstance(node, type):
+            changes = {}
+            for f in dataclasses.fields(node):
+                value = getattr(node, f.name)
+                new_value = renamed(value)
+                if new_value is not value:
+                    changes[f.name] = new_value
+            return dataclasses.replace(node, **changes) if changes else node
+        return node
+
+    return renamed(pipeline), new  # type: ignore[return-value]

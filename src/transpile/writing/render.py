@@ -177,11 +177,14 @@ def call(func: str, args: list[tuple[str, str]]) -> str:
 
 class NameClash(TranspileError):
     """Two module-level statements of the output bind ``name`` (TP247): the writer's own name and
-    one of the user's, which the caller may rename (``rename.rename_module_name``) and write again."""
+    one of the user's, which the caller may rename (``rename.rename_module_name``) and write again;
+    or (``field``) an output the output's NamedTuples cannot name so (TP248, a leading
+    underscore), which the caller may rename (``rename.rename_output``)."""
 
-    def __init__(self, name: str, diagnostic: Diagnostic):
+    def __init__(self, name: str, diagnostic: Diagnostic, field: bool = False):
         super().__init__(diagnostic)
         self.name = name
+        self.field = field  # a NamedTuple field the output cannot name so (TP248)
 
 
 def finish(code: str, path: str) -> str:
@@ -197,12 +200,17 @@ def finish(code: str, path: str) -> str:
     for node in tree.body:  # typing.NamedTuple refuses such fields when the module loads
         hidden = _underscore_fields(node)
         if hidden:
-            raise error(
-                "TP248",
-                f"'{hidden}' cannot be a task output here: the output passes it as a NamedTuple "
-                "field, and NamedTuple field names cannot start with an underscore; rename it "
-                "in the source",
-                None,
+            raise NameClash(
+                hidden,
+                Diagnostic(
+                    "TP248",
+                    "error",
+                    f"'{hidden}' cannot be a task output here: the output passes it as a "
+                    "NamedTuple field, and NamedTuple field names cannot start with an "
+                    "underscore; rename it in the source",
+                    None,
+                ),
+                field=True,
             )
     clash = first_clash(tree)
     if clash is not None:

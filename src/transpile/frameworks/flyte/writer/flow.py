@@ -11,7 +11,7 @@ from transpile.model.ir import Case, Input, Map, Node, Ref, Sequence, Step, Swit
 from transpile.util.docstrings import with_args
 from transpile.writing.flow import FlowFunction, FlowWalker, bound_value, numbered_name
 from transpile.writing.graph import Key, all_steps, free_refs, key, maps
-from transpile.writing.render import camel_case, converted_doc, snake_case
+from transpile.writing.render import camel_case, converted_doc, free_name, snake_case
 
 from .. import FRAMEWORK
 from .module_state import ModuleState
@@ -81,7 +81,10 @@ class FlowEmitter(FlowWalker):
         signature = ", ".join(self._parameter(p) for p in ordered)
         returns, output_class = "None", None
         if self.p.results:
-            cls = f"{self.p.name}Results"
+            # never a name the module or the workflow's locals already use (a step, an artifact)
+            used = set(self.w.taken) | set(scope.names) | {r.name for r in self.p.results}
+            used |= {o.name for s in self.p.steps for o in s.outputs}
+            cls = free_name(f"{self.p.name}Results", used)
             fields = [(r.name, self.w.ftype(r.type.expr)) for r in self.p.results]
             output_class = (cls, fields)
             self.w.std_imports.add("from typing import NamedTuple")
