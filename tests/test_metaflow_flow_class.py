@@ -278,13 +278,13 @@ def test_flow_name_from_the_class_and_a_json_default_written_with_json_dumps():
             "TP112",
             "from a Config",
         ),
-        ("", "TP102", "@step(start=True)"),
+        ("", "TP102", "only start=True and end=True"),
     ],
 )
 def test_what_real_flows_do_that_is_refused_says_what(line, code, words):
     source = "from metaflow import Config, FlowSpec, Parameter, step\n\n\nclass F(FlowSpec):\n"
     source += f"    {line}\n\n" if line else ""
-    decorator = "@step(start=True)" if code == "TP102" else "@step"
+    decorator = "@step(start=FIRST)" if code == "TP102" else "@step"
     source += textwrap.indent(
         textwrap.dedent(f"""
             {decorator}
@@ -328,3 +328,88 @@ def test_a_parameter_with_a_separator_is_split_before_the_step_reads_it(target):
     result = convert_text(source, "f.py", target)
     assert isinstance(result, Converted), result
     assert 'values = values.split(",") if values else values' in result.code
+
+
+CUSTOM_ENDS = """\
+from metaflow import FlowSpec, Parameter, step
+
+
+class CustomEnds(FlowSpec):
+    n = Parameter("n", default=2, type=int)
+
+    @step(start=True)
+    def entry(self):
+        self.base = self.n * 10
+        self.next(self.left, self.right)
+
+    @step
+    def left(self):
+        self.part = self.base + 1
+        self.next(self.merge)
+
+    @step
+    def right(self):
+        self.part = self.base + 2
+        self.next(self.merge)
+
+    @step
+    def merge(self, inputs):
+        self.parts = sorted(i.part for i in inputs)
+        self.next(self.done)
+
+    @step(end=True)
+    def done(self):
+        self.total = sum(self.parts)
+
+
+if __name__ == "__main__":
+    CustomEnds()
+"""
+ONE_STEP = """\
+from metaflow import FlowSpec, step
+
+
+class OneStep(FlowSpec):
+    @step
+    def only(self):
+        self.x = 42
+
+
+if __name__ == "__main__":
+    OneStep()
+"""
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_steps_marked_first_and_last_are_the_flows_start_and_end(target):
+    """Metaflow 2.19's @step(start=True) / @step(end=True) name any step first or last, and a
+    flow of one step needs neither (was TP102)."""
+    result = convert_text(CUSTOM_ENDS, "f.py", target)
+    assert not isinstance(result, Failed), result.reason
+    names = [s.name for s in result.pipeline.steps]
+    assert names[0] == "entry" and names[-1] == "done"
+    assert [r.name for r in result.pipeline.results][-1] == "total"
+    one = convert_text(ONE_STEP, "one.py", target)
+    assert not isinstance(one, Failed), one.reason
+    assert [s.name for s in one.pipeline.steps] == ["only"]
+
+
+def test_two_steps_marked_first_are_refused_at_the_second():
+    text = CUSTOM_ENDS.replace("    @step\n    def left", "    @step(start=True)\n    def left")
+    result = convert_text(text, "f.py", "flyte")
+    assert isinstance(result, Failed)
+    assert "two steps marked @step(start=True): 'entry' and 'left'" in result.reason
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("source", [CUSTOM_ENDS, ONE_STEP], ids=["custom", "one-step"])
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_steps_marked_first_and_last_compute_the_same(tmp_path, source, target):
+    from transpile.verify.check import verify_file
+
+    (tmp_path / "src").mkdir()
+    path = tmp_path / "src" / "flow.py"
+    path.write_text(source)
+    result = verify_file(str(path), target, source_runs=1)
+    assert result.verdict == "same", (result.error, result.values)
+    assert {v.name for v in result.values} >= ({"total"} if source is CUSTOM_ENDS else {"x"})

@@ -30,7 +30,10 @@ def _read_metaflow(flow_file: str, flow_class: str, run_id: str) -> dict[str, No
 
     namespace(None)
     hidden = {"name"} | _inputs_of(getattr(flow_module, flow_class), Parameter)
-    task = Run(f"{flow_class}/{run_id}")["end"].task
+    run = Run(f"{flow_class}/{run_id}")
+    task = run.end_task  # the step marked @step(end=True) where the flow has one
+    if task is None:
+        task = run["end"].task
     wanted = Path("hidden-artifacts.json")  # runs.HIDDEN_FILE: the user's own _names
     shown = set(json.loads(wanted.read_text())) if wanted.is_file() else set()
     values = {

@@ -79,7 +79,7 @@ class MetaflowReader(StepReader):
         self.flow = FlowScanner(self.names, self.spans, self.env).scan(flow_node, classes)
         if getattr(self, "entry_name", None) not in (None, self.flow.name):
             raise no_such_entry(self.entry_name, [self.flow.name])  # type: ignore[arg-type]
-        if "start" not in self.flow.steps or "end" not in self.flow.steps:
+        if self.flow.start not in self.flow.steps or self.flow.end not in self.flow.steps:
             raise error(
                 "TP105", f"flow {self.flow.name} needs a start and an end step", self.flow.span
             )
@@ -95,7 +95,7 @@ class MetaflowReader(StepReader):
         ]
         self.current_names = {k for k, v in self.names.names.items() if v == "current"}
         self.current_names |= {f"{m}.current" for m in self.names.modules}
-        flow, avail = self._sequence("start", None, {}, ())
+        flow, avail = self._sequence(self.flow.start, None, {}, ())
         results = self._results(avail)
         steps = tuple(self._step(name) for name in self._order(flow))
         if self.needs_namespace:

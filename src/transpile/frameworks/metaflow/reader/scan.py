@@ -109,6 +109,39 @@ class FlowDef:
     configs: set[str] = field(default_factory=set)  # every Config
     bases: list[str] = field(default_factory=list)  # base classes not read (imported mixins)
     separators: dict[str, str] = field(default_factory=dict)  # Parameter → separator literal
+    # the first and last steps: ``start`` and ``end``, or the steps marked @step(start=True) /
+    # @step(end=True) (Metaflow 2.19 lets any step be either)
+    start: str = "start"
+    end: str = "end"
+
+
+def _first_and_last(flow: FlowDef) -> None:
+    """A flow of one step that is neither start nor end: that step is both (Metaflow infers it).
+    Every step without ``self.next`` must be the end."""
+    if len(flow.steps) == 1 and flow.start not in flow.steps and flow.end not in flow.steps:
+        (only,) = flow.steps
+        flow.start = flow.end = only
+    for name, step in flow.steps.items():
+        if step.transition.kind == "end" and name != flow.end:
+            raise error("TP102", f"step '{name}' has no self.next(...)", step.span)
+
+
+def _first_or_last(call: cst.Call, where: Span) -> set[str]:
+    """``{"start"}``, ``{"end"}``, both or neither: what ``@step(start=True, end=True)`` marks.
+    Anything else in the call (a value not literally True or False) is refused."""
+    marked = set()
+    for arg in call.args:
+        key = arg.keyword.value if arg.keyword is not None else None
+        value = arg.value.value if isinstance(arg.value, cst.Name) else None
+        if key not in ("start", "end") or value not in ("True", "False"):
+            raise error(
+                "TP102",
+                f"@{code(call)}: only start=True and end=True (literally) can mark a step",
+                where,
+            )
+        if value == "True":
+            marked.add(key)
+    return marked
 
 
 def decorator_option(node: cst.Decorator, kind: str, span: Span) -> Option:
@@ -147,6 +180,7 @@ class FlowScanner:
                 self._method(flow, item)
             elif isinstance(item, cst.SimpleStatementLine):
                 self._class_line(flow, item)
+        _first_and_last(flow)
         return flow
 
     def _mixin(self, flow: FlowDef, mixin: cst.ClassDef) -> None:
@@ -292,15 +326,20 @@ class FlowScanner:
             flow.methods[name] = Method(name, node, method_kind(node, span), span)
             return
         options = []
+        marked: set[str] = set()
         for deco, kind in zip(node.decorators, kinds):
             where = self.spans.find("@" + code(deco.decorator), span)
             if kind == "step" and isinstance(deco.decorator, cst.Call):
-                raise error(
-                    "TP102",
-                    f"@{code(deco.decorator)}: steps other than start and end marked as the "
-                    "first or last are not supported yet; name them start and end",
-                    where,
-                )
+                marked = _first_or_last(deco.decorator, where)
+                for which in sorted(marked):
+                    if getattr(flow, which) != which and getattr(flow, which) != node.name.value:
+                        raise error(
+                            "TP102",
+                            f"two steps marked @step({which}=True): "
+                            f"'{getattr(flow, which)}' and '{node.name.value}'",
+                            where,
+                        )
+                    setattr(flow, which, node.name.value)
             if kind in STEP_DECORATORS:
                 if kind != "card" and any(o.kind == kind for o in options):
                     raise error(
@@ -320,6 +359,7 @@ class FlowScanner:
         )
 
     def _transition(self, node: cst.FunctionDef, span: Span) -> Transition:
+        """How the step goes on: its ``self.next(...)``, or none (the flow's end)."""
         body = node.body.body  # type: ignore[union-attr]
         last = body[-1] if body else None
         call = None
@@ -334,9 +374,7 @@ class FlowScanner:
                 self.spans.find("self.next", span),
             )
         if call is None:
-            if node.name.value != "end":
-                raise error("TP102", f"step '{node.name.value}' has no self.next(...)", span)
-            return Transition("end")
+            return Transition("end", span=span)  # the flow's end, checked once all are read
         return self._parse_next(call, self.spans.find("self.next", span))
 
     def _nested_next(self, node: cst.FunctionDef, span: Span, expected: bool) -> bool:
