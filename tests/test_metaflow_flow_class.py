@@ -413,3 +413,51 @@ def test_steps_marked_first_and_last_compute_the_same(tmp_path, source, target):
     result = verify_file(str(path), target, source_runs=1)
     assert result.verdict == "same", (result.error, result.values)
     assert {v.name for v in result.values} >= ({"total"} if source is CUSTOM_ENDS else {"x"})
+
+
+CARDS = """\
+from metaflow import FlowSpec, card, current, step
+from metaflow.cards import Markdown, Table
+
+
+class CardFlow(FlowSpec):
+    @card
+    @step
+    def start(self):
+        self.rows = [[1, "a"], [2, "b"]]
+        current.card.append(Markdown("# Rows"))
+        current.card.append(Table(self.rows, headers=["n", "letter"]))
+        self.next(self.end)
+
+    @card(id="summary")
+    @step
+    def end(self):
+        self.count = len(self.rows)
+        current.card["summary"].append(Markdown(f"{self.count} rows"))
+
+
+if __name__ == "__main__":
+    CardFlow()
+"""
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_statements_that_only_fill_a_card_are_dropped_saying_so(target):
+    """Was `None.append(Markdown(...))`, which fails when the task runs (a public flow)."""
+    result = convert_text(CARDS, "cards.py", target)
+    assert isinstance(result, Converted), result
+    assert "None.append" not in result.code and "Table(" not in result.code
+    assert result.code.count("pass  # TODO(transpile): TP211 a Metaflow card component") == 3
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_a_flow_with_cards_computes_the_same(tmp_path, target):
+    from transpile.verify.check import verify_file
+
+    (tmp_path / "src").mkdir()
+    path = tmp_path / "src" / "cards.py"
+    path.write_text(CARDS)
+    result = verify_file(str(path), target, source_runs=1)
+    assert result.verdict == "same", (result.error, result.values)
+    assert {v.name for v in result.values} == {"rows", "count"}

@@ -24,6 +24,7 @@ from transpile.model.ir import (
 )
 from transpile.reading.cst import code
 from transpile.util.text import todo
+from transpile.writing.cards import without_card_statements
 from transpile.writing.flow import FunctionText
 from transpile.writing.missing import provide_missing
 from transpile.writing.passthrough import without_empty_end
@@ -183,6 +184,7 @@ class FlyteWriter(ModuleState):
         """`current.<attr>` left in a body: Flyte's nearest equivalent, or a TODO."""
         if "current." not in body:
             return body
+        body, _ = without_card_statements(body)
         module = cst.parse_module(body)
         rewriter = _CurrentRewriter()
         module = module.visit(rewriter)

@@ -18,6 +18,7 @@ import libcst as cst
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Input, Output, Ref, Step
 from transpile.util.text import todo
+from transpile.writing.cards import without_card_statements
 from transpile.writing.deps import closure, free_names, local_names
 from transpile.writing.flow import FunctionText, numbered_name
 
@@ -310,8 +311,9 @@ class ComponentBuilder:
     def _current(self, step: Step) -> tuple[str, list[Param]]:
         if "current." not in step.body:
             return step.body, []
+        body, _ = without_card_statements(step.body)
         rewriter = _CurrentRewriter()
-        body = cst.parse_module(step.body).visit(rewriter).code
+        body = cst.parse_module(body).visit(rewriter).code
         params = [
             Param(f"current_{name}", "str", ("placeholder", PLACEHOLDERS[name]))
             for name in sorted(rewriter.placeholders)
