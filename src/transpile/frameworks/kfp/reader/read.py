@@ -46,6 +46,31 @@ def camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
 
 
+# a list or dict annotation with ints inside: List[int], dict[str, int], Dict[str, List[int]]...
+NESTED_INT = re.compile(r"\b(?:list|List|dict|Dict|Sequence|Mapping)\[.*\bint\b")
+
+
+def _nested_ints(components, pipeline: Pipeline, spans: SpanIndex) -> list[Diagnostic]:
+    """KFP hands list and dict parameters to a component as JSON through protobuf, whose numbers
+    are floats: an ``int`` inside arrives as ``1.0``. The converted pipeline passes ints, so a
+    component that shows or type-checks them computes something else: said at the parameter."""
+    used = {s.name for s in pipeline.steps}
+    found = []
+    for component in components:
+        if not any(n == component.name or n.startswith(f"{component.name}_") for n in used):
+            continue
+        for param in component.params:
+            if NESTED_INT.search(param.type.expr) and param.name not in component.json_text:
+                message = (
+                    f"'{param.name}: {param.type.expr}' of component '{component.name}': KFP "
+                    "delivers the ints inside it as floats (1 arrives as 1.0); the conversion "
+                    "passes them as ints"
+                )
+                where = spans.find(f"{param.name}:", component.span)
+                found.append(Diagnostic("TP202", "warning", message, where, lossy=True))
+    return found
+
+
 class KfpReader:
     entry_name: str | None = None  # --entry: the pipeline to read
 
@@ -77,6 +102,7 @@ class KfpReader:
         self.definitions += [c for c in classes if not any(c in d for d in self.definitions)]
         entry = self._entry(pipelines)
         pipeline = self._pipeline(ctx, entry, pipelines[entry])
+        ctx.diagnostics += _nested_ints(ctx.components.values(), pipeline, self.spans)
         return _without_unused_definitions(pipeline), ctx.diagnostics
 
     def _split_module(self) -> None:
