@@ -201,7 +201,8 @@ def _read_kfp(module_path: str, params_file: str, entry: str) -> dict[str, Norma
 def final_outputs(root: Path, finals: list[list[str]]) -> dict[str, Normalized]:
     """The outputs of the named tasks of the one run under ``root``, as kfp.local left them: a
     task's folder is its name with ``-`` for ``_`` (``add-2`` for the second ``add``), its
-    parameters in ``executor_output.json``, its artifacts as files (their bytes)."""
+    parameters in ``executor_output.json``, its artifacts as files (their bytes). A task the run
+    has no folder for (a step the conversion added) is left out."""
     runs = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
     if len(runs) != 1:
         return {}
@@ -212,8 +213,11 @@ def final_outputs(root: Path, finals: list[list[str]]) -> dict[str, Normalized]:
         if not written.is_file():
             continue
         record = json.loads(written.read_text(encoding="utf-8"))
-        if output in record.get("parameterValues", {}):
-            values[name] = normalize(record["parameterValues"][output])
+        parameters = record.get("parameterValues", {})
+        if output not in parameters and list(parameters) == ["Output"]:
+            output = "Output"  # a component's one return value (the model names it as returned)
+        if output in parameters:
+            values[name] = normalize(parameters[output])
         elif (folder / output).is_file():
             values[name] = normalize((folder / output).read_bytes())
     return values
