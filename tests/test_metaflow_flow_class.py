@@ -461,3 +461,38 @@ def test_a_flow_with_cards_computes_the_same(tmp_path, target):
     result = verify_file(str(path), target, source_runs=1)
     assert result.verdict == "same", (result.error, result.values)
     assert {v.name for v in result.values} == {"rows", "count"}
+
+
+S3_FLOW = """\
+from metaflow import FlowSpec, S3, step
+
+
+class S3Flow(FlowSpec):
+    @step
+    def start(self):
+        with S3(run=self) as s3:
+            s3.put("key", "value")
+        self.n = 1
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_the_flow_object_passed_to_a_metaflow_api_is_left_out_saying_so(target):
+    """`S3(run=self)` was TP123 (a bare self); now the argument is dropped (TP210) and S3 is a
+    stub that names itself when called (TP252): the output imports, and fails loudly there."""
+    from transpile.util.syntax import undefined_names
+
+    result = convert_text(S3_FLOW, "s3.py", target)
+    assert isinstance(result, Converted), result
+    codes = {d.code: d for d in result.diagnostics}
+    assert codes["TP210"].message.startswith("`run=self` is left out")
+    assert (codes["TP210"].span.line, codes["TP210"].lossy) == (7, True)
+    assert "TP252" in codes and "with S3() as s3:" in result.code
+    assert not undefined_names(result.code)
+    positional = S3_FLOW.replace("S3(run=self)", "S3(self)")
+    assert isinstance(convert_text(positional, "s3.py", target), Failed)  # still TP123

@@ -321,13 +321,20 @@ class MetaflowReader(StepReader):
             raise error(
                 "TP122", f"{what} is not supported", self.spans.find(what.split()[-1], step.span)
             )
-        body, leftover = rewrite_body(step.node, self.rewrites[name])
+        body, leftover, dropped = rewrite_body(step.node, self.rewrites[name])
         if leftover:
             raise error(
                 "TP123",
                 f"step '{name}' uses {leftover[0]}, which has no translation",
                 self.spans.find(leftover[0], step.span),
             )
+        for argument in dropped:
+            message = (
+                f"`{argument}` is left out: the flow object goes only to Metaflow APIs "
+                "(S3, the Client), which the target does not have"
+            )
+            where = self.spans.find(argument, step.span)
+            self.diagnostics.append(Diagnostic("TP210", "warning", message, where, lossy=True))
         if name in self.catches:
             taken = facts.bare_names | facts.local_names | set(locals_.values())
             produced = [locals_.get(a, a) for a in facts.writes if a != self.catches[name]]

@@ -469,6 +469,17 @@ class BodyRewriter(cst.CSTTransformer):
         self.leftover: list[str] = []
         self._owners: set[int] = set()  # the `self` of each self.<x>: not a bare use
         self._flow_name: set[int] = set()  # the self.__class__ of self.__class__.__name__
+        self.dropped: list[str] = []  # `run=self` keyword arguments left out (a Metaflow API's)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if _self_keyword(node):
+            self._owners.add(id(node.value))
+            self.dropped.append(f"{node.keyword.value}=self")  # type: ignore[union-attr]
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg):
+        """``S3(run=self)``, ``Flow(..., run=self)``: the flow object itself goes only to Metaflow
+        APIs, which the targets do not have (their names become stubs saying so)."""
+        return cst.RemoveFromParent() if _self_keyword(original) else updated
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
         return not (len(node.body) == 1 and _step_call(node.body[0]))  # removed or replaced
@@ -594,9 +605,16 @@ def _is_self_assignment(node: cst.BaseSmallStatement) -> bool:
     )
 
 
-def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[str]]:
-    """The step's statements (docstring dropped) as dedented plain Python, and the uses of `self`
-    left in it (each one something transpile could not translate)."""
+def _self_keyword(node: cst.Arg) -> bool:
+    return (
+        node.keyword is not None and isinstance(node.value, cst.Name) and node.value.value == "self"
+    )
+
+
+def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[str], list[str]]:
+    """The step's statements (docstring dropped) as dedented plain Python, the uses of `self`
+    left in it (each one something transpile could not translate), and the ``name=self``
+    arguments left out."""
     statements = list(node.body.body)  # type: ignore[union-attr]
     if statements and _is_docstring(statements[0]):
         statements = statements[1:]
@@ -609,7 +627,7 @@ def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[str
     prelude = cst.parse_module("\n".join(rewrite.prelude) + "\n").body if rewrite.prelude else []
     module = module.with_changes(body=[*prelude, *module.body])
     text = module.code
-    return (text.strip("\n") + "\n" if text.strip() else ""), rewriter.leftover
+    return (text.strip("\n") + "\n" if text.strip() else ""), rewriter.leftover, rewriter.dropped
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:
