@@ -496,3 +496,43 @@ def test_the_flow_object_passed_to_a_metaflow_api_is_left_out_saying_so(target):
     assert not undefined_names(result.code)
     positional = S3_FLOW.replace("S3(run=self)", "S3(self)")
     assert isinstance(convert_text(positional, "s3.py", target), Failed)  # still TP123
+
+
+def two_flows(main: str = "") -> str:
+    flow = (
+        "class {name}(FlowSpec):\n    @step\n    def start(self):\n"
+        "        self.x = {value}\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n\n\n"
+    )
+    text = "from metaflow import FlowSpec, step\n\n\n"
+    text += flow.format(name="First", value=1) + flow.format(name="Second", value=2)
+    text += "class Base(FlowSpec):\n    def helper(self):\n        return 3\n"
+    return text + (f'\n\nif __name__ == "__main__":\n    {main}()\n' if main else "")
+
+
+@pytest.mark.parametrize(
+    ("main", "entry", "chosen", "how"),
+    [
+        ("", None, "Second", "the last with a start and an end step"),
+        ("First", None, "First", "the one __main__ runs"),
+        ("First", "Second", "Second", "--entry"),
+    ],
+)
+def test_a_file_with_several_flows_converts_one_naming_the_others(main, entry, chosen, how):
+    """Was TP106 ("split them"); now as for Flyte and KFP files with several pipelines."""
+    result = convert_text(two_flows(main), "flows.py", "flyte", entry=entry)
+    assert isinstance(result, Converted), result
+    assert result.pipeline.name == chosen
+    (note,) = [d for d in result.diagnostics if d.code == "TP202"]
+    others = ", ".join(n for n in ("First", "Second", "Base") if n != chosen)
+    assert note.message == (
+        f"only flow {chosen} is converted ({how}); not {others} (--entry NAME chooses)"
+    )
+    assert note.lossy
+
+
+def test_an_entry_naming_no_flow_of_the_file_lists_them():
+    result = convert_text(two_flows(), "flows.py", "flyte", entry="Third")
+    assert isinstance(result, Failed)
+    assert result.diagnostics[-1].code == "TP007"
+    assert "found: First, Second, Base" in result.diagnostics[-1].message

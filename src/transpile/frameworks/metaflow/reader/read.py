@@ -119,6 +119,7 @@ class MetaflowReader(StepReader):
         imports: list[str] = []
         definitions: list[str] = []
         flows: list[cst.ClassDef] = []
+        started: list[str] = []  # the flows the `__main__` block runs
         for stmt in self.module.body:
             if _is_import_line(stmt):
                 if not any(self.names.add_import(s) for s in stmt.body):  # type: ignore[arg-type]
@@ -128,6 +129,7 @@ class MetaflowReader(StepReader):
             ):
                 flows.append(stmt)
             elif _is_main_guard(stmt):
+                started += [code(c.func) for c in _calls(stmt) if isinstance(c.func, cst.Name)]
                 continue
             elif not _is_docstring_stmt(stmt):
                 self._refuse_hidden_metaflow_import(stmt)
@@ -135,9 +137,37 @@ class MetaflowReader(StepReader):
         if not flows:
             raise error("TP005", "no Metaflow FlowSpec subclass found", None)
         if len(flows) > 1:
-            names = ", ".join(f.name.value for f in flows)
-            raise error("TP106", f"several flows in one file ({names}); split them", None)
+            return imports, definitions, self._chosen_flow(flows, started)
         return imports, definitions, flows[0]
+
+    def _chosen_flow(self, flows: list[cst.ClassDef], started: list[str]) -> cst.ClassDef:
+        """Of several flows in one file, the one ``--entry`` names, else the one its
+        ``__main__`` block runs, else the last with a start and an end step; a TP202 names the
+        others (as for a Flyte or KFP file with several pipelines)."""
+        names = [f.name.value for f in flows]
+        entry = getattr(self, "entry_name", None)
+        if entry is not None and entry not in names:
+            raise no_such_entry(entry, names)
+        complete = [f for f in flows if {"start", "end"} <= _method_names(f)] or flows
+        chosen = next(
+            (f for f in flows if f.name.value == entry),
+            next((f for f in complete if f.name.value in started), complete[-1]),
+        )
+        others = ", ".join(n for n in names if n != chosen.name.value)
+        how = (
+            "--entry"
+            if entry
+            else "the one __main__ runs"
+            if chosen.name.value in started
+            else "the last with a start and an end step"
+        )
+        message = (
+            f"only flow {chosen.name.value} is converted ({how}); not {others} "
+            "(--entry NAME chooses)"
+        )
+        where = self.spans.span("class", chosen.name.value)
+        self.diagnostics.append(Diagnostic("TP202", "warning", message, where, lossy=True))
+        return chosen
 
     def _refuse_hidden_metaflow_import(self, stmt: cst.BaseStatement) -> None:
         """An import sharing its line with other code (``import os; x = 1``) is kept as code,
@@ -363,6 +393,22 @@ def _last_step(seq: Sequence) -> str:
     if not isinstance(last, Task):
         raise error("TP107", "a branch must end with a plain step before its join", None)
     return last.step
+
+
+def _method_names(flow: cst.ClassDef) -> set[str]:
+    return {item.name.value for item in flow.body.body if isinstance(item, cst.FunctionDef)}
+
+
+def _calls(node: cst.CSTNode) -> list[cst.Call]:
+    """Every call inside ``node``."""
+    found: list[cst.Call] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            found.append(call)
+
+    node.visit(Collect())
+    return found
 
 
 def _is_import_line(stmt: cst.BaseStatement) -> bool:
