@@ -536,3 +536,49 @@ def test_an_entry_naming_no_flow_of_the_file_lists_them():
     assert isinstance(result, Failed)
     assert result.diagnostics[-1].code == "TP007"
     assert "found: First, Second, Base" in result.diagnostics[-1].message
+
+
+CONFIG_CONSTANT = """\
+from metaflow import Config, FlowSpec, step
+
+DEFAULTS = {"batch": 32, "name": "run"}
+
+
+class ConstantConfig(FlowSpec):
+    settings = Config("settings", default_value=DEFAULTS)
+
+    @step
+    def start(self):
+        self.size = self.settings.batch * 2
+        self.label = self.settings["name"].upper()
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    ConstantConfig()
+"""
+
+
+def test_a_config_default_value_named_by_a_module_constant_is_its_value():
+    """Was TP112 ("computed default_value") on four public flows."""
+    result = convert_text(CONFIG_CONSTANT, "cfg.py", "flyte")
+    assert isinstance(result, Converted), result
+    (settings,) = result.pipeline.parameters
+    assert (settings.kind, settings.default) == ("json", "{'batch': 32, 'name': 'run'}")
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_a_config_default_value_named_by_a_module_constant_computes_the_same(tmp_path, target):
+    from transpile.verify.check import verify_file
+
+    (tmp_path / "src").mkdir()
+    path = tmp_path / "src" / "cfg.py"
+    path.write_text(CONFIG_CONSTANT)
+    result = verify_file(str(path), target, source_runs=1)
+    assert result.verdict == "same", (result.error, result.values)
+    assert {v.name for v in result.values} == {"size", "label"}

@@ -30,6 +30,7 @@ from transpile.model.ir import (
 )
 from transpile.reading.cst import SpanIndex, code
 from transpile.reading.inference import INPUTS, TypeEnv, element_type, infer, returned_type
+from transpile.reading.values import module_constants
 
 from .added_steps import drop_added_steps
 from .analysis import StepReader
@@ -76,7 +77,8 @@ class MetaflowReader(StepReader):
         imports, definitions, flow_node = self._split_module()
         self.env = self._module_env()
         classes = {c.name.value: c for c in self.module.body if isinstance(c, cst.ClassDef)}
-        self.flow = FlowScanner(self.names, self.spans, self.env).scan(flow_node, classes)
+        scanner = FlowScanner(self.names, self.spans, self.env, module_constants(self.module))
+        self.flow = scanner.scan(flow_node, classes)
         if getattr(self, "entry_name", None) not in (None, self.flow.name):
             raise no_such_entry(self.entry_name, [self.flow.name])  # type: ignore[arg-type]
         if self.flow.start not in self.flow.steps or self.flow.end not in self.flow.steps:

@@ -20,6 +20,7 @@ from transpile.reading.cst import (
     positional_args,
 )
 from transpile.reading.inference import TypeEnv, infer
+from transpile.reading.values import is_literal, resolve
 
 from .methods import Method, method_kind
 
@@ -154,8 +155,15 @@ def decorator_option(node: cst.Decorator, kind: str, span: Span) -> Option:
 
 
 class FlowScanner:
-    def __init__(self, names: MetaflowNames, spans: SpanIndex, env: TypeEnv):
+    def __init__(
+        self,
+        names: MetaflowNames,
+        spans: SpanIndex,
+        env: TypeEnv,
+        constants: dict[str, str] | None = None,
+    ):
         self.names, self.spans, self.env = names, spans, env
+        self.constants = constants or {}  # module-level NAME = expr bound once
 
     def scan(self, node: cst.ClassDef, classes: dict[str, cst.ClassDef] | None = None) -> FlowDef:
         """``classes``: the module's own classes, so a mixin defined there lends its methods."""
@@ -287,8 +295,11 @@ class FlowScanner:
             value = kwargs["default_value"]
             if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)):
                 return self._json_parameter(attr, value, required, help_text, span)
-            if not _is_literal(value):
-                raise error("TP112", f"Config '{attr}' has a computed default_value", span)
+            if not _is_literal(value):  # a module constant (a dict bound once) is its value
+                resolved = resolve(code(value), self.constants)
+                if not is_literal(resolved):
+                    raise error("TP112", f"Config '{attr}' has a computed default_value", span)
+                value = cst.parse_expression(resolved)
             text = json.dumps(literal(value))
             node = cst.SimpleString(repr(text))
             return self._json_parameter(attr, node, required, help_text, span)
