@@ -102,12 +102,7 @@ FIXTURE_FINDINGS = {
         ("TP516", "copied = stamp(x=note, word=word)"),
         ("TP516", "listing = pack(x=copied, y=box)"),
     ],
-    # ints inside a list arrive in KFP as floats; the conversion passes ints
-    "kfp_parallel_collect": [
-        ("TP516", "def add_all(values: list[int]) -> int:"),
-        ("TP516", "parallelism=2"),
-    ],
-    "kfp_wild_loops": [("TP516", "def describe(total: float, cells: list[int], note: str)")],
+    "kfp_parallel_collect": [("TP516", "parallelism=2")],
     "kfp_wild_components": [("TP516", "link.set_retry(num_retries=10)")],
     "wild_features": [("TP516", "class FeatureEngineeringFlow(FlowSpec):")] * 3,
     "wild_playlist": [("TP516", "class PlayListFlow(FlowSpec):"), ("TP516", "@retry")],

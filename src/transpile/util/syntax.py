@@ -133,3 +133,23 @@ def annotations_of(node: ast.AST):
         yield node.returns
     elif isinstance(node, ast.AnnAssign):
         yield node.annotation
+
+
+def casts_to_int(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Module, param: str) -> bool:
+    """Whether the code passes ``param``, or a loop variable over it, through ``int()``: a
+    consumer of a list of numbers that does not mind whether they arrive as floats."""
+    derived = {param}
+    for node in ast.walk(function):
+        if isinstance(node, ast.For | ast.comprehension) and _mentions(node.iter, derived):
+            derived |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "int"
+        and any(_mentions(a, derived) for a in node.args)
+        for node in ast.walk(function)
+    )
+
+
+def _mentions(expression: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(expression))

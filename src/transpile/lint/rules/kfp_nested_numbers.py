@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ...util.syntax import casts_to_int
 from ..unit import Hit, LintUnit
 
 CODE = "TP511"
@@ -54,28 +55,9 @@ def check(unit: LintUnit) -> Iterator[Hit]:
             for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
                 if arg.annotation is None or not _ints_inside(arg.annotation):
                     continue
-                if not _cast_to_int(function, arg.arg):
+                if not casts_to_int(function, arg.arg):
                     text = ast.unparse(arg.annotation)
                     yield unit.hit(arg, MESSAGE.format(param=arg.arg, annotation=text), "kfp")
-
-
-def _cast_to_int(function: ast.FunctionDef, param: str) -> bool:
-    """Whether the body passes the parameter, or a loop variable over it, through ``int()``."""
-    derived = {param}
-    for node in ast.walk(function):
-        if isinstance(node, (ast.For, ast.comprehension)) and _mentions(node.iter, derived):
-            derived |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
-    return any(
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "int"
-        and any(_mentions(a, derived) for a in node.args)
-        for node in ast.walk(function)
-    )
-
-
-def _mentions(expression: ast.AST, names: set[str]) -> bool:
-    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(expression))
 
 
 def _ints_inside(annotation: ast.expr, inside: bool = False) -> bool:

@@ -18,6 +18,7 @@ from transpile.model.diagnostics import Diagnostic, error, no_such_entry
 from transpile.model.ir import Module, Parameter, Pipeline, Ref, Result, Span
 from transpile.reading.cst import SpanIndex, code
 from transpile.util.docstrings import described, split_args_section
+from transpile.util.syntax import casts_to_int
 
 from .artifacts import LOAD, SAVE
 from .component import annotation_type, read_component
@@ -50,6 +51,15 @@ def camel(name: str) -> str:
 NESTED_INT = re.compile(r"\b(?:list|List|dict|Dict|Sequence|Mapping)\[.*\bint\b")
 
 
+def _casts(body: str, param: str) -> bool:
+    """Whether the component's body passes ``param``'s items through ``int()`` (then floats do
+    no harm, as lint's TP511 judges too)."""
+    try:
+        return casts_to_int(ast.parse(body), param)
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+
+
 def _nested_ints(components, pipeline: Pipeline, spans: SpanIndex) -> list[Diagnostic]:
     """KFP hands list and dict parameters to a component as JSON through protobuf, whose numbers
     are floats: an ``int`` inside arrives as ``1.0``. The converted pipeline passes ints, so a
@@ -60,7 +70,11 @@ def _nested_ints(components, pipeline: Pipeline, spans: SpanIndex) -> list[Diagn
         if not any(n == component.name or n.startswith(f"{component.name}_") for n in used):
             continue
         for param in component.params:
-            if NESTED_INT.search(param.type.expr) and param.name not in component.json_text:
+            if (
+                NESTED_INT.search(param.type.expr)
+                and param.name not in component.json_text
+                and not _casts(component.body, param.name)
+            ):
                 message = (
                     f"'{param.name}: {param.type.expr}' of component '{component.name}': KFP "
                     "delivers the ints inside it as floats (1 arrives as 1.0); the conversion "
