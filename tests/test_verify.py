@@ -131,6 +131,8 @@ def test_a_failed_run_is_named_by_the_error_it_ended_with():
     assert error_line(stdout, stderr) == "ValueError: boom from start"
     assert error_line("", "Traceback...\n  x\nKeyError: 'k'\n") == "KeyError: 'k'"
     assert error_line("", "just this\n") == "just this"
+    validation = "Validating your flow...\n    Incompatible environment:\n    @pypi needs pypi\n"
+    assert error_line("", validation) == "Incompatible environment: @pypi needs pypi"
     coloured = (
         "RuntimeError: Pipeline \x1b[95m'wf'\x1b[0m finished with status \x1b[91mFAILURE\x1b[0m."
     )
@@ -660,3 +662,17 @@ def test_a_workdir_inside_the_pipelines_folder_is_not_copied_into_itself(tmp_pat
     path = flow_file(tmp_path, NO_OUTPUTS)
     assert run(["verify", str(path), "--to", "flyte", "--workdir", str(path.parent)]) == 2
     assert "--workdir" in capsys.readouterr().err
+
+
+def test_a_metaflow_target_runs_without_its_environment_decorators():
+    """@pypi needs --environment=pypi and a package index: verify runs the steps here, as the
+    KFP or Flyte source ran (its packages_to_install are not installed by a local run either)."""
+    code = (
+        "from metaflow import FlowSpec, pypi, step\n\n\nclass F(FlowSpec):\n"
+        '    @pypi(\n        packages={"six": "1.16.0"},\n    )\n    @step\n'
+        "    def start(self):\n        self.next(self.end)\n"
+    )
+    stripped, dropped = check.without_environments(code)
+    assert dropped == ["@pypi"]
+    assert "@pypi" not in stripped and "packages" not in stripped
+    assert "    @step\n    def start(self):" in stripped

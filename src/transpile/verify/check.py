@@ -71,6 +71,7 @@ class Verification:
     chance: str = ""  # what in the source may make its results change between runs
     # a KFP pipeline with no outputs: the final tasks' outputs compared instead ("step.output")
     final_tasks: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # how a run differed from the code as written, and why
 
     @property
     def exit_code(self) -> int:
@@ -414,14 +415,45 @@ def verify_file(
     sides = [Side(pipeline.framework, text, source_entry, values, module, spots, hidden)]
     sides *= max(source_runs, 1)
     target_entry = pipeline.name if target == "metaflow" else ""
+    notes: tuple[str, ...] = ()
+    if target == "metaflow":
+        code, dropped = without_environments(code)
+        if dropped:
+            note = (
+                f"the conversion's {', '.join(dropped)} steps ran in this environment (a local "
+                "run, as the source's did), not in the environment the decorator builds"
+            )
+            notes = (note,)
     sides.append(Side(target, code, target_entry, target_params(converted, target, values)))
     own = workdir is None
     root = Path(tempfile.mkdtemp(prefix="transpile-verify-")) if own else Path(workdir)
     try:
-        return _verify(converted, sides, root, folder, skip, cache, timeout, values)
+        found = _verify(converted, sides, root, folder, skip, cache, timeout, values)
+        return replace(found, notes=notes) if notes else found
     finally:
         if own:
             shutil.rmtree(root, ignore_errors=True)
+
+
+ENVIRONMENTS = {"pypi", "conda", "pypi_base", "conda_base"}
+
+
+def without_environments(code: str) -> tuple[str, list[str]]:
+    """A Metaflow module without its ``@pypi`` / ``@conda`` decorators (a local run needs
+    ``--environment=pypi`` and a package index for them), and the decorators taken out."""
+    tree = ast.parse(code)
+    spans, dropped = [], []
+    for node in ast.walk(tree):
+        for decorator in getattr(node, "decorator_list", ()):
+            called = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if isinstance(called, ast.Name) and called.id in ENVIRONMENTS:
+                spans.append((decorator.lineno, decorator.end_lineno or decorator.lineno))
+                dropped.append(f"@{called.id}")
+    if not spans:
+        return code, []
+    lines = code.splitlines(keepends=True)
+    gone = {n for first, last in spans for n in range(first, last + 1)}
+    return "".join(t for n, t in enumerate(lines, 1) if n not in gone), sorted(set(dropped))
 
 
 def final_results(pipeline: Pipeline) -> tuple[Result, ...]:

@@ -64,6 +64,7 @@ def as_text(result: Verification) -> str:
         lines.append(f"  {_stability(result)}")
     if result.final_tasks:
         lines.append(f"  {_finals(result)}")
+    lines += [f"  {note}" for note in result.notes]
     for value in result.values:
         note = f" ({value.note})" if value.note else ""
         lines.append(f"  {value.name}: {STATUS[value.status]}{note}")
@@ -129,6 +130,7 @@ def as_markdown(result: Verification) -> str:
         f"Both pipelines ran locally; {_stability(result)}.",
         "",
         *([f"{_finals(result)}.", ""] if result.final_tasks else []),
+        *[line for note in result.notes for line in (f"{note[:1].upper()}{note[1:]}.", "")],
         f"| Value | {result.source} | {result.target} | Result |",
         "| --- | --- | --- | --- |",
     ]
@@ -165,6 +167,7 @@ def as_dict(result: Verification) -> dict[str, Any]:
         "headline": headline(result),
         "stability": _stability(result) if result.source_runs > 1 else None,
         "final_tasks": list(result.final_tasks) or None,
+        "notes": list(result.notes),
         "values": [
             {
                 "name": v.name,

@@ -153,9 +153,15 @@ def error_line(stdout: str, stderr: str) -> str:
 
 
 def last_line(text: str) -> str:
-    """The last unindented line of a traceback: usually ``SomeError: message``."""
-    lines = [line for line in text.splitlines() if line.strip() and not line[0].isspace()]
-    return lines[-1][:300] if lines else "(no output on stderr)"
+    """The last line of the output, with its heading when it is the second line of a message
+    (Metaflow's validation prints ``Incompatible environment:`` and then the reason, both
+    indented, after ``Validating your flow...``)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return "(no output on stderr)"
+    if len(lines) > 1 and lines[-2].endswith(":"):
+        return f"{lines[-2]} {lines[-1]}"[:300]
+    return lines[-1][:300]
 
 
 def _text(output: str | bytes | None) -> str:
