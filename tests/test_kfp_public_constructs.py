@@ -664,3 +664,43 @@ def test_values_gathered_outside_the_loop_that_makes_them_are_refused_for_flyte(
     assert isinstance(result, Failed)
     assert [d.code for d in result.diagnostics if d.severity == "error"] == ["TP249"]
     assert result.reason.startswith("outer.py:16:")  # the producer
+
+
+def test_a_process_exit_with_status_zero_ends_the_flyte_task_successfully():
+    """`sys.exit(code)` with code 0 succeeds in KFP: the Flyte task returns (a public sample's
+    retry component failed every time, exit 0 included, as `raise RuntimeError(code)`)."""
+    text = "import sys\n" + source(
+        """
+        @dsl.component
+        def finish(code: int):
+            print("finishing")
+            sys.exit(code)
+
+        @dsl.component
+        def early(n: int) -> int:
+            if n == 0:
+                sys.exit(0)
+            return n
+
+        @dsl.pipeline
+        def p(x: int = 0):
+            finish(code=x)
+            early(n=x)
+        """
+    )
+    result = converted(text, "flyte")
+    namespace: dict = {}
+    for name, signature in (("finish", "code"), ("early", "n")):
+        body = result.code.split(f"def {name}(")[1].split(":\n", 1)[1].split("\n\n\n")[0]
+        exec(f"def {name}({signature}):\n" + body, namespace)  # noqa: S102 - the converted body
+    assert namespace["finish"](0) is None  # status 0: the task ends and succeeds
+    for call in (lambda: namespace["finish"](2), lambda: namespace["early"](0)):
+        try:
+            call()
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("no RuntimeError")
+    assert namespace["early"](4) == 4
+    assert "if code not in (None, 0):" in result.code
+    assert "sys.exit(0) ended the task before it made its outputs" in result.code

@@ -202,13 +202,13 @@ class FlyteWriter(ModuleState):
         run (remotely the task would fail as well)."""
         if "exit(" not in body and "quit(" not in body:
             return body
-        rewriter = _ExitRewriter()
+        rewriter = _ExitRewriter(has_outputs=bool(step.outputs))
         module = cst.parse_module(body).visit(rewriter)
         self.exit_modules |= rewriter.modules
         if rewriter.modules or rewriter.count:
             message = (
-                f"sys.exit in step {step.name} raises RuntimeError: it fails the task, where "
-                "in a local Flyte run it would end the whole run"
+                f"sys.exit in step {step.name} ends the task (a status other than 0 raises "
+                "RuntimeError): in a local Flyte run it would end the whole run"
             )
             self.diagnostics.append(Diagnostic("TP201", "info", message, step.span))
         return module.code
@@ -218,21 +218,82 @@ EXITS = {"sys.exit", "exit", "quit", "os._exit"}
 
 
 class _ExitRewriter(cst.CSTTransformer):
-    """A statement that only calls ``sys.exit(code)`` → ``raise RuntimeError(...)``."""
+    """A statement that only calls ``sys.exit(code)``: the status the process would end with
+    decides, as it does for a KFP component or a Metaflow step: ``0``/``None`` (or no argument)
+    ends the task successfully (``return``; a task whose outputs are not made yet fails, as its
+    KFP component would), anything else fails it (``raise RuntimeError(code)``). Inside a nested
+    function, where ``return`` would not end the task, every exit fails it."""
 
-    def __init__(self) -> None:
+    def __init__(self, has_outputs: bool = False) -> None:
         self.count = 0
         self.modules: set[str] = set()  # sys, os: an import the body may no longer need
+        self.has_outputs = has_outputs
+        self.depth = 0  # nested functions and lambdas around the statement
 
-    def leave_Expr(self, original: cst.Expr, updated: cst.Expr):
-        call = updated.value
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef):
+        self.depth -= 1
+        return updated
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.depth += 1
+
+    def leave_Lambda(self, original: cst.Lambda, updated: cst.Lambda):
+        self.depth -= 1
+        return updated
+
+    def leave_SimpleStatementLine(
+        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+    ):
+        if len(updated.body) != 1 or not isinstance(updated.body[0], cst.Expr):
+            return updated
+        call = updated.body[0].value
         if not isinstance(call, cst.Call) or code(call.func) not in EXITS:
             return updated
         self.count += 1
         self.modules.add(code(call.func).partition(".")[0])
         args = [a for a in call.args if a.keyword is None and not a.star]
-        why = args[0].value if len(args) == 1 else cst.SimpleString(repr(code(call)))
-        return cst.Raise(cst.Call(cst.Name("RuntimeError"), [cst.Arg(why)]))
+        status = args[0].value if len(args) == 1 else None
+        fails = cst.Raise(cst.Call(cst.Name("RuntimeError"), [cst.Arg(status or _text(call))]))
+        if self.depth:
+            return updated.with_changes(body=[fails])
+        done: cst.BaseSmallStatement = cst.Return()
+        if self.has_outputs:
+            ended = f"{code(call)} ended the task before it made its outputs"
+            done = cst.Raise(cst.Call(cst.Name("RuntimeError"), [cst.Arg(_text(ended))]))
+        success = status is None or code(status) in ("0", "None", "False")
+        finish = updated.with_changes(body=[done])
+        if success:
+            return finish
+        simple = isinstance(status, cst.Name | cst.Attribute | cst.Call | cst.Subscript)
+        shown = code(status) if simple else f"({code(status)})"
+        test = cst.parse_expression(f"{shown} not in (None, 0)")
+        check = cst.If(test=test, body=cst.IndentedBlock(body=[cst.SimpleStatementLine([fails])]))
+        if isinstance(status, cst.Integer | cst.SimpleString):
+            return updated.with_changes(body=[fails])  # a literal failure status
+        first = check.with_changes(leading_lines=updated.leading_lines)
+        return cst.FlattenSentinel([first, finish.with_changes(leading_lines=())])
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        """A ``return`` the rewrite left as the body's last statement says nothing."""
+        body = list(updated.body)
+        last = body[-1] if body else None
+        if (
+            self.count
+            and isinstance(last, cst.SimpleStatementLine)
+            and len(last.body) == 1
+            and isinstance(last.body[0], cst.Return)
+            and last.body[0].value is None
+            and len(body) > 1
+        ):
+            return updated.with_changes(body=body[:-1])
+        return updated
+
+
+def _text(value: object) -> cst.SimpleString:
+    return cst.SimpleString(repr(value if isinstance(value, str) else code(value)))
 
 
 def _without_unused(code: str, modules: set[str]) -> str:
