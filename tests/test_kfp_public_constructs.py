@@ -4,6 +4,7 @@ or noted at its line. The run-both-sides proofs are the kfp_wild_* fixtures."""
 
 from __future__ import annotations
 
+import sys
 import textwrap
 
 import pytest
@@ -704,3 +705,97 @@ def test_a_process_exit_with_status_zero_ends_the_flyte_task_successfully():
     assert namespace["early"](4) == 4
     assert "if code not in (None, 0):" in result.code
     assert "sys.exit(0) ended the task before it made its outputs" in result.code
+
+
+NESTED_IFS = """\
+from kfp import dsl
+
+
+@dsl.component
+def flip() -> str:
+    return "heads"
+
+
+@dsl.component
+def number() -> int:
+    return 7
+
+
+@dsl.component
+def say(text: str) -> str:
+    return text
+
+
+@dsl.pipeline
+def nested():
+    coin = flip()
+    with dsl.If(coin.output == "heads"):
+        n = number()
+        with dsl.If(n.output > 5):
+            say(text="big")
+        with dsl.If(n.output <= 5):
+            say(text="small")
+"""
+
+
+def test_a_case_going_on_after_its_own_conditional_is_noted_for_local_flyte_runs():
+    """flytekit's local execution marks a conditional's whole case done when a conditional
+    inside that case ends: what follows it never runs locally (a public sample crashed so)."""
+    result = converted(NESTED_IFS, "flyte")
+    notes = [d.message for d in result.diagnostics if "local Flyte run" in d.message]
+    assert len(notes) == 1 and "runs nothing after that conditional" in notes[0]
+
+
+PROBE = """\
+from flytekit import conditional, task, workflow
+
+RAN = []
+
+
+@task
+def mark(x: int) -> None:
+    RAN.append(x)
+
+
+@task
+def one() -> str:
+    return "1"
+
+
+@workflow
+def nothing() -> None:
+    pass
+
+
+@workflow
+def case() -> None:
+    k = one()
+    conditional("k").if_(k == "1").then(mark(x=1)).else_().then(nothing())
+    mark(x=2)  # after the case's own conditional
+
+
+@workflow
+def top() -> None:
+    k = one()
+    conditional("top").if_(k == "1").then(case()).else_().then(nothing())
+"""
+
+
+@pytest.mark.equivalence
+def test_flytekit_locally_skips_what_follows_a_conditional_inside_a_case(tmp_path, monkeypatch):
+    """The quirk the note above names, as flytekit 1.16.31 has it: called directly, the case
+    runs both marks; run as a conditional's case, only the first."""
+    import importlib.util
+
+    path = tmp_path / "probe_conditional_case.py"
+    path.write_text(PROBE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = importlib.util.spec_from_file_location("probe_conditional_case", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "probe_conditional_case", module)
+    spec.loader.exec_module(module)
+    module.case()
+    assert module.RAN == [1, 2]
+    module.RAN.clear()
+    module.top()
+    assert module.RAN == [1]  # mark(x=2) never ran

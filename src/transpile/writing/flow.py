@@ -67,7 +67,7 @@ class FlowWalker:
             self._task(self.steps[node.step], scope)
         elif isinstance(node, Parallel):
             entry, exits = list(scope.last), []
-            for branch in node.branches:
+            for branch in self.branch_order(node.branches):
                 scope.last = list(entry)
                 self.emit(branch, scope)
                 exits += scope.last
@@ -76,6 +76,10 @@ class FlowWalker:
             self._map(node, scope)
         elif isinstance(node, Switch):
             self._switch(node, scope)
+
+    def branch_order(self, branches: tuple[Node, ...]) -> tuple[Node, ...]:
+        """The order a writer emits parallel branches in (they do not depend on each other)."""
+        return branches
 
     def _task(self, step: Step, scope) -> None:
         raise NotImplementedError

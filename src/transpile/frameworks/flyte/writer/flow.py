@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from transpile import frameworks
 from transpile.model.added import case_doc
 from transpile.model.diagnostics import Diagnostic, error
-from transpile.model.ir import Case, Input, Map, Node, Ref, Sequence, Step, Switch, Task
+from transpile.model.ir import Case, Input, Map, Node, Ref, Sequence, Step, Switch, Task, walk
 from transpile.util.docstrings import with_args
 from transpile.writing.flow import FlowFunction, FlowWalker, bound_value, numbered_name
 from transpile.writing.graph import Key, all_steps, free_refs, key, maps
@@ -131,6 +131,12 @@ class FlowEmitter(FlowWalker):
             self.defaults.append((constant, annotation, default))
             default = constant
         return f"{param.name}: {annotation} = {default}"
+
+    def branch_order(self, branches: tuple[Node, ...]) -> tuple[Node, ...]:
+        """Branches with a conditional last: flytekit's local execution runs nothing after a
+        conditional inside a workflow that is itself a conditional's case (LOCAL_CASES in
+        write.py), so independent work goes before it."""
+        return tuple(sorted(branches, key=lambda b: any(isinstance(n, Switch) for n in walk(b))))
 
     # nodes --------------------------------------------------------------------------------------------
     def _value(self, refs: tuple[Ref, ...], mode: str, scope: Scope) -> str:

@@ -93,7 +93,11 @@ class FlyteWriter(ModuleState):
         )
         code = _without_unused(code, self.exit_modules)
         code, missing = provide_missing(code, self.p.span, self.p.module)
-        return finish(code, self.p.span.file), [*self.diagnostics, *missing]
+        notes = [
+            Diagnostic("TP201", "info", LOCAL_CASES.format(case=case), self.p.span)
+            for case in _cases_going_on_after_a_conditional(code)
+        ]
+        return finish(code, self.p.span.file), [*self.diagnostics, *missing, *notes]
 
     # tasks -----------------------------------------------------------------------------------------
     def _task(self, step: Step) -> TaskView:
@@ -215,6 +219,38 @@ class FlyteWriter(ModuleState):
 
 
 EXITS = {"sys.exit", "exit", "quit", "os._exit"}
+LOCAL_CASES = (
+    "workflow {case} runs as a case of a conditional and goes on after a conditional of its own: "
+    "a local Flyte run (pyflyte run without --remote) runs nothing after that conditional "
+    "(flytekit marks the whole case done there); on a Flyte cluster it runs as written"
+)
+
+
+def _cases_going_on_after_a_conditional(code: str) -> list[str]:
+    """The case workflows (a conditional's ``.then``) with a node after a conditional of their
+    own, which flytekit's local execution skips (checked with flytekit 1.16.31)."""
+    tree = ast.parse(code)
+    cases = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "then"
+            and node.args
+            and isinstance(node.args[0], ast.Call)
+            and isinstance(node.args[0].func, ast.Name)
+        ):
+            cases.add(node.args[0].func.id)
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in cases:
+            seen_conditional = False
+            for stmt in node.body:
+                if seen_conditional and not isinstance(stmt, ast.Pass | ast.Return):
+                    found.append(node.name)
+                    break
+                seen_conditional |= "conditional(" in ast.unparse(stmt)
+    return found
 
 
 class _ExitRewriter(cst.CSTTransformer):
