@@ -27,6 +27,18 @@ def converted_or_fail(source, target: str):
     pytest.fail(f"conversion to {target} gave {type(result).__name__}:\n  " + "\n  ".join(lines))
 
 
+def same_when_run(text: str, target: str, tmp_path: Path, name: str = "flow.py"):
+    """Write ``text`` to a folder of its own, verify its ``target`` conversion (one source run)
+    and fail the test unless both runs give the same results; the Verification."""
+    folder = tmp_path / "src"
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    result = verify_file(str(path), target, source_runs=1)
+    assert result.verdict == "same", (result.error, result.values)
+    return result
+
+
 def verified(source: Path, target: str, params: dict, tmp_path: Path, folder: Path | None = None):
     """What ``transpile verify SOURCE --to TARGET`` checks, with the case's parameters, the
     fixture's other files beside each run, the source run once (fixtures are deterministic) and

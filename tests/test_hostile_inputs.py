@@ -15,6 +15,7 @@ from pathlib import Path
 import prerequisites
 import pytest
 from click.testing import CliRunner
+from staging import same_when_run
 
 from transpile import api
 from transpile.cli import cli
@@ -691,18 +692,12 @@ def test_an_artifact_with_a_leading_underscore_is_returned_without_it(target):
 @pytest.mark.equivalence
 @pytest.mark.parametrize("target", ["flyte", "kfp"])
 def test_an_artifact_with_a_leading_underscore_computes_the_same(tmp_path, target):
-    from transpile.verify.check import verify_file
-
-    (tmp_path / "src").mkdir()
-    path = tmp_path / "src" / "flow.py"
     text = FLOW.replace("self.m", "self._m").replace("default=3)", "default=3, type=int)")
-    path.write_text(text + '\n\nif __name__ == "__main__":\n    TinyFlow()\n')
-    result = verify_file(str(path), target, source_runs=1)
-    assert result.verdict == "same", (result.error, result.values)
-    assert {v.name for v in result.values} == {
-        "m",
-        "done",
-    }  # the source's _m, as the target names it
+    result = same_when_run(
+        text + '\n\nif __name__ == "__main__":\n    TinyFlow()\n', target, tmp_path, "flow.py"
+    )
+    # the source's _m, as the target names it
+    assert {v.name for v in result.values} == {"m", "done"}
 
 
 def test_an_input_named_output_is_renamed_for_kfp(tmp_path):
@@ -802,14 +797,10 @@ def test_a_file_just_over_the_size_cap_is_refused_in_one_line(tmp_path, command)
 @pytest.mark.parametrize("name", ["task", "NamedTuple"])
 def test_a_renamed_helper_computes_the_same(tmp_path, name):
     """The renamed output runs in Flyte and gives what the Metaflow flow gives."""
-    from transpile.verify.check import verify_file
-
-    (tmp_path / "src").mkdir()
-    path = tmp_path / "src" / "flow.py"
     text = helper_flow(name).replace("default=3)", "default=3, type=int)")
-    path.write_text(text + '\n\nif __name__ == "__main__":\n    TinyFlow()\n')
-    result = verify_file(str(path), "flyte", source_runs=1)
-    assert result.verdict == "same", (result.error, result.values)
+    result = same_when_run(
+        text + '\n\nif __name__ == "__main__":\n    TinyFlow()\n', "flyte", tmp_path, "flow.py"
+    )
     assert {v.name for v in result.values} == {"m", "done"}
 
 
@@ -837,14 +828,10 @@ def test_a_name_like_the_results_class_leaves_the_class_another_name(target, tex
 
 @pytest.mark.equivalence
 def test_an_artifact_named_like_the_results_class_computes_the_same(tmp_path):
-    from transpile.verify.check import verify_file
-
-    (tmp_path / "src").mkdir()
-    path = tmp_path / "src" / "flow.py"
     text = FLOW.replace("self.m", "self.TinyFlowResults").replace(
         "default=3)", "default=3, type=int)"
     )
-    path.write_text(text + '\n\nif __name__ == "__main__":\n    TinyFlow()\n')
-    result = verify_file(str(path), "flyte", source_runs=1)
-    assert result.verdict == "same", (result.error, result.values)
+    result = same_when_run(
+        text + '\n\nif __name__ == "__main__":\n    TinyFlow()\n', "flyte", tmp_path, "flow.py"
+    )
     assert {v.name for v in result.values} == {"TinyFlowResults", "done"}

@@ -7,6 +7,7 @@ import runpy
 import textwrap
 
 import pytest
+from staging import same_when_run
 
 from transpile.api import Converted, Failed, convert_text
 from transpile.writing.missing import provide_missing
@@ -405,13 +406,7 @@ def test_two_steps_marked_first_are_refused_at_the_second():
 @pytest.mark.parametrize("source", [CUSTOM_ENDS, ONE_STEP], ids=["custom", "one-step"])
 @pytest.mark.parametrize("target", ["flyte", "kfp"])
 def test_steps_marked_first_and_last_compute_the_same(tmp_path, source, target):
-    from transpile.verify.check import verify_file
-
-    (tmp_path / "src").mkdir()
-    path = tmp_path / "src" / "flow.py"
-    path.write_text(source)
-    result = verify_file(str(path), target, source_runs=1)
-    assert result.verdict == "same", (result.error, result.values)
+    result = same_when_run(source, target, tmp_path, "flow.py")
     assert {v.name for v in result.values} >= ({"total"} if source is CUSTOM_ENDS else {"x"})
 
 
@@ -453,13 +448,7 @@ def test_statements_that_only_fill_a_card_are_dropped_saying_so(target):
 @pytest.mark.equivalence
 @pytest.mark.parametrize("target", ["flyte", "kfp"])
 def test_a_flow_with_cards_computes_the_same(tmp_path, target):
-    from transpile.verify.check import verify_file
-
-    (tmp_path / "src").mkdir()
-    path = tmp_path / "src" / "cards.py"
-    path.write_text(CARDS)
-    result = verify_file(str(path), target, source_runs=1)
-    assert result.verdict == "same", (result.error, result.values)
+    result = same_when_run(CARDS, target, tmp_path, "cards.py")
     assert {v.name for v in result.values} == {"rows", "count"}
 
 
@@ -574,11 +563,5 @@ def test_a_config_default_value_named_by_a_module_constant_is_its_value():
 @pytest.mark.equivalence
 @pytest.mark.parametrize("target", ["flyte", "kfp"])
 def test_a_config_default_value_named_by_a_module_constant_computes_the_same(tmp_path, target):
-    from transpile.verify.check import verify_file
-
-    (tmp_path / "src").mkdir()
-    path = tmp_path / "src" / "cfg.py"
-    path.write_text(CONFIG_CONSTANT)
-    result = verify_file(str(path), target, source_runs=1)
-    assert result.verdict == "same", (result.error, result.values)
+    result = same_when_run(CONFIG_CONSTANT, target, tmp_path, "cfg.py")
     assert {v.name for v in result.values} == {"size", "label"}
