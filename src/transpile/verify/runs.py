@@ -512,8 +512,9 @@ def _identifier(name: str) -> str:
 
 def airflow_results(xcoms: dict[str, Normalized], pipeline: Any) -> dict[str, Normalized]:
     """The XComs (``task_id|key``) that are ``pipeline``'s results, by result name: a result
-    reading step S's output O is the XCom ``return_value`` (or, for one of several outputs, the
-    XCom O) of the task whose id is S as an identifier. A result no task pushed is left out, so
+    reading step S's output O is the XCom O of the task whose id is S as an identifier (a task
+    with several outputs pushes each under its name), else, when S has one output, that task's
+    ``return_value``. A result no task pushed is left out, so
     the comparison names it as missing."""
     by_step: dict[tuple[str, str], Normalized] = {}
     for name, value in xcoms.items():
@@ -525,6 +526,9 @@ def airflow_results(xcoms: dict[str, Normalized], pipeline: Any) -> dict[str, No
         if ref is None or ref.kind != "output":
             continue
         wanted = (ref.source, ref.name)
+        step = next((s for s in pipeline.steps if s.name == ref.source), None)
+        if wanted not in by_step and step is not None and len(step.outputs) == 1:
+            wanted = (ref.source, "return_value")  # a task with one output returns it
         if wanted in by_step:
             found[result.name] = by_step[wanted]
     return found
