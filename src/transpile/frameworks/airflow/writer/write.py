@@ -100,6 +100,7 @@ class AirflowWriter:
         for task_text in [*tasks, *self.helpers]:
             text += f"\n\n{task_text}"
         text += f"\n\n{dag}"
+        text = _without_unused_typing(text)
         code, missing = provide_missing(text, self.p.span, self.p.module)
         return finish(code, self.p.span.file), [*self.diagnostics, *missing]
 
@@ -248,24 +249,36 @@ class AirflowWriter:
         """What a map expands over: a task's return value. One output of several is pushed
         under its own key, which Airflow cannot map over: a task passes it on."""
         ref = mapped.collection
-        if ref.kind != "output" or len(self.steps[ref.source].outputs) == 1:
+        param = ref.kind == "param"
+        if not param and len(self.steps[ref.source].outputs) == 1:
             return self._value(ref)
         if ref not in self.passed_on:
-            name = free_name(f"{ref.source}_{ref.name}", self.taken)
+            name = free_name(
+                f"{ref.source}_items" if param else f"{ref.source}_{ref.name}", self.taken
+            )
             self.taken.add(name)
             kind = self._type(self._collection_type(ref))
+            if param:
+                what = f"the parameter {ref.name}"
+                head, value, call = "params=None", self._param_value(ref.name), f"{name}()"
+            else:
+                what = f"{ref.source}'s {ref.name}"
+                head, value = f"{ref.name}: {kind}", ref.name
+                call = f"{name}({ref.name}={self._value(ref)})"
             self.helpers.append(
-                f"@task\ndef {name}({ref.name}: {kind}) -> {kind}:\n"
-                f'    """{ref.source}\'s {ref.name}, as a return value a map can expand over."""\n'
-                f"    return {ref.name}\n"
+                f"@task\ndef {name}({head}) -> {kind}:\n"
+                f'    """{what}, as a return value a map can expand over."""\n'
+                f"    return {value}\n"
             )
             handle = free_name(f"{name}_out", self.taken)
             self.taken.add(handle)
-            self.lines.append(f"{handle} = {name}({ref.name}={self._value(ref)})")
+            self.lines.append(f"{handle} = {call}")
             self.passed_on[ref] = handle
         return self.passed_on[ref]
 
     def _collection_type(self, ref: Ref) -> str:
+        if ref.kind == "param":
+            return next(p for p in self.p.parameters if p.name == ref.name).type.expr
         output = next(o for o in self.steps[ref.source].outputs if o.name == ref.name)
         return output.type.expr
 
@@ -318,6 +331,33 @@ class AirflowWriter:
         if param.help:
             parts.append(f"description={param.help!r}")
         return f"Param({', '.join(parts)})"
+
+
+TYPING_MODULES = {"typing", "typing_extensions", "collections.abc"}
+
+
+def _without_unused_typing(code: str) -> str:
+    """``code`` less the names of typing imports nothing uses any more (a KFP or Flyte source
+    imports NamedTuple for outputs that become dicts here)."""
+    tree = ast.parse(code)
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    lines = code.splitlines(keepends=True)
+    for node in tree.body:
+        if not isinstance(node, (ast.Import, ast.ImportFrom)) or node.lineno != node.end_lineno:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module in TYPING_MODULES:
+            kept = [a for a in node.names if (a.asname or a.name) in used]
+            if len(kept) == len(node.names):
+                continue
+            names = ", ".join(f"{a.name} as {a.asname}" if a.asname else a.name for a in kept)
+            lines[node.lineno - 1] = f"from {node.module} import {names}\n" if kept else ""
+        elif (
+            isinstance(node, ast.Import)
+            and [a.name for a in node.names] == ["typing"]
+            and (node.names[0].asname or "typing") not in used
+        ):
+            lines[node.lineno - 1] = ""
+    return "".join(lines)
 
 
 def _used_handles(lines: list[str], handles: set[str]) -> list[str]:

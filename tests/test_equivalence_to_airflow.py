@@ -1,0 +1,51 @@
+"""The test of record for Airflow as a target: each Metaflow, Flyte and KFP fixture the Airflow
+writer converts runs in its own framework, its Airflow conversion runs with ``airflow dags test``
+(``transpile verify``'s Airflow runner), and the results must be the same, with the defaults and
+with each case's overridden parameters. What the writer cannot write yet (issue 18: switches,
+maps inside maps, maps of more than one task) is refused with TP260, and the refused cases are
+listed here so that the list only shrinks.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import cases
+from staging import verified
+
+from transpile.api import Converted, convert_file
+
+# issue 18: the Airflow writer does not write switches (@task.branch), maps nested in maps or
+# maps whose body is several tasks (mapped task groups) yet
+REFUSED = {
+    "flyte_climate",
+    "foreach_multistep",
+    "foreach_switch",
+    "kfp_if_else",
+    "kfp_wild_branches",
+    "kfp_wild_components",
+    "kfp_wild_loops",
+    "nested_foreach",
+    "switch_route",
+    "wild_nested",
+}
+SOURCES = [case for fw in ("metaflow", "flyte", "kfp") for case in cases(fw) if case.run]
+RUNS = [(case, run) for case in SOURCES if case.name not in REFUSED for run in case.runs]
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize(
+    ("case", "run"), RUNS, ids=[f"{case.name}-{run.name}" for case, run in RUNS]
+)
+def test_the_airflow_conversion_computes_what_the_source_computes(case, run, tmp_path):
+    verified(case.source, "airflow", run.params, tmp_path, case.dir)
+
+
+@pytest.mark.parametrize("case", SOURCES, ids=[case.name for case in SOURCES])
+def test_only_the_listed_cases_are_refused_and_with_tp260(case):
+    result = convert_file(str(case.source), "airflow")
+    if case.name not in REFUSED:
+        assert isinstance(result, Converted), result
+    else:
+        assert not isinstance(result, Converted)
+        errors = [d.code for d in result.diagnostics if d.severity == "error"]
+        assert errors == ["TP260"], result.diagnostics
