@@ -8,8 +8,11 @@ listed here so that the list only shrinks.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import cases
+from output_checks import ruff
 from staging import verified
 
 from transpile.api import Converted, convert_file
@@ -41,11 +44,26 @@ def test_the_airflow_conversion_computes_what_the_source_computes(case, run, tmp
 
 
 @pytest.mark.parametrize("case", SOURCES, ids=[case.name for case in SOURCES])
-def test_only_the_listed_cases_are_refused_and_with_tp260(case):
+def test_the_output_is_clean_and_only_the_listed_cases_are_refused(case):
     result = convert_file(str(case.source), "airflow")
     if case.name not in REFUSED:
         assert isinstance(result, Converted), result
+        # the rules the source's own code breaks (user code is copied as it is), F821 never
+        own = _rules(ruff("check", "--output-format", "concise", code=case.source.read_text()))
+        ignored = ["--ignore", ",".join(sorted(own - {"F821"}))] if own - {"F821"} else []
+        checked = ruff("check", *ignored, code=result.code)
+        assert checked.returncode == 0, checked.stdout
+        formatted = ruff("format", "--check", code=result.code)
+        assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+        assert "from airflow.sdk import" in result.code
+        assert re.search(
+            r"^if __name__ == .__main__.:\n    \w+\.test\(\)$", result.code, re.MULTILINE
+        )
     else:
         assert not isinstance(result, Converted)
         errors = [d.code for d in result.diagnostics if d.severity == "error"]
         assert errors == ["TP260"], result.diagnostics
+
+
+def _rules(done) -> set[str]:
+    return set(re.findall(r"^\S+:\d+:\d+: ([A-Z]+\d+)", done.stdout, re.MULTILINE))

@@ -167,6 +167,10 @@ class AirflowWriter:
 
     def _param_value(self, name: str) -> str:
         param = next(p for p in self.p.parameters if p.name == name)
+        if param.kind == "file":  # the parameter names the file; the step reads its content
+            self.std_imports.add("import pathlib")
+            method = "read_text" if param.is_text else "read_bytes"
+            return f"pathlib.Path(params[{name!r}]).{method}()"
         if param.type.expr == "float":  # a JSON number without a point arrives as int
             return f"float(params[{name!r}])"
         return f"params[{name!r}]"
