@@ -42,6 +42,21 @@ class OptionMapper(BaseOptionMapper):
         message = "@environment variables are set at the top of the task's body"
         self.note(option, "environment", message, settings.todos, False)
 
+    def _card(self, option: Option, settings: TaskSettings) -> None:
+        self.note(option, "card", "@card is not carried over", settings.todos, True)
+
+    def _cache(self, option: Option, settings: TaskSettings) -> None:
+        self.note(option, "cache", "the step's cache is not carried over", settings.todos, True)
+
+    def _catch(self, option: Option, settings: TaskSettings) -> None:
+        self.note(option, "catch", "@catch is not carried over", settings.todos, True)
+
+    def _pypi(self, option: Option, settings: TaskSettings) -> None:
+        message = f"@{option.kind} packages are not installed for the task"
+        self.note(option, "packages", message, settings.todos, True)
+
+    _conda = _pypi_base = _conda_base = _pypi
+
     def _collect_resources(
         self, option: Option, resources: dict[str, object], settings: TaskSettings
     ) -> None:

@@ -14,6 +14,8 @@ import ast
 import re
 import sys
 
+import libcst as cst
+
 from transpile import frameworks
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import (
@@ -29,6 +31,7 @@ from transpile.model.ir import (
     Task,
     walk,
 )
+from transpile.util.text import todo
 from transpile.writing.missing import provide_missing
 from transpile.writing.options import schedule_cron
 from transpile.writing.passthrough import without_empty_end
@@ -155,7 +158,8 @@ class AirflowWriter:
             ret = "return {" + ", ".join(f"{o.name!r}: {o.var}" for o in step.outputs) + "}"
         else:
             returns, ret = self._type(step.outputs[0].type.expr), f"return {step.outputs[0].var}"
-        body_lines = [*prelude, *([step.body.rstrip("\n")] if step.body.strip() else [])]
+        text = self._context(step, step.body, settings.todos)
+        body_lines = [*prelude, *([text.rstrip("\n")] if text.strip() else [])]
         body_lines += [ret] if ret else []
         body = "\n".join(body_lines) if body_lines else "pass"
         doc = f"{docstring(step.doc)}\n" if step.doc else ""
@@ -164,6 +168,21 @@ class AirflowWriter:
             f"{todos}{decorator}\ndef {name}({', '.join(signature)}) -> {returns}:\n"
             f"{doc}{indent_block(body)}\n"
         )
+
+    def _context(self, step: Step, body: str, todos: list[str]) -> str:
+        """``current.<attr>`` left in a body: the task context's nearest value, or None and a
+        TODO."""
+        if "current." not in body:
+            return body
+        rewriter = _CurrentRewriter()
+        body = cst.parse_module(body).visit(rewriter).code
+        if rewriter.used_context:
+            self.sdk.add("get_current_context")
+        for name in rewriter.missing:
+            message = f"current.{name} has no Airflow equivalent; it is None here"
+            self.diagnostics.append(Diagnostic("TP211", "warning", message, step.span, lossy=True))
+            todos.append(todo("TP211", message))
+        return body
 
     def _param_value(self, name: str) -> str:
         param = next(p for p in self.p.parameters if p.name == name)
@@ -335,6 +354,32 @@ class AirflowWriter:
         if param.help:
             parts.append(f"description={param.help!r}")
         return f"Param({', '.join(parts)})"
+
+
+CONTEXT = {
+    "run_id": 'get_current_context()["run_id"]',
+    "task_id": 'get_current_context()["ti"].task_id',
+    "retry_count": 'get_current_context()["ti"].try_number - 1',
+    "is_running_flow": "True",
+}
+
+
+class _CurrentRewriter(cst.CSTTransformer):
+    def __init__(self) -> None:
+        self.used_context = False
+        self.missing: list[str] = []
+
+    def leave_Attribute(
+        self, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.BaseExpression:
+        if isinstance(updated.value, cst.Name) and updated.value.value == "current":
+            replacement = CONTEXT.get(updated.attr.value)
+            if replacement:
+                self.used_context |= "get_current_context" in replacement
+                return cst.parse_expression(replacement)
+            self.missing.append(updated.attr.value)
+            return cst.Name("None")
+        return updated
 
 
 TYPING_MODULES = {"typing", "typing_extensions", "collections.abc"}
