@@ -55,10 +55,6 @@ KNOWN = {
     "flyte_wild_shell": BYTES,
     "kfp_datasets": BYTES,
     "kfp_wild_artifacts": BYTES,
-    "wild_names": (
-        "a task of the output named like a builtin (sum) is called without an argument it "
-        "was given ('total_'): not understood yet"
-    ),
 }
 # Every case runs its first (default) parameters; these also run their overrides, which keeps
 # the direction within the suite's time budget (each Airflow run is about 15 s)

@@ -11,6 +11,7 @@ whose body is more than one task.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 import sys
 
@@ -71,7 +72,7 @@ class AirflowWriter:
         self.p = pipeline
         self.diagnostics: list[Diagnostic] = []
         self.steps = {s.name: s for s in pipeline.steps}
-        self.taken = RESERVED | _module_names(pipeline)
+        self.taken = RESERVED | _module_names(pipeline) | set(dir(builtins))
         self.functions, renamed = task_functions(pipeline.steps, self.taken, "task")
         self.diagnostics += renamed
         self.taken |= set(self.functions.values())
