@@ -19,6 +19,7 @@ FRAMEWORK = Framework(
     import_roots=("airflow",),
     reader="transpile.frameworks.airflow.reader.read",
     writer="transpile.frameworks.airflow.writer.write",
+    early_writer=True,  # issue 18: no switches or mapped task groups yet (TP260)
     declarations=frozenset({"task", "dag"}),
     map_construct=lambda members, names, code: ".expand()",
     capabilities={
