@@ -22,7 +22,7 @@ RULES = "F821,F822,F823"
 
 def install(folder: Path) -> None:
     os.environ.setdefault(ENV, str(folder))
-    for name in frameworks.writable():
+    for name in frameworks.targets():  # the early writers too
         module = frameworks.writer(name)
         if getattr(module.write, "records_emitted", False):
             continue

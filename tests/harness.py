@@ -50,7 +50,16 @@ METAFLOW_CACHE_ENV = CACHE_ENV
 # folder is sys.path[0]), so the flow runs under this name; the other sources of a case stay out.
 FLOW_FILE = "mf_flow.py"
 OTHER_SOURCES = frozenset(
-    {"metaflow.py", "flyte.py", "kfp.py", "case.toml", "ir.json", "expected", "__pycache__"}
+    {
+        "metaflow.py",
+        "flyte.py",
+        "kfp.py",
+        "airflow.py",
+        "case.toml",
+        "ir.json",
+        "expected",
+        "__pycache__",
+    }
 )
 
 

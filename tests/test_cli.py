@@ -126,7 +126,7 @@ def test_unexpected_exception_becomes_one_line(monkeypatch, capsys, hello):
 
 def test_usage_errors_exit_2(hello):
     assert invoke("convert", str(hello)).exit_code == 2  # --to missing
-    assert invoke("convert", str(hello), "--to", "airflow").exit_code == 2
+    assert invoke("convert", str(hello), "--to", "argo").exit_code == 2
     assert invoke("inspect", str(hello), "--format", "png").exit_code == 2
     assert invoke("frobnicate").exit_code == 2
 

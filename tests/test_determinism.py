@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from transpile import frameworks
+from transpile.api import Converted, convert_file
 
 ROOT = Path(__file__).parents[1]
 
@@ -20,10 +21,20 @@ def _sources(target: str, folder: Path) -> list[Path]:
     (their own names all collide), with the modules of tasks they import (``*_tasks.py``)."""
     for framework in sorted(set(frameworks.names()) - {target}):
         for source in sorted((ROOT / "fixtures").glob(f"*/{framework}.py")):
+            if _not_written_yet(source, target):
+                continue
             shutil.copy(source, folder / f"{source.parent.name}_{framework}.py")
             for module in sorted(source.parent.glob("*_tasks.py")):  # a sibling it imports
                 shutil.copy(module, folder / module.name)
     return sorted(folder.iterdir())
+
+
+def _not_written_yet(source: Path, target: str) -> bool:
+    """A fixture the Airflow writer refuses as not written yet (TP260, issue 18)."""
+    if target != "airflow":
+        return False
+    result = convert_file(str(source), target)
+    return not isinstance(result, Converted) and any(d.code == "TP260" for d in result.diagnostics)
 
 
 def _batch(files: list[Path], target: str, out: Path, seed: str) -> dict[str, bytes]:
@@ -41,7 +52,7 @@ def _batch(files: list[Path], target: str, out: Path, seed: str) -> dict[str, by
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 
-@pytest.mark.parametrize("target", sorted(frameworks.writable()))
+@pytest.mark.parametrize("target", sorted(frameworks.targets()))
 def test_batches_in_any_order_under_any_seed_are_byte_identical(target, tmp_path):
     (tmp_path / "in").mkdir()
     flows = _sources(target, tmp_path / "in")

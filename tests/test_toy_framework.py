@@ -176,8 +176,8 @@ def transpile(folder: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_the_cli_offers_it(toy):
     done = transpile(toy, "convert", "--help")
-    assert "--to [metaflow|flyte|kfp|toy]" in done.stdout
-    assert "[auto|metaflow|flyte|kfp|airflow|toy]" in done.stdout  # airflow: read only
+    assert "--to [metaflow|flyte|kfp|airflow|toy]" in done.stdout  # airflow: an early writer
+    assert "[auto|metaflow|flyte|kfp|airflow|toy]" in done.stdout
 
 
 def test_convert_from_it_runs_in_flyte(toy):

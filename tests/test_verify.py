@@ -191,12 +191,56 @@ def test_bad_parameters_are_one_line_and_exit_2(tmp_path, capsys, args, message)
     assert line.startswith(f"{path}: ") and message in line
 
 
-def test_a_framework_verify_cannot_run_is_one_line(capsys):
-    source = FIXTURES / "airflow_taskflow" / "airflow.py"
-    assert run(["verify", str(source), "--to", "flyte"]) == 2
-    assert capsys.readouterr().err.splitlines() == [
-        f"{source}: verify cannot run airflow pipelines yet (it runs flyte, kfp, metaflow)"
-    ]
+@pytest.mark.equivalence
+def test_an_airflow_2_dag_that_airflow_3_cannot_load_names_the_import(capsys):
+    """Airflow 3.3 removed airflow.operators.dummy: the run names the import it could not make
+    (``airflow dags reserialize`` exits 0 on such a file; verify reads the error from its log)."""
+    source = FIXTURES / "airflow2_operators" / "airflow.py"
+    assert run(["verify", str(source), "--to", "kfp", "--source-runs", "1"]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"{source}: airflow → kfp: could not run the source (airflow): Airflow could not load "
+        "af_dag.py: No module named 'airflow.operators.dummy'"
+    )
+
+
+RAISING_DAG = """\
+from airflow.sdk import Param, dag, task
+
+
+@task
+def check(n: int) -> int:
+    if n > 2:
+        raise ValueError(f"n is {n}")
+    return n
+
+
+@dag(params={"n": Param(1, type="integer")})
+def raising():
+    check(n=3)
+
+
+raising()
+"""
+
+
+@pytest.mark.equivalence
+def test_an_airflow_task_that_raises_is_named_by_its_error(tmp_path, capsys):
+    path = tmp_path / "dag.py"
+    path.write_text(RAISING_DAG)
+    assert run(["verify", str(path), "--to", "flyte", "--source-runs", "1"]) == 2
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first == (
+        f"{path}: airflow → flyte: could not run the source (airflow): airflow dags test raising "
+        "failed (exit 1): ValueError: n is 3"
+    )
+
+
+def test_task_ids_are_matched_as_the_airflow_reader_names_steps():
+    from transpile.frameworks.airflow.reader.dag_body import _identifier
+    from transpile.verify.runs import _identifier as verify_identifier
+
+    for name in ("load", "group.load", "2nd-step", "", "ünï"):
+        assert verify_identifier(name) == _identifier(name)
 
 
 def test_a_refused_file_cannot_be_verified(tmp_path, capsys):

@@ -165,7 +165,7 @@ def convert_text(
         return read
     if read.pipeline.framework == target:
         return _fail(path, "TP006", f"source is already {target}")
-    if target not in frameworks.writable():
+    if target not in frameworks.targets():
         return _fail(path, "TP004", f"writing {target} is not supported yet")
     try:
         code, diagnostics = write(target, read.pipeline)

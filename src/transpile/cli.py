@@ -54,7 +54,7 @@ TO_OPTION = click.option(
     "--to",
     "target",
     required=True,
-    type=TargetChoice(frameworks.writable()),
+    type=TargetChoice(frameworks.targets()),
     help="Framework to write.",
 )
 

@@ -69,7 +69,13 @@ def readable() -> tuple[str, ...]:
 
 
 def writable() -> tuple[str, ...]:
-    """The frameworks transpile can write (the targets of convert, report and lint)."""
+    """The frameworks transpile writes in full (the default targets of lint; the writers every
+    valid model must pass); an early writer is left out."""
+    return tuple(n for n, f in registry().items() if f.writer and not f.early_writer)
+
+
+def targets() -> tuple[str, ...]:
+    """Every framework ``--to`` accepts: the writable ones and the early writers."""
     return tuple(n for n, f in registry().items() if f.writer)
 
 

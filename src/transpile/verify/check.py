@@ -27,12 +27,27 @@ from transpile.api import Converted, Failed, Skipped, convert_file, write
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Map, Pipeline, Ref, Result, Switch, Task, walk
 
-from .runs import FINALS_FILE, HIDDEN_FILE, RunFailed, run_flyte, run_kfp, run_metaflow, stage
+from .runs import (
+    FINALS_FILE,
+    HIDDEN_FILE,
+    RunFailed,
+    airflow_results,
+    run_airflow,
+    run_flyte,
+    run_kfp,
+    run_metaflow,
+    stage,
+)
 from .values import Normalized, diff
 
 # each framework's module name in a working folder: never the name of a package it imports
-MODULES = {"metaflow": "mf_flow.py", "flyte": "flyte_workflow.py", "kfp": "kfp_pipeline.py"}
-RUNNERS = {"metaflow": "metaflow", "flyte": "flytekit", "kfp": "kfp"}
+MODULES = {
+    "metaflow": "mf_flow.py",
+    "flyte": "flyte_workflow.py",
+    "kfp": "kfp_pipeline.py",
+    "airflow": "af_dag.py",
+}
+RUNNERS = {"metaflow": "metaflow", "flyte": "flytekit", "kfp": "kfp", "airflow": "airflow"}
 STAGE_LIMIT = 200 * 1024 * 1024  # bytes beside the source copied into each working folder
 INSTALL = "pip install 'transpile[verify]'"
 
@@ -279,7 +294,8 @@ class Side:
 
     framework: str
     code: str
-    entry: str  # Metaflow: the flow class; Flyte, KFP: the function ("" for the last one)
+    entry: str  # Metaflow: the flow class; Flyte, KFP: the function ("" for the last one);
+    # Airflow: the dag_id, or that id as an identifier ("" for the file's only DAG)
     params: dict[str, Any]
     module: str = ""  # where the code goes in the working folder (default: MODULES)
     # a KFP run also reports these tasks' outputs: (result name, step, output)
@@ -299,6 +315,8 @@ class Side:
         module.write_text(self.code, encoding="utf-8")
         if self.framework == "metaflow":
             return run_metaflow(module, self.entry, self.params, timeout, cache=cache)
+        if self.framework == "airflow":
+            return run_airflow(module, self.params, module.parent, timeout, self.entry, cache)
         runner = run_flyte if self.framework == "flyte" else run_kfp
         return runner(module, self.params, workdir, timeout, self.entry, cache=cache)
 
@@ -368,10 +386,6 @@ def verify_file(
     if not isinstance(converted, Converted):
         raise VerifyError(f"cannot convert: {converted.reason}")
     pipeline = converted.pipeline
-    for framework in (pipeline.framework, target):
-        if framework not in RUNNERS:
-            runnable = ", ".join(sorted(RUNNERS))
-            raise VerifyError(f"verify cannot run {framework} pipelines yet (it runs {runnable})")
     missing = missing_frameworks(pipeline.framework, target)
     if missing:
         raise VerifyError(f"verify needs {', '.join(missing)} installed: {INSTALL}")
@@ -404,7 +418,9 @@ def verify_file(
         )
     text = source_path.read_text(encoding="utf-8")
     source_entry = pipeline.name
-    if pipeline.framework != "metaflow":
+    if pipeline.framework == "airflow":
+        source_entry = entry or pipeline.name
+    elif pipeline.framework != "metaflow":
         source_entry = entry or entry_function(text, pipeline.span.line)
     finals = final_results(pipeline) if pipeline.framework == "kfp" else ()
     code = converted.code
@@ -488,7 +504,10 @@ def _by_result_name(
     values: dict[str, Normalized], pipeline: Pipeline, framework: str
 ) -> dict[str, Normalized]:
     """A KFP pipeline that returns one value exposes it as ``Output``: the name of the
-    pipeline's one result, as the other frameworks call it."""
+    pipeline's one result, as the other frameworks call it. An Airflow run exposes its tasks'
+    XComs: those of the pipeline's results (the final tasks' return values), by result name."""
+    if framework == "airflow":
+        return airflow_results(values, pipeline)
     if framework == "kfp" and set(values) == {"Output"} and len(pipeline.results) == 1:
         return {pipeline.results[0].name: values["Output"]}
     return values

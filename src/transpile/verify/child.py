@@ -1,6 +1,6 @@
 """The child side of a run (``main([MODE, *ARGS, RESULT_FILE])``, started by ``runs.py``): it
 imports the framework and the pipeline, runs or reads back the run, and writes the normalized
-results as JSON to RESULT_FILE. Only this module imports metaflow, flytekit or kfp.
+results as JSON to RESULT_FILE. Only this module imports metaflow, flytekit, kfp or airflow.
 """
 
 from __future__ import annotations
@@ -223,8 +223,40 @@ def final_outputs(root: Path, finals: list[list[str]]) -> dict[str, Normalized]:
     return values
 
 
+def _read_airflow(dag_id: str) -> dict[str, Normalized]:
+    """In the child (AIRFLOW_HOME set): the XComs of the DAG's last run, by ``task_id|key``,
+    deserialized as a task pulling them would see them; the run must have succeeded."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.xcom import XComModel
+    from airflow.sdk.serde import deserialize
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        run = session.scalars(
+            select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).limit(1)
+        ).first()
+        if run is None:
+            raise SystemExit(f"no run of {dag_id}")
+        if str(run.state) not in ("success", "DagRunState.SUCCESS"):
+            raise SystemExit(f"the run of {dag_id} ended {run.state}")
+        rows = session.scalars(
+            select(XComModel).where(
+                XComModel.dag_id == dag_id,
+                XComModel.run_id == run.run_id,
+                XComModel.map_index == -1,
+            )
+        ).all()
+        return {f"{x.task_id}|{x.key}": normalize(deserialize(x.value)) for x in rows}
+
+
 def main(argv: list[str]) -> None:
     mode, *args, result_file = argv
-    readers = {"metaflow": _read_metaflow, "flyte": _read_flyte, "kfp": _read_kfp}
+    readers = {
+        "metaflow": _read_metaflow,
+        "flyte": _read_flyte,
+        "kfp": _read_kfp,
+        "airflow": _read_airflow,
+    }
     values = readers[mode](*args)
     Path(result_file).write_text(json.dumps(values), encoding="utf-8")

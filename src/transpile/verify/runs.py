@@ -7,10 +7,12 @@ JSON in a file (stdout belongs to the user's code).
 
 What a run exposes: Metaflow, the artifacts of ``end`` as its Client API reads them (without the
 Parameters and class constants Metaflow stores in every task); Flyte, the entry workflow's
-outputs; KFP, the entry pipeline's outputs under ``kfp.local``.
+outputs; KFP, the entry pipeline's outputs under ``kfp.local``; Airflow, the XComs each task of
+the ``airflow dags test`` run pushed (``check.py`` keeps those of the DAG's final tasks).
 
 With ``$TRANSPILE_METAFLOW_CACHE`` set to a folder (the test suite sets it once per session),
-a run whose working folder holds the same files, with the same entry and parameters, runs once.
+a run whose working folder holds the same files, with the same entry and parameters, runs once,
+and Airflow's migrated database is made once per session (else once per process) and copied.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
+import threading
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
@@ -32,6 +37,8 @@ from .values import Normalized
 METAFLOW_TIMEOUT = float(os.environ.get("TRANSPILE_METAFLOW_TIMEOUT", "600"))
 FLYTE_TIMEOUT = float(os.environ.get("TRANSPILE_FLYTE_TIMEOUT", "300"))
 KFP_TIMEOUT = float(os.environ.get("TRANSPILE_KFP_TIMEOUT", "600"))
+AIRFLOW_TIMEOUT = float(os.environ.get("TRANSPILE_AIRFLOW_TIMEOUT", "600"))
+AIRFLOW_DB = "airflow.db"
 CACHE_ENV = "TRANSPILE_METAFLOW_CACHE"  # a folder every process of a test session shares
 RESULT_FILE = "result.json"
 PARAMS_FILE = "params.json"
@@ -42,7 +49,9 @@ HIDDEN_FILE = "hidden-artifacts.json"
 KFP_ROOT = ".kfp-root"  # kfp.local's pipeline root: hidden, so never a staged user folder
 TAIL_CHARS = 6000
 # what a run writes into its working folder: never part of what identifies the run
-_RUN_STATE = frozenset({"home", "tmp", ".metaflow", KFP_ROOT, "run_id", RESULT_FILE, PARAMS_FILE})
+_RUN_STATE = frozenset(
+    {"home", "tmp", ".metaflow", KFP_ROOT, "run_id", ".airflowignore", RESULT_FILE, PARAMS_FILE}
+)
 _RUN_STATE |= {FINALS_FILE}
 # __main__ stays a blank module: the child gives it the flow module's names (Metaflow unpickles
 # artifacts whose classes the flow script defined as __main__.X), so none of its own may be there
@@ -81,8 +90,10 @@ def stage(folder: Path | str, workdir: Path | str, skip: Collection[str] = ()) -
 
 def isolated_env(workdir: Path) -> dict[str, str]:
     """The parent's environment without framework settings, with HOME and stores in ``workdir``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("METAFLOW_", "FLYTE_"))}
+    prefixes = ("METAFLOW_", "FLYTE_", "AIRFLOW_", "AIRFLOW__")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     home, tmp = workdir / "home", workdir / "tmp"
+    airflow_home = home / "airflow"
     home.mkdir(parents=True, exist_ok=True)
     tmp.mkdir(parents=True, exist_ok=True)
     env.update(
@@ -97,18 +108,26 @@ def isolated_env(workdir: Path) -> dict[str, str]:
         # Same string hashing in every run, so set iteration order cannot make two differ by chance.
         PYTHONHASHSEED="0",
         FLYTE_SDK_RICH_TRACEBACKS="0",  # plain tracebacks: boxes wrap the message in failure tails
+        # Airflow: its home, sqlite database and logs in HOME; the working folder is the dags folder
+        AIRFLOW_HOME=str(airflow_home),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{airflow_home / AIRFLOW_DB}",
+        AIRFLOW__CORE__DAGS_FOLDER=str(workdir),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
     )
     return env
 
 
-def run_process(cmd: list[str], cwd: Path, timeout: float, what: str) -> tuple[str, str]:
-    """Run ``cmd`` in ``cwd``; its stdout and stderr, or RunFailed if it fails or hangs."""
+def run_process(
+    cmd: list[str], cwd: Path, timeout: float, what: str, env: dict[str, str] | None = None
+) -> tuple[str, str]:
+    """Run ``cmd`` in ``cwd`` (with ``env``, else ``isolated_env(cwd)``); its stdout and stderr,
+    or RunFailed if it fails or hangs."""
     try:
         proc = subprocess.run(
             cmd,
             check=False,
             cwd=cwd,
-            env=isolated_env(cwd),
+            env=env or isolated_env(cwd),
             capture_output=True,
             text=True,
             errors="replace",
@@ -379,3 +398,152 @@ def _run_module(
             f"{runner} run of {module_path.name}",
         ),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Airflow
+# ---------------------------------------------------------------------------------------------
+
+_migrated: dict[str, Path] = {}  # this process's migrated database, when no cache folder is set
+_migrating = threading.Lock()
+# what `airflow dags reserialize` logs for a file it could not import (it still exits 0)
+_IMPORT_FAILED = re.compile(r"Error loading DAG from (?P<file>\S+): (?P<error>.*?)\s+\[airflow")
+
+
+def airflow_database(timeout: float = AIRFLOW_TIMEOUT) -> Path:
+    """An empty Airflow database, migrated: made once per test session in the cache folder
+    (``$TRANSPILE_METAFLOW_CACHE``, shared by every xdist worker, under a lock), else once per
+    process in a temporary folder. ``airflow db migrate`` takes a few seconds; copying its file,
+    none."""
+    root = os.environ.get(CACHE_ENV)
+    with _migrating:
+        if root:
+            folder = Path(root) / "airflow-db"
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(folder / "migrate.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                return _migrate(folder, timeout)
+        if "db" not in _migrated:
+            _migrated["db"] = _migrate(Path(tempfile.mkdtemp(prefix="transpile-airflow-")), timeout)
+        return _migrated["db"]
+
+
+def _migrate(folder: Path, timeout: float) -> Path:
+    done = folder / AIRFLOW_DB
+    if done.is_file():
+        return done
+    env = isolated_env(folder)
+    run_process(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        folder,
+        timeout,
+        "airflow db migrate",
+        env,
+    )
+    made = folder / "home" / "airflow" / AIRFLOW_DB
+    if not made.is_file():
+        raise RunFailed(f"airflow db migrate made no {made}")
+    partial = done.with_suffix(f".{os.getpid()}.tmp")
+    shutil.copy2(made, partial)
+    partial.replace(done)
+    return done
+
+
+def run_airflow(
+    module_path: Path | str,
+    params: dict[str, Any],
+    workdir: Path | str | None = None,
+    timeout: float = AIRFLOW_TIMEOUT,
+    entry: str | None = None,
+    cache: bool = True,
+) -> dict[str, Normalized]:
+    """Run the DAG of ``module_path`` (``entry``: its dag_id or that id as an identifier; else the
+    file's only DAG) with ``airflow dags test`` and ``params`` as the run's conf; every XCom its
+    tasks pushed, by ``task_id|key`` (map_index -1: a mapped task's items are left out).
+
+    The working folder is the dags folder and AIRFLOW_HOME is inside it, with a copy of the
+    migrated database; ``airflow dags reserialize`` comes first, as ``dags test`` runs only a
+    serialized DAG.
+    """
+    module_path = Path(module_path).resolve()
+    workdir = Path(workdir).resolve() if workdir is not None else module_path.parent
+    if workdir != module_path.parent:
+        raise ValueError(f"an Airflow DAG runs from its own folder, not {workdir}")
+    key = ["airflow", module_path.name, entry or "", params]
+    return _once(
+        _cache_entry(workdir, key) if cache else None,
+        lambda: _run_airflow(module_path, params, timeout, entry or ""),
+    )
+
+
+def _run_airflow(
+    module_path: Path, params: dict[str, Any], timeout: float, entry: str
+) -> dict[str, Normalized]:
+    workdir = module_path.parent
+    env = isolated_env(workdir)
+    database = Path(env["AIRFLOW_HOME"]) / AIRFLOW_DB
+    database.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(airflow_database(timeout), database)
+    # the runs' own folders are not part of the DAG bundle
+    (workdir / ".airflowignore").write_text("home/\ntmp/\nroot/\n", encoding="utf-8")
+    airflow = [sys.executable, "-m", "airflow"]
+    out, err = run_process(
+        [*airflow, "dags", "reserialize"], workdir, timeout, "airflow dags reserialize", env
+    )
+    dag_id = _dag_id(database, module_path, entry, out + err)
+    what = f"airflow dags test {dag_id}"
+    run_process(
+        [*airflow, "dags", "test", dag_id, "-c", json.dumps(params)], workdir, timeout, what, env
+    )
+    return _child(["airflow", dag_id], workdir, timeout, f"reading back the XComs of {what}")
+
+
+def _dag_id(database: Path, module_path: Path, entry: str, log: str) -> str:
+    """The dag_id of ``entry`` among the DAGs ``module_path`` defines, as the database has them."""
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT dag_id, fileloc FROM dag").fetchall()
+    ids = [dag_id for dag_id, fileloc in rows if Path(fileloc).resolve() == module_path]
+    if not ids:
+        failed = [m["error"] for m in _IMPORT_FAILED.finditer(_ANSI.sub("", log))]
+        reason = failed[-1] if failed else "it defines no DAG at module level"
+        raise RunFailed(f"Airflow could not load {module_path.name}: {reason}", _tail(log))
+    if not entry:
+        if len(ids) > 1:
+            raise RunFailed(f"{module_path.name} defines several DAGs: {', '.join(sorted(ids))}")
+        return ids[0]
+    wanted = [i for i in ids if entry in (i, _identifier(i))]
+    if not wanted:
+        raise RunFailed(
+            f"no DAG {entry} in {module_path.name} (it defines {', '.join(sorted(ids))})"
+        )
+    return wanted[0]
+
+
+def _identifier(name: str) -> str:
+    """A dag_id or task_id as transpile names its pipeline or step (the Airflow reader's rule)."""
+    cleaned = "".join(c if c.isalnum() else "_" for c in name)
+    return cleaned if cleaned and not cleaned[0].isdigit() else f"t_{cleaned}"
+
+
+def airflow_results(xcoms: dict[str, Normalized], pipeline: Any) -> dict[str, Normalized]:
+    """The XComs (``task_id|key``) that are ``pipeline``'s results, by result name: a result
+    reading step S's output O is the XCom O of the task whose id is S as an identifier (a task
+    with several outputs pushes each under its name), else, when S has one output, that task's
+    ``return_value``. A result no task pushed is left out, so
+    the comparison names it as missing."""
+    by_step: dict[tuple[str, str], Normalized] = {}
+    for name, value in xcoms.items():
+        task_id, _, key = name.rpartition("|")
+        by_step.setdefault((_identifier(task_id), key), value)
+    found = {}
+    for result in pipeline.results:
+        ref = result.refs[0] if len(result.refs) == 1 else None
+        if ref is None or ref.kind != "output":
+            continue
+        wanted = (ref.source, ref.name)
+        step = next((s for s in pipeline.steps if s.name == ref.source), None)
+        if wanted not in by_step and step is not None and len(step.outputs) == 1:
+            wanted = (ref.source, "return_value")  # a task with one output returns it
+        if wanted in by_step:
+            found[result.name] = by_step[wanted]
+    return found

@@ -3,7 +3,8 @@
 - ``reader/``: ``read.py`` finds the DAG (``with DAG(...)``, ``dag = DAG(...)``, ``@dag``) and
   reads its tasks, data edges and ``>>`` dependencies; ``names.py`` the import spellings of both
   major versions. Never imports the DAG file or Airflow.
-- no writer yet: Airflow is a source only (``--to airflow`` is refused with the choices).
+- ``writer/``: ``write.py`` writes an Airflow 3 TaskFlow module (``from airflow.sdk import dag,
+  task``), ``options.py`` task settings.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ FRAMEWORK = Framework(
     rank=4,
     import_roots=("airflow",),
     reader="transpile.frameworks.airflow.reader.read",
-    writer=None,
+    writer="transpile.frameworks.airflow.writer.write",
+    early_writer=True,  # issue 18: no switches or mapped task groups yet (TP260)
     declarations=frozenset({"task", "dag"}),
     map_construct=lambda members, names, code: ".expand()",
     capabilities={

@@ -1,0 +1,459 @@
+"""Write a pipeline model as an Airflow 3 TaskFlow module: one ``@task`` per step, data passed by
+return values (several outputs: ``multiple_outputs=True``, read downstream by key), a map as
+``.partial(...).expand(...)``, the parameters as ``params=`` with ``Param`` (tasks read them from
+the ``params`` they are given), the DAG object at module level and ``dag.test()`` under
+``__main__``.
+
+Not written yet, refused with TP260 naming the construct: switches, maps nested in maps, and maps
+whose body is more than one task.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+import sys
+
+import libcst as cst
+
+from transpile import frameworks
+from transpile.model.diagnostics import Diagnostic, error
+from transpile.model.ir import (
+    Input,
+    Map,
+    Node,
+    Parallel,
+    Pipeline,
+    Ref,
+    Sequence,
+    Step,
+    Switch,
+    Task,
+    walk,
+)
+from transpile.util.text import todo
+from transpile.writing.missing import provide_missing
+from transpile.writing.options import schedule_cron
+from transpile.writing.passthrough import without_empty_end
+from transpile.writing.render import (
+    converted_doc,
+    docstring,
+    finish,
+    free_name,
+    indent_block,
+    module_header,
+    snake_case,
+    task_functions,
+)
+
+from .options import OptionMapper
+
+# JSON Schema types Airflow's Param validates a value against
+PARAM_TYPES = {
+    "int": "integer",
+    "float": "number",
+    "str": "string",
+    "bool": "boolean",
+    "list": "array",
+    "dict": "object",
+}
+RESERVED = {"dag", "task", "Param", "timedelta", "datetime", "get_current_context", "params"}
+
+
+def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
+    pipeline, dropped = without_empty_end(pipeline)
+    code, diagnostics = AirflowWriter(pipeline).write()
+    return code, [*dropped, *diagnostics]
+
+
+class AirflowWriter:
+    def __init__(self, pipeline: Pipeline):
+        self.p = pipeline
+        self.diagnostics: list[Diagnostic] = []
+        self.steps = {s.name: s for s in pipeline.steps}
+        self.taken = RESERVED | _module_names(pipeline) | set(dir(builtins))
+        self.functions, renamed = task_functions(pipeline.steps, self.taken, "task")
+        self.diagnostics += renamed
+        self.taken |= set(self.functions.values())
+        self.dag_name = free_name(snake_case(pipeline.name), self.taken)
+        self.taken.add(self.dag_name)
+        self.std_imports: set[str] = set()
+        self.sdk = {"dag", "task"}
+        self.options = OptionMapper(self.diagnostics)
+        self.mapped = _mapped_steps(pipeline.flow)
+        self.handles: dict[str, str] = {}  # step → its call's variable in the DAG body
+        self.lines: list[str] = []
+        self.helpers: list[str] = []  # tasks that pass an output on for a map
+        self.passed_on: dict[Ref, str] = {}
+
+    # module --------------------------------------------------------------------------------------
+    def write(self) -> tuple[str, list[Diagnostic]]:
+        self._refuse_unwritten(self.p.flow)
+        tasks = [self._task(step) for step in self.p.steps]
+        self._node(self.p.flow)
+        dag = self._dag()
+        std, third = _split_imports(self.p.module.imports, self.std_imports)
+        parts = [module_header(self.p, frameworks.get(self.p.framework))]
+        parts += std
+        parts.append(f"from airflow.sdk import {', '.join(sorted(self.sdk))}")
+        parts += third
+        text = "\n".join(parts) + "\n"
+        for definition in self.p.module.definitions:
+            text += f"\n\n{definition.rstrip()}\n"
+        for task_text in [*tasks, *self.helpers]:
+            text += f"\n\n{task_text}"
+        text += f"\n\n{dag}"
+        text = _without_unused_typing(text)
+        code, missing = provide_missing(text, self.p.span, self.p.module)
+        return finish(code, self.p.span.file), [*self.diagnostics, *missing]
+
+    def _refuse_unwritten(self, flow: Node) -> None:
+        for node in walk(flow):
+            if isinstance(node, Switch):
+                raise error("TP260", "a switch cannot be written for Airflow yet", self.p.span)
+            if isinstance(node, Map):
+                body = [n for n in walk(node.body) if not isinstance(n, Sequence)]
+                if len(body) != 1 or not isinstance(body[0], Task):
+                    raise error(
+                        "TP260",
+                        f"the map over {node.collection.source}.{node.collection.name} has more "
+                        "than one task in its body (a mapped task group): not written for "
+                        "Airflow yet",
+                        self.p.span,
+                    )
+
+    # tasks ---------------------------------------------------------------------------------------
+    def _task(self, step: Step) -> str:
+        settings = self.options.task_settings(step.options)
+        self.std_imports |= settings.std_imports
+        args = list(settings.args)
+        name = self.functions[step.name]
+        if name != step.name:
+            args.insert(0, ("task_id", repr(step.name)))
+        several = len(step.outputs) > 1
+        if several and step.name not in self.mapped:
+            args.append(("multiple_outputs", "True"))
+        decorator = f"@task({', '.join(f'{k}={v}' for k, v in args)})" if args else "@task"
+        passed = [i for i in step.inputs if i.refs[0].kind not in ("param", "index")]
+        signature = [f"{i.name}: {self._type(self._input_type(i))}" for i in passed]
+        prelude = []
+        if settings.environment:
+            self.std_imports.add("import os")
+            prelude.append(f"os.environ.update({settings.environment})")
+        if any(i.refs[0].kind == "param" for i in step.inputs):
+            signature.append("params=None")
+        for inp in step.inputs:
+            ref = inp.refs[0]
+            if ref.kind == "param":
+                prelude.append(f"{inp.name} = {self._param_value(ref.name)}")
+            elif ref.kind == "index":
+                self.sdk.add("get_current_context")
+                prelude.append(f'{inp.name} = get_current_context()["ti"].map_index')
+            elif inp.mode == "collected":
+                prelude.append(self._collected(inp))
+        if not step.outputs:
+            returns, ret = "None", None
+        elif several:
+            returns = "dict"
+            ret = "return {" + ", ".join(f"{o.name!r}: {o.var}" for o in step.outputs) + "}"
+        else:
+            returns, ret = self._type(step.outputs[0].type.expr), f"return {step.outputs[0].var}"
+        text = self._context(step, step.body, settings.todos)
+        body_lines = [*prelude, *([text.rstrip("\n")] if text.strip() else [])]
+        body_lines += [ret] if ret else []
+        body = "\n".join(body_lines) if body_lines else "pass"
+        doc = f"{docstring(step.doc)}\n" if step.doc else ""
+        todos = "".join(f"{t}\n" for t in settings.todos)
+        return (
+            f"{todos}{decorator}\ndef {name}({', '.join(signature)}) -> {returns}:\n"
+            f"{doc}{indent_block(body)}\n"
+        )
+
+    def _context(self, step: Step, body: str, todos: list[str]) -> str:
+        """``current.<attr>`` left in a body: the task context's nearest value, or None and a
+        TODO."""
+        if "current." not in body:
+            return body
+        rewriter = _CurrentRewriter()
+        body = cst.parse_module(body).visit(rewriter).code
+        if rewriter.used_context:
+            self.sdk.add("get_current_context")
+        for name in rewriter.missing:
+            message = f"current.{name} has no Airflow equivalent; it is None here"
+            self.diagnostics.append(Diagnostic("TP211", "warning", message, step.span, lossy=True))
+            todos.append(todo("TP211", message))
+        return body
+
+    def _param_value(self, name: str) -> str:
+        param = next(p for p in self.p.parameters if p.name == name)
+        if param.kind == "file":  # the parameter names the file; the step reads its content
+            self.std_imports.add("import pathlib")
+            method = "read_text" if param.is_text else "read_bytes"
+            return f"pathlib.Path(params[{name!r}]).{method}()"
+        if param.type.expr == "float":  # a JSON number without a point arrives as int
+            return f"float(params[{name!r}])"
+        return f"params[{name!r}]"
+
+    def _collected(self, inp: Input) -> str:
+        """A mapped task's results arrive as a lazy sequence: a list, and one output of several
+        taken from each item's dict."""
+        ref = inp.refs[0]
+        source = self.steps.get(ref.source)
+        if source is not None and len(source.outputs) > 1:
+            return f"{inp.name} = [value[{ref.name!r}] for value in {inp.name}]"
+        return f"{inp.name} = list({inp.name})"
+
+    @staticmethod
+    def _input_type(inp: Input) -> str:
+        return inp.type.expr
+
+    def _type(self, expr: str) -> str:
+        if "typing." in expr:
+            self.std_imports.add("import typing")
+        return expr
+
+    # the DAG body -------------------------------------------------------------------------------
+    def _node(self, node: Node) -> tuple[list[str], list[str]]:
+        """Write ``node``'s calls; the steps it starts with and ends with."""
+        if isinstance(node, Task):
+            self._call(node.step)
+            return [node.step], [node.step]
+        if isinstance(node, Map):
+            step = next(n.step for n in walk(node.body) if isinstance(n, Task))
+            self._call(step, node)
+            return [step], [step]
+        if isinstance(node, Parallel):
+            firsts, lasts = [], []
+            for branch in node.branches:
+                first, last = self._node(branch)
+                firsts += first
+                lasts += last
+            return firsts, lasts
+        assert isinstance(node, Sequence)
+        firsts: list[str] = []
+        previous: list[str] = []
+        for child in node.nodes:
+            first, last = self._node(child)
+            for before in previous:
+                for after in first:
+                    if not self._reads(after, before):
+                        self.lines.append(f"{self.handles[before]} >> {self.handles[after]}")
+            firsts = firsts or first
+            previous = last or previous
+        return firsts, previous
+
+    def _reads(self, step: str, source: str) -> bool:
+        return any(r.source == source for i in self.steps[step].inputs for r in i.refs)
+
+    def _call(self, name: str, mapped: Map | None = None) -> None:
+        step = self.steps[name]
+        handle = free_name(f"{self.functions[name]}_out", self.taken)
+        self.taken.add(handle)
+        self.handles[name] = handle
+        fixed, over = [], []
+        for inp in step.inputs:
+            ref = inp.refs[0]
+            if ref.kind in ("param", "index"):
+                continue
+            if ref.kind == "item":
+                over.append(f"{inp.name}={self._collection(mapped)}")
+            else:
+                fixed.append(f"{inp.name}={self._value(ref)}")
+        function = self.functions[name]
+        if mapped is None:
+            self.lines.append(f"{handle} = {function}({', '.join(fixed)})")
+        elif fixed:
+            call = f"{function}.partial({', '.join(fixed)}).expand({', '.join(over)})"
+            self.lines.append(f"{handle} = {call}")
+        else:
+            self.lines.append(f"{handle} = {function}.expand({', '.join(over)})")
+
+    def _collection(self, mapped: Map) -> str:
+        """What a map expands over: a task's return value. One output of several is pushed
+        under its own key, which Airflow cannot map over: a task passes it on."""
+        ref = mapped.collection
+        param = ref.kind == "param"
+        if not param and len(self.steps[ref.source].outputs) == 1:
+            return self._value(ref)
+        if ref not in self.passed_on:
+            name = free_name(
+                f"{ref.source}_items" if param else f"{ref.source}_{ref.name}", self.taken
+            )
+            self.taken.add(name)
+            kind = self._type(self._collection_type(ref))
+            if param:
+                what = f"the parameter {ref.name}"
+                head, value, call = "params=None", self._param_value(ref.name), f"{name}()"
+            else:
+                what = f"{ref.source}'s {ref.name}"
+                head, value = f"{ref.name}: {kind}", ref.name
+                call = f"{name}({ref.name}={self._value(ref)})"
+            self.helpers.append(
+                f"@task\ndef {name}({head}) -> {kind}:\n"
+                f'    """{what}, as a return value a map can expand over."""\n'
+                f"    return {value}\n"
+            )
+            handle = free_name(f"{name}_out", self.taken)
+            self.taken.add(handle)
+            self.lines.append(f"{handle} = {call}")
+            self.passed_on[ref] = handle
+        return self.passed_on[ref]
+
+    def _collection_type(self, ref: Ref) -> str:
+        if ref.kind == "param":
+            return next(p for p in self.p.parameters if p.name == ref.name).type.expr
+        output = next(o for o in self.steps[ref.source].outputs if o.name == ref.name)
+        return output.type.expr
+
+    def _value(self, ref: Ref) -> str:
+        handle = self.handles[ref.source]
+        source = self.steps[ref.source]
+        if len(source.outputs) > 1 and ref.source not in self.mapped:
+            return f"{handle}[{ref.name!r}]"
+        return handle
+
+    def _dag(self) -> str:
+        args = []
+        cron = None
+        for option in self.p.options:
+            if option.kind == "schedule":
+                cron = schedule_cron(option)
+            else:
+                message = f"@{option.kind} on the flow is not carried over to the DAG"
+                self.diagnostics.append(
+                    Diagnostic("TP202", "warning", message, option.span, lossy=True)
+                )
+        if cron:
+            self.std_imports.add("from datetime import datetime")
+            args += [
+                f"schedule={cron!r}",
+                "start_date=datetime(2025, 1, 1)",
+                "catchup=False",
+            ]
+        else:
+            args.append("schedule=None")
+        if self.p.parameters:
+            self.sdk.add("Param")
+            entries = ", ".join(f"{p.name!r}: {self._param(p)}" for p in self.p.parameters)
+            args.append(f"params={{{entries}}}")
+        doc = docstring(converted_doc(self.p, frameworks.get(self.p.framework)))
+        body = "\n".join(_used_handles(self.lines, set(self.handles.values()))) or "pass"
+        name = self.dag_name
+        holder = free_name(f"{name}_dag", self.taken)
+        return (
+            f"@dag({', '.join(args)})\ndef {name}():\n{doc}\n{indent_block(body)}\n\n\n"
+            f"{holder} = {name}()\n\n\n"
+            f'if __name__ == "__main__":\n    {holder}.test()\n'
+        )
+
+    def _param(self, param) -> str:
+        parts = [] if param.default is None else [param.default]
+        kind = PARAM_TYPES.get(param.type.expr.split("[")[0])
+        if kind and param.kind == "value":
+            parts.append(f"type={kind!r}")
+        if param.help:
+            parts.append(f"description={param.help!r}")
+        return f"Param({', '.join(parts)})"
+
+
+CONTEXT = {
+    "run_id": 'get_current_context()["run_id"]',
+    "task_id": 'get_current_context()["ti"].task_id',
+    "retry_count": 'get_current_context()["ti"].try_number - 1',
+    "is_running_flow": "True",
+}
+
+
+class _CurrentRewriter(cst.CSTTransformer):
+    def __init__(self) -> None:
+        self.used_context = False
+        self.missing: list[str] = []
+
+    def leave_Attribute(
+        self, original: cst.Attribute, updated: cst.Attribute
+    ) -> cst.BaseExpression:
+        if isinstance(updated.value, cst.Name) and updated.value.value == "current":
+            replacement = CONTEXT.get(updated.attr.value)
+            if replacement:
+                self.used_context |= "get_current_context" in replacement
+                return cst.parse_expression(replacement)
+            self.missing.append(updated.attr.value)
+            return cst.Name("None")
+        return updated
+
+
+TYPING_MODULES = {"typing", "typing_extensions", "collections.abc"}
+
+
+def _without_unused_typing(code: str) -> str:
+    """``code`` less the names of typing imports nothing uses any more (a KFP or Flyte source
+    imports NamedTuple for outputs that become dicts here)."""
+    tree = ast.parse(code)
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    lines = code.splitlines(keepends=True)
+    for node in tree.body:
+        if not isinstance(node, (ast.Import, ast.ImportFrom)) or node.lineno != node.end_lineno:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module in TYPING_MODULES:
+            kept = [a for a in node.names if (a.asname or a.name) in used]
+            if len(kept) == len(node.names):
+                continue
+            names = ", ".join(f"{a.name} as {a.asname}" if a.asname else a.name for a in kept)
+            lines[node.lineno - 1] = f"from {node.module} import {names}\n" if kept else ""
+        elif (
+            isinstance(node, ast.Import)
+            and [a.name for a in node.names] == ["typing"]
+            and (node.names[0].asname or "typing") not in used
+        ):
+            lines[node.lineno - 1] = ""
+    return "".join(lines)
+
+
+def _used_handles(lines: list[str], handles: set[str]) -> list[str]:
+    """``lines`` without the assignment of a handle nothing else reads (ruff's F841)."""
+    text = "\n".join(lines)
+    kept = []
+    for line in lines:
+        name, sep, call = line.partition(" = ")
+        if sep and name in handles and len(re.findall(rf"\b{re.escape(name)}\b", text)) == 1:
+            line = call
+        kept.append(line)
+    return kept
+
+
+def _mapped_steps(flow: Node) -> set[str]:
+    return {
+        n.step
+        for m in walk(flow)
+        if isinstance(m, Map)
+        for n in walk(m.body)
+        if isinstance(n, Task)
+    }
+
+
+def _module_names(pipeline: Pipeline) -> set[str]:
+    names = set()
+    for text in (*pipeline.module.imports, *pipeline.module.definitions):
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def _split_imports(user: tuple[str, ...], ours: set[str]) -> tuple[list[str], list[str]]:
+    """Standard-library imports (ours and the user's) first, then the user's third-party ones."""
+    std = sorted(ours - set(user), key=lambda line: (line.startswith("from"), line))
+    third = []
+    for line in user:
+        module = line.split()[1].split(".")[0]
+        (std if module in sys.stdlib_module_names else third).append(line)
+    return std, third
