@@ -12,7 +12,7 @@ import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, TypeRef
-from transpile.reading.cst import code, is_self_attr
+from transpile.reading.cst import code, is_self_attr, walk
 from transpile.reading.cst import literal as _literal
 from transpile.reading.inference import INPUTS
 from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
@@ -87,10 +87,13 @@ class StepReader(FlowState):
             env = env.child(**{step.inputs_name: INPUTS})
             env.artifact_types = self._incoming_types(incoming)
         analyzer = StepAnalyzer(env, step.inputs_name, self.current_names, self.flow.methods)
+        if self._helpers is None:
+            self._helpers = mutating_helpers(self.module)
+        scan = MutationScan(_artifact_root, self._helpers)
         for statement in step.node.body.body:  # type: ignore[union-attr]
-            statement.visit(analyzer)
+            walk(statement, analyzer, scan)  # one walk of the body for both
         facts = analyzer.finish()
-        self._mutations(step, facts, AvailableTypes(avail, self.types))
+        self._mutations(scan, facts, AvailableTypes(avail, self.types))
         for name in facts.deleted:  # Metaflow keeps no artifact a step deletes
             facts.writes.pop(name, None)
         facts.aliases = artifact_aliases(self._ast_step(step))
@@ -105,13 +108,12 @@ class StepReader(FlowState):
             return self._join(step, facts, incoming)
         return self._plain(step, facts, avail, maps)
 
-    def _mutations(self, step: StepDef, facts: StepFacts, available: Mapping[str, str]) -> None:
-        """An artifact the step changes in place is one it writes: Metaflow saves the changed
-        value, and every later step (a join, per foreach branch) reads that one."""
-        if self._helpers is None:
-            self._helpers = mutating_helpers(self.module)
-        scan = MutationScan(_artifact_root, self._helpers)
-        step.node.body.visit(scan)
+    def _mutations(
+        self, scan: MutationScan, facts: StepFacts, available: Mapping[str, str]
+    ) -> None:
+        """An artifact the step changes in place (``scan``, walked with the step's analysis) is
+        one it writes: Metaflow saves the changed value, and every later step (a join, per
+        foreach branch) reads that one."""
         for name in scan.mutated:
             if name in SPECIAL or name in self.params or name in self.flow.constants:
                 continue

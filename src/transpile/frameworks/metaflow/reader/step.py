@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from transpile.reading.cst import bound_names, code, dotted, is_self_attr, keyword_args, literal
+from transpile.reading.cst import (
+    bound_names,
+    code,
+    dotted,
+    is_self_attr,
+    keyword_args,
+    literal,
+    walk,
+)
 from transpile.reading.inference import (
     INPUTS,
     TypeEnv,
@@ -601,15 +609,63 @@ def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[str
     if statements and _is_docstring(statements[0]):
         statements = statements[1:]
     rewriter = BodyRewriter(rewrite)
-    module = cst.Module(body=statements)
     if rewrite.methods:
-        module = rewrite_calls(module, rewrite.methods, rewrite.self_names)
-
-    module = module.visit(rewriter)
+        module = rewrite_calls(cst.Module(body=statements), rewrite.methods, rewrite.self_names)
+        module = module.visit(rewriter)
+    else:
+        module = cst.Module(body=_rewritten(statements, rewriter))
     prelude = cst.parse_module("\n".join(rewrite.prelude) + "\n").body if rewrite.prelude else []
     module = module.with_changes(body=[*prelude, *module.body])
     text = module.code
     return (text.strip("\n") + "\n" if text.strip() else ""), rewriter.leftover
+
+
+def _rewritten(statements: list[cst.BaseStatement], rewriter: BodyRewriter) -> list:
+    """The statements as ``Module(body=statements).visit(rewriter)`` has them, the rewriter
+    walking only those it can change (libcst rebuilds every node a transformer walks); the
+    others are kept as they are, as its walk would have kept them."""
+    words = {"self", *rewrite_words(rewriter.rw)}
+    body: list[cst.BaseStatement] = []
+    for statement in statements:
+        if not _touched(statement, words):
+            body.append(statement)
+            continue
+        result = statement.visit(rewriter)
+        if isinstance(result, cst.RemovalSentinel):
+            continue
+        for item in result if isinstance(result, cst.FlattenSentinel) else [result]:
+            # as libcst drops a statement a removal inside emptied
+            if statement._is_removable() or not item._is_removable():
+                body.append(item)
+    return body
+
+
+def rewrite_words(rewrite: Rewrite) -> set[str]:
+    """The names besides ``self`` whose uses a body rewrite may change."""
+    return {*rewrite.current_names, *([rewrite.inputs_name] if rewrite.inputs_name else [])}
+
+
+class _Touched(cst.CSTVisitor):
+    """Does a statement hold something ``BodyRewriter`` changes: one of ``words`` as a name, or
+    a ``x = x`` line (removed)?"""
+
+    def __init__(self, words: set[str]):
+        self.words = words
+        self.found = False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.words:
+            self.found = True
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if any(_is_self_assignment(small) for small in node.body):
+            self.found = True
+
+
+def _touched(statement: cst.BaseStatement, words: set[str]) -> bool:
+    finder = _Touched(words)
+    walk(statement, finder)
+    return finder.found
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:
