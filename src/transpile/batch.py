@@ -5,14 +5,16 @@ says what happened (``cli.py``)."""
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Literal
 
 from . import api, frameworks
 from .model.diagnostics import TranspileError, rendered
+from .util import timing
 from .util.fileio import Source, overwrite_refusal, write_output
 from .util.parallel import default_jobs, ordered_map
 from .util.text import GENERATED_MARKER
@@ -51,6 +53,7 @@ class Attempt:
     outcome: Outcome
     code: str = ""
     diagnostics: tuple[str, ...] = ()
+    timings: dict[str, float] | None = None  # TRANSPILE_TIMINGS=1: the worker's, for this file
 
 
 def attempts(found: list[Source], job: Job, jobs: int | None, progress: Progress) -> list[Attempt]:
@@ -59,8 +62,11 @@ def attempts(found: list[Source], job: Job, jobs: int | None, progress: Progress
     jobs = jobs or default_jobs()
     if jobs > 1 and len(found) > 1:
         preload(job)  # imported once here, shared by the forked workers
-    with progress(ordered_map(partial(attempt, job=job), found, jobs), len(found)) as items:
-        return list(items)
+    with progress(ordered_map(partial(timed_attempt, job=job), found, jobs), len(found)) as items:
+        done = list(items)
+    for item in done:
+        timing.merge(item.timings)
+    return done
 
 
 def preload(job: Job) -> None:
@@ -68,6 +74,16 @@ def preload(job: Job) -> None:
     for name in sources:
         frameworks.reader(name)
     frameworks.writer(job.target)
+
+
+def timed_attempt(source: Source, job: Job) -> Attempt:
+    """``attempt``, carrying the per-phase timers of the process that made it (when on)."""
+    if not timing.ENABLED:
+        return attempt(source, job)
+    with timing.phase("convert (per file, all phases)"):
+        result = attempt(source, job)
+    timing.add("result pickled (bytes)", len(pickle.dumps(result)))
+    return replace(result, timings=timing.take())
 
 
 def attempt(source: Source, job: Job) -> Attempt:
@@ -126,6 +142,17 @@ def write_attempts(
     """Format every converted file at once, then write them in input order; ``outcomes`` (the
     list returned) fills as they are written, for a caller interrupted half way."""
     formatted = _formatted_all(attempts, diagnostics)
+    with timing.phase("write files"):
+        return _write_all(attempts, formatted, output, force, outcomes)
+
+
+def _write_all(
+    attempts: list[Attempt],
+    formatted: dict[int, str | Outcome],
+    output: str,
+    force: bool,
+    outcomes: list[Outcome] | None,
+) -> list[Outcome]:
     inputs = [a.source.path for a in attempts]  # none is ever written over
     written: dict[str, str] = {}
     outcomes = [] if outcomes is None else outcomes

@@ -101,7 +101,8 @@ def undefined_names(
             if symbol.is_declared_global() and symbol.is_assigned():
                 bound.add(symbol.get_name())  # `global x; x = ...` in a function
     tree = tree or ast.parse(text)  # ``tree``: ``text`` parsed already
-    if any(isinstance(n, ast.ImportFrom) and n.names[0].name == "*" for n in ast.walk(tree)):
+    annotated = _annotation_names(tree)
+    if annotated is None:
         return []
     found: dict[str, None] = {}
     for table in every:
@@ -110,19 +111,24 @@ def undefined_names(
             global_use = symbol.is_global() or table is top
             if symbol.is_referenced() and global_use and name not in bound:
                 found.setdefault(name)
-    for name in _annotation_names(tree):  # postponed: absent from the symbol table
+    for name in annotated:  # postponed: absent from the symbol table
         if name not in bound:
             found.setdefault(name)
     return sorted(found)
 
 
-def _annotation_names(tree: ast.Module):
-    """Plain names read by annotations (typing.get_type_hints evaluates them at import)."""
+def _annotation_names(tree: ast.Module) -> set[str] | None:
+    """Plain names read by annotations (typing.get_type_hints evaluates them at import); None
+    when the module has a star import (then any name may be bound). One walk for both."""
+    names: set[str] = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.names[0].name == "*":
+            return None
         for annotation in annotations_of(node):
             for inner in ast.walk(annotation):
                 if isinstance(inner, ast.Name):
-                    yield inner.id
+                    names.add(inner.id)
+    return names
 
 
 def annotations_of(node: ast.AST):

@@ -22,6 +22,7 @@ from ..model.framework import Framework
 from ..model.ir import Pipeline, Step
 from ..util.syntax import quiet_compile, quiet_tree
 from ..util.text import header
+from ..util.timing import phase
 
 
 def templates_dir() -> Path:
@@ -55,7 +56,8 @@ def environment() -> jinja2.Environment:
 
 
 def render(template: str, **context: object) -> str:
-    return environment().get_template(template).render(**context)
+    with phase("render"):
+        return environment().get_template(template).render(**context)
 
 
 def identifier(name: str) -> str:
@@ -178,6 +180,13 @@ def call(func: str, args: list[tuple[str, str]]) -> str:
 def finish(code: str, path: str) -> str:
     """Format with ruff's formatter and check the result parses and binds no module-level name
     twice: output is never half-valid."""
+    with phase("finish checks"):
+        _check_emitted(code, path)
+    return format_code(code)
+
+
+def _check_emitted(code: str, path: str) -> None:
+    """What ``finish`` checks before formatting."""
     try:
         tree = quiet_tree(code, path)  # parses only: nothing runs
         quiet_compile(tree, path)
@@ -204,7 +213,6 @@ def finish(code: str, path: str) -> str:
             f"rename '{name}' in the source",
             None,
         )
-    return format_code(code)
 
 
 def _underscore_fields(node: ast.stmt) -> str | None:
@@ -341,9 +349,10 @@ def _run_ruff(args: list[str], cwd: str, code: str | None = None) -> bytes:
     from ruff.__main__ import find_ruff_bin
 
     stdin = code.encode() if code is not None else None
-    result = subprocess.run(
-        [find_ruff_bin(), *args], input=stdin, capture_output=True, check=False, cwd=cwd
-    )
+    with phase("ruff"):
+        result = subprocess.run(
+            [find_ruff_bin(), *args], input=stdin, capture_output=True, check=False, cwd=cwd
+        )
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
         raise error(

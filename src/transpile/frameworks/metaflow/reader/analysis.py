@@ -20,7 +20,15 @@ from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
 from .join import JoinBuilder
 from .scan import StepDef
 from .state import Avail, FlowState, Incoming
-from .step import SPECIAL, StepAnalyzer, StepFacts, StepLocals, artifact_aliases
+from .step import (
+    SPECIAL,
+    StepAnalyzer,
+    StepFacts,
+    StepLocals,
+    Touched,
+    artifact_aliases,
+    rewrite_words,
+)
 
 CURRENT_TYPES = {
     "flow_name": "str",
@@ -90,8 +98,13 @@ class StepReader(FlowState):
         if self._helpers is None:
             self._helpers = mutating_helpers(self.module)
         scan = MutationScan(_artifact_root, self._helpers)
+        words = rewrite_words(self.current_names, step.inputs_name)
+        touched: set[int] = set()  # the statements the body rewrite changes (step.py)
         for statement in step.node.body.body:  # type: ignore[union-attr]
-            walk(statement, analyzer, scan)  # one walk of the body for both
+            finder = Touched(words)
+            walk(statement, analyzer, scan, finder)  # one walk of the body for the three
+            if finder.found:
+                touched.add(id(statement))
         facts = analyzer.finish()
         self._mutations(scan, facts, AvailableTypes(avail, self.types))
         for name in facts.deleted:  # Metaflow keeps no artifact a step deletes
@@ -105,8 +118,16 @@ class StepReader(FlowState):
         if step.inputs_name:
             if incoming is None:
                 raise error("TP107", f"'{step.name}' takes inputs but is not a join", step.span)
-            return self._join(step, facts, incoming)
-        return self._plain(step, facts, avail, maps)
+            result = self._join(step, facts, incoming)
+        else:
+            result = self._plain(step, facts, avail, maps)
+        rewrite = self.rewrites.get(step.name)
+        if (
+            rewrite is not None
+            and rewrite_words(rewrite.current_names, rewrite.inputs_name) == words
+        ):
+            rewrite.touched = frozenset(touched)
+        return result
 
     def _mutations(
         self, scan: MutationScan, facts: StepFacts, available: Mapping[str, str]

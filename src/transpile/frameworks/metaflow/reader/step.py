@@ -27,6 +27,7 @@ from transpile.reading.inference import (
     split_args,
     union,
 )
+from transpile.util.timing import phase
 
 from .methods import rewrite_calls
 
@@ -467,6 +468,9 @@ class Rewrite:
     prelude: list[str]
     merge_code: list[str]
     methods: dict = field(default_factory=dict)  # the flow's non-step methods (methods.py)
+    # ids of the body's statements that hold something to rewrite, found by the step's analysis
+    # walk (None: not known, rewrite_body looks)
+    touched: frozenset[int] | None = None
 
 
 class BodyRewriter(cst.CSTTransformer):
@@ -605,6 +609,11 @@ def _is_self_assignment(node: cst.BaseSmallStatement) -> bool:
 def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[str]]:
     """The step's statements (docstring dropped) as dedented plain Python, and the uses of `self`
     left in it (each one something transpile could not translate)."""
+    with phase("rewrite (metaflow steps)"):
+        return _rewrite_body(node, rewrite)
+
+
+def _rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[str]]:
     statements = list(node.body.body)  # type: ignore[union-attr]
     if statements and _is_docstring(statements[0]):
         statements = statements[1:]
@@ -624,10 +633,16 @@ def _rewritten(statements: list[cst.BaseStatement], rewriter: BodyRewriter) -> l
     """The statements as ``Module(body=statements).visit(rewriter)`` has them, the rewriter
     walking only those it can change (libcst rebuilds every node a transformer walks); the
     others are kept as they are, as its walk would have kept them."""
-    words = {"self", *rewrite_words(rewriter.rw)}
+    rewrite = rewriter.rw
+    words = rewrite_words(rewrite.current_names, rewrite.inputs_name)
     body: list[cst.BaseStatement] = []
     for statement in statements:
-        if not _touched(statement, words):
+        touched = (
+            _touched(statement, words)
+            if rewrite.touched is None
+            else id(statement) in rewrite.touched
+        )
+        if not touched:
             body.append(statement)
             continue
         result = statement.visit(rewriter)
@@ -640,12 +655,13 @@ def _rewritten(statements: list[cst.BaseStatement], rewriter: BodyRewriter) -> l
     return body
 
 
-def rewrite_words(rewrite: Rewrite) -> set[str]:
-    """The names besides ``self`` whose uses a body rewrite may change."""
-    return {*rewrite.current_names, *([rewrite.inputs_name] if rewrite.inputs_name else [])}
+def rewrite_words(current_names: set[str], inputs_name: str | None) -> set[str]:
+    """The names whose uses a body rewrite may change: ``self``, ``current`` (as imported) and
+    a join's inputs."""
+    return {"self", *current_names, *([inputs_name] if inputs_name else [])}
 
 
-class _Touched(cst.CSTVisitor):
+class Touched(cst.CSTVisitor):
     """Does a statement hold something ``BodyRewriter`` changes: one of ``words`` as a name, or
     a ``x = x`` line (removed)?"""
 
@@ -663,7 +679,7 @@ class _Touched(cst.CSTVisitor):
 
 
 def _touched(statement: cst.BaseStatement, words: set[str]) -> bool:
-    finder = _Touched(words)
+    finder = Touched(words)
     walk(statement, finder)
     return finder.found
 
@@ -694,6 +710,8 @@ __all__ = [
     "StepAnalyzer",
     "StepFacts",
     "StepLocals",
+    "Touched",
     "artifact_aliases",
     "rewrite_body",
+    "rewrite_words",
 ]
