@@ -220,32 +220,54 @@ def walk(node: cst.CSTNode, *visitors: cst.CSTVisitor) -> None:
     if any(_hooks(type(visitor)) for visitor in visitors):
         node.visit(Together(*visitors))
         return
-    _walk(node, list(visitors))
+    _Walker(list(visitors)).walk(node)
 
 
-def _walk(node: cst.CSTNode, visitors: list[cst.CSTVisitor]) -> None:
-    kind = type(node)
-    fields = _fields(kind)
-    if fields is None:
-        node.visit(Together(*visitors))
-        return
-    calls = [_handlers(type(visitor), kind) for visitor in visitors]
-    below = [
-        visitor
-        for visitor, (visit, _leave) in zip(visitors, calls, strict=True)
-        if visit is None or visit(visitor, node) is not False
-    ]
-    if below:
-        for field in fields:
-            value = getattr(node, field)
-            if isinstance(value, (tuple, list)):
-                for item in value:
-                    if _is_node(item):
-                        _walk(item, below)
-            elif _is_node(value):
-                _walk(value, below)
-    for visitor, (_visit, leave) in zip(visitors, calls, strict=True):
-        if leave is not None:
+class _Walker:
+    """One walk's visitors, with each node type's fields and handlers looked up once."""
+
+    def __init__(self, visitors: list[cst.CSTVisitor]):
+        self.visitors = visitors
+        self.table: dict[type, tuple] = {}
+
+    def _entry(self, kind: type) -> tuple:
+        fields = _fields(kind)
+        visits, leaves = [], []
+        for visitor in self.visitors:
+            visit, leave = _handlers(type(visitor), kind)
+            if visit is not None:
+                visits.append((visitor, visit))
+            if leave is not None:
+                leaves.append((visitor, leave))
+        entry = self.table[kind] = (fields, visits, leaves)
+        return entry
+
+    def walk(self, node: cst.CSTNode) -> None:
+        kind = type(node)
+        entry = self.table.get(kind) or self._entry(kind)
+        fields, visits, leaves = entry
+        if fields is None:
+            node.visit(Together(*self.visitors))
+            return
+        stopped = None
+        for visitor, visit in visits:
+            if visit(visitor, node) is False:
+                stopped = [*(stopped or ()), visitor]
+        below = self
+        if stopped is not None:
+            rest = [v for v in self.visitors if not any(v is done for done in stopped)]
+            below = _Walker(rest) if rest else None
+        if below is not None:
+            inner = below.walk
+            for field in fields:
+                value = getattr(node, field)
+                if isinstance(value, (tuple, list)):
+                    for item in value:
+                        if _is_node(item):
+                            inner(item)
+                elif _is_node(value):
+                    inner(value)
+        for visitor, leave in leaves:
             leave(visitor, node)
 
 
