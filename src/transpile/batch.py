@@ -56,13 +56,20 @@ class Attempt:
     timings: dict[str, float] | None = None  # TRANSPILE_TIMINGS=1: the worker's, for this file
 
 
+# Below this many files the batch converts in this process: starting the pool (importing every
+# reader for the workers to share, forking, collecting results) costs more than a second core
+# saves (measured: README, Performance).
+POOL_MINIMUM = 8
+
+
 def attempts(found: list[Source], job: Job, jobs: int | None, progress: Progress) -> list[Attempt]:
     """Every file converted, in input order, over a process pool unless ``jobs`` is 1;
     ``progress`` wraps the results as they come (a progress bar, or nothing)."""
     jobs = jobs or default_jobs()
-    if jobs > 1 and len(found) > 1:
+    if jobs > 1 and len(found) >= POOL_MINIMUM:
         preload(job)  # imported once here, shared by the forked workers
-    with progress(ordered_map(partial(timed_attempt, job=job), found, jobs), len(found)) as items:
+    work = partial(timed_attempt, job=job)
+    with progress(ordered_map(work, found, jobs, POOL_MINIMUM), len(found)) as items:
         done = list(items)
     for item in done:
         timing.merge(item.timings)

@@ -121,14 +121,40 @@ def _annotation_names(tree: ast.Module) -> set[str] | None:
     """Plain names read by annotations (typing.get_type_hints evaluates them at import); None
     when the module has a star import (then any name may be bound). One walk for both."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.ImportFrom) and node.names[0].name == "*":
             return None
-        for annotation in annotations_of(node):
+        annotations = list(annotations_of(node))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = node.args
+            for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+                annotations.extend(annotations_of(arg))
+            for arg in (arguments.vararg, arguments.kwarg):
+                if arg is not None:
+                    annotations.extend(annotations_of(arg))
+        for annotation in annotations:
             for inner in ast.walk(annotation):
                 if isinstance(inner, ast.Name):
                     names.add(inner.id)
     return names
+
+
+def _statements(body: list[ast.stmt]):
+    """Every statement, nested ones too (an import, a def or an annotated name is always a
+    statement, and only a def's parameters carry annotations: a lambda's cannot), without
+    walking the expressions, which hold most of a module's nodes."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        inner: list[ast.stmt] = []
+        for field in ("body", "orelse", "finalbody"):
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                inner.extend(value)
+        for holder in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
+            inner.extend(holder.body)
+        stack.extend(reversed(inner))
 
 
 def annotations_of(node: ast.AST):
