@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 import libcst as cst
 
@@ -217,10 +218,14 @@ def walk(node: cst.CSTNode, *visitors: cst.CSTVisitor) -> None:
     ``visit_*``/``leave_*`` calls of a walk of its own, in the same order; a node of a type not
     in ``FIELD_ORDER``, or a visitor with attribute hooks (``visit_Call_func``), takes libcst's
     walk (``Together``), so a newer libcst is slower here, never different."""
+    walker(*visitors)(node)
+
+
+def walker(*visitors: cst.CSTVisitor) -> Callable[[cst.CSTNode], None]:
+    """``walk`` with these visitors, for several nodes in turn (the lookups made once)."""
     if any(_hooks(type(visitor)) for visitor in visitors):
-        node.visit(Together(*visitors))
-        return
-    _Walker(list(visitors)).walk(node)
+        return lambda node: node.visit(Together(*visitors))  # type: ignore[return-value]
+    return _Walker(list(visitors)).walk
 
 
 class _Walker:

@@ -15,7 +15,7 @@ from ..model.ir import Module, Span
 from ..util.syntax import annotations_of, undefined_names
 from ..util.text import todo
 from ..util.timing import phase
-from .render import bindings
+from .render import bindings, remember_tree
 
 
 def provide_missing(
@@ -36,6 +36,7 @@ def _provide_missing(
     except (SyntaxError, ValueError):
         return code, []  # finish() reports code that does not compile
     if not missing:
+        remember_tree(code, tree)  # finish() checks this same text next
         return code, []
     at = _after_imports(tree)
     imports, definitions = _providers(module)

@@ -188,7 +188,7 @@ def finish(code: str, path: str) -> str:
 def _check_emitted(code: str, path: str) -> None:
     """What ``finish`` checks before formatting."""
     try:
-        tree = quiet_tree(code, path)  # parses only: nothing runs
+        tree = _tree_of(code, path)  # parses only: nothing runs
         quiet_compile(tree, path)
     except (SyntaxError, ValueError) as exc:
         raise error(
@@ -213,6 +213,21 @@ def _check_emitted(code: str, path: str) -> None:
             f"rename '{name}' in the source",
             None,
         )
+
+
+# the last output ``provide_missing`` parsed and left as it was, with its tree: ``finish`` checks
+# that same text next, so it need not parse it again
+_parsed: list = [None, None]
+
+
+def remember_tree(code: str, tree: ast.Module) -> None:
+    _parsed[:] = [code, tree]
+
+
+def _tree_of(code: str, path: str) -> ast.Module:
+    known, tree = _parsed
+    _parsed[:] = [None, None]
+    return tree if known is code else quiet_tree(code, path)
 
 
 def _underscore_fields(node: ast.stmt) -> str | None:

@@ -12,7 +12,7 @@ import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, TypeRef
-from transpile.reading.cst import code, is_self_attr, walk
+from transpile.reading.cst import code, is_self_attr, walker
 from transpile.reading.cst import literal as _literal
 from transpile.reading.inference import INPUTS
 from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
@@ -100,9 +100,11 @@ class StepReader(FlowState):
         scan = MutationScan(_artifact_root, self._helpers)
         words = rewrite_words(self.current_names, step.inputs_name)
         touched: set[int] = set()  # the statements the body rewrite changes (step.py)
+        finder = Touched(words)
+        each = walker(analyzer, scan, finder)  # one walk of the body for the three
         for statement in step.node.body.body:  # type: ignore[union-attr]
-            finder = Touched(words)
-            walk(statement, analyzer, scan, finder)  # one walk of the body for the three
+            finder.found = False
+            each(statement)
             if finder.found:
                 touched.add(id(statement))
         facts = analyzer.finish()
