@@ -56,24 +56,38 @@ class Attempt:
     timings: dict[str, float] | None = None  # TRANSPILE_TIMINGS=1: the worker's, for this file
 
 
-# Below this many files the batch converts in this process: starting the pool (importing every
-# reader for the workers to share, forking, collecting results) costs more than a second core
-# saves (measured: README, Performance).
-POOL_MINIMUM = 8
+# Below this much source the batch converts in this process: starting the pool (importing every
+# reader for the workers to share, forking, collecting results: about 0.25 s) costs more than
+# a second core saves on about 0.5 s of conversion, some 100 KB of Python (measured: README,
+# Performance).
+POOL_MINIMUM_BYTES = 100_000
 
 
 def attempts(found: list[Source], job: Job, jobs: int | None, progress: Progress) -> list[Attempt]:
     """Every file converted, in input order, over a process pool unless ``jobs`` is 1;
     ``progress`` wraps the results as they come (a progress bar, or nothing)."""
     jobs = jobs or default_jobs()
-    if jobs > 1 and len(found) >= POOL_MINIMUM:
+    if jobs > 1 and len(found) > 1 and _size(found) < POOL_MINIMUM_BYTES:
+        jobs = 1
+    if jobs > 1 and len(found) > 1:
         preload(job)  # imported once here, shared by the forked workers
     work = partial(timed_attempt, job=job)
-    with progress(ordered_map(work, found, jobs, POOL_MINIMUM), len(found)) as items:
+    with progress(ordered_map(work, found, jobs), len(found)) as items:
         done = list(items)
     for item in done:
         timing.merge(item.timings)
     return done
+
+
+def _size(found: list[Source]) -> int:
+    """The sources' bytes (a file that cannot be read counts nothing: its attempt says why)."""
+    total = 0
+    for source in found:
+        try:
+            total += os.path.getsize(source.path)
+        except OSError:
+            pass
+    return total
 
 
 def preload(job: Job) -> None:
