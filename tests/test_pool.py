@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("target", ["flyte", "kfp"])
 def test_convert_pool_equals_serial(tmp_path, target):
-    flows_folder(tmp_path / "flows")
+    flows_folder(tmp_path / "flows", copies=2)  # above POOL_MINIMUM_BYTES: -j 2 uses the pool
     serial = run_transpile(
         "convert", "flows", "--to", target, "-o", "serial", "-j", "1", cwd=tmp_path
     )
@@ -95,3 +96,23 @@ def test_ordered_map_keeps_input_order():
     items = list(range(40))
     assert list(ordered_map(abs, [-i for i in items], jobs=2)) == items
     assert list(ordered_map(abs, [-3], jobs=2)) == [3]
+
+
+def test_small_batch_converts_in_process(tmp_path, monkeypatch):
+    """Below POOL_MINIMUM_BYTES of source a batch starts no pool, whatever -j says."""
+    from transpile import batch
+    from transpile.util.fileio import discover
+
+    found, _unvisited = discover([str(flows_folder(tmp_path / "flows"))])
+    small = found[:3]
+    assert 0 < batch._size(small) < batch.POOL_MINIMUM_BYTES <= batch._size(found * 2)
+    jobs_used = []
+
+    def spy(work, items, jobs, *rest):
+        jobs_used.append(jobs)
+        return ordered_map(work, items, jobs, *rest)
+
+    monkeypatch.setattr(batch, "ordered_map", spy)
+    job = batch.Job("flyte", "auto", False, False)
+    done = batch.attempts(small, job, 2, lambda items, count: nullcontext(items))
+    assert jobs_used == [1] and len(done) == 3

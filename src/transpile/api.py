@@ -14,6 +14,7 @@ from .reading.cst import SpanIndex, dotted
 from .reading.values import module_constants, resolve_options
 from .util.fileio import MAX_SOURCE_BYTES, SourceError, read_source
 from .util.syntax import nfkc_identifiers, quiet_symbols, quiet_tree
+from .util.timing import phase
 from .writing.rename import write_renaming
 
 
@@ -73,6 +74,11 @@ def parse(text: str, path: str) -> cst.Module | Failed:
 
 def _parse(text: str, path: str) -> tuple[ast.Module, cst.Module] | Failed:
     """``text`` as Python's ``ast`` tree (positions for diagnostics) and as libcst's tree."""
+    with phase("parse"):
+        return _parse_both(text, path)
+
+
+def _parse_both(text: str, path: str) -> tuple[ast.Module, cst.Module] | Failed:
     try:
         tree = quiet_tree(text, path)  # Python's own parser names the right line and column
         quiet_symbols(text, path)  # what only the compiler refuses: a parameter named twice
@@ -130,11 +136,12 @@ def read_text(
     reader = frameworks.reader(framework)
     try:
         spans = SpanIndex(path, text, tree)
-        pipeline, diagnostics = (
-            reader.read(module, path, spans, entry=entry)
-            if entry is not None
-            else reader.read(module, path, spans)
-        )
+        with phase("read"):
+            pipeline, diagnostics = (
+                reader.read(module, path, spans, entry=entry)
+                if entry is not None
+                else reader.read(module, path, spans)
+            )
     except TranspileError as exc:
         if exc.diagnostic.code == "TP005":
             return Skipped(path, exc.diagnostic.message)
@@ -168,7 +175,8 @@ def convert_text(
     if target not in frameworks.targets():
         return _fail(path, "TP004", f"writing {target} is not supported yet")
     try:
-        code, diagnostics = write(target, read.pipeline)
+        with phase("write"):
+            code, diagnostics = write(target, read.pipeline)
     except TranspileError as exc:
         return Failed(path, (*read.diagnostics, exc.diagnostic))
     return Converted(path, code, read.pipeline, read.diagnostics + tuple(diagnostics))

@@ -5,14 +5,16 @@ says what happened (``cli.py``)."""
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Literal
 
 from . import api, frameworks
 from .model.diagnostics import TranspileError, rendered
+from .util import timing
 from .util.fileio import Source, overwrite_refusal, write_output
 from .util.parallel import default_jobs, ordered_map
 from .util.text import GENERATED_MARKER
@@ -51,16 +53,41 @@ class Attempt:
     outcome: Outcome
     code: str = ""
     diagnostics: tuple[str, ...] = ()
+    timings: dict[str, float] | None = None  # TRANSPILE_TIMINGS=1: the worker's, for this file
+
+
+# Below this much source the batch converts in this process: starting the pool (importing every
+# reader for the workers to share, forking, collecting results: about 0.25 s) costs more than
+# a second core saves on about 0.5 s of conversion, some 100 KB of Python (measured: README,
+# Performance).
+POOL_MINIMUM_BYTES = 100_000
 
 
 def attempts(found: list[Source], job: Job, jobs: int | None, progress: Progress) -> list[Attempt]:
     """Every file converted, in input order, over a process pool unless ``jobs`` is 1;
     ``progress`` wraps the results as they come (a progress bar, or nothing)."""
     jobs = jobs or default_jobs()
+    if jobs > 1 and len(found) > 1 and _size(found) < POOL_MINIMUM_BYTES:
+        jobs = 1
     if jobs > 1 and len(found) > 1:
         preload(job)  # imported once here, shared by the forked workers
-    with progress(ordered_map(partial(attempt, job=job), found, jobs), len(found)) as items:
-        return list(items)
+    work = partial(timed_attempt, job=job)
+    with progress(ordered_map(work, found, jobs), len(found)) as items:
+        done = list(items)
+    for item in done:
+        timing.merge(item.timings)
+    return done
+
+
+def _size(found: list[Source]) -> int:
+    """The sources' bytes (a file that cannot be read counts nothing: its attempt says why)."""
+    total = 0
+    for source in found:
+        try:
+            total += os.path.getsize(source.path)
+        except OSError:
+            pass
+    return total
 
 
 def preload(job: Job) -> None:
@@ -68,6 +95,16 @@ def preload(job: Job) -> None:
     for name in sources:
         frameworks.reader(name)
     frameworks.writer(job.target)
+
+
+def timed_attempt(source: Source, job: Job) -> Attempt:
+    """``attempt``, carrying the per-phase timers of the process that made it (when on)."""
+    if not timing.ENABLED:
+        return attempt(source, job)
+    with timing.phase("convert (per file, all phases)"):
+        result = attempt(source, job)
+    timing.add("result pickled (bytes)", len(pickle.dumps(result)))
+    return replace(result, timings=timing.take())
 
 
 def attempt(source: Source, job: Job) -> Attempt:
@@ -126,6 +163,17 @@ def write_attempts(
     """Format every converted file at once, then write them in input order; ``outcomes`` (the
     list returned) fills as they are written, for a caller interrupted half way."""
     formatted = _formatted_all(attempts, diagnostics)
+    with timing.phase("write files"):
+        return _write_all(attempts, formatted, output, force, outcomes)
+
+
+def _write_all(
+    attempts: list[Attempt],
+    formatted: dict[int, str | Outcome],
+    output: str,
+    force: bool,
+    outcomes: list[Outcome] | None,
+) -> list[Outcome]:
     inputs = [a.source.path for a in attempts]  # none is ever written over
     written: dict[str, str] = {}
     outcomes = [] if outcomes is None else outcomes

@@ -16,9 +16,11 @@ import click
 
 from . import __version__, frameworks
 from .model.diagnostics import rendered
+from .util import timing
 from .util.fileio import write_output
 from .util.syntax import silence_code_warnings
 from .util.text import one_line
+from .util.timing import phase
 
 if TYPE_CHECKING:
     from .batch import Attempt, Job, Outcome
@@ -277,10 +279,11 @@ def _convert_batch(sources: list[str], output: str, job: Job, jobs: int | None =
         count = sum(o.status == "converted" for o in written)
         _err(f"transpile: interrupted while writing; {count} of {len(found)} written to {output}")
         return EXIT_INTERRUPTED
-    if not _quiet():
-        for line in diagnostics:
-            _err(line)
-    _print_summary(outcomes, output)
+    with phase("diagnostics output"):
+        if not _quiet():
+            for line in diagnostics:
+                _err(line)
+        _print_summary(outcomes, output)
     return _batch_exit_code(outcomes, job.strict)
 
 
@@ -859,7 +862,9 @@ def _exit(code: int) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """The ``transpile`` program: never a traceback, always one of the documented exit codes."""
-    sys.exit(run(argv))
+    code = run(argv)
+    timing.report()  # TRANSPILE_TIMINGS=1: where the time went
+    sys.exit(code)
 
 
 def run(argv: list[str] | None = None) -> int:

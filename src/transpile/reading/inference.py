@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..model.ir import TypeRef
-from .cst import bound_names, code, dotted
+from .cst import bound_names, code, dotted, walk
 
 INPUTS = "<inputs>"  # marker type: the join's `inputs` (or one element of it)
 
@@ -461,7 +461,7 @@ def returned_type(function: cst.FunctionDef, env: TypeEnv) -> str | None:
     """What an unannotated helper returns, where its ``return`` statements agree: above all a
     tuple (``return low, high``), which Flyte refuses as an untyped output."""
     collector = _Returns()
-    function.body.visit(collector)
+    walk(function.body, collector)
     values = collector.values
     if not values or collector.bare or collector.generator:
         return None
@@ -491,7 +491,7 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv) -> TypeEnv:
         if isinstance(star, cst.Param):
             names[star.name.value] = ""
     binder = _Bindings()
-    function.body.visit(binder)
+    walk(function.body, binder)
     local = env.child(**names)
     kinds: dict[str, str] = {}
     for name, value in binder.bindings:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 
 import libcst as cst
 
-from .cst import dotted
+from .cst import dotted, walk
 
 # Methods that never change their receiver, on the builtin containers, str/bytes, numpy arrays,
 # pandas frames and series (without inplace=True) and fitted scikit-learn estimators.
@@ -223,7 +223,7 @@ def mutating_helpers(module: cst.Module) -> dict[str, frozenset]:
                 p.name.value for p in (*function.params.posonly_params, *function.params.params)
             ]
             scan = MutationScan(_param_root(set(params)), found)
-            function.body.visit(scan)
+            walk(function.body, scan)
             keys = frozenset(
                 key
                 for position, param in enumerate(params)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
+from . import timing
 from .syntax import silence_code_warnings
 
 Item = TypeVar("Item")
@@ -31,10 +33,13 @@ def ordered_map(
 
     workers = min(jobs, len(items))
     done = 0
+    started = time.perf_counter()
     pool = ProcessPoolExecutor(workers, initializer=_start_worker)
     try:
         # a few chunks per worker: fewer round trips, yet a slow file does not idle the others
         for result in pool.map(work, items, chunksize=max(1, len(items) // (workers * 4))):
+            if not done:
+                timing.add("pool start to first result", time.perf_counter() - started)
             yield result
             done += 1
     except BrokenProcessPool:

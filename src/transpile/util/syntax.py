@@ -101,7 +101,8 @@ def undefined_names(
             if symbol.is_declared_global() and symbol.is_assigned():
                 bound.add(symbol.get_name())  # `global x; x = ...` in a function
     tree = tree or ast.parse(text)  # ``tree``: ``text`` parsed already
-    if any(isinstance(n, ast.ImportFrom) and n.names[0].name == "*" for n in ast.walk(tree)):
+    annotated = _annotation_names(tree)
+    if annotated is None:
         return []
     found: dict[str, None] = {}
     for table in every:
@@ -110,19 +111,50 @@ def undefined_names(
             global_use = symbol.is_global() or table is top
             if symbol.is_referenced() and global_use and name not in bound:
                 found.setdefault(name)
-    for name in _annotation_names(tree):  # postponed: absent from the symbol table
+    for name in annotated:  # postponed: absent from the symbol table
         if name not in bound:
             found.setdefault(name)
     return sorted(found)
 
 
-def _annotation_names(tree: ast.Module):
-    """Plain names read by annotations (typing.get_type_hints evaluates them at import)."""
-    for node in ast.walk(tree):
-        for annotation in annotations_of(node):
+def _annotation_names(tree: ast.Module) -> set[str] | None:
+    """Plain names read by annotations (typing.get_type_hints evaluates them at import); None
+    when the module has a star import (then any name may be bound). One walk for both."""
+    names: set[str] = set()
+    for node in _statements(tree.body):
+        if isinstance(node, ast.ImportFrom) and node.names[0].name == "*":
+            return None
+        annotations = list(annotations_of(node))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = node.args
+            for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+                annotations.extend(annotations_of(arg))
+            for arg in (arguments.vararg, arguments.kwarg):
+                if arg is not None:
+                    annotations.extend(annotations_of(arg))
+        for annotation in annotations:
             for inner in ast.walk(annotation):
                 if isinstance(inner, ast.Name):
-                    yield inner.id
+                    names.add(inner.id)
+    return names
+
+
+def _statements(body: list[ast.stmt]):
+    """Every statement, nested ones too (an import, a def or an annotated name is always a
+    statement, and only a def's parameters carry annotations: a lambda's cannot), without
+    walking the expressions, which hold most of a module's nodes."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        inner: list[ast.stmt] = []
+        for field in ("body", "orelse", "finalbody"):
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                inner.extend(value)
+        for holder in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
+            inner.extend(holder.body)
+        stack.extend(reversed(inner))
 
 
 def annotations_of(node: ast.AST):

@@ -14,7 +14,8 @@ from ..model.diagnostics import Diagnostic
 from ..model.ir import Module, Span
 from ..util.syntax import annotations_of, undefined_names
 from ..util.text import todo
-from .render import bindings
+from ..util.timing import phase
+from .render import bindings, remember_tree
 
 
 def provide_missing(
@@ -22,12 +23,20 @@ def provide_missing(
 ) -> tuple[str, list[Diagnostic]]:
     """``code`` with what it reads and never binds: the source module's own import or definition
     of that name where it has one (with what that needs in turn), else a stub and a diagnostic."""
+    with phase("provide missing (undefined names)"):
+        return _provide_missing(code, span, module)
+
+
+def _provide_missing(
+    code: str, span: Span | None, module: Module | None
+) -> tuple[str, list[Diagnostic]]:
     try:
         tree = ast.parse(code)
         missing = undefined_names(code, tree=tree)
     except (SyntaxError, ValueError):
         return code, []  # finish() reports code that does not compile
     if not missing:
+        remember_tree(code, tree)  # finish() checks this same text next
         return code, []
     at = _after_imports(tree)
     imports, definitions = _providers(module)

@@ -22,6 +22,7 @@ from ..model.framework import Framework
 from ..model.ir import Pipeline, Step
 from ..util.syntax import quiet_compile, quiet_tree
 from ..util.text import header
+from ..util.timing import phase
 
 
 def templates_dir() -> Path:
@@ -55,7 +56,8 @@ def environment() -> jinja2.Environment:
 
 
 def render(template: str, **context: object) -> str:
-    return environment().get_template(template).render(**context)
+    with phase("render"):
+        return environment().get_template(template).render(**context)
 
 
 def identifier(name: str) -> str:
@@ -190,8 +192,15 @@ class NameClash(TranspileError):
 def finish(code: str, path: str) -> str:
     """Format with ruff's formatter and check the result parses and binds no module-level name
     twice: output is never half-valid."""
+    with phase("finish checks"):
+        _check_emitted(code, path)
+    return format_code(code)
+
+
+def _check_emitted(code: str, path: str) -> None:
+    """What ``finish`` checks before formatting."""
     try:
-        tree = quiet_tree(code, path)  # parses only: nothing runs
+        tree = _tree_of(code, path)  # parses only: nothing runs
         quiet_compile(tree, path)
     except (SyntaxError, ValueError) as exc:
         raise error(
@@ -225,7 +234,21 @@ def finish(code: str, path: str) -> str:
                 None,
             ),
         )
-    return format_code(code)
+
+
+# the last output ``provide_missing`` parsed and left as it was, with its tree: ``finish`` checks
+# that same text next, so it need not parse it again
+_parsed: list = [None, None]
+
+
+def remember_tree(code: str, tree: ast.Module) -> None:
+    _parsed[:] = [code, tree]
+
+
+def _tree_of(code: str, path: str) -> ast.Module:
+    known, tree = _parsed
+    _parsed[:] = [None, None]
+    return tree if known is code else quiet_tree(code, path)
 
 
 def _underscore_fields(node: ast.stmt) -> str | None:
@@ -362,9 +385,10 @@ def _run_ruff(args: list[str], cwd: str, code: str | None = None) -> bytes:
     from ruff.__main__ import find_ruff_bin
 
     stdin = code.encode() if code is not None else None
-    result = subprocess.run(
-        [find_ruff_bin(), *args], input=stdin, capture_output=True, check=False, cwd=cwd
-    )
+    with phase("ruff"):
+        result = subprocess.run(
+            [find_ruff_bin(), *args], input=stdin, capture_output=True, check=False, cwd=cwd
+        )
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
         raise error(

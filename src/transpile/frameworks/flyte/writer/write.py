@@ -23,6 +23,7 @@ from transpile.model.ir import (
     Task,
 )
 from transpile.reading.cst import code
+from transpile.util.syntax import quiet_tree
 from transpile.util.text import todo
 from transpile.writing.cards import without_card_statements
 from transpile.writing.flow import FunctionText
@@ -189,16 +190,18 @@ class FlyteWriter(ModuleState):
         if "current." not in body:
             return body
         body, _ = without_card_statements(body)
-        module = cst.parse_module(body)
         rewriter = _CurrentRewriter()
-        module = module.visit(rewriter)
+        text = "".join(
+            cst.parse_module(part).visit(rewriter).code if "current." in part else part
+            for part in _statement_texts(body)
+        )
         if rewriter.used_context:
             self.flytekit.add("current_context")
         for name in rewriter.missing:
             self.todos.setdefault(step.name, []).append(
                 todo("TP211", f"current.{name} has no Flyte equivalent; it is None here")
             )
-        return module.code
+        return text
 
     def _exits(self, step: Step, body: str) -> str:
         """``sys.exit(...)`` ends a step's own process in Metaflow and KFP; a local Flyte run
@@ -216,6 +219,29 @@ class FlyteWriter(ModuleState):
             )
             self.diagnostics.append(Diagnostic("TP201", "info", message, step.span))
         return module.code
+
+
+def _statement_texts(body: str) -> list[str]:
+    """``body`` cut after each top-level statement (a comment or blank line goes with the
+    statement after it), so that only the parts that hold something to rewrite are parsed and
+    walked with libcst; the parts joined are ``body``. Python's own parser finds where each
+    statement ends; a body it cannot cut that way is one part."""
+    if "\r" in body:
+        return [body]
+    try:
+        ends = sorted({statement.end_lineno or 0 for statement in quiet_tree(body).body})
+    except (SyntaxError, ValueError):
+        return [body]
+    lines = body.split("\n")
+    parts, start = [], 0
+    for end in ends:
+        if end > start:
+            parts.append("\n".join(lines[start:end]) + ("\n" if end < len(lines) else ""))
+            start = end
+    rest = "\n".join(lines[start:])
+    if rest:
+        parts.append(rest)
+    return parts
 
 
 EXITS = {"sys.exit", "exit", "quit", "os._exit"}

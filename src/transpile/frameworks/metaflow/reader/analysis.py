@@ -12,7 +12,7 @@ import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, TypeRef
-from transpile.reading.cst import code, is_self_attr
+from transpile.reading.cst import code, is_self_attr, walker
 from transpile.reading.cst import literal as _literal
 from transpile.reading.inference import INPUTS
 from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
@@ -20,7 +20,15 @@ from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
 from .join import JoinBuilder
 from .scan import StepDef
 from .state import Avail, FlowState, Incoming
-from .step import SPECIAL, StepAnalyzer, StepFacts, StepLocals, artifact_aliases
+from .step import (
+    SPECIAL,
+    StepAnalyzer,
+    StepFacts,
+    StepLocals,
+    Touched,
+    artifact_aliases,
+    rewrite_words,
+)
 
 CURRENT_TYPES = {
     "flow_name": "str",
@@ -87,10 +95,20 @@ class StepReader(FlowState):
             env = env.child(**{step.inputs_name: INPUTS})
             env.artifact_types = self._incoming_types(incoming)
         analyzer = StepAnalyzer(env, step.inputs_name, self.current_names, self.flow.methods)
+        if self._helpers is None:
+            self._helpers = mutating_helpers(self.module)
+        scan = MutationScan(_artifact_root, self._helpers)
+        words = rewrite_words(self.current_names, step.inputs_name)
+        touched: set[int] = set()  # the statements the body rewrite changes (step.py)
+        finder = Touched(words)
+        each = walker(analyzer, scan, finder)  # one walk of the body for the three
         for statement in step.node.body.body:  # type: ignore[union-attr]
-            statement.visit(analyzer)
+            finder.found = False
+            each(statement)
+            if finder.found:
+                touched.add(id(statement))
         facts = analyzer.finish()
-        self._mutations(step, facts, AvailableTypes(avail, self.types))
+        self._mutations(scan, facts, AvailableTypes(avail, self.types))
         for name in facts.deleted:  # Metaflow keeps no artifact a step deletes
             facts.writes.pop(name, None)
         facts.aliases = artifact_aliases(self._ast_step(step))
@@ -102,16 +120,23 @@ class StepReader(FlowState):
         if step.inputs_name:
             if incoming is None:
                 raise error("TP107", f"'{step.name}' takes inputs but is not a join", step.span)
-            return self._join(step, facts, incoming)
-        return self._plain(step, facts, avail, maps)
+            result = self._join(step, facts, incoming)
+        else:
+            result = self._plain(step, facts, avail, maps)
+        rewrite = self.rewrites.get(step.name)
+        if (
+            rewrite is not None
+            and rewrite_words(rewrite.current_names, rewrite.inputs_name) == words
+        ):
+            rewrite.touched = frozenset(touched)
+        return result
 
-    def _mutations(self, step: StepDef, facts: StepFacts, available: Mapping[str, str]) -> None:
-        """An artifact the step changes in place is one it writes: Metaflow saves the changed
-        value, and every later step (a join, per foreach branch) reads that one."""
-        if self._helpers is None:
-            self._helpers = mutating_helpers(self.module)
-        scan = MutationScan(_artifact_root, self._helpers)
-        step.node.body.visit(scan)
+    def _mutations(
+        self, scan: MutationScan, facts: StepFacts, available: Mapping[str, str]
+    ) -> None:
+        """An artifact the step changes in place (``scan``, walked with the step's analysis) is
+        one it writes: Metaflow saves the changed value, and every later step (a join, per
+        foreach branch) reads that one."""
         for name in scan.mutated:
             if name in SPECIAL or name in self.params or name in self.flow.constants:
                 continue

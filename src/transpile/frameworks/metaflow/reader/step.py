@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from transpile.reading.cst import bound_names, code, dotted, is_self_attr, keyword_args, literal
+from transpile.reading.cst import (
+    bound_names,
+    code,
+    dotted,
+    is_self_attr,
+    keyword_args,
+    literal,
+    walk,
+)
 from transpile.reading.inference import (
     INPUTS,
     TypeEnv,
@@ -19,6 +27,7 @@ from transpile.reading.inference import (
     split_args,
     union,
 )
+from transpile.util.timing import phase
 
 from .methods import rewrite_calls
 
@@ -459,6 +468,9 @@ class Rewrite:
     prelude: list[str]
     merge_code: list[str]
     methods: dict = field(default_factory=dict)  # the flow's non-step methods (methods.py)
+    # ids of the body's statements that hold something to rewrite, found by the step's analysis
+    # walk (None: not known, rewrite_body looks)
+    touched: frozenset[int] | None = None
 
 
 class BodyRewriter(cst.CSTTransformer):
@@ -615,19 +627,79 @@ def rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[str
     """The step's statements (docstring dropped) as dedented plain Python, the uses of `self`
     left in it (each one something transpile could not translate), and the ``name=self``
     arguments left out."""
+    with phase("rewrite (metaflow steps)"):
+        return _rewrite_body(node, rewrite)
+
+
+def _rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[str], list[str]]:
     statements = list(node.body.body)  # type: ignore[union-attr]
     if statements and _is_docstring(statements[0]):
         statements = statements[1:]
     rewriter = BodyRewriter(rewrite)
-    module = cst.Module(body=statements)
     if rewrite.methods:
-        module = rewrite_calls(module, rewrite.methods, rewrite.self_names)
-
-    module = module.visit(rewriter)
+        module = rewrite_calls(cst.Module(body=statements), rewrite.methods, rewrite.self_names)
+        module = module.visit(rewriter)
+    else:
+        module = cst.Module(body=_rewritten(statements, rewriter))
     prelude = cst.parse_module("\n".join(rewrite.prelude) + "\n").body if rewrite.prelude else []
     module = module.with_changes(body=[*prelude, *module.body])
     text = module.code
     return (text.strip("\n") + "\n" if text.strip() else ""), rewriter.leftover, rewriter.dropped
+
+
+def _rewritten(statements: list[cst.BaseStatement], rewriter: BodyRewriter) -> list:
+    """The statements as ``Module(body=statements).visit(rewriter)`` has them, the rewriter
+    walking only those it can change (libcst rebuilds every node a transformer walks); the
+    others are kept as they are, as its walk would have kept them."""
+    rewrite = rewriter.rw
+    words = rewrite_words(rewrite.current_names, rewrite.inputs_name)
+    body: list[cst.BaseStatement] = []
+    for statement in statements:
+        touched = (
+            _touched(statement, words)
+            if rewrite.touched is None
+            else id(statement) in rewrite.touched
+        )
+        if not touched:
+            body.append(statement)
+            continue
+        result = statement.visit(rewriter)
+        if isinstance(result, cst.RemovalSentinel):
+            continue
+        for item in result if isinstance(result, cst.FlattenSentinel) else [result]:
+            # as libcst drops a statement a removal inside emptied
+            if statement._is_removable() or not item._is_removable():
+                body.append(item)
+    return body
+
+
+def rewrite_words(current_names: set[str], inputs_name: str | None) -> set[str]:
+    """The names whose uses a body rewrite may change: ``self``, ``current`` (as imported) and
+    a join's inputs."""
+    return {"self", *current_names, *([inputs_name] if inputs_name else [])}
+
+
+class Touched(cst.CSTVisitor):
+    """Does a statement hold something ``BodyRewriter`` changes: one of ``words`` as a name, or
+    a ``x = x`` line (removed)?"""
+
+    def __init__(self, words: set[str]):
+        self.words = words
+        self.found = False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.words:
+            self.found = True
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if any(_is_self_assignment(small) for small in node.body):
+            self.found = True
+
+
+def _touched(statement: cst.BaseStatement, words: set[str]) -> bool:
+    finder = Touched(words)
+    walk(statement, finder)
+    return finder.found
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:
@@ -656,6 +728,8 @@ __all__ = [
     "StepAnalyzer",
     "StepFacts",
     "StepLocals",
+    "Touched",
     "artifact_aliases",
     "rewrite_body",
+    "rewrite_words",
 ]
