@@ -73,7 +73,7 @@ MINIMAL = """
 @pytest.mark.parametrize(
     ("module", "name", "args"),
     [
-        ("airflow.operators.bash", "BashOperator", "bash_command='echo hi'"),
+        ("airflow.operators.bash", "BashOperator", "bash_command='scripts/load.sh'"),
         (
             "airflow.providers.standard.operators.bash",
             "BashOperator",
@@ -164,3 +164,52 @@ def test_airflow_to_airflow_is_one_line_and_exit_2(command):
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [f"{source}: TP006 source is already airflow"]
+
+
+SHELL_DAG = """\
+from datetime import datetime
+
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG, task
+
+with DAG("shell_steps", start_date=datetime(2024, 1, 1), schedule=None) as dag:
+    prepare = BashOperator(task_id="prepare", bash_command="echo preparing && test 2 -gt 1")
+    stamped = BashOperator(task_id="stamped", bash_command="echo {{ ds }}")
+
+    @task
+    def count() -> int:
+        return 3
+
+    total = count()
+    prepare >> total
+    stamped >> total
+"""
+
+
+def test_a_bash_operator_with_a_plain_command_runs_it_with_bash():
+    """A literal command becomes a step that runs it (was a TP188 stub); a templated one, which
+    only Airflow renders, stays a stub that says so."""
+    from transpile.api import Read, read_text
+
+    read = read_text(SHELL_DAG, "shell.py")
+    assert isinstance(read, Read), read
+    steps = {s.name: s for s in read.pipeline.steps}
+    assert steps["prepare"].body == (
+        'import subprocess\n\nsubprocess.run(["bash", "-c", '
+        "'echo preparing && test 2 -gt 1'], check=True)\n"
+    )
+    assert "NotImplementedError" in steps["stamped"].body
+    assert [d.code for d in read.diagnostics if "stamped" in d.message] == ["TP188"]
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("target", ["flyte", "metaflow"])
+def test_a_bash_step_computes_the_same(tmp_path, target):
+    from staging import same_when_run
+
+    text = SHELL_DAG.replace(
+        '    stamped = BashOperator(task_id="stamped", bash_command="echo {{ ds }}")\n', ""
+    )
+    text = text.replace("    stamped >> total\n", "")
+    result = same_when_run(text, target, tmp_path, "shell.py")
+    assert {v.name for v in result.values} == {"count_result"}

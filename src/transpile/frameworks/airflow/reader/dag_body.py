@@ -193,6 +193,8 @@ class DagBody:
             return self.operator(node)
         if name in ("EmptyOperator", "DummyOperator"):
             return self.add(self._task_id(node, variable or "empty"), node, (), (), "", {})
+        if name == "BashOperator" and self._plain_command(node) is not None:
+            return self.bash(node, variable)
         if name and name.endswith(("Operator", "Sensor")):
             return self.unsupported(node, name, variable)
         return self.taskflow(node)
@@ -221,6 +223,29 @@ class DagBody:
             f'raise NotImplementedError("TODO(transpile): TP188 {name} {task_id} not converted")\n'
         )
         return self.add(task_id, node, (), (), body, {})
+
+    def _plain_command(self, node: ast.Call) -> str | None:
+        """A BashOperator's ``bash_command`` when it is a literal without a Jinja template
+        (Airflow renders those from the run's context; nothing else does), else None."""
+        command = next((k.value for k in node.keywords if k.arg == "bash_command"), None)
+        if not (isinstance(command, ast.Constant) and isinstance(command.value, str)):
+            return None
+        text = command.value
+        if "{{" in text or "{%" in text or text.rstrip().endswith((".sh", ".bash")):
+            return None  # a template, or a script file Airflow renders as a template too
+        return text
+
+    def bash(self, node: ast.Call, variable: str | None) -> str:
+        """A BashOperator with a plain command: a step that runs it with bash (a failing command
+        fails the step, as in Airflow; its output goes to the step's log)."""
+        task_id = self._task_id(node, variable or "bash")
+        command = self._plain_command(node)
+        for keyword in node.keywords:
+            if keyword.arg in ("env", "append_env", "cwd", "skip_on_exit_code", "output_encoding"):
+                self.note("TP189", f"{keyword.arg}= is not carried", keyword)
+        body = f'import subprocess\n\nsubprocess.run(["bash", "-c", {command!r}], check=True)\n'
+        options = self._settings(node)
+        return self.add(task_id, node, (), (), body, options)
 
     def operator(self, node: ast.Call) -> str:
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
