@@ -33,6 +33,7 @@ from transpile.model.ir import (
     walk,
 )
 from transpile.util.text import todo
+from transpile.writing.current import CurrentRewriter
 from transpile.writing.missing import provide_missing
 from transpile.writing.options import schedule_cron
 from transpile.writing.passthrough import without_empty_end
@@ -175,7 +176,7 @@ class AirflowWriter:
         TODO."""
         if "current." not in body:
             return body
-        rewriter = _CurrentRewriter()
+        rewriter = CurrentRewriter(CONTEXT, "get_current_context")
         body = cst.parse_module(body).visit(rewriter).code
         if rewriter.used_context:
             self.sdk.add("get_current_context")
@@ -363,24 +364,6 @@ CONTEXT = {
     "retry_count": 'get_current_context()["ti"].try_number - 1',
     "is_running_flow": "True",
 }
-
-
-class _CurrentRewriter(cst.CSTTransformer):
-    def __init__(self) -> None:
-        self.used_context = False
-        self.missing: list[str] = []
-
-    def leave_Attribute(
-        self, original: cst.Attribute, updated: cst.Attribute
-    ) -> cst.BaseExpression:
-        if isinstance(updated.value, cst.Name) and updated.value.value == "current":
-            replacement = CONTEXT.get(updated.attr.value)
-            if replacement:
-                self.used_context |= "get_current_context" in replacement
-                return cst.parse_expression(replacement)
-            self.missing.append(updated.attr.value)
-            return cst.Name("None")
-        return updated
 
 
 TYPING_MODULES = {"typing", "typing_extensions", "collections.abc"}

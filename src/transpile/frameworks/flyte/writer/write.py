@@ -26,6 +26,7 @@ from transpile.reading.cst import code
 from transpile.util.syntax import quiet_tree
 from transpile.util.text import todo
 from transpile.writing.cards import without_card_statements
+from transpile.writing.current import CurrentRewriter
 from transpile.writing.flow import FunctionText
 from transpile.writing.missing import provide_missing
 from transpile.writing.passthrough import without_empty_end
@@ -190,7 +191,7 @@ class FlyteWriter(ModuleState):
         if "current." not in body:
             return body
         body, _ = without_card_statements(body)
-        rewriter = _CurrentRewriter()
+        rewriter = CurrentRewriter(CONTEXT, "current_context")
         text = "".join(
             cst.parse_module(part).visit(rewriter).code if "current." in part else part
             for part in _statement_texts(body)
@@ -374,24 +375,6 @@ def _without_unused(code: str, modules: set[str]) -> str:
         ):
             lines[node.lineno - 1] = ""
     return "".join(lines)
-
-
-class _CurrentRewriter(cst.CSTTransformer):
-    def __init__(self) -> None:
-        self.used_context = False
-        self.missing: list[str] = []
-
-    def leave_Attribute(
-        self, original: cst.Attribute, updated: cst.Attribute
-    ) -> cst.BaseExpression:
-        if isinstance(updated.value, cst.Name) and updated.value.value == "current":
-            replacement = CONTEXT.get(updated.attr.value)
-            if replacement:
-                self.used_context |= "current_context" in replacement
-                return cst.parse_expression(replacement)
-            self.missing.append(updated.attr.value)
-            return cst.Name("None")
-        return updated
 
 
 def _cli_type(param) -> str:
