@@ -592,6 +592,106 @@ def test_type_environments_grow_linearly_with_the_steps(monkeypatch):
     assert costs[1] < 2.5 * costs[0], costs
 
 
+def artifact_flow(count: int) -> str:
+    """One step that sets ``count`` artifacts, each read by ``end``."""
+    writes = [f"        self.x{number} = {number} + 1" for number in range(count)]
+    reads = ", ".join(f"self.x{number}" for number in range(count))
+    return "\n".join(
+        [
+            "from metaflow import FlowSpec, step",
+            "",
+            "",
+            "class WideFlow(FlowSpec):",
+            "    @step",
+            "    def start(self):",
+            *writes,
+            "        self.next(self.end)",
+            "",
+            "    @step",
+            "    def end(self):",
+            f"        self.total = sum([{reads}])",
+            "",
+        ]
+    )
+
+
+def test_type_environments_grow_linearly_with_one_step_body(monkeypatch):
+    """A step bound each artifact it set and each local by copying its type environment: a body
+    twice as long cost four times the entries copied (a 256 KB body took seconds)."""
+    from transpile.reading import inference
+
+    copied = []
+    original = inference.TypeEnv.child
+
+    def counting(self, *args, **kwargs):
+        child = original(self, *args, **kwargs)
+        copied.append(len(child.names))
+        return child
+
+    monkeypatch.setattr(inference.TypeEnv, "child", counting)
+    costs = []
+    for count in (200, 400):
+        copied.clear()
+        result = api.read_text(artifact_flow(count), "wide.py", "metaflow")
+        assert isinstance(result, api.Read), result
+        costs.append(len(copied) + sum(copied))
+    assert costs[1] < 2.5 * costs[0], costs
+
+
+def test_the_output_check_never_hands_the_compiler_a_call_of_many_keywords(monkeypatch):
+    """CPython compares one call's keyword names pair by pair: the results NamedTuple of a step
+    that sets thousands of artifacts made the output check quadratic. The compiler now sees at
+    most MANY_KEYWORDS keywords per call; the output is the same."""
+    from transpile.util import syntax
+
+    widest = []
+    original = syntax.quiet_compile
+
+    def watching(tree, path="<unknown>"):
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+        widest.append(max(len(call.keywords) for call in calls))
+        return original(tree, path)
+
+    monkeypatch.setattr(syntax, "quiet_compile", watching)
+    result = api.convert_text(artifact_flow(300), "wide.py", "flyte")
+    assert isinstance(result, api.Converted), getattr(result, "reason", result)
+    assert "x299=start_out.x299" in result.code
+    assert widest and max(widest) <= syntax.MANY_KEYWORDS
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        ("f({}, x3=0)", "keyword argument repeated: x3"),
+        ("f({}, y=(yield 1))", "'yield' outside function"),
+        ("f({}, y=[(await g()) for g in h])", "asynchronous comprehension outside"),
+        ("f({}, **extra, y=0)", None),
+    ],
+)
+def test_the_linear_output_check_says_what_the_compiler_says(call, message):
+    """A call of many keywords is still checked as a compile would: repeated names (by the
+    check itself) and what the values hold (by the compiler); the tree is left as it was."""
+    from transpile.util.syntax import compile_check
+
+    text = call.format(", ".join(f"x{number}=1" for number in range(100)))
+    tree = ast.parse(text)
+    before = ast.dump(tree, include_attributes=True)
+    try:
+        compile(tree, "t.py", "exec")
+    except SyntaxError as exc:
+        expected = exc.msg
+    else:
+        expected = None
+    if message is None:
+        compile_check(tree, "t.py")
+        assert expected is None
+    else:
+        with pytest.raises(SyntaxError) as raised:
+            compile_check(tree, "t.py")
+        assert message in raised.value.msg and message in expected
+    assert ast.dump(tree, include_attributes=True) == before
+
+
 # 3. emitted names and the user's names -----------------------------------------------------------
 
 

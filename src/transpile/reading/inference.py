@@ -499,7 +499,7 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv) -> TypeEnv:
         if kinds.get(name, kind) != kind:
             kind = ""  # bound to values of different types
         kinds[name] = kind
-        local = local.child(**{name: kind})
+        local.names[name] = kind  # ``local`` is this function's own copy: no copy per binding
     return local
 
 

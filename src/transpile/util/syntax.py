@@ -38,6 +38,46 @@ def quiet_compile(text: str | ast.Module, path: str = "<unknown>") -> CodeType:
         return compile(text, path, "exec", dont_inherit=True)
 
 
+MANY_KEYWORDS = 64  # from here on, one call's keywords are checked here, not by the compiler
+
+
+def compile_check(tree: ast.Module, path: str = "<unknown>") -> None:
+    """What a full compile of ``tree`` says (SyntaxError or ValueError), in time linear in its
+    size. CPython checks a call's keyword names for repeats pair by pair: a call with thousands of
+    them (a NamedTuple of every artifact of a long step) took seconds. Such a call's names are
+    checked here, and the compiler sees its values in one ``**{...}`` (they are still compiled);
+    the tree is left as it was."""
+    changed: list[tuple[ast.Call, list[ast.keyword]]] = []
+    try:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and len(node.keywords) > MANY_KEYWORDS:
+                changed.append((node, node.keywords))
+                node.keywords = _keywords_at_once(node.keywords, path)
+        quiet_compile(tree, path)
+    finally:
+        for node, keywords in changed:
+            node.keywords = keywords
+
+
+def _keywords_at_once(keywords: list[ast.keyword], path: str) -> list[ast.keyword]:
+    seen: set[str] = set()
+    named = []
+    for keyword in keywords:
+        if keyword.arg is None:
+            continue
+        if keyword.arg in seen:
+            where = (path, keyword.lineno, keyword.col_offset + 1, None)
+            raise SyntaxError(f"keyword argument repeated: {keyword.arg}", where)
+        seen.add(keyword.arg)
+        named.append(keyword)
+    if not named:
+        return keywords
+    values = ast.Dict([ast.Constant(k.arg) for k in named], [k.value for k in named])
+    together = ast.keyword(None, ast.copy_location(values, named[0]))
+    ast.fix_missing_locations(ast.copy_location(together, named[0]))
+    return [k for k in keywords if k.arg is None] + [together]
+
+
 def silence_code_warnings() -> None:
     """For this whole process (the CLI and its pool workers): writers also parse the user's code."""
     warnings.filterwarnings("ignore", category=SyntaxWarning)

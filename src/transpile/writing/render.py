@@ -20,7 +20,7 @@ import jinja2
 from ..model.diagnostics import Diagnostic, TranspileError, error
 from ..model.framework import Framework
 from ..model.ir import Pipeline, Step
-from ..util.syntax import quiet_compile, quiet_tree
+from ..util.syntax import compile_check, quiet_tree
 from ..util.text import header
 from ..util.timing import phase
 
@@ -201,7 +201,7 @@ def _check_emitted(code: str, path: str) -> None:
     """What ``finish`` checks before formatting."""
     try:
         tree = _tree_of(code, path)  # parses only: nothing runs
-        quiet_compile(tree, path)
+        compile_check(tree, path)
     except (SyntaxError, ValueError) as exc:
         raise error(
             "TP900", f"internal error: emitted code does not compile ({exc})", None

@@ -155,12 +155,12 @@ def inferred(
             kind = returned_type(stmt, TypeEnv(dict(known), helpers=helpers))
             if kind:
                 helpers[stmt.name.value] = kind
-    env = TypeEnv(dict(known), helpers=helpers)
+    env = TypeEnv(dict(known), helpers=helpers)  # this function's own: bound in place below
     for stmt in statements:
         small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
         if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):
             kind = infer(small.value, env)
-            env = env.child(**{small.targets[0].target.value: kind or ""})  # "": not known now
+            env.names[small.targets[0].target.value] = kind or ""  # "": not known now
     return [_typed(o, env.get(o.var)) for o in outputs]
 
 

@@ -151,12 +151,12 @@ class StepAnalyzer(cst.CSTVisitor):
         methods: dict | None = None,
     ):
         self.methods = methods or {}  # the flow's non-step methods (methods.py)
-        self.env = env
+        self.env = env.child()  # this step's own: bindings update it in place (_bind)
         self.inputs_name = inputs_name
         self.current_names = current_names
         self.facts = StepFacts()
         self._stores: set[int] = set()
-        self._written: list[str] = []
+        self._written: dict[str, None] = {}  # artifacts written, in order
         self._not_bare: set[int] = set()  # attribute and keyword names: not variables
         self._stack_ok: set[int] = set()  # self.foreach_stack read as a loop's item or index
         self._growing: dict[str, Growing] = {}  # "rows" / "self.rows" bound to a list being filled
@@ -177,7 +177,7 @@ class StepAnalyzer(cst.CSTVisitor):
         self._spoil(node.target)
         if isinstance(node.target, cst.Name):  # `x += ...` may change what x holds
             operation = cst.BinaryOperation(node.target, _BINARY[type(node.operator)](), node.value)
-            self.env = self.env.child(**{node.target.value: infer(operation, self.env) or ""})
+            self._bind(**{node.target.value: infer(operation, self.env) or ""})
         if is_self_attr(node.target):
             name = node.target.attr.value  # type: ignore[union-attr]
             self._read(name)
@@ -200,7 +200,8 @@ class StepAnalyzer(cst.CSTVisitor):
         self._harmless.add(id(node.iter))
         kind = iter_element(node.iter, self.env)
         names = {n: "" for n in bound_names(node.target)}  # unknown unless the loop says
-        self.env = bind_target(node.target, kind, self.env.child(**names))
+        self._bind(**names)
+        self.env = bind_target(node.target, kind, self.env)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self._bind_locals(node.target)
@@ -245,11 +246,11 @@ class StepAnalyzer(cst.CSTVisitor):
                 else:
                     self._bind_locals(element.value)
                     if isinstance(element.value, cst.Name) and kind:
-                        self.env = self.env.child(**{element.value.value: kind})
+                        self._bind(**{element.value.value: kind})
         elif isinstance(target, cst.Name):
             self.facts.local_names.add(target.value)
             kind = infer(value, self.env) if value is not None else None
-            self.env = self.env.child(**{target.value: kind or ""})  # "": no longer known
+            self._bind(**{target.value: kind or ""})  # "": no longer known
 
     # a list filled after it is made: `rows = []` ... `rows.append(x)` -------------------------
     def _grow(self, holder: str, growing: Growing, artifact: str | None) -> None:
@@ -263,7 +264,7 @@ class StepAnalyzer(cst.CSTVisitor):
         kind = growing.kind()
         for holder, held in self._growing.items():
             if held is growing:
-                self.env = self.env.child(**{holder: kind or ""})
+                self._bind(**{holder: kind or ""})
         for artifact, index in growing.writes:
             self.facts.writes[artifact][index] = kind
 
@@ -316,10 +317,15 @@ class StepAnalyzer(cst.CSTVisitor):
             self.facts.unsupported.append(f"assigning self.{name}")
             return
         self.facts.writes.setdefault(name, []).append(kind)
-        if name not in self._written:
-            self._written.append(name)
+        self._written.setdefault(name)
         if kind:
-            self.env = self.env.child(**{f"self.{name}": kind})
+            self._bind(**{f"self.{name}": kind})
+
+    def _bind(self, **names: str) -> None:
+        """What these names hold from here on: ``self.env`` is this visitor's own (a copy made
+        when it started, or a child ``bind_target`` made), so it changes in place; a copy per
+        binding made a long step body quadratic."""
+        self.env.names.update(names)
 
     def _read(self, name: str) -> None:
         if name not in self.facts.reads:
