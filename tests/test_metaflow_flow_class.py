@@ -436,7 +436,7 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.parametrize("target", ["flyte", "kfp"])
+@pytest.mark.parametrize("target", ["flyte", "kfp", "airflow"])
 def test_statements_that_only_fill_a_card_are_dropped_saying_so(target):
     """Was `None.append(Markdown(...))`, which fails when the task runs (a public flow)."""
     result = convert_text(CARDS, "cards.py", target)
@@ -446,7 +446,7 @@ def test_statements_that_only_fill_a_card_are_dropped_saying_so(target):
 
 
 @pytest.mark.equivalence
-@pytest.mark.parametrize("target", ["flyte", "kfp"])
+@pytest.mark.parametrize("target", ["flyte", "kfp", "airflow"])
 def test_a_flow_with_cards_computes_the_same(tmp_path, target):
     result = same_when_run(CARDS, target, tmp_path, "cards.py")
     assert {v.name for v in result.values} == {"rows", "count"}

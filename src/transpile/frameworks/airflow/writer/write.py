@@ -33,6 +33,7 @@ from transpile.model.ir import (
     walk,
 )
 from transpile.util.text import todo
+from transpile.writing.cards import without_card_statements
 from transpile.writing.current import CurrentRewriter
 from transpile.writing.missing import provide_missing
 from transpile.writing.options import schedule_cron
@@ -176,6 +177,7 @@ class AirflowWriter:
         TODO."""
         if "current." not in body:
             return body
+        body, _ = without_card_statements(body)
         rewriter = CurrentRewriter(CONTEXT, "get_current_context")
         body = cst.parse_module(body).visit(rewriter).code
         if rewriter.used_context:
