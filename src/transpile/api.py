@@ -174,12 +174,18 @@ def convert_text(
         return _fail(path, "TP006", f"source is already {target}")
     if target not in frameworks.targets():
         return _fail(path, "TP004", f"writing {target} is not supported yet")
+    with phase("write"):
+        return written(read, target)
+
+
+def written(read: Read, target: str) -> Converted | Failed:
+    """``read`` written for ``target``: the code with the reader's diagnostics and the writer's,
+    or the writer's refusal after the reader's diagnostics."""
     try:
-        with phase("write"):
-            code, diagnostics = write(target, read.pipeline)
+        code, diagnostics = write(target, read.pipeline)
     except TranspileError as exc:
-        return Failed(path, (*read.diagnostics, exc.diagnostic))
-    return Converted(path, code, read.pipeline, read.diagnostics + tuple(diagnostics))
+        return Failed(read.path, (*read.diagnostics, exc.diagnostic))
+    return Converted(read.path, code, read.pipeline, read.diagnostics + tuple(diagnostics))
 
 
 def check_text(
@@ -199,16 +205,8 @@ def check_text(
     results: dict[str, Converted | Failed | Skipped] = {}
     with formatting_deferred():
         for target in chosen:
-            if read.pipeline.framework == target:
-                continue
-            try:
-                code, diagnostics = write(target, read.pipeline)
-            except TranspileError as exc:
-                results[target] = Failed(path, (*read.diagnostics, exc.diagnostic))
-                continue
-            results[target] = Converted(
-                path, code, read.pipeline, read.diagnostics + tuple(diagnostics)
-            )
+            if read.pipeline.framework != target:
+                results[target] = written(read, target)
     return results
 
 
