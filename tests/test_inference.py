@@ -18,6 +18,8 @@ ENV = TypeEnv(
         "n": "int",
         "self.values": "list[float]",
         "self.n": "int",
+        "config": "dict[str, int]",
+        "blob": "dict",
     }
 )
 
@@ -38,6 +40,10 @@ def typed(expr: str, env: TypeEnv = ENV) -> str | None:
         ("sorted(round(x, 4) for x in floats)", "list[float]"),
         ("set(w.upper() for w in words)", "set[str]"),
         ("sorted(unknown(x) for x in floats)", None),
+        # iterating a dict goes over its keys
+        ("sorted(config)", "list[str]"),
+        ("[k.upper() for k in config]", "list[str]"),
+        ("sorted(blob)", None),  # keys of no known type
         # module functions whose type never depends on their arguments
         ("math.floor(2.5)", "int"),
         ("math.log10(n)", "float"),

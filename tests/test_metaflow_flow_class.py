@@ -445,6 +445,16 @@ def test_statements_that_only_fill_a_card_are_dropped_saying_so(target):
     assert result.code.count("pass  # TODO(transpile): TP211 a Metaflow card component") == 3
 
 
+def test_a_step_with_two_cards_asks_flyte_for_one_deck():
+    """Two @card on one step (Metaflow shows both) wrote enable_deck=True twice: TP900."""
+    text = CARDS.replace(
+        "    @card\n    @step\n    def start", "    @card\n    @card\n    @step\n    def start"
+    )
+    result = convert_text(text, "cards.py", "flyte")
+    assert isinstance(result, Converted), result
+    assert result.code.count("enable_deck=True") == 2  # start's and end's
+
+
 @pytest.mark.equivalence
 @pytest.mark.parametrize("target", ["flyte", "kfp", "airflow"])
 def test_a_flow_with_cards_computes_the_same(tmp_path, target):

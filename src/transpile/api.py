@@ -16,6 +16,7 @@ from .util.fileio import MAX_SOURCE_BYTES, SourceError, read_source
 from .util.syntax import nfkc_identifiers, quiet_symbols, quiet_tree
 from .util.timing import phase
 from .writing.rename import write_renaming
+from .writing.unshim import plain_joins
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,9 @@ def read_file(path: str, source: str = "auto", entry: str | None = None) -> Read
 def write(target: str, pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
     """``target``'s module for ``pipeline`` and its diagnostics; a name of the user's that the
     output needs for its own code is renamed (TP253). Raises TranspileError."""
+    declared = frameworks.get(target)
+    if declared is not None and not declared.join_inputs:
+        pipeline = plain_joins(pipeline)
     return write_renaming(frameworks.writer(target).write, pipeline, target)
 
 

@@ -31,6 +31,9 @@ class Framework:
     map_construct: MapConstruct | None = None  # what a foreach becomes here (report pictures)
     pipeline_noun: str = "pipeline"  # what its users call a pipeline ("flow", "workflow")
     class_pipelines: bool = False  # a pipeline is a class, named in CamelCase (a Metaflow flow)
+    # a join receives Metaflow's ``inputs``: the reader's shim that rebuilds it stays as written
+    # (other targets get plain values where the body only reads them: writing/unshim.py)
+    join_inputs: bool = False
     # an early writer: convert, report and verify write it (``--to``), but it is not yet among
     # the default targets lint checks portability to, nor in the writers every model must pass
     early_writer: bool = False

@@ -180,7 +180,10 @@ def iter_element(node: cst.BaseExpression, env: TypeEnv) -> str | None:
         parts = [iter_element(a.value, env) for a in node.args]
         known = all(p is not None and p != INPUTS for p in parts)
         return f"tuple[{', '.join(parts)}]" if known else None  # type: ignore[arg-type]
-    return element_type(infer(node, env))
+    kind = infer(node, env)
+    if kind and kind.startswith("dict["):  # iterating a dict goes over its keys
+        return split_args(kind[5:-1])[0]
+    return element_type(kind)
 
 
 def bind_target(target: cst.BaseExpression, kind: str | None, env: TypeEnv) -> TypeEnv:

@@ -18,6 +18,7 @@ FRAMEWORK = Framework(
     title="Metaflow",
     pipeline_noun="flow",
     class_pipelines=True,
+    join_inputs=True,
     rank=1,
     import_roots=("metaflow",),
     reader="transpile.frameworks.metaflow.reader.read",

@@ -148,7 +148,8 @@ class OptionMapper(BaseOptionMapper):
         )
 
     def _card(self, option: Option, settings: TaskSettings) -> None:
-        settings.args.append(("enable_deck", "True"))
+        if ("enable_deck", "True") not in settings.args:  # a step may have several cards
+            settings.args.append(("enable_deck", "True"))
         self.note(option, "card", "@card is approximated", settings.todos, False)
 
     def _secrets(self, option: Option, settings: TaskSettings) -> None:
