@@ -162,7 +162,7 @@ class FlyteReader(ModuleScan):
         names = [p.name for p in handler.params]
         if any(n not in inputs and n != "err" for n in names):
             return None  # Flyte itself requires the workflow's inputs: not a handler it runs
-        plain = handler.node.with_changes(decorators=[])
+        plain = _without_error_type(handler.node.with_changes(decorators=[]))
         if "err" in names:
             message = f"on_failure={handler.name} gets err=None (the run's error is not passed)"
             self.diagnostics.append(Diagnostic("TP202", "warning", message, entry.span, lossy=True))
@@ -228,3 +228,23 @@ def _plan_name(call: cst.Call) -> str:
     if found is None and len(call.args) > 1 and call.args[1].keyword is None:
         found = call.args[1].value
     return code(found) if found is not None else code(call.func)
+
+
+def _without_error_type(node: cst.FunctionDef) -> cst.FunctionDef:
+    """A failure handler's ``err: Optional[FlyteError] = None`` as ``err=None``: the handler is
+    called with None (no target hands over Flyte's error), and FlyteError is flytekit's."""
+    params = node.params.with_changes(
+        params=[
+            p.with_changes(
+                annotation=None,
+                equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(""),
+                    whitespace_after=cst.SimpleWhitespace(""),
+                ),
+            )
+            if p.name.value == "err" and p.default is not None
+            else p
+            for p in node.params.params
+        ]
+    )
+    return node.with_changes(params=params)
