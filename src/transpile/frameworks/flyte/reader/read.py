@@ -158,6 +158,12 @@ class FlyteReader(ModuleScan):
         handler = self.functions.get(code(value))
         if handler is None or handler.kind != "task":
             return None
+        wrapped = _our_failure_task(handler)
+        if wrapped is not None:  # our Flyte writer's task around a handler: the handler
+            name, names = wrapped
+            return Option(
+                "exit_hook", (("on_error", f"[{name}]"), ("inputs", repr(names))), entry.span
+            )
         inputs = {p.name for p in entry.params}
         names = [p.name for p in handler.params]
         if any(n not in inputs and n != "err" for n in names):
@@ -248,3 +254,23 @@ def _without_error_type(node: cst.FunctionDef) -> cst.FunctionDef:
         ]
     )
     return node.with_changes(params=params)
+
+
+OUR_FAILURE_TASK = "Added by transpile: the failure handler "
+
+
+def _our_failure_task(handler) -> tuple[str, tuple[str, ...]] | None:
+    """Our Flyte writer's on_failure task: a docstring naming the handler and one call of it
+    with keyword arguments; the handler's name and the inputs it takes."""
+    if not (handler.doc or "").startswith(OUR_FAILURE_TASK):
+        return None
+    statements = list(handler.node.body.body)[1:]  # after the docstring
+    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+        return None
+    call = statements[0].body[0]
+    call = call.value if isinstance(call, cst.Expr) else None
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Name):
+        return None
+    if any(a.keyword is None for a in call.args):
+        return None
+    return call.func.value, tuple(a.keyword.value for a in call.args if a.keyword)
