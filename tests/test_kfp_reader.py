@@ -372,7 +372,9 @@ def test_else_and_other_tests_go_through_a_condition_step():
 
 
 # exit handler, artifacts, containers ---------------------------------------------------------
-def test_exit_task_becomes_the_last_step_with_a_diagnostic():
+def test_exit_task_becomes_the_last_step_and_the_failure_handler():
+    """KFP runs the exit task after every run: the last step when the run succeeds, a failure
+    handler (the pipeline's exit_hook option) when it fails (tests/test_failure_handlers.py)."""
     read_result = read(
         """
         @dsl.pipeline
@@ -385,7 +387,10 @@ def test_exit_task_becomes_the_last_step_with_a_diagnostic():
     )
     assert [s.name for s in read_result.pipeline.steps] == ["load", "total", "say"]
     assert isinstance(read_result.pipeline.flow, Sequence)
-    assert [(d.code, d.lossy) for d in read_result.diagnostics] == [("TP202", True)] * 2
+    assert [o.kind for o in read_result.pipeline.options] == ["exit_hook"]
+    assert read_result.pipeline.options[0].arg("on_error") == "[say_on_failure]"
+    found = [(d.code, d.lossy) for d in read_result.diagnostics]
+    assert found == [("TP201", False), ("TP202", True)], read_result.diagnostics  # 2nd: ints
 
 
 def _file_handover(extra: str, n: int, reader: str, param: str, output: str):
@@ -559,7 +564,8 @@ def test_reading_is_deterministic():
 KFP_FIXTURE_DIAGNOSTICS = {
     "kfp_datasets": [],
     "kfp_if_else": [("TP201", 54), ("TP201", 62)],
-    "kfp_nested_settings": [("TP202", 62)],
+    # the exit task: last step and failure handler; the handler guards more than the ExitHandler
+    "kfp_nested_settings": [("TP201", 62), ("TP202", 62)],
     "kfp_parallel_collect": [("TP201", 46)],
 }
 

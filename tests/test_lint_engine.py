@@ -56,7 +56,18 @@ FIXTURE_FINDINGS = {
     "flyte_wild_failure": [
         ("TP511", "def check(values: list[int], limit: int) -> int:"),
         ("TP512", 'def guarded(name: str = "batch", limit: int = 4) -> int:'),
-        ("TP516", "@workflow(on_failure=leave_note)"),  # no KFP exit hook written
+        # KFP: no exit handler around a pipeline with results (its compiler refuses them)
+        ("TP516", "@workflow(on_failure=leave_note)"),
+    ],
+    # an input called `name`; the handler gets err=None (no target passes Flyte's error)
+    "flyte_wild_cleanup": [
+        ("TP512", 'def cluster_wf(name: str = "c1", epochs: int = 2):'),
+        ("TP516", "@workflow(on_failure=clean_up)"),
+    ],
+    # secrets must be provided in each target; the secret read from an environment variable
+    "flyte_wild_context": [
+        ("TP505", '@task(secret_requests=[Secret(group=SECRET_GROUP, key="token")])'),
+        ("TP516", 'token = ctx.secrets.get(SECRET_GROUP, "token")'),
     ],
     # Flyte caching: Metaflow never reuses results
     "flyte_table_stats": [

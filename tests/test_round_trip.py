@@ -55,7 +55,17 @@ BARE_LIST = pytest.mark.xfail(
     "JSON text and loops over it through a positions helper, so kfp_wild_loops' `orders: list` "
     "comes back as a str parameter with one more step; a KFP list parameter needs typed elements",
 )
-KNOWN = {("kfp_wild_loops", "metaflow"): BARE_LIST, ("kfp_wild_loops", "flyte"): BARE_LIST}
+RENAMED_HANDLER_INPUT = pytest.mark.xfail(
+    strict=True,
+    reason="issue 16: the exit task's failure handler takes the pipeline input `name`, which "
+    "Metaflow renames `name_`; the Metaflow reader reads our exit hook back only when each "
+    "handler input is the parameter of the same name, so the exit_hook option does not come back",
+)
+KNOWN = {
+    ("kfp_wild_loops", "metaflow"): BARE_LIST,
+    ("kfp_wild_loops", "flyte"): BARE_LIST,
+    ("kfp_nested_settings", "metaflow"): RENAMED_HANDLER_INPUT,
+}
 
 
 def _round_trips():

@@ -12,6 +12,7 @@ from transpile.model.ir import Input, Module, Option, Span, TypeRef
 from transpile.reading.cst import SpanIndex, code, docstring, keyword_args, positional_args
 
 from . import files
+from .context import SCRATCH, ContextRead, neutral_context, scratch_function, uses_context
 from .imperative import Builder, ImperativeWorkflows
 from .names import FlyteNames, words
 from .options import TaskOptions
@@ -56,6 +57,7 @@ class ModuleScan(ImperativeWorkflows):
         self.depth, self.visited = 0, {str(path)}
         self.file_params: set[str] = set()
         self._options: dict[str, tuple[Option, ...]] = {}
+        self._scratch: str | None = None  # the name of Flyte's working_directory (context.py)
 
     @property
     def file_span(self) -> Span:
@@ -303,6 +305,36 @@ class ModuleScan(ImperativeWorkflows):
         head = (code(value.func).split(".") or [""])[0]
         return code(value.func).split(".")[-1] if head in self.plugin_names else None
 
+    def _helpers_context(self) -> None:
+        """A helper function a task calls reads flytekit's run context as a task body does."""
+        for number, (name, text) in enumerate(self.definitions):
+            if name in self.functions or not uses_context(text):
+                continue
+            read = self.context(text, f"function {name}", self.file_span)
+            if read.body != text:
+                self.definitions[number] = (name, read.body.strip("\n"))
+
+    def context(self, body: str, where: str, within: Span) -> ContextRead:
+        """``body`` with flytekit's run context in the model's terms (context.py); the imports
+        and the scratch-directory function it needs join the module."""
+        if self._scratch is None:
+            taken = self.module_names() | set(self.functions) | set(self.flyte_objects)
+            self._scratch = SCRATCH
+            while self._scratch in taken:
+                self._scratch += "_"
+        read = neutral_context(
+            body, self.names, self.constants, self._scratch, where, self.spans, within
+        )
+        self.diagnostics += read.diagnostics
+        imports = set(read.imports)
+        if read.scratch and not any(n == self._scratch for n, _ in self.definitions):
+            imports |= {"functools", "tempfile"}
+            self.definitions.append((self._scratch, scratch_function(self._scratch)))
+        bound = set().union(set(), *(b for b, _ in self.imports))
+        for name in sorted(imports - bound):
+            self.imports.append(({name}, f"import {name}"))
+        return read
+
     def module_names(self) -> set[str]:
         """Names the module binds that an output module can carry (not flytekit's own)."""
         found = {name for name, _ in self.definitions if name is not None}
@@ -431,6 +463,7 @@ class ModuleScan(ImperativeWorkflows):
 
     def module_code(self, steps, parameters, results) -> Module:
         """Imports and definitions the steps use; flytekit's and the workflow-only ones stay behind."""
+        self._helpers_context()
         used = set()
         for step in steps:
             used |= words(step.body)

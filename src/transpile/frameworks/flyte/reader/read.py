@@ -158,11 +158,17 @@ class FlyteReader(ModuleScan):
         handler = self.functions.get(code(value))
         if handler is None or handler.kind != "task":
             return None
+        wrapped = _our_failure_task(handler)
+        if wrapped is not None:  # our Flyte writer's task around a handler: the handler
+            name, names = wrapped
+            return Option(
+                "exit_hook", (("on_error", f"[{name}]"), ("inputs", repr(names))), entry.span
+            )
         inputs = {p.name for p in entry.params}
         names = [p.name for p in handler.params]
         if any(n not in inputs and n != "err" for n in names):
             return None  # Flyte itself requires the workflow's inputs: not a handler it runs
-        plain = handler.node.with_changes(decorators=[])
+        plain = _without_error_type(handler.node.with_changes(decorators=[]))
         if "err" in names:
             message = f"on_failure={handler.name} gets err=None (the run's error is not passed)"
             self.diagnostics.append(Diagnostic("TP202", "warning", message, entry.span, lossy=True))
@@ -228,3 +234,43 @@ def _plan_name(call: cst.Call) -> str:
     if found is None and len(call.args) > 1 and call.args[1].keyword is None:
         found = call.args[1].value
     return code(found) if found is not None else code(call.func)
+
+
+def _without_error_type(node: cst.FunctionDef) -> cst.FunctionDef:
+    """A failure handler's ``err: Optional[FlyteError] = None`` as ``err=None``: the handler is
+    called with None (no target hands over Flyte's error), and FlyteError is flytekit's."""
+    params = node.params.with_changes(
+        params=[
+            p.with_changes(
+                annotation=None,
+                equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(""),
+                    whitespace_after=cst.SimpleWhitespace(""),
+                ),
+            )
+            if p.name.value == "err" and p.default is not None
+            else p
+            for p in node.params.params
+        ]
+    )
+    return node.with_changes(params=params)
+
+
+OUR_FAILURE_TASK = "Added by transpile: the failure handler "
+
+
+def _our_failure_task(handler) -> tuple[str, tuple[str, ...]] | None:
+    """Our Flyte writer's on_failure task: a docstring naming the handler and one call of it
+    with keyword arguments; the handler's name and the inputs it takes."""
+    if not (handler.doc or "").startswith(OUR_FAILURE_TASK):
+        return None
+    statements = list(handler.node.body.body)[1:]  # after the docstring
+    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+        return None
+    call = statements[0].body[0]
+    call = call.value if isinstance(call, cst.Expr) else None
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Name):
+        return None
+    if any(a.keyword is None for a in call.args):
+        return None
+    return call.func.value, tuple(a.keyword.value for a in call.args if a.keyword)

@@ -407,7 +407,9 @@ class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues, ForeignTasks)
 
     def _body(self, fn: FunctionDef) -> tuple[str, tuple]:
         if fn.name not in self._bodies:
-            self._bodies[fn.name] = task_body(fn, fn.span)
+            body, outputs = task_body(fn, fn.span)
+            read = self.r.context(body, f"task {fn.name}", fn.span)
+            self._bodies[fn.name] = read.body, outputs
         return self._bodies[fn.name]
 
     def _input(self, fn: FunctionDef, name: str, value: Val) -> Input:

@@ -14,6 +14,7 @@ from transpile.model.ir import (
     Input,
     Map,
     Node,
+    Option,
     Parallel,
     Pipeline,
     Ref,
@@ -43,6 +44,7 @@ from .flow import FlowEmitter
 from .module_state import ModuleState
 from .types import collected_type, is_tuple
 
+FAILURE_DOC = "Added by transpile: the failure handler "
 CONTEXT = {
     "run_id": "current_context().execution_id.name",
     "task_id": "current_context().task_id",
@@ -71,7 +73,13 @@ class FlyteWriter(ModuleState):
         tasks = [self._task(step) for step in self.p.steps]
         emitter = FlowEmitter(self)
         workflow = emitter.workflow()
-        cron, flow_settings = self.options.schedule(self.p.options)
+        hook = next((o for o in self.p.options if o.kind == "exit_hook" and o.arg("inputs")), None)
+        if hook is not None:
+            failure = self._failure_task(hook, workflow.signature)
+            tasks.append(failure)
+            workflow.decorator = f"@workflow(on_failure={failure.name})"
+        options = tuple(o for o in self.p.options if o is not hook)
+        cron, flow_settings = self.options.schedule(options)
         if cron:
             self.flytekit |= {"CronSchedule", "LaunchPlan"}
         std, third = _split_imports(self.p.module.imports, self.std_imports)
@@ -100,6 +108,20 @@ class FlyteWriter(ModuleState):
             for case in _cases_going_on_after_a_conditional(code)
         ]
         return finish(code, self.p.span.file), [*self.diagnostics, *missing, *notes]
+
+    def _failure_task(self, hook: Option, signature: str) -> TaskView:
+        """A failure handler (a module function; ``inputs`` names the pipeline inputs it takes,
+        ``err`` is None) as the task of ``@workflow(on_failure=...)``: Flyte wants that task's
+        inputs to be the workflow's, so it takes them all and hands on what the handler takes."""
+        handler = hook.arg("on_error", "[]").strip("[]")
+        names = ast.literal_eval(hook.arg("inputs") or "()")
+        name = free_name(f"{handler}_task", self.taken)
+        self.taken.add(name)
+        args = ", ".join(f"{n}=None" if n == "err" else f"{n}={n}" for n in names)
+        doc = f"{FAILURE_DOC}{handler}, run by Flyte when the workflow fails."
+        message = f"the failure handler {handler} runs as the workflow's on_failure task {name}"
+        self.diagnostics.append(Diagnostic("TP201", "info", message, hook.span))
+        return TaskView(name, "@task", [], signature, "None", doc, f"{handler}({args})\n", None)
 
     # tasks -----------------------------------------------------------------------------------------
     def _task(self, step: Step) -> TaskView:

@@ -14,6 +14,7 @@ from transpile.reading.inference import element_type
 from transpile.util.text import todo
 
 from .draft import Draft
+from .exits import OUR_HANDLER
 from .flow import Handle, Item, Value, group, ref_steps, steps_in
 from .scope import Locator, Scope, body_of
 from .settings import Settings
@@ -156,13 +157,14 @@ class ControlFlow:
         scope.items.remove(handle.item)
         before = len(scope.items)
         self.walk(body_of(stmt), scope)
+        component = self.ctx.components.get(self.origin.get(str(handle.step), ""))
+        ours = bool(component and (component.doc or "").startswith(OUR_HANDLER))
+        inside = {s for i in scope.items[before:] for s in i.steps}
+        self.exits.append((str(handle.step), span, ours, inside))
+        if ours:  # our KFP writer's exit task for a failure handler: only the handler
+            return
         handle.item.deps |= {s for i in scope.items[before:] for s in i.steps}
         scope.items.append(handle.item)
-        message = (
-            f"exit task {handle.step} became the last step: it no longer runs when a task "
-            "inside the dsl.ExitHandler fails"
-        )
-        self.ctx.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
 
     # nested pipelines and importer ----------------------------------------------------------
     def inline(self, name: str, node: cst.Call, stmt, scope: Scope) -> Handle:

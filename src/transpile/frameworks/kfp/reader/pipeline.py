@@ -51,6 +51,8 @@ class PipelineBuilder(ControlFlow, Branches):
         self.formatted_taken: frozenset[str] = frozenset()  # names a formatted input avoids
         self.origin: dict[str, str] = {}  # step → the component it calls
         self._one_of: set[str] | None = None  # see Branches.one_of_names
+        # exit tasks (control.py): step, where, made by our writer, the steps the handler guards
+        self.exits: list[tuple[str, Span, bool, set[str]]] = []
 
     # statements -----------------------------------------------------------------------------
     def walk(self, statements, scope: Scope) -> dict[str, Value] | None:

@@ -22,6 +22,7 @@ from transpile.util.syntax import casts_to_int
 
 from .artifacts import LOAD, SAVE
 from .component import annotation_type, read_component
+from .exits import failure_handlers
 from .flow import Value, group, steps_in
 from .loaded import LOADERS, loaded_component
 from .names import KfpNames
@@ -265,6 +266,17 @@ class KfpReader:
         parameters = [_as_file(p) if p.name in builder.file_params else p for p in parameters]
         parameters = builder.json_texts.settle(parameters, builder.drafts)
         steps = tuple(builder.drafts[s].step() for s in steps_in(flow))
+        taken = {s.name for s in steps} | set(self.functions) | {p.name for p in parameters}
+        handlers = failure_handlers(
+            builder.exits,
+            builder.drafts,
+            {s.name for s in steps},
+            parameters,
+            taken,
+            ctx.diagnostics,
+        )
+        self.imports += [i for i in handlers.imports if i not in self.imports]
+        self.definitions += handlers.definitions
         doc, helps = split_args_section(
             _docstring(node)
         )  # input descriptions, as the compiler reads them
@@ -278,6 +290,7 @@ class KfpReader:
             results=self._results(results, node, span),
             module=Module(tuple(self.imports), tuple(self.definitions)),
             doc=doc or _description(node),
+            options=tuple(handlers.options),
         )
 
     def _decorator(self, ctx: Context, node: cst.FunctionDef, span: Span) -> None:
@@ -400,6 +413,7 @@ def _without_unused_definitions(pipeline: Pipeline) -> Pipeline:
     the rest (``endpoint = os.environ["KFP_HOST"]`` for the client) has no part in the steps; in
     an output it would run on every import."""
     texts = [s.body for s in pipeline.steps] + [p.default or "" for p in pipeline.parameters]
+    texts += [o.arg("on_error") or "" for o in pipeline.options]  # a failure handler
     texts += [v.type.expr for s in pipeline.steps for v in (*s.inputs, *s.outputs)]
     texts += [p.type.expr for p in pipeline.parameters] + [r.type.expr for r in pipeline.results]
     needed = set().union(*(_names_in(t) for t in texts)) if texts else set()

@@ -29,6 +29,7 @@ from .component import ComponentView, Param
 from .helpers import (
     POSITIONS_NAMES,
     chosen_component,
+    failure_handler_component,
     no_case_component,
     no_step_component,
     positions_component,
@@ -78,6 +79,7 @@ class FlowEmitter(FlowWalker):
         self.todos: list[str] = []  # comments above the entry pipeline
         self.consumers = [i for s in self.p.steps for i in s.inputs]
         self._helper_names: dict[str, str] = {}
+        self.carried_options: set[int] = set()  # pipeline options written here (not TODOs)
 
     # the entry pipeline -----------------------------------------------------------------------------
     def pipeline(self) -> PipelineView:
@@ -86,7 +88,13 @@ class FlowEmitter(FlowWalker):
             scope.values[("param", param.name, param.name)] = param.name
             scope.names.add(param.name)
         self._files(scope)
+        exit_task = self._failure_handler(scope)
+        if exit_task:
+            scope.add(f"with dsl.ExitHandler({exit_task}):")
+            scope.depth += 1
         self.emit(self.p.flow, scope)
+        if exit_task:
+            scope.depth -= 1
         name = free_name(snake_case(self.p.name), self.w.taken)
         self.w.taken.add(name)
         ordered = sorted(self.p.parameters, key=lambda p: p.default is not None)  # required first
@@ -108,6 +116,50 @@ class FlowEmitter(FlowWalker):
         doc = f"{converted_doc(self.p, frameworks.get(self.p.framework))}\n\n{caching}"
         doc = with_args(doc, [(p.name, p.help or "") for p in ordered])  # the compiler reads them
         return PipelineView(name, signature, returns, scope.lines, output_class, doc)
+
+    def _failure_handler(self, scope: Scope) -> str | None:
+        """A failure handler read from Flyte's ``on_failure`` (an ``exit_hook`` option naming
+        the pipeline inputs it takes): the exit task of a ``dsl.ExitHandler`` around the whole
+        pipeline. KFP runs an exit task after every run, so it calls the handler only when the
+        run failed (``PipelineTaskFinalStatus``). The task is made here, the ``with`` line
+        follows; None (and a TODO) where KFP cannot carry it."""
+        hook = next((o for o in self.p.options if o.kind == "exit_hook" and o.arg("inputs")), None)
+        if hook is None:
+            return None
+        self.carried_options.add(id(hook))
+        handler = hook.arg("on_error", "[]").strip("[]")
+        names = ast.literal_eval(hook.arg("inputs") or "()")
+        params = {p.name: p for p in self.p.parameters}
+        why = None
+        if self.p.results:
+            why = (
+                "KFP refuses pipeline outputs from inside a dsl.ExitHandler "
+                "(InvalidTopologyException) and this pipeline returns results"
+            )
+        for n in names:
+            param = params.get(n)
+            if n != "err" and (
+                param is None
+                or self.w.param_carrier(param) != "param"
+                or not is_scalar(param.type.expr)
+            ):
+                why = f"its input {n} is not a str, int, float or bool pipeline parameter"
+        if why is not None:
+            message = f"on_failure={handler} is not carried over: {why}"
+            self.w.diagnostics.append(Diagnostic("TP202", "warning", message, hook.span, True))
+            self.todos.append(todo("TP202", message))
+            return None
+        name = free_name(f"{handler}_on_failure", self.w.taken)
+        self.w.taken.add(name)
+        self.helpers.append(failure_handler_component(name, handler, names, params, self.w))
+        message = (
+            f"on_failure={handler} became the exit task {name} of a dsl.ExitHandler around the "
+            f"pipeline: KFP runs it after every run, and it calls {handler} only when the run "
+            "failed"
+        )
+        self.w.diagnostics.append(Diagnostic("TP201", "info", message, hook.span))
+        args = ", ".join(f"{n}={n}" for n in names if n != "err")
+        return self._helper_task(name, args, scope)
 
     def _parameter(self, param) -> str:
         kind = self.w.param_carrier(param)

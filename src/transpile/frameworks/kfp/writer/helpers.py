@@ -9,6 +9,7 @@ from transpile.writing.deps import closure
 
 from .component import ComponentView
 from .options import BASE_IMAGE
+from .types import annotation
 
 if TYPE_CHECKING:
     from .plan import ModulePlan
@@ -91,3 +92,28 @@ def _literal(text: str) -> object:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
         return text
+
+
+def failure_handler_component(
+    name: str, handler: str, inputs: tuple[str, ...], params: dict, writer: ModulePlan
+) -> ComponentView:
+    """The exit task that runs a failure handler (a module function taking pipeline inputs;
+    ``err``, Flyte's error, is None) when the pipeline failed: KFP hands an exit task the run's
+    final status and runs it after every run."""
+    status = "status"
+    while status in inputs:
+        status += "_"
+    signature = [f"{status}: dsl.PipelineTaskFinalStatus"]
+    signature += [f"{n}: {annotation(params[n].type.expr)}" for n in inputs if n != "err"]
+    lines = [d.source for d in closure({handler}, writer.definitions) if d.kind == "import"]
+    lines = sorted(set(lines))
+    for definition in closure({handler}, writer.definitions):
+        if definition.kind != "import":
+            lines += ["", definition.source] if lines else [definition.source]
+    call = ", ".join(f"{n}=None" if n == "err" else f"{n}={n}" for n in inputs)
+    lines += ["", f'if {status}.state == "FAILED":', f"    {handler}({call})"]
+    doc = (
+        f"Added by transpile: the failure handler {handler}, run when the pipeline failed "
+        "(KFP runs an exit task after every run)."
+    )
+    return ComponentView(name, DECORATOR, [], ", ".join(signature), "", doc, "\n".join(lines))

@@ -53,7 +53,8 @@ class KfpWriter(ModulePlan):
             self.plans[step.name] = plan
         emitter = FlowEmitter(self)
         entry = emitter.pipeline()
-        cron, flow_todos = self.options.pipeline_settings(self.p.options)
+        options = tuple(o for o in self.p.options if id(o) not in emitter.carried_options)
+        cron, flow_todos = self.options.pipeline_settings(options)
         shared = closure(self.traveling, self.definitions) if self.traveling else []
         if self.serializers:  # a caller reads artifact results with load_value
             self.serializers.add("load_value")

@@ -36,6 +36,7 @@ from .added_steps import drop_added_steps
 from .analysis import StepReader
 from .catch import catch_body, in_body
 from .graph import find_join, merge_point
+from .hooks import our_failure_hooks
 from .methods import analyse, module_function
 from .scan import FlowDef, FlowScanner, StepDef
 from .state import Avail, Incoming
@@ -115,7 +116,7 @@ class MetaflowReader(StepReader):
             options=tuple(self.flow.options),
             doc=self.flow.doc,
         )
-        return drop_added_steps(pipeline), self.diagnostics
+        return drop_added_steps(our_failure_hooks(pipeline)), self.diagnostics
 
     def _split_module(self) -> tuple[list[str], list[str], cst.ClassDef]:
         imports: list[str] = []
