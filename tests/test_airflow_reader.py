@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from transpile import api
-from transpile.model.ir import Map, task_steps
+from transpile.model.ir import Map, task_steps, walk
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 AIRFLOW = sorted(FIXTURES.glob("*/airflow.py"))
@@ -129,6 +129,87 @@ def test_a_trigger_rule_is_named_not_carried():
     )
     read = _read(code.replace("op(task_id", "op(op_args=[[1]], task_id"))
     assert "TP189" in [d.code for d in read.diagnostics]
+
+
+def test_a_map_over_a_mapped_task_maps_over_its_gathered_results():
+    pipeline = _read((FIXTURES / "airflow_mapping/airflow.py").read_text()).pipeline
+    gathered = pipeline.step("double_gathered")
+    assert [(i.name, i.mode, i.refs[0].source) for i in gathered.inputs] == [
+        ("values", "collected", "double")
+    ]
+    assert gathered.body == "return_value = list(values)\n"
+    assert gathered.doc.startswith("Added by transpile:")
+    maps = {n.body.step: n for n in walk(pipeline.flow) if isinstance(n, Map)}
+    assert maps["shift"].collection.source == "double_gathered"
+    assert maps["shift"].item_type.expr == "int"
+    # `-> None` on a task that returns: Airflow pushes the value, so it is an output
+    assert [o.type.expr for o in pipeline.step("report").outputs] == ["typing.Any"]
+
+
+CONTEXT_READS = """
+    from airflow.sdk import dag, task
+
+    @task
+    def first(**context):
+        return context["params"]["n"]
+
+    @task
+    def second(x, ti=None, **context):
+        return x + context["ti"].map_index
+
+    @dag(schedule=None, params={"n": 1})
+    def ctx():
+        second(first())
+
+    ctx()
+"""
+
+
+def test_a_task_reading_airflow_s_context_is_named_at_its_definition():
+    read = _read(CONTEXT_READS)
+    notes = [d for d in read.diagnostics if d.code == "TP189"]
+    assert [(d.span.line, d.message.split(" (")[0]) for d in notes] == [
+        (9, "second reads Airflow's task context")
+    ]
+    assert "(ti, **context)" in notes[0].message and notes[0].lossy
+
+
+TWO_DYNAMIC_MAPS = """
+    from airflow.sdk import dag, task
+
+    @task
+    def items():
+        return [1, 2]
+
+    @task
+    def left(x: int) -> int:
+        return x + 1
+
+    @task
+    def right(x: int) -> int:
+        return x * 3
+
+    @task
+    def both(a: list[int], b: list[int]) -> int:
+        return sum(a) + sum(b)
+
+    @dag(schedule=None)
+    def twice():
+        values = items()
+        lefts = left.expand(x=values)
+        rights = right.expand(x=values)
+        both(lefts, rights)
+
+    twice()
+"""
+
+
+def test_two_maps_over_one_untyped_list_in_flyte_get_two_names():
+    """Flyte writes a map over an untyped list as a ``@dynamic`` named after the list; two maps
+    over one list were one name twice (TP247)."""
+    result = api.convert_text(textwrap.dedent(TWO_DYNAMIC_MAPS), "dag.py", "flyte")
+    assert isinstance(result, api.Converted), result
+    assert "def items_foreach(" in result.code and "def items_foreach_step(" in result.code
 
 
 @pytest.mark.parametrize("target", ["metaflow", "flyte", "kfp"])

@@ -26,6 +26,27 @@ from transpile.model.ir import (
 )
 from transpile.reading.series_parallel import series_parallel
 
+# what Airflow passes a task function by argument name from the run's context
+CONTEXT_KEYS = {
+    "ti",
+    "task_instance",
+    "dag_run",
+    "dag",
+    "task",
+    "ds",
+    "ds_nodash",
+    "ts",
+    "logical_date",
+    "run_id",
+    "data_interval_start",
+    "data_interval_end",
+    "conf",
+    "macros",
+    "var",
+    "outlets",
+    "inlets",
+    "triggering_asset_events",
+}
 UNSUPPORTED_ARGS = {"trigger_rule", "pool", "sla", "on_failure_callback", "on_success_callback"}
 
 
@@ -312,11 +333,35 @@ class DagBody:
         refs, deps = self.value(collection)
         if len(refs) != 1:
             raise error("TP187", "expand needs a task result to map over", self.span(collection))
+        source = self.built.get(refs[0].source)
+        if source is not None and source.map_over is not None:
+            refs, deps = self._gathered(refs[0], collection)
         item = Ref("item", refs[0].source, "item")
         step = self.call_step(function, node, function, [], fixed, function, {}, (arg, item))
         self.built[step].deps |= deps
         self.built[step].map_over = refs[0]
         return step
+
+    def _gathered(self, ref: Ref, node: ast.expr) -> tuple[list[Ref], set[str]]:
+        """A map over a mapped task's results (Airflow's second-order mapping): a small step
+        gathers them into the list the next map expands over, as Airflow hands it on."""
+        element = self._type_of(ref)
+        kind = TypeRef(f"list[{element.expr}]", "inferred" if element.known else "fallback")
+        values = Input("values", kind, (ref,), "collected")
+        step = self.add(
+            f"{ref.source}_gathered",
+            node,
+            (values,),
+            (Output("return_value", kind),),
+            "return_value = list(values)\n",
+            {},
+        )
+        self.steps[-1] = _replace(
+            self.steps[-1],
+            doc=f"Added by transpile: {ref.source}'s mapped results as one list to map over.",
+        )
+        self.built[step].deps.add(ref.source)
+        return [self._result(step)], {step}
 
     def value(self, node: ast.expr) -> tuple[list[Ref], set[str]]:
         """The references an argument makes (task results, DAG parameters), or none (a constant)."""
@@ -391,6 +436,7 @@ class DagBody:
             mapping = ", ".join(f"{p!r}: {p}" for p in self.parameters)
             if "params" in names and "params" not in given or params.args.kwarg:
                 texts.append(f"params={{{mapping}}}")
+        self._context_note(params, {n for n, _ in bound} | ({item[0]} if item else set()))
         call = f"{definition}({', '.join(texts)})"
         returns = params is not None and any(
             isinstance(n, ast.Return) and n.value is not None for n in ast.walk(params)
@@ -400,13 +446,37 @@ class DagBody:
         elif taskflow in self.multiple:
             body, outputs = f"_result = {call}\n", ()  # outputs added as they are indexed
         else:
-            kind = TypeRef(ast.unparse(params.returns), "annotation") if params.returns else ANY
+            annotation = params.returns
+            if isinstance(annotation, ast.Constant) and annotation.value is None:
+                annotation = None  # `-> None` on a function that returns: Airflow pushes it
+            kind = TypeRef(ast.unparse(annotation), "annotation") if annotation else ANY
             body, outputs = f"return_value = {call}\n", (Output("return_value", kind),)
         step = self.add(
             task_id, node, tuple(inputs), outputs, body, self._options(taskflow, settings, node)
         )
         self.built[step].deps |= deps
         return step
+
+    def _context_note(self, function: ast.FunctionDef | None, given: set[str]) -> None:
+        """A task function that reads Airflow's run context (``ti``, ``dag_run``, ``**context``
+        beyond ``params``): only the DAG's params reach it in the conversion."""
+        if function is None:
+            return
+        arguments = [*function.args.args, *function.args.kwonlyargs]
+        read = [a.arg for a in arguments if a.arg in CONTEXT_KEYS and a.arg not in given]
+        kwarg = function.args.kwarg
+        if kwarg is not None and any(
+            isinstance(n, ast.Name) and n.id == kwarg.arg and not _params_lookup(n, function)
+            for n in ast.walk(function)
+        ):
+            read.append(f"**{kwarg.arg}")
+        if read:
+            self.note(
+                "TP189",
+                f"{function.name} reads Airflow's task context ({', '.join(read)}), which is "
+                "not carried: only the DAG's params reach it",
+                function,
+            )
 
     def reader_function(self, name: str) -> ast.FunctionDef | None:
         for node in self.reader.tree.body:
@@ -547,6 +617,23 @@ class DagBody:
                 extra = "".join(f"{k} = _result[{k!r}]\n" for k in wanted)
                 outputs = tuple(Output(k, kinds.get((step.name, k), ANY)) for k in wanted)
                 self.steps[i] = _replace(step, body=step.body + extra, outputs=outputs)
+
+
+def _params_lookup(name: ast.Name, function: ast.FunctionDef) -> bool:
+    """``name`` is only indexed or looked up for ``"params"`` (``context["params"]``,
+    ``context.get("params")``)."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Subscript) and node.value is name:
+            return isinstance(node.slice, ast.Constant) and node.slice.value == "params"
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.value is name
+            and node.func.attr == "get"
+        ):
+            key = node.args[0] if node.args else None
+            return isinstance(key, ast.Constant) and key.value == "params"
+    return False
 
 
 def task_options(options: dict[str, ast.expr], span: Span, note) -> tuple[Option, ...]:
