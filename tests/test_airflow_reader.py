@@ -146,6 +146,43 @@ def test_a_map_over_a_mapped_task_maps_over_its_gathered_results():
     assert [o.type.expr for o in pipeline.step("report").outputs] == ["typing.Any"]
 
 
+NESTED_CALLS = """
+    from airflow.sdk import dag, task
+
+    @task
+    def nums():
+        return [1, 2]
+
+    @task
+    def sq(x: int) -> int:
+        return x * x
+
+    @task
+    def total(values: list[int]):
+        return sum(values)
+
+    @task
+    def show(n: int) -> str:
+        return str(n)
+
+    @dag(schedule=None)
+    def nested():
+        show(total(sq.expand(x=nums())))
+
+    nested()
+"""
+
+
+def test_tasks_called_in_arguments_are_tasks_typed_by_their_readers():
+    """``show(total(sq.expand(x=nums())))``: four tasks (was one step calling the others as
+    plain functions); a return value without an annotation takes its readers' type."""
+    pipeline = _read(NESTED_CALLS).pipeline
+    assert task_steps(pipeline.flow) == ["nums", "sq", "total", "show"]
+    types = {s.name: s.outputs[0].type.expr for s in pipeline.steps}
+    assert types == {"nums": "list[int]", "sq": "int", "total": "int", "show": "str"}
+    assert pipeline.step("show").body == "return_value = show_task(n=n)\n"
+
+
 CONTEXT_READS = """
     from airflow.sdk import dag, task
 
@@ -182,11 +219,11 @@ TWO_DYNAMIC_MAPS = """
         return [1, 2]
 
     @task
-    def left(x: int) -> int:
+    def left(x):
         return x + 1
 
     @task
-    def right(x: int) -> int:
+    def right(x):
         return x * 3
 
     @task

@@ -385,6 +385,10 @@ class DagBody:
             and node.id not in self.variables
         ):
             return [Ref("param", node.id, node.id)], set()
+        if isinstance(node, ast.Call) and self._calls_a_task(node):
+            step = self.taskflow(node)  # a task called in another's arguments: its result
+            if step is not None:
+                return [self._result(step)], {step}
         inner = [
             n
             for n in ast.walk(node)
@@ -397,6 +401,17 @@ class DagBody:
                 self.span(node),
             )
         return [], set()
+
+    def _calls_a_task(self, node: ast.Call) -> bool:
+        func = node.func
+        while isinstance(func, ast.Call) or (
+            isinstance(func, ast.Attribute) and func.attr in ("expand", "partial", "override")
+        ):
+            if isinstance(func, ast.Call):
+                func = func.func
+                continue
+            func = func.value.func if isinstance(func.value, ast.Call) else func.value
+        return isinstance(func, ast.Name) and func.id in self.functions
 
     def _type_of(self, ref: Ref) -> TypeRef:
         if ref.kind == "param":
@@ -617,6 +632,37 @@ class DagBody:
                 extra = "".join(f"{k} = _result[{k!r}]\n" for k in wanted)
                 outputs = tuple(Output(k, kinds.get((step.name, k), ANY)) for k in wanted)
                 self.steps[i] = _replace(step, body=step.body + extra, outputs=outputs)
+        self._types_from_consumers()
+
+    def _types_from_consumers(self) -> None:
+        """A return value without an annotation takes the type every task reading it annotates
+        (Airflow passes the value as it is; a target that types its tasks needs it to agree)."""
+        wanted: dict[tuple[str, str], set[str]] = {}
+        for step in self.steps:
+            over = self.built[step.name].map_over
+            for inp in step.inputs:
+                ref = inp.refs[0]
+                if inp.type.origin != "annotation":
+                    continue
+                kind = inp.type.expr
+                if ref.kind == "item" and over is not None and over.kind == "output":
+                    wanted.setdefault((over.source, over.name), set()).add(f"list[{kind}]")
+                if ref.kind != "output":
+                    continue
+                if inp.mode == "collected":
+                    if not kind.startswith("list[") or not kind.endswith("]"):
+                        continue
+                    kind = kind[5:-1]
+                wanted.setdefault((ref.source, ref.name), set()).add(kind)
+        for i, step in enumerate(self.steps):
+            outputs = tuple(
+                Output(o.name, TypeRef(next(iter(kinds)), "inferred"), o.local)
+                if not o.type.known and len(kinds := wanted.get((step.name, o.name), set())) == 1
+                else o
+                for o in step.outputs
+            )
+            if outputs != step.outputs:
+                self.steps[i] = _replace(step, outputs=outputs)
 
 
 def _params_lookup(name: ast.Name, function: ast.FunctionDef) -> bool:
