@@ -183,6 +183,75 @@ def test_tasks_called_in_arguments_are_tasks_typed_by_their_readers():
     assert pipeline.step("show").body == "return_value = show_task(n=n)\n"
 
 
+MIXED_OPERATORS = """
+    from airflow.sdk import dag, task
+    from airflow.providers.standard.operators.python import PythonOperator
+
+    @dag(schedule=None)
+    def mixed():
+        def _first():
+            return "hello"
+
+        first_B = PythonOperator(task_id="first_B", python_callable=_first)
+        first_result = first_B.output
+
+        @task
+        def second_B(value):
+            return f"{value} again"
+
+        second_B(first_result)
+
+    mixed()
+"""
+
+
+def test_a_callable_defined_in_the_dag_body_and_an_output_alias_are_read():
+    """A plain function in the DAG body (a PythonOperator's callable) is a module helper, and
+    ``x = op.output`` names the operator's result (both were TP202, then undefined names)."""
+    read = _read(MIXED_OPERATORS)
+    assert [d.code for d in read.diagnostics] == []
+    pipeline = read.pipeline
+    assert task_steps(pipeline.flow) == ["first_B", "second_B"]
+    assert pipeline.step("second_B").inputs[0].refs[0].source == "first_B"
+    assert any(d.startswith("def _first():") for d in pipeline.module.definitions)
+    converted = api.convert_text(textwrap.dedent(MIXED_OPERATORS), "dag.py", "metaflow")
+    assert isinstance(converted, api.Converted), converted
+    assert "def first_b(self):" in converted.code  # Metaflow refuses capitals in step names
+    codes = {d.code for d in converted.diagnostics}
+    assert "TP252" not in codes and "TP230" in codes
+
+
+CONSTANT_MAP = """
+    from airflow.sdk import dag, task
+
+    SOURCES = ["a", "bb"]
+
+    @task
+    def size(name: str) -> int:
+        return len(name)
+
+    @task
+    def total(values: list[int]) -> int:
+        return sum(values)
+
+    @dag(schedule=None)
+    def consts():
+        total(size.expand(name=SOURCES))
+
+    consts()
+"""
+
+
+def test_a_map_over_a_constant_maps_over_a_small_step_returning_it():
+    """``expand(name=SOURCES)``: was TP187 (a task result needed)."""
+    pipeline = _read(CONSTANT_MAP).pipeline
+    items = pipeline.step("size_items")
+    assert items.body == "return_value = SOURCES\n" and items.doc.startswith("Added by")
+    assert items.outputs[0].type.expr == "list[str]"  # the mapped argument's annotation
+    maps = [n for n in walk(pipeline.flow) if isinstance(n, Map)]
+    assert [(m.collection.source, m.body.step) for m in maps] == [("size_items", "size")]
+
+
 CONTEXT_READS = """
     from airflow.sdk import dag, task
 

@@ -80,6 +80,7 @@ class DagBody:
         self.built: dict[str, Built] = {}
         self.steps: list[Step] = []
         self.helpers: list[str] = []
+        self.local: dict[str, ast.FunctionDef] = {}  # plain functions defined in the DAG body
         self.defined: set[str] = set()
         for node in reader.tree.body:
             self._task_function(node)
@@ -142,6 +143,12 @@ class DagBody:
             node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef
         ):
             return  # module-level code after ``dag = DAG(...)``: kept as definitions
+        if isinstance(node, ast.FunctionDef) and not node.decorator_list:
+            # a plain function in the DAG body (an operator's python_callable): a module helper
+            self.local[node.name] = node
+            text = ast.get_source_segment(self.reader.text, node, padded=True) or ast.unparse(node)
+            self.helpers.append(textwrap.dedent(text))
+            return
         if isinstance(node, ast.With | ast.For | ast.If):
             raise error(
                 "TP186",
@@ -205,6 +212,8 @@ class DagBody:
 
     # tasks
     def task_expression(self, node: ast.expr, variable: str | None) -> str | None:
+        if isinstance(node, ast.Attribute) and node.attr == "output":
+            node = node.value  # an operator's XComArg: the task itself
         if isinstance(node, ast.Name) and node.id in self.variables:
             return self.variables[node.id]
         if not isinstance(node, ast.Call):
@@ -331,6 +340,8 @@ class DagBody:
             raise error("TP187", "expand over several arguments is not supported", self.span(node))
         (arg, collection), = over  # fmt: skip
         refs, deps = self.value(collection)
+        if not refs:
+            refs, deps = self._constant_items(function, collection)
         if len(refs) != 1:
             raise error("TP187", "expand needs a task result to map over", self.span(collection))
         source = self.built.get(refs[0].source)
@@ -341,6 +352,23 @@ class DagBody:
         self.built[step].deps |= deps
         self.built[step].map_over = refs[0]
         return step
+
+    def _constant_items(self, function: str, node: ast.expr) -> tuple[list[Ref], set[str]]:
+        """A map over a constant (a literal list, a module constant): a small step returns it,
+        as the model maps over a value a step or parameter gives."""
+        step = self.add(
+            f"{function}_items",
+            node,
+            (),
+            (Output("return_value", ANY),),
+            f"return_value = {ast.unparse(node)}\n",
+            {},
+        )
+        self.steps[-1] = _replace(
+            self.steps[-1],
+            doc=f"Added by transpile: the items {function} is mapped over.",
+        )
+        return [self._result(step)], {step}
 
     def _gathered(self, ref: Ref, node: ast.expr) -> tuple[list[Ref], set[str]]:
         """A map over a mapped task's results (Airflow's second-order mapping): a small step
@@ -494,6 +522,8 @@ class DagBody:
             )
 
     def reader_function(self, name: str) -> ast.FunctionDef | None:
+        if name in self.local:
+            return self.local[name]
         for node in self.reader.tree.body:
             if isinstance(node, ast.FunctionDef) and node.name == name:
                 return node
