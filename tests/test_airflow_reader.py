@@ -252,6 +252,38 @@ def test_a_map_over_a_constant_maps_over_a_small_step_returning_it():
     assert [(m.collection.source, m.body.step) for m in maps] == [("size_items", "size")]
 
 
+TEMPLATED_KWARGS = """
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.python import PythonOperator
+
+    def _make():
+        return 42
+
+    def _show(value, day):
+        return f"{value} on {day}"
+
+    with DAG(dag_id="templated", schedule=None):
+        make = PythonOperator(task_id="make", python_callable=_make)
+        show = PythonOperator(
+            task_id="show",
+            python_callable=_show,
+            op_kwargs={"value": "{{ ti.xcom_pull(task_ids='make') }}", "day": "{{ ds }}"},
+        )
+        make >> show
+"""
+
+
+def test_a_templated_xcom_pull_is_a_data_edge_and_other_templates_are_named():
+    """Airflow renders ``"{{ ti.xcom_pull(task_ids='make') }}"`` as the text of make's result
+    (was passed on as the template's own text, with no diagnostic)."""
+    read = _read(TEMPLATED_KWARGS)
+    show = read.pipeline.step("show")
+    assert [(i.name, i.refs[0].source) for i in show.inputs] == [("value", "make")]
+    assert show.body == "return_value = _show(value=str(value), day='{{ ds }}')\n"
+    notes = [d for d in read.diagnostics if d.code == "TP189"]
+    assert len(notes) == 1 and "'{{ ds }}'" in notes[0].message and notes[0].span.line == 16
+
+
 CONTEXT_READS = """
     from airflow.sdk import dag, task
 

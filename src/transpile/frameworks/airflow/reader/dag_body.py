@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 import textwrap
 from dataclasses import dataclass, field
 
@@ -26,6 +27,11 @@ from transpile.model.ir import (
 )
 from transpile.reading.series_parallel import series_parallel
 
+# an argument that renders one task's return value (as text)
+XCOM_PULL = re.compile(
+    r"\{\{\s*(?:ti|task_instance)\.xcom_pull\(\s*task_ids\s*=\s*(?P<q>['\"])(?P<task>[^'\"]+)"
+    r"(?P=q)\s*\)\s*\}\}"
+)
 # what Airflow passes a task function by argument name from the run's context
 CONTEXT_KEYS = {
     "ti",
@@ -430,6 +436,26 @@ class DagBody:
             )
         return [], set()
 
+    def _pulled(self, node: ast.expr) -> str | None:
+        """The step whose result an argument ``"{{ ti.xcom_pull(task_ids='t') }}"`` renders;
+        another Jinja template in an argument is named: only Airflow renders it."""
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            return None
+        if "{{" not in node.value and "{%" not in node.value:
+            return None
+        found = XCOM_PULL.fullmatch(node.value.strip())
+        if found:
+            step = _identifier(found.group("task"))
+            if step in self.built:
+                return step
+        self.note(
+            "TP189",
+            f"the Jinja template {node.value!r} is not rendered (only Airflow renders "
+            "templates): the task is given the text as written",
+            node,
+        )
+        return None
+
     def _calls_a_task(self, node: ast.Call) -> bool:
         func = node.func
         while isinstance(func, ast.Call) or (
@@ -462,6 +488,12 @@ class DagBody:
         bound = list(zip(names, positional)) + list(named)
         kinds = _annotations(params)
         for name, value in bound:
+            pulled = self._pulled(value)
+            if pulled is not None:  # Jinja renders the pulled value as text
+                inputs.append(Input(name, ANY, (self._result(pulled),)))
+                texts.append(f"{name}=str({name})")
+                deps.add(pulled)
+                continue
             refs, used = self.value(value)
             deps |= used
             if refs:
