@@ -32,6 +32,8 @@ EXPECTED = {
     # shifted by 1: 3+5
     ("airflow_mapping", "defaults"): {"report_result": "42:#1,#2,#3:300"},
     ("airflow_mapping", "override"): {"report_result": "8:#1,#2:300"},
+    # 3 + 4 apples and pears, pulled by a Jinja template: text
+    ("airflow_mixed", "defaults"): {"describe_result": "7 fruits (str)"},
 }
 # Airflow 2 fixtures Airflow 3.3 cannot load, and their Airflow 3 twins, which run
 AIRFLOW3_TWIN = {"airflow2_operators": "airflow3_operators"}

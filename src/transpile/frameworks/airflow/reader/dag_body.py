@@ -490,7 +490,8 @@ class DagBody:
         for name, value in bound:
             pulled = self._pulled(value)
             if pulled is not None:  # Jinja renders the pulled value as text
-                inputs.append(Input(name, ANY, (self._result(pulled),)))
+                ref = self._result(pulled)
+                inputs.append(Input(name, self._type_of(ref), (ref,)))
                 texts.append(f"{name}=str({name})")
                 deps.add(pulled)
                 continue
