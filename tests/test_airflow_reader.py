@@ -284,6 +284,37 @@ def test_a_templated_xcom_pull_is_a_data_edge_and_other_templates_are_named():
     assert len(notes) == 1 and "'{{ ds }}'" in notes[0].message and notes[0].span.line == 16
 
 
+DEFAULT_ARGS_BY_NAME = """
+    from datetime import timedelta
+
+    from airflow.sdk import DAG, task
+    from {module} import SHARED
+
+    ARGS = {{"retries": 3, "retry_delay": timedelta(minutes=2)}}
+
+    @task
+    def one() -> int:
+        return 1
+
+    with DAG(dag_id="named", schedule=None, default_args={name}):
+        one()
+"""
+
+
+def test_default_args_by_name_are_read_from_a_module_dict_or_named():
+    pipeline = _read(DEFAULT_ARGS_BY_NAME.format(module="shared", name="ARGS")).pipeline
+    retry = pipeline.step("one").options[0]
+    assert (retry.kind, retry.arg("times"), retry.arg("minutes_between_retries")) == (
+        "retry",
+        "3",
+        "2",
+    )
+    read = _read(DEFAULT_ARGS_BY_NAME.format(module="shared", name="SHARED"))
+    assert read.pipeline.step("one").options == ()
+    notes = [d for d in read.diagnostics if d.code == "TP189"]
+    assert len(notes) == 1 and "default_args SHARED" in notes[0].message and notes[0].lossy
+
+
 CONTEXT_READS = """
     from airflow.sdk import dag, task
 

@@ -175,6 +175,23 @@ class AirflowReader:
         )
 
     def _default_args(self, node: ast.expr | None) -> dict[str, ast.expr]:
+        if isinstance(node, ast.Name):  # a dict literal bound at module level
+            bound = [
+                n.value
+                for n in self.tree.body
+                if isinstance(n, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)
+            ]
+            if len(bound) == 1 and isinstance(bound[0], ast.Dict):
+                return self._default_args(bound[0])
+        if node is not None and not isinstance(node, ast.Dict):
+            message = (
+                f"default_args {ast.unparse(node)} is not a dict literal of this file: the "
+                "retries, retry delays and timeouts it may set are not carried"
+            )
+            self.diagnostics.append(
+                Diagnostic("TP189", "warning", message, self.span(node), lossy=True)
+            )
         if not isinstance(node, ast.Dict):
             return {}
         found = {}
