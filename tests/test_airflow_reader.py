@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from transpile import api
-from transpile.model.ir import Map, task_steps, walk
+from transpile.model.ir import Map, Sequence, task_steps, walk
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 AIRFLOW = sorted(FIXTURES.glob("*/airflow.py"))
@@ -313,6 +313,32 @@ def test_default_args_by_name_are_read_from_a_module_dict_or_named():
     assert read.pipeline.step("one").options == ()
     notes = [d for d in read.diagnostics if d.code == "TP189"]
     assert len(notes) == 1 and "default_args SHARED" in notes[0].message and notes[0].lossy
+
+
+CROSS = """
+    from airflow.sdk import DAG, cross_downstream
+    from airflow.providers.standard.operators.empty import EmptyOperator
+
+    with DAG(dag_id="cross", schedule=None):
+        a = EmptyOperator(task_id="a")
+        b = EmptyOperator(task_id="b")
+        x = EmptyOperator(task_id="x")
+        y = EmptyOperator(task_id="y")
+        cross_downstream([a, b], [x, y])
+"""
+
+
+def test_cross_downstream_is_two_parallel_blocks_in_sequence():
+    """Every task of the first list before every task of the second (was TP202 and the edges
+    lost; then TP190: the graph reader needed one task between two parallel blocks)."""
+    read = _read(CROSS)
+    assert [d.code for d in read.diagnostics] == []
+    flow = read.pipeline.flow
+    assert isinstance(flow, Sequence) and [type(n).__name__ for n in flow.nodes] == [
+        "Parallel",
+        "Parallel",
+    ]
+    assert [task_steps(n) for n in flow.nodes] == [["a", "b"], ["x", "y"]]
 
 
 CONTEXT_READS = """

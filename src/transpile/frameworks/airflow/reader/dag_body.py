@@ -181,6 +181,11 @@ class DagBody:
                 self.built[step].deps |= set(self._last(before))
             return True
         if isinstance(node, ast.Call):
+            if self.reader.names.resolve(node) == "cross_downstream" and len(node.args) == 2:
+                before, after = (self.group(a) for a in node.args)
+                for step in after:
+                    self.built[step].deps |= set(before)
+                return True
             if self.reader.names.resolve(node) == "chain":
                 groups = [self.group(a) for a in node.args]
                 for before, after in itertools.pairwise(groups):

@@ -11,6 +11,7 @@ KNOWN = {
     "task",
     "Param",
     "chain",
+    "cross_downstream",
     "PythonOperator",
     "EmptyOperator",
     "DummyOperator",
