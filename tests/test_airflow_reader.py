@@ -142,6 +142,11 @@ def test_a_map_over_a_mapped_task_maps_over_its_gathered_results():
     maps = {n.body.step: n for n in walk(pipeline.flow) if isinstance(n, Map)}
     assert maps["shift"].collection.source == "double_gathered"
     assert maps["shift"].item_type.expr == "int"
+    # expand_kwargs: one task per dict, given as keyword arguments
+    tag = pipeline.step("tag")
+    assert [(i.name, i.refs[0].kind) for i in tag.inputs] == [("kwargs", "item")]
+    assert tag.body == "return_value = tag_task(**kwargs)\n"
+    assert maps["tag"].collection.source == "tag_items"
     # `-> None` on a task that returns: Airflow pushes the value, so it is an output
     assert [o.type.expr for o in pipeline.step("report").outputs] == ["typing.Any"]
 

@@ -314,7 +314,7 @@ class DagBody:
     def taskflow(self, node: ast.Call) -> str | None:
         func, settings, expand, task_id = node.func, {}, None, None
         fixed: list[tuple[str, ast.expr]] = []
-        if isinstance(func, ast.Attribute) and func.attr in ("expand",):
+        if isinstance(func, ast.Attribute) and func.attr in ("expand", "expand_kwargs"):
             expand = node
             inner = func.value
             if (
@@ -347,6 +347,11 @@ class DagBody:
 
     def mapped(self, function: str, node: ast.Call, fixed) -> str:
         over = [(k.arg, k.value) for k in node.keywords if k.arg]
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "expand_kwargs":
+            # one mapped task per dict of keyword arguments
+            over = [("**kwargs", a) for a in node.args] + [
+                ("**kwargs", k.value) for k in node.keywords if k.arg is None
+            ]
         if len(over) != 1:
             raise error("TP187", "expand over several arguments is not supported", self.span(node))
         (arg, collection), = over  # fmt: skip
@@ -507,7 +512,10 @@ class DagBody:
                 texts.append(f"{name}={name}")
             else:
                 texts.append(f"{name}={ast.unparse(value)}")
-        if item is not None:
+        if item is not None and item[0].startswith("**"):  # expand_kwargs: a dict per task
+            inputs.append(Input(item[0][2:], ANY, (item[1],)))
+            texts.append(item[0])
+        elif item is not None:
             inputs.append(Input(item[0], kinds.get(item[0], ANY), (item[1],)))
             texts.append(f"{item[0]}={item[0]}")
         if params and ("params" in names or params.args.kwarg):
