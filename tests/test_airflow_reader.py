@@ -346,6 +346,20 @@ def test_cross_downstream_is_two_parallel_blocks_in_sequence():
     assert [task_steps(n) for n in flow.nodes] == [["a", "b"], ["x", "y"]]
 
 
+def test_an_asset_file_is_refused_naming_the_asset():
+    """Airflow 3's ``@asset`` (one DAG per asset) was skipped as a file with no DAG."""
+    code = """
+        from airflow.sdk import asset
+
+        @asset(schedule="@daily")
+        def raw():
+            return [1]
+    """
+    read = _read(code)
+    assert isinstance(read, api.Failed)
+    assert [(d.code, d.span.line) for d in read.diagnostics] == [("TP186", 4)]
+
+
 CONTEXT_READS = """
     from airflow.sdk import dag, task
 

@@ -10,6 +10,8 @@ KNOWN = {
     "dag",
     "task",
     "Param",
+    "asset",
+    "multi_asset",
     "chain",
     "cross_downstream",
     "PythonOperator",

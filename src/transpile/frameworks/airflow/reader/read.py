@@ -59,6 +59,20 @@ class AirflowReader:
         self._refuse_factories()
         found = self._dags()
         if not found:
+            assets = [
+                deco
+                for node in self.tree.body
+                if isinstance(node, ast.FunctionDef)
+                for deco in node.decorator_list
+                if self.names.resolve(deco) in ("asset", "multi_asset")
+            ]
+            if assets:  # Airflow 3's asset-oriented DAGs: each @asset is a DAG of one task
+                raise error(
+                    "TP186",
+                    "@asset (a DAG of one task per asset, scheduled by the assets it reads) is "
+                    "not read yet",
+                    self.span(assets[0]),
+                )
             raise error("TP005", "no DAG found (with DAG(...), dag = DAG(...) or @dag)", None)
         if entry is not None:
             found = [d for d in found if d[0] == entry] or _no_entry(entry, found)
