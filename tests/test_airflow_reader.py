@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from transpile import api
-from transpile.model.ir import Map, task_steps
+from transpile.model.ir import Map, Sequence, task_steps, walk
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 AIRFLOW = sorted(FIXTURES.glob("*/airflow.py"))
@@ -129,6 +129,301 @@ def test_a_trigger_rule_is_named_not_carried():
     )
     read = _read(code.replace("op(task_id", "op(op_args=[[1]], task_id"))
     assert "TP189" in [d.code for d in read.diagnostics]
+
+
+def test_a_map_over_a_mapped_task_maps_over_its_gathered_results():
+    pipeline = _read((FIXTURES / "airflow_mapping/airflow.py").read_text()).pipeline
+    gathered = pipeline.step("double_gathered")
+    assert [(i.name, i.mode, i.refs[0].source) for i in gathered.inputs] == [
+        ("values", "collected", "double")
+    ]
+    assert gathered.body == "return_value = list(values)\n"
+    assert gathered.doc.startswith("Added by transpile:")
+    maps = {n.body.step: n for n in walk(pipeline.flow) if isinstance(n, Map)}
+    assert maps["shift"].collection.source == "double_gathered"
+    assert maps["shift"].item_type.expr == "int"
+    # expand_kwargs: one task per dict, given as keyword arguments
+    tag = pipeline.step("tag")
+    assert [(i.name, i.refs[0].kind) for i in tag.inputs] == [("kwargs", "item")]
+    assert tag.body == "return_value = tag_task(**kwargs)\n"
+    assert maps["tag"].collection.source == "tag_items"
+    # `-> None` on a task that returns: Airflow pushes the value, so it is an output
+    assert [o.type.expr for o in pipeline.step("report").outputs] == ["typing.Any"]
+
+
+NESTED_CALLS = """
+    from airflow.sdk import dag, task
+
+    @task
+    def nums():
+        return [1, 2]
+
+    @task
+    def sq(x: int) -> int:
+        return x * x
+
+    @task
+    def total(values: list[int]):
+        return sum(values)
+
+    @task
+    def show(n: int) -> str:
+        return str(n)
+
+    @dag(schedule=None)
+    def nested():
+        show(total(sq.expand(x=nums())))
+
+    nested()
+"""
+
+
+def test_tasks_called_in_arguments_are_tasks_typed_by_their_readers():
+    """``show(total(sq.expand(x=nums())))``: four tasks (was one step calling the others as
+    plain functions); a return value without an annotation takes its readers' type."""
+    pipeline = _read(NESTED_CALLS).pipeline
+    assert task_steps(pipeline.flow) == ["nums", "sq", "total", "show"]
+    types = {s.name: s.outputs[0].type.expr for s in pipeline.steps}
+    assert types == {"nums": "list[int]", "sq": "int", "total": "int", "show": "str"}
+    assert pipeline.step("show").body == "return_value = show_task(n=n)\n"
+
+
+MIXED_OPERATORS = """
+    from airflow.sdk import dag, task
+    from airflow.providers.standard.operators.python import PythonOperator
+
+    @dag(schedule=None)
+    def mixed():
+        def _first():
+            return "hello"
+
+        first_B = PythonOperator(task_id="first_B", python_callable=_first)
+        first_result = first_B.output
+
+        @task
+        def second_B(value):
+            return f"{value} again"
+
+        second_B(first_result)
+
+    mixed()
+"""
+
+
+def test_a_callable_defined_in_the_dag_body_and_an_output_alias_are_read():
+    """A plain function in the DAG body (a PythonOperator's callable) is a module helper, and
+    ``x = op.output`` names the operator's result (both were TP202, then undefined names)."""
+    read = _read(MIXED_OPERATORS)
+    assert [d.code for d in read.diagnostics] == []
+    pipeline = read.pipeline
+    assert task_steps(pipeline.flow) == ["first_B", "second_B"]
+    assert pipeline.step("second_B").inputs[0].refs[0].source == "first_B"
+    assert any(d.startswith("def _first():") for d in pipeline.module.definitions)
+    converted = api.convert_text(textwrap.dedent(MIXED_OPERATORS), "dag.py", "metaflow")
+    assert isinstance(converted, api.Converted), converted
+    assert "def first_b(self):" in converted.code  # Metaflow refuses capitals in step names
+    codes = {d.code for d in converted.diagnostics}
+    assert "TP252" not in codes and "TP230" in codes
+
+
+CONSTANT_MAP = """
+    from airflow.sdk import dag, task
+
+    SOURCES = ["a", "bb"]
+
+    @task
+    def size(name: str) -> int:
+        return len(name)
+
+    @task
+    def total(values: list[int]) -> int:
+        return sum(values)
+
+    @dag(schedule=None)
+    def consts():
+        total(size.expand(name=SOURCES))
+
+    consts()
+"""
+
+
+def test_a_map_over_a_constant_maps_over_a_small_step_returning_it():
+    """``expand(name=SOURCES)``: was TP187 (a task result needed)."""
+    pipeline = _read(CONSTANT_MAP).pipeline
+    items = pipeline.step("size_items")
+    assert items.body == "return_value = SOURCES\n" and items.doc.startswith("Added by")
+    assert items.outputs[0].type.expr == "list[str]"  # the mapped argument's annotation
+    maps = [n for n in walk(pipeline.flow) if isinstance(n, Map)]
+    assert [(m.collection.source, m.body.step) for m in maps] == [("size_items", "size")]
+
+
+TEMPLATED_KWARGS = """
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.python import PythonOperator
+
+    def _make():
+        return 42
+
+    def _show(value, day):
+        return f"{value} on {day}"
+
+    with DAG(dag_id="templated", schedule=None):
+        make = PythonOperator(task_id="make", python_callable=_make)
+        show = PythonOperator(
+            task_id="show",
+            python_callable=_show,
+            op_kwargs={"value": "{{ ti.xcom_pull(task_ids='make') }}", "day": "{{ ds }}"},
+        )
+        make >> show
+"""
+
+
+def test_a_templated_xcom_pull_is_a_data_edge_and_other_templates_are_named():
+    """Airflow renders ``"{{ ti.xcom_pull(task_ids='make') }}"`` as the text of make's result
+    (was passed on as the template's own text, with no diagnostic)."""
+    read = _read(TEMPLATED_KWARGS)
+    show = read.pipeline.step("show")
+    assert [(i.name, i.refs[0].source) for i in show.inputs] == [("value", "make")]
+    assert show.body == "return_value = _show(value=str(value), day='{{ ds }}')\n"
+    notes = [d for d in read.diagnostics if d.code == "TP189"]
+    assert len(notes) == 1 and "'{{ ds }}'" in notes[0].message and notes[0].span.line == 16
+
+
+DEFAULT_ARGS_BY_NAME = """
+    from datetime import timedelta
+
+    from airflow.sdk import DAG, task
+    from {module} import SHARED
+
+    ARGS = {{"retries": 3, "retry_delay": timedelta(minutes=2)}}
+
+    @task
+    def one() -> int:
+        return 1
+
+    with DAG(dag_id="named", schedule=None, default_args={name}):
+        one()
+"""
+
+
+def test_default_args_by_name_are_read_from_a_module_dict_or_named():
+    pipeline = _read(DEFAULT_ARGS_BY_NAME.format(module="shared", name="ARGS")).pipeline
+    retry = pipeline.step("one").options[0]
+    assert (retry.kind, retry.arg("times"), retry.arg("minutes_between_retries")) == (
+        "retry",
+        "3",
+        "2",
+    )
+    read = _read(DEFAULT_ARGS_BY_NAME.format(module="shared", name="SHARED"))
+    assert read.pipeline.step("one").options == ()
+    notes = [d for d in read.diagnostics if d.code == "TP189"]
+    assert len(notes) == 1 and "default_args SHARED" in notes[0].message and notes[0].lossy
+
+
+CROSS = """
+    from airflow.sdk import DAG, cross_downstream
+    from airflow.providers.standard.operators.empty import EmptyOperator
+
+    with DAG(dag_id="cross", schedule=None):
+        a = EmptyOperator(task_id="a")
+        b = EmptyOperator(task_id="b")
+        x = EmptyOperator(task_id="x")
+        y = EmptyOperator(task_id="y")
+        cross_downstream([a, b], [x, y])
+"""
+
+
+def test_cross_downstream_is_two_parallel_blocks_in_sequence():
+    """Every task of the first list before every task of the second (was TP202 and the edges
+    lost; then TP190: the graph reader needed one task between two parallel blocks)."""
+    read = _read(CROSS)
+    assert [d.code for d in read.diagnostics] == []
+    flow = read.pipeline.flow
+    assert isinstance(flow, Sequence) and [type(n).__name__ for n in flow.nodes] == [
+        "Parallel",
+        "Parallel",
+    ]
+    assert [task_steps(n) for n in flow.nodes] == [["a", "b"], ["x", "y"]]
+
+
+def test_an_asset_file_is_refused_naming_the_asset():
+    """Airflow 3's ``@asset`` (one DAG per asset) was skipped as a file with no DAG."""
+    code = """
+        from airflow.sdk import asset
+
+        @asset(schedule="@daily")
+        def raw():
+            return [1]
+    """
+    read = _read(code)
+    assert isinstance(read, api.Failed)
+    assert [(d.code, d.span.line) for d in read.diagnostics] == [("TP186", 4)]
+
+
+CONTEXT_READS = """
+    from airflow.sdk import dag, task
+
+    @task
+    def first(**context):
+        return context["params"]["n"]
+
+    @task
+    def second(x, ti=None, **context):
+        return x + context["ti"].map_index
+
+    @dag(schedule=None, params={"n": 1})
+    def ctx():
+        second(first())
+
+    ctx()
+"""
+
+
+def test_a_task_reading_airflow_s_context_is_named_at_its_definition():
+    read = _read(CONTEXT_READS)
+    notes = [d for d in read.diagnostics if d.code == "TP189"]
+    assert [(d.span.line, d.message.split(" (")[0]) for d in notes] == [
+        (9, "second reads Airflow's task context")
+    ]
+    assert "(ti, **context)" in notes[0].message and notes[0].lossy
+
+
+TWO_DYNAMIC_MAPS = """
+    from airflow.sdk import dag, task
+
+    @task
+    def items():
+        return [1, 2]
+
+    @task
+    def left(x):
+        return x + 1
+
+    @task
+    def right(x):
+        return x * 3
+
+    @task
+    def both(a: list[int], b: list[int]) -> int:
+        return sum(a) + sum(b)
+
+    @dag(schedule=None)
+    def twice():
+        values = items()
+        lefts = left.expand(x=values)
+        rights = right.expand(x=values)
+        both(lefts, rights)
+
+    twice()
+"""
+
+
+def test_two_maps_over_one_untyped_list_in_flyte_get_two_names():
+    """Flyte writes a map over an untyped list as a ``@dynamic`` named after the list; two maps
+    over one list were one name twice (TP247)."""
+    result = api.convert_text(textwrap.dedent(TWO_DYNAMIC_MAPS), "dag.py", "flyte")
+    assert isinstance(result, api.Converted), result
+    assert "def items_foreach(" in result.code and "def items_foreach_step(" in result.code
 
 
 @pytest.mark.parametrize("target", ["metaflow", "flyte", "kfp"])

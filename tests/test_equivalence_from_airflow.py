@@ -28,6 +28,12 @@ EXPECTED = {
     ("airflow3_operators", "override"): {"describe_result": "total=51"},
     ("airflow2_operators", "defaults"): {"describe_result": "sum=51"},
     ("airflow2_operators", "override"): {"describe_result": "total=51"},
+    # doubled 2,4,6 shifted by 10: 12+14+16; labels of 1..3; weights 100+200; tags / doubled 2,4
+    # shifted by 1: 3+5
+    ("airflow_mapping", "defaults"): {"report_result": "42:#1,#2,#3:300:a1b2"},
+    ("airflow_mapping", "override"): {"report_result": "8:#1,#2:300:a1b2"},
+    # 3 + 4 apples and pears, pulled by a Jinja template: text
+    ("airflow_mixed", "defaults"): {"describe_result": "7 fruits (str)"},
 }
 # Airflow 2 fixtures Airflow 3.3 cannot load, and their Airflow 3 twins, which run
 AIRFLOW3_TWIN = {"airflow2_operators": "airflow3_operators"}

@@ -1,9 +1,9 @@
 """The test of record for Airflow as a target: each Metaflow, Flyte and KFP fixture the Airflow
 writer converts runs in its own framework, its Airflow conversion runs with ``airflow dags test``
 (``transpile verify``'s Airflow runner), and the results must be the same, with the defaults and
-with each case's overridden parameters. What the writer cannot write yet (issue 18: switches,
-maps inside maps, maps of more than one task) is refused with TP260, and the refused cases are
-listed here so that the list only shrinks.
+with each case's overridden parameters (switches as ``@task.branch``). What the writer cannot
+write yet (issue 18: maps inside maps, maps of more than one task) is refused with TP260, and the
+refused cases are listed here so that the list only shrinks.
 """
 
 from __future__ import annotations
@@ -17,18 +17,13 @@ from staging import verified
 
 from transpile.api import Converted, convert_file
 
-# issue 18: the Airflow writer does not write switches (@task.branch), maps nested in maps or
-# maps whose body is several tasks (mapped task groups) yet
+# issue 18: the Airflow writer does not write maps nested in maps, maps whose body is several
+# tasks (mapped task groups) or switches inside maps yet
 REFUSED = {
-    "flyte_climate",
     "foreach_multistep",
     "foreach_switch",
-    "kfp_if_else",
-    "kfp_wild_branches",
-    "kfp_wild_components",
     "kfp_wild_loops",
     "nested_foreach",
-    "switch_route",
     "wild_nested",
 }
 # issue 18: what Airflow's XCom cannot carry yet as the source framework does (each verified by a
@@ -58,7 +53,13 @@ KNOWN = {
 }
 # Every case runs its first (default) parameters; these also run their overrides, which keeps
 # the direction within the suite's time budget (each Airflow run is about 15 s)
-OVERRIDDEN = {"linear_params", "foreach_sum", "kfp_parallel_collect", "flyte_wild_imperative"}
+OVERRIDDEN = {
+    "linear_params",
+    "foreach_sum",
+    "kfp_parallel_collect",
+    "flyte_wild_imperative",
+    "switch_route",  # its overrides take the other cases
+}
 SOURCES = [case for fw in ("metaflow", "flyte", "kfp") for case in cases(fw) if case.run]
 
 

@@ -243,6 +243,15 @@ def test_task_ids_are_matched_as_the_airflow_reader_names_steps():
         assert verify_identifier(name) == _identifier(name)
 
 
+def test_dag_ids_are_matched_as_the_airflow_reader_names_pipelines():
+    """A dag_id starting with a digit (``001_hello``) is the pipeline ``dag_001_hello``."""
+    from transpile.frameworks.airflow.reader.read import _identifier
+    from transpile.verify.runs import _identifier as verify_identifier
+
+    for name in ("etl", "001_hello", "my-dag.v2", "", "ünï"):
+        assert verify_identifier(name, "dag_") == _identifier(name)
+
+
 def test_a_refused_file_cannot_be_verified(tmp_path, capsys):
     path = flow_file(tmp_path, "from metaflow import FlowSpec\n\nclass Broken(FlowSpec:\n")
     assert run(["verify", str(path), "--to", "flyte"]) == 2

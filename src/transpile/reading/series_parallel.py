@@ -24,21 +24,19 @@ def series_parallel(order: list[int], deps: dict[int, set[int]]) -> Tree | None:
 
 
 def _sequence(items: list[int], reach: dict[int, set[int]]) -> Tree | None:
+    """``items`` cut where everything before the cut runs before everything after it (an item
+    every other item runs before or after is such a segment of its own; two branches that all
+    feed two others are two segments, each parallel)."""
     if len(items) == 1:
         return items[0]
-    points = [i for i in items if all(j == i or j in reach[i] or i in reach[j] for j in items)]
     parts: list[Tree | None] = []
-    between: list[int] = []
-    for item in items:
-        if item not in points:
-            between.append(item)
-            continue
-        if between:
-            parts.append(_parallel(between, reach))
-            between = []
-        parts.append(item)
-    if between:
-        parts.append(_parallel(between, reach))
+    segment: list[int] = []
+    for k, item in enumerate(items):
+        segment.append(item)
+        before = set(items[: k + 1])
+        if k + 1 == len(items) or all(before <= reach[j] for j in items[k + 1 :]):
+            parts.append(segment[0] if len(segment) == 1 else _parallel(segment, reach))
+            segment = []
     if None in parts:
         return None
     return parts[0] if len(parts) == 1 else ("seq", tuple(parts))  # type: ignore[arg-type]

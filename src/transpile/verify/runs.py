@@ -511,7 +511,7 @@ def _dag_id(database: Path, module_path: Path, entry: str, log: str) -> str:
         if len(ids) > 1:
             raise RunFailed(f"{module_path.name} defines several DAGs: {', '.join(sorted(ids))}")
         return ids[0]
-    wanted = [i for i in ids if entry in (i, _identifier(i))]
+    wanted = [i for i in ids if entry in (i, _identifier(i, "dag_"))]
     if not wanted:
         raise RunFailed(
             f"no DAG {entry} in {module_path.name} (it defines {', '.join(sorted(ids))})"
@@ -519,10 +519,11 @@ def _dag_id(database: Path, module_path: Path, entry: str, log: str) -> str:
     return wanted[0]
 
 
-def _identifier(name: str) -> str:
-    """A dag_id or task_id as transpile names its pipeline or step (the Airflow reader's rule)."""
+def _identifier(name: str, prefix: str = "t_") -> str:
+    """A task_id (or with ``prefix="dag_"`` a dag_id) as transpile names its step (pipeline):
+    the Airflow reader's rule."""
     cleaned = "".join(c if c.isalnum() else "_" for c in name)
-    return cleaned if cleaned and not cleaned[0].isdigit() else f"t_{cleaned}"
+    return cleaned if cleaned and not cleaned[0].isdigit() else f"{prefix}{cleaned}"
 
 
 def airflow_results(xcoms: dict[str, Normalized], pipeline: Any) -> dict[str, Normalized]:
@@ -537,13 +538,15 @@ def airflow_results(xcoms: dict[str, Normalized], pipeline: Any) -> dict[str, No
         by_step.setdefault((_identifier(task_id), key), value)
     found = {}
     for result in pipeline.results:
-        ref = result.refs[0] if len(result.refs) == 1 else None
-        if ref is None or ref.kind != "output":
-            continue
-        wanted = (ref.source, ref.name)
-        step = next((s for s in pipeline.steps if s.name == ref.source), None)
-        if wanted not in by_step and step is not None and len(step.outputs) == 1:
-            wanted = (ref.source, "return_value")  # a task with one output returns it
-        if wanted in by_step:
-            found[result.name] = by_step[wanted]
+        # several: the cases of a switch, of which the one that ran pushed its value
+        for ref in result.refs:
+            if ref.kind != "output":
+                continue
+            wanted = (ref.source, ref.name)
+            step = next((s for s in pipeline.steps if s.name == ref.source), None)
+            if wanted not in by_step and step is not None and len(step.outputs) == 1:
+                wanted = (ref.source, "return_value")  # a task with one output returns it
+            if wanted in by_step:
+                found[result.name] = by_step[wanted]
+                break
     return found

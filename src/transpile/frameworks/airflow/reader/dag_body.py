@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 import textwrap
 from dataclasses import dataclass, field
 
@@ -26,6 +27,32 @@ from transpile.model.ir import (
 )
 from transpile.reading.series_parallel import series_parallel
 
+# an argument that renders one task's return value (as text)
+XCOM_PULL = re.compile(
+    r"\{\{\s*(?:ti|task_instance)\.xcom_pull\(\s*task_ids\s*=\s*(?P<q>['\"])(?P<task>[^'\"]+)"
+    r"(?P=q)\s*\)\s*\}\}"
+)
+# what Airflow passes a task function by argument name from the run's context
+CONTEXT_KEYS = {
+    "ti",
+    "task_instance",
+    "dag_run",
+    "dag",
+    "task",
+    "ds",
+    "ds_nodash",
+    "ts",
+    "logical_date",
+    "run_id",
+    "data_interval_start",
+    "data_interval_end",
+    "conf",
+    "macros",
+    "var",
+    "outlets",
+    "inlets",
+    "triggering_asset_events",
+}
 UNSUPPORTED_ARGS = {"trigger_rule", "pool", "sla", "on_failure_callback", "on_success_callback"}
 
 
@@ -59,6 +86,7 @@ class DagBody:
         self.built: dict[str, Built] = {}
         self.steps: list[Step] = []
         self.helpers: list[str] = []
+        self.local: dict[str, ast.FunctionDef] = {}  # plain functions defined in the DAG body
         self.defined: set[str] = set()
         for node in reader.tree.body:
             self._task_function(node)
@@ -121,6 +149,12 @@ class DagBody:
             node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef
         ):
             return  # module-level code after ``dag = DAG(...)``: kept as definitions
+        if isinstance(node, ast.FunctionDef) and not node.decorator_list:
+            # a plain function in the DAG body (an operator's python_callable): a module helper
+            self.local[node.name] = node
+            text = ast.get_source_segment(self.reader.text, node, padded=True) or ast.unparse(node)
+            self.helpers.append(textwrap.dedent(text))
+            return
         if isinstance(node, ast.With | ast.For | ast.If):
             raise error(
                 "TP186",
@@ -147,6 +181,11 @@ class DagBody:
                 self.built[step].deps |= set(self._last(before))
             return True
         if isinstance(node, ast.Call):
+            if self.reader.names.resolve(node) == "cross_downstream" and len(node.args) == 2:
+                before, after = (self.group(a) for a in node.args)
+                for step in after:
+                    self.built[step].deps |= set(before)
+                return True
             if self.reader.names.resolve(node) == "chain":
                 groups = [self.group(a) for a in node.args]
                 for before, after in itertools.pairwise(groups):
@@ -184,6 +223,8 @@ class DagBody:
 
     # tasks
     def task_expression(self, node: ast.expr, variable: str | None) -> str | None:
+        if isinstance(node, ast.Attribute) and node.attr == "output":
+            node = node.value  # an operator's XComArg: the task itself
         if isinstance(node, ast.Name) and node.id in self.variables:
             return self.variables[node.id]
         if not isinstance(node, ast.Call):
@@ -273,7 +314,7 @@ class DagBody:
     def taskflow(self, node: ast.Call) -> str | None:
         func, settings, expand, task_id = node.func, {}, None, None
         fixed: list[tuple[str, ast.expr]] = []
-        if isinstance(func, ast.Attribute) and func.attr in ("expand",):
+        if isinstance(func, ast.Attribute) and func.attr in ("expand", "expand_kwargs"):
             expand = node
             inner = func.value
             if (
@@ -306,17 +347,65 @@ class DagBody:
 
     def mapped(self, function: str, node: ast.Call, fixed) -> str:
         over = [(k.arg, k.value) for k in node.keywords if k.arg]
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "expand_kwargs":
+            # one mapped task per dict of keyword arguments
+            over = [("**kwargs", a) for a in node.args] + [
+                ("**kwargs", k.value) for k in node.keywords if k.arg is None
+            ]
         if len(over) != 1:
             raise error("TP187", "expand over several arguments is not supported", self.span(node))
         (arg, collection), = over  # fmt: skip
         refs, deps = self.value(collection)
+        if not refs:
+            refs, deps = self._constant_items(function, collection)
         if len(refs) != 1:
             raise error("TP187", "expand needs a task result to map over", self.span(collection))
+        source = self.built.get(refs[0].source)
+        if source is not None and source.map_over is not None:
+            refs, deps = self._gathered(refs[0], collection)
         item = Ref("item", refs[0].source, "item")
         step = self.call_step(function, node, function, [], fixed, function, {}, (arg, item))
         self.built[step].deps |= deps
         self.built[step].map_over = refs[0]
         return step
+
+    def _constant_items(self, function: str, node: ast.expr) -> tuple[list[Ref], set[str]]:
+        """A map over a constant (a literal list, a module constant): a small step returns it,
+        as the model maps over a value a step or parameter gives."""
+        step = self.add(
+            f"{function}_items",
+            node,
+            (),
+            (Output("return_value", ANY),),
+            f"return_value = {ast.unparse(node)}\n",
+            {},
+        )
+        self.steps[-1] = _replace(
+            self.steps[-1],
+            doc=f"Added by transpile: the items {function} is mapped over.",
+        )
+        return [self._result(step)], {step}
+
+    def _gathered(self, ref: Ref, node: ast.expr) -> tuple[list[Ref], set[str]]:
+        """A map over a mapped task's results (Airflow's second-order mapping): a small step
+        gathers them into the list the next map expands over, as Airflow hands it on."""
+        element = self._type_of(ref)
+        kind = TypeRef(f"list[{element.expr}]", "inferred" if element.known else "fallback")
+        values = Input("values", kind, (ref,), "collected")
+        step = self.add(
+            f"{ref.source}_gathered",
+            node,
+            (values,),
+            (Output("return_value", kind),),
+            "return_value = list(values)\n",
+            {},
+        )
+        self.steps[-1] = _replace(
+            self.steps[-1],
+            doc=f"Added by transpile: {ref.source}'s mapped results as one list to map over.",
+        )
+        self.built[step].deps.add(ref.source)
+        return [self._result(step)], {step}
 
     def value(self, node: ast.expr) -> tuple[list[Ref], set[str]]:
         """The references an argument makes (task results, DAG parameters), or none (a constant)."""
@@ -340,6 +429,10 @@ class DagBody:
             and node.id not in self.variables
         ):
             return [Ref("param", node.id, node.id)], set()
+        if isinstance(node, ast.Call) and self._calls_a_task(node):
+            step = self.taskflow(node)  # a task called in another's arguments: its result
+            if step is not None:
+                return [self._result(step)], {step}
         inner = [
             n
             for n in ast.walk(node)
@@ -352,6 +445,37 @@ class DagBody:
                 self.span(node),
             )
         return [], set()
+
+    def _pulled(self, node: ast.expr) -> str | None:
+        """The step whose result an argument ``"{{ ti.xcom_pull(task_ids='t') }}"`` renders;
+        another Jinja template in an argument is named: only Airflow renders it."""
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            return None
+        if "{{" not in node.value and "{%" not in node.value:
+            return None
+        found = XCOM_PULL.fullmatch(node.value.strip())
+        if found:
+            step = _identifier(found.group("task"))
+            if step in self.built:
+                return step
+        self.note(
+            "TP189",
+            f"the Jinja template {node.value!r} is not rendered (only Airflow renders "
+            "templates): the task is given the text as written",
+            node,
+        )
+        return None
+
+    def _calls_a_task(self, node: ast.Call) -> bool:
+        func = node.func
+        while isinstance(func, ast.Call) or (
+            isinstance(func, ast.Attribute) and func.attr in ("expand", "partial", "override")
+        ):
+            if isinstance(func, ast.Call):
+                func = func.func
+                continue
+            func = func.value.func if isinstance(func.value, ast.Call) else func.value
+        return isinstance(func, ast.Name) and func.id in self.functions
 
     def _type_of(self, ref: Ref) -> TypeRef:
         if ref.kind == "param":
@@ -374,6 +498,13 @@ class DagBody:
         bound = list(zip(names, positional)) + list(named)
         kinds = _annotations(params)
         for name, value in bound:
+            pulled = self._pulled(value)
+            if pulled is not None:  # Jinja renders the pulled value as text
+                ref = self._result(pulled)
+                inputs.append(Input(name, self._type_of(ref), (ref,)))
+                texts.append(f"{name}=str({name})")
+                deps.add(pulled)
+                continue
             refs, used = self.value(value)
             deps |= used
             if refs:
@@ -381,7 +512,10 @@ class DagBody:
                 texts.append(f"{name}={name}")
             else:
                 texts.append(f"{name}={ast.unparse(value)}")
-        if item is not None:
+        if item is not None and item[0].startswith("**"):  # expand_kwargs: a dict per task
+            inputs.append(Input(item[0][2:], ANY, (item[1],)))
+            texts.append(item[0])
+        elif item is not None:
             inputs.append(Input(item[0], kinds.get(item[0], ANY), (item[1],)))
             texts.append(f"{item[0]}={item[0]}")
         if params and ("params" in names or params.args.kwarg):
@@ -391,6 +525,7 @@ class DagBody:
             mapping = ", ".join(f"{p!r}: {p}" for p in self.parameters)
             if "params" in names and "params" not in given or params.args.kwarg:
                 texts.append(f"params={{{mapping}}}")
+        self._context_note(params, {n for n, _ in bound} | ({item[0]} if item else set()))
         call = f"{definition}({', '.join(texts)})"
         returns = params is not None and any(
             isinstance(n, ast.Return) and n.value is not None for n in ast.walk(params)
@@ -400,7 +535,10 @@ class DagBody:
         elif taskflow in self.multiple:
             body, outputs = f"_result = {call}\n", ()  # outputs added as they are indexed
         else:
-            kind = TypeRef(ast.unparse(params.returns), "annotation") if params.returns else ANY
+            annotation = params.returns
+            if isinstance(annotation, ast.Constant) and annotation.value is None:
+                annotation = None  # `-> None` on a function that returns: Airflow pushes it
+            kind = TypeRef(ast.unparse(annotation), "annotation") if annotation else ANY
             body, outputs = f"return_value = {call}\n", (Output("return_value", kind),)
         step = self.add(
             task_id, node, tuple(inputs), outputs, body, self._options(taskflow, settings, node)
@@ -408,7 +546,30 @@ class DagBody:
         self.built[step].deps |= deps
         return step
 
+    def _context_note(self, function: ast.FunctionDef | None, given: set[str]) -> None:
+        """A task function that reads Airflow's run context (``ti``, ``dag_run``, ``**context``
+        beyond ``params``): only the DAG's params reach it in the conversion."""
+        if function is None:
+            return
+        arguments = [*function.args.args, *function.args.kwonlyargs]
+        read = [a.arg for a in arguments if a.arg in CONTEXT_KEYS and a.arg not in given]
+        kwarg = function.args.kwarg
+        if kwarg is not None and any(
+            isinstance(n, ast.Name) and n.id == kwarg.arg and not _params_lookup(n, function)
+            for n in ast.walk(function)
+        ):
+            read.append(f"**{kwarg.arg}")
+        if read:
+            self.note(
+                "TP189",
+                f"{function.name} reads Airflow's task context ({', '.join(read)}), which is "
+                "not carried: only the DAG's params reach it",
+                function,
+            )
+
     def reader_function(self, name: str) -> ast.FunctionDef | None:
+        if name in self.local:
+            return self.local[name]
         for node in self.reader.tree.body:
             if isinstance(node, ast.FunctionDef) and node.name == name:
                 return node
@@ -547,6 +708,54 @@ class DagBody:
                 extra = "".join(f"{k} = _result[{k!r}]\n" for k in wanted)
                 outputs = tuple(Output(k, kinds.get((step.name, k), ANY)) for k in wanted)
                 self.steps[i] = _replace(step, body=step.body + extra, outputs=outputs)
+        self._types_from_consumers()
+
+    def _types_from_consumers(self) -> None:
+        """A return value without an annotation takes the type every task reading it annotates
+        (Airflow passes the value as it is; a target that types its tasks needs it to agree)."""
+        wanted: dict[tuple[str, str], set[str]] = {}
+        for step in self.steps:
+            over = self.built[step.name].map_over
+            for inp in step.inputs:
+                ref = inp.refs[0]
+                if inp.type.origin != "annotation":
+                    continue
+                kind = inp.type.expr
+                if ref.kind == "item" and over is not None and over.kind == "output":
+                    wanted.setdefault((over.source, over.name), set()).add(f"list[{kind}]")
+                if ref.kind != "output":
+                    continue
+                if inp.mode == "collected":
+                    if not kind.startswith("list[") or not kind.endswith("]"):
+                        continue
+                    kind = kind[5:-1]
+                wanted.setdefault((ref.source, ref.name), set()).add(kind)
+        for i, step in enumerate(self.steps):
+            outputs = tuple(
+                Output(o.name, TypeRef(next(iter(kinds)), "inferred"), o.local)
+                if not o.type.known and len(kinds := wanted.get((step.name, o.name), set())) == 1
+                else o
+                for o in step.outputs
+            )
+            if outputs != step.outputs:
+                self.steps[i] = _replace(step, outputs=outputs)
+
+
+def _params_lookup(name: ast.Name, function: ast.FunctionDef) -> bool:
+    """``name`` is only indexed or looked up for ``"params"`` (``context["params"]``,
+    ``context.get("params")``)."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Subscript) and node.value is name:
+            return isinstance(node.slice, ast.Constant) and node.slice.value == "params"
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.value is name
+            and node.func.attr == "get"
+        ):
+            key = node.args[0] if node.args else None
+            return isinstance(key, ast.Constant) and key.value == "params"
+    return False
 
 
 def task_options(options: dict[str, ast.expr], span: Span, note) -> tuple[Option, ...]:

@@ -59,6 +59,20 @@ class AirflowReader:
         self._refuse_factories()
         found = self._dags()
         if not found:
+            assets = [
+                deco
+                for node in self.tree.body
+                if isinstance(node, ast.FunctionDef)
+                for deco in node.decorator_list
+                if self.names.resolve(deco) in ("asset", "multi_asset")
+            ]
+            if assets:  # Airflow 3's asset-oriented DAGs: each @asset is a DAG of one task
+                raise error(
+                    "TP186",
+                    "@asset (a DAG of one task per asset, scheduled by the assets it reads) is "
+                    "not read yet",
+                    self.span(assets[0]),
+                )
             raise error("TP005", "no DAG found (with DAG(...), dag = DAG(...) or @dag)", None)
         if entry is not None:
             found = [d for d in found if d[0] == entry] or _no_entry(entry, found)
@@ -175,6 +189,23 @@ class AirflowReader:
         )
 
     def _default_args(self, node: ast.expr | None) -> dict[str, ast.expr]:
+        if isinstance(node, ast.Name):  # a dict literal bound at module level
+            bound = [
+                n.value
+                for n in self.tree.body
+                if isinstance(n, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)
+            ]
+            if len(bound) == 1 and isinstance(bound[0], ast.Dict):
+                return self._default_args(bound[0])
+        if node is not None and not isinstance(node, ast.Dict):
+            message = (
+                f"default_args {ast.unparse(node)} is not a dict literal of this file: the "
+                "retries, retry delays and timeouts it may set are not carried"
+            )
+            self.diagnostics.append(
+                Diagnostic("TP189", "warning", message, self.span(node), lossy=True)
+            )
         if not isinstance(node, ast.Dict):
             return {}
         found = {}

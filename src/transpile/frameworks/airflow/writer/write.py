@@ -4,8 +4,14 @@ return values (several outputs: ``multiple_outputs=True``, read downstream by ke
 the ``params`` they are given), the DAG object at module level and ``dag.test()`` under
 ``__main__``.
 
-Not written yet, refused with TP260 naming the construct: switches, maps nested in maps, and maps
-whose body is more than one task.
+A switch is a ``@task.branch`` task that returns the task ids the case of its value starts with
+(a value no case names fails the run, as Metaflow does); Airflow skips the other cases' tasks. What
+follows the switch runs under ``trigger_rule="none_failed_min_one_success"`` (its upstream tasks
+in the cases not taken were skipped) and reads a value several cases set from whichever case ran
+(``xcom_pull`` over their task ids: a skipped task pushed nothing).
+
+Not written yet, refused with TP260 naming the construct: maps nested in maps, maps whose body is
+more than one task, switches inside maps and maps inside switch cases.
 """
 
 from __future__ import annotations
@@ -61,6 +67,7 @@ PARAM_TYPES = {
     "dict": "object",
 }
 RESERVED = {"dag", "task", "Param", "timedelta", "datetime", "get_current_context", "params"}
+JOIN_RULE = "none_failed_min_one_success"  # runs when its upstream cases not taken were skipped
 
 
 def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
@@ -88,12 +95,19 @@ class AirflowWriter:
         self.lines: list[str] = []
         self.helpers: list[str] = []  # tasks that pass an output on for a map
         self.passed_on: dict[Ref, str] = {}
+        # switches: each @task.branch by its key in handles (its function, what it reads)
+        self.branches: dict[str, tuple[str, Switch, dict[str, list[str]]]] = {}
+        self.branch_reads: dict[str, str] = {}
+        self.from_switch: set[str] = set()  # the last tasks of switch cases
+        self.join_rule: set[str] = set()  # tasks (and branches) that follow a switch
+        self.chosen_name: str | None = None  # the module function reading a case's value
 
     # module --------------------------------------------------------------------------------------
     def write(self) -> tuple[str, list[Diagnostic]]:
         self._refuse_unwritten(self.p.flow)
-        tasks = [self._task(step) for step in self.p.steps]
         self._node(self.p.flow)
+        tasks = [self._task(step) for step in self.p.steps]
+        branches = [self._branch_task(key) for key in self.branches]
         dag = self._dag()
         std, third = _split_imports(self.p.module.imports, self.std_imports)
         parts = [module_header(self.p, frameworks.get(self.p.framework))]
@@ -103,7 +117,9 @@ class AirflowWriter:
         text = "\n".join(parts) + "\n"
         for definition in self.p.module.definitions:
             text += f"\n\n{definition.rstrip()}\n"
-        for task_text in [*tasks, *self.helpers]:
+        if self.chosen_name:
+            text += f"\n\n{self._chosen_function()}"
+        for task_text in [*tasks, *branches, *self.helpers]:
             text += f"\n\n{task_text}"
         text += f"\n\n{dag}"
         text = _without_unused_typing(text)
@@ -112,8 +128,20 @@ class AirflowWriter:
 
     def _refuse_unwritten(self, flow: Node) -> None:
         for node in walk(flow):
-            if isinstance(node, Switch):
-                raise error("TP260", "a switch cannot be written for Airflow yet", self.p.span)
+            if isinstance(node, Switch) and any(isinstance(n, Map) for n in walk(node)):
+                raise error(
+                    "TP260",
+                    f"a map inside a case of the switch on {node.condition.name}: not written "
+                    "for Airflow yet",
+                    self.p.span,
+                )
+            if isinstance(node, Map) and any(isinstance(n, Switch) for n in walk(node.body)):
+                raise error(
+                    "TP260",
+                    f"a switch inside the map over {node.collection.source}."
+                    f"{node.collection.name}: not written for Airflow yet",
+                    self.p.span,
+                )
             if isinstance(node, Map):
                 body = [n for n in walk(node.body) if not isinstance(n, Sequence)]
                 if len(body) != 1 or not isinstance(body[0], Task):
@@ -136,8 +164,12 @@ class AirflowWriter:
         several = len(step.outputs) > 1
         if several and step.name not in self.mapped:
             args.append(("multiple_outputs", "True"))
+        if step.name in self.join_rule:
+            args.append(("trigger_rule", repr(JOIN_RULE)))
         decorator = f"@task({', '.join(f'{k}={v}' for k, v in args)})" if args else "@task"
-        passed = [i for i in step.inputs if i.refs[0].kind not in ("param", "index")]
+        passed = [
+            i for i in step.inputs if i.refs[0].kind not in ("param", "index") and i.mode != "oneof"
+        ]
         signature = [f"{i.name}: {self._type(self._input_type(i))}" for i in passed]
         prelude = []
         if settings.environment:
@@ -154,6 +186,8 @@ class AirflowWriter:
                 prelude.append(f'{inp.name} = get_current_context()["ti"].map_index')
             elif inp.mode == "collected":
                 prelude.append(self._collected(inp))
+            elif inp.mode == "oneof":
+                prelude.append(f"{inp.name} = {self._chosen(inp.refs)}")
         if not step.outputs:
             returns, ret = "None", None
         elif several:
@@ -207,6 +241,51 @@ class AirflowWriter:
             return f"{inp.name} = [value[{ref.name!r}] for value in {inp.name}]"
         return f"{inp.name} = list({inp.name})"
 
+    def _chosen(self, refs: tuple[Ref, ...]) -> str:
+        """The value of whichever case of a switch ran (the others were skipped and pushed
+        nothing); a value from before the switch, which a case may pass on, comes last."""
+        if self.chosen_name is None:
+            self.chosen_name = free_name("whichever_ran", self.taken)
+            self.taken.add(self.chosen_name)
+            self.sdk.add("get_current_context")
+        inside = [r for r in refs if r.source in self.in_switch]
+        ordered = inside + [r for r in refs if r not in inside]
+        keys = {self._xcom_key(r) for r in ordered}
+        ids = ", ".join(repr(r.source) for r in ordered)
+        if len(keys) == 1:
+            (key,) = keys
+            extra = "" if key == "return_value" else f", {key!r}"
+            return f"{self.chosen_name}([{ids}]{extra})"
+        pairs = ", ".join(f"({r.source!r}, {self._xcom_key(r)!r})" for r in ordered)
+        return f"{self.chosen_name}(pairs=[{pairs}])"
+
+    def _xcom_key(self, ref: Ref) -> str:
+        return ref.name if len(self.steps[ref.source].outputs) > 1 else "return_value"
+
+    def _chosen_function(self) -> str:
+        name = self.chosen_name
+        return (
+            f'def {name}(task_ids=(), key="return_value", pairs=()):\n'
+            '    """What the switch case that ran pushed (under ``key``, or a key per task in '
+            '``pairs``):\n    the other cases\' tasks were skipped and pushed nothing."""\n'
+            '    ti = get_current_context()["ti"]\n'
+            "    for task_id, each in [*((t, key) for t in task_ids), *pairs]:\n"
+            "        value = ti.xcom_pull(task_ids=task_id, key=each)\n"
+            "        if value is not None:\n"
+            "            return value\n"
+            "    return None\n"
+        )
+
+    @property
+    def in_switch(self) -> frozenset[str]:
+        return frozenset(
+            n.step
+            for sw in walk(self.p.flow)
+            if isinstance(sw, Switch)
+            for n in walk(sw)
+            if isinstance(n, Task)
+        )
+
     @staticmethod
     def _input_type(inp: Input) -> str:
         return inp.type.expr
@@ -226,6 +305,8 @@ class AirflowWriter:
             step = next(n.step for n in walk(node.body) if isinstance(n, Task))
             self._call(step, node)
             return [step], [step]
+        if isinstance(node, Switch):
+            return self._switch(node)
         if isinstance(node, Parallel):
             firsts, lasts = [], []
             for branch in node.branches:
@@ -242,12 +323,80 @@ class AirflowWriter:
                 for after in first:
                     if not self._reads(after, before):
                         self.lines.append(f"{self.handles[before]} >> {self.handles[after]}")
+            if any(before in self.from_switch for before in previous):
+                self.join_rule |= set(first)
             firsts = firsts or first
             previous = last or previous
         return firsts, previous
 
     def _reads(self, step: str, source: str) -> bool:
-        return any(r.source == source for i in self.steps[step].inputs for r in i.refs)
+        """``step`` is given a value ``source`` returns (an edge Airflow draws itself)."""
+        if step in self.branch_reads:
+            return self.branch_reads[step] == source
+        return any(
+            r.source == source for i in self.steps[step].inputs if i.mode != "oneof" for r in i.refs
+        )
+
+    def _switch(self, node: Switch) -> tuple[list[str], list[str]]:
+        """A ``@task.branch`` on the condition, then each case downstream of it."""
+        condition = node.condition
+        # a KFP or Flyte condition step's output is called branch: the step names it better
+        base = condition.source if condition.name == "branch" else condition.name
+        function = free_name(f"{base}_branch", self.taken)
+        self.taken.add(function)
+        key = f"<branch {function}>"
+        handle = free_name(f"{function}_out", self.taken)
+        self.taken.add(handle)
+        self.handles[key] = handle
+        if condition.kind == "param":
+            self.lines.append(f"{handle} = {function}()")
+        else:
+            self.branch_reads[key] = condition.source
+            self.lines.append(f"{handle} = {function}({self._value(condition)})")
+        firsts: dict[str, list[str]] = {}
+        lasts: list[str] = []
+        for case in node.cases:
+            first, last = self._node(case.body)
+            firsts[case.value] = first
+            if first:
+                targets = ", ".join(self.handles[f] for f in first)
+                self.lines.append(f"{handle} >> {targets if len(first) == 1 else f'[{targets}]'}")
+            lasts += last
+        self.from_switch |= set(lasts)
+        self.branches[key] = (function, node, firsts)
+        return [key], lasts
+
+    def _branch_task(self, key: str) -> str:
+        function, node, firsts = self.branches[key]
+        condition = node.condition
+        name = condition.name if condition.name not in ("cases", "params") else "value"
+        if condition.kind == "param":
+            head = "params=None"
+            prelude = f"    {name} = {self._param_value(condition.name)}\n"
+            kind = next(p for p in self.p.parameters if p.name == condition.name).type.expr
+        else:
+            output = next(
+                o for o in self.steps[condition.source].outputs if o.name == condition.name
+            )
+            kind = output.type.expr
+            head, prelude = f"{name}: {self._type(kind)}", ""
+        entries = ", ".join(f"{value}: {first!r}" for value, first in firsts.items())
+        values = [_literal(c.value) for c in node.cases]
+        message = (
+            f"f\"Switch condition variable '{condition.name}' has value '{{{name}}}' \"\n"
+            f'            "which is not in the available cases: {values!r}"'
+        )
+        rule = f"(trigger_rule={JOIN_RULE!r})" if key in self.join_rule else ""
+        return (
+            f"@task.branch{rule}\ndef {function}({head}) -> list[str]:\n"
+            f'    """The switch on {condition.name}: the case its value names runs, the others '
+            'are skipped."""\n'
+            f"{prelude}"
+            f"    cases = {{{entries}}}\n"
+            f"    if {name} not in cases:\n"
+            f"        raise RuntimeError(\n            {message}\n        )\n"
+            f"    return cases[{name}]\n"
+        )
 
     def _call(self, name: str, mapped: Map | None = None) -> None:
         step = self.steps[name]
@@ -257,7 +406,7 @@ class AirflowWriter:
         fixed, over = [], []
         for inp in step.inputs:
             ref = inp.refs[0]
-            if ref.kind in ("param", "index"):
+            if ref.kind in ("param", "index") or inp.mode == "oneof":
                 continue
             if ref.kind == "item":
                 over.append(f"{inp.name}={self._collection(mapped)}")
@@ -369,6 +518,13 @@ CONTEXT = {
 
 
 TYPING_MODULES = {"typing", "typing_extensions", "collections.abc"}
+
+
+def _literal(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
 
 
 def _without_unused_typing(code: str) -> str:

@@ -259,8 +259,10 @@ class FlowEmitter(FlowWalker):
         inner.lines += ["    " + line for line in [*body_scope.render(), *appends]]
         items_type = self.w.ftype(self._ref_type(node.collection))
         signature = ", ".join([f"{items}: {items_type}", *(f"{n}: {t}" for n, t, _ in params)])
-        returns, output_class = self._dynamic_returns(node, keys, lists, inner)
-        name = f"{node.split}_foreach"
+        # two maps over one collection (Airflow expands one list twice) need two names
+        taken = set(self.w.taken) | {d.name for d in self.extra_defs}
+        name = free_name(f"{node.split}_foreach", taken)
+        returns, output_class = self._dynamic_returns(node, keys, lists, inner, name)
         self.extra_defs.append(
             FunctionView(
                 name,
@@ -280,14 +282,14 @@ class FlowEmitter(FlowWalker):
         handle = var if len(keys) <= 1 else f"{var}.{lists[0]}"
         scope.last = [(handle, all_steps(node.body))]
 
-    def _dynamic_returns(self, node: Map, keys: list, lists: list[str], inner: Scope):
+    def _dynamic_returns(self, node: Map, keys: list, lists: list[str], inner: Scope, name: str):
         types = [self.w.collected(self._collected_element(node, k)) for k in keys]
         if not keys:
             return "None", None
         if len(keys) == 1:
             inner.lines.append(f"return {lists[0]}")
             return types[0], None
-        cls = f"{camel_case(node.split)}ForeachOutputs"
+        cls = f"{camel_case(name)}Outputs"
         self.w.std_imports.add("from typing import NamedTuple")
         inner.lines.append(f"return {cls}({', '.join(f'{n}={n}' for n in lists)})")
         return cls, (cls, list(zip(lists, types)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Pipeline, Span
 from transpile.util.namespace import Namespace
@@ -54,6 +56,16 @@ class FlowNames:
         results = {identifier(r.name) for r in self.p.results} - RESERVED
         for step in self.p.steps:
             name = identifier(step.name)
+            allowed = re.sub(r"[^a-z0-9_]", "_", name.lower())
+            if allowed != name:  # Metaflow's linter refuses any other step name
+                while allowed in names.values() or allowed in params:
+                    allowed += "_"
+                self._note(
+                    f"step name {step.name!r} has characters Metaflow refuses (only lowercase "
+                    f"ascii letters, digits and underscores); renamed {allowed}",
+                    step.span,
+                )
+                name = allowed
             misplaced = (name == "start" and getattr(first, "step", None) != step.name) or (
                 name == "end" and getattr(last, "step", None) != step.name
             )
