@@ -18,6 +18,7 @@ from transpile.reading.inference import INPUTS
 from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
 
 from .join import JoinBuilder
+from .methods import MethodValues
 from .scan import StepDef
 from .state import Avail, FlowState, Incoming
 from .step import (
@@ -97,18 +98,30 @@ class StepReader(FlowState):
         analyzer = StepAnalyzer(env, step.inputs_name, self.current_names, self.flow.methods)
         if self._helpers is None:
             self._helpers = mutating_helpers(self.module)
+            for method in self.flow.methods.values():  # self.add(self.rows) changes rows
+                if method.changed_params:
+                    self._helpers[f"self.{method.name}"] = method.changed_params
         scan = MutationScan(_artifact_root, self._helpers)
+        values = MethodValues(self.flow.methods)
         words = rewrite_words(self.current_names, step.inputs_name)
         touched: set[int] = set()  # the statements the body rewrite changes (step.py)
         finder = Touched(words)
-        each = walker(analyzer, scan, finder)  # one walk of the body for the three
+        each = walker(analyzer, scan, finder, values)  # one walk of the body for them all
         for statement in step.node.body.body:  # type: ignore[union-attr]
             finder.found = False
             each(statement)
             if finder.found:
                 touched.add(id(statement))
         facts = analyzer.finish()
+        for name in values.found:
+            raise error(
+                "TP113",
+                f"step '{step.name}' uses self.{name} as a value, not a call: what it reads "
+                "or sets on self cannot go with it; call it (a lambda around the call will do)",
+                self.spans.find(f"self.{name}", step.span),
+            )
         self._mutations(scan, facts, AvailableTypes(avail, self.types))
+        self._method_effects(facts, AvailableTypes(avail, self.types))
         for name in facts.deleted:  # Metaflow keeps no artifact a step deletes
             facts.writes.pop(name, None)
         facts.aliases = artifact_aliases(self._ast_step(step))
@@ -146,6 +159,31 @@ class StepReader(FlowState):
             facts.writes[name] = [kind]
             if name not in facts.reads:
                 facts.reads.append(name)
+
+    def _method_effects(self, facts: StepFacts, available: Mapping[str, str]) -> None:
+        """What the flow's methods the step calls set or change are written by the step (and
+        read, so an artifact a call may leave as it was keeps its value); a method that sets
+        any makes the step keep what they read and set in a namespace (methods.py)."""
+        held: dict[str, None] = {}
+        for method in (self.flow.methods[m] for m in facts.methods):
+            for name in method.all_sets:
+                if name in SPECIAL or name in self.flow.constants:
+                    continue
+                facts.writes.setdefault(name, []).append(None)
+                if name not in facts.reads:
+                    facts.reads.append(name)
+            for name in method.all_mutates:
+                if name in SPECIAL or name in self.params or name in self.flow.constants:
+                    continue
+                kind = available.get(f"self.{name}")
+                if name in facts.writes or immutable(kind):
+                    continue
+                facts.writes[name] = [kind]
+                if name not in facts.reads:
+                    facts.reads.append(name)
+            if method.stateful and method.kind in ("method", "property"):
+                held.update(dict.fromkeys(method.held))
+        facts.namespace = [n for n in held if n not in self.flow.constants]
 
     def _ast_step(self, step: StepDef) -> ast.FunctionDef:
         """The step as Python's ``ast`` has it: from the file's index, else parsed alone."""
