@@ -169,7 +169,7 @@ class StepReader(FlowState):
             for name in method.all_sets:
                 if name in SPECIAL or name in self.flow.constants:
                     continue
-                facts.writes.setdefault(name, []).append(None)
+                facts.writes.setdefault(name, []).extend(method.set_kinds.get(name) or [None])
                 if name not in facts.reads:
                     facts.reads.append(name)
             for name in method.all_mutates:

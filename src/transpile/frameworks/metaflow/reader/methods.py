@@ -33,6 +33,7 @@ import libcst as cst
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Span
 from transpile.reading.cst import SpanIndex, code, is_self_attr, walk
+from transpile.reading.inference import TypeEnv, infer
 from transpile.reading.mutation import MutationScan
 
 ALLOWED = {
@@ -58,6 +59,7 @@ class Method:
     mutates: list[str] = field(default_factory=list)  # self.<x> it changes in place
     all_sets: list[str] = field(default_factory=list)  # sets, with those of what it calls
     all_mutates: list[str] = field(default_factory=list)
+    set_kinds: dict[str, list] = field(default_factory=dict)  # self.<x> → the types it is set to
     changed_params: frozenset = frozenset()  # its parameters it changes (positions and names)
     dropped: list[str] = field(default_factory=list)  # `run=self` arguments left out
     namespace: str = NAMESPACE  # the namespace parameter's name (a method that sets artifacts)
@@ -86,10 +88,14 @@ def method_kind(node: cst.FunctionDef, span: Span) -> str:
 
 
 def analyse(
-    methods: dict[str, Method], constants: set[str], spans: SpanIndex | None = None
+    methods: dict[str, Method],
+    constants: set[str],
+    spans: SpanIndex | None = None,
+    env: TypeEnv | None = None,
 ) -> list[Diagnostic]:
     """Fill in what each method reads, sets and calls, and the same with what it calls; the
-    diagnostics for what is carried with a loss. Raises TP113 for what cannot be carried."""
+    diagnostics for what is carried with a loss. Raises TP113 for what cannot be carried.
+    ``env`` types what a method sets (the module's names, ``self.<parameter>``)."""
 
     def where(method: Method, needle: str) -> Span:
         return spans.find(needle, method.span) if spans is not None else method.span
@@ -128,6 +134,10 @@ def analyse(
                 )
         method.reads = [r for r in scan.reads if r not in constants]
         method.sets = scan.sets
+        method.set_kinds = {
+            name: [infer(v, env) if v is not None and env is not None else None for v in values]
+            for name, values in scan.values.items()
+        }
         method.calls = scan.calls
         method.dropped = scan.dropped
         params = _param_names(method.node)[1:]
@@ -159,6 +169,7 @@ def analyse(
         needs: dict[str, None] = {}
         sets: dict[str, None] = {}
         mutates: dict[str, None] = {}
+        kinds: dict[str, list] = {}
         seen: set[str] = set()
         stack = [method.name]
         while stack:  # a method calling itself (recursion) is seen once
@@ -169,8 +180,11 @@ def analyse(
             needs.update(dict.fromkeys(current.reads))
             sets.update(dict.fromkeys(current.sets))
             mutates.update(dict.fromkeys(current.mutates))
+            for name, found in current.set_kinds.items():
+                kinds.setdefault(name, []).extend(found)
             stack.extend(current.calls)
         method.needs, method.all_sets, method.all_mutates = list(needs), list(sets), list(mutates)
+        method.set_kinds = kinds
     for method in methods.values():
         if method.kind in ("method", "property"):
             _values(method, methods, where)
@@ -350,18 +364,20 @@ class _SelfUses(cst.CSTVisitor):
         self.reads: list[str] = []
         self.calls: list[str] = []
         self.sets: list[str] = []
+        self.values: dict[str, list] = {}  # self.<x> → what each assignment gives it (or None)
         self.dropped: list[str] = []
         self.bare = ""  # the code around the first use of self other than self.<x>
         self._owners: set[int] = set()
         self._stored: set[int] = set()
         self._around: list[cst.CSTNode] = []  # the calls being visited
 
-    def _target(self, target: cst.BaseExpression) -> None:
+    def _target(self, target: cst.BaseExpression, value: cst.BaseExpression | None = None):
         if is_self_attr(target):
             self._stored.add(id(target))
             name = target.attr.value  # type: ignore[union-attr]
             if name not in self.sets:
                 self.sets.append(name)
+            self.values.setdefault(name, []).append(value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._target(element.value)
@@ -370,7 +386,7 @@ class _SelfUses(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
-            self._target(target.target)
+            self._target(target.target, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if is_self_attr(node.target):
@@ -379,7 +395,7 @@ class _SelfUses(cst.CSTVisitor):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
-            self._target(node.target)
+            self._target(node.target)  # its annotation: see the step's for the artifact's
 
     def visit_Del(self, node: cst.Del) -> None:
         self._target(node.target)  # a del is a set: of nothing, found as such when read

@@ -86,7 +86,9 @@ class MetaflowReader(StepReader):
                 "TP105", f"flow {self.flow.name} needs a start and an end step", self.flow.span
             )
         self.params = {p.name: p for p in self.flow.parameters}
-        self.diagnostics += analyse(self.flow.methods, set(self.flow.constants), self.spans)
+        params = {f"self.{p.name}": p.type.expr for p in self.flow.parameters}
+        env = self.env.child(**params)
+        self.diagnostics += analyse(self.flow.methods, set(self.flow.constants), self.spans, env)
         if self.flow.config_files and "import json" not in imports:
             imports.append("import json")  # the steps parse a Config's file
         if self.flow.configs:
