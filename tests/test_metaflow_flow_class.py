@@ -128,6 +128,10 @@ class Tally(FlowSpec):
     def label(self, x):
         return f"{x}/{self.LIMIT}/{self.scale}"
 
+    def depth(self, n):
+        self.calls = self.calls + 1
+        return 1 if n <= 1 else n * self.depth(n - 1)
+
     @staticmethod
     def double(x):
         return 2 * x
@@ -141,6 +145,8 @@ class Tally(FlowSpec):
         self.seen = 0
         self.big = "no"
         self.count = self.record(3) + self.quad(1)
+        self.calls = 0
+        self.factorial = self.depth(4)
         self.next(self.end)
 
     @step
@@ -174,9 +180,83 @@ def test_a_method_that_sets_artifacts_takes_a_namespace_and_its_sets_are_step_ou
     assert "artifacts = SimpleNamespace(big=big, last=last, scale=scale, seen=seen)" in code
     assert "again = [record(artifacts, x) for x in (1, 2)]" in code
     steps = {s.name: s for s in result.pipeline.steps}
-    assert {o.name for o in steps["start"].outputs} == {"seen", "big", "count", "last"}
+    assert "def depth(artifacts, n):" in code  # recursion: the function calls itself
+    assert "return 1 if n <= 1 else n * depth(artifacts, n - 1)" in code
+    assert {o.name for o in steps["start"].outputs} == {
+        *("seen", "big", "count", "last", "calls", "factorial")
+    }
     assert {o.name for o in steps["end"].outputs} >= {"again", "summary", "last", "big", "seen"}
     assert {i.name for i in steps["end"].inputs} == {"scale", "seen", "big", "last"}
+
+
+FOREACH = """\
+from metaflow import FlowSpec, step
+
+
+class Labels(FlowSpec):
+    def tag(self):
+        return f"{self.index}:{self.input}"
+
+    def keep(self, value):
+        self.kept = value
+        self.count = len(value)
+
+    @step
+    def start(self):
+        self.items = ["x", "y"]
+        self.next(self.body, foreach="items")
+
+    @step
+    def body(self):
+        self.label = self.tag()
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.keep([i.label for i in inputs])
+        self.next(self.end)
+
+    @step
+    def end(self):
+        self.final = [self.kept, self.count]
+
+
+if __name__ == "__main__":
+    Labels()
+"""
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_a_method_reading_the_foreach_item_and_a_join_calling_one_that_sets(target):
+    result = convert_text(FOREACH, "f.py", target)
+    assert isinstance(result, Converted), result
+    assert "def tag(*, index, input):" in result.code
+    assert "label = tag(index=index, input=item)" in result.code
+    assert "keep(artifacts, [i.label for i in inputs])" in result.code
+    (join,) = [s for s in result.pipeline.steps if s.name == "join"]
+    assert {o.name: o.type.expr for o in join.outputs} == {"kept": "typing.Any", "count": "int"}
+
+
+def test_a_catch_step_keeps_what_a_method_set_before_the_failure():
+    source = FOREACH.replace(
+        "    @step\n    def end",
+        "    @catch(var='problem')\n    @step\n    def risky(self):\n"
+        "        self.keep('first')\n        raise ValueError('boom')\n"
+        "        self.next(self.end)\n\n    @step\n    def end",
+    ).replace("self.next(self.end)\n\n    @catch", "self.next(self.risky)\n\n    @catch")
+    source = source.replace("import FlowSpec, step", "import FlowSpec, catch, step")
+    result = convert_text(source, "f.py", "flyte")
+    assert isinstance(result, Converted), result
+    risky = result.code.split("def risky(")[1].split("\n\n\n")[0]
+    assert "    except Exception as exception:" in risky
+    assert '    kept = getattr(artifacts, "kept", None)' in risky  # after the try
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_methods_in_a_foreach_and_a_join_compute_the_same(tmp_path, target):
+    result = same_when_run(FOREACH, target, tmp_path, "labels.py")
+    assert {v.name for v in result.values} >= {"final", "kept", "count"}
 
 
 def test_a_method_changing_an_artifact_or_its_argument_in_place_is_a_write_of_the_step():
@@ -226,7 +306,7 @@ def test_a_class_method_reading_a_class_constant_says_what_metaflow_gives_there(
 @pytest.mark.parametrize("target", ["flyte", "kfp"])
 def test_methods_that_set_artifacts_compute_the_same(tmp_path, target):
     result = same_when_run(SETS, target, tmp_path, "tally.py")
-    assert {v.name for v in result.values} >= {"again", "summary", "count", "last", "seen"}
+    assert {v.name for v in result.values} >= {"again", "summary", "count", "last", "calls"}
 
 
 @pytest.mark.parametrize("target", ["flyte", "kfp"])

@@ -14,6 +14,8 @@ set are outputs of the step, what they read are its inputs. Setting through a na
 than returning the values keeps every path exact: a set inside a loop or an ``if``, a set the
 method reads back, a return from anywhere, a call inside an expression.
 
+A method calling itself stays a function calling itself (given the same namespace or values).
+
 An artifact a method changes in place (``self.rows.append(x)``) or a parameter it changes
 (``rows.append(x)`` on ``self.add(self.rows)``) is written by the calling step, as for a step's
 own changes (reading/mutation.py).
