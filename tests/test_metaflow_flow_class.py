@@ -259,6 +259,49 @@ def test_methods_in_a_foreach_and_a_join_compute_the_same(tmp_path, target):
     assert {v.name for v in result.values} >= {"final", "kept", "count"}
 
 
+CLASHES = """\
+from metaflow import FlowSpec, step
+
+
+class Clashes(FlowSpec):
+    def helper(self, values):
+        return values + self.values
+
+    def setter(self, artifacts):
+        self.out2 = artifacts + len(self.values)
+
+    @step
+    def start(self):
+        self.values = [1]
+        self.out = self.helper([2])
+        self.setter(3)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    Clashes()
+"""
+
+
+def test_a_method_parameter_named_like_what_it_reads_or_the_namespace_is_kept_apart():
+    result = convert_text(CLASHES, "f.py", "flyte")
+    assert isinstance(result, Converted), result  # was: duplicate argument 'values'
+    assert "def helper(values, *, values_):" in result.code
+    assert "out = helper([2], values_=values)" in result.code
+    assert "def setter(artifacts_, artifacts):" in result.code
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_methods_with_clashing_names_compute_the_same(tmp_path, target):
+    result = same_when_run(CLASHES, target, tmp_path, "clashes.py")
+    assert {v.name for v in result.values} >= {"out", "out2"}
+
+
 def test_a_method_changing_an_artifact_or_its_argument_in_place_is_a_write_of_the_step():
     source = flow(
         """

@@ -65,6 +65,8 @@ class Method:
     changed_params: frozenset = frozenset()  # its parameters it changes (positions and names)
     dropped: list[str] = field(default_factory=list)  # `run=self` arguments left out
     namespace: str = NAMESPACE  # the namespace parameter's name (a method that sets artifacts)
+    # need → its keyword parameter: the need's name, unless the method uses it for something else
+    keywords: dict[str, str] = field(default_factory=dict)
 
     @property
     def stateful(self) -> bool:
@@ -190,6 +192,13 @@ def analyse(
     for method in methods.values():
         if method.kind in ("method", "property"):
             _values(method, methods, where)
+            taken = _names(method.node)
+            for need in method.needs:
+                keyword = need
+                while keyword in taken:  # `def f(self, rows): ... self.rows`
+                    keyword += "_"
+                taken.add(keyword)
+                method.keywords[need] = keyword
     return notes
 
 
@@ -286,12 +295,21 @@ def _param_names(node: cst.FunctionDef) -> list[str]:
 
 
 def _names(node: cst.FunctionDef) -> set[str]:
-    """Every plain name the method mentions."""
+    """Every plain name the method mentions (not an attribute's or a keyword's)."""
     found: set[str] = set()
+    skipped: set[int] = set()
 
     class Collect(cst.CSTVisitor):
+        def visit_Attribute(self, attribute: cst.Attribute) -> None:
+            skipped.add(id(attribute.attr))
+
+        def visit_Arg(self, arg: cst.Arg) -> None:
+            if arg.keyword is not None:
+                skipped.add(id(arg.keyword))
+
         def visit_Name(self, name: cst.Name) -> None:
-            found.add(name.value)
+            if id(name) not in skipped:
+                found.add(name.value)
 
     node.visit(Collect())
     return found
@@ -330,10 +348,11 @@ def module_function(method: Method, methods: dict[str, Method], constants: set[s
             params=params.with_changes(params=[first, *list(params.params)[1:]])
         )
     elif method.kind != "static":
-        node = node.visit(_Rewriter(methods, {n: n for n in method.needs}, constants))
+        keywords = {n: method.keywords.get(n, n) for n in method.needs}
+        node = node.visit(_Rewriter(methods, keywords, constants))
         params = node.params
         positional = list(params.params)[1:]  # without self
-        extra = [cst.Param(cst.Name(n)) for n in method.needs]
+        extra = [cst.Param(cst.Name(keywords[n])) for n in method.needs]
         star = params.star_arg
         if extra and not isinstance(star, cst.Param):
             star = cst.ParamStar()
@@ -356,7 +375,7 @@ def call_text(method: Method, args: str, local: dict[str, str], ns: str | None =
         if ns is None:  # the caller keeps no namespace: analysis.py gives every caller one
             raise AssertionError(f"a call of {method.name} outside a namespace")
         return f"{method.name}({', '.join(p for p in (ns, args) if p)})"
-    passed = [f"{n}={local.get(n, n)}" for n in method.needs]
+    passed = [f"{method.keywords.get(n, n)}={local.get(n, n)}" for n in method.needs]
     return f"{method.name}({', '.join(p for p in (args, *passed) if p)})"
 
 
