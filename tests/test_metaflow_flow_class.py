@@ -291,7 +291,7 @@ def test_a_method_parameter_named_like_what_it_reads_or_the_namespace_is_kept_ap
     result = convert_text(CLASHES, "f.py", "flyte")
     assert isinstance(result, Converted), result  # was: duplicate argument 'values'
     assert "def helper(values, *, values_):" in result.code
-    assert "out = helper([2], values_=values)" in result.code
+    assert "out = helper([2], values_=artifacts.values)" in result.code
     assert "def setter(artifacts_, artifacts):" in result.code
 
 
