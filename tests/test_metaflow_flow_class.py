@@ -853,3 +853,14 @@ def test_a_config_default_value_named_by_a_module_constant_is_its_value():
 def test_a_config_default_value_named_by_a_module_constant_computes_the_same(tmp_path, target):
     result = same_when_run(CONFIG_CONSTANT, target, tmp_path, "cfg.py")
     assert {v.name for v in result.values} == {"size", "label"}
+
+
+def test_a_local_only_changed_with_an_augmented_assignment_is_refused_at_its_line():
+    source = flow("").replace(
+        "self.out = self.helper(3)", "rows.extend([1])\n        rows += [2]\n        self.out = 1"
+    )
+    result = convert_text(source, "f.py", "flyte")
+    assert isinstance(result, Failed)
+    (diagnostic,) = result.diagnostics
+    assert diagnostic.code == "TP123" and "UnboundLocalError" in diagnostic.message
+    assert "rows.extend([1])" in source.splitlines()[diagnostic.span.line - 1]

@@ -124,7 +124,16 @@ class StepReader(FlowState):
         self._method_effects(facts, AvailableTypes(avail, self.types))
         for name in facts.deleted:  # Metaflow keeps no artifact a step deletes
             facts.writes.pop(name, None)
-        facts.aliases = artifact_aliases(self._ast_step(step))
+        tree = self._ast_step(step)
+        unbound = augmented_only(tree)
+        if unbound is not None:
+            raise error(
+                "TP123",
+                f"step '{step.name}' changes {unbound} with an augmented assignment, but nothing "
+                f"in the step binds {unbound} first (Python raises UnboundLocalError there)",
+                self.spans.find(f"{unbound} ", step.span),
+            )
+        facts.aliases = artifact_aliases(tree)
         facts.reads = [name for name in facts.reads if name not in self.flow.steps]
         self.facts[step.name] = facts
         for name, kinds in facts.writes.items():
@@ -302,6 +311,32 @@ class StepReader(FlowState):
             self.diagnostics.append(Diagnostic("TP126", "warning", message, step.span))
         builder = JoinBuilder(self, step, facts, incoming)
         return builder.build()
+
+
+def augmented_only(function: ast.FunctionDef) -> str | None:
+    """A local the function only changes with ``x += ...`` and never binds otherwise: reading
+    it raises UnboundLocalError (and the emitted code would use a name nothing defines)."""
+    targets = [n.target for n in ast.walk(function) if isinstance(n, ast.AugAssign)]
+    augmented = [t.id for t in targets if isinstance(t, ast.Name)]
+    if not augmented:
+        return None
+    skip = {id(t) for t in targets}
+    bound: set[str] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            if id(node) not in skip:
+                bound.add(node.id)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            bound.add(node.name)
+    return next((name for name in augmented if name not in bound), None)
 
 
 def _artifact_root(node: cst.BaseExpression) -> str | None:
