@@ -101,6 +101,16 @@ FIXTURE_FINDINGS = {
         ("TP516", "@logged"),  # an unknown decorator, for Flyte
         ("TP516", "@logged"),  # and for KFP
     ],
+    # what methods of the flow class set, and values of helpers: no annotation to read
+    "flow_methods": [
+        ("TP510", "self.audited = stage"),
+        ("TP510", 'self.best_name = best[0]["name"]'),
+        ("TP510", 'self.best_score = best[0]["score"]'),
+        ("TP510", 'self.rows = self.query(["name", "score"])'),
+        ("TP510", "self.top = self.ranked(picked, 2)"),
+        ("TP510", "self.title = self.banner(self.summarize(self.merged))"),
+        ("TP510", "self.count = self.size"),
+    ],
     # what only convert says: the tuple artifacts Flyte returns as lists, an inexact option or
     # `current` value, a shell script run with subprocess... (lint agrees with convert)
     "current_usage": [

@@ -49,19 +49,307 @@ def test_a_method_becomes_a_function_taking_what_it_read_from_self(target):
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("body", "message", "spot"),
     [
-        ("def helper(self, x):\n    self.seen = x\n    return x\n", "sets self.seen"),
-        ("@classmethod\ndef helper(cls, x):\n    return x\n", "decorated @classmethod"),
-        ("def helper(self, x):\n    return register(self, x)\n", "uses self other than"),
+        (
+            "def helper(self, x):\n    return register(self, x)\n",
+            "uses self other than",
+            "register(self, x)",
+        ),
+        (
+            "def helper(self, x):\n    return x if hasattr(self, 'seen') else 0\n",
+            "(`hasattr(self, 'seen')`)",
+            "hasattr(self, 'seen')",
+        ),
+        (
+            (
+                "def helper(self, x):\n    return sum(map(self.scaled, [x]))\n\n"
+                "def scaled(self, x):\n    return x * len(self.values)\n"
+            ),
+            "uses self.scaled as a value",
+            "self.scaled",
+        ),
+        (
+            "def helper(self, x):\n    self.next(self.end)\n",
+            "self.next, which only a step",
+            "self.next",
+        ),
+        (
+            "@classmethod\ndef helper(cls, x):\n    return cls(x)\n",
+            "class method 'helper' uses cls",
+            "return cls(x)",
+        ),
+        (
+            "@functools.cache\ndef helper(self, x):\n    return x\n",
+            "decorated @functools.cache",
+            "@functools.cache",
+        ),
     ],
 )
-def test_a_method_that_is_not_a_plain_helper_is_refused_by_name(body, message):
-    result = convert_text(flow(body), "f.py", "flyte")
+def test_a_method_that_cannot_be_carried_is_refused_at_the_spot(body, message, spot):
+    source = flow(body)
+    result = convert_text(source, "f.py", "flyte")
     assert isinstance(result, Failed)
     (diagnostic,) = result.diagnostics
     assert diagnostic.code == "TP113" and message in diagnostic.message
-    assert diagnostic.span is not None and diagnostic.span.line > 3
+    line = source.splitlines()[diagnostic.span.line - 1]
+    assert spot in line, (diagnostic.span, line)
+
+
+def test_a_step_that_takes_a_method_as_a_value_is_refused_at_the_spot():
+    source = flow(
+        "def helper(self, x):\n    return x + len(self.values)\n",
+    ).replace("self.out = self.helper(3)", "self.out = list(map(self.helper, [3]))")
+    result = convert_text(source, "f.py", "kfp")
+    assert isinstance(result, Failed)
+    (diagnostic,) = result.diagnostics
+    assert diagnostic.code == "TP113" and "self.helper as a value" in diagnostic.message
+    assert "map(self.helper" in source.splitlines()[diagnostic.span.line - 1]
+
+
+SETS = """\
+from metaflow import FlowSpec, Parameter, step
+
+
+class Tally(FlowSpec):
+    scale = Parameter("scale", default=2)
+    LIMIT = 5
+
+    def record(self, x):
+        self.last = x * self.scale
+        if x > 2:
+            self.big = self.label(x)
+        return self.count_seen()
+
+    def count_seen(self):
+        self.seen = self.seen + 1
+        return self.seen
+
+    def label(self, x):
+        return f"{x}/{self.LIMIT}/{self.scale}"
+
+    def depth(self, n):
+        self.calls = self.calls + 1
+        return 1 if n <= 1 else n * self.depth(n - 1)
+
+    @staticmethod
+    def double(x):
+        return 2 * x
+
+    @classmethod
+    def quad(cls, x):
+        return cls.double(cls.double(x))
+
+    @step
+    def start(self):
+        self.seen = 0
+        self.big = "no"
+        self.count = self.record(3) + self.quad(1)
+        self.calls = 0
+        self.factorial = self.depth(4)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        self.again = [self.record(x) for x in (1, 2)]
+        self.summary = (self.last, self.big, self.seen)
+
+
+if __name__ == "__main__":
+    Tally()
+"""
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_a_method_that_sets_artifacts_takes_a_namespace_and_its_sets_are_step_outputs(target):
+    result = convert_text(SETS, "f.py", target)
+    assert isinstance(result, Converted), result
+    code = result.code
+    # the method reads and sets artifacts on a namespace given in place of self; a method it
+    # calls that only reads takes its values, one that sets takes the namespace
+    assert "def record(artifacts, x):" in code
+    assert "artifacts.last = x * artifacts.scale" in code
+    assert "artifacts.big = label(x, scale=artifacts.scale)" in code
+    assert "return count_seen(artifacts)" in code
+    assert "def count_seen(artifacts):" in code
+    assert "def quad(x):" in code and "return double(double(x))" in code
+    # each calling step keeps what the calls read and set in the namespace, from its inputs
+    assert "artifacts = SimpleNamespace(scale=scale)" in code  # start: nothing set before
+    assert "artifacts.seen = 0" in code and "count = record(artifacts, 3) + quad(1)" in code
+    # end: what the calls may leave as they were comes in (last, big, seen) and goes out
+    assert "artifacts = SimpleNamespace(big=big, last=last, scale=scale, seen=seen)" in code
+    assert "again = [record(artifacts, x) for x in (1, 2)]" in code
+    steps = {s.name: s for s in result.pipeline.steps}
+    assert "def depth(artifacts, n):" in code  # recursion: the function calls itself
+    assert "return 1 if n <= 1 else n * depth(artifacts, n - 1)" in code
+    assert {o.name for o in steps["start"].outputs} == {
+        *("seen", "big", "count", "last", "calls", "factorial")
+    }
+    assert {o.name for o in steps["end"].outputs} >= {"again", "summary", "last", "big", "seen"}
+    assert {i.name for i in steps["end"].inputs} == {"scale", "seen", "big", "last"}
+
+
+FOREACH = """\
+from metaflow import FlowSpec, step
+
+
+class Labels(FlowSpec):
+    def tag(self):
+        return f"{self.index}:{self.input}"
+
+    def keep(self, value):
+        self.kept = value
+        self.count = len(value)
+
+    @step
+    def start(self):
+        self.items = ["x", "y"]
+        self.next(self.body, foreach="items")
+
+    @step
+    def body(self):
+        self.label = self.tag()
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.keep([i.label for i in inputs])
+        self.next(self.end)
+
+    @step
+    def end(self):
+        self.final = [self.kept, self.count]
+
+
+if __name__ == "__main__":
+    Labels()
+"""
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_a_method_reading_the_foreach_item_and_a_join_calling_one_that_sets(target):
+    result = convert_text(FOREACH, "f.py", target)
+    assert isinstance(result, Converted), result
+    assert "def tag(*, index, input):" in result.code
+    assert "label = tag(index=index, input=item)" in result.code
+    assert "keep(artifacts, [i.label for i in inputs])" in result.code
+    (join,) = [s for s in result.pipeline.steps if s.name == "join"]
+    assert {o.name: o.type.expr for o in join.outputs} == {"kept": "typing.Any", "count": "int"}
+
+
+def test_a_catch_step_keeps_what_a_method_set_before_the_failure():
+    source = FOREACH.replace(
+        "    @step\n    def end",
+        "    @catch(var='problem')\n    @step\n    def risky(self):\n"
+        "        self.keep('first')\n        raise ValueError('boom')\n"
+        "        self.next(self.end)\n\n    @step\n    def end",
+    ).replace("self.next(self.end)\n\n    @catch", "self.next(self.risky)\n\n    @catch")
+    source = source.replace("import FlowSpec, step", "import FlowSpec, catch, step")
+    result = convert_text(source, "f.py", "flyte")
+    assert isinstance(result, Converted), result
+    risky = result.code.split("def risky(")[1].split("\n\n\n")[0]
+    assert "    except Exception as exception:" in risky
+    assert '    kept = getattr(artifacts, "kept", None)' in risky  # after the try
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_methods_in_a_foreach_and_a_join_compute_the_same(tmp_path, target):
+    result = same_when_run(FOREACH, target, tmp_path, "labels.py")
+    assert {v.name for v in result.values} >= {"final", "kept", "count"}
+
+
+CLASHES = """\
+from metaflow import FlowSpec, step
+
+
+class Clashes(FlowSpec):
+    def helper(self, values):
+        return values + self.values
+
+    def setter(self, artifacts):
+        self.out2 = artifacts + len(self.values)
+
+    @step
+    def start(self):
+        self.values = [1]
+        self.out = self.helper([2])
+        self.setter(3)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+
+
+if __name__ == "__main__":
+    Clashes()
+"""
+
+
+def test_a_method_parameter_named_like_what_it_reads_or_the_namespace_is_kept_apart():
+    result = convert_text(CLASHES, "f.py", "flyte")
+    assert isinstance(result, Converted), result  # was: duplicate argument 'values'
+    assert "def helper(values, *, values_):" in result.code
+    assert "out = helper([2], values_=artifacts.values)" in result.code
+    assert "def setter(artifacts_, artifacts):" in result.code
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_methods_with_clashing_names_compute_the_same(tmp_path, target):
+    result = same_when_run(CLASHES, target, tmp_path, "clashes.py")
+    assert {v.name for v in result.values} >= {"out", "out2"}
+
+
+def test_a_method_changing_an_artifact_or_its_argument_in_place_is_a_write_of_the_step():
+    source = flow(
+        """
+        def helper(self, x):
+            self.values.append(x)
+            return x
+
+        def add(self, rows, x):
+            rows.append(x)
+        """
+    ).replace(
+        "self.out = self.helper(3)",
+        "self.out = self.helper(3)\n        self.more = [1]\n        self.add(self.more, 2)",
+    )
+    result = convert_text(source, "f.py", "flyte")
+    assert isinstance(result, Converted), result
+    (end,) = [s for s in result.pipeline.steps if s.name == "end"]
+    assert {o.name for o in end.outputs} == {"out", "values", "more"}
+    assert "def helper(x, *, values):" in result.code  # only changes in place: no namespace
+
+
+def test_the_flow_object_given_to_a_metaflow_api_in_a_method_is_left_out_saying_so():
+    source = flow(
+        "def helper(self, x):\n    self.url = S3(run=self)\n    return x\n",
+        extra="from metaflow import S3\n\n\n",
+    )
+    result = convert_text(source, "f.py", "flyte")
+    assert isinstance(result, Converted), result
+    assert "artifacts.url = S3()" in result.code
+    notes = [d for d in result.diagnostics if d.code == "TP210"]
+    assert notes and notes[0].lossy and "`run=self` is left out" in notes[0].message
+    assert "S3(run=self)" in source.splitlines()[notes[0].span.line - 1]
+
+
+def test_a_class_method_reading_a_class_constant_says_what_metaflow_gives_there():
+    source = flow("LIMIT = 3\n\n@classmethod\ndef helper(cls, x):\n    return x + cls.LIMIT\n")
+    result = convert_text(source, "f.py", "kfp")
+    assert isinstance(result, Converted), result
+    (note,) = [d for d in result.diagnostics if d.code == "TP210"]
+    assert note.lossy and "property object" in note.message
+    assert "cls.LIMIT" in source.splitlines()[note.span.line - 1]
+
+
+@pytest.mark.equivalence
+@pytest.mark.parametrize("target", ["flyte", "kfp"])
+def test_methods_that_set_artifacts_compute_the_same(tmp_path, target):
+    result = same_when_run(SETS, target, tmp_path, "tally.py")
+    assert {v.name for v in result.values} >= {"again", "summary", "count", "last", "calls"}
 
 
 @pytest.mark.parametrize("target", ["flyte", "kfp"])
@@ -575,3 +863,14 @@ def test_a_config_default_value_named_by_a_module_constant_is_its_value():
 def test_a_config_default_value_named_by_a_module_constant_computes_the_same(tmp_path, target):
     result = same_when_run(CONFIG_CONSTANT, target, tmp_path, "cfg.py")
     assert {v.name for v in result.values} == {"size", "label"}
+
+
+def test_a_local_only_changed_with_an_augmented_assignment_is_refused_at_its_line():
+    source = flow("").replace(
+        "self.out = self.helper(3)", "rows.extend([1])\n        rows += [2]\n        self.out = 1"
+    )
+    result = convert_text(source, "f.py", "flyte")
+    assert isinstance(result, Failed)
+    (diagnostic,) = result.diagnostics
+    assert diagnostic.code == "TP123" and "UnboundLocalError" in diagnostic.message
+    assert "rows.extend([1])" in source.splitlines()[diagnostic.span.line - 1]

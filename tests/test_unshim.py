@@ -87,6 +87,8 @@ def test_a_value_handed_to_every_item_is_the_value_and_its_comment_stays():
         (FOREACH, "keep(inputs)\n"),
         (FOREACH, "rs = [i.q for i in inputs]\n"),  # no such field
         (BRANCHES, "pairs = [(i.n, i.s) for i in inputs]\n"),  # two fields of each branch
+        (FOREACH, "inputs[0].x = 1\nrs = [i.r for i in inputs]\n"),  # the items are objects
+        (FOREACH, "for inp in inputs:\n    inp.r += 1\n"),
         (BRANCHES, "n = 1\nfor inp in inputs:\n    print(inp.n)\n"),  # the loop's name in use
     ],
 )

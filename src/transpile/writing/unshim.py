@@ -85,6 +85,8 @@ def without_shim(body: str) -> str:
         return body
     inputs_name = shim.name
     rest = [s for s in module.body if s is not shim.statement]
+    if _sets_on_items(rest, inputs_name):
+        return body
     rewriter = _Rewriter(shim, inputs_name, _counts(rest))
     changed = cst.Module(body=rest).visit(rewriter)
     if rewriter.failed or inputs_name in _names(changed.body):
@@ -444,6 +446,54 @@ def _integer(node: cst.BaseExpression) -> int | None:
     ):
         return -int(node.expression.evaluated_value)
     return None
+
+
+def _sets_on_items(statements, inputs_name: str) -> bool:
+    """Whether the body sets or deletes an attribute of ``inputs``' items (``inputs[0].x = 1``,
+    ``inp.x += 1`` in a loop over ``inputs``): the items are objects there, not values."""
+    finder = _ItemStores(inputs_name)
+    for statement in statements:
+        statement.visit(finder)
+    return finder.found
+
+
+class _ItemStores(cst.CSTVisitor):
+    def __init__(self, inputs_name: str):
+        self.roots = {inputs_name}
+        self.targets: list[cst.BaseExpression] = []
+        self.found = False
+
+    def visit_For(self, node: cst.For) -> None:
+        self._loop(node.target, node.iter)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._loop(node.target, node.iter)
+
+    def _loop(self, target: cst.BaseExpression, iterable: cst.BaseExpression) -> None:
+        if isinstance(iterable, cst.Name) and iterable.value in self.roots:
+            self.roots |= _names([target])
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._store(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._store(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._store(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._store(node.target)
+
+    def _store(self, target: cst.BaseExpression) -> None:
+        parts = target.elements if isinstance(target, cst.Tuple | cst.List) else ()
+        for element in parts:
+            self._store(element.value)
+        node = target
+        while isinstance(node, cst.Attribute | cst.Subscript):
+            node = node.value
+            if isinstance(node, cst.Name) and node.value in self.roots and node is not target:
+                self.found = True
 
 
 class _ItemFields(cst.CSTTransformer):

@@ -265,7 +265,12 @@ def named_fields(call: cst.Call, span: Span) -> list[Output]:
     """``NamedTuple("O", [("a", int)])`` or ``NamedTuple("O", a=int)``: its fields."""
     fields = call.args[1].value if len(call.args) > 1 and not call.args[1].keyword else None
     if isinstance(fields, (cst.List, cst.Tuple)):
-        return [named_field(e.value, span) for e in fields.elements]
+        outputs = [named_field(e.value, span) for e in fields.elements]
+        names = [o.name for o in outputs]
+        twice = next((n for n in names if names.count(n) > 1), None)
+        if twice is not None:  # NamedTuple refuses it too
+            raise error("TP172", f"NamedTuple field {twice!r} is named twice", span)
+        return outputs
     keywords = [a for a in call.args if a.keyword is not None]
     if fields is None and keywords:
         return [Output(a.keyword.value, annotation_type(a.value)) for a in keywords]  # type: ignore[union-attr]

@@ -18,6 +18,7 @@ from transpile.reading.inference import INPUTS
 from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
 
 from .join import JoinBuilder
+from .methods import MethodValues
 from .scan import StepDef
 from .state import Avail, FlowState, Incoming
 from .step import (
@@ -97,21 +98,42 @@ class StepReader(FlowState):
         analyzer = StepAnalyzer(env, step.inputs_name, self.current_names, self.flow.methods)
         if self._helpers is None:
             self._helpers = mutating_helpers(self.module)
+            for method in self.flow.methods.values():  # self.add(self.rows) changes rows
+                if method.changed_params:
+                    self._helpers[f"self.{method.name}"] = method.changed_params
         scan = MutationScan(_artifact_root, self._helpers)
+        values = MethodValues(self.flow.methods)
         words = rewrite_words(self.current_names, step.inputs_name)
         touched: set[int] = set()  # the statements the body rewrite changes (step.py)
         finder = Touched(words)
-        each = walker(analyzer, scan, finder)  # one walk of the body for the three
+        each = walker(analyzer, scan, finder, values)  # one walk of the body for them all
         for statement in step.node.body.body:  # type: ignore[union-attr]
             finder.found = False
             each(statement)
             if finder.found:
                 touched.add(id(statement))
         facts = analyzer.finish()
+        for name in values.found:
+            raise error(
+                "TP113",
+                f"step '{step.name}' uses self.{name} as a value, not a call: what it reads "
+                "or sets on self cannot go with it; call it (a lambda around the call will do)",
+                self.spans.find(f"self.{name}", step.span),
+            )
         self._mutations(scan, facts, AvailableTypes(avail, self.types))
+        self._method_effects(facts, AvailableTypes(avail, self.types))
         for name in facts.deleted:  # Metaflow keeps no artifact a step deletes
             facts.writes.pop(name, None)
-        facts.aliases = artifact_aliases(self._ast_step(step))
+        tree = self._ast_step(step)
+        unbound = augmented_only(tree)
+        if unbound is not None:
+            raise error(
+                "TP123",
+                f"step '{step.name}' changes {unbound} with an augmented assignment, but nothing "
+                f"in the step binds {unbound} first (Python raises UnboundLocalError there)",
+                self.spans.find(f"{unbound} ", step.span),
+            )
+        facts.aliases = artifact_aliases(tree)
         facts.reads = [name for name in facts.reads if name not in self.flow.steps]
         self.facts[step.name] = facts
         for name, kinds in facts.writes.items():
@@ -146,6 +168,31 @@ class StepReader(FlowState):
             facts.writes[name] = [kind]
             if name not in facts.reads:
                 facts.reads.append(name)
+
+    def _method_effects(self, facts: StepFacts, available: Mapping[str, str]) -> None:
+        """What the flow's methods the step calls set or change are written by the step (and
+        read, so an artifact a call may leave as it was keeps its value); a method that sets
+        any makes the step keep what they read and set in a namespace (methods.py)."""
+        held: dict[str, None] = {}
+        for method in (self.flow.methods[m] for m in facts.methods):
+            for name in method.all_sets:
+                if name in SPECIAL or name in self.flow.constants:
+                    continue
+                facts.writes.setdefault(name, []).extend(method.set_kinds.get(name) or [None])
+                if name not in facts.reads:
+                    facts.reads.append(name)
+            for name in method.all_mutates:
+                if name in SPECIAL or name in self.params or name in self.flow.constants:
+                    continue
+                kind = available.get(f"self.{name}")
+                if name in facts.writes or immutable(kind):
+                    continue
+                facts.writes[name] = [kind]
+                if name not in facts.reads:
+                    facts.reads.append(name)
+            if method.stateful and method.kind in ("method", "property"):
+                held.update(dict.fromkeys(method.held))
+        facts.namespace = [n for n in held if n not in self.flow.constants]
 
     def _ast_step(self, step: StepDef) -> ast.FunctionDef:
         """The step as Python's ``ast`` has it: from the file's index, else parsed alone."""
@@ -264,6 +311,32 @@ class StepReader(FlowState):
             self.diagnostics.append(Diagnostic("TP126", "warning", message, step.span))
         builder = JoinBuilder(self, step, facts, incoming)
         return builder.build()
+
+
+def augmented_only(function: ast.FunctionDef) -> str | None:
+    """A local the function only changes with ``x += ...`` and never binds otherwise: reading
+    it raises UnboundLocalError (and the emitted code would use a name nothing defines)."""
+    targets = [n.target for n in ast.walk(function) if isinstance(n, ast.AugAssign)]
+    augmented = [t.id for t in targets if isinstance(t, ast.Name)]
+    if not augmented:
+        return None
+    skip = {id(t) for t in targets}
+    bound: set[str] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            if id(node) not in skip:
+                bound.add(node.id)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            bound.add(node.name)
+    return next((name for name in augmented if name not in bound), None)
 
 
 def _artifact_root(node: cst.BaseExpression) -> str | None:

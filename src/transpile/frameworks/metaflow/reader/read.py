@@ -87,7 +87,9 @@ class MetaflowReader(StepReader):
                 "TP105", f"flow {self.flow.name} needs a start and an end step", self.flow.span
             )
         self.params = {p.name: p for p in self.flow.parameters}
-        analyse(self.flow.methods, set(self.flow.constants))
+        params = {f"self.{p.name}": p.type.expr for p in self.flow.parameters}
+        env = self.env.child(**params)
+        self.diagnostics += analyse(self.flow.methods, set(self.flow.constants), self.spans, env)
         if self.flow.config_files and "import json" not in imports:
             imports.append("import json")  # the steps parse a Config's file
         if self.flow.configs:
@@ -374,6 +376,15 @@ class MetaflowReader(StepReader):
             read = {i.name for i in self.inputs[name]}
             unset = [local for local in produced if local not in read]
             body = catch_body(body, self.catches[name], unset, taken)
+        epilogue = self.rewrites[name].epilogue
+        if epilogue and name in self.catches:  # what the calls set before a failure is kept
+            var = self.rewrites[name].namespace[0]  # type: ignore[index]
+            epilogue = [
+                f"{line.split(' = ')[0]} = getattr({var}, {line.split('.', 1)[1]!r}, None)"
+                for line in epilogue
+            ]
+        if epilogue:
+            body = body + "\n".join(epilogue) + "\n"
         options = tuple(in_body(o) if o.kind == "catch" else o for o in step.options)
         role = "join" if step.inputs_name else "task"
         return Step(

@@ -66,7 +66,14 @@ class FlowState:
             if p in names
         ]
         prelude = [*parsed, *split, *prelude]
-        return Rewrite(
+        namespace, epilogue = self._namespace(step, names)
+        if namespace is not None:
+            given = {i.name for i in self.inputs.get(step.name, ())}
+            held = [n for n in sorted(namespace[1]) if names.get(n) in given]
+            fields = ", ".join(f"{n}={names[n]}" for n in held)
+            prelude.append(f"{namespace[0]} = SimpleNamespace({fields})")
+            self.needs_namespace = True
+        rewrite = Rewrite(
             names,
             branch_names,
             set(self.flow.constants),
@@ -76,4 +83,20 @@ class FlowState:
             prelude,
             merge_code,
             self.flow.methods,
+            namespace=namespace,
+            epilogue=epilogue,
         )
+        return rewrite
+
+    def _namespace(self, step, names: dict[str, str]):
+        """The namespace a step that calls a method setting artifacts keeps them in (its
+        name, what it holds), and the lines that take the step's outputs back from it."""
+        facts = self.facts.get(step.name)
+        if facts is None or not facts.namespace:
+            return None, []
+        taken = facts.bare_names | facts.local_names | set(names.values())
+        var = "artifacts"
+        while var in taken:
+            var += "_"
+        epilogue = [f"{names.get(n, n)} = {var}.{n}" for n in facts.namespace if n in facts.writes]
+        return (var, frozenset(facts.namespace)), epilogue

@@ -59,6 +59,8 @@ class StepFacts:
     bare_names: set[str] = field(default_factory=set)  # every plain name the body mentions
     aliases: frozenset[str] = frozenset()  # see artifact_aliases
     deleted: list[str] = field(default_factory=list)  # `del self.x`: gone after this step
+    methods: list[str] = field(default_factory=list)  # the flow's methods it calls (methods.py)
+    namespace: list[str] = field(default_factory=list)  # artifacts kept in a namespace
 
 
 class StepLocals:
@@ -350,8 +352,15 @@ class StepAnalyzer(cst.CSTVisitor):
             elif name == "__class__":
                 pass  # self.__class__.__name__ is the flow's name (BodyRewriter)
             elif name in self.methods:
+                if name not in self.facts.methods:
+                    self.facts.methods.append(name)
                 for needed in self.methods[name].needs:
-                    self._read(needed)
+                    if needed == "input":
+                        self.facts.uses_input = True
+                    elif needed == "index":
+                        self.facts.uses_index = True
+                    else:
+                        self._read(needed)
             elif name not in ("next", "merge_artifacts"):
                 self._read(name)
         pair = branch_read(node, self.inputs_name)
@@ -474,6 +483,9 @@ class Rewrite:
     prelude: list[str]
     merge_code: list[str]
     methods: dict = field(default_factory=dict)  # the flow's non-step methods (methods.py)
+    # the namespace the step keeps artifacts in (a method it calls sets some), and which
+    namespace: tuple[str, frozenset[str]] | None = None
+    epilogue: list[str] = field(default_factory=list)  # the step's locals from the namespace
     # ids of the body's statements that hold something to rewrite, found by the step's analysis
     # walk (None: not known, rewrite_body looks)
     touched: frozenset[int] | None = None
@@ -522,7 +534,12 @@ class BodyRewriter(cst.CSTTransformer):
         if is_self_attr(node) and id(node) not in self._flow_name:
             self._owners.add(id(node.value))
             name = node.attr.value  # type: ignore[union-attr]
-            if name not in self.rw.self_names and name not in self.rw.constants:
+            held = self.rw.namespace[1] if self.rw.namespace is not None else ()
+            if (
+                name not in self.rw.self_names
+                and name not in self.rw.constants
+                and name not in held
+            ):
                 self.leftover.append(f"self.{name}")
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -536,6 +553,8 @@ class BodyRewriter(cst.CSTTransformer):
             return cst.parse_expression(self.rw.current_literals["flow_name"])
         if is_self_attr(updated):
             name = updated.attr.value
+            if self.rw.namespace is not None and name in self.rw.namespace[1]:
+                return cst.Attribute(cst.Name(self.rw.namespace[0]), cst.Name(name))
             if name in self.rw.self_names:
                 return cst.Name(self.rw.self_names[name])
             if name in self.rw.constants:
@@ -643,7 +662,11 @@ def _rewrite_body(node: cst.FunctionDef, rewrite: Rewrite) -> tuple[str, list[st
         statements = statements[1:]
     rewriter = BodyRewriter(rewrite)
     if rewrite.methods:
-        module = rewrite_calls(cst.Module(body=statements), rewrite.methods, rewrite.self_names)
+        local, ns = dict(rewrite.self_names), None
+        if rewrite.namespace is not None:
+            ns = rewrite.namespace[0]
+            local.update({n: f"{ns}.{n}" for n in rewrite.namespace[1]})
+        module = rewrite_calls(cst.Module(body=statements), rewrite.methods, local, ns)
         module = module.visit(rewriter)
     else:
         module = cst.Module(body=_rewritten(statements, rewriter))
