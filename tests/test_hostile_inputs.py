@@ -569,9 +569,8 @@ def chain_flow(steps: int) -> str:
     return "\n".join([*lines, "    @step", "    def end(self):", "        pass", ""])
 
 
-def test_type_environments_grow_linearly_with_the_steps(monkeypatch):
-    """Each step once copied the type environment per artifact available to it (503k copies for
-    1,000 steps). Counting the entries copied makes the growth visible without timing."""
+def entries_copied(monkeypatch, texts: list[str]) -> list[int]:
+    """For each flow, the type environments made and the entries they copied, reading it."""
     from transpile.reading import inference
 
     copied = []
@@ -584,11 +583,18 @@ def test_type_environments_grow_linearly_with_the_steps(monkeypatch):
 
     monkeypatch.setattr(inference.TypeEnv, "child", counting)
     costs = []
-    for steps in (100, 200):
+    for text in texts:
         copied.clear()
-        result = api.read_text(chain_flow(steps), "chain.py", "metaflow")
+        result = api.read_text(text, "flow.py", "metaflow")
         assert isinstance(result, api.Read), result
         costs.append(len(copied) + sum(copied))
+    return costs
+
+
+def test_type_environments_grow_linearly_with_the_steps(monkeypatch):
+    """Each step once copied the type environment per artifact available to it (503k copies for
+    1,000 steps). Counting the entries copied makes the growth visible without timing."""
+    costs = entries_copied(monkeypatch, [chain_flow(100), chain_flow(200)])
     assert costs[1] < 2.5 * costs[0], costs
 
 
@@ -618,23 +624,7 @@ def artifact_flow(count: int) -> str:
 def test_type_environments_grow_linearly_with_one_step_body(monkeypatch):
     """A step bound each artifact it set and each local by copying its type environment: a body
     twice as long cost four times the entries copied (a 256 KB body took seconds)."""
-    from transpile.reading import inference
-
-    copied = []
-    original = inference.TypeEnv.child
-
-    def counting(self, *args, **kwargs):
-        child = original(self, *args, **kwargs)
-        copied.append(len(child.names))
-        return child
-
-    monkeypatch.setattr(inference.TypeEnv, "child", counting)
-    costs = []
-    for count in (200, 400):
-        copied.clear()
-        result = api.read_text(artifact_flow(count), "wide.py", "metaflow")
-        assert isinstance(result, api.Read), result
-        costs.append(len(copied) + sum(copied))
+    costs = entries_copied(monkeypatch, [artifact_flow(200), artifact_flow(400)])
     assert costs[1] < 2.5 * costs[0], costs
 
 

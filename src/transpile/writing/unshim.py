@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import libcst as cst
 
@@ -32,6 +33,8 @@ from ..model.ir import Pipeline
 def code(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
 
+
+_V = TypeVar("_V", bound=cst.CSTVisitor)
 
 # builtins that read an iterable once, whole, whatever its kind: a list serves as the generator did
 CONSUMERS = frozenset(
@@ -120,18 +123,18 @@ def _self_assignment(statement: cst.BaseStatement) -> bool:
     )
 
 
+def _visited(nodes, visitor: _V) -> _V:
+    for node in nodes:
+        node.visit(visitor)
+    return visitor
+
+
 def _names(statements) -> set[str]:
-    finder = _NameFinder()
-    for statement in statements:
-        statement.visit(finder)
-    return finder.names
+    return _visited(statements, _NameFinder()).names
 
 
 def _counts(statements) -> Counter[str]:
-    finder = _NameFinder()
-    for statement in statements:
-        statement.visit(finder)
-    return finder.counts
+    return _visited(statements, _NameFinder()).counts
 
 
 class _NameFinder(cst.CSTVisitor):
@@ -420,10 +423,7 @@ def _names_in_order(target: cst.BaseExpression) -> list[cst.BaseExpression]:
 
 
 def _item_fields(item: str, parts: list[cst.CSTNode]) -> set[str]:
-    finder = _FieldFinder(item)
-    for part in parts:
-        part.visit(finder)
-    return finder.fields
+    return _visited(parts, _FieldFinder(item)).fields
 
 
 class _FieldFinder(cst.CSTVisitor):
@@ -451,10 +451,7 @@ def _integer(node: cst.BaseExpression) -> int | None:
 def _sets_on_items(statements, inputs_name: str) -> bool:
     """Whether the body sets or deletes an attribute of ``inputs``' items (``inputs[0].x = 1``,
     ``inp.x += 1`` in a loop over ``inputs``): the items are objects there, not values."""
-    finder = _ItemStores(inputs_name)
-    for statement in statements:
-        statement.visit(finder)
-    return finder.found
+    return _visited(statements, _ItemStores(inputs_name)).found
 
 
 class _ItemStores(cst.CSTVisitor):

@@ -160,14 +160,18 @@ class StepReader(FlowState):
         one it writes: Metaflow saves the changed value, and every later step (a join, per
         foreach branch) reads that one."""
         for name in scan.mutated:
-            if name in SPECIAL or name in self.params or name in self.flow.constants:
-                continue
-            kind = available.get(f"self.{name}")
-            if name in facts.writes or immutable(kind):
-                continue
-            facts.writes[name] = [kind]
-            if name not in facts.reads:
-                facts.reads.append(name)
+            self._changed_in_place(name, facts, available)
+
+    def _changed_in_place(self, name: str, facts: StepFacts, available: Mapping[str, str]) -> None:
+        """``name`` changed in place by the step (or a method it calls): written, as it was."""
+        if name in SPECIAL or name in self.params or name in self.flow.constants:
+            return
+        kind = available.get(f"self.{name}")
+        if name in facts.writes or immutable(kind):
+            return
+        facts.writes[name] = [kind]
+        if name not in facts.reads:
+            facts.reads.append(name)
 
     def _method_effects(self, facts: StepFacts, available: Mapping[str, str]) -> None:
         """What the flow's methods the step calls set or change are written by the step (and
@@ -182,14 +186,7 @@ class StepReader(FlowState):
                 if name not in facts.reads:
                     facts.reads.append(name)
             for name in method.all_mutates:
-                if name in SPECIAL or name in self.params or name in self.flow.constants:
-                    continue
-                kind = available.get(f"self.{name}")
-                if name in facts.writes or immutable(kind):
-                    continue
-                facts.writes[name] = [kind]
-                if name not in facts.reads:
-                    facts.reads.append(name)
+                self._changed_in_place(name, facts, available)
             if method.stateful and method.kind in ("method", "property"):
                 held.update(dict.fromkeys(method.held))
         facts.namespace = [n for n in held if n not in self.flow.constants]
