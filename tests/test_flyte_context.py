@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from transpile.api import Converted, convert_text
+from transpile.verify.runs import CACHE_ENV
 
 FLYTE_CONTEXT = re.compile(r"(?<![\w.])current_context\(\)")
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "flyte_wild_context" / "flyte.py"
@@ -294,6 +295,9 @@ def test_a_secret_set_in_the_environment_reaches_the_target_as_in_flyte(
     from staging import verified
 
     monkeypatch.setenv("VAULT_TOKEN", "abcd")
+    # the session's run cache keys runs by their files and parameters, not the environment:
+    # these runs must neither reuse the fixture's runs (token unset) nor be reused by them
+    monkeypatch.delenv(CACHE_ENV, raising=False)
     result = verified(FIXTURE, target, {}, tmp_path)
     values = {v["name"]: v for v in result.values} if isinstance(result.values, list) else None
     assert values is None or values["o1"]["source"] == {"int": 4}
