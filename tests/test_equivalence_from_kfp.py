@@ -37,17 +37,9 @@ def test_kfp_and_flyte_results_match(case, run, tmp_path):
     source_and_conversion_agree(case, run, tmp_path, "flyte")
 
 
-NONE_IN_ANY = pytest.mark.xfail(
-    strict=True,
-    reason="issue 15: an artifact a failed @catch step left unset (None) is pickled in the KFP "
-    "file without a type; read back, Flyte declares it typing.Any, which cannot carry None",
-)
-
-
 def _golden_params():
     for case, run in GOLDEN_RUNS:
-        marks = [NONE_IN_ANY] if (case.name, run.name) == ("catch_failure", "defaults") else []
-        yield pytest.param(case, run, id=f"{case.name}-{run.name}", marks=marks)
+        yield pytest.param(case, run, id=f"{case.name}-{run.name}")
 
 
 @pytest.mark.equivalence

@@ -686,8 +686,9 @@ def test_the_linear_output_check_says_what_the_compiler_says(call, message):
 
 
 def helper_flow(name: str) -> str:
+    """A helper of no inferable return type (so the output also uses ``typing.Any``)."""
     return FLOW.replace(
-        "class TinyFlow", f"def {name}(x):\n    return x + 1\n\n\nclass TinyFlow"
+        "class TinyFlow", f"def {name}(x):\n    return x.__add__(1)\n\n\nclass TinyFlow"
     ).replace("self.m = self.n + 1", f"self.m = {name}(self.n)")
 
 

@@ -75,7 +75,8 @@ def typed(expr: str, env: TypeEnv = ENV) -> str | None:
         ("[1, 2.5]", None),  # Flyte refuses an int where a float is declared
         ("[True, 1]", None),  # a bool is an int to a union's matching
         ('["a", unknown]', None),
-        ('{"a": {"b": 1, "c": "d"}}', None),  # no union inside a union's part
+        ('{"a": {"b": 1, "c": "d"}, "e": "f"}', None),  # no union inside a union's part
+        ('{"a": {"b": 1, "c": "d"}}', "dict[str, dict[str, int | str]]"),  # one part: no union
     ],
 )
 def test_expression_rules(expr, expected):
@@ -219,3 +220,143 @@ def test_a_dotted_import_in_a_component_binds_its_first_name():
         converted = convert_text(text, "p.py", target)
         assert isinstance(converted, Converted), converted
         assert "import urllib.request" in converted.code
+
+
+# None as a value: a type and None are that type | None (Flyte carries None only in an Optional)
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("n if n else None", "int | None"),
+        ("[1, None]", "list[int | None]"),
+        ("None if n else None", "None"),
+        ("unknown() if n else None", None),
+        ("min(n, None)", None),  # arithmetic on None raises: no type
+        ("round(None, 2)", None),
+        # a union of lists is no list: its elements are unknown
+        ("[x for x in (words if n else ints)]", None),
+        # the same union in every element is that union
+        ('[{"a": "x", "b": 1}, {"a": "y", "b": 2}]', "list[dict[str, str | int]]"),
+        ('[{"a": "x", "b": 1}, {"a": 1.5}]', None),
+    ],
+)
+def test_none_and_union_rules(expr, expected):
+    assert typed(expr) == expected
+
+
+def test_a_union_of_generics_has_no_element_or_value_type():
+    from transpile.reading.inference import args_of, element_type
+
+    assert element_type("list[str] | list[int]") is None
+    assert args_of("dict[str, list[str] | list[int]]", "dict") == ["str", "list[str] | list[int]"]
+    assert args_of("tuple[str] | list[int, str]", "tuple") is None
+    mixed = TypeEnv({"d": "list[str] | list[int]", "t": "tuple[int, ...]"})
+    assert typed("d[0]", mixed) is None
+    assert typed("t[3]", mixed) == "int"
+
+
+def test_a_helper_returning_a_value_or_none_is_optional():
+    source = "def f(flag):\n    if flag:\n        return 1.5\n    return None\n"
+    assert helper(source) == "float | None"
+    assert helper("def f(flag):\n    if flag:\n        return load()\n    return None\n") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("try:\n    self.res = 10 / n\nexcept Exception:\n    self.res = None\n", "float | None"),
+        ("self.res = None\n", "typing.Any | None"),
+        ("self.res = load()\nif n:\n    self.res = None\n", "typing.Any | None"),
+        ("self.res = load()\n", "typing.Any"),
+    ],
+)
+def test_an_artifact_set_to_a_value_or_none(body, expected):
+    from transpile.frameworks.metaflow.reader import read as metaflow_read
+
+    source = (
+        "from metaflow import FlowSpec, step\n\nn = 2\n\n\nclass F(FlowSpec):\n    @step\n"
+        "    def start(self):\n"
+        + textwrap.indent(body, "        ")
+        + "        self.next(self.end)\n"
+        "\n    @step\n    def end(self):\n        print(self.res)\n"
+    )
+    pipeline, _ = metaflow_read.read(cst.parse_module(source), "flow.py")
+    (output,) = pipeline.step("start").outputs
+    assert output.type.expr == expected
+
+
+# names unpacked from a sequence hold its elements; from a tuple, its parts
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("def f(line: str):\n    a, b = line.split(',')\n    return b\n", "str"),
+        ("def f():\n    a, b = 1, 'x'\n    return b\n", "str"),
+        ("def f(xs: list[float]):\n    [a, b] = xs\n    return a\n", "float"),
+        ("def f(line: str):\n    a, *b = line.split(',')\n    return a\n", None),
+        ("def f(line: str):\n    (a, b), c = line.split(',')\n    return c\n", None),
+        ("def f():\n    a, b = 1, 'x', 2\n    return b\n", None),
+    ],
+)
+def test_a_helper_local_unpacked_from_a_sequence(source, expected):
+    assert helper(source) == expected
+
+
+def calls_env(source: str) -> TypeEnv:
+    from transpile.reading.inference import HelperCalls
+
+    module = cst.parse_module(textwrap.dedent(source))
+    functions = {s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
+    env = TypeEnv(dict(ENV.names))
+    env.calls = HelperCalls(functions, env)
+    return env
+
+
+HELPERS = """\
+def parse(text, sep=","):
+    return [line.split(sep) for line in text.splitlines()]
+
+def first(rows):
+    return rows[0]
+
+def twice(x):
+    return twice(x)
+
+def spread(*values):
+    return values[0]
+"""
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ('parse("a,b")', "list[list[str]]"),
+        ('parse(text="a,b", sep=";")', "list[list[str]]"),
+        ('first(parse("a,b"))', "list[str]"),  # a helper's result passed to another
+        ("parse(unknown)", None),
+        ('parse("a", "b", "c")', None),  # more arguments than it takes
+        ('parse(sep=",")', None),  # a parameter without default left out
+        ("twice(1)", None),  # calls itself
+        ("spread(1, 2)", None),  # *values
+    ],
+)
+def test_an_unannotated_helper_is_typed_by_the_arguments_of_each_call(expr, expected):
+    assert typed(expr, calls_env(HELPERS)) == expected
+
+
+def test_a_helper_call_does_not_see_the_callers_locals():
+    env = calls_env("def get():\n    return rows\n").child(rows="list[int]")
+    assert typed("get()", env) is None
+
+
+def test_a_helper_that_changes_its_argument_is_not_typed_by_it():
+    from transpile.frameworks.metaflow.reader import read as metaflow_read
+
+    source = (
+        "from metaflow import FlowSpec, step\n\n\ndef add(rows):\n    rows.append('x')\n"
+        "    return rows\n\n\ndef same(rows):\n    return rows\n\n\nclass F(FlowSpec):\n"
+        "    @step\n    def start(self):\n        self.a = add([1])\n        self.b = same([1])\n"
+        "        self.next(self.end)\n\n    @step\n    def end(self):\n"
+        "        print(self.a, self.b)\n"
+    )
+    pipeline, _ = metaflow_read.read(cst.parse_module(source), "flow.py")
+    kinds = {o.name: o.type.expr for o in pipeline.step("start").outputs}
+    assert kinds == {"a": "typing.Any", "b": "list[int]"}

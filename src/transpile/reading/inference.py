@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -61,13 +60,19 @@ class TypeEnv:
     helpers: dict[str, str] = field(default_factory=dict)  # function name → return annotation
     artifact_types: dict[str, str] = field(default_factory=dict)  # join inputs: attr → type
     shared: Mapping[str, str] = field(default_factory=dict)
+    calls: HelperCalls | None = None  # unannotated helpers typed per call (see HelperCalls)
 
     def child(self, shared: Mapping[str, str] | None = None, /, **names: str) -> TypeEnv:
         """This environment with ``names`` added; a ``shared`` mapping is consulted first among
         the shared ones, without copying it."""
         below = self.shared if shared is None else ChainMap(shared, self.shared)
         return TypeEnv(
-            {**self.names, **names}, self.classes, self.helpers, self.artifact_types, below
+            {**self.names, **names},
+            self.classes,
+            self.helpers,
+            self.artifact_types,
+            below,
+            self.calls,
         )
 
     def get(self, name: str) -> str | None:
@@ -78,13 +83,97 @@ class TypeEnv:
         return name in self.names or name in self.shared
 
 
+class HelperCalls:
+    """Module helpers with no annotation whose return type depends on their arguments
+    (``def parse(text): return text.split()``): typed at each call from the types of the
+    arguments it passes, in the module's own names (never the caller's locals), a helper
+    calling another at most ``DEPTH`` deep; the same argument types give the same answer."""
+
+    DEPTH = 3
+
+    def __init__(self, functions: dict[str, cst.FunctionDef], module: TypeEnv) -> None:
+        self.functions = functions  # name (``parse``, or ``self.parse`` for a flow's method)
+        self.bound: dict[str, int] = {}  # leading parameters a call does not pass (``self``)
+        self.module = module
+        self.depth = 0
+        self.seen: dict[tuple[str, tuple[tuple[str, str], ...]], str | None] = {}
+
+    def returned(self, name: str, call: cst.Call, env: TypeEnv) -> str | None:
+        function = self.functions.get(name)
+        if function is None or name in env.names or self.depth >= self.DEPTH:
+            return None
+        given = _arguments(function, call, env, self.bound.get(name, 0))
+        if given is None:
+            return None
+        key = (name, tuple(sorted(given.items())))
+        if key not in self.seen:
+            self.seen[key] = None  # a helper calling itself is unknown
+            self.depth += 1
+            try:
+                self.seen[key] = returned_type(function, self.module, given)
+            finally:
+                self.depth -= 1
+        return self.seen[key]
+
+
+def _arguments(
+    function: cst.FunctionDef, call: cst.Call, env: TypeEnv, bound: int = 0
+) -> dict[str, str] | None:
+    """The types of the values a call gives the function's parameters ("" unknown; the first
+    ``bound`` are not passed: a method's ``self``); None when the call cannot be matched
+    (``*args``, ``**kwargs``, a name the function does not take, a parameter left out)."""
+    params = function.params
+    if params.star_arg is not None and isinstance(params.star_arg, cst.Param):
+        return None
+    if params.star_kwarg is not None:
+        return None
+    positional = [*params.posonly_params, *params.params]
+    given: dict[str, str] = {p.name.value: "" for p in positional[:bound]}
+    positional = positional[bound:]
+    by_name = {p.name.value: p for p in [*positional, *params.kwonly_params]}
+    for index, arg in enumerate(a for a in call.args if not a.keyword):
+        if arg.star or index >= len(positional):
+            return None
+        given[positional[index].name.value] = infer(arg.value, env) or ""
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        if arg.keyword.value not in by_name or arg.keyword.value in given:
+            return None
+        given[arg.keyword.value] = infer(arg.value, env) or ""
+    for name, param in by_name.items():
+        if name not in given:
+            if param.default is None:
+                return None
+            given[name] = infer(param.default, env) or ""
+    return given
+
+
+def args_of(expr: str | None, *names: str) -> list[str] | None:
+    """``dict[str, int]`` with ``"dict"`` → ``["str", "int"]``: the arguments of a generic type
+    named one of ``names``; None for anything else, a union of them included
+    (``list[str] | list[int]`` is no list of anything)."""
+    if not expr or not expr.endswith("]"):
+        return None
+    head, bracket, _ = expr.partition("[")
+    if head not in names or not bracket or len(split_args(expr, "|")) != 1:
+        return None
+    depth = 0
+    for i, ch in enumerate(expr[len(head) :], len(head)):
+        depth += ch == "["
+        depth -= ch == "]"
+        if depth == 0 and i != len(expr) - 1:
+            return None  # ``list[int]][...``: not one generic
+    return split_args(expr[len(head) + 1 : -1])
+
+
 def element_type(expr: str | None) -> str | None:
     """``list[int]`` → ``int``; anything else unknown."""
     if expr is None:
         return None
-    match = re.fullmatch(r"(?:list|set|typing\.List)\[(.*)\]", expr)
-    if match:
-        return match.group(1)
+    found = args_of(expr, "list", "set", "typing.List")
+    if found is not None:
+        return found[0] if len(found) == 1 else None
     if expr == "str":
         return "str"
     if expr == INPUTS:
@@ -92,11 +181,28 @@ def element_type(expr: str | None) -> str | None:
     return None
 
 
-def _join(kinds: list[str | None]) -> str | None:
-    """One type for several values, or None when they disagree or any is unknown."""
+def _join(kinds: list[str | None], none: bool = True) -> str | None:
+    """One type for several values, or None when they disagree or any is unknown. With ``none``,
+    values of one type and ``None`` are that type ``| None`` (``return x`` / ``return None``);
+    without, a ``None`` among them is no type (arithmetic on it raises)."""
     if not kinds or any(k is None for k in kinds):
         return None
-    return kinds[0] if all(k == kinds[0] for k in kinds) else None
+    if not none and "None" in kinds:
+        return None
+    return optional(kinds)  # type: ignore[arg-type]
+
+
+def optional(kinds: list[str]) -> str | None:
+    """The one type of known ``kinds``; ``T | None`` for values of ``T`` and ``None``; else None."""
+    others = list(dict.fromkeys(k for k in kinds if k != "None"))
+    if not others:
+        return "None"
+    if len(others) > 1 or (others[0] == INPUTS and "None" in kinds):
+        return None
+    kind = others[0]
+    if "None" not in kinds or kind.endswith("| None"):
+        return kind
+    return f"{kind} | None"
 
 
 def infer(node: cst.BaseExpression, env: TypeEnv) -> str | None:
@@ -108,6 +214,8 @@ def infer(node: cst.BaseExpression, env: TypeEnv) -> str | None:
 def _name(node: cst.Name, env: TypeEnv) -> str | None:
     if node.value in ("True", "False"):
         return "bool"
+    if node.value == "None":
+        return "None"
     return env.get(node.value) or None  # "" marks a name rebound to something unknown
 
 
@@ -122,7 +230,11 @@ def union(kinds: list[str | None]) -> str | None:
     types (``str | int``) when all are known. Never two kinds of number (a bool is an int to
     Python): a union's value is matched against its parts, and Flyte refuses an int where a
     float is declared."""
-    if not kinds or any(k is None or k == INPUTS or "|" in k for k in kinds):
+    if not kinds or any(k is None or k == INPUTS for k in kinds):
+        return None
+    if len(set(kinds)) == 1:
+        return kinds[0]  # one type, a union itself or not
+    if any("|" in k for k in kinds):  # type: ignore[operator]
         return None
     parts = list(dict.fromkeys(k for k in kinds if k))
     if len({"bool", "int", "float"} & set(parts)) > 1:
@@ -144,13 +256,15 @@ def _tuple(node: cst.Tuple, env: TypeEnv) -> str | None:
     if not node.elements or any(not isinstance(e, cst.Element) for e in node.elements):
         return None
     parts = [infer(e.value, env) or "typing.Any" for e in node.elements]
-    return f"tuple[{', '.join(parts)}]"
+    return f"tuple[{', '.join(p if p != INPUTS else 'typing.Any' for p in parts)}]"
 
 
 def _dict(node: cst.Dict, env: TypeEnv) -> str | None:
     if not node.elements or any(not isinstance(e, cst.DictElement) for e in node.elements):
         return None
-    keys = _join([infer(e.key, env) for e in node.elements])  # type: ignore[union-attr]
+    keys = _join([infer(e.key, env) for e in node.elements], none=False)  # type: ignore[union-attr]
+    if keys == INPUTS:
+        return None
     values = union([infer(e.value, env) for e in node.elements])
     return f"dict[{keys}, {values}]" if keys and values else None
 
@@ -181,16 +295,17 @@ def iter_element(node: cst.BaseExpression, env: TypeEnv) -> str | None:
         known = all(p is not None and p != INPUTS for p in parts)
         return f"tuple[{', '.join(parts)}]" if known else None  # type: ignore[arg-type]
     kind = infer(node, env)
-    if kind and kind.startswith("dict["):  # iterating a dict goes over its keys
-        return split_args(kind[5:-1])[0]
+    keys = args_of(kind, "dict")
+    if keys:  # iterating a dict goes over its keys
+        return keys[0]
     return element_type(kind)
 
 
 def bind_target(target: cst.BaseExpression, kind: str | None, env: TypeEnv) -> TypeEnv:
     if isinstance(target, cst.Name):
         return env.child(**{target.value: kind}) if kind else env
-    if isinstance(target, (cst.Tuple, cst.List)) and kind and kind.startswith("tuple["):
-        parts = split_args(kind[6:-1])
+    parts = args_of(kind, "tuple")
+    if isinstance(target, (cst.Tuple, cst.List)) and parts is not None:
         names = [e.value for e in target.elements]
         if len(parts) == len(names):
             for sub, part in zip(names, parts):
@@ -232,7 +347,7 @@ def _list_comp(node: cst.ListComp | cst.SetComp, env: TypeEnv) -> str | None:
 def _dict_comp(node: cst.DictComp, env: TypeEnv) -> str | None:
     inner = _comprehension_env(node.for_in, env)
     key, value = infer(node.key, inner), infer(node.value, inner)
-    return f"dict[{key}, {value}]" if key and value else None
+    return f"dict[{key}, {value}]" if key and value and INPUTS not in (key, value) else None
 
 
 def _callee(node: cst.Call) -> str | None:
@@ -248,6 +363,10 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
         return name
     if name in env.helpers:
         return env.helpers[name]
+    if name and env.calls is not None:
+        found = env.calls.returned(name, node, env)
+        if found:
+            return found
     if (
         name in ("min", "max")
         and len(args) == 1
@@ -257,7 +376,7 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
             return infer(args[0].elt, _comprehension_env(args[0].for_in, env))
         return element_type(infer(args[0], env))
     if name in ("min", "max", "abs") and args:
-        return _join([infer(a, env) for a in args])
+        return _join([infer(a, env) for a in args], none=False)
     if name == "sum" and len(args) == 1:
         elem = (
             element_type(infer(args[0], env))
@@ -266,16 +385,18 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
         )
         return elem if elem == "int" else None  # sum() of floats is the int 0 when empty
     if name == "round":
-        return "int" if len(args) == 1 else _join([infer(args[0], env)])
+        return "int" if len(args) == 1 else _join([infer(args[0], env)], none=False)
     if name in ("sorted", "list", "set") and len(args) == 1:
         elem = iter_element(args[0], env)
         kind = "set" if name == "set" else "list"
         return f"{kind}[{elem}]" if elem and elem != INPUTS else None
     if name == "divmod" and len(args) == 2:
-        both = _join([infer(a, env) for a in args])
+        both = _join([infer(a, env) for a in args], none=False)
         return f"tuple[{both}, {both}]" if both else None
     if isinstance(node.func, cst.Attribute):
         function = dotted(node.func) or ""
+        if env.calls is not None and function in env.calls.functions:
+            return env.calls.returned(function, node, env)  # a flow's method: self.parse(x)
         if function.split(".")[0] in env:
             return _method(node.func, env)  # a local or an artifact named like a module
         found = _STDLIB_RESULT.get(function) or _by_data(function, args, env)
@@ -348,8 +469,9 @@ def _method(func: cst.Attribute, env: TypeEnv) -> str | None:
         return "bool"
     if owner == "str" and method in ("count", "find", "index"):
         return "int"
-    if owner and owner.startswith("dict[") and method == "get":
-        return split_args(owner[5:-1])[1]
+    mapping = args_of(owner, "dict")
+    if mapping and len(mapping) == 2 and method == "get":
+        return mapping[1]
     return None
 
 
@@ -373,11 +495,14 @@ def _subscript(node: cst.Subscript, env: TypeEnv) -> str | None:
         return None
     index = node.slice[0].slice
     if isinstance(index, cst.Slice):
-        return owner if owner.startswith(("list[", "tuple[")) or owner == "str" else None
-    if owner.startswith("dict["):
-        return split_args(owner[5:-1])[1]
-    if owner.startswith("tuple[") and isinstance(index, cst.Integer):
-        parts = split_args(owner[6:-1])
+        return owner if args_of(owner, "list", "tuple") or owner == "str" else None
+    mapping = args_of(owner, "dict")
+    if mapping is not None:
+        return mapping[1] if len(mapping) == 2 else None
+    parts = args_of(owner, "tuple")
+    if parts is not None and "..." in parts:
+        return parts[0] if len(parts) == 2 else None  # tuple[int, ...]
+    if parts is not None and isinstance(index, cst.Integer):
         position = int(index.value)
         return parts[position] if position < len(parts) else None
     return element_type(owner)
@@ -460,7 +585,9 @@ def typeref(expr: str | None, origin: str) -> TypeRef:
     return TypeRef(expr, origin) if expr else ANY  # type: ignore[arg-type]
 
 
-def returned_type(function: cst.FunctionDef, env: TypeEnv) -> str | None:
+def returned_type(
+    function: cst.FunctionDef, env: TypeEnv, given: Mapping[str, str] | None = None
+) -> str | None:
     """What an unannotated helper returns, where its ``return`` statements agree: above all a
     tuple (``return low, high``), which Flyte refuses as an untyped output."""
     collector = _Returns()
@@ -468,7 +595,7 @@ def returned_type(function: cst.FunctionDef, env: TypeEnv) -> str | None:
     values = collector.values
     if not values or collector.bare or collector.generator:
         return None
-    env = _local_env(function, env)
+    env = _local_env(function, env, given or {})
     if all(isinstance(v, cst.Tuple) for v in values):
         sizes = {len(v.elements) for v in values}  # type: ignore[union-attr]
         if len(sizes) != 1 or any(
@@ -481,7 +608,7 @@ def returned_type(function: cst.FunctionDef, env: TypeEnv) -> str | None:
     return _join([infer(v, env) for v in values])
 
 
-def _local_env(function: cst.FunctionDef, env: TypeEnv) -> TypeEnv:
+def _local_env(function: cst.FunctionDef, env: TypeEnv, given: Mapping[str, str]) -> TypeEnv:
     """``env`` with what ``function`` binds: its parameters (their annotations, else unknown:
     a parameter hides a module name it shares) and its locals bound once by ``name = value``
     (typed in source order; a name bound twice to different types, or bound any other way, is
@@ -489,7 +616,8 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv) -> TypeEnv:
     names: dict[str, str] = {}
     params = function.params
     for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
-        names[param.name.value] = code(param.annotation.annotation) if param.annotation else ""
+        name = param.name.value
+        names[name] = code(param.annotation.annotation) if param.annotation else given.get(name, "")
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
             names[star.name.value] = ""
@@ -497,8 +625,10 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv) -> TypeEnv:
     walk(function.body, binder)
     local = env.child(**names)
     kinds: dict[str, str] = {}
-    for name, value in binder.bindings:
+    for name, value, position in binder.bindings:
         kind = infer(value, local) or "" if value is not None and name not in names else ""
+        if position is not None:
+            kind = unpacked(kind, *position) or ""
         if kinds.get(name, kind) != kind:
             kind = ""  # bound to values of different types
         kinds[name] = kind
@@ -506,16 +636,34 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv) -> TypeEnv:
     return local
 
 
+def unpacked(kind: str | None, index: int, count: int) -> str | None:
+    """The type of the ``index``-th of ``count`` names unpacked from a value of type ``kind``:
+    that part of a tuple of as many parts, an element of a list, set or str (unpacking raises
+    when the lengths differ, so the names hold elements if the line runs at all)."""
+    parts = args_of(kind, "tuple")
+    if parts is not None:
+        return parts[index] if len(parts) == count and "..." not in parts else None
+    element = element_type(kind)
+    return element if element != INPUTS else None
+
+
 class _Bindings(cst.CSTVisitor):
-    """Names a function body binds, in source order: ``(name, value)`` for ``name = value``,
-    ``(name, None)`` for any other binding (loops, ``with ... as``, augmented assignment,
-    unpacking, imports, ``del``, ``global``). Nested functions and classes bind their own."""
+    """Names a function body binds, in source order: ``(name, value, None)`` for ``name =
+    value``, ``(name, value, (i, n))`` for the ``i``-th of ``n`` plain names unpacked from
+    ``value``, ``(name, None, None)`` for any other binding (loops, ``with ... as``, augmented
+    assignment, starred or nested unpacking, imports, ``del``, ``global``). Nested functions
+    and classes bind their own."""
 
     def __init__(self) -> None:
-        self.bindings: list[tuple[str, cst.BaseExpression | None]] = []
+        self.bindings: list[tuple[str, cst.BaseExpression | None, tuple[int, int] | None]] = []
 
-    def _bind(self, name: str, value: cst.BaseExpression | None) -> None:
-        self.bindings.append((name, value))
+    def _bind(
+        self,
+        name: str,
+        value: cst.BaseExpression | None,
+        position: tuple[int, int] | None = None,
+    ) -> None:
+        self.bindings.append((name, value, position))
 
     def _targets(self, target: cst.CSTNode) -> None:
         for node in bound_names(target):
@@ -523,8 +671,12 @@ class _Bindings(cst.CSTVisitor):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
+            names = _plain_names(target.target)
             if isinstance(target.target, cst.Name):
                 self._bind(target.target.value, node.value)
+            elif names is not None and len(node.targets) == 1:
+                for index, name in enumerate(names):
+                    self._bind(name, node.value, (index, len(names)))
             else:
                 self._targets(target.target)
 
@@ -585,6 +737,18 @@ class _Bindings(cst.CSTVisitor):
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
+
+
+def _plain_names(target: cst.BaseExpression) -> list[str] | None:
+    """``a, b`` / ``[a, b]``: the names, when each element is a plain name (no ``*rest``)."""
+    if not isinstance(target, (cst.Tuple, cst.List)):
+        return None
+    names = [
+        e.value.value
+        for e in target.elements
+        if isinstance(e, cst.Element) and isinstance(e.value, cst.Name)
+    ]
+    return names if len(names) == len(target.elements) and names else None
 
 
 class _Returns(cst.CSTVisitor):

@@ -16,7 +16,7 @@ import libcst as cst
 
 from transpile.model.diagnostics import error
 from transpile.model.ir import ANY, Output, Span, TypeRef
-from transpile.reading.cst import code
+from transpile.reading.cst import code, walk
 from transpile.reading.inference import TypeEnv, infer, returned_type
 
 from .artifacts import (
@@ -161,7 +161,41 @@ def inferred(
         if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):
             kind = infer(small.value, env)
             env.names[small.targets[0].target.value] = kind or ""  # "": not known now
-    return [_typed(o, env.get(o.var)) for o in outputs]
+    nones = _assigned_none(statements)
+    return [_maybe_none(_typed(o, env.get(o.var)), o.var in nones) for o in outputs]
+
+
+def _assigned_none(statements: list[cst.BaseStatement]) -> set[str]:
+    """Names the body sets to ``None`` somewhere (``x = None`` before a ``try``, as @catch does)."""
+    finder = _NoneAssignments()
+    for stmt in statements:
+        walk(stmt, finder)
+    return finder.found
+
+
+class _NoneAssignments(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: set[str] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value == "None":
+            self.found.update(
+                t.target.value for t in node.targets if isinstance(t.target, cst.Name)
+            )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # a helper's locals are its own
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def _maybe_none(output: Output, none: bool) -> Output:
+    """A value of no known type that may be None is ``typing.Any | None``: Flyte carries None
+    only in an Optional."""
+    if not none or output.type.known or output.type.expr != "typing.Any":
+        return output
+    return replace(output, type=TypeRef("typing.Any | None", "fallback"))
 
 
 def _as_input(output: Output, params: list[Param]) -> Output:

@@ -14,7 +14,7 @@ from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, TypeRef
 from transpile.reading.cst import code, is_self_attr, walker
 from transpile.reading.cst import literal as _literal
-from transpile.reading.inference import INPUTS
+from transpile.reading.inference import INPUTS, optional
 from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
 
 from .join import JoinBuilder
@@ -224,9 +224,12 @@ class StepReader(FlowState):
     ) -> TypeRef:
         if name in facts.annotated:
             return TypeRef(facts.annotated[name], "annotation")
-        known = {k for k in kinds if k}
-        if len(known) == 1 and None not in kinds:
-            return TypeRef(known.pop(), "inferred")
+        known = [k for k in kinds if k]
+        kind = optional(known) if known and len(known) == len(kinds) else None
+        if kind and kind != "None":
+            return TypeRef(kind, "inferred")
+        if "None" in known:  # None, or values of no known type: Flyte carries None only so
+            return TypeRef("typing.Any | None", "fallback")
         return TypeRef("typing.Any", "fallback")
 
     def _incoming_types(self, incoming: Incoming | None) -> dict[str, str]:

@@ -29,7 +29,15 @@ from transpile.model.ir import (
     task_steps,
 )
 from transpile.reading.cst import SpanIndex, code
-from transpile.reading.inference import INPUTS, TypeEnv, element_type, infer, returned_type
+from transpile.reading.inference import (
+    INPUTS,
+    HelperCalls,
+    TypeEnv,
+    element_type,
+    infer,
+    returned_type,
+)
+from transpile.reading.mutation import mutating_helpers
 from transpile.reading.values import module_constants
 
 from .added_steps import drop_added_steps
@@ -86,6 +94,7 @@ class MetaflowReader(StepReader):
             raise error(
                 "TP105", f"flow {self.flow.name} needs a start and an end step", self.flow.span
             )
+        self._typed_methods()
         self.params = {p.name: p for p in self.flow.parameters}
         params = {f"self.{p.name}": p.type.expr for p in self.flow.parameters}
         env = self.env.child(**params)
@@ -185,6 +194,21 @@ class MetaflowReader(StepReader):
                 where = self.spans.find(code(small), whole)
                 raise error("TP115", "put the metaflow import on a line of its own", where)
 
+    def _typed_methods(self) -> None:
+        """The flow's methods that only compute (no artifact set or changed, no argument
+        changed) are typed at each ``self.m(...)`` call as module helpers are."""
+        if self.env.calls is None:
+            self.env.calls = HelperCalls({}, self.env)
+        calls = self.env.calls
+        for method in self.flow.methods.values():
+            if (
+                method.kind in ("method", "static", "class")
+                and not (method.all_sets or method.all_mutates or method.changed_params)
+                and method.node.returns is None
+            ):
+                calls.functions[f"self.{method.name}"] = method.node
+                calls.bound[f"self.{method.name}"] = 0 if method.kind == "static" else 1
+
     def _module_env(self) -> TypeEnv:
         classes, helpers, names = set(), {}, {}
         for stmt in self.module.body:
@@ -203,7 +227,18 @@ class MetaflowReader(StepReader):
                     kind = infer(assign.value, TypeEnv(names, frozenset(classes), helpers))
                     if kind:
                         names[target.value] = kind
-        return TypeEnv(names, frozenset(classes), helpers)
+        env = TypeEnv(names, frozenset(classes), helpers)
+        changing = mutating_helpers(self.module)  # what they return may not be what went in
+        unknown = {
+            stmt.name.value: stmt
+            for stmt in self.module.body
+            if isinstance(stmt, cst.FunctionDef)
+            and stmt.returns is None
+            and stmt.name.value not in helpers
+            and not changing.get(stmt.name.value)
+        }
+        env.calls = HelperCalls(unknown, env) if unknown else None
+        return env
 
     # structure and dataflow -------------------------------------------------------------------
     def _sequence(

@@ -24,8 +24,8 @@ from transpile.reading.inference import (
     element_type,
     infer,
     iter_element,
-    split_args,
     union,
+    unpacked,
 )
 from transpile.util.timing import phase
 
@@ -301,11 +301,7 @@ class StepAnalyzer(cst.CSTVisitor):
         if isinstance(value, cst.Tuple) and len(value.elements) == count:
             return [infer(e.value, self.env) for e in value.elements]
         kind = infer(value, self.env) if value is not None else None
-        if kind and kind.startswith("tuple["):
-            parts = split_args(kind[6:-1])
-            if len(parts) == count:
-                return parts  # type: ignore[return-value]
-        return [None] * count
+        return [unpacked(kind, index, count) for index in range(count)]
 
     def _bind_locals(self, target: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
