@@ -16,7 +16,7 @@ from transpile.api import Failed, Read, read_file, read_text
 from transpile.cli import cli
 from transpile.model.ir import Map, Parallel, Ref, Sequence, Switch, Task
 from transpile.model.ir_json import to_json
-from transpile.writing.passthrough import without_empty_end
+from transpile.writing.passthrough import without_empty_ends
 
 HEAD = "from flytekit import task, workflow\n"
 
@@ -46,7 +46,7 @@ def test_golden_reads_as_the_metaflow_source(case):
     source = read_file(str(FIXTURES / case / "metaflow.py"))
     golden = read_file(str(FIXTURES / case / "expected" / "flyte.py"))
     assert isinstance(source, Read) and isinstance(golden, Read)
-    written, _ = without_empty_end(source.pipeline)  # no task in Flyte (writing/passthrough.py)
+    written, _ = without_empty_ends(source.pipeline)  # no task in Flyte (writing/passthrough.py)
     renames = tuple_output_renames(written, golden.pipeline)
     steps = function_renames(written, golden.pipeline)
     expected, actual = facts(written), facts(golden.pipeline, renames, steps)

@@ -15,7 +15,7 @@ from kfp_structure import differences, shape, writer_renames_undone
 
 from transpile.api import Read, read_file
 from transpile.model.ir import Input, Task
-from transpile.writing.passthrough import without_empty_end
+from transpile.writing.passthrough import without_empty_ends
 
 GOLDENS = sorted(p.parents[1].name for p in FIXTURES.glob("*/expected/kfp.py"))
 
@@ -33,7 +33,7 @@ def test_there_are_goldens_to_read():
 @pytest.mark.parametrize("case", GOLDENS)
 def test_reading_the_kfp_golden_gives_the_metaflow_structure(case):
     metaflow = read(FIXTURES / case / "metaflow.py").pipeline
-    metaflow, _ = without_empty_end(metaflow)  # no task in KFP (writing/passthrough.py)
+    metaflow, _ = without_empty_ends(metaflow)  # no task in KFP (writing/passthrough.py)
     kfp = read(FIXTURES / case / "expected" / "kfp.py").pipeline
     kfp = writer_renames_undone(metaflow, kfp)
     assert kfp.framework == "kfp"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model.ir import Pipeline
-from ..writing.passthrough import empty_end, without_empty_end
+from ..writing.passthrough import empty_ends, without_empty_ends
 from .compare import Difference, compare
 from .structure import shape
 
@@ -38,10 +38,10 @@ class PipelineDiff:
 
 
 def diff_pipelines(a: Pipeline, b: Pipeline, path_a: str = "A", path_b: str = "B") -> PipelineDiff:
-    """Structural differences from ``a`` to ``b``. A Metaflow ``end`` that does nothing is no
-    task in Flyte or KFP (writing/passthrough.py): it is left out when the other side has no
-    step of its name, so a flow and its conversion compare equal."""
-    a_shape, b_shape = shape(_without_empty_end(a, b)), shape(_without_empty_end(b, a))
+    """Structural differences from ``a`` to ``b``. A Metaflow ``start`` or ``end`` that does
+    nothing is no task in Flyte or KFP (writing/passthrough.py): they are left out when the other
+    side has no step of their names, so a flow and its conversion compare equal."""
+    a_shape, b_shape = shape(_without_empty_ends(a, b)), shape(_without_empty_ends(b, a))
     return PipelineDiff(
         Side(path_a, a.name, a.framework),
         Side(path_b, b.name, b.framework),
@@ -49,11 +49,11 @@ def diff_pipelines(a: Pipeline, b: Pipeline, path_a: str = "A", path_b: str = "B
     )
 
 
-def _without_empty_end(pipeline: Pipeline, other: Pipeline) -> Pipeline:
-    name = empty_end(pipeline)
-    if name is None or any(s.name == name for s in other.steps):
+def _without_empty_ends(pipeline: Pipeline, other: Pipeline) -> Pipeline:
+    names = empty_ends(pipeline)
+    if not names or any(s.name in names for s in other.steps):
         return pipeline
-    return without_empty_end(pipeline)[0]
+    return without_empty_ends(pipeline)[0]
 
 
 def diff_files(path_a: str, path_b: str, source_a: str = "auto", source_b: str = "auto"):

@@ -43,7 +43,7 @@ from transpile.writing.cards import without_card_statements
 from transpile.writing.current import CurrentRewriter
 from transpile.writing.missing import provide_missing
 from transpile.writing.options import schedule_cron
-from transpile.writing.passthrough import without_empty_end
+from transpile.writing.passthrough import without_empty_ends
 from transpile.writing.render import (
     converted_doc,
     docstring,
@@ -71,7 +71,7 @@ JOIN_RULE = "none_failed_min_one_success"  # runs when its upstream cases not ta
 
 
 def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
-    pipeline, dropped = without_empty_end(pipeline)
+    pipeline, dropped = without_empty_ends(pipeline)
     code, diagnostics = AirflowWriter(pipeline).write()
     return code, [*dropped, *diagnostics]
 

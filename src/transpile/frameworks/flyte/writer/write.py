@@ -30,7 +30,7 @@ from transpile.writing.cards import without_card_statements
 from transpile.writing.current import CurrentRewriter
 from transpile.writing.flow import FunctionText
 from transpile.writing.missing import provide_missing
-from transpile.writing.passthrough import without_empty_end
+from transpile.writing.passthrough import without_empty_ends
 from transpile.writing.render import (
     camel_case,
     finish,
@@ -54,7 +54,7 @@ CONTEXT = {
 
 
 def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
-    pipeline, dropped = without_empty_end(pipeline)
+    pipeline, dropped = without_empty_ends(pipeline)
     code, diagnostics = FlyteWriter(pipeline).write()
     return code, [*dropped, *diagnostics]
 

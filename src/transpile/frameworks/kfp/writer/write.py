@@ -15,7 +15,7 @@ from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Pipeline
 from transpile.writing.deps import closure
 from transpile.writing.missing import provide_missing
-from transpile.writing.passthrough import without_empty_end
+from transpile.writing.passthrough import without_empty_ends
 from transpile.writing.rename import rename_inputs
 from transpile.writing.render import (
     finish,
@@ -33,7 +33,7 @@ RESERVED = frozenset({"Output"})
 
 def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
     why = "the KFP SDK reserves it for a component's single output"
-    pipeline, dropped = without_empty_end(pipeline)
+    pipeline, dropped = without_empty_ends(pipeline)
     pipeline, renamed = rename_inputs(pipeline, RESERVED, why)
     code, diagnostics = KfpWriter(pipeline).write()
     return code, [*dropped, *renamed, *diagnostics]
