@@ -1,7 +1,8 @@
 """Flyte shapes of issue 15 found in flytesnacks: map_task over several lists (zipped by a small
 step, lengths checked as Flyte's array node checks them), LaunchPlan schedules beyond cron, and an
 ImageSpec bound to a name. The run-both-sides proof is the flyte_wild_maps fixture (its
-equivalence runs in Metaflow and KFP); its goldens are here."""
+equivalence runs in Metaflow and KFP); its goldens are in fixtures/flyte_wild_maps/golden/, not
+expected/ (other tests read a fixture's expected/ outputs as sources of their own)."""
 
 from __future__ import annotations
 
@@ -284,7 +285,7 @@ def test_the_fixture_matches_its_reviewed_golden(target, monkeypatch):
     monkeypatch.chdir(FIXTURES.parent)
     result = convert_file("fixtures/flyte_wild_maps/flyte.py", target)
     assert isinstance(result, Converted), getattr(result, "reason", result)
-    golden = FIXTURES / "flyte_wild_maps" / "expected" / f"{target}.py"
+    golden = FIXTURES / "flyte_wild_maps" / "golden" / f"{target}.py"
     if os.environ.get("TRANSPILE_UPDATE_GOLDENS"):
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(result.code, encoding="utf-8")
