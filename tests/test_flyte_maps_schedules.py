@@ -259,7 +259,12 @@ def test_a_cron_schedules_kickoff_input_is_named_as_lost():
 def test_an_image_spec_bound_to_a_name_gives_its_packages():
     text = source(
         """
-        img = ImageSpec(packages=["tabulate==0.10.0"], python_version="3.11")
+        img = ImageSpec(
+            packages=["tabulate==0.10.0"],
+            python_version="3.11",
+            env={"MODE": "x"},
+            registry="ghcr.io/me",
+        )
         alias = img
 
 
@@ -275,7 +280,10 @@ def test_an_image_spec_bound_to_a_name_gives_its_packages():
     )
     metaflow = converted(text, "metaflow")
     assert '@pypi(packages={"tabulate": "0.10.0"}, python="3.11")' in metaflow.code
+    assert '@environment(vars={"MODE": "x"})' in metaflow.code  # the image's variables
     assert not [d for d in metaflow.diagnostics if "container_image" in d.message]
+    named = [d.message for d in metaflow.diagnostics if "ImageSpec settings" in d.message]
+    assert named == ["ImageSpec settings registry are not carried over"]
     assert 'packages_to_install=["tabulate==0.10.0"]' in converted(text, "kfp").code
 
 

@@ -114,7 +114,12 @@ class TaskOptions:
         if isinstance(conda, list):
             pins = dict(_requirement(p, "=") for p in conda if isinstance(p, str))
             self.add("conda", ("packages", repr(pins)))
-        rest = sorted(set(args) - {"packages", "conda_packages", "python_version", "name"})
+        if isinstance(args.get("env"), cst.Dict):  # the image's environment variables
+            self._environment(args["env"])
+        carried = {"packages", "conda_packages", "python_version", "name", "base_image"}
+        rest = sorted(
+            set(args) - carried - ({"env"} if isinstance(args.get("env"), cst.Dict) else set())
+        )
         if rest:
             self.note("TP202", f"ImageSpec settings {', '.join(rest)} are not carried over")
         if "base_image" in args:
