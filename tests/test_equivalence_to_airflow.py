@@ -47,6 +47,7 @@ KNOWN = {
     ("wild_training", "override"): FLOAT,
     "wild_literals": BYTES,
     "flyte_wild_files": BYTES,
+    "flyte_wild_maps": BYTES,
     "flyte_wild_shell": BYTES,
     "kfp_datasets": BYTES,
     "kfp_wild_artifacts": BYTES,

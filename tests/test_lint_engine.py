@@ -46,6 +46,13 @@ FIXTURE_FINDINGS = {
         ("TP511", "def count_stock(items: list[str], weights: list[int]) -> Stock:"),
         ("TP516", 'print("planning the order")'),  # runs once, at compile time
     ],
+    # list[int] inputs; a FixedRate schedule becomes clock-aligned cron (reader) and a KFP
+    # recurring-run helper (writer)
+    "flyte_wild_maps": [
+        ("TP511", "def write_report(lines: list[str], sizes: list[int]) -> FlyteFile:"),
+        ("TP516", "schedule=FixedRate(duration=timedelta(minutes=15)),"),
+        ("TP516", "schedule=FixedRate(duration=timedelta(minutes=15)),"),
+    ],
     # a @dynamic and a list[int] input: portability findings a hand port would meet
     "flyte_wild_tree": [
         ("TP508", "@dynamic"),

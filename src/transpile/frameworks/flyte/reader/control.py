@@ -7,14 +7,16 @@ from dataclasses import replace
 import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
-from transpile.model.ir import Map, Output, Ref, Step, Task, TypeRef
+from transpile.model.ir import Input, Map, Output, Ref, Step, Task, TypeRef
 from transpile.reading.cst import code, dotted, keyword_args, positional_args
 
+from . import files
 from .names import FUNCTOOLS_PARTIAL
 from .shape import Item, structure
 from .values import Scope, Val, element, outer_deps
 
 MAP_SETTINGS = {"concurrency", "min_success_ratio"}
+ANY_LIST = TypeRef("list", "annotation")
 
 
 class ControlFlow:
@@ -37,9 +39,10 @@ class ControlFlow:
             self.note("TP201", f"map_task({key}=...) is not carried over")
         free = [p for p in fn.params if p.name not in fixed]
         mapped = self.bind_args(_partial(fn, free), node, scope)
-        if len(mapped) != 1:
-            message = "map_task over several lists is not supported; bind the rest with partial"
-            raise error("TP160", message, self.span)
+        if not mapped:
+            raise error("TP160", "map_task is called without a list to map over", self.span)
+        if len(mapped) > 1:
+            return self._zipped_map(fn, fixed, mapped, scope)
         (name, collection), = mapped.items()  # fmt: skip
         placeholder = self.placeholder()
         inner: list[Item] = []
@@ -48,6 +51,69 @@ class ControlFlow:
         result = self.task_step(fn, {**fixed, name: item_val}, Scope({}, inner, scope.prefix))
         item = self.close_map(placeholder, collection, item_type, inner, scope)
         return self.collected(result, item)
+
+    def _zipped_map(self, fn, fixed: dict[str, Val], mapped: dict[str, Val], scope: Scope) -> Val:
+        """``map_task(t)(a=xs, b=ys)``: Flyte runs ``t`` once per position of the lists, which
+        must have the same length (its array node fails the run otherwise). A small step zips
+        the lists into one list of tuples, checking their lengths as Flyte does; the map runs
+        over those tuples and the task's body unpacks its item into the mapped inputs."""
+        names = [p.name for p in fn.params if p.name in mapped]  # the task's order
+        resolve = self.r.type_name
+        annotations = [fn.param(n).annotation for n in names]  # type: ignore[union-attr]
+        for name, annotation in zip(names, annotations):
+            if files.kind_of(annotation, resolve):
+                message = f"map_task over several lists, one of files ('{name}'), is not supported"
+                raise error("TP160", message, self.span)
+        known = all(annotations)
+        item_type = f"tuple[{', '.join(annotations)}]" if known else None  # type: ignore[arg-type]
+        zipped = self._zip_step(fn, names, annotations, mapped, item_type, scope)
+        placeholder = self.placeholder()
+        inner: list[Item] = []
+        item_val = Val((Ref("item", placeholder, "item"),), type=item_type)
+        result = self.task_step(
+            fn, dict(fixed), Scope({}, inner, scope.prefix), packed=(tuple(names), item_val)
+        )
+        item = self.close_map(placeholder, zipped, item_type, inner, scope)
+        return self.collected(result, item)
+
+    def _zip_step(self, fn, names, annotations, mapped, item_type, scope: Scope) -> Val:
+        step = self.step_name(f"{scope.prefix}{fn.name}_zip")
+        inputs, lines = [], []
+        for name, annotation in zip(names, annotations):
+            value = mapped[name]
+            if value.literal is not None:
+                lines.append(f"{name} = {value.literal}")
+                continue
+            if value.fields is not None or len(value.refs) != 1:
+                message = f"map_task's '{name}' must be one list: a workflow input or an output"
+                raise error("TP161", message, self.span)
+            kind = TypeRef(f"list[{annotation}]", "annotation") if annotation else ANY_LIST
+            kind = self.r.portable(kind, self.span)
+            inputs.append(Input(name, kind, value.refs, value.mode))  # type: ignore[arg-type]
+        lengths = ", ".join(f"{n} {{len({n})}}" for n in names)
+        lines += [
+            f"if len({{{', '.join(f'len({n})' for n in names)}}}) > 1:",
+            f'    raise ValueError(f"input arrays have different lengths: {lengths}")',
+            f"items = list(zip({', '.join(names)}))",
+        ]
+        kind = TypeRef(f"list[{item_type}]", "annotation") if item_type else ANY_LIST
+        doc = "Added by transpile: map_task's lists zipped (Flyte requires equal lengths)."
+        self.steps.append(
+            Step(
+                step,
+                self.span,
+                tuple(inputs),
+                (Output("items", kind),),
+                "\n".join(lines) + "\n",
+                (),
+                doc,
+            )
+        )
+        deps = set().union(*(mapped[n].deps for n in names))
+        item = self.add_item(Task(step), deps, scope)
+        message = f"map_task over {', '.join(names)}: step '{step}' zips the lists"
+        self.r.diagnostics.append(Diagnostic("TP201", "info", message, self.span))
+        return Val((Ref("output", step, "items"),), deps=frozenset({item.id}), type=kind.expr)
 
     def placeholder(self) -> str:
         mark = f"<split {len(self.placeholders) + 1}>"

@@ -78,7 +78,7 @@ class ModuleScan(ImperativeWorkflows):
 
     def task_options(self, fn: FunctionDef) -> tuple[Option, ...]:
         if fn.name not in self._options:
-            reader = TaskOptions(self.names, self.diagnostics, fn.span)
+            reader = TaskOptions(self.names, self.diagnostics, fn.span, self.constants)
             self._options[fn.name] = tuple(reader.read(fn.decorator.decorator))
         return self._options[fn.name]
 

@@ -20,8 +20,15 @@ RESOURCE_KEYS = {"cpu": "cpu", "mem": "memory", "gpu": "gpu", "ephemeral_storage
 class TaskOptions:
     """Translate one @task(...) call's keywords; what has no equivalent becomes a diagnostic."""
 
-    def __init__(self, names: FlyteNames, diagnostics: list[Diagnostic], span: Span):
+    def __init__(
+        self,
+        names: FlyteNames,
+        diagnostics: list[Diagnostic],
+        span: Span,
+        constants: dict[str, cst.BaseExpression] | None = None,
+    ):
         self.names, self.diagnostics, self.span = names, diagnostics, span
+        self.constants = constants or {}  # module-level names: ``img = ImageSpec(...)``
         self.options: list[Option] = []
 
     def read(self, decorator: cst.BaseExpression) -> list[Option]:
@@ -82,6 +89,12 @@ class TaskOptions:
         self.add("environment", ("vars", code(value)))
 
     def _container_image(self, value: cst.BaseExpression) -> None:
+        seen: set[str] = set()
+        while isinstance(value, cst.Name) and value.value in self.constants:
+            if value.value in seen:
+                break
+            seen.add(value.value)
+            value = self.constants[value.value]  # ``container_image=img``: what img is
         if self.names.resolve(value) == "ImageSpec" and isinstance(value, cst.Call):
             self._image_spec(value)
         elif isinstance(value, cst.SimpleString):
@@ -101,7 +114,12 @@ class TaskOptions:
         if isinstance(conda, list):
             pins = dict(_requirement(p, "=") for p in conda if isinstance(p, str))
             self.add("conda", ("packages", repr(pins)))
-        rest = sorted(set(args) - {"packages", "conda_packages", "python_version", "name"})
+        if isinstance(args.get("env"), cst.Dict):  # the image's environment variables
+            self._environment(args["env"])
+        carried = {"packages", "conda_packages", "python_version", "name", "base_image"}
+        rest = sorted(
+            set(args) - carried - ({"env"} if isinstance(args.get("env"), cst.Dict) else set())
+        )
         if rest:
             self.note("TP202", f"ImageSpec settings {', '.join(rest)} are not carried over")
         if "base_image" in args:
@@ -164,14 +182,75 @@ def _requirement(text: str, pin: str = "==") -> tuple[str, str]:
 
 
 def schedule_option(call: cst.Call, names: FlyteNames, span: Span, diagnostics) -> Option | None:
-    """``CronSchedule(schedule=...)`` → the schedule option; other schedules need a human."""
-    if names.resolve(call) == "CronSchedule":
-        args = keyword_args(call)
+    """A LaunchPlan's schedule → the model's schedule option (Metaflow's ``@schedule`` terms):
+    ``CronSchedule(schedule=...)`` its cron; ``FixedRate(duration=timedelta(...))`` the cron of
+    that period where one exists (a period dividing an hour or a day, or a week); what cannot
+    be carried is named."""
+
+    def note(code_: str, message: str) -> None:
+        diagnostics.append(Diagnostic(code_, "warning", message, span, True))
+
+    kind = names.resolve(call)
+    args = keyword_args(call)
+    if kind == "CronSchedule":
         cron = args.get("schedule") or args.get("cron_expression")
         cron = cron or (positional_args(call) or [None])[0]
+        kickoff = args.get("kickoff_time_input_arg")
+        if kickoff is not None:
+            note(
+                "TP202",
+                f"CronSchedule(kickoff_time_input_arg={code(kickoff)}): the target's scheduler "
+                f"does not pass the scheduled time; a scheduled run must set input "
+                f"{code(kickoff)} itself",
+            )
         if cron is not None:
             return Option("schedule", (("cron", code(cron)),), span)
-    diagnostics.append(
-        Diagnostic("TP202", "warning", f"schedule {code(call)} is not carried over", span, True)
-    )
+    if kind == "FixedRate":
+        duration = args.get("duration") or (positional_args(call) or [None])[0]
+        seconds = _seconds(duration)
+        schedule = _period_schedule(seconds) if seconds else None
+        if schedule is not None:
+            key, value = schedule
+            shown = f"cron {value}" if key == "cron" else f"{key}=True"
+            note(
+                "TP201",
+                f"schedule {code(call)} becomes @schedule({shown}): runs at clock-aligned "
+                "times, where Flyte counts the period from the launch plan's activation",
+            )
+            return Option("schedule", ((key, value),), span)
+    note("TP202", f"schedule {code(call)} is not carried over")
+    return None
+
+
+_TIMEDELTA_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
+
+
+def _seconds(node: cst.BaseExpression | None) -> int | None:
+    """``timedelta(minutes=10)`` (keywords with literal numbers) in seconds; None otherwise."""
+    if not isinstance(node, cst.Call) or code(node.func).split(".")[-1] != "timedelta":
+        return None
+    if positional_args(node):
+        return None
+    total = 0.0
+    for key, value in keyword_args(node).items():
+        number = _literal(value)
+        if key not in _TIMEDELTA_UNITS or not isinstance(number, (int, float)):
+            return None
+        total += number * _TIMEDELTA_UNITS[key]
+    return int(total) if total == int(total) and total > 0 else None
+
+
+def _period_schedule(seconds: int) -> tuple[str, str] | None:
+    """The @schedule argument running every ``seconds``, where a cron expression can say it."""
+    if seconds == 3600:
+        return ("hourly", "True")
+    if seconds == 86400:
+        return ("daily", "True")
+    if seconds == 604800:
+        return ("weekly", "True")
+    minutes, hours = seconds // 60, seconds // 3600
+    if seconds % 60 == 0 and minutes < 60 and 60 % minutes == 0:
+        return ("cron", repr("* * * * *" if minutes == 1 else f"*/{minutes} * * * *"))
+    if seconds % 3600 == 0 and hours < 24 and 24 % hours == 0:
+        return ("cron", repr(f"0 */{hours} * * *"))
     return None

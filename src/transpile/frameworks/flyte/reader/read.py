@@ -188,7 +188,8 @@ class FlyteReader(ModuleScan):
         span = self.spans.find("LaunchPlan", self.file_span)
         args = keyword_args(plan)
         if isinstance(args.get("schedule"), cst.Call):
-            option = schedule_option(args["schedule"], self.names, span, self.diagnostics)
+            at = self.spans.find(code(args["schedule"]), self.file_span)  # the schedule's line
+            option = schedule_option(args["schedule"], self.names, at, self.diagnostics)
             options += [option] if option else []
         read = {"schedule", "name", "workflow", "fixed_inputs", "default_inputs"}
         for key in sorted(set(args) - read):

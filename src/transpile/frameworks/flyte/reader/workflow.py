@@ -358,13 +358,31 @@ class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues, ForeignTasks)
         return bound
 
     # steps ----------------------------------------------------------------------------------------
-    def task_step(self, fn: FunctionDef, bound: dict[str, Val], scope: Scope) -> Val:
-        """One step for one call: literal and default arguments are bound in its body."""
+    def task_step(
+        self,
+        fn: FunctionDef,
+        bound: dict[str, Val],
+        scope: Scope,
+        packed: tuple[tuple[str, ...], Val] | None = None,
+    ) -> Val:
+        """One step for one call: literal and default arguments are bound in its body.
+        ``packed``: inputs that arrive together as one tuple (a map's zipped item), unpacked
+        first thing in the body."""
         name = self.step_name(scope.prefix + fn.name)
         body, outputs = self._body(fn)
         prelude: list[str] = []
         inputs: list[Input] = []
+        if packed is not None:
+            names, value = packed
+            var = _free_local("item", body, {p.name for p in fn.params} | self.r.module_names())
+            prelude.append(f"{', '.join(names)} = {var}")
+            kind = (
+                TypeRef(value.type, "annotation") if value.type else TypeRef("tuple", "annotation")
+            )
+            inputs.append(Input(var, kind, value.refs, value.mode))  # type: ignore[arg-type]
         for param in fn.params:
+            if packed is not None and param.name in packed[0]:
+                continue
             value = bound.get(param.name)
             if value is None or value.literal is not None:
                 text = value.literal if value is not None else code(param.default)  # type: ignore[arg-type]
@@ -391,7 +409,10 @@ class WorkflowReader(ControlFlow, ConditionalFlow, ComputedValues, ForeignTasks)
         resolve = self.r.type_name  # through aliases: CSVFile = FlyteFile[TypeVar("csv")]
         kinds_in = {}
         for number, inp in enumerate(inputs):
-            kind = files.kind_of(fn.param(inp.name).annotation, resolve)  # type: ignore[union-attr]
+            param = fn.param(inp.name)
+            if param is None:  # a map's zipped item: never a file (control.py refuses those)
+                continue
+            kind = files.kind_of(param.annotation, resolve)
             if kind and not (
                 inp.refs[0].kind == "param" and inp.refs[0].name in self.r.file_params
             ):
@@ -474,6 +495,15 @@ def _parts(node: cst.BaseExpression, names: list[str]) -> list[cst.BaseExpressio
         if sorted(by_name) == sorted(names):
             return [by_name[n] for n in names]
     return None
+
+
+def _free_local(base: str, body: str, taken: set[str]) -> str:
+    """A name for a new local of a step body: ``base``, unless the body or ``taken`` uses it."""
+    used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", body)) | taken
+    name, number = base, 2
+    while name in used:
+        name, number = f"{base}_{number}", number + 1
+    return name
 
 
 def _join(prelude: list[str], body: str) -> str:
