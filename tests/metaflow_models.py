@@ -21,6 +21,7 @@ from transpile.model.ir import (
     Step,
     Switch,
     Task,
+    TypeRef,
 )
 
 F = "flows/wf.py"
@@ -34,12 +35,15 @@ def param(name: str, kind: str = "value", default: str | None = "3", type_=INT) 
     return Parameter(name, type_, default, default is None, None, kind, span(1))  # type: ignore[arg-type]
 
 
+GUESSED = TypeRef("int", "inferred")
+
+
 def task(name: str, body: str, inputs=(), outputs=("o0",), options=()) -> Step:
     return Step(
         name,
         span(10),
         tuple(Input(n, t, (r,) if isinstance(r, Ref) else r, m) for n, t, r, m in inputs),
-        tuple(Output(o, INT) for o in outputs),
+        tuple(Output(o, GUESSED) for o in outputs),  # the writers' concern, not the source's word
         body,
         tuple(options),
     )

@@ -15,9 +15,21 @@ class Body:
     epilogue: list[str] = field(default_factory=list)
 
 
-def rewrite(body: str, reads: dict[str, str], writes: dict[str, str], local: set[str]) -> Body:
+def rewrite(
+    body: str,
+    reads: dict[str, str],
+    writes: dict[str, str],
+    local: set[str],
+    types: dict[str, str] | None = None,
+) -> Body:
     """``reads``: input name → expression; ``writes``: output local → artifact; names in ``local``
-    are bound once at the top (a join's collected lists) instead of substituted."""
+    are bound once at the top (a join's collected lists) instead of substituted; ``types``:
+    artifact → the type the source declared, annotated where the artifact is first set."""
+    result = _rewrite(body, reads, writes, local)
+    return _annotated(result, types) if types else result
+
+
+def _rewrite(body: str, reads: dict[str, str], writes: dict[str, str], local: set[str]) -> Body:
     module = cst.parse_module(body)
     scan = _Scan()
     module.visit(scan)
@@ -37,6 +49,65 @@ def rewrite(body: str, reads: dict[str, str], writes: dict[str, str], local: set
             replace[name] = cst.parse_expression(target or source or name)
     result.code = module.visit(_Substitute(replace)).code if replace else module.code
     return result
+
+
+def _annotated(body: Body, types: dict[str, str]) -> Body:
+    """The ``self.x = ...`` of each artifact in ``types`` as ``self.x: T = ...`` where the body
+    sets it once, at its top level (or in the epilogue); an artifact set several times (a file
+    built, then read into bytes) or only inside a block stays as it is."""
+    module = cst.parse_module(body.code)
+    counts = _sets(module)
+    pending = {k: v for k, v in types.items() if counts.get(k, 0) <= 1}
+    statements = []
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+            small = statement.body[0]
+            name = _self_target(small)
+            if name in pending and isinstance(small, cst.Assign):
+                annotation = cst.Annotation(cst.parse_expression(pending.pop(name)))
+                target = small.targets[0].target
+                small = cst.AnnAssign(target, annotation, small.value)
+                statement = statement.with_changes(body=[small])
+        elif isinstance(statement, cst.BaseCompoundStatement):
+            pending = {k: v for k, v in pending.items() if k not in _sets(statement)}
+        statements.append(statement)
+    epilogue = []
+    for line in body.epilogue:
+        target, _, value = line.partition(" = ")
+        name = target[len("self.") :] if target.startswith("self.") else None
+        if name in pending:
+            line = f"{target}: {pending.pop(name)} = {value}"
+        epilogue.append(line)
+    code = module.with_changes(body=statements).code
+    return Body(body.prelude, code, epilogue)
+
+
+def _self_target(small: cst.BaseSmallStatement) -> str | None:
+    """``x`` of ``self.x = ...`` (one target)."""
+    if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+        return None
+    target = small.targets[0].target
+    if (
+        isinstance(target, cst.Attribute)
+        and isinstance(target.value, cst.Name)
+        and target.value.value == "self"
+    ):
+        return target.attr.value
+    return None
+
+
+def _sets(node: cst.CSTNode) -> dict[str, int]:
+    """How many times a block sets each artifact anywhere in it (``self.x = ...``)."""
+    found: dict[str, int] = {}
+
+    class _Sets(cst.CSTVisitor):
+        def visit_Assign(self, assign: cst.Assign) -> None:
+            name = _self_target(assign)
+            if name:
+                found[name] = found.get(name, 0) + 1
+
+    node.visit(_Sets())
+    return found
 
 
 def _differs(source: str | None, target: str | None) -> bool:

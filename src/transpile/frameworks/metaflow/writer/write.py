@@ -4,6 +4,7 @@ pass ``self.<artifact>`` values, joins after splits and foreaches, switches, typ
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from dataclasses import dataclass
 
@@ -37,7 +38,12 @@ class StepView:
     lines: list[str]
 
 
+BUILTIN_TYPES = frozenset(n for n, v in vars(builtins).items() if isinstance(v, type))
+
+
 class MetaflowWriter:
+    _classes: set[str] | None = None  # the module's own classes (_declarable)
+
     def __init__(self, pipeline: Pipeline):
         self.p = pipeline
         self.diagnostics: list[Diagnostic] = []
@@ -135,7 +141,33 @@ class MetaflowWriter:
         reads = {i.name: self._read(step, i) for i in model.inputs if i.name in wanted}
         collected = {i.name for i in model.inputs if i.mode == "collected"}
         writes = {o.var: self.names.artifacts[(model.name, o.name)] for o in model.outputs}
-        return rewrite(text, reads, writes, collected)
+        types = {
+            writes[o.var]: o.type.expr
+            for o in model.outputs
+            if o.type.origin == "annotation" and self._declarable(o.type.expr)
+        }
+        return rewrite(text, reads, writes, collected, types)
+
+    def _declarable(self, expr: str) -> bool:
+        """A type the flow's module can name as it is: builtins and the module's own classes
+        (an artifact's annotation is never evaluated, but a reader must find its names)."""
+        if self._classes is None:
+            self._classes = set()
+            for definition in self.p.module.definitions:
+                try:
+                    tree = ast.parse(definition)
+                except SyntaxError:
+                    continue
+                self._classes |= {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+        try:
+            node = ast.parse(expr, mode="eval").body
+        except SyntaxError:
+            return False
+        names = [n for n in ast.walk(node) if isinstance(n, ast.Name | ast.Attribute)]
+        return all(
+            isinstance(n, ast.Name) and (n.id in BUILTIN_TYPES or n.id in self._classes)
+            for n in names
+        )
 
     def _read(self, step: MFStep, inp) -> str:
         if inp.mode == "collected":
