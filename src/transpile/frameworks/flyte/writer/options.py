@@ -51,7 +51,28 @@ class OptionMapper(BaseOptionMapper):
             image = literal(option.arg("image"))
             if image:
                 settings.image["base_image"] = image
+            if option.kind == "kubernetes" and option.arg("secret_env"):
+                option = self._secret_requests(option, settings)
             self._platform_extras(option, PLATFORM_ONLY, settings.todos)
+
+    @staticmethod
+    def _secret_requests(option: Option, settings: TaskSettings) -> Option:
+        """Secrets read as environment variables (KFP's ``use_secret_as_env``): Flyte mounts
+        each key as the variable named (``Secret(env_var=...)``). The option without them."""
+        mapping = literal(option.arg("secret_env")) or {}
+        requests = [
+            f"Secret(group={group!r}, key={key!r}, env_var={env!r}, "
+            "mount_requirement=Secret.MountType.ENV_VAR)"
+            for group, keys in mapping.items()
+            for key, env in keys.items()
+        ]
+        settings.args.append(("secret_requests", f"[{', '.join(requests)}]"))
+        settings.imports.add("Secret")
+        rest = [s for s in literal(option.arg("secrets")) or [] if s not in mapping]
+        args = [(k, v) for k, v in option.args if k not in ("secrets", "secret_env")]
+        return Option(
+            option.kind, (*args, *([("secrets", repr(rest))] if rest else [])), option.span
+        )
 
     @staticmethod
     def _resources_call(resources: dict[str, object]) -> str:
