@@ -52,7 +52,8 @@ def pod_setting(
     if any(v is UNKNOWN for v in args.values()):
         return "its values are known only when the pipeline runs"
     pod = settings.pod
-    settings.pod_span = settings.pod_span or span
+    if call != "set_timeout":  # the kubernetes option is said where its first setting is
+        settings.pod_span = settings.pod_span or span
     if call == "use_secret_as_env":
         name, keys = args.get("secret_name"), args.get("secret_key_to_env")
         if not isinstance(name, str) or not isinstance(keys, dict):
