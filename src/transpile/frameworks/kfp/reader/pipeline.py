@@ -245,9 +245,12 @@ class PipelineBuilder(ControlFlow, Branches):
         args = keyword_args(node)
         name = args.get("pvc_name") or args.get("pvc_name_suffix")
         text = _literal(code(name)) if name is not None else None
+        claim = repr(text if isinstance(text, str) else "pvc")
+        if "pvc_name" not in args and call == "CreatePVC":  # KFP makes the name when it runs
+            claim += " (KFP names the claim when it runs; the mounts name this)"
         message = (
             f"kubernetes.{call}(...) makes or removes a Kubernetes volume, not a step: left out; "
-            "the tasks that mount it keep its mount path (see mount_pvc)"
+            f"the tasks that mount it keep its mount path and name the claim {claim}"
         )
         self.settings.note("TP202", message, span)
         value = Value(literal=repr(text if isinstance(text, str) else "pvc"))
