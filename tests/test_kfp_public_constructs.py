@@ -138,10 +138,11 @@ def test_kubernetes_settings_on_a_task_are_noted_at_their_line():
         "from kfp import dsl, kubernetes\nfrom kfp.kubernetes import use_field_path_as_env",
     )
     result = converted(text, "metaflow")
-    notes = [(c, line) for c, line in codes(result) if c == "TP202"]
+    notes = [(c, line) for c, line in codes(result) if c in ("TP202", "TP232")]
     lines = [line_of(text, "use_secret_as_env(t"), line_of(text, "use_field_path_as_env(task")]
-    assert notes == [("TP202", lines[0]), ("TP202", lines[1])]
-    assert all(d.lossy for d in result.diagnostics if d.code == "TP202")
+    # the secret is @kubernetes(secrets=...), a TODO in Metaflow (it would run the step there)
+    assert sorted(notes) == [("TP202", lines[1]), ("TP232", lines[0])]
+    assert all(d.lossy for d in result.diagnostics if d.code in ("TP202", "TP232"))
     made = source(
         """
         @dsl.pipeline
@@ -150,9 +151,11 @@ def test_kubernetes_settings_on_a_task_are_noted_at_their_line():
             add(a=1, b=2)
         """
     ).replace("from kfp import dsl", "from kfp import dsl, kubernetes")
-    refused = read_text(made, "p.py", "kfp")
-    assert isinstance(refused, Failed)
-    assert codes(refused) == [("TP175", line_of(made, "CreatePVC"))]
+    kept = read_text(made, "p.py", "kfp")  # a volume is no step: left out, said at its line
+    assert [s.name for s in kept.pipeline.steps] == ["add"]
+    assert [(c, line) for c, line in codes(kept) if c == "TP202"] == [
+        ("TP202", line_of(made, "CreatePVC"))
+    ]
 
 
 def test_a_chained_assignment_binds_every_name():

@@ -98,7 +98,7 @@ class Output:
         return self.local or self.name
 
 
-NOTES = frozenset({"in_body"})  # Option.args keys transpile adds (see Option.written)
+NOTES = frozenset({"in_body", "secret_env"})  # Option.args keys transpile adds (Option.written)
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,8 @@ class Option:
     @property
     def written(self) -> tuple[tuple[str, str], ...]:
         """The arguments as the source wrote them, without transpile's own notes (``in_body``:
-        a @catch the step's body carries out)."""
+        a @catch the step's body carries out; ``secret_env``: which key of each of @kubernetes'
+        secrets becomes which environment variable, from KFP's ``use_secret_as_env``)."""
         return tuple((k, v) for k, v in self.args if k not in NOTES)
 
 

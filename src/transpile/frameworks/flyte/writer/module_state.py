@@ -27,6 +27,7 @@ class ModuleState:
         self.diagnostics: list[Diagnostic] = []
         self.flytekit: set[str] = {"task", "workflow"}
         self.std_imports: set[str] = set()
+        self.client: set[str] = set()  # kubernetes.client names the tasks' pod templates use
         self.classes = frozenset(_defined_names(pipeline.module.definitions, classes_only=True))
         taken = set(_defined_names(pipeline.module.definitions)) | _imported_names(
             pipeline.module.imports

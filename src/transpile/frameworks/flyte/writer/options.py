@@ -20,6 +20,9 @@ PLATFORM_ONLY = {
     "kubernetes": {"cpu", "memory", "gpu", "disk", "image"},
     "batch": {"cpu", "memory", "gpu", "image"},
 }
+# @kubernetes settings a Flyte PodTemplate holds: pod spec fields, then the pod's metadata
+POD_SPEC = ("node_selector", "tolerations", "image_pull_secrets", "persistent_volume_claims")
+POD_METADATA = ("labels", "annotations")
 
 
 @dataclass
@@ -29,6 +32,7 @@ class TaskSettings:
     imports: set[str] = field(default_factory=set)  # flytekit names
     std_imports: set[str] = field(default_factory=set)
     image: dict = field(default_factory=dict)
+    client: set[str] = field(default_factory=set)  # kubernetes.client names (a pod template)
 
 
 class OptionMapper(BaseOptionMapper):
@@ -51,7 +55,77 @@ class OptionMapper(BaseOptionMapper):
             image = literal(option.arg("image"))
             if image:
                 settings.image["base_image"] = image
+            if option.kind == "kubernetes" and option.arg("secret_env"):
+                option = self._secret_requests(option, settings)
+            if option.kind == "kubernetes":
+                option = self._pod_template(option, settings)
             self._platform_extras(option, PLATFORM_ONLY, settings.todos)
+
+    @staticmethod
+    def _pod_template(option: Option, settings: TaskSettings) -> Option:
+        """Node selector, tolerations, image pull secrets, volume claims, pod labels and
+        annotations → ``pod_template=PodTemplate(...)`` (what Flyte runs the task's pod with).
+        The option without them."""
+        given = {k: literal(option.arg(k)) for k in (*POD_SPEC, *POD_METADATA) if option.arg(k)}
+        if not given or any(v is None for v in given.values()):
+            return option
+        spec, container = [], 'name="primary"'
+        if "node_selector" in given:
+            spec.append(f"node_selector={given['node_selector']!r}")
+        if "tolerations" in given:
+            made = [
+                f"V1Toleration({', '.join(f'{k}={v!r}' for k, v in t.items())})"
+                for t in given["tolerations"]
+            ]
+            spec.append(f"tolerations=[{', '.join(made)}]")
+            settings.client.add("V1Toleration")
+        if "image_pull_secrets" in given:
+            refs = [f"V1LocalObjectReference(name={n!r})" for n in given["image_pull_secrets"]]
+            spec.append(f"image_pull_secrets=[{', '.join(refs)}]")
+            settings.client.add("V1LocalObjectReference")
+        if "persistent_volume_claims" in given:
+            claims = list(given["persistent_volume_claims"].items())
+            volumes = [
+                f'V1Volume(name="volume-{n}", persistent_volume_claim='
+                f"V1PersistentVolumeClaimVolumeSource(claim_name={claim!r}))"
+                for n, (claim, _) in enumerate(claims)
+            ]
+            mounts = [
+                f'V1VolumeMount(name="volume-{n}", mount_path={path!r})'
+                for n, (_, path) in enumerate(claims)
+            ]
+            spec.append(f"volumes=[{', '.join(volumes)}]")
+            container += f", volume_mounts=[{', '.join(mounts)}]"
+            settings.client |= {"V1Volume", "V1PersistentVolumeClaimVolumeSource", "V1VolumeMount"}
+        parts = []
+        if spec:
+            spec.insert(0, f"containers=[V1Container({container})]")
+            parts.append(f"pod_spec=V1PodSpec({', '.join(spec)})")
+            settings.client |= {"V1Container", "V1PodSpec"}
+        parts += [f"{k}={given[k]!r}" for k in POD_METADATA if k in given]
+        settings.args.append(("pod_template", f"PodTemplate({', '.join(parts)})"))
+        settings.imports.add("PodTemplate")
+        args = tuple((k, v) for k, v in option.args if k not in given)
+        return Option(option.kind, args, option.span)
+
+    @staticmethod
+    def _secret_requests(option: Option, settings: TaskSettings) -> Option:
+        """Secrets read as environment variables (KFP's ``use_secret_as_env``): Flyte mounts
+        each key as the variable named (``Secret(env_var=...)``). The option without them."""
+        mapping = literal(option.arg("secret_env")) or {}
+        requests = [
+            f"Secret(group={group!r}, key={key!r}, env_var={env!r}, "
+            "mount_requirement=Secret.MountType.ENV_VAR)"
+            for group, keys in mapping.items()
+            for key, env in keys.items()
+        ]
+        settings.args.append(("secret_requests", f"[{', '.join(requests)}]"))
+        settings.imports.add("Secret")
+        rest = [s for s in literal(option.arg("secrets")) or [] if s not in mapping]
+        args = [(k, v) for k, v in option.args if k not in ("secrets", "secret_env")]
+        return Option(
+            option.kind, (*args, *([("secrets", repr(rest))] if rest else [])), option.span
+        )
 
     @staticmethod
     def _resources_call(resources: dict[str, object]) -> str:

@@ -85,6 +85,8 @@ class FlyteWriter(ModuleState):
         std, third = _split_imports(self.p.module.imports, self.std_imports)
         if self.flytekit_files:
             third = ["from flytekit.types.file import FlyteFile", *third]
+        if self.client:
+            third = [*third, f"from kubernetes.client import {', '.join(sorted(self.client))}"]
         code = render(
             "flyte/module.py.j2",
             header=module_header(self.p, frameworks.get(self.p.framework)),
@@ -132,6 +134,7 @@ class FlyteWriter(ModuleState):
         settings = self.options.task_settings(tuple(options))
         self.flytekit |= settings.imports
         self.std_imports |= settings.std_imports
+        self.client |= settings.client
         decorator = (
             "@task"
             if not settings.args

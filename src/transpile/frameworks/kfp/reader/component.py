@@ -298,6 +298,9 @@ def _outputs(
 def named_fields(call: cst.Call, span: Span) -> list[Output]:
     """``NamedTuple("O", [("a", int)])`` or ``NamedTuple("O", a=int)``: its fields."""
     fields = call.args[1].value if len(call.args) > 1 and not call.args[1].keyword else None
+    if isinstance(fields, cst.SimpleString):  # collections.namedtuple("O", "a b")
+        words = str(fields.evaluated_value).replace(",", " ").split()
+        fields = cst.List([cst.Element(cst.SimpleString(repr(w))) for w in words])
     if isinstance(fields, (cst.List, cst.Tuple)):
         outputs = [named_field(e.value, span) for e in fields.elements]
         names = [o.name for o in outputs]
@@ -312,16 +315,22 @@ def named_fields(call: cst.Call, span: Span) -> list[Output]:
 
 
 def named_field(node: cst.BaseExpression, span: Span) -> Output:
+    if isinstance(node, cst.SimpleString):  # collections.namedtuple("O", ["a", "b"]): untyped
+        return Output(_field_name(str(node.evaluated_value), span), ANY)
     if (
         isinstance(node, cst.Tuple)
         and len(node.elements) == 2
         and isinstance(node.elements[0].value, cst.SimpleString)
     ):
-        name = str(node.elements[0].value.evaluated_value)
-        if not name.isidentifier() or iskeyword(name):  # NamedTuple refuses it too
-            raise error("TP172", f"NamedTuple field {name!r} is not a Python name", span)
+        name = _field_name(str(node.elements[0].value.evaluated_value), span)
         return Output(name, annotation_type(node.elements[1].value))
     raise error("TP172", f"cannot read NamedTuple field {code(node)}", span)
+
+
+def _field_name(name: str, span: Span) -> str:
+    if not name.isidentifier() or iskeyword(name):  # NamedTuple refuses it too
+        raise error("TP172", f"NamedTuple field {name!r} is not a Python name", span)
+    return name
 
 
 def _statements(node: cst.FunctionDef) -> list[cst.BaseStatement]:

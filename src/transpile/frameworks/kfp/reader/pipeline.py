@@ -24,6 +24,7 @@ from .control import ControlFlow
 from .draft import Draft
 from .flow import Handle, Item, Value, ref_steps
 from .json_text import JsonTexts
+from .kubernetes import UNKNOWN, VOLUME_CALLS, pod_setting
 from .loaded import LOADERS, loaded_component
 from .scope import Context, Scope
 from .settings import Settings, SettingsReader
@@ -34,6 +35,7 @@ STATUS_STUB = (
     'pipeline_job_resource_name="", pipeline_task_name="")'
 )
 POSITIONS_HELPERS = ("foreach_positions", "foreach_artifact_positions")  # our KFP writer's
+PLAIN_RESULT_TYPES = ("int", "float", "str", "bool")
 
 
 class PipelineBuilder(ControlFlow, Branches):
@@ -197,17 +199,103 @@ class PipelineBuilder(ControlFlow, Branches):
         return comp
 
     def kubernetes(self, node: cst.Call, stmt, scope: Scope) -> Handle:
-        """A kfp-kubernetes setting on a task (``kubernetes.use_secret_as_env(task, ...)``):
-        Kubernetes-only, so not carried over, and said so at its line."""
+        """A kfp-kubernetes call: a setting of a task's pod (kubernetes.py maps what a target
+        can take: secrets as environment variables, node selectors, tolerations, pod labels,
+        PVC mounts, a timeout) or a volume made or deleted around the tasks (no step)."""
         span = scope.locator.at(stmt)
+        what = code(node.func)
+        call = what.split(".")[-1]
+        if call in VOLUME_CALLS:
+            return self.volume(call, node, span)
         given = keyword_args(node).get("task") or (positional_args(node) or [None])[0]
         handle = self.expression(given, stmt, scope) if given is not None else None
-        what = code(node.func)
         if not isinstance(handle, Handle):
             raise error("TP175", f"{what}(...) makes a Kubernetes resource, not a step", span)
-        message = f"{what}(...) configures the task's Kubernetes pod; it is not carried over"
-        self.settings.note("TP202", message, span)
+        if handle.step is None:
+            self.settings.note("TP202", f"{what}(...) on a nested pipeline is not carried", span)
+            return handle
+        draft = self.drafts[handle.step]
+        why = pod_setting(
+            draft.settings, call, node, span, self.ctx.diagnostics, self.literal_of(scope)
+        )
+        if why is not None:
+            message = f"{what}(...) is not carried over: {why}"
+            self.settings.note("TP202", message, span)
+            draft.body = f"{todo_comment('TP202', message)}\n{draft.body}"
         return handle
+
+    def literal_of(self, scope: Scope):
+        """A function giving an argument's Python value (a literal, or a name or output bound
+        to one), or kubernetes.UNKNOWN."""
+
+        def value(node: cst.BaseExpression) -> object:
+            found = self.lookup(node, scope)
+            if found is None or found.literal is None:
+                return UNKNOWN
+            try:
+                return ast.literal_eval(found.literal)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                return UNKNOWN
+
+        return value
+
+    def volume(self, call: str, node: cst.Call, span: Span) -> Handle:
+        """``CreatePVC``/``DeletePVC``: Kubernetes makes and removes the volume; no step. Its
+        ``outputs["name"]`` is the claim's name as written (mount_pvc names it)."""
+        args = keyword_args(node)
+        name = args.get("pvc_name") or args.get("pvc_name_suffix")
+        text = _literal(code(name)) if name is not None else None
+        claim = repr(text if isinstance(text, str) else "pvc")
+        if "pvc_name" not in args and call == "CreatePVC":  # KFP makes the name when it runs
+            claim += " (KFP names the claim when it runs; the mounts name this)"
+        message = (
+            f"kubernetes.{call}(...) makes or removes a Kubernetes volume, not a step: left out; "
+            f"the tasks that mount it keep its mount path and name the claim {claim}"
+        )
+        self.settings.note("TP202", message, span)
+        value = Value(literal=repr(text if isinstance(text, str) else "pvc"))
+        return Handle(None, {"name": value}, value, Item(Task(""), set()))
+
+    def computed_results(
+        self, results: dict[str, Value], declared: dict[str, TypeRef], scope: Scope, span: Span
+    ) -> dict[str, Value]:
+        """Results that are not one task's output (a parameter, a literal, values collected
+        from a loop, text made of values): a small step computes them at the end, and the
+        pipeline returns its outputs (every target returns a step's outputs)."""
+        computed = {k: v for k, v in results.items() if not _task_output(v)}
+        if not computed:
+            return results
+        name = self.unique(f"{scope.prefix}pipeline_results")
+        inputs: list[Input] = []
+        lines: list[str] = []
+        outputs: list[Output] = []
+        for key, value in computed.items():
+            if value.literal is not None:
+                lines.append(f"{key} = {value.literal}")
+            elif value.formatted is not None:
+                text, parts = value.formatted
+                for part, given in parts.items():
+                    inputs.append(Input(part, given.type or ANY, given.refs, given.mode))
+                lines.append(f"{key} = {text}")
+            elif value.refs and value.field is None and value.positions_of is None:
+                local = _free_name(f"{key}_value", frozenset(computed))
+                inputs.append(Input(local, value.type or ANY, value.refs, value.mode))  # type: ignore[arg-type]
+                lines.append(f"{key} = {local}")
+            else:
+                raise error("TP183", f"pipeline result {key} must be a task output", span)
+            outputs.append(Output(key, _result_type(value, declared.get(key))))
+        body = "".join(f"{line}\n" for line in lines)
+        self.drafts[name] = Draft(name, span, inputs, outputs, body, Settings(span))
+        self.loop_depth[name] = 0
+        waits = {r.source for i in inputs for r in i.refs if r.kind == "output"}
+        scope.items.append(Item(Task(name), {name}, waits))
+        message = (
+            f"a new step {name} computes the pipeline results {', '.join(computed)} (not one "
+            "task's output in the source); the pipeline returns its outputs"
+        )
+        self.ctx.diagnostics.append(Diagnostic("TP201", "info", message, span))
+        made = {k: Value((Ref("output", name, k),), o.type) for k, o in zip(computed, outputs)}
+        return {k: made.get(k, v) for k, v in results.items()}
 
     def collected_type(self, refs: tuple[Ref, ...], kind: TypeRef | None) -> TypeRef | None:
         """``dsl.Collected`` of a value made ``n`` loops deeper than here: ``n`` nested lists."""
@@ -461,14 +549,43 @@ class PipelineBuilder(ControlFlow, Branches):
             and isinstance(node.func, cst.Name)
             and node.func.value in self.ctx.tuples
         ):
-            return {
-                a.keyword.value: self.value(a.value, stmt, scope) for a in node.args if a.keyword
-            }
+            fields = [f for f, _ in self.ctx.tuples[node.func.value]]
+            given = [a for a in node.args if not a.keyword]
+            if len(given) > len(fields) or any(a.star for a in node.args):
+                message = f"{node.func.value}(...) takes its fields by name or in order"
+                raise error("TP172", message, scope.locator.at(stmt))
+            named = {f: a.value for f, a in zip(fields, given, strict=False)}
+            named |= {a.keyword.value: a.value for a in node.args if a.keyword}
+            return {key: self.value(value, stmt, scope) for key, value in named.items()}
         if isinstance(node, cst.Attribute) and node.attr.value == "outputs":  # all of them
             handle = self.expression(node.value, stmt, scope)
             if isinstance(handle, Handle):
                 return {k: v for k, v in handle.outputs.items() if k.isidentifier()}
         return {"Output": self.value(node, stmt, scope)}
+
+
+def _task_output(value: Value) -> bool:
+    """A value that is one task's output (or whichever of a switch's cases ran)."""
+    plain = value.literal is None and value.formatted is None and value.field is None
+    return plain and value.mode != "collected" and all(r.kind == "output" for r in value.refs)
+
+
+def _result_type(value: Value, declared: TypeRef | None) -> TypeRef:
+    """A computed result's type: what reaches it, else the pipeline's annotation (never an
+    artifact class, which a step does not make from a value)."""
+    if value.type is not None and value.type.known:
+        return value.type
+    if value.literal is not None:
+        kind = type(_literal(value.literal)).__name__
+        if kind in ("int", "float", "str", "bool"):
+            return TypeRef(kind, "literal")
+    if declared is not None and declared.known and declared.expr in PLAIN_RESULT_TYPES:
+        return declared
+    if declared is not None and declared.expr.startswith(("list[", "dict[")):
+        inner = re.findall(r"\w+", declared.expr)
+        if set(inner) <= {"list", "dict", *PLAIN_RESULT_TYPES}:
+            return declared
+    return ANY
 
 
 def _input_type(comp: Component, param, value: Value):

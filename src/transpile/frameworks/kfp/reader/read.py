@@ -15,13 +15,13 @@ import textwrap
 import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error, no_such_entry
-from transpile.model.ir import Module, Parameter, Pipeline, Ref, Result, Span
+from transpile.model.ir import Module, Parameter, Pipeline, Ref, Result, Span, TypeRef
 from transpile.reading.cst import SpanIndex, code
 from transpile.util.docstrings import described, split_args_section
 from transpile.util.syntax import casts_to_int
 
 from .artifacts import LOAD, SAVE
-from .component import annotation_type, read_component
+from .component import annotation_type, named_fields, read_component
 from .exits import failure_handlers
 from .flow import Value, group, steps_in
 from .loaded import LOADERS, loaded_component
@@ -131,7 +131,11 @@ class KfpReader:
                     self.imports.append(code(stmt).strip())
             elif isinstance(stmt, cst.FunctionDef) and self._kind(stmt):
                 self.functions[stmt.name.value] = (str(self._kind(stmt)), stmt)
-            elif isinstance(stmt, cst.ClassDef) and self._named_tuple(stmt):
+            elif (
+                isinstance(stmt, cst.ClassDef)
+                and self._named_tuple(stmt)
+                or self._named_tuple_call(stmt)
+            ):
                 continue
             elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in (SAVE, LOAD):
                 continue  # our KFP writer's pickle helpers: their use is read back as values
@@ -232,6 +236,20 @@ class KfpReader:
         self.tuples[node.name.value] = fields
         return True
 
+    def _named_tuple_call(self, stmt: cst.BaseStatement) -> bool:
+        """``Outputs = NamedTuple("Outputs", a=int)`` at module level: as the class form."""
+        small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+        if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+            return False
+        target, value = small.targets[0].target, small.value
+        if not (isinstance(target, cst.Name) and isinstance(value, cst.Call)):
+            return False
+        if self.names.resolve(value.func) not in ("NamedTuple", "namedtuple"):
+            return False
+        span = self.spans.find(code(stmt).strip(), Span(self.path, 1, 0, len(self.spans.lines), 0))
+        self.tuples[target.value] = [(o.name, o.type) for o in named_fields(value, span)]
+        return True
+
     def _entry(self, pipelines: dict[str, cst.FunctionDef]) -> str:
         if self.entry_name is not None:
             if self.entry_name not in pipelines:
@@ -261,6 +279,7 @@ class KfpReader:
         results = builder.walk(_statements(node), scope) or {}
         if not scope.items:
             raise error("TP184", f"pipeline {name} calls no component", span)
+        results = builder.computed_results(results, self._declared(node), scope, span)
         self._decorator(ctx, node, span)
         flow = group(scope.items).node
         parameters = [_as_file(p) if p.name in builder.file_params else p for p in parameters]
@@ -327,6 +346,15 @@ class KfpReader:
                 if value is not None:
                     return value
         return code(node)
+
+    def _declared(self, node: cst.FunctionDef) -> dict[str, TypeRef]:
+        """The result types the pipeline's return annotation states, by result name."""
+        if node.returns is None:
+            return {}
+        annotation = node.returns.annotation
+        if code(annotation) in self.tuples:
+            return dict(self.tuples[code(annotation)])
+        return {"Output": annotation_type(annotation)}
 
     def _results(
         self, results: dict[str, Value], node: cst.FunctionDef, span: Span

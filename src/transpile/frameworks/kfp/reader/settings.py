@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
@@ -19,6 +20,17 @@ from transpile.reading.cst import code
 
 DEFAULT_IMAGE = "python:3.11"  # KFP's default base image (and what our KFP writer spells out)
 _SECONDS = {"s": 1, "m": 60, "h": 3600}
+# the kubernetes option's arguments, as Metaflow's @kubernetes names them (kubernetes.py)
+POD_ORDER = (
+    "secrets",
+    "secret_env",
+    "node_selector",
+    "tolerations",
+    "labels",
+    "annotations",
+    "image_pull_secrets",
+    "persistent_volume_claims",
+)
 NOT_CARRIED = {
     "set_display_name": "the task's display name",
     "ignore_upstream_failure": "running after a failed upstream task",
@@ -36,6 +48,8 @@ class Settings:
     options: list[Option] = field(default_factory=list)
     resource_span: Span | None = None
     env_span: Span | None = None
+    pod: dict[str, Any] = field(default_factory=dict)  # kfp-kubernetes settings (kubernetes.py)
+    pod_span: Span | None = None
 
     def finish(self) -> tuple[Option, ...]:
         extra = []
@@ -47,6 +61,9 @@ class Settings:
             extra.append(
                 Option("environment", (("vars", repr(self.env)),), self.env_span or self.span)
             )
+        if self.pod:
+            args = tuple((k, repr(self.pod[k])) for k in POD_ORDER if k in self.pod)
+            extra.append(Option("kubernetes", args, self.pod_span or self.span))
         return (*self.options, *extra)
 
 

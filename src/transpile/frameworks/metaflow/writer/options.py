@@ -34,7 +34,7 @@ MAX_RETRIES = 4  # "The maximum number of retries is @retry(times=4)."
 
 def decorator(option: Option) -> str:
     """``@kind(args)``; positional arguments are stored as ``_0``, ``_1``..."""
-    args = [v if k.startswith("_") and k[1:].isdigit() else f"{k}={v}" for k, v in option.args]
+    args = [v if k.startswith("_") and k[1:].isdigit() else f"{k}={v}" for k, v in option.written]
     return f"@{option.kind}({', '.join(args)})" if args else f"@{option.kind}"
 
 
@@ -116,6 +116,11 @@ class OptionWriter:
                 f"{decorator(option)} runs the step on {option.kind} (locally too): "
                 "add it, or run with --with " + option.kind
             )
+            if option.arg("secret_env"):  # KFP's use_secret_as_env names each variable
+                text += (
+                    f"; the body reads the secrets' keys as {option.arg('secret_env')}, "
+                    "Metaflow names each variable by its key"
+                )
         else:
             note = FRAMEWORK.capabilities.get(option.kind, ("none", ""))[1]
             text = f"{decorator(option)} {why}" + (f": {note}" if note else "")

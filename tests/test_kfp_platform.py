@@ -1,0 +1,211 @@
+"""KFP sources (issue 16): kfp.kubernetes pod settings in a pipeline body, and pipeline results
+that are not one task's output. The runs are fixtures/kfp_wild_platform's equivalence tests."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import pytest
+
+from transpile.api import Converted, Failed, Read, convert_text, read_text
+
+HEADER = """\
+from typing import NamedTuple
+
+from kfp import dsl, kubernetes
+
+
+@dsl.component
+def make(n: int) -> int:
+    return n + 1
+
+
+@dsl.component
+def use(x: int) -> str:
+    import os
+
+    return os.environ.get("DB_PASSWORD", "") + str(x)
+
+
+"""
+
+
+def source(body: str, returns: str = "") -> str:
+    head = f"@dsl.pipeline\ndef p(n: int = 1){returns}:\n"
+    return HEADER + head + textwrap.indent(textwrap.dedent(body), "    ")
+
+
+def converted(body: str, target: str, returns: str = "") -> Converted:
+    result = convert_text(source(body, returns), "p.py", target, "kfp")
+    assert isinstance(result, Converted), getattr(result, "diagnostics", result)
+    return result
+
+
+def squashed(text: str) -> str:
+    """Code without whitespace or the trailing commas of formatted calls (to match a call
+    however ruff wrapped it)."""
+    return re.sub(r"\s+", "", text).replace(",)", ")").replace(",]", "]")
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+SECRET = """\
+t = make(n=n)
+kubernetes.use_secret_as_env(t, secret_name="db", secret_key_to_env={"password": "DB_PASSWORD"})
+u = use(x=t.output)
+"""
+
+
+def test_a_secret_as_env_becomes_a_flyte_secret_request_with_its_variable():
+    result = converted(SECRET, "flyte")
+    assert squashed(
+        'Secret(group="db", key="password", env_var="DB_PASSWORD", '
+        "mount_requirement=Secret.MountType.ENV_VAR)"
+    ) in squashed(result.code)
+    assert "from flytekit import Secret" in result.code or "Secret," in result.code
+    assert not any(d.lossy for d in result.diagnostics)  # exact in Flyte
+
+
+def test_a_secret_as_env_is_a_kubernetes_todo_in_metaflow_naming_the_variables():
+    result = converted(SECRET, "metaflow")
+    todo = next(line for line in result.code.splitlines() if "TP232" in line)
+    assert "@kubernetes(secrets=['db'])" in todo
+    assert "{'db': {'password': 'DB_PASSWORD'}}" in todo  # Metaflow names variables by key
+    assert "secret_env" not in todo
+    assert "\n    @kubernetes" not in result.code  # a local run stays local
+
+
+SCHEDULING = """\
+t = make(n=n)
+kubernetes.add_node_selector(t, label_key="pool", label_value="cpu")
+kubernetes.add_toleration(t, key="gpu", operator="Exists", effect="NoSchedule")
+kubernetes.add_pod_label(t, "team", "ml")
+kubernetes.set_image_pull_secrets(t, ["regcred"])
+kubernetes.set_timeout(t, 90)
+"""
+
+
+def test_pod_scheduling_settings_and_a_timeout():
+    metaflow = converted(SCHEDULING, "metaflow")
+    assert "@timeout(seconds=90)" in metaflow.code
+    assert (
+        "@kubernetes(node_selector={'pool': 'cpu'}, tolerations=[{'key': 'gpu', 'operator': "
+        "'Exists', 'effect': 'NoSchedule'}], labels={'team': 'ml'}, "
+        "image_pull_secrets=['regcred'])"
+    ) in metaflow.code
+    flyte = converted(SCHEDULING, "flyte")
+    assert "timeout=timedelta(seconds=90)" in flyte.code
+    assert squashed(
+        'pod_template=PodTemplate(pod_spec=V1PodSpec(containers=[V1Container(name="primary")], '
+        'node_selector={"pool": "cpu"}, tolerations=[V1Toleration(key="gpu", '
+        'operator="Exists", effect="NoSchedule")], image_pull_secrets=['
+        'V1LocalObjectReference(name="regcred")]), labels={"team": "ml"})'
+    ) in squashed(flyte.code)
+    assert "from kubernetes.client import" in flyte.code
+    assert not [d for d in flyte.diagnostics if d.lossy]  # a pod template holds each
+
+
+def test_volumes_are_no_steps_and_their_mounts_are_named():
+    body = """\
+    pvc = kubernetes.CreatePVC(pvc_name="scratch", access_modes=["ReadWriteOnce"], size="1Gi")
+    t = make(n=n)
+    kubernetes.mount_pvc(t, pvc_name=pvc.outputs["name"], mount_path="/data")
+    u = use(x=t.output).after(t)
+    kubernetes.DeletePVC(pvc_name=pvc.outputs["name"]).after(u)
+    """
+    result = converted(body, "metaflow")
+    assert [s.name for s in result.pipeline.steps] == ["make", "use"]
+    assert "persistent_volume_claims={'scratch': '/data'}" in result.code
+    flyte = squashed(converted(body, "flyte").code)
+    assert squashed('V1VolumeMount(name="volume-0", mount_path="/data")') in flyte
+    assert squashed('V1PersistentVolumeClaimVolumeSource(claim_name="scratch")') in flyte
+    text = source(body)
+    lossy = {d.span.line for d in result.diagnostics if d.code == "TP202" and d.lossy}
+    assert {line_of(text, "CreatePVC"), line_of(text, "DeletePVC")} <= lossy
+
+
+@pytest.mark.parametrize(
+    ("call", "why"),
+    [
+        (
+            (
+                'kubernetes.use_config_map_as_env(t, config_map_name="c", '
+                'config_map_key_to_env={"k": "K"})'
+            ),
+            "transpile maps it to no setting",
+        ),
+        (
+            'kubernetes.use_secret_as_env(t, secret_name=name, secret_key_to_env={"k": "K"})',
+            "known only when the pipeline runs",
+        ),
+        ('kubernetes.mount_pvc(t, pvc_name="v", mount_path="/d", sub_path="s")', "sub_path"),
+    ],
+)
+def test_a_pod_setting_no_target_takes_is_a_todo_in_the_step_not_a_refusal(call, why):
+    body = f"t = make(n=n)\n{call}\n"
+    text = source(body, "").replace("n: int = 1", "n: int = 1, name: str = 'x'")
+    for target in ("flyte", "metaflow"):
+        result = convert_text(text, "p.py", target, "kfp")
+        assert isinstance(result, Converted)
+        found = [d for d in result.diagnostics if d.code == "TP202" and why in d.message]
+        assert found and found[0].lossy and found[0].span.line == line_of(text, call[:30])
+        assert f"# TODO(transpile): TP202 kubernetes.{call.split('.')[1].split('(')[0]}" in (
+            result.code
+        )
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "needle"),
+    [
+        ('kubernetes.add_node_selector(n, "a", "b")\nmake(n=n)\n', "TP175", "add_node_selector"),
+        (
+            't = make(n=n)\nO = NamedTuple("O", [("a", int)])\nreturn O(t.output, t.output)\n',
+            "TP172",
+            "return O(",
+        ),
+    ],
+)
+def test_refusals_at_their_lines(body, code, needle):
+    text = source(body, "")
+    result = read_text(text, "p.py", "kfp")
+    assert isinstance(result, Failed)
+    diagnostic = result.diagnostics[0]
+    assert diagnostic.code == code
+    assert diagnostic.span.line == line_of(text, needle)
+
+
+def test_collected_results_come_from_a_step_that_returns_them():
+    body = """\
+    with dsl.ParallelFor([1, 2]) as k:
+        t = make(n=k)
+    return dsl.Collected(t.output)
+    """
+    for target in ("flyte", "metaflow", "airflow"):
+        result = converted(body, target, " -> list[int]")
+        assert [r.name for r in result.pipeline.results] == ["Output"]
+        (ref,) = result.pipeline.results[0].refs
+        assert ref.source == "pipeline_results"
+        step = next(s for s in result.pipeline.steps if s.name == "pipeline_results")
+        assert step.inputs[0].mode == "collected"
+        assert step.outputs[0].type.expr == "list[int]"
+
+
+@pytest.mark.parametrize(
+    ("module", "made"),
+    [
+        ('O = NamedTuple("O", [("a", int), ("b", str)])\n', ""),
+        ("", 'O = NamedTuple("O", a=int, b=str)\n'),
+        ("import collections\n", 'O = collections.namedtuple("O", "a b")\n'),
+        ("import collections\n", 'O = collections.namedtuple("O", ["a", "b"])\n'),
+    ],
+)
+def test_a_named_tuple_result_with_fields_in_order(module, made):
+    body = f"t = make(n=n)\nu = use(x=t.output)\n{made}return O(t.output, b=u.output)\n"
+    text = source(body).replace("@dsl.pipeline", module + "\n\n@dsl.pipeline")
+    result = read_text(text, "p.py", "kfp")
+    assert isinstance(result, Read), getattr(result, "diagnostics", result)
+    refs = {r.name: (r.refs[0].source, r.refs[0].name) for r in result.pipeline.results}
+    assert refs == {"a": ("make", "Output"), "b": ("use", "Output")}
