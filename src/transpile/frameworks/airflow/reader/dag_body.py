@@ -114,6 +114,7 @@ class DagBody:
         self.rules: dict[str, str] = {}  # step → trigger rule (when not all_success)
         self.rule_nodes: dict[str, ast.AST] = {}
         self.switched: Node | None = None  # the flow, when it has switches
+        self.evaluated: dict[int, tuple[ast.Call, str]] = {}  # task calls read, by node
         for node in reader.tree.body:
             self._task_function(node)
 
@@ -548,6 +549,16 @@ class DagBody:
 
     # tasks
     def task_expression(self, node: ast.expr, variable: str | None) -> str | None:
+        """The step ``node`` makes or names; a call is read once (``a >> [b(), c()] >> d``
+        reads its middle operand again as the start of the next edge)."""
+        if isinstance(node, ast.Call) and id(node) in self.evaluated:
+            return self.evaluated[id(node)][1]
+        found = self._task_expression(node, variable)
+        if isinstance(node, ast.Call) and found is not None:
+            self.evaluated[id(node)] = (node, found)  # the node kept: its id stays its own
+        return found
+
+    def _task_expression(self, node: ast.expr, variable: str | None) -> str | None:
         if isinstance(node, ast.Attribute) and node.attr == "output":
             node = node.value  # an operator's XComArg: the task itself
         if isinstance(node, ast.Name) and node.id in self.variables:
@@ -992,6 +1003,8 @@ class DagBody:
                     found.append(merged[step.name])
                 continue
             for output in step.outputs:
+                if step.name in self.switching:
+                    continue  # what the switch reads (Airflow keeps it only for some choices)
                 name = (
                     f"{step.name}_result"
                     if output.name == "return_value"
