@@ -223,7 +223,7 @@ def test_a_short_circuit_is_a_switch_with_an_empty_case():
 def test_refused_at_the_spot():
     code = HEAD + (
         "@task_group\ndef g(x):\n    return one(x)\n\n\n"
-        '@task.short_circuit(ignore_downstream_trigger_rules=False)\ndef s():\n    return 1\n\n\n'
+        "@task.short_circuit(ignore_downstream_trigger_rules=False)\ndef s():\n    return 1\n\n\n"
         'with DAG("d") as dag:\n    g.expand(x=[1, 2])\n'
     )
     read = api.read_text(code, "dag.py", "airflow")
@@ -234,3 +234,11 @@ def test_refused_at_the_spot():
     read = api.read_text(code, "dag.py", "airflow")
     assert read.diagnostics[0].code == "TP187"
     assert read.diagnostics[0].span.line == _line_of(code, "g.expand")
+
+
+@pytest.mark.parametrize("target", ["metaflow", "flyte", "kfp"])
+def test_the_fixture_converts_to_its_reviewed_golden(target):
+    source = FIXTURES / "airflow_groups" / "airflow.py"
+    converted = api.convert_file(str(source), target)
+    golden = (FIXTURES / "airflow_groups" / "expected" / f"{target}.py").read_text()
+    assert converted.code == golden

@@ -115,6 +115,7 @@ class DagBody:
         self.rule_nodes: dict[str, ast.AST] = {}
         self.switched: Node | None = None  # the flow, when it has switches
         self.evaluated: dict[int, tuple[ast.Call, str]] = {}  # task calls read, by node
+        self.nested = 0  # inside a with block of the DAG body
         for node in reader.tree.body:
             self._task_function(node)
 
@@ -190,11 +191,15 @@ class DagBody:
                 if group is not None:
                     self.open_groups.append(group)
                     opened += 1
+            self.nested += 1
             self.read(node.body)  # the DAG itself, or a TaskGroup (flattened)
+            self.nested -= 1
             del self.open_groups[len(self.open_groups) - opened :]
             return
-        if self.holder and isinstance(
-            node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef
+        if (
+            self.holder
+            and isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef)
+            and not (self.nested and isinstance(node, ast.FunctionDef))
         ):
             return  # module-level code after ``dag = DAG(...)``: kept as definitions
         if isinstance(node, ast.FunctionDef) and not node.decorator_list:
@@ -406,7 +411,15 @@ class DagBody:
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
         callable_ = keywords.get("python_callable")
         if isinstance(callable_, ast.Name):
-            return self.reader_function(callable_.id)
+            found = self.reader_function(callable_.id)
+            if found is None:  # defined inside the DAG's with block
+                defined = [
+                    n
+                    for n in ast.walk(self.reader.tree)
+                    if isinstance(n, ast.FunctionDef) and n.name == callable_.id
+                ]
+                found = defined[0] if len(defined) == 1 else None
+            return found
         func = node.func
         if isinstance(func, ast.Call):  # f.override(...)(...)
             func = func.func.value if isinstance(func.func, ast.Attribute) else func.func
