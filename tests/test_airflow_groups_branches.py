@@ -242,3 +242,33 @@ def test_the_fixture_converts_to_its_reviewed_golden(target):
     converted = api.convert_file(str(source), target)
     golden = (FIXTURES / "airflow_groups" / "expected" / f"{target}.py").read_text()
     assert converted.code == golden
+
+
+def test_a_mapped_branch_is_refused_at_its_line():
+    code = HEAD + BRANCH.format(body='    return "a"', rule="none_failed")
+    code += '\nwith DAG("d") as dag:\n    pick.expand(x=[1, 2]) >> [a(), b()]\n'
+    read = api.read_text(code, "dag.py", "airflow")
+    assert isinstance(read, api.Failed)
+    assert read.diagnostics[0].code == "TP187"
+    assert read.diagnostics[0].span.line == _line_of(code, "pick.expand")
+
+
+def test_a_join_rule_from_default_args_or_the_enum_counts():
+    from_defaults = HEAD + BRANCH.format(body='    return "a"', rule="all_success").replace(
+        '@task(trigger_rule="all_success")', "@task"
+    )
+    with_defaults = from_defaults + (
+        '\nwith DAG("d", default_args={"trigger_rule": "none_failed_min_one_success"}) as dag:\n'
+        + textwrap.indent(SHAPE, "    ")
+    )
+    assert isinstance(api.read_text(with_defaults, "dag.py", "airflow"), api.Read)
+    without = from_defaults + '\nwith DAG("d") as dag:\n' + textwrap.indent(SHAPE, "    ")
+    assert isinstance(api.read_text(without, "dag.py", "airflow"), api.Failed)
+    enum = HEAD.replace(
+        "from airflow.sdk import",
+        "from airflow.utils.trigger_rule import TriggerRule\nfrom airflow.sdk import",
+    ) + BRANCH.format(body='    return "a"', rule="x").replace(
+        '@task(trigger_rule="x")', "@task(trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)"
+    )
+    enum += '\nwith DAG("d") as dag:\n' + textwrap.indent(SHAPE, "    ")
+    assert isinstance(api.read_text(enum, "dag.py", "airflow"), api.Read)

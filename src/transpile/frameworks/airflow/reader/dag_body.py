@@ -591,7 +591,8 @@ class DagBody:
             return step
         if name in ("EmptyOperator", "DummyOperator"):
             task_id = self._task_id(node, variable or "empty")
-            return self.add(task_id, node, (), (), "", self._settings(node))
+            rule = {k: v for k, v in self.defaults.items() if k == "trigger_rule"}
+            return self.add(task_id, node, (), (), "", rule | self._settings(node))
         if name == "BashOperator" and self._plain_command(node) is not None:
             return self.bash(node, variable)
         if name and name.endswith(("Operator", "Sensor")):
@@ -621,7 +622,8 @@ class DagBody:
         body = (
             f'raise NotImplementedError("TODO(transpile): TP188 {name} {task_id} not converted")\n'
         )
-        rule = {k: v for k, v in self._settings(node).items() if k == "trigger_rule"}
+        rule = {k: v for k, v in self.defaults.items() if k == "trigger_rule"}
+        rule |= {k: v for k, v in self._settings(node).items() if k == "trigger_rule"}
         return self.add(task_id, node, (), (), body, rule)
 
     def _plain_command(self, node: ast.Call) -> str | None:
@@ -715,6 +717,12 @@ class DagBody:
         )
 
     def mapped(self, function: str, node: ast.Call, fixed) -> str:
+        if function in self.switch_kind:
+            raise error(
+                "TP187",
+                f"a mapped @task.{self.switch_kind[function]} ({function}) is not supported",
+                self.span(node),
+            )
         over = [(k.arg, k.value) for k in node.keywords if k.arg]
         if isinstance(node.func, ast.Attribute) and node.func.attr == "expand_kwargs":
             # one mapped task per dict of keyword arguments
