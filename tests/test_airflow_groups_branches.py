@@ -272,3 +272,25 @@ def test_a_join_rule_from_default_args_or_the_enum_counts():
     )
     enum += '\nwith DAG("d") as dag:\n' + textwrap.indent(SHAPE, "    ")
     assert isinstance(api.read_text(enum, "dag.py", "airflow"), api.Read)
+
+
+AIRFLOW2_IMPORTS = """\
+from airflow.decorators import dag, task, task_group
+from airflow.operators.dummy import DummyOperator as EmptyOperator
+from airflow.operators.python import ShortCircuitOperator
+from airflow.utils.task_group import TaskGroup
+"""
+
+
+def test_the_airflow_2_spelling_reads_as_the_fixture():
+    text = (FIXTURES / "airflow_groups/airflow.py").read_text()
+    start = text.index("from airflow.providers")
+    end = text.index("\n\n\n", start)
+    old = text[:start] + AIRFLOW2_IMPORTS + text[end:]
+    new_model = api.read_text(text, "airflow.py", "airflow").pipeline
+    old_model = api.read_text(old, "airflow.py", "airflow").pipeline
+    assert old_model.flow == new_model.flow
+    assert [(s.name, s.inputs, s.outputs, s.body) for s in old_model.steps] == [
+        (s.name, s.inputs, s.outputs, s.body) for s in new_model.steps
+    ]
+    assert old_model.results == new_model.results
