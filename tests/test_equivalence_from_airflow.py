@@ -32,6 +32,16 @@ EXPECTED = {
     # shifted by 1: 3+5
     ("airflow_mapping", "defaults"): {"report_result": "42:#1,#2,#3:300:a1b2"},
     ("airflow_mapping", "override"): {"report_result": "8:#1,#2:300:a1b2"},
+    # values 1..n; first = sum * factor, second = sum * 3; the branch takes the larger (inside
+    # the verdict group); the join and publish wait for whichever case ran
+    ("airflow_groups", "defaults"): {
+        "compare_case_result": "second by 10",
+        "publish_result": "published 20/30 over 4 (20)",
+    },
+    ("airflow_groups", "override"): {
+        "compare_case_result": "first by 12",
+        "publish_result": "published 30/18 over 3 (30)",
+    },
     # 3 + 4 apples and pears, pulled by a Jinja template: text
     ("airflow_mixed", "defaults"): {"describe_result": "7 fruits (str)"},
 }

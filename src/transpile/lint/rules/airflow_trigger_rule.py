@@ -1,9 +1,11 @@
-"""An Airflow task with a ``trigger_rule`` other than ``all_success``.
+"""An Airflow task with a ``trigger_rule`` other than ``all_success`` or the ``none_failed`` ones.
 
-Why: Airflow can run a task when its upstream tasks failed, were skipped, or any one of them
-finished (``all_done``, ``one_failed``, ``none_failed``...). Metaflow, Flyte and KFP run a step
-only after every step before it succeeded; the nearest forms (an exit handler, a failure node)
-run at the end of the whole pipeline, not in place.
+Why: Airflow can run a task when its upstream tasks failed, or any one of them finished
+(``all_done``, ``one_failed``, ``one_success``...). Metaflow, Flyte and KFP run a step only
+after every step before it succeeded; the nearest forms (an exit handler, a failure node) run
+at the end of the whole pipeline, not in place. ``none_failed_min_one_success`` (and
+``none_failed``) on the task that joins a branch's cases is what a switch's join means, and
+is converted so.
 
 Instead: keep cleanup that must always run in a final step the target runs on failure (Flyte
 ``on_failure``, KFP ``dsl.ExitHandler``), or handle the failure inside the upstream task.
@@ -21,7 +23,9 @@ CODE = "TP519"
 NAME = "airflow-trigger-rule"
 MESSAGE = "trigger_rule={rule}: the other frameworks run a step only when every upstream succeeded"
 FRAMEWORKS = frozenset({"airflow"})
-DEFAULT = {"all_success", "ALL_SUCCESS"}
+# the rules the reader carries (what a switch's join means; the same as all_success otherwise)
+CARRIED = {"all_success", "none_failed_min_one_success", "none_failed_or_skipped", "none_failed"}
+DEFAULT = CARRIED | {rule.upper() for rule in CARRIED}
 
 VALID = [
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 import itertools
 import re
 import textwrap
@@ -22,10 +23,15 @@ from transpile.model.ir import (
     Sequence,
     Span,
     Step,
+    Switch,
     Task,
     TypeRef,
+    task_steps,
+    walk,
 )
 from transpile.reading.series_parallel import series_parallel
+
+from .switches import Switching, switch_flow
 
 # an argument that renders one task's return value (as text)
 XCOM_PULL = re.compile(
@@ -53,7 +59,16 @@ CONTEXT_KEYS = {
     "inlets",
     "triggering_asset_events",
 }
-UNSUPPORTED_ARGS = {"trigger_rule", "pool", "sla", "on_failure_callback", "on_success_callback"}
+UNSUPPORTED_ARGS = {"pool", "sla", "on_failure_callback", "on_success_callback"}
+# trigger rules that mean the model's order when every task succeeds (and, after a switch, the
+# tasks that wait for whichever case ran: checked against Airflow's rules in switches.py)
+CARRIED_RULES = {
+    "all_success",
+    "none_failed_min_one_success",
+    "none_failed_or_skipped",
+    "none_failed",
+}
+GROUP = "<group>"  # a variable bound to a task group (never a step name: not an identifier)
 
 
 def span_of(path: str, node: ast.AST) -> Span:
@@ -88,6 +103,19 @@ class DagBody:
         self.helpers: list[str] = []
         self.local: dict[str, ast.FunctionDef] = {}  # plain functions defined in the DAG body
         self.defined: set[str] = set()
+        self.group_functions: dict[str, ast.FunctionDef] = {}  # @task_group functions
+        self.switch_kind: dict[str, str] = {}  # @task.branch / @task.short_circuit functions
+        self.switching: dict[str, Switching] = {}  # steps that choose what runs after them
+        self.open_groups: list[tuple[str, bool]] = []  # (full id, prefix_group_id), innermost last
+        self.members: dict[str, list[str]] = {}  # group id → the steps inside it, nested too
+        self.group_ids: dict[str, int] = {}  # group ids used, for Airflow's __1 suffixes
+        self.edges: list[tuple[list[str], list[str]]] = []  # order edges, groups resolved late
+        self.task_ids: dict[str, str] = {}  # step → Airflow task id (group prefixes included)
+        self.rules: dict[str, str] = {}  # step → trigger rule (when not all_success)
+        self.rule_nodes: dict[str, ast.AST] = {}
+        self.switched: Node | None = None  # the flow, when it has switches
+        self.evaluated: dict[int, tuple[ast.Call, str]] = {}  # task calls read, by node
+        self.nested = 0  # inside a with block of the DAG body
         for node in reader.tree.body:
             self._task_function(node)
 
@@ -102,10 +130,16 @@ class DagBody:
             return False
         for deco in node.decorator_list:
             base = deco.func if isinstance(deco, ast.Call) else deco
+            if self.reader.names.resolve(base) == "task_group":
+                self.group_functions[node.name] = node
+                return True
             flavour = (
                 isinstance(base, ast.Attribute) and self.reader.names.resolve(base.value) == "task"
             )
-            if flavour and base.attr != "python":
+            if flavour and base.attr in ("branch", "short_circuit"):
+                self.switch_kind[node.name] = base.attr
+                self._switch_settings(deco, base.attr)
+            elif flavour and base.attr != "python":
                 raise error("TP188", f"@task.{base.attr} is not supported", self.span(deco))
             if flavour or self.reader.names.resolve(base) == "task":
                 self.functions[node.name] = node
@@ -142,11 +176,30 @@ class DagBody:
             self.order(node.value) or self.task_expression(node.value, None) is not None
         ):
             return
-        if isinstance(node, ast.With) and all(self._grouping(i.context_expr) for i in node.items):
-            self.read(node.body)  # the DAG itself, or a TaskGroup (flattened)
+        if (
+            isinstance(node, ast.Assign)
+            and self.reader.names.resolve(node.value) == "TaskGroup"
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            self.variables[node.targets[0].id] = self._new_group(node.value)
             return
-        if self.holder and isinstance(
-            node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef
+        if isinstance(node, ast.With) and all(self._grouping(i.context_expr) for i in node.items):
+            opened = 0
+            for item in node.items:
+                group = self._opened_group(item)
+                if group is not None:
+                    self.open_groups.append(group)
+                    opened += 1
+            self.nested += 1
+            self.read(node.body)  # the DAG itself, or a TaskGroup (flattened)
+            self.nested -= 1
+            del self.open_groups[len(self.open_groups) - opened :]
+            return
+        if (
+            self.holder
+            and isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef)
+            and not (self.nested and isinstance(node, ast.FunctionDef))
         ):
             return  # module-level code after ``dag = DAG(...)``: kept as definitions
         if isinstance(node, ast.FunctionDef) and not node.decorator_list:
@@ -167,30 +220,287 @@ class DagBody:
         """``with dag:`` for the DAG object, or ``with TaskGroup(...)`` (its tasks flattened)."""
         if self.holder and isinstance(node, ast.Name) and node.id == self.holder:
             return True
-        if self.reader.names.resolve(node) == "TaskGroup":
-            self.note("TP202", "TaskGroup flattened: its tasks join the DAG", node)
+        if isinstance(node, ast.Name) and self.variables.get(node.id, "").startswith(GROUP):
             return True
-        return False
+        return self.reader.names.resolve(node) == "TaskGroup"
+
+    # task groups: flattened; their task ids take the group's prefix as in Airflow
+    def _new_group(self, call: ast.Call, fallback: str = "group") -> str:
+        """A TaskGroup(...) call: its group id (made unique as Airflow does) as a variable."""
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        named = call.args[0] if call.args else keywords.get("group_id")
+        if named is None:
+            base = fallback
+        elif isinstance(named, ast.Constant) and isinstance(named.value, str):
+            base = named.value
+        else:
+            raise error("TP186", "a task group id that is not a literal", self.span(named))
+        prefix = keywords.get("prefix_group_id")
+        prefixed = not (isinstance(prefix, ast.Constant) and prefix.value is False)
+        if "default_args" in keywords:
+            self.note(
+                "TP189", "a task group's default_args are not carried", keywords["default_args"]
+            )
+        full = self.child_id(base)
+        count = self.group_ids.get(full, 0)
+        self.group_ids[full] = count + 1
+        if count:
+            full = f"{full}__{count}"
+        self.members.setdefault(full, [])
+        self._prefixes[full] = prefixed
+        return f"{GROUP}{full}"
+
+    @property
+    def _prefixes(self) -> dict[str, bool]:
+        if not hasattr(self, "_prefix_flags"):
+            self._prefix_flags: dict[str, bool] = {}
+        return self._prefix_flags
+
+    def _opened_group(self, item: ast.withitem) -> tuple[str, bool] | None:
+        node = item.context_expr
+        if isinstance(node, ast.Name) and self.variables.get(node.id, "").startswith(GROUP):
+            marker = self.variables[node.id]
+        elif self.reader.names.resolve(node) == "TaskGroup":
+            marker = self._new_group(node)
+            if isinstance(item.optional_vars, ast.Name):
+                self.variables[item.optional_vars.id] = marker
+        else:
+            return None
+        full = marker[len(GROUP) :]
+        return full, self._prefixes[full]
+
+    def child_id(self, label: str) -> str:
+        """A task's or group's id inside the groups open now, as Airflow makes it."""
+        if self.open_groups and self.open_groups[-1][1]:
+            return f"{self.open_groups[-1][0]}.{label}"
+        return label
+
+    def call_group(self, name: str, call: ast.Call) -> str:
+        """A ``@task_group`` function called in the DAG: its body read in a group of its own,
+        arguments bound to its parameters; what it returns (a task, else the group itself)."""
+        function = self.group_functions[name]
+        keywords = {}
+        for deco in function.decorator_list:
+            if isinstance(deco, ast.Call) and self.reader.names.resolve(deco.func) == "task_group":
+                keywords = {k.arg: k for k in deco.keywords if k.arg}
+        fake = ast.Call(ast.Name("TaskGroup"), [], [k for k in keywords.values()])
+        marker = self._new_group(fake, name)
+        full = marker[len(GROUP) :]
+        arguments = function.args
+        names = [a.arg for a in arguments.args]
+        defaults = dict(zip(names[len(names) - len(arguments.defaults) :], arguments.defaults))
+        given = dict(zip(names, call.args))
+        for keyword in call.keywords:
+            if keyword.arg is None:
+                raise error("TP186", "**kwargs in a task group call", self.span(keyword))
+            given[keyword.arg] = keyword.value
+        if len(call.args) > len(names) or arguments.vararg or arguments.kwarg:
+            raise error("TP186", "a task group called with *args / **kwargs", self.span(call))
+        saved = dict(self.variables)
+        constants: dict[str, ast.expr] = {}
+        for param in names + [a.arg for a in arguments.kwonlyargs]:
+            value = given.get(param, defaults.get(param))
+            if value is None:
+                kw_defaults = dict(
+                    zip([a.arg for a in arguments.kwonlyargs], arguments.kw_defaults)
+                )
+                value = kw_defaults.get(param)
+            if value is None:
+                raise error("TP186", f"task group argument {param} is not given", self.span(call))
+            step = self._argument_task(value)
+            if step is not None:
+                self.variables[param] = step
+            else:
+                self.variables.pop(param, None)
+                constants[param] = value
+        body = [copy.deepcopy(s) for s in function.body]
+        if constants:
+            body = [_Substitute(constants).visit(s) for s in body]
+        self.open_groups.append((full, self._prefixes[full]))
+        result = marker
+        try:
+            for statement in body:
+                if isinstance(statement, ast.Return):
+                    if statement.value is not None:
+                        found = self.task_expression(statement.value, None)
+                        if found is None:
+                            raise error(
+                                "TP186",
+                                f"task group {name} returns {ast.unparse(statement.value)}, "
+                                "which is not a task",
+                                self.span(statement),
+                            )
+                        result = found
+                    break
+                self.statement(statement)
+        finally:
+            self.open_groups.pop()
+            self.variables = saved
+        return result
+
+    def _argument_task(self, value: ast.expr) -> str | None:
+        """The step a task group argument stands for (a task, its result, a group), else None
+        (a constant or a DAG parameter, substituted into the group's body)."""
+        if isinstance(value, ast.Name) and value.id in self.variables:
+            return self.variables[value.id]
+        if isinstance(value, ast.Attribute) and value.attr == "output":
+            return self.task_expression(value, None)
+        if isinstance(value, ast.Call) and (
+            self._calls_a_task(value) or self._calls_a_group(value) or self._operator(value)
+        ):
+            return self.task_expression(value, None)
+        return None
+
+    def _calls_a_group(self, node: ast.Call) -> bool:
+        return isinstance(node.func, ast.Name) and node.func.id in self.group_functions
+
+    def _operator(self, node: ast.Call) -> bool:
+        name = self.reader.names.resolve(node)
+        return bool(name) and name.endswith(("Operator", "Sensor"))
+
+    def _make_switch(self, step: str, kind: str, node: ast.Call) -> None:
+        """A branching task's step: its value decides which tasks after it run (the switch
+        itself is made in ``flow``). A short circuit's step adds ``proceed``, its value's truth;
+        a branch's returns are read for the task ids it may name."""
+        i = next(i for i, s in enumerate(self.steps) if s.name == step)
+        this = self.steps[i]
+        call = (
+            this.body.strip().split(" = ", 1)[-1]
+            if this.body.startswith("return_value = ")
+            else None
+        )
+        span = self.span(node)
+        if kind == "short_circuit":
+            body = this.body if call else f"return_value = {this.body.strip()}\n"
+            body += "proceed = bool(return_value)\n"
+            outputs = (*this.outputs, Output("proceed", TypeRef("bool", "inferred")))
+            self.steps[i] = _replace(this, body=body, outputs=outputs)
+            self.switching[step] = Switching(step, kind, span, None)
+            return
+        function = self._callable_of(node)
+        if function is None or call is None:
+            raise error("TP188", "a branch whose callable is not a function of this file", span)
+        literals, computed, listed = self._branch_returns(function)
+        body = this.body
+        if computed or listed:
+            body += (
+                "if isinstance(return_value, (list, tuple)) and len(return_value) == 1:\n"
+                "    return_value = return_value[0]\n"
+                "if not isinstance(return_value, str):\n"
+                "    raise ValueError(\n"
+                f'        f"TODO(transpile): TP188 {step} returned {{return_value!r}}: following '
+                'several task ids or none is not converted"\n'
+                "    )\n"
+            )
+        if computed:
+            self.note(
+                "TP188",
+                f"{function.name} computes the task id to follow: a run where it names no task "
+                "right after it, several or none fails (Airflow would follow them)",
+                function,
+            )
+        outputs = tuple(
+            Output(o.name, TypeRef("str", "inferred")) if o.name == "return_value" else o
+            for o in this.outputs
+        )
+        self.steps[i] = _replace(this, body=body, outputs=outputs)
+        returns = None if computed else tuple(literals)
+        self.switching[step] = Switching(step, kind, span, returns)
+
+    def _callable_of(self, node: ast.Call) -> ast.FunctionDef | None:
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        callable_ = keywords.get("python_callable")
+        if isinstance(callable_, ast.Name):
+            found = self.reader_function(callable_.id)
+            if found is None:  # defined inside the DAG's with block
+                defined = [
+                    n
+                    for n in ast.walk(self.reader.tree)
+                    if isinstance(n, ast.FunctionDef) and n.name == callable_.id
+                ]
+                found = defined[0] if len(defined) == 1 else None
+            return found
+        func = node.func
+        if isinstance(func, ast.Call):  # f.override(...)(...)
+            func = func.func.value if isinstance(func.func, ast.Attribute) else func.func
+        if isinstance(func, ast.Name):
+            return self.functions.get(func.id)
+        return None
+
+    def _branch_returns(self, function: ast.FunctionDef) -> tuple[list[str], bool, bool]:
+        """The task ids a branch callable returns as literals, whether any is computed, and
+        whether any is a list of one; several ids or None are refused at their return."""
+        literals: list[str] = []
+        computed = listed = False
+
+        def literal(value: ast.expr | None, at: ast.AST) -> None:
+            nonlocal computed, listed
+            if value is None or (isinstance(value, ast.Constant) and value.value is None):
+                raise error(
+                    "TP188",
+                    f"{function.name} returns None: Airflow then skips every task after it, "
+                    "which no switch expresses",
+                    self.span(at),
+                )
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                literals.append(value.value)
+            elif isinstance(value, ast.IfExp):
+                literal(value.body, at)
+                literal(value.orelse, at)
+            elif isinstance(value, ast.List | ast.Tuple) and len(value.elts) > 1:
+                raise error(
+                    "TP188",
+                    f"{function.name} follows several task ids ({ast.unparse(value)}): only one "
+                    "case of a switch runs",
+                    self.span(at),
+                )
+            elif isinstance(value, ast.List | ast.Tuple) and len(value.elts) == 1:
+                listed = True
+                literal(value.elts[0], at)
+            else:
+                computed = True
+
+        for node in _own_nodes(function):
+            if isinstance(node, ast.Return):
+                literal(node.value, node)
+        if _falls_through(function.body):
+            raise error(
+                "TP188",
+                f"{function.name} may end without returning a task id (None: Airflow skips "
+                "every task after it)",
+                self.span(function),
+            )
+        return list(dict.fromkeys(literals)), computed, listed
+
+    def _switch_settings(self, deco: ast.expr, kind: str) -> None:
+        for keyword in getattr(deco, "keywords", []):
+            if keyword.arg == "ignore_downstream_trigger_rules" and not (
+                isinstance(keyword.value, ast.Constant) and keyword.value.value is True
+            ):
+                raise error(
+                    "TP188",
+                    "a short circuit that leaves the trigger rules after it to decide "
+                    "(ignore_downstream_trigger_rules) is not supported",
+                    self.span(keyword),
+                )
 
     # order edges
     def order(self, node: ast.expr) -> bool:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.RShift | ast.LShift):
             left, right = self.group(node.left), self.group(node.right)
             before, after = (left, right) if isinstance(node.op, ast.RShift) else (right, left)
-            for step in after:
-                self.built[step].deps |= set(self._last(before))
+            self.edges.append((before, after))
             return True
         if isinstance(node, ast.Call):
             if self.reader.names.resolve(node) == "cross_downstream" and len(node.args) == 2:
                 before, after = (self.group(a) for a in node.args)
                 for step in after:
-                    self.built[step].deps |= set(before)
+                    self.edges.append((before, [step]))
                 return True
             if self.reader.names.resolve(node) == "chain":
                 groups = [self.group(a) for a in node.args]
                 for before, after in itertools.pairwise(groups):
-                    for step in after:
-                        self.built[step].deps |= set(before)
+                    self.edges.append((before, after))
                 return True
             if isinstance(node.func, ast.Attribute) and node.func.attr in (
                 "set_upstream",
@@ -199,13 +509,42 @@ class DagBody:
                 this = self.group(node.func.value)
                 other = self.group(node.args[0]) if node.args else []
                 before, after = (other, this) if node.func.attr == "set_upstream" else (this, other)
-                for step in after:
-                    self.built[step].deps |= set(before)
+                self.edges.append((before, after))
                 return True
         return False
 
-    def _last(self, steps: list[str]) -> list[str]:
-        return steps
+    def _resolve_edges(self) -> None:
+        """The order edges as step dependencies: a task group stands for its first tasks after
+        ``>>`` and its last tasks before it (Airflow's roots and leaves of the group), worked out
+        until nothing changes (an edge inside a group changes which tasks are its ends)."""
+
+        def ends(items: list[str], first: bool) -> set[str]:
+            found: set[str] = set()
+            for item in items:
+                if not item.startswith(GROUP):
+                    found.add(item)
+                    continue
+                members = self.members[item[len(GROUP) :]]
+                inside = set(members)
+                for m in members:
+                    if first:
+                        end = not self.built[m].deps & inside
+                    else:
+                        end = not any(m in self.built[o].deps for o in members)
+                    if end:
+                        found.add(m)
+            return found
+
+        changed = True
+        while changed:
+            changed = False
+            for before, after in self.edges:
+                earlier = ends(before, first=False)
+                for step in ends(after, first=True):
+                    new = earlier - {step} - self.built[step].deps
+                    if new:
+                        self.built[step].deps |= new
+                        changed = True
 
     def group(self, node: ast.expr) -> list[str]:
         """The steps an operand of ``>>`` stands for (the rightmost of a nested chain)."""
@@ -223,17 +562,37 @@ class DagBody:
 
     # tasks
     def task_expression(self, node: ast.expr, variable: str | None) -> str | None:
+        """The step ``node`` makes or names; a call is read once (``a >> [b(), c()] >> d``
+        reads its middle operand again as the start of the next edge)."""
+        if isinstance(node, ast.Call) and id(node) in self.evaluated:
+            return self.evaluated[id(node)][1]
+        found = self._task_expression(node, variable)
+        if isinstance(node, ast.Call) and found is not None:
+            self.evaluated[id(node)] = (node, found)  # the node kept: its id stays its own
+        return found
+
+    def _task_expression(self, node: ast.expr, variable: str | None) -> str | None:
         if isinstance(node, ast.Attribute) and node.attr == "output":
             node = node.value  # an operator's XComArg: the task itself
         if isinstance(node, ast.Name) and node.id in self.variables:
             return self.variables[node.id]
         if not isinstance(node, ast.Call):
             return None
+        if self._calls_a_group(node):
+            return self.call_group(node.func.id, node)  # type: ignore[attr-defined]
         name = self.reader.names.resolve(node)
         if name in ("PythonOperator",):
             return self.operator(node)
+        if name in ("BranchPythonOperator", "ShortCircuitOperator"):
+            kind = "branch" if name.startswith("Branch") else "short_circuit"
+            self._switch_settings(node, kind)
+            step = self.operator(node)
+            self._make_switch(step, kind, node)
+            return step
         if name in ("EmptyOperator", "DummyOperator"):
-            return self.add(self._task_id(node, variable or "empty"), node, (), (), "", {})
+            task_id = self._task_id(node, variable or "empty")
+            rule = {k: v for k, v in self.defaults.items() if k == "trigger_rule"}
+            return self.add(task_id, node, (), (), "", rule | self._settings(node))
         if name == "BashOperator" and self._plain_command(node) is not None:
             return self.bash(node, variable)
         if name and name.endswith(("Operator", "Sensor")):
@@ -251,7 +610,7 @@ class DagBody:
         for keyword in call.keywords:
             if keyword.arg in UNSUPPORTED_ARGS:
                 self.note("TP189", f"{keyword.arg}= is not carried", keyword)
-            elif keyword.arg in ("retries", "retry_delay", "execution_timeout"):
+            elif keyword.arg in ("retries", "retry_delay", "execution_timeout", "trigger_rule"):
                 found[keyword.arg] = keyword.value
         return found
 
@@ -263,7 +622,9 @@ class DagBody:
         body = (
             f'raise NotImplementedError("TODO(transpile): TP188 {name} {task_id} not converted")\n'
         )
-        return self.add(task_id, node, (), (), body, {})
+        rule = {k: v for k, v in self.defaults.items() if k == "trigger_rule"}
+        rule |= {k: v for k, v in self._settings(node).items() if k == "trigger_rule"}
+        return self.add(task_id, node, (), (), body, rule)
 
     def _plain_command(self, node: ast.Call) -> str | None:
         """A BashOperator's ``bash_command`` when it is a literal without a Jinja template
@@ -328,6 +689,12 @@ class DagBody:
                 func = inner
             if isinstance(func, ast.Name) and func.id in self.functions:
                 return self.mapped(func.id, node, fixed)
+            if isinstance(func, ast.Name) and func.id in self.group_functions:
+                raise error(
+                    "TP187",
+                    f"task group {func.id} mapped with .{node.func.attr}() is not supported",
+                    self.span(node),
+                )
             return None
         if (
             isinstance(func, ast.Call)
@@ -337,6 +704,10 @@ class DagBody:
             task_id = self._task_id(func, "")
             settings = self._settings(func)
             func = func.func.value
+            if isinstance(func, ast.Name) and func.id in self.group_functions:
+                raise error(
+                    "TP186", f"task group {func.id}.override(...) is not supported", self.span(node)
+                )
         if not (isinstance(func, ast.Name) and func.id in self.functions):
             return None
         del expand
@@ -346,6 +717,12 @@ class DagBody:
         )
 
     def mapped(self, function: str, node: ast.Call, fixed) -> str:
+        if function in self.switch_kind:
+            raise error(
+                "TP187",
+                f"a mapped @task.{self.switch_kind[function]} ({function}) is not supported",
+                self.span(node),
+            )
         over = [(k.arg, k.value) for k in node.keywords if k.arg]
         if isinstance(node.func, ast.Attribute) and node.func.attr == "expand_kwargs":
             # one mapped task per dict of keyword arguments
@@ -413,6 +790,17 @@ class DagBody:
             node = node.value  # an operator's XComArg: its return value
         if isinstance(node, ast.Name) and node.id in self.variables:
             step = self.variables[node.id]
+            if step.startswith(GROUP):
+                raise error("TP186", f"task group {node.id} used as a value", self.span(node))
+            return [self._result(step)], {step}
+        if isinstance(node, ast.Call) and self._calls_a_group(node):
+            step = self.task_expression(node, None)
+            if step is None or step.startswith(GROUP):
+                raise error(
+                    "TP186",
+                    f"{ast.unparse(node)} returns no task whose result could be passed",
+                    self.span(node),
+                )
             return [self._result(step)], {step}
         if (
             isinstance(node, ast.Subscript)
@@ -544,6 +932,8 @@ class DagBody:
             task_id, node, tuple(inputs), outputs, body, self._options(taskflow, settings, node)
         )
         self.built[step].deps |= deps
+        if taskflow in self.switch_kind and item is None:
+            self._make_switch(step, self.switch_kind[taskflow], node)
         return step
 
     def _context_note(self, function: ast.FunctionDef | None, given: set[str]) -> None:
@@ -592,12 +982,13 @@ class DagBody:
         merged |= {
             k: v
             for k, v in self.options.get(taskflow or "", {}).items()
-            if k in ("retries", "retry_delay", "execution_timeout")
+            if k in ("retries", "retry_delay", "execution_timeout", "trigger_rule")
         }
         merged |= settings
         return merged
 
     def add(self, task_id: str, node: ast.AST, inputs, outputs, body: str, options: dict) -> str:
+        task_id = self.child_id(task_id)
         name = _identifier(task_id)
         taken = {s.name for s in self.steps}
         base, count = name, 0
@@ -608,16 +999,33 @@ class DagBody:
         made = task_options(options, span, self.note)
         self.steps.append(Step(name, span, inputs, outputs, body, tuple(made)))
         self.built[name] = Built(name)
+        self.task_ids[name] = task_id
+        for group, _ in self.open_groups:
+            self.members[group].append(name)
+        rule = options.get("trigger_rule")
+        if rule is not None:
+            text = _rule_text(rule)
+            if text is None:
+                self.note("TP189", "trigger_rule= is not a literal: not carried", rule)
+            elif text != "all_success":
+                self.rules[name], self.rule_nodes[name] = text, rule
         return name
 
     def results(self) -> tuple[Result, ...]:
         """The outputs no task reads: what the DAG computes last."""
         waited = {r.source for step in self.steps for i in step.inputs for r in i.refs}
         found = []
+        merged, in_cases = self._case_results(waited)
         for step in self.steps:
             if step.name in waited or self.built[step.name].map_over is not None:
                 continue
+            if step.name in in_cases:
+                if step.name in merged:
+                    found.append(merged[step.name])
+                continue
             for output in step.outputs:
+                if step.name in self.switching:
+                    continue  # what the switch reads (Airflow keeps it only for some choices)
                 name = (
                     f"{step.name}_result"
                     if output.name == "return_value"
@@ -626,10 +1034,67 @@ class DagBody:
                 found.append(Result(name, output.type, (Ref("output", step.name, output.name),)))
         return tuple(found)
 
+    def _case_results(self, waited: set[str]) -> tuple[dict[str, Result], set[str]]:
+        """What tasks inside a switch's cases compute and no task reads: one result (whichever
+        case ran) when each case has one such value, else none (they run in some runs only)."""
+        if self.switched is None:
+            return {}, set()
+        merged: dict[str, Result] = {}
+        inside: set[str] = set()
+        outputs = {s.name: s.outputs for s in self.steps}
+        for node in walk(self.switched):
+            if not isinstance(node, Switch):
+                continue
+            per_case = []
+            for case in node.cases:
+                steps = task_steps(case.body)
+                inside |= set(steps)
+                per_case.append(
+                    [
+                        (s, o)
+                        for s in steps
+                        if s not in waited and self.built[s].map_over is None
+                        for o in outputs[s]
+                    ]
+                )
+            if all(len(c) == 1 for c in per_case) and len(per_case) > 1:
+                first, _ = per_case[0][0]
+                kinds = {o.type for c in per_case for _, o in c}
+                refs = tuple(Ref("output", s, o.name) for c in per_case for s, o in c)
+                kind = next(iter(kinds)) if len(kinds) == 1 else ANY
+                merged[first] = Result(f"{node.condition.source}_case_result", kind, refs)
+            else:
+                for c in per_case:
+                    for s, o in c:
+                        self.reader.diagnostics.append(
+                            Diagnostic(
+                                "TP202",
+                                "warning",
+                                f"{s}'s value is not a result of the pipeline: it runs in some "
+                                "branches only",
+                                self.steps[[t.name for t in self.steps].index(s)].span,
+                            )
+                        )
+        return merged, inside
+
     # flow
     def flow(self) -> Node:
+        self._resolve_edges()
         self._multiple_outputs()
         order = self._topological()
+        for step, rule in self.rules.items():
+            if rule not in CARRIED_RULES:
+                self.note("TP189", f"trigger_rule={rule!r} is not carried", self.rule_nodes[step])
+        if self.switching:
+            reads = {
+                s.name: {r.source for i in s.inputs for r in i.refs if r.kind == "output"}
+                for s in self.steps
+            }
+            deps = {s: set(self.built[s].deps) for s in order}
+            self.switched = switch_flow(
+                order, deps, self.switching, self.task_ids, self.rules, reads, self._node
+            )
+            return self.switched
         index = {s: i for i, s in enumerate(order)}
         deps = {index[s]: {index[d] for d in self.built[s].deps} for s in order}
         tree = series_parallel(list(range(len(order))), deps)
@@ -839,3 +1304,52 @@ def _replace(step: Step, **changes) -> Step:
 def _identifier(name: str) -> str:
     cleaned = "".join(c if c.isalnum() else "_" for c in name)
     return cleaned if cleaned and not cleaned[0].isdigit() else f"t_{cleaned}"
+
+
+def _rule_text(node: ast.expr) -> str | None:
+    """A trigger rule written as text or as ``TriggerRule.NAME``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Attribute) and ast.unparse(node.value).endswith("TriggerRule"):
+        return node.attr.lower()
+    return None
+
+
+class _Substitute(ast.NodeTransformer):
+    """A task group's parameters replaced by the constants it is called with."""
+
+    def __init__(self, values: dict[str, ast.expr]) -> None:
+        self.values = values
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if isinstance(node.ctx, ast.Load) and node.id in self.values:
+            return ast.copy_location(copy.deepcopy(self.values[node.id]), node)
+        return node
+
+
+def _own_nodes(function: ast.FunctionDef):
+    """The nodes of ``function``'s body, not of functions or lambdas defined inside it."""
+    todo = list(function.body)
+    while todo:
+        node = todo.pop(0)
+        yield node
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def _falls_through(body: list[ast.stmt]) -> bool:
+    """The statements may end without a return or raise (a conservative reading)."""
+    if not body:
+        return True
+    last = body[-1]
+    if isinstance(last, ast.Return | ast.Raise):
+        return False
+    if isinstance(last, ast.If):
+        return _falls_through(last.body) or _falls_through(last.orelse)
+    if isinstance(last, ast.With | ast.AsyncWith):
+        return _falls_through(last.body)
+    if isinstance(last, ast.Try):
+        return _falls_through(last.body + last.orelse) if not last.finalbody else True
+    if isinstance(last, ast.Match):
+        return any(_falls_through(c.body) for c in last.cases)
+    return True

@@ -201,7 +201,7 @@ class AirflowReader:
         if node is not None and not isinstance(node, ast.Dict):
             message = (
                 f"default_args {ast.unparse(node)} is not a dict literal of this file: the "
-                "retries, retry delays and timeouts it may set are not carried"
+                "retries, retry delays, timeouts and trigger rules it may set are not carried"
             )
             self.diagnostics.append(
                 Diagnostic("TP189", "warning", message, self.span(node), lossy=True)
@@ -210,7 +210,9 @@ class AirflowReader:
             return {}
         found = {}
         for key, value in zip(node.keys, node.values):
-            if isinstance(key, ast.Constant) and key.value in TASK_OPTIONS:
+            if isinstance(key, ast.Constant) and (
+                key.value in TASK_OPTIONS or key.value == "trigger_rule"
+            ):
                 found[key.value] = value
         return found
 
