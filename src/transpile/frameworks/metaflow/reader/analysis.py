@@ -179,6 +179,9 @@ class StepReader(FlowState):
         any makes the step keep what they read and set in a namespace (methods.py)."""
         held: dict[str, None] = {}
         for method in (self.flow.methods[m] for m in facts.methods):
+            for attr in method.current:  # what the step passes it (methods.py)
+                if attr not in facts.current:
+                    facts.current.append(attr)
             for name in method.all_sets:
                 if name in SPECIAL or name in self.flow.constants:
                     continue

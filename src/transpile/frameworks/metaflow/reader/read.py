@@ -106,7 +106,15 @@ class MetaflowReader(StepReader):
         self.params = {p.name: p for p in self.flow.parameters}
         params = {f"self.{p.name}": p.type.expr for p in self.flow.parameters}
         env = self.env.child(**params)
-        self.diagnostics += analyse(self.flow.methods, set(self.flow.constants), self.spans, env)
+        self.current_names = {k for k, v in self.names.names.items() if v == "current"}
+        self.current_names |= {f"{m}.current" for m in self.names.modules}
+        self.diagnostics += analyse(
+            self.flow.methods,
+            set(self.flow.constants),
+            self.spans,
+            env,
+            frozenset(self.current_names),
+        )
         if self.flow.config_files and "import json" not in imports:
             imports.append("import json")  # the steps parse a Config's file
         if self.flow.configs:
@@ -115,8 +123,6 @@ class MetaflowReader(StepReader):
             module_function(m, self.flow.methods, set(self.flow.constants))
             for m in self.flow.methods.values()
         ]
-        self.current_names = {k for k, v in self.names.names.items() if v == "current"}
-        self.current_names |= {f"{m}.current" for m in self.names.modules}
         flow, avail = self._sequence(self.flow.start, None, {}, ())
         results = self._results(avail)
         steps = tuple(self._step(name) for name in self._order(flow))
