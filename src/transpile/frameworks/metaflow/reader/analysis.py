@@ -265,6 +265,10 @@ class StepReader(FlowState):
                         f" (if the base class {bases} defines it, transpile cannot see it: "
                         "it is imported; define it in this file)"
                     )
+                    unread = getattr(self, "unread_bases", {})
+                    message += "".join(
+                        f"; {b}: {unread[b]}" for b in self.flow.bases if b in unread
+                    )
                 raise error("TP120", message, where)
             names[name] = local(name)
         names.update({name: local(name) for name in (*facts.writes, *facts.deleted)})

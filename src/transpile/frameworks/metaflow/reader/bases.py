@@ -27,6 +27,7 @@ def merge_bases(reader) -> dict[str, cst.ClassDef]:
     """Replace ``reader.module`` by the module with the sibling modules of the flow's imported
     base classes merged in; the base classes read (by their name in the flow's module)."""
     module: cst.Module = reader.module
+    reader.unread_bases = {}  # base → why its module was not read (for the TP120 message)
     wanted = _imported_bases(module, reader.names)
     if not wanted:
         return {}
@@ -62,6 +63,7 @@ def _imported_bases(module: cst.Module, names) -> set[str]:
 def _take(reader, stmt, wanted, own, found, carried) -> list[cst.BaseStatement] | None:
     """What an import line of the flow's module becomes: None when it imports no base read here,
     else the line without those names followed by what their modules bring."""
+    unread = reader.unread_bases
     if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
         return None
     node = stmt.body[0]
@@ -76,6 +78,8 @@ def _take(reader, stmt, wanted, own, found, carried) -> list[cst.BaseStatement] 
         return None
     sibling = _parse(reader, path, where)
     if sibling is None:
+        for alias in hits:
+            unread[code(alias.name)] = f"{path.name} could not be read"
         return None
     module, index = sibling
     classes = {s.name.value: s for s in module.body if isinstance(s, cst.ClassDef)}
@@ -96,6 +100,8 @@ def _take(reader, stmt, wanted, own, found, carried) -> list[cst.BaseStatement] 
             f"{', '.join(code(a.name) for a in brought)} is not read from {path.name}: {reason}"
         )
         reader.diagnostics.append(Diagnostic("TP201", "warning", message, where))
+        for alias in brought:
+            unread[code(alias.name)] = f"not read from {path.name}: {reason}"
         return None
     for name in lent:
         found.setdefault(name, classes[name])
