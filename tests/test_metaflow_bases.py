@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from transpile.api import Converted, Failed, convert_file
+from transpile.api import Converted, Failed, convert_file, read_file
 
 FLOW = """\
 from metaflow import FlowSpec, current, step
@@ -164,8 +164,10 @@ def test_a_diagnostic_inside_a_base_names_its_file_and_line(tmp_path):
     result = converted(path)
     lines = [d.render(path) for d in result.diagnostics if d.code == "TP301"]
     assert lines == [
-        f"{tmp_path / 'mixins.py'}:20:9: TP301 cannot infer the type of artifact 'kept'; it "
-        "travels as typing.Any (add an annotation: self.kept: T = ...)"
+        (
+            f"{tmp_path / 'mixins.py'}:20:9: TP301 cannot infer the type of artifact 'kept'; "
+            "it travels as typing.Any (add an annotation: self.kept: T = ...)"
+        )
     ]
 
 
@@ -208,3 +210,21 @@ def test_current_in_a_method_is_the_calling_steps(tmp_path, target):
     assert "current_step_name='end'" in code.replace('"', "'")
     assert "current_run_id=current_run_id" in code  # remember hands on what it was given
     assert "current_run_id=None" not in code
+
+
+def test_a_bases_flow_decorators_come_along_unless_the_flow_has_its_own(tmp_path):
+    mixin = "from metaflow import schedule\n\n\ndef tagged(cls):\n    return cls\n\n\n"
+    mixin += MIXIN.replace("class Scaling:", "@tagged\n@schedule(daily=True)\nclass Scaling:")
+    flow = FLOW.format(imports="from mixins import Scaling", bases="Scaling")
+    path = files(tmp_path, flow, mixins=mixin)
+    result = converted(path)
+    notes = [(d.code, d.span.file, d.span.line) for d in result.diagnostics if d.code == "TP202"]
+    assert ("TP202", str((tmp_path / "mixins.py").resolve()), 17) in notes  # @tagged
+    read = read_file(path)
+    assert [o.kind for o in read.pipeline.options] == ["schedule"]  # type: ignore[union-attr]
+    own = flow.replace("class F(", "@schedule(hourly=True)\nclass F(").replace(
+        "import FlowSpec,", "import FlowSpec, schedule,"
+    )
+    (tmp_path / "flow.py").write_text(own, encoding="utf-8")
+    options = read_file(path).pipeline.options  # type: ignore[union-attr]
+    assert [(o.kind, o.args) for o in options] == [("schedule", (("hourly", "True"),))]

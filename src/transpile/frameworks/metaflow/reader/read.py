@@ -96,6 +96,7 @@ class MetaflowReader(StepReader):
         self.env = self._module_env()
         scanner = FlowScanner(self.names, self.spans, self.env, module_constants(self.module))
         self.flow = scanner.scan(flow_node, classes)
+        self.diagnostics += scanner.notes
         if getattr(self, "entry_name", None) not in (None, self.flow.name):
             raise no_such_entry(self.entry_name, [self.flow.name])  # type: ignore[arg-type]
         if self.flow.start not in self.flow.steps or self.flow.end not in self.flow.steps:

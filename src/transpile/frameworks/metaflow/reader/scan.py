@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from transpile.model.diagnostics import error
+from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Option, Parameter, Span, TypeRef
 from transpile.reading.cst import (
     ImportedNames,
@@ -164,6 +164,8 @@ class FlowScanner:
     ):
         self.names, self.spans, self.env = names, spans, env
         self.constants = constants or {}  # module-level NAME = expr bound once
+        self.notes: list[Diagnostic] = []  # what a base class's decorators do not carry
+        self._lent_options: dict[str, Option] = {}  # flow decorators of base classes
 
     def scan(self, node: cst.ClassDef, classes: dict[str, cst.ClassDef] | None = None) -> FlowDef:
         """``classes``: the module's own classes, so a mixin defined there lends its methods."""
@@ -182,6 +184,8 @@ class FlowScanner:
                         deco, kind, self.spans.find("@" + code(deco.decorator), flow.span)
                     )
                 )
+        own = {o.kind for o in flow.options}  # a base's flow decorator unless the flow has one
+        flow.options += [o for k, o in self._lent_options.items() if k not in own]
         for item in node.body.body:  # type: ignore[union-attr]
             if isinstance(item, cst.FunctionDef):
                 self._method(flow, item)
@@ -206,6 +210,19 @@ class FlowScanner:
         for grand in reversed(mixin.bases):
             self._base(flow, grand.value, classes, seen, unread)
         self._mixin(flow, mixin)
+        where = self.spans.span("class", name)
+        for deco in mixin.decorators:
+            kind = self.names.resolve(deco.decorator)
+            at = self.spans.find("@" + code(deco.decorator), where)
+            if kind in FLOW_DECORATORS:
+                self._lent_options[kind] = decorator_option(deco, kind, at)
+            else:
+                text = " ".join(code(deco.decorator).split())
+                message = (
+                    f"@{text} on base class {name} is not carried over "
+                    "(transpile does not know what it changes in the flow)"
+                )
+                self.notes.append(Diagnostic("TP202", "warning", message, at, lossy=True))
 
     def _mixin(self, flow: FlowDef, mixin: cst.ClassDef) -> None:
         """A base class of the flow: its methods, steps and class constants."""
