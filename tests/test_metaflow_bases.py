@@ -228,3 +228,12 @@ def test_a_bases_flow_decorators_come_along_unless_the_flow_has_its_own(tmp_path
     (tmp_path / "flow.py").write_text(own, encoding="utf-8")
     options = read_file(path).pipeline.options  # type: ignore[union-attr]
     assert [(o.kind, o.args) for o in options] == [("schedule", (("hourly", "True"),))]
+
+
+def test_a_base_of_another_class_than_the_flow_stays_an_import(tmp_path):
+    flow = FLOW.format(imports="from mixins import Scaling", bases="Scaling")
+    flow = flow.replace("\n\nclass F(", "\n\nclass Helper(Scaling):\n    pass\n\n\nclass F(", 1)
+    flow = flow.replace("class F(FlowSpec, Scaling):", "class F(FlowSpec):")
+    flow = flow.replace("self.scaled(2)", "Helper().scaled(2)").replace("self.name()", "'x'")
+    result = converted(files(tmp_path, flow, mixins=MIXIN))
+    assert "from mixins import Scaling" in result.code and "class Helper(Scaling):" in result.code

@@ -48,16 +48,47 @@ def merge_bases(reader) -> dict[str, cst.ClassDef]:
 
 
 def _imported_bases(module: cst.Module, names) -> set[str]:
-    """Names used as a base of a class of the module and bound by a ``from X import`` of it."""
+    """Names used as a base of a flow class of the module (one deriving from FlowSpec, having a
+    step, or run by the ``__main__`` block), not classes of the module itself. Another class's
+    bases stay imports: what it derives from is not brought."""
+    started = {
+        code(node.func)
+        for stmt in module.body
+        if isinstance(stmt, cst.If) and _docstring_or_main(stmt)
+        for node in _calls(stmt)
+    }
     bases = {
         code(b.value)
         for stmt in module.body
-        if isinstance(stmt, cst.ClassDef)
+        if isinstance(stmt, cst.ClassDef) and _maybe_flow(stmt, names, started)
         for b in stmt.bases
         if isinstance(b.value, cst.Name)
     }
     bases -= {s.name.value for s in module.body if isinstance(s, cst.ClassDef)}
     return {b for b in bases if names.resolve(cst.Name(b)) != "FlowSpec"}
+
+
+def _maybe_flow(node: cst.ClassDef, names, started: set[str]) -> bool:
+    if node.name.value in started:
+        return True
+    if any(names.resolve(b.value) == "FlowSpec" for b in node.bases):
+        return True
+    return any(
+        isinstance(item, cst.FunctionDef)
+        and any(names.resolve(d.decorator) == "step" for d in item.decorators)
+        for item in node.body.body
+    )
+
+
+def _calls(node: cst.CSTNode) -> list[cst.Call]:
+    found: list[cst.Call] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            found.append(call)
+
+    node.visit(Collect())
+    return found
 
 
 def _take(reader, stmt, wanted, own, found, carried) -> list[cst.BaseStatement] | None:
