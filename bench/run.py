@@ -49,8 +49,13 @@ def seeds() -> list[str]:
     return [
         path.read_text(encoding="utf-8")
         for path in sorted(FIXTURES.glob("*/metaflow.py"))
-        if (path.parent / "expected" / "flyte.py").is_file()
+        if (path.parent / "expected" / "flyte.py").is_file() and not needs_siblings(path)
     ]
+
+
+def needs_siblings(flow: Path) -> bool:
+    """A flow importing modules beside it (its base classes): it cannot be copied alone."""
+    return any(p.suffix == ".py" and p.name != "metaflow.py" for p in flow.parent.iterdir())
 
 
 def generate(count: int, folder: Path) -> list[Path]:

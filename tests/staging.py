@@ -4,6 +4,7 @@ of a source against its conversion."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,3 +92,13 @@ class Side:
 def source_and_conversion_agree(case, run, tmp_path: Path, target: str) -> None:
     """``case``'s source and its conversion to ``target`` give the same results."""
     verified(case.source, target, run.params, tmp_path, case.dir)
+
+
+def stage_siblings(case: Path, where: Path) -> None:
+    """The modules a fixture's flow imports (its base classes: a module, a package), copied to
+    ``where``, a folder the flow finds them in (reading/siblings.py looks a few levels up)."""
+    for item in sorted(case.iterdir()):
+        if item.suffix == ".py" and item.stem not in ("metaflow", "flyte", "kfp", "airflow"):
+            shutil.copy(item, where / item.name)
+        elif (item / "__init__.py").is_file():
+            shutil.copytree(item, where / item.name, dirs_exist_ok=True)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from staging import stage_siblings
 
 from transpile import frameworks
 from transpile.api import Converted, convert_file
@@ -26,6 +27,8 @@ def _sources(target: str, folder: Path) -> list[Path]:
             shutil.copy(source, folder / f"{source.parent.name}_{framework}.py")
             for module in sorted(source.parent.glob("*_tasks.py")):  # a sibling it imports
                 shutil.copy(module, folder / module.name)
+            if framework == "metaflow":  # a flow's base classes: above the batch, not converted
+                stage_siblings(source.parent, folder.parent)
     return sorted(folder.iterdir())
 
 

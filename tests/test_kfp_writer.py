@@ -126,3 +126,20 @@ def test_run_ids_come_from_kfp_placeholders():
     assert "current_run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER" in code
     assert "current_task_id=dsl.PIPELINE_TASK_ID_PLACEHOLDER" in code
     assert "who = None" in code and "TODO(transpile): TP211 current.username" in code
+
+
+def test_two_collected_outputs_of_one_name_get_distinct_fields():
+    """A foreach body ending in two steps whose outputs have one name: a Flyte workflow reading
+    ``tag_out.tagged`` and ``tag_out.weight`` of a NamedTuple it cannot see (its class line
+    gone) gives two steps each returning ``value``; the collected fields were both
+    ``value_values`` (TP900)."""
+    from pathlib import Path
+
+    from transpile.api import Converted, convert_text
+
+    golden = Path(__file__).parents[1] / "fixtures" / "foreach_index" / "expected" / "flyte.py"
+    source = golden.read_text(encoding="utf-8").replace("class TagOutputs(NamedTuple):\n", "")
+    result = convert_text(source, "flow.py", "kfp")
+    assert isinstance(result, Converted), result
+    assert "tag_out_tagged_value_values=dsl.Collected(" in result.code
+    assert "tag_out_weight_value_values=dsl.Collected(" in result.code

@@ -114,6 +114,16 @@ FIXTURE_FINDINGS = {
         ("TP516", "@logged"),  # an unknown decorator, for Flyte
         ("TP516", "@logged"),  # and for KFP
     ],
+    # what methods of base classes and of the flow class return: no annotation to read
+    "flow_bases": [
+        ("TP510", 'self.start_stamp = self.stamp("begin")'),
+        ("TP510", "self.title = self.headline(self.total)"),
+        ("TP510", "self.about = self.describe()"),
+        ("TP510", 'self.summary_stamp = self.stamp("sum")'),
+        ("TP510", "self.summary_seen = self.where()"),
+        ("TP510", "self.offset_used = self.OFFSET"),
+        ("TP516", "class GaugeFlow(FlowSpec, Scaling, Reporting):"),  # a tuple, a list in Flyte
+    ],
     # what methods of the flow class set, and values of helpers: no annotation to read
     "flow_methods": [
         ("TP510", "self.audited = stage"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,9 +25,22 @@ class Diagnostic:
     def render(self, path: str | None = None) -> str:
         """ruff-style ``path:line:col: CODE message``."""
         where = path or (self.span.file if self.span else "<input>")
+        if path and self.span is not None and _elsewhere(self.span.file, path):
+            # a module of the same tree read with the file (a base class, a sibling's task)
+            where = os.path.relpath(self.span.file, os.path.dirname(os.path.realpath(path)))
+            where = os.path.join(os.path.dirname(path), where)
         if self.span is not None:
             where = f"{where}:{self.span.line}:{self.span.column + 1}"
         return one_line(f"{where}: {self.code} {self.message}")
+
+
+def _elsewhere(file: str, path: str) -> bool:
+    """True when ``file`` is another file than ``path`` (both on disk)."""
+    return (
+        os.path.isabs(file)
+        and os.path.isfile(file)
+        and os.path.realpath(file) != os.path.realpath(path)
+    )
 
 
 class TranspileError(Exception):

@@ -86,6 +86,8 @@ class SpanIndex:
         self.path = path
         self.lines = text.splitlines()
         self.nodes: dict[tuple[str, ...], ast.AST] = {}
+        self.files: dict[tuple[str, ...], str] = {}  # keys borrowed from another file
+        self.others: dict[str, SpanIndex] = {}  # that file's index, by its path
         if tree is None:
             try:
                 tree = ast.parse(text)
@@ -108,10 +110,20 @@ class SpanIndex:
                     if isinstance(target, ast.Name):
                         self.nodes[("attr", node.name, target.id)] = item
 
+    def borrow(self, other: SpanIndex, class_name: str) -> None:
+        """Index a class of another file (a base class read from a sibling module) here: its
+        spans name that file, and ``find`` inside them searches that file's lines."""
+        self.others[other.path] = other
+        for key, node in other.nodes.items():
+            lent = key[0] in ("class", "method", "attr") and key[1] == class_name
+            if lent and key not in self.nodes:
+                self.nodes[key], self.files[key] = node, other.path
+
     def span(self, *key: str) -> Span:
         node = self.nodes.get(key)
         if node is None:
             return Span(self.path, 1, 0, 1, 0)
+        path = self.files.get(key, self.path)
         line = node.lineno
         if (
             isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
@@ -119,7 +131,7 @@ class SpanIndex:
         ):
             line = node.decorator_list[0].lineno  # decorators belong to the definition
         return Span(
-            self.path,
+            path,
             line,
             node.col_offset,
             getattr(node, "end_lineno", None) or line,
@@ -130,6 +142,8 @@ class SpanIndex:
         """The first occurrence of ``needle``'s first line of code inside ``within`` (or
         ``within`` itself). A statement's text starts with its leading comments; they are skipped,
         or the span would be a comment above the statement that happens to say the same word."""
+        if within.file != self.path and within.file in self.others:
+            return self.others[within.file].find(needle, within)
         lines = code_lines(needle)
         first = lines[0].strip() if lines else ""
         for number in range(within.line, min(within.end_line, len(self.lines)) + 1):

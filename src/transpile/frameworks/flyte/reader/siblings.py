@@ -10,51 +10,15 @@ sibling module its code may use; an import that names nothing found stays an imp
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Span
 from transpile.reading.cst import code
-from transpile.util.fileio import MAX_SOURCE_BYTES
+from transpile.reading.siblings import module_file
 
 MAX_DEPTH = 4  # a sibling may import siblings, this deep
-MAX_BYTES = MAX_SOURCE_BYTES  # a sibling is parsed like the file itself
-
-
-def module_file(source: str, node: cst.ImportFrom) -> Path | None:
-    """The file an ``from X import ...`` names, inside the source's tree; None if not there."""
-    here = Path(source).resolve().parent
-    if not here.is_dir():
-        return None
-    parts = code(node.module).split(".") if node.module is not None else []
-    level = len(node.relative)
-    if level:
-        base = here
-        for _ in range(level - 1):
-            base = base.parent
-        return _module_at(base, parts)
-    if not parts:
-        return None
-    for base in (here, *list(here.parents)[:3]):  # a package beside the file or a few levels up
-        found = _module_at(base, parts)
-        if found is not None:
-            return found
-    return None
-
-
-def _module_at(base: Path, parts: list[str]) -> Path | None:
-    if not parts:
-        candidate = base / "__init__.py"
-        return candidate if candidate.is_file() else None
-    for candidate in (
-        base.joinpath(*parts).with_suffix(".py"),
-        base.joinpath(*parts, "__init__.py"),
-    ):
-        if candidate.is_file() and candidate.stat().st_size <= MAX_BYTES:
-            return candidate
-    return None
 
 
 def merge_sibling(scan, node: cst.ImportFrom, span: Span) -> set[str]:

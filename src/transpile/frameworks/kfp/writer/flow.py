@@ -308,7 +308,11 @@ class FlowEmitter(FlowWalker):
         return [(items, "list[int]", f"{task}.output")]
 
     def _map_returns(self, node: Map, keys: list, inner: Scope):
-        fields = [f"{name}_values" for _, name in keys]
+        names = [name for _, name in keys]  # two steps' outputs of one name: by step too
+        fields = [
+            f"{name}_values" if names.count(name) == 1 else f"{step}_{name}_values"
+            for step, name in keys
+        ]
         types = [
             f"list[{self._annotation(Ref('output', *k), self._collected_element(node, k))}]"
             for k in keys

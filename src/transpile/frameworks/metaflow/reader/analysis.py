@@ -179,6 +179,9 @@ class StepReader(FlowState):
         any makes the step keep what they read and set in a namespace (methods.py)."""
         held: dict[str, None] = {}
         for method in (self.flow.methods[m] for m in facts.methods):
+            for attr in method.current:  # what the step passes it (methods.py)
+                if attr not in facts.current:
+                    facts.current.append(attr)
             for name in method.all_sets:
                 if name in SPECIAL or name in self.flow.constants:
                     continue
@@ -261,6 +264,10 @@ class StepReader(FlowState):
                     message += (
                         f" (if the base class {bases} defines it, transpile cannot see it: "
                         "it is imported; define it in this file)"
+                    )
+                    unread = getattr(self, "unread_bases", {})
+                    message += "".join(
+                        f"; {b}: {unread[b]}" for b in self.flow.bases if b in unread
                     )
                 raise error("TP120", message, where)
             names[name] = local(name)

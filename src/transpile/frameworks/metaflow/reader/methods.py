@@ -67,6 +67,10 @@ class Method:
     namespace: str = NAMESPACE  # the namespace parameter's name (a method that sets artifacts)
     # need → its keyword parameter: the need's name, unless the method uses it for something else
     keywords: dict[str, str] = field(default_factory=dict)
+    # current.<attr> it uses, with those of what it calls: attr → its text (``current.run_id``),
+    # and the keyword parameter each comes in by (the calling step passes its own value)
+    current: dict[str, str] = field(default_factory=dict)
+    current_keywords: dict[str, str] = field(default_factory=dict)
 
     @property
     def stateful(self) -> bool:
@@ -96,10 +100,12 @@ def analyse(
     constants: set[str],
     spans: SpanIndex | None = None,
     env: TypeEnv | None = None,
+    current_names: frozenset[str] = frozenset(),
 ) -> list[Diagnostic]:
     """Fill in what each method reads, sets and calls, and the same with what it calls; the
     diagnostics for what is carried with a loss. Raises TP113 for what cannot be carried.
-    ``env`` types what a method sets (the module's names, ``self.<parameter>``)."""
+    ``env`` types what a method sets (the module's names, ``self.<parameter>``);
+    ``current_names`` spell Metaflow's ``current`` in this module."""
 
     def where(method: Method, needle: str) -> Span:
         return spans.find(needle, method.span) if spans is not None else method.span
@@ -119,8 +125,9 @@ def analyse(
                     Diagnostic("TP210", "warning", message, where(method, constant), lossy=True)
                 )
             continue
-        scan = _SelfUses(set(methods))
+        scan = _SelfUses(set(methods), current_names)
         method.node.body.visit(scan)
+        method.current = scan.current
         if scan.bare:
             raise error(
                 "TP113",
@@ -174,6 +181,7 @@ def analyse(
         sets: dict[str, None] = {}
         mutates: dict[str, None] = {}
         kinds: dict[str, list] = {}
+        uses: dict[str, str] = {}
         seen: set[str] = set()
         stack = [method.name]
         while stack:  # a method calling itself (recursion) is seen once
@@ -186,9 +194,12 @@ def analyse(
             mutates.update(dict.fromkeys(current.mutates))
             for name, found in current.set_kinds.items():
                 kinds.setdefault(name, []).extend(found)
+            for attr, text in current.current.items():
+                uses.setdefault(attr, text)
             stack.extend(current.calls)
         method.needs, method.all_sets, method.all_mutates = list(needs), list(sets), list(mutates)
         method.set_kinds = kinds
+        method.current = dict(sorted(uses.items()))
     for method in methods.values():
         if method.kind in ("method", "property"):
             _values(method, methods, where)
@@ -199,6 +210,12 @@ def analyse(
                     keyword += "_"
                 taken.add(keyword)
                 method.keywords[need] = keyword
+            for attr in method.current:  # current.run_id → a keyword current_run_id
+                keyword = f"current_{attr}"
+                while keyword in taken or keyword in method.keywords.values():
+                    keyword += "_"
+                taken.add(keyword)
+                method.current_keywords[attr] = keyword
     return notes
 
 
@@ -341,18 +358,29 @@ def module_function(method: Method, methods: dict[str, Method], constants: set[s
             node = node.with_changes(params=params.with_changes(params=positional))
     elif method.kind != "static" and method.stateful:
         ns = method.namespace
-        node = node.visit(_Rewriter(methods, _namespace_map(method.held, ns), constants, ns=ns))
+        local = {**_namespace_map(method.held, ns), **_current_map(method)}
+        node = node.visit(_Rewriter(methods, local, constants, ns=ns, current=method.current))
         params = node.params
         first = params.params[0].with_changes(name=cst.Name(ns), annotation=None, default=None)
+        extra = [cst.Param(cst.Name(k)) for k in method.current_keywords.values()]
+        star = params.star_arg
+        if extra and not isinstance(star, cst.Param):
+            star = cst.ParamStar()
         node = node.with_changes(
-            params=params.with_changes(params=[first, *list(params.params)[1:]])
+            params=params.with_changes(
+                params=[first, *list(params.params)[1:]],
+                star_arg=star,
+                kwonly_params=[*params.kwonly_params, *extra],
+            )
         )
     elif method.kind != "static":
         keywords = {n: method.keywords.get(n, n) for n in method.needs}
-        node = node.visit(_Rewriter(methods, keywords, constants))
+        local = {**keywords, **_current_map(method)}
+        node = node.visit(_Rewriter(methods, local, constants, current=method.current))
         params = node.params
         positional = list(params.params)[1:]  # without self
         extra = [cst.Param(cst.Name(keywords[n])) for n in method.needs]
+        extra += [cst.Param(cst.Name(k)) for k in method.current_keywords.values()]
         star = params.star_arg
         if extra and not isinstance(star, cst.Param):
             star = cst.ParamStar()
@@ -368,20 +396,33 @@ def _namespace_map(names, ns: str) -> dict[str, str]:
     return {n: f"{ns}.{n}" for n in names}
 
 
+def _current_map(method: Method) -> dict[str, str]:
+    """Inside the method's function: ``current.<attr>`` → the keyword parameter it came in by
+    (keys ``current.<attr>``, which no artifact's name can be)."""
+    return {f"current.{a}": k for a, k in method.current_keywords.items()}
+
+
 def call_text(method: Method, args: str, local: dict[str, str], ns: str | None = None) -> str:
     """A call of the module function: a stateful method gets the caller's namespace, another
     the caller's value of each attribute it needs."""
+    # current.<attr>: the caller's own (a step's current, rewritten as its body is; a method's
+    # the keyword it was given)
+    moments = [
+        f"{k}={local.get(f'current.{a}', method.current[a])}"
+        for a, k in method.current_keywords.items()
+    ]
     if method.stateful and method.kind in ("method", "property"):
         if ns is None:  # the caller keeps no namespace: analysis.py gives every caller one
             raise AssertionError(f"a call of {method.name} outside a namespace")
-        return f"{method.name}({', '.join(p for p in (ns, args) if p)})"
+        return f"{method.name}({', '.join(p for p in (ns, args, *moments) if p)})"
     passed = [f"{method.keywords.get(n, n)}={local.get(n, n)}" for n in method.needs]
-    return f"{method.name}({', '.join(p for p in (args, *passed) if p)})"
+    return f"{method.name}({', '.join(p for p in (args, *passed, *moments) if p)})"
 
 
 class _SelfUses(cst.CSTVisitor):
-    def __init__(self, methods: set[str]):
-        self.methods = methods
+    def __init__(self, methods: set[str], current_names: frozenset[str] = frozenset()):
+        self.methods, self.current_names = methods, current_names
+        self.current: dict[str, str] = {}  # current.<attr> used: attr → its text
         self.reads: list[str] = []
         self.calls: list[str] = []
         self.sets: list[str] = []
@@ -440,6 +481,10 @@ class _SelfUses(cst.CSTVisitor):
             self.reads.append(name)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        if isinstance(node.value, (cst.Name, cst.Attribute)) and (
+            code(node.value) in self.current_names
+        ):
+            self.current.setdefault(node.attr.value, code(node))
         if is_self_attr(node):
             self._owners.add(id(node.value))
             name = node.attr.value
@@ -485,9 +530,11 @@ class _Rewriter(cst.CSTTransformer):
         constants: set[str],
         attributes: bool = True,  # False in a step: its body rewrite handles the rest
         ns: str | None = None,
+        current: dict[str, str] | None = None,  # in a method: current.<attr> it uses → text
     ):
         self.methods, self.local, self.constants = methods, local, constants
         self.attributes, self.ns = attributes, ns
+        self.current = {text: f"current.{a}" for a, text in (current or {}).items()}
 
     def leave_Arg(self, original: cst.Arg, updated: cst.Arg):
         if self.attributes and _self_keyword(original):
@@ -507,6 +554,9 @@ class _Rewriter(cst.CSTTransformer):
     def leave_Attribute(
         self, original: cst.Attribute, updated: cst.Attribute
     ) -> cst.BaseExpression:
+        if self.current and code(original) in self.current:
+            key = self.current[code(original)]
+            return cst.Name(self.local[key]) if key in self.local else updated
         if not is_self_attr(original):
             return updated
         name = original.attr.value

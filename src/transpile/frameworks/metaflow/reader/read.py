@@ -42,6 +42,7 @@ from transpile.reading.values import module_constants
 
 from .added_steps import drop_added_steps
 from .analysis import StepReader
+from .bases import merge_bases
 from .catch import catch_body, in_body
 from .graph import find_join, merge_point
 from .hooks import our_failure_hooks
@@ -83,11 +84,19 @@ class MetaflowReader(StepReader):
 
     # module ---------------------------------------------------------------------------------
     def read(self) -> tuple[Pipeline, list[Diagnostic]]:
+        for stmt in self.module.body:  # metaflow's names first: which classes are flows
+            if _is_import_line(stmt):
+                for small in stmt.body:  # type: ignore[attr-defined]
+                    self.names.add_import(small)
+        lent = merge_bases(self)  # base classes from modules of the same tree
+        classes = {c.name.value: c for c in self.module.body if isinstance(c, cst.ClassDef)}
+        classes.update({k: v for k, v in lent.items() if k not in classes})
+        self.flow_classes = _flow_classes(classes, self.names)
         imports, definitions, flow_node = self._split_module()
         self.env = self._module_env()
-        classes = {c.name.value: c for c in self.module.body if isinstance(c, cst.ClassDef)}
         scanner = FlowScanner(self.names, self.spans, self.env, module_constants(self.module))
         self.flow = scanner.scan(flow_node, classes)
+        self.diagnostics += scanner.notes
         if getattr(self, "entry_name", None) not in (None, self.flow.name):
             raise no_such_entry(self.entry_name, [self.flow.name])  # type: ignore[arg-type]
         if self.flow.start not in self.flow.steps or self.flow.end not in self.flow.steps:
@@ -98,7 +107,15 @@ class MetaflowReader(StepReader):
         self.params = {p.name: p for p in self.flow.parameters}
         params = {f"self.{p.name}": p.type.expr for p in self.flow.parameters}
         env = self.env.child(**params)
-        self.diagnostics += analyse(self.flow.methods, set(self.flow.constants), self.spans, env)
+        self.current_names = {k for k, v in self.names.names.items() if v == "current"}
+        self.current_names |= {f"{m}.current" for m in self.names.modules}
+        self.diagnostics += analyse(
+            self.flow.methods,
+            set(self.flow.constants),
+            self.spans,
+            env,
+            frozenset(self.current_names),
+        )
         if self.flow.config_files and "import json" not in imports:
             imports.append("import json")  # the steps parse a Config's file
         if self.flow.configs:
@@ -107,8 +124,6 @@ class MetaflowReader(StepReader):
             module_function(m, self.flow.methods, set(self.flow.constants))
             for m in self.flow.methods.values()
         ]
-        self.current_names = {k for k, v in self.names.names.items() if v == "current"}
-        self.current_names |= {f"{m}.current" for m in self.names.modules}
         flow, avail = self._sequence(self.flow.start, None, {}, ())
         results = self._results(avail)
         steps = tuple(self._step(name) for name in self._order(flow))
@@ -138,10 +153,9 @@ class MetaflowReader(StepReader):
             if _is_import_line(stmt):
                 if not any(self.names.add_import(s) for s in stmt.body):  # type: ignore[arg-type]
                     imports.append(code(stmt).strip())
-            elif isinstance(stmt, cst.ClassDef) and any(
-                self.names.resolve(b.value) == "FlowSpec" for b in stmt.bases
-            ):
-                flows.append(stmt)
+            elif isinstance(stmt, cst.ClassDef) and stmt.name.value in self.flow_classes:
+                if stmt.name.value not in self.flow_classes.values():  # not a base of a flow
+                    flows.append(stmt)
             elif _is_main_guard(stmt):
                 started += [code(c.func) for c in _calls(stmt) if isinstance(c.func, cst.Name)]
                 continue
@@ -435,6 +449,28 @@ class MetaflowReader(StepReader):
 
     def _order(self, node: Node) -> list[str]:
         return task_steps(node)
+
+
+def _flow_classes(classes: dict[str, cst.ClassDef], names) -> dict[str, str | None]:
+    """The classes deriving from FlowSpec, directly or through classes of ``classes``, each with
+    the base it derives through (None for FlowSpec itself)."""
+    flows: dict[str, str | None] = {}
+    changed = True
+    while changed:
+        changed = False
+        for name, node in classes.items():
+            if name in flows:
+                continue
+            for base in node.bases:
+                if names.resolve(base.value) == "FlowSpec":
+                    flows[name] = None
+                elif code(base.value) in flows:
+                    flows[name] = code(base.value)
+                else:
+                    continue
+                changed = True
+                break
+    return flows
 
 
 def _last_step(seq: Sequence) -> str:

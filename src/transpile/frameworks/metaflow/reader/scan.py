@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from transpile.model.diagnostics import error
+from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Option, Parameter, Span, TypeRef
 from transpile.reading.cst import (
     ImportedNames,
@@ -164,17 +164,18 @@ class FlowScanner:
     ):
         self.names, self.spans, self.env = names, spans, env
         self.constants = constants or {}  # module-level NAME = expr bound once
+        self.notes: list[Diagnostic] = []  # what a base class's decorators do not carry
+        self._lent_options: dict[str, Option] = {}  # flow decorators of base classes
 
     def scan(self, node: cst.ClassDef, classes: dict[str, cst.ClassDef] | None = None) -> FlowDef:
         """``classes``: the module's own classes, so a mixin defined there lends its methods."""
         name = node.name.value
         flow = FlowDef(name, self.spans.span("class", name), docstring(node.body))
-        for base in node.bases:
-            mixin = (classes or {}).get(code(base.value))
-            if mixin is not None:
-                self._mixin(flow, mixin)
-            elif self.names.resolve(base.value) != "FlowSpec":
-                flow.bases.append(code(base.value))
+        unread: list[str] = []
+        seen: set[str] = set()
+        for base in reversed(node.bases):  # the first base's definitions win (Python's MRO)
+            self._base(flow, base.value, classes or {}, seen, unread)
+        flow.bases = unread[::-1]
         for deco in node.decorators:
             kind = self.names.resolve(deco.decorator)
             if kind in FLOW_DECORATORS:
@@ -183,6 +184,8 @@ class FlowScanner:
                         deco, kind, self.spans.find("@" + code(deco.decorator), flow.span)
                     )
                 )
+        own = {o.kind for o in flow.options}  # a base's flow decorator unless the flow has one
+        flow.options += [o for k, o in self._lent_options.items() if k not in own]
         for item in node.body.body:  # type: ignore[union-attr]
             if isinstance(item, cst.FunctionDef):
                 self._method(flow, item)
@@ -191,31 +194,61 @@ class FlowScanner:
         _first_and_last(flow)
         return flow
 
+    def _base(self, flow: FlowDef, base, classes: dict, seen: set[str], unread: list[str]) -> None:
+        """A base class of the flow: one defined in this file or read from a module of the same
+        tree (bases.py) lends its methods, steps and class constants after its own bases lent
+        theirs (a later definition overrides an earlier one); any other is recorded unread."""
+        name = code(base)
+        mixin = classes.get(name)
+        if mixin is None:
+            if self.names.resolve(base) not in ("FlowSpec", "object") and name not in unread:
+                unread.append(name)
+            return
+        if name in seen:
+            return
+        seen.add(name)
+        for grand in reversed(mixin.bases):
+            self._base(flow, grand.value, classes, seen, unread)
+        self._mixin(flow, mixin)
+        where = self.spans.span("class", name)
+        for deco in mixin.decorators:
+            kind = self.names.resolve(deco.decorator)
+            at = self.spans.find("@" + code(deco.decorator), where)
+            if kind in FLOW_DECORATORS:
+                self._lent_options[kind] = decorator_option(deco, kind, at)
+            else:
+                text = " ".join(code(deco.decorator).split())
+                message = (
+                    f"@{text} on base class {name} is not carried over "
+                    "(transpile does not know what it changes in the flow)"
+                )
+                self.notes.append(Diagnostic("TP202", "warning", message, at, lossy=True))
+
     def _mixin(self, flow: FlowDef, mixin: cst.ClassDef) -> None:
-        """A base class of the flow defined in this file: its methods and class constants."""
+        """A base class of the flow: its methods, steps and class constants."""
         for item in mixin.body.body:  # type: ignore[union-attr]
             if isinstance(item, cst.FunctionDef):
-                span = self.spans.span("method", mixin.name.value, item.name.value)
-                method = Method(item.name.value, item, method_kind(item, span), span)
-                flow.methods[item.name.value] = method
+                self._method(flow, item, mixin.name.value)
             elif isinstance(item, cst.SimpleStatementLine):
-                self._class_line(flow, item)
+                self._class_line(flow, item, mixin.name.value)
 
-    def _class_line(self, flow: FlowDef, line: cst.SimpleStatementLine) -> None:
+    def _class_line(
+        self, flow: FlowDef, line: cst.SimpleStatementLine, owner: str | None = None
+    ) -> None:
         """The assignments of one line of a class body (the flow's or a mixin's)."""
         for small in line.body:
             if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                self._class_assign(flow, small)
+                self._class_assign(flow, small, owner)
             elif isinstance(small, cst.AnnAssign) and small.value is not None:
                 # `cfg: FlowConfig = Config(...)`: the annotation changes nothing
                 plain = cst.Assign([cst.AssignTarget(small.target)], small.value)
-                self._class_assign(flow, plain)
+                self._class_assign(flow, plain, owner)
 
-    def _class_assign(self, flow: FlowDef, node: cst.Assign) -> None:
+    def _class_assign(self, flow: FlowDef, node: cst.Assign, owner: str | None = None) -> None:
         target = node.targets[0].target
         if not isinstance(target, cst.Name):
             return
-        span = self.spans.span("attr", flow.name, target.value)
+        span = self.spans.span("attr", owner or flow.name, target.value)
         kind = self.names.resolve(node.value) if isinstance(node.value, cst.Call) else None
         # a class body binds a name again: the last binding is the one Metaflow sees
         flow.parameters = [p for p in flow.parameters if p.name != target.value]
@@ -329,9 +362,13 @@ class FlowScanner:
             attr, type_ref, default, required and default is None, help_text, "json", span
         )
 
-    def _method(self, flow: FlowDef, node: cst.FunctionDef) -> None:
+    def _method(self, flow: FlowDef, node: cst.FunctionDef, owner: str | None = None) -> None:
+        """A step or a method of the flow or of a base class (``owner``); a later definition of
+        the same name (the flow's own after its bases') replaces an earlier one."""
         kinds = [self.names.resolve(d.decorator) for d in node.decorators]
-        span = self.spans.span("method", flow.name, node.name.value)
+        span = self.spans.span("method", owner or flow.name, node.name.value)
+        flow.steps.pop(node.name.value, None)
+        flow.methods.pop(node.name.value, None)
         if "step" not in kinds:
             name = node.name.value
             flow.methods[name] = Method(name, node, method_kind(node, span), span)
