@@ -162,6 +162,18 @@ def code_lines(text: str) -> list[str]:
     return lines
 
 
+def calls_in(node: cst.CSTNode) -> list[cst.Call]:
+    """Every call inside ``node``, in source order."""
+    found: list[cst.Call] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            found.append(call)
+
+    node.visit(Collect())
+    return found
+
+
 def bound_names(target: cst.CSTNode) -> list[str]:
     """The names an assignment or loop target binds (``x``, ``a, (b, *c)``); an attribute or a
     subscript binds none."""

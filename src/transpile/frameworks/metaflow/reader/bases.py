@@ -19,7 +19,7 @@ import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Span
-from transpile.reading.cst import SpanIndex, code
+from transpile.reading.cst import SpanIndex, calls_in, code
 from transpile.reading.siblings import module_file
 
 
@@ -55,7 +55,7 @@ def _imported_bases(module: cst.Module, names) -> set[str]:
         code(node.func)
         for stmt in module.body
         if isinstance(stmt, cst.If) and _docstring_or_main(stmt)
-        for node in _calls(stmt)
+        for node in calls_in(stmt)
     }
     bases = {
         code(b.value)
@@ -78,17 +78,6 @@ def _maybe_flow(node: cst.ClassDef, names, started: set[str]) -> bool:
         and any(names.resolve(d.decorator) == "step" for d in item.decorators)
         for item in node.body.body
     )
-
-
-def _calls(node: cst.CSTNode) -> list[cst.Call]:
-    found: list[cst.Call] = []
-
-    class Collect(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            found.append(call)
-
-    node.visit(Collect())
-    return found
 
 
 def _take(reader, stmt, wanted, own, found, carried) -> list[cst.BaseStatement] | None:

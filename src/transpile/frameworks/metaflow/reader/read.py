@@ -28,7 +28,7 @@ from transpile.model.ir import (
     TypeRef,
     task_steps,
 )
-from transpile.reading.cst import SpanIndex, code
+from transpile.reading.cst import SpanIndex, calls_in, code
 from transpile.reading.inference import (
     INPUTS,
     HelperCalls,
@@ -157,7 +157,7 @@ class MetaflowReader(StepReader):
                 if stmt.name.value not in self.flow_classes.values():  # not a base of a flow
                     flows.append(stmt)
             elif _is_main_guard(stmt):
-                started += [code(c.func) for c in _calls(stmt) if isinstance(c.func, cst.Name)]
+                started += [code(c.func) for c in calls_in(stmt) if isinstance(c.func, cst.Name)]
                 continue
             elif not _is_docstring_stmt(stmt):
                 self._refuse_hidden_metaflow_import(stmt)
@@ -482,18 +482,6 @@ def _last_step(seq: Sequence) -> str:
 
 def _method_names(flow: cst.ClassDef) -> set[str]:
     return {item.name.value for item in flow.body.body if isinstance(item, cst.FunctionDef)}
-
-
-def _calls(node: cst.CSTNode) -> list[cst.Call]:
-    """Every call inside ``node``."""
-    found: list[cst.Call] = []
-
-    class Collect(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            found.append(call)
-
-    node.visit(Collect())
-    return found
 
 
 def _is_import_line(stmt: cst.BaseStatement) -> bool:
