@@ -6,8 +6,8 @@ from __future__ import annotations
 import textwrap
 
 from transpile.api import Read, read_text
-from transpile.frameworks.kfp.writer.types import declarable
 from transpile.model.ir import Ref
+from transpile.writing.types import declarable
 
 HEADER = """\
 import json

@@ -9,6 +9,7 @@ import builtins
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Pipeline
 from transpile.writing.render import task_functions
+from transpile.writing.types import defined_names
 
 from .options import OptionMapper
 from .types import flyte_type
@@ -28,8 +29,8 @@ class ModuleState:
         self.flytekit: set[str] = {"task", "workflow"}
         self.std_imports: set[str] = set()
         self.client: set[str] = set()  # kubernetes.client names the tasks' pod templates use
-        self.classes = frozenset(_defined_names(pipeline.module.definitions, classes_only=True))
-        taken = set(_defined_names(pipeline.module.definitions)) | _imported_names(
+        self.classes = frozenset(defined_names(pipeline.module.definitions, classes_only=True))
+        taken = set(defined_names(pipeline.module.definitions)) | _imported_names(
             pipeline.module.imports
         )
         taken |= FLYTE_NAMES
@@ -46,22 +47,6 @@ class ModuleState:
         if "typing." in text:
             self.std_imports.add("import typing")
         return text
-
-
-def _defined_names(definitions: tuple[str, ...], classes_only: bool = False) -> list[str]:
-    """Names the copied module-level code defines (Python's own parser: fast, runs nothing)."""
-    names = []
-    for node in ast.parse("\n".join(definitions)).body:
-        if isinstance(node, ast.ClassDef):
-            names.append(node.name)
-        elif classes_only:
-            continue
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            names.append(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names += [t.id for t in targets if isinstance(t, ast.Name)]
-    return names
 
 
 def _imported_names(imports: tuple[str, ...]) -> set[str]:

@@ -21,8 +21,9 @@ from transpile.util.text import todo
 from transpile.writing.cards import without_card_statements
 from transpile.writing.deps import closure, free_names, local_names
 from transpile.writing.flow import FunctionText, numbered_name
+from transpile.writing.types import declarable
 
-from .types import annotation, declarable, mentions, restore
+from .types import annotation, mentions, restore
 
 if TYPE_CHECKING:
     from .plan import ModulePlan

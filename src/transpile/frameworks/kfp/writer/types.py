@@ -11,11 +11,9 @@ consumer (``restore``). Everything else travels as an artifact file (see the mod
 from __future__ import annotations
 
 import ast
-import builtins
 from functools import lru_cache
 
 SCALARS = ("int", "float", "str", "bool")
-BUILTIN_TYPES = frozenset(n for n, v in vars(builtins).items() if isinstance(v, type))
 
 
 @lru_cache(maxsize=512)
@@ -90,13 +88,4 @@ def mentions(expr: str, names: frozenset[str] | set[str]) -> bool:
     node = _parse(expr)
     return node is not None and any(
         isinstance(n, ast.Name) and n.id in names for n in ast.walk(node)
-    )
-
-
-def declarable(expr: str, classes: frozenset[str] | set[str]) -> bool:
-    """Whether a type can annotate a pickled value in a component: known all through (no
-    ``typing.Any``), naming only builtins and ``classes`` (module classes the component can define)."""
-    node = _parse(expr)
-    return node is not None and all(
-        n.id in BUILTIN_TYPES or n.id in classes for n in ast.walk(node) if isinstance(n, ast.Name)
     )

@@ -4,7 +4,6 @@ pass ``self.<artifact>`` values, joins after splits and foreaches, switches, typ
 from __future__ import annotations
 
 import ast
-import builtins
 import re
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Option, Pipeline, Ref, Result, Span
 from transpile.writing.missing import provide_missing
 from transpile.writing.render import finish, identifier, module_header, render
+from transpile.writing.types import declarable, defined_names
 
 from .body import Body, drop_namespace_inputs, free_names, rewrite
 from .data import Dataflow
@@ -36,9 +36,6 @@ class StepView:
     signature: str
     doc: str | None
     lines: list[str]
-
-
-BUILTIN_TYPES = frozenset(n for n, v in vars(builtins).items() if isinstance(v, type))
 
 
 class MetaflowWriter:
@@ -149,25 +146,12 @@ class MetaflowWriter:
         return rewrite(text, reads, writes, collected, types)
 
     def _declarable(self, expr: str) -> bool:
-        """A type the flow's module can name as it is: builtins and the module's own classes
-        (an artifact's annotation is never evaluated, but a reader must find its names)."""
+        """A type the flow's module can name as it is: builtins and the module's own classes,
+        no dotted names (an artifact's annotation is never evaluated, but a reader must find
+        its names)."""
         if self._classes is None:
-            self._classes = set()
-            for definition in self.p.module.definitions:
-                try:
-                    tree = ast.parse(definition)
-                except SyntaxError:
-                    continue
-                self._classes |= {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
-        try:
-            node = ast.parse(expr, mode="eval").body
-        except SyntaxError:
-            return False
-        names = [n for n in ast.walk(node) if isinstance(n, ast.Name | ast.Attribute)]
-        return all(
-            isinstance(n, ast.Name) and (n.id in BUILTIN_TYPES or n.id in self._classes)
-            for n in names
-        )
+            self._classes = set(defined_names(self.p.module.definitions, classes_only=True))
+        return "." not in expr and declarable(expr, self._classes)
 
     def _read(self, step: MFStep, inp) -> str:
         if inp.mode == "collected":
