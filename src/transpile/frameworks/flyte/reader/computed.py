@@ -19,7 +19,7 @@ import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Output, Ref, Step, Task, TypeRef
-from transpile.reading.cst import code
+from transpile.reading.cst import calls_in, code
 from transpile.reading.inference import split_args
 
 from .values import Scope, Val
@@ -90,7 +90,7 @@ class ComputedValues:
     def _constant(self, node: cst.BaseExpression, scope: Scope, used: set[str]) -> Val:
         """No promise in it: the expression itself, with the body's literals put in."""
         text = _substitute(node, {n: scope.names[n].literal for n in used if n in scope.names})
-        calls = {code(c.func) for c in _calls(node)}
+        calls = {code(c.func) for c in calls_in(node)}
         pure = PURE_CALLS | set(self.r.classes) | set(self.r.namedtuples)
         if calls - pure:
             message = (
@@ -238,17 +238,6 @@ def _names(node: cst.CSTNode) -> list[cst.Name]:
     if isinstance(node, (cst.Tuple, cst.List)):
         return [n for e in node.elements for n in _names(e.value)]
     return []
-
-
-def _calls(node: cst.CSTNode) -> list[cst.Call]:
-    calls: list[cst.Call] = []
-
-    class Visit(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            calls.append(call)
-
-    node.visit(Visit())
-    return calls
 
 
 def _substitute(node: cst.BaseExpression, literals: dict[str, str | None]) -> str:
