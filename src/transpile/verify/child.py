@@ -6,6 +6,7 @@ results as JSON to RESULT_FILE. Only this module imports metaflow, flytekit, kfp
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -250,8 +251,38 @@ def _read_airflow(dag_id: str) -> dict[str, Normalized]:
         return {f"{x.task_id}|{x.key}": normalize(deserialize(x.value)) for x in rows}
 
 
+def _run_airflow(module_path: str, entry: str, conf: str, result_file: str) -> None:
+    """In the child (AIRFLOW_HOME set, its database migrated): ``airflow dags reserialize``,
+    the choice of the DAG, ``airflow dags test`` with ``conf`` and the read-back of its XComs, in
+    one interpreter (three would import Airflow three times). The result file says how far it
+    got: ``{"ids": [...]}`` when no single DAG could be chosen (the parent names why, from this
+    process's log), ``{"dag_id": ...}`` once chosen (a failed run exits non-zero after it), and
+    ``{"dag_id": ..., "values": ...}`` at the end."""
+    from airflow.cli import cli_parser
+
+    from transpile.verify.runs import AIRFLOW_DB, choose_dag, dag_ids
+
+    result = Path(result_file)
+    parser = cli_parser.get_parser()
+    reserialize = parser.parse_args(["dags", "reserialize"])
+    reserialize.func(reserialize)
+    ids = dag_ids(Path(os.environ["AIRFLOW_HOME"]) / AIRFLOW_DB, Path(module_path).resolve())
+    dag_id = choose_dag(ids, entry)
+    if dag_id is None:
+        result.write_text(json.dumps({"ids": ids}), encoding="utf-8")
+        return
+    result.write_text(json.dumps({"dag_id": dag_id}), encoding="utf-8")
+    test = parser.parse_args(["dags", "test", dag_id, "-c", conf])
+    test.func(test)  # SystemExit("DagRun failed") when a task failed
+    values = _read_airflow(dag_id)
+    result.write_text(json.dumps({"dag_id": dag_id, "values": values}), encoding="utf-8")
+
+
 def main(argv: list[str]) -> None:
     mode, *args, result_file = argv
+    if mode == "airflow-run":
+        _run_airflow(*args, result_file)
+        return
     readers = {
         "metaflow": _read_metaflow,
         "flyte": _read_flyte,

@@ -122,8 +122,18 @@ def run_process(
 ) -> tuple[str, str]:
     """Run ``cmd`` in ``cwd`` (with ``env``, else ``isolated_env(cwd)``); its stdout and stderr,
     or RunFailed if it fails or hangs."""
+    proc = _completed(cmd, cwd, timeout, what, env)
+    if proc.returncode != 0:
+        raise _failed(what, proc, cwd)
+    return proc.stdout, proc.stderr
+
+
+def _completed(
+    cmd: list[str], cwd: Path, timeout: float, what: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``cmd`` run in ``cwd`` to its end, whatever its exit code; RunFailed if it hangs."""
     try:
-        proc = subprocess.run(
+        return subprocess.run(
             cmd,
             check=False,
             cwd=cwd,
@@ -139,10 +149,13 @@ def run_process(
         raise RunFailed(
             f"{what} timed out after {timeout:g}s", _details(cmd, cwd, out, err)
         ) from None
-    if proc.returncode != 0:
-        headline = f"{what} failed (exit {proc.returncode}): {error_line(proc.stdout, proc.stderr)}"
-        raise RunFailed(headline, _details(cmd, cwd, proc.stdout, proc.stderr))
-    return proc.stdout, proc.stderr
+
+
+def _failed(what: str, proc: subprocess.CompletedProcess[str], cwd: Path) -> RunFailed:
+    """The RunFailed of ``proc``, which exited non-zero: ``what`` failed, with the error its
+    output ended with."""
+    headline = f"{what} failed (exit {proc.returncode}): {error_line(proc.stdout, proc.stderr)}"
+    return RunFailed(headline, _details(proc.args, cwd, proc.stdout, proc.stderr))
 
 
 # Metaflow prefixes each line a task prints: "2026-12-05 12:00:00.000 [run/step/task (pid N)] "
@@ -463,7 +476,8 @@ def run_airflow(
 
     The working folder is the dags folder and AIRFLOW_HOME is inside it, with a copy of the
     migrated database; ``airflow dags reserialize`` comes first, as ``dags test`` runs only a
-    serialized DAG.
+    serialized DAG. Both commands and the read-back run in one child interpreter (``child.py``),
+    which saves two imports of Airflow per run.
     """
     module_path = Path(module_path).resolve()
     workdir = Path(workdir).resolve() if workdir is not None else module_path.parent
@@ -486,37 +500,50 @@ def _run_airflow(
     shutil.copy2(airflow_database(timeout), database)
     # the runs' own folders are not part of the DAG bundle
     (workdir / ".airflowignore").write_text("home/\ntmp/\nroot/\n", encoding="utf-8")
-    airflow = [sys.executable, "-m", "airflow"]
-    out, err = run_process(
-        [*airflow, "dags", "reserialize"], workdir, timeout, "airflow dags reserialize", env
-    )
-    dag_id = _dag_id(database, module_path, entry, out + err)
-    what = f"airflow dags test {dag_id}"
-    run_process(
-        [*airflow, "dags", "test", dag_id, "-c", json.dumps(params)], workdir, timeout, what, env
-    )
-    return _child(["airflow", dag_id], workdir, timeout, f"reading back the XComs of {what}")
+    result = workdir / RESULT_FILE
+    result.unlink(missing_ok=True)
+    args = ["airflow-run", str(module_path), entry, json.dumps(params), str(result)]
+    cmd = [sys.executable, "-c", _BOOTSTRAP, *args]
+    proc = _completed(cmd, workdir, timeout, "airflow dags reserialize and test", env)
+    state = json.loads(result.read_text(encoding="utf-8")) if result.is_file() else {}
+    if "dag_id" not in state:
+        if proc.returncode != 0:
+            raise _failed("airflow dags reserialize", proc, workdir)
+        raise _no_dag(state.get("ids", []), module_path, entry, proc.stdout + proc.stderr)
+    what = f"airflow dags test {state['dag_id']}"
+    if proc.returncode != 0:
+        raise _failed(what, proc, workdir)
+    if "values" not in state:
+        raise RunFailed(f"reading back the XComs of {what} wrote no results")
+    return state["values"]
 
 
-def _dag_id(database: Path, module_path: Path, entry: str, log: str) -> str:
-    """The dag_id of ``entry`` among the DAGs ``module_path`` defines, as the database has them."""
+def dag_ids(database: Path, module_path: Path) -> list[str]:
+    """The dag_ids the database has for the DAGs ``module_path`` defines."""
     with sqlite3.connect(database) as db:
         rows = db.execute("SELECT dag_id, fileloc FROM dag").fetchall()
-    ids = [dag_id for dag_id, fileloc in rows if Path(fileloc).resolve() == module_path]
+    return sorted(dag_id for dag_id, fileloc in rows if Path(fileloc).resolve() == module_path)
+
+
+def choose_dag(ids: list[str], entry: str) -> str | None:
+    """The DAG among ``ids`` that ``entry`` names (its dag_id or that id as an identifier; no
+    entry: the only one); None when there is no such single DAG."""
+    if not entry:
+        return ids[0] if len(ids) == 1 else None
+    wanted = [i for i in ids if entry in (i, _identifier(i, "dag_"))]
+    return wanted[0] if wanted else None
+
+
+def _no_dag(ids: list[str], module_path: Path, entry: str, log: str) -> RunFailed:
+    """Why ``choose_dag`` chose no DAG among ``ids``: the error Airflow logged loading the file
+    when it defines none."""
     if not ids:
         failed = [m["error"] for m in _IMPORT_FAILED.finditer(_ANSI.sub("", log))]
         reason = failed[-1] if failed else "it defines no DAG at module level"
-        raise RunFailed(f"Airflow could not load {module_path.name}: {reason}", _tail(log))
+        return RunFailed(f"Airflow could not load {module_path.name}: {reason}", _tail(log))
     if not entry:
-        if len(ids) > 1:
-            raise RunFailed(f"{module_path.name} defines several DAGs: {', '.join(sorted(ids))}")
-        return ids[0]
-    wanted = [i for i in ids if entry in (i, _identifier(i, "dag_"))]
-    if not wanted:
-        raise RunFailed(
-            f"no DAG {entry} in {module_path.name} (it defines {', '.join(sorted(ids))})"
-        )
-    return wanted[0]
+        return RunFailed(f"{module_path.name} defines several DAGs: {', '.join(ids)}")
+    return RunFailed(f"no DAG {entry} in {module_path.name} (it defines {', '.join(ids)})")
 
 
 def _identifier(name: str, prefix: str = "t_") -> str:
