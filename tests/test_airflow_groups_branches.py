@@ -294,3 +294,46 @@ def test_the_airflow_2_spelling_reads_as_the_fixture():
         (s.name, s.inputs, s.outputs, s.body) for s in new_model.steps
     ]
     assert old_model.results == new_model.results
+
+
+def _retries(pipeline, step: str) -> str | None:
+    found = [o for o in pipeline.step(step).options if o.kind == "retry"]
+    return found[0].arg("times") if found else None
+
+
+def test_a_groups_default_args_reach_the_tasks_made_in_it():
+    """Airflow merges a TaskGroup's default_args over the DAG's when it builds each operator in
+    the group (inner groups over outer ones, the task's own arguments over both), whether the
+    task is made under ``with group:`` or given ``task_group=group``."""
+    read = _read(
+        """
+        outer = TaskGroup("outer", default_args={"retries": 2})
+        with outer:
+            a = one(1)
+            with TaskGroup("inner", default_args={"retries": 4}):
+                b = one.override(task_id="b", retries=1)(a)
+                c = one(b)
+        d = one.override(task_group=outer, task_id="d")(c)
+        e = EmptyOperator(task_id="e", task_group=outer)
+        f = one(d)
+        d >> e
+        """
+    )
+    pipeline = read.pipeline
+    assert _retries(pipeline, "outer_one") == "2"
+    assert _retries(pipeline, "outer_inner_b") == "1"
+    assert _retries(pipeline, "outer_inner_one") == "4"
+    assert _retries(pipeline, "outer_d") == "2"  # the task id takes the group's prefix
+    assert "outer_e" in task_steps(pipeline.flow)
+    assert _retries(pipeline, "one") is None  # made outside: the DAG has no default_args
+    assert not [d for d in read.diagnostics if d.code == "TP189"]
+
+
+def test_a_task_group_keyword_that_names_no_group_is_refused_at_its_line():
+    code = (
+        HEAD
+        + 'with DAG("d") as dag:\n    group = object()\n    one.override(task_group=group)(1)\n'
+    )
+    read = api.read_text(code, "dag.py", "airflow")
+    assert isinstance(read, api.Failed)
+    assert read.diagnostics[0].span.line == _line_of(code, "task_group=group")

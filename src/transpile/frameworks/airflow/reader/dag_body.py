@@ -108,6 +108,8 @@ class DagBody:
         self.switching: dict[str, Switching] = {}  # steps that choose what runs after them
         self.open_groups: list[tuple[str, bool]] = []  # (full id, prefix_group_id), innermost last
         self.members: dict[str, list[str]] = {}  # group id → the steps inside it, nested too
+        self.group_defaults: dict[str, dict[str, ast.expr]] = {}  # group id → its default_args
+        self.group_chains: dict[str, list[tuple[str, bool]]] = {}  # group id → it and its parents
         self.group_ids: dict[str, int] = {}  # group ids used, for Airflow's __1 suffixes
         self.edges: list[tuple[list[str], list[str]]] = []  # order edges, groups resolved late
         self.task_ids: dict[str, str] = {}  # step → Airflow task id (group prefixes included)
@@ -237,10 +239,6 @@ class DagBody:
             raise error("TP186", "a task group id that is not a literal", self.span(named))
         prefix = keywords.get("prefix_group_id")
         prefixed = not (isinstance(prefix, ast.Constant) and prefix.value is False)
-        if "default_args" in keywords:
-            self.note(
-                "TP189", "a task group's default_args are not carried", keywords["default_args"]
-            )
         full = self.child_id(base)
         count = self.group_ids.get(full, 0)
         self.group_ids[full] = count + 1
@@ -248,7 +246,18 @@ class DagBody:
             full = f"{full}__{count}"
         self.members.setdefault(full, [])
         self._prefixes[full] = prefixed
+        # a group's default_args override the DAG's for the tasks made in it (Airflow merges
+        # them when the operator is built, inner groups over outer ones)
+        self.group_defaults[full] = self.reader.default_args(keywords.get("default_args"))
+        self.group_chains[full] = [*self.open_groups, (full, prefixed)]
         return f"{GROUP}{full}"
+
+    def task_defaults(self) -> dict[str, ast.expr]:
+        """The default_args of a task made now: the DAG's, then each open group's."""
+        merged = dict(self.defaults)
+        for group, _ in self.open_groups:
+            merged |= self.group_defaults.get(group, {})
+        return merged
 
     @property
     def _prefixes(self) -> dict[str, bool]:
@@ -566,10 +575,42 @@ class DagBody:
         reads its middle operand again as the start of the next edge)."""
         if isinstance(node, ast.Call) and id(node) in self.evaluated:
             return self.evaluated[id(node)][1]
-        found = self._task_expression(node, variable)
+        chain = self._group_keyword(node)
+        if chain is None:
+            found = self._task_expression(node, variable)
+        else:  # ``task_group=group``: made in that group, as under ``with group:``
+            saved, self.open_groups = self.open_groups, list(chain)
+            try:
+                found = self._task_expression(node, variable)
+            finally:
+                self.open_groups = saved
         if isinstance(node, ast.Call) and found is not None:
             self.evaluated[id(node)] = (node, found)  # the node kept: its id stays its own
         return found
+
+    def _group_keyword(self, node: ast.expr) -> list[tuple[str, bool]] | None:
+        """The groups a call's ``task_group=`` puts its task in (an operator's keyword, or a
+        TaskFlow task's ``.override(task_group=...)``); None without one."""
+        if not isinstance(node, ast.Call):
+            return None
+        calls = [node]
+        func = node.func
+        if isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute):
+            calls.append(func)  # task.override(task_group=g)(...)
+        for call in calls:
+            for keyword in call.keywords:
+                if keyword.arg != "task_group":
+                    continue
+                value = keyword.value
+                marker = self.variables.get(value.id, "") if isinstance(value, ast.Name) else ""
+                if not marker.startswith(GROUP):
+                    raise error(
+                        "TP186",
+                        f"task_group={ast.unparse(value)} is not a task group of this DAG",
+                        self.span(value),
+                    )
+                return self.group_chains[marker[len(GROUP) :]]
+        return None
 
     def _task_expression(self, node: ast.expr, variable: str | None) -> str | None:
         if isinstance(node, ast.Attribute) and node.attr == "output":
@@ -591,7 +632,7 @@ class DagBody:
             return step
         if name in ("EmptyOperator", "DummyOperator"):
             task_id = self._task_id(node, variable or "empty")
-            rule = {k: v for k, v in self.defaults.items() if k == "trigger_rule"}
+            rule = {k: v for k, v in self.task_defaults().items() if k == "trigger_rule"}
             return self.add(task_id, node, (), (), "", rule | self._settings(node))
         if name == "BashOperator" and self._plain_command(node) is not None:
             return self.bash(node, variable)
@@ -622,7 +663,7 @@ class DagBody:
         body = (
             f'raise NotImplementedError("TODO(transpile): TP188 {name} {task_id} not converted")\n'
         )
-        rule = {k: v for k, v in self.defaults.items() if k == "trigger_rule"}
+        rule = {k: v for k, v in self.task_defaults().items() if k == "trigger_rule"}
         rule |= {k: v for k, v in self._settings(node).items() if k == "trigger_rule"}
         return self.add(task_id, node, (), (), body, rule)
 
@@ -978,7 +1019,7 @@ class DagBody:
         return helper
 
     def _options(self, taskflow: str | None, settings: dict, node) -> dict:
-        merged = dict(self.defaults)
+        merged = self.task_defaults()
         merged |= {
             k: v
             for k, v in self.options.get(taskflow or "", {}).items()

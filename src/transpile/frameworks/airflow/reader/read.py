@@ -131,7 +131,7 @@ class AirflowReader:
     def _pipeline(self, name, call: ast.Call, body, args, holder) -> Pipeline:
         keywords = {k.arg: k.value for k in call.keywords if k.arg}
         parameters = self._parameters(keywords.get("params"), args)
-        defaults = self._default_args(keywords.get("default_args"))
+        defaults = self.default_args(keywords.get("default_args"))
         dag = DagBody(self, parameters, defaults, holder)
         dag.read(body)
         flow = dag.flow()
@@ -188,7 +188,9 @@ class AirflowReader:
             name, ref, text, text is None, helptext, "json" if json_kind else "value", span
         )
 
-    def _default_args(self, node: ast.expr | None) -> dict[str, ast.expr]:
+    def default_args(self, node: ast.expr | None) -> dict[str, ast.expr]:
+        """The task options a ``default_args`` dict sets (a DAG's or a task group's): a dict
+        literal, or a name bound to one at module level; else none, with a TP189."""
         if isinstance(node, ast.Name):  # a dict literal bound at module level
             bound = [
                 n.value
@@ -197,7 +199,7 @@ class AirflowReader:
                 and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)
             ]
             if len(bound) == 1 and isinstance(bound[0], ast.Dict):
-                return self._default_args(bound[0])
+                return self.default_args(bound[0])
         if node is not None and not isinstance(node, ast.Dict):
             message = (
                 f"default_args {ast.unparse(node)} is not a dict literal of this file: the "
