@@ -447,10 +447,10 @@ def test_converted_output_is_ruff_clean(source, target, tmp_path):
 
 
 @pytest.mark.parametrize("command", ["convert", "report"])
-def test_airflow_to_airflow_is_one_line_and_exit_2(command):
-    """Writing an Airflow 2 DAG as Airflow 3 (issue 18 item 3) is not done yet: the DAG is
-    refused as already in its target framework."""
-    source = str(AIRFLOW[0])
+def test_airflow_3_to_airflow_is_one_line_and_exit_2(command):
+    """An Airflow 3 DAG has nothing to upgrade (tests/test_airflow_upgrade.py has the Airflow 2
+    ones): refused as already in its target framework."""
+    source = str(FIXTURES / "airflow3_operators" / "airflow.py")
     done = subprocess.run(
         [sys.executable, "-m", "transpile", command, source, "--to", "airflow"],
         check=False,

@@ -175,11 +175,22 @@ def convert_text(
     if not isinstance(read, Read):
         return read
     if read.pipeline.framework == target:
-        return _fail(path, "TP006", f"source is already {target}")
+        return upgraded(read, text, target)
     if target not in frameworks.targets():
         return _fail(path, "TP004", f"writing {target} is not supported yet")
     with phase("write"):
         return written(read, target)
+
+
+def upgraded(read: Read, text: str, target: str) -> Converted | Failed:
+    """``--to`` the source's own framework: the file brought up to the version transpile writes
+    (Airflow 2 → 3), each change listed; TP006 when there is nothing to change."""
+    module = frameworks.upgrader(target)
+    done = module.upgrade(text, read.path) if module is not None else None
+    if done is None:
+        return _fail(read.path, "TP006", f"source is already {target}")
+    code, diagnostics = done
+    return Converted(read.path, code, read.pipeline, tuple(diagnostics))
 
 
 def written(read: Read, target: str) -> Converted | Failed:

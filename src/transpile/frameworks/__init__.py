@@ -100,3 +100,9 @@ def reader(name: str) -> ModuleType:
 
 def writer(name: str) -> ModuleType:
     return importlib.import_module(registry()[name].writer or "")
+
+
+def upgrader(name: str) -> ModuleType | None:
+    """The module that upgrades ``name``'s files from an older version, if it has one."""
+    module = registry()[name].upgrader
+    return importlib.import_module(module) if module else None

@@ -25,6 +25,9 @@ class Framework:
     import_roots: tuple[str, ...]  # top-level packages whose import identifies its source files
     reader: str | None = None  # module with read(module, path, spans) -> (Pipeline, diagnostics)
     writer: str | None = None  # module with write(pipeline) -> (code, diagnostics)
+    # module with upgrade(text, path) -> (code, diagnostics) | None: ``--to`` its own framework
+    # brings an older version's file up to date (None: nothing to change)
+    upgrader: str | None = None
     capabilities: Column = field(default_factory=dict)  # its column of the capability table
     # decorators that declare a step or a pipeline (a keyword there is an option, not a name)
     declarations: frozenset[str] = frozenset()

@@ -374,6 +374,12 @@ def _ruff_files(args: list[str], cwd: str) -> None:
     _run_ruff([*args, "--isolated"], cwd)
 
 
+def run_ruff_stdin(args: list[str], code: str) -> str:
+    """What ruff (``args``: a command and its options) prints for ``code`` given on stdin, run
+    from an empty folder with no configuration (``--isolated``); a failure is an internal error."""
+    return _ruff(args, code)
+
+
 def _ruff(args: list[str], code: str) -> str:
     with tempfile.TemporaryDirectory(prefix="transpile-") as empty:
         stdin = [*args, "--isolated", "--stdin-filename", "emitted.py", "-"]

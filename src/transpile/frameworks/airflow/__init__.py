@@ -19,6 +19,7 @@ FRAMEWORK = Framework(
     import_roots=("airflow",),
     reader="transpile.frameworks.airflow.reader.read",
     writer="transpile.frameworks.airflow.writer.write",
+    upgrader="transpile.frameworks.airflow.upgrade",  # Airflow 2 → 3 (ruff's AIR3 rules)
     early_writer=True,  # issue 18: no mapped task groups or maps in maps yet (TP260)
     declarations=frozenset({"task", "dag"}),
     map_construct=lambda members, names, code: ".expand()",

@@ -1,0 +1,115 @@
+"""An Airflow 2 DAG file upgraded for Airflow 3 (``convert dag.py --to airflow``): the user's
+file as written, with what Airflow 3 removed, moved or renamed changed, each change listed.
+
+The changes are ruff's Airflow 3 rules (AIR301 removed, AIR302 moved to a provider, AIR311
+and AIR312 suggested updates), which know the whole list of Airflow 3's removals and moves;
+transpile applies their fixes (the unsafe ones too: they are the renames Airflow 3 asks for),
+drops the Airflow imports the fixes left unused (an import of a removed module fails in Airflow
+3 even unused), and names each change: info TP270 where ruff changed it, a lossy TP271 with a
+TODO above the statement where it could not. The rest of the file is the user's, untouched but
+for ruff's import order and format (every emitted file is format-clean).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+from transpile.model.diagnostics import Diagnostic
+from transpile.model.ir import Span
+from transpile.util.text import header, todo
+from transpile.writing.render import format_code, run_ruff_stdin
+
+RULES = ["--select", "AIR3", "--exit-zero"]
+ORIGIN = "an Airflow 2 DAG upgraded for Airflow 3"
+STILL_WORKS = "It still works in Airflow 3.0 but is expected to be removed in a future version."
+
+
+def upgrade(text: str, path: str) -> tuple[str, list[Diagnostic]] | None:
+    """The file upgraded and the list of changes; None when Airflow 3 needs none."""
+    found = _findings(text, RULES)
+    if not found:
+        return None
+    fixed = run_ruff_stdin(["check", *RULES, "--fix", "--unsafe-fixes", "--quiet"], text)
+    fixed = _unused_airflow_imports_dropped(fixed)
+    remaining = _findings(fixed, RULES)
+    left = {(f["code"], f["message"]) for f in remaining}
+    diagnostics = []
+    for finding in found:
+        span = _span(path, finding)
+        what = f"Airflow 3: {_sentence(finding['message'])}"
+        if (finding["code"], finding["message"]) in left:
+            message = f"{what}; not changed ({finding['code']})"
+            diagnostics.append(Diagnostic("TP271", "warning", message, span, lossy=True))
+        else:
+            how = _sentence((finding.get("fix") or {}).get("message") or "changed")
+            message = f"{what}; {how[0].lower()}{how[1:]} ({finding['code']})"
+            diagnostics.append(Diagnostic("TP270", "info", message, span))
+    code = _with_todos(fixed, remaining)
+    code = f"{header(Path(path).name, ORIGIN)}\n{code}"
+    return format_code(code), diagnostics
+
+
+def _sentence(text: str) -> str:
+    """ruff's message as one clause: without its "still works in 3.0" aside and end stops."""
+    text = text.replace(STILL_WORKS, "")
+    return text.strip().rstrip(";.").strip()
+
+
+def _findings(code: str, rules: list[str]) -> list[dict]:
+    """ruff's findings on ``code`` (as JSON), in source order."""
+    out = run_ruff_stdin(["check", *rules, "--output-format", "json"], code)
+    found = json.loads(out or "[]")
+    return sorted(found, key=lambda f: (f["location"]["row"], f["location"]["column"], f["code"]))
+
+
+def _span(path: str, finding: dict) -> Span:
+    start, end = finding["location"], finding["end_location"]
+    return Span(path, start["row"], start["column"] - 1, end["row"], end["column"] - 1)
+
+
+def _unused_airflow_imports_dropped(code: str, passes: int = 3) -> str:
+    """``code`` without the imports from ``airflow`` that nothing uses any more (the user's own
+    unused imports stay): ruff's F401 fixes, applied to those only."""
+    found = _findings(code, ["--select", "F401", "--exit-zero"])
+    edits = {
+        (_offset(code, e["location"]), _offset(code, e["end_location"]), e["content"])
+        for finding in found
+        if finding["message"].startswith("`airflow.") and finding.get("fix")
+        for e in finding["fix"]["edits"]
+    }
+    if not edits or not passes:
+        return code
+    applied_from = len(code) + 1
+    for start, end, content in sorted(edits, reverse=True):
+        if end <= applied_from:  # an edit overlapping one applied waits for the next pass
+            code = code[:start] + content + code[end:]
+            applied_from = start
+    return _unused_airflow_imports_dropped(code, passes - 1)
+
+
+def _offset(code: str, location: dict) -> int:
+    """The character offset of ruff's 1-based row and column in ``code``."""
+    lines = code.splitlines(keepends=True)
+    return sum(len(line) for line in lines[: location["row"] - 1]) + location["column"] - 1
+
+
+def _with_todos(code: str, findings: list[dict]) -> str:
+    """``code`` with a TODO above each statement a finding is in, indented as the statement."""
+    if not findings:
+        return code
+    tree = ast.parse(code)
+    statements = [n for n in ast.walk(tree) if isinstance(n, ast.stmt)]
+    lines = code.splitlines(keepends=True)
+    inserts: dict[int, list[str]] = {}
+    for finding in findings:
+        row = finding["location"]["row"]
+        around = [s for s in statements if s.lineno <= row <= (s.end_lineno or s.lineno)]
+        line = min(around, key=lambda s: (s.end_lineno or s.lineno) - s.lineno).lineno
+        indent = lines[line - 1][: len(lines[line - 1]) - len(lines[line - 1].lstrip())]
+        message = f"Airflow 3: {_sentence(finding['message'])} ({finding['code']})"
+        inserts.setdefault(line, []).append(f"{indent}{todo('TP271', message)}\n")
+    for line in sorted(inserts, reverse=True):
+        lines[line - 1 : line - 1] = inserts[line]
+    return "".join(lines)

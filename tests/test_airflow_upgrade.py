@@ -1,0 +1,142 @@
+"""``transpile convert dag.py --to airflow`` on an Airflow 2 file: the user's file upgraded for
+Airflow 3 by ruff's AIR3 rules, each change listed (TP270), what it cannot change named with a
+TODO at the statement (TP271, lossy); an Airflow 3 file is already there (TP006). The upgraded
+fixture runs under Airflow 3.3 and computes what its Airflow 3 twin computes."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import pytest
+from conftest import FIXTURES
+from output_checks import ruff
+
+from transpile import api
+from transpile.cli import run as cli_run
+from transpile.verify.values import normalize
+
+OLD = FIXTURES / "airflow2_operators" / "airflow.py"
+TWIN = FIXTURES / "airflow3_operators" / "airflow.py"
+
+
+def _line_of(path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def test_the_airflow_2_fixture_upgrades_to_its_reviewed_golden():
+    converted = api.convert_file(str(OLD), "airflow")
+    assert isinstance(converted, api.Converted)
+    golden = FIXTURES / "airflow2_operators" / "expected" / "airflow.py"
+    assert converted.code == golden.read_text()
+    assert not converted.lossy
+    changes = [(d.code, d.span.line) for d in converted.diagnostics]
+    assert changes == [
+        ("TP270", _line_of(OLD, "@af_task")),
+        ("TP270", _line_of(OLD, "@af_task") + 5),
+        ("TP270", _line_of(OLD, "@dag(")),
+        ("TP270", _line_of(OLD, "schedule_interval")),
+        ("TP270", _line_of(OLD, 'DummyOperator(task_id="begin")')),
+        ("TP270", _line_of(OLD, 'task_id="left"')),
+        ("TP270", _line_of(OLD, 'task_id="right"')),
+        ("TP270", _line_of(OLD, 'DummyOperator(task_id="done")')),
+    ]
+    schedule = next(d for d in converted.diagnostics if "schedule_interval" in d.message)
+    assert "use `schedule` instead" in schedule.message
+    for code in ("check", "format"):
+        assert (
+            ruff(code, *(["--check"] if code == "format" else []), code=converted.code).returncode
+            == 0
+        )
+
+
+OLD_STYLE = """\
+from airflow import DAG
+from airflow.operators.python import PythonOperator
+from airflow.utils.dates import days_ago
+
+
+def hello(**context):
+    print(context)
+
+
+with DAG("old", start_date=days_ago(1), schedule_interval=None) as dag:
+    PythonOperator(task_id="hello", python_callable=hello, provide_context=True)
+"""
+
+
+def test_what_ruff_cannot_change_is_a_todo_at_its_statement_and_lossy(tmp_path, capsys):
+    path = tmp_path / "old.py"
+    path.write_text(OLD_STYLE)
+    converted = api.convert_file(str(path), "airflow")
+    assert converted.lossy
+    todos = [d for d in converted.diagnostics if d.code == "TP271"]
+    assert [(d.span.line, d.span.column + 1) for d in todos] == [(10, 28), (11, 60)]
+    assert "days_ago" in todos[0].message and "provide_context" in todos[1].message
+    code = converted.code
+    assert "schedule=None" in code and "schedule_interval" not in code
+    assert "from airflow.sdk import DAG" in code
+    lines = code.splitlines()
+    with_line = next(i for i, line in enumerate(lines) if line.startswith("with DAG("))
+    assert lines[with_line - 1].startswith("# TODO(transpile): TP271 Airflow 3: `airflow.utils")
+    operator = next(i for i, line in enumerate(lines) if "PythonOperator(task_id" in line)
+    assert lines[operator - 1] == (
+        "    # TODO(transpile): TP271 Airflow 3: `provide_context` is removed in Airflow 3.0 (AIR301)"
+    )
+    assert (
+        cli_run(["convert", str(path), "--to", "airflow", "-o", str(tmp_path / "o.py"), "--strict"])
+        == 1
+    )
+
+
+def test_an_airflow_3_file_has_nothing_to_upgrade(tmp_path):
+    result = api.convert_file(str(TWIN), "airflow")
+    assert isinstance(result, api.Failed)
+    assert result.diagnostics[-1].code == "TP006"
+
+
+def test_only_the_airflow_imports_left_unused_are_dropped(tmp_path):
+    """The user's own unused import stays; the Airflow 2 import a fix left unused goes (a removed
+    module fails to import in Airflow 3 even when nothing uses it)."""
+    path = tmp_path / "dag.py"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            import json
+            from airflow.decorators import dag, task
+
+
+            @task
+            def one() -> int:
+                return 1
+
+
+            @dag(schedule_interval=None)
+            def d():
+                one()
+
+
+            d()
+            """
+        )
+    )
+    code = api.convert_file(str(path), "airflow").code
+    assert "import json" in code
+    assert "airflow.decorators" not in code
+    assert "from airflow.sdk import dag, task" in code
+
+
+@pytest.mark.equivalence
+def test_the_upgraded_dag_computes_what_its_airflow_3_twin_computes(tmp_path):
+    from transpile.verify.runs import run_airflow
+
+    code = api.convert_file(str(OLD), "airflow").code
+    (tmp_path / "new").mkdir()
+    upgraded = tmp_path / "new" / "dag.py"
+    upgraded.write_text(code)
+    (tmp_path / "twin").mkdir()
+    twin = tmp_path / "twin" / "dag.py"
+    shutil.copy(TWIN, twin)
+    assert run_airflow(upgraded, {}, cache=False) == run_airflow(twin, {}, cache=False)
+    overridden = run_airflow(upgraded, {"label": "total"}, cache=False)
+    assert overridden["describe|return_value"] == normalize("total=51")
