@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from pathlib import Path
 
 import libcst as cst
 
 from . import frameworks
 from .model.diagnostics import Diagnostic, TranspileError
-from .model.ir import Pipeline, Span
+from .model.ir import Pipeline, Sequence, Span
 from .reading.cst import SpanIndex, dotted
 from .reading.values import module_constants, resolve_options
 from .util.fileio import MAX_SOURCE_BYTES, SourceError, read_source
@@ -172,25 +173,50 @@ def convert_text(
 ) -> Converted | Failed | Skipped:
     """Convert one source text to ``target``; never raises."""
     read = read_text(text, path, source, entry)
+    if (
+        frameworks.upgrader(target) is not None
+        and _framework_of(read, text, path, source) == target
+    ):
+        return upgraded(read, text, path, target)
     if not isinstance(read, Read):
         return read
     if read.pipeline.framework == target:
-        return upgraded(read, text, target)
+        return _fail(path, "TP006", f"source is already {target}")
     if target not in frameworks.targets():
         return _fail(path, "TP004", f"writing {target} is not supported yet")
     with phase("write"):
         return written(read, target)
 
 
-def upgraded(read: Read, text: str, target: str) -> Converted | Failed:
+def _framework_of(read: Read | Failed | Skipped, text: str, path: str, source: str) -> str | None:
+    """The framework of a source, read or not (a file the reader refuses or finds no pipeline
+    in still has its framework's imports); None when it does not parse."""
+    if isinstance(read, Read):
+        return read.pipeline.framework
+    if source != "auto":
+        return source
+    parsed = _parse(nfkc_identifiers(text), path)
+    return None if isinstance(parsed, Failed) else detect_framework(parsed[1])
+
+
+def upgraded(
+    read: Read | Failed | Skipped, text: str, path: str, target: str
+) -> Converted | Failed:
     """``--to`` the source's own framework: the file brought up to the version transpile writes
-    (Airflow 2 → 3), each change listed; TP006 when there is nothing to change."""
+    (Airflow 2 → 3), each change listed; TP006 when there is nothing to change. The upgrade
+    keeps the user's file, so it needs no model: a file the reader refuses (a DAG factory, a
+    sensor) or finds no pipeline in (a module of operators) is upgraded too."""
     module = frameworks.upgrader(target)
-    done = module.upgrade(text, read.path) if module is not None else None
+    done = module.upgrade(text, path) if module is not None else None
     if done is None:
-        return _fail(read.path, "TP006", f"source is already {target}")
+        return _fail(path, "TP006", f"source is already {target}")
     code, diagnostics = done
-    return Converted(read.path, code, read.pipeline, tuple(diagnostics))
+    if isinstance(read, Read):
+        pipeline = read.pipeline
+    else:  # what the reports show of a file read as no pipeline: its name, nothing else
+        name = Path(path).stem
+        pipeline = Pipeline(name, target, Span(path, 1, 0, 1, 0), (), (), Sequence(()), ())
+    return Converted(path, code, pipeline, tuple(diagnostics))
 
 
 def written(read: Read, target: str) -> Converted | Failed:

@@ -16,6 +16,9 @@ import ast
 import json
 from pathlib import Path
 
+import libcst as cst
+from libcst.metadata import PositionProvider
+
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Span
 from transpile.util.text import header, todo
@@ -24,6 +27,12 @@ from transpile.writing.render import format_code, run_ruff_stdin
 RULES = ["--select", "AIR3", "--exit-zero"]
 ORIGIN = "an Airflow 2 DAG upgraded for Airflow 3"
 STILL_WORKS = "It still works in Airflow 3.0 but is expected to be removed in a future version."
+# what ruff names without a fix and transpile changes itself: its message's start → the change
+OWN_FIXES = {
+    "`provide_context` is removed": (
+        "the keyword is dropped (Airflow 2 already passed the context to every callable)"
+    ),
+}
 
 
 def upgrade(text: str, path: str) -> tuple[str, list[Diagnostic]] | None:
@@ -33,6 +42,7 @@ def upgrade(text: str, path: str) -> tuple[str, list[Diagnostic]] | None:
         return None
     fixed = run_ruff_stdin(["check", *RULES, "--fix", "--unsafe-fixes", "--quiet"], text)
     fixed = _unused_airflow_imports_dropped(fixed)
+    fixed = _own_fixes(fixed, _findings(fixed, RULES))
     remaining = _findings(fixed, RULES)
     left = {(f["code"], f["message"]) for f in remaining}
     diagnostics = []
@@ -43,7 +53,11 @@ def upgrade(text: str, path: str) -> tuple[str, list[Diagnostic]] | None:
             message = f"{what}; not changed ({finding['code']})"
             diagnostics.append(Diagnostic("TP271", "warning", message, span, lossy=True))
         else:
-            how = _sentence((finding.get("fix") or {}).get("message") or "changed")
+            own = next(
+                (how for start, how in OWN_FIXES.items() if finding["message"].startswith(start)),
+                None,
+            )
+            how = own or _sentence((finding.get("fix") or {}).get("message") or "changed")
             message = f"{what}; {how[0].lower()}{how[1:]} ({finding['code']})"
             diagnostics.append(Diagnostic("TP270", "info", message, span))
     code = _with_todos(fixed, remaining)
@@ -113,3 +127,40 @@ def _with_todos(code: str, findings: list[dict]) -> str:
     for line in sorted(inserts, reverse=True):
         lines[line - 1 : line - 1] = inserts[line]
     return "".join(lines)
+
+
+def _own_fixes(code: str, findings: list[dict]) -> str:
+    """``code`` with the changes of OWN_FIXES made where ruff found them: a ``provide_context=``
+    keyword argument dropped (the one at the finding's line and column)."""
+    spots = {
+        (f["location"]["row"], f["location"]["column"] - 1)
+        for f in findings
+        if f["message"].startswith("`provide_context` is removed")
+    }
+    if not spots:
+        return code
+    wrapper = cst.MetadataWrapper(cst.parse_module(code))
+    return wrapper.visit(_KeywordDropped(wrapper, spots)).code
+
+
+class _KeywordDropped(cst.CSTTransformer):
+    """Drops the keyword arguments that start at ``spots`` (line, 0-based column)."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, wrapper: cst.MetadataWrapper, spots: set[tuple[int, int]]):
+        super().__init__()
+        self.positions = wrapper.resolve(PositionProvider)
+        self.spots = spots
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        kept = [
+            new
+            for old, new in zip(original.args, updated.args)
+            if (self.positions[old].start.line, self.positions[old].start.column) not in self.spots
+        ]
+        if len(kept) == len(updated.args):
+            return updated
+        if kept and len(kept) < len(updated.args) and updated.args[-1] is not kept[-1]:
+            kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return updated.with_changes(args=kept)
