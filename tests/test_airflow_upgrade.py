@@ -139,3 +139,27 @@ def test_the_upgraded_dag_computes_what_its_airflow_3_twin_computes(tmp_path):
     assert run_airflow(upgraded, {}, cache=False) == run_airflow(twin, {}, cache=False)
     overridden = run_airflow(upgraded, {"label": "total"}, cache=False)
     assert overridden["describe|return_value"] == normalize("total=51")
+
+
+def test_airflow_1_imports_ruff_does_not_name_are_todos_above_them(tmp_path):
+    """A plugin's class from ``airflow.operators`` (Airflow 1) and ``airflow.operators.sensors``
+    fail to import in Airflow 3 and ruff's rules do not name them: a TODO stays above each, after
+    the imports are sorted (it would otherwise sit above another import)."""
+    path = tmp_path / "old.py"
+    path.write_text(
+        "from airflow.operators import MyCopyOperator\n"
+        "from airflow.operators.bash_operator import BashOperator\n"
+        "from airflow.operators.sensors import ExternalTaskSensor\n\n"
+        "tasks = (MyCopyOperator, BashOperator, ExternalTaskSensor)\n"
+    )
+    converted = api.convert_file(str(path), "airflow")
+    assert [(d.code, d.span.line) for d in converted.diagnostics] == [
+        ("TP271", 1),
+        ("TP271", 3),
+        ("TP270", 5),
+    ]
+    lines = converted.code.splitlines()
+    for name in ("import MyCopyOperator", "operators.sensors import"):
+        at = next(i for i, line in enumerate(lines) if name in line)
+        assert lines[at - 1].startswith("# TODO(transpile): TP271 Airflow 3: `airflow.operators.")
+    assert "from airflow.providers.standard.operators.bash import BashOperator" in lines

@@ -22,7 +22,7 @@ from libcst.metadata import PositionProvider
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Span
 from transpile.util.text import header, todo
-from transpile.writing.render import format_code, run_ruff_stdin
+from transpile.writing.render import SORT_IMPORTS, format_code, run_ruff_stdin
 
 RULES = ["--select", "AIR3", "--exit-zero"]
 ORIGIN = "an Airflow 2 DAG upgraded for Airflow 3"
@@ -37,13 +37,16 @@ OWN_FIXES = {
 
 def upgrade(text: str, path: str) -> tuple[str, list[Diagnostic]] | None:
     """The file upgraded and the list of changes; None when Airflow 3 needs none."""
-    found = _findings(text, RULES)
+    found = sorted([*_findings(text, RULES), *_airflow_1_imports(text)], key=_where)
     if not found:
         return None
     fixed = run_ruff_stdin(["check", *RULES, "--fix", "--unsafe-fixes", "--quiet"], text)
     fixed = _unused_airflow_imports_dropped(fixed)
     fixed = _own_fixes(fixed, _findings(fixed, RULES))
-    remaining = _findings(fixed, RULES)
+    # imports sorted before the TODOs go in: sorting later would move an import from under its
+    # TODO (the first import of a block does not take the comment above it along)
+    fixed = run_ruff_stdin(SORT_IMPORTS, fixed)
+    remaining = sorted([*_findings(fixed, RULES), *_airflow_1_imports(fixed)], key=_where)
     left = {(f["code"], f["message"]) for f in remaining}
     diagnostics = []
     for finding in found:
@@ -74,8 +77,43 @@ def _sentence(text: str) -> str:
 def _findings(code: str, rules: list[str]) -> list[dict]:
     """ruff's findings on ``code`` (as JSON), in source order."""
     out = run_ruff_stdin(["check", *rules, "--output-format", "json"], code)
-    found = json.loads(out or "[]")
-    return sorted(found, key=lambda f: (f["location"]["row"], f["location"]["column"], f["code"]))
+    return sorted(json.loads(out or "[]"), key=_where)
+
+
+def _where(finding: dict) -> tuple[int, int, str]:
+    return finding["location"]["row"], finding["location"]["column"], finding["code"]
+
+
+# Airflow 1 spellings ruff's rules do not name, which fail to import in Airflow 3 (and 2): a
+# plugin's class from a package root, the old sensors module
+AIRFLOW_1_ROOTS = {"airflow.operators", "airflow.sensors", "airflow.hooks", "airflow.executors"}
+AIRFLOW_1_MODULES = {"airflow.operators.sensors"}
+
+
+def _airflow_1_imports(code: str) -> list[dict]:
+    """Findings, in ruff's JSON shape, for each Airflow 1 import: ``from airflow.operators
+    import MyOperator`` (Airflow 1 put plugins' classes there) and ``airflow.operators.sensors``."""
+    found = []
+    for node in ast.walk(ast.parse(code)):
+        if not isinstance(node, ast.ImportFrom) or node.level:
+            continue
+        if node.module in AIRFLOW_1_MODULES:
+            names = [f"`{node.module}`"]
+        elif node.module in AIRFLOW_1_ROOTS:
+            names = [f"`{node.module}.{a.name}`" for a in node.names if a.name[:1].isupper()]
+        else:
+            continue
+        for name in names:
+            message = (
+                f"{name} is an Airflow 1 import (a plugin's class, or a module gone since "
+                "Airflow 2): import it from its own module or provider"
+            )
+            where = {"row": node.lineno, "column": node.col_offset + 1}
+            end = {"row": node.end_lineno or node.lineno, "column": (node.end_col_offset or 0) + 1}
+            found.append(
+                {"code": "AIRFLOW1", "message": message, "location": where, "end_location": end}
+            )
+    return found
 
 
 def _span(path: str, finding: dict) -> Span:
