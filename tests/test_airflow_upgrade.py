@@ -60,7 +60,7 @@ def hello(**context):
     print(context)
 
 
-with DAG("old", start_date=days_ago(1), schedule_interval=None) as dag:
+with DAG("old", start_date=days_ago(1, hour=5), schedule_interval=None) as dag:
     PythonOperator(task_id="hello", python_callable=hello, provide_context=True)
 """
 
@@ -82,6 +82,7 @@ def test_what_ruff_cannot_change_is_a_todo_at_its_statement_and_lossy(tmp_path, 
     lines = code.splitlines()
     with_line = next(i for i, line in enumerate(lines) if line.startswith("with DAG("))
     assert lines[with_line - 1].startswith("# TODO(transpile): TP271 Airflow 3: `airflow.utils")
+    assert "days_ago(1, hour=5)" in code  # only days_ago(n) is rewritten
     assert (
         cli_run(["convert", str(path), "--to", "airflow", "-o", str(tmp_path / "o.py"), "--strict"])
         == 1
@@ -163,3 +164,27 @@ def test_airflow_1_imports_ruff_does_not_name_are_todos_above_them(tmp_path):
         at = next(i for i, line in enumerate(lines) if name in line)
         assert lines[at - 1].startswith("# TODO(transpile): TP271 Airflow 3: `airflow.operators.")
     assert "from airflow.providers.standard.operators.bash import BashOperator" in lines
+
+
+def test_days_ago_becomes_what_it_computed(tmp_path):
+    """Airflow 2's days_ago(n) is midnight UTC today, n days back: pendulum's today("UTC")
+    minus n days (pendulum is one of Airflow 3's dependencies)."""
+    path = tmp_path / "dag.py"
+    path.write_text(
+        '"""A DAG."""\n\nfrom __future__ import annotations\n\n'
+        + OLD_STYLE.replace("days_ago(1, hour=5)", "days_ago(2)")
+    )
+    converted = api.convert_file(str(path), "airflow")
+    assert not converted.lossy
+    code = converted.code
+    assert 'start_date=pendulum.today("UTC").subtract(days=2)' in code
+    assert "days_ago" not in code
+    head = code.splitlines()[:6]
+    assert head[1:5] == ['"""A DAG."""', "", "from __future__ import annotations", ""]
+    assert "import pendulum" in code.splitlines()
+    from datetime import datetime, timedelta, timezone
+
+    import pendulum
+
+    airflow_2 = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert pendulum.today("UTC").subtract(days=2) == airflow_2 - timedelta(days=2)

@@ -27,11 +27,13 @@ from transpile.writing.render import SORT_IMPORTS, format_code, run_ruff_stdin
 RULES = ["--select", "AIR3", "--exit-zero"]
 ORIGIN = "an Airflow 2 DAG upgraded for Airflow 3"
 STILL_WORKS = "It still works in Airflow 3.0 but is expected to be removed in a future version."
+DAYS_AGO = "`airflow.utils.dates.days_ago` is removed"
 # what ruff names without a fix and transpile changes itself: its message's start → the change
 OWN_FIXES = {
     "`provide_context` is removed": (
         "the keyword is dropped (Airflow 2 already passed the context to every callable)"
     ),
+    DAYS_AGO: 'days_ago(n) is pendulum.today("UTC").subtract(days=n), what it computed',
 }
 
 
@@ -41,8 +43,8 @@ def upgrade(text: str, path: str) -> tuple[str, list[Diagnostic]] | None:
     if not found:
         return None
     fixed = run_ruff_stdin(["check", *RULES, "--fix", "--unsafe-fixes", "--quiet"], text)
-    fixed = _unused_airflow_imports_dropped(fixed)
     fixed = _own_fixes(fixed, _findings(fixed, RULES))
+    fixed = _unused_airflow_imports_dropped(fixed)
     # imports sorted before the TODOs go in: sorting later would move an import from under its
     # TODO (the first import of a block does not take the comment above it along)
     fixed = run_ruff_stdin(SORT_IMPORTS, fixed)
@@ -168,37 +170,98 @@ def _with_todos(code: str, findings: list[dict]) -> str:
 
 
 def _own_fixes(code: str, findings: list[dict]) -> str:
-    """``code`` with the changes of OWN_FIXES made where ruff found them: a ``provide_context=``
-    keyword argument dropped (the one at the finding's line and column)."""
-    spots = {
-        (f["location"]["row"], f["location"]["column"] - 1)
-        for f in findings
-        if f["message"].startswith("`provide_context` is removed")
-    }
-    if not spots:
+    """``code`` with the changes of OWN_FIXES made where ruff found them (a finding's line and
+    column): a ``provide_context=`` keyword argument dropped; ``days_ago(n)`` (midnight UTC n days
+    ago) written with pendulum, which Airflow 3 depends on."""
+
+    def spots(start: str) -> set[tuple[int, int]]:
+        return {
+            (f["location"]["row"], f["location"]["column"] - 1)
+            for f in findings
+            if f["message"].startswith(start)
+        }
+
+    keywords, days_ago = spots("`provide_context` is removed"), spots(DAYS_AGO)
+    if not keywords and not days_ago:
         return code
     wrapper = cst.MetadataWrapper(cst.parse_module(code))
-    return wrapper.visit(_KeywordDropped(wrapper, spots)).code
+    return wrapper.visit(_OwnFixes(wrapper, keywords, days_ago)).code
 
 
-class _KeywordDropped(cst.CSTTransformer):
-    """Drops the keyword arguments that start at ``spots`` (line, 0-based column)."""
+class _OwnFixes(cst.CSTTransformer):
+    """Drops the keyword arguments that start at ``keywords``, rewrites the ``days_ago(n)`` calls
+    that start at ``days_ago`` ((line, 0-based column) each) and imports pendulum for them."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, wrapper: cst.MetadataWrapper, spots: set[tuple[int, int]]):
+    def __init__(self, wrapper, keywords: set[tuple[int, int]], days_ago: set[tuple[int, int]]):
         super().__init__()
         self.positions = wrapper.resolve(PositionProvider)
-        self.spots = spots
+        self.keywords, self.days_ago = keywords, days_ago
+        self.pendulum = False
 
-    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+    def _at(self, node: cst.CSTNode) -> tuple[int, int]:
+        start = self.positions[node].start
+        return start.line, start.column
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if self._at(original) in self.days_ago and _one_argument(updated):
+            self.pendulum = True
+            days = updated.args[0].value
+            return _days_ago(days)
         kept = [
             new
             for old, new in zip(original.args, updated.args)
-            if (self.positions[old].start.line, self.positions[old].start.column) not in self.spots
+            if self._at(old) not in self.keywords
         ]
         if len(kept) == len(updated.args):
             return updated
-        if kept and len(kept) < len(updated.args) and updated.args[-1] is not kept[-1]:
+        if kept and updated.args[-1] is not kept[-1]:
             kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         return updated.with_changes(args=kept)
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        if not self.pendulum or _imports_pendulum(updated):
+            return updated
+        body = list(updated.body)
+        at = 0  # after the docstring and the __future__ imports
+        while at < len(body) and _stays_first(body[at]):
+            at += 1
+        body.insert(at, cst.parse_statement("import pendulum\n"))
+        return updated.with_changes(body=body)
+
+
+def _one_argument(call: cst.Call) -> bool:
+    """``days_ago(n)`` or ``days_ago(n=...)``: no hour, minute or other argument."""
+    return (
+        len(call.args) == 1
+        and (call.args[0].keyword is None or call.args[0].keyword.value == "n")
+        and not call.args[0].star
+    )
+
+
+def _days_ago(days: cst.BaseExpression) -> cst.Call:
+    call = cst.parse_expression('pendulum.today("UTC").subtract(days=0)')
+    assert isinstance(call, cst.Call)
+    return call.with_changes(
+        args=[cst.Arg(days, keyword=cst.Name("days"), equal=call.args[0].equal)]
+    )
+
+
+def _imports_pendulum(module: cst.Module) -> bool:
+    return "import pendulum\n" in module.code.splitlines(keepends=True)
+
+
+def _stays_first(statement: cst.CSTNode) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    if isinstance(small, cst.Expr) and isinstance(
+        small.value, cst.SimpleString | cst.ConcatenatedString
+    ):
+        return True
+    return (
+        isinstance(small, cst.ImportFrom)
+        and isinstance(small.module, cst.Name)
+        and small.module.value == "__future__"
+    )
