@@ -34,3 +34,40 @@ def defined_names(definitions: tuple[str, ...], classes_only: bool = False) -> l
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names += [t.id for t in targets if isinstance(t, ast.Name)]
     return names
+
+
+# A date or time has no JSON form: such a parameter travels as ISO 8601 text, read back with
+# ``<class>.fromisoformat(...)`` where a step uses it.
+ISO_CLASSES = {
+    "datetime": "datetime",
+    "datetime.datetime": "datetime",
+    "date": "date",
+    "datetime.date": "date",
+}
+
+
+def iso_class(expr: str) -> str | None:
+    """``datetime`` or ``date`` for a parameter type carried as ISO text, else None."""
+    return ISO_CLASSES.get(expr)
+
+
+def iso_text(default: str, cls: str) -> str | None:
+    """A date or time default as ISO text, worked out without running the user's code:
+    ``datetime(2024, 1, 2)`` (literal arguments) or an ISO string; None when it is neither."""
+    import datetime
+
+    try:
+        node = ast.parse(default, mode="eval").body
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            value = getattr(datetime, cls).fromisoformat(node.value)
+        elif isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == cls:
+            args = [ast.literal_eval(a) for a in node.args]
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
+            if len(kwargs) != len(node.keywords):
+                return None
+            value = getattr(datetime, cls)(*args, **kwargs)
+        else:
+            return None
+    except (SyntaxError, ValueError, TypeError, OverflowError):
+        return None
+    return value.isoformat()

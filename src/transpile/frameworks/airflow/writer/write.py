@@ -42,7 +42,7 @@ from transpile.util.text import todo
 from transpile.writing.cards import without_card_statements
 from transpile.writing.current import CurrentRewriter
 from transpile.writing.missing import provide_missing
-from transpile.writing.options import schedule_cron
+from transpile.writing.options import launch_setting, schedule_cron
 from transpile.writing.passthrough import without_empty_ends
 from transpile.writing.render import (
     converted_doc,
@@ -54,7 +54,9 @@ from transpile.writing.render import (
     snake_case,
     task_functions,
 )
+from transpile.writing.types import iso_class, iso_text
 
+from .. import FRAMEWORK
 from .options import OptionMapper
 
 # JSON Schema types Airflow's Param validates a value against
@@ -230,6 +232,11 @@ class AirflowWriter:
             return f"pathlib.Path(params[{name!r}]).{method}()"
         if param.type.expr == "float":  # a JSON number without a point arrives as int
             return f"float(params[{name!r}])"
+        cls = iso_class(param.type.expr) if param.kind == "value" else None
+        if cls is not None:  # ISO 8601 text (see _param)
+            self.std_imports.add(f"from datetime import {cls}")
+            read = f"{cls}.fromisoformat(params[{name!r}])"
+            return f"(params[{name!r}] and {read})" if param.default == "None" else read
         return f"params[{name!r}]"
 
     def _collected(self, inp: Input) -> str:
@@ -468,14 +475,20 @@ class AirflowWriter:
     def _dag(self) -> str:
         args = []
         cron = None
+        todos = []
         for option in self.p.options:
             if option.kind == "schedule":
                 cron = schedule_cron(option)
+                continue
+            if option.kind == "launch_settings":
+                note = FRAMEWORK.capabilities["launch_settings"][1]
+                message = f"{launch_setting(option)} ({note})"
             else:
                 message = f"@{option.kind} on the flow is not carried over to the DAG"
-                self.diagnostics.append(
-                    Diagnostic("TP202", "warning", message, option.span, lossy=True)
-                )
+            self.diagnostics.append(
+                Diagnostic("TP202", "warning", message, option.span, lossy=True)
+            )
+            todos.append(f"{todo('TP202', message)}\n")
         if cron:
             self.std_imports.add("from datetime import datetime")
             args += [
@@ -494,7 +507,7 @@ class AirflowWriter:
         name = self.dag_name
         holder = free_name(f"{name}_dag", self.taken)
         return (
-            f"@dag({', '.join(args)})\ndef {name}():\n{doc}\n{indent_block(body)}\n\n\n"
+            f"{''.join(todos)}@dag({', '.join(args)})\ndef {name}():\n{doc}\n{indent_block(body)}\n\n\n"
             f"{holder} = {name}()\n\n\n"
             f'if __name__ == "__main__":\n    {holder}.test()\n'
         )
@@ -502,6 +515,25 @@ class AirflowWriter:
     def _param(self, param) -> str:
         parts = [] if param.default is None else [param.default]
         kind = PARAM_TYPES.get(param.type.expr.split("[")[0])
+        cls = iso_class(param.type.expr) if param.kind == "value" else None
+        if cls is not None:  # a date or time: ISO 8601 text, made a date where a task reads it
+            kind = "string"
+            message = (
+                f"parameter '{param.name}' ({param.type.expr}) is ISO 8601 text: a DAG's params "
+                f"are JSON; each task reads it back with {cls}.fromisoformat"
+            )
+            self.diagnostics.append(Diagnostic("TP221", "info", message, param.span))
+            if param.default not in (None, "None"):
+                text = iso_text(param.default, cls)
+                if text is None:
+                    raise error(
+                        "TP246",
+                        f"parameter '{param.name}' has a default a DAG cannot hold as a param "
+                        f"({param.default[:60]}: not a {cls} of literal values); give it an "
+                        "ISO 8601 str default",
+                        param.span,
+                    )
+                parts = [repr(text)]
         if kind and param.kind == "value":
             parts.append(f"type={kind!r}")
         if param.help:
