@@ -71,3 +71,18 @@ def iso_text(default: str, cls: str) -> str | None:
     except (SyntaxError, ValueError, TypeError, OverflowError):
         return None
     return value.isoformat()
+
+
+def iso_read(text: str, cls: str, framework: str, date_name: str, utc_name: str) -> str:
+    """The expression making ISO text ``text`` a ``cls`` again (``date_name`` names that class,
+    ``utc_name`` is ``timezone.utc`` where the code has it). From Flyte, a datetime is UTC-aware
+    wherever a task receives it (flytekit reads a naive one as UTC): the same here."""
+    read = f"{date_name}.fromisoformat({text})"
+    if cls != "datetime" or framework != "flyte":
+        return read
+    return f"{read}.replace(tzinfo={read}.tzinfo or {utc_name})"
+
+
+def utc_aware(framework: str, cls: str | None) -> bool:
+    """Whether a ``cls`` value read back from ISO text must be made UTC-aware (see iso_read)."""
+    return framework == "flyte" and cls == "datetime"

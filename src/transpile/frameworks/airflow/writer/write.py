@@ -54,7 +54,7 @@ from transpile.writing.render import (
     snake_case,
     task_functions,
 )
-from transpile.writing.types import iso_class, iso_text
+from transpile.writing.types import iso_class, iso_read, iso_text, utc_aware
 
 from .. import FRAMEWORK
 from .options import OptionMapper
@@ -235,7 +235,9 @@ class AirflowWriter:
         cls = iso_class(param.type.expr) if param.kind == "value" else None
         if cls is not None:  # ISO 8601 text (see _param)
             self.std_imports.add(f"from datetime import {cls}")
-            read = f"{cls}.fromisoformat(params[{name!r}])"
+            if utc_aware(self.p.framework, cls):
+                self.std_imports.add("from datetime import timezone")
+            read = iso_read(f"params[{name!r}]", cls, self.p.framework, cls, "timezone.utc")
             return f"(params[{name!r}] and {read})" if param.default == "None" else read
         return f"params[{name!r}]"
 

@@ -21,7 +21,7 @@ from transpile.util.text import todo
 from transpile.writing.cards import without_card_statements
 from transpile.writing.deps import closure, free_names, local_names
 from transpile.writing.flow import FunctionText, numbered_name
-from transpile.writing.types import declarable, iso_class
+from transpile.writing.types import declarable, iso_class, utc_aware
 
 from .types import annotation, mentions, restore
 
@@ -183,6 +183,12 @@ class ComponentBuilder:
         if ISO_NOTE not in parts.prelude:
             parts.prelude.append(ISO_NOTE)
         parts.prelude.append(f"{inp.name} = {read}")
+        if utc_aware(self.w.p.framework, cls):  # Flyte hands a task UTC-aware datetimes
+            parts.imports.add("from datetime import timezone as _timezone")
+            fix = f"{inp.name}.replace(tzinfo={inp.name}.tzinfo or _timezone.utc)"
+            if param.default == "None":
+                fix = f"{inp.name} and {fix}"
+            parts.prelude.append(f"{inp.name} = {fix}")
 
     def _collected(self, inp: Input, parts: _Parts) -> None:
         if self.w.carrier(inp.refs[0]) == "param":
