@@ -86,3 +86,18 @@ def iso_read(text: str, cls: str, framework: str, date_name: str, utc_name: str)
 def utc_aware(framework: str, cls: str | None) -> bool:
     """Whether a ``cls`` value read back from ISO text must be made UTC-aware (see iso_read)."""
     return framework == "flyte" and cls == "datetime"
+
+
+def iso_default(default: str, cls: str) -> tuple[str, bool]:
+    """A date or time default as the code of its ISO text, and whether it is worked out now:
+    the text itself for a literal date, else ``<default>.isoformat()``, evaluated where the
+    output module is imported (as Flyte evaluates it when it registers the workflow)."""
+    text = iso_text(default, cls)
+    if text is not None:
+        return repr(text), True
+    try:
+        node = ast.parse(default, mode="eval").body
+    except SyntaxError:
+        return f"({default}).isoformat()", False
+    plain = isinstance(node, (ast.Call, ast.Name, ast.Attribute))
+    return (f"{default}.isoformat()" if plain else f"({default}).isoformat()"), False

@@ -54,7 +54,7 @@ from transpile.writing.render import (
     snake_case,
     task_functions,
 )
-from transpile.writing.types import iso_class, iso_read, iso_text, utc_aware
+from transpile.writing.types import iso_class, iso_default, iso_read, utc_aware
 
 from .. import FRAMEWORK
 from .options import OptionMapper
@@ -526,16 +526,17 @@ class AirflowWriter:
             )
             self.diagnostics.append(Diagnostic("TP221", "info", message, param.span))
             if param.default not in (None, "None"):
-                text = iso_text(param.default, cls)
-                if text is None:
-                    raise error(
-                        "TP246",
-                        f"parameter '{param.name}' has a default a DAG cannot hold as a param "
-                        f"({param.default[:60]}: not a {cls} of literal values); give it an "
-                        "ISO 8601 str default",
-                        param.span,
+                default, known = iso_default(param.default, cls)
+                parts = [default]
+                if not known:
+                    message = (
+                        f"parameter '{param.name}' defaults to {param.default[:60]}, worked out "
+                        "when Airflow parses the DAG file, where Flyte works it out when it "
+                        "registers the workflow"
                     )
-                parts = [repr(text)]
+                    self.diagnostics.append(
+                        Diagnostic("TP201", "warning", message, param.span, lossy=True)
+                    )
         if kind and param.kind == "value":
             parts.append(f"type={kind!r}")
         if param.help:

@@ -573,6 +573,8 @@ def annotated_fields(node: cst.ClassDef) -> list[tuple[str, str]]:
 def plan_name(call: cst.Call) -> str:
     """A launch plan's name as written (``name=`` or the second argument), else its code."""
     found = keyword_args(call).get("name")
+    if code(call.func).endswith(".get_default_launch_plan"):
+        return code(call.func)  # (context, workflow): named after the workflow by flytekit
     index = 0 if code(call.func).endswith(".create") else 1  # create(name, workflow, ...)
     if found is None and len(call.args) > index and call.args[index].keyword is None:
         found = call.args[index].value

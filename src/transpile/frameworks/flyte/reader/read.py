@@ -23,7 +23,7 @@ from transpile.model.ir import (
     Task,
     TypeRef,
 )
-from transpile.reading.cst import SpanIndex, code, keyword_args
+from transpile.reading.cst import SpanIndex, code, keyword_args, positional_args
 from transpile.reading.rewire import rename_splits, rename_step_splits
 from transpile.util.docstrings import described, split_args_section
 
@@ -126,6 +126,8 @@ class FlyteReader(ModuleScan):
         plans = [call for call in self.launch_plans if self._plan_workflow(call) == entry.name]
         for call in plans[:-1]:
             settings = [k for k in keyword_args(call) if k not in ("name", "workflow")]
+            if not settings and len(positional_args(call)) <= 2:
+                continue  # a plan with the workflow's own inputs (get_default_launch_plan)
             why = (
                 (f"its {', '.join(settings)}; " if settings else "")
                 + f"the pipeline has those of the last LaunchPlan of {entry.name} "

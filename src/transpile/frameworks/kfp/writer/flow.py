@@ -24,7 +24,7 @@ from transpile.util.text import todo
 from transpile.writing.flow import FlowFunction, FlowWalker, bound_value, numbered_name
 from transpile.writing.graph import Key, all_steps, free_refs, key
 from transpile.writing.render import camel_case, converted_doc, free_name, snake_case
-from transpile.writing.types import iso_class, iso_text
+from transpile.writing.types import iso_class, iso_default
 
 from .component import ComponentView, Param
 from .helpers import (
@@ -207,16 +207,14 @@ class FlowEmitter(FlowWalker):
         self.w.diagnostics.append(Diagnostic("TP221", "info", message, param.span))
         if param.default is None or param.default == "None":
             return param.default
-        text = iso_text(param.default, cls)
-        if text is None:
-            raise error(
-                "TP246",
-                f"parameter '{param.name}' has a default KFP cannot hold as a parameter "
-                f"({param.default[:60]}: not a {cls} of literal values); give it an ISO 8601 "
-                "str default",
-                param.span,
+        default, known = iso_default(param.default, cls)
+        if not known:
+            message = (
+                f"parameter '{param.name}' defaults to {param.default[:60]}, worked out when the "
+                "module is imported (compiled), as Flyte does when it registers the workflow"
             )
-        return repr(text)
+            self.w.diagnostics.append(Diagnostic("TP201", "info", message, param.span))
+        return default
 
     def _line_break_note(self, param: Parameter) -> None:
         text = (
