@@ -29,6 +29,7 @@ from transpile.model.ir import (
     Input,
     Map,
     Node,
+    Option,
     Parallel,
     Pipeline,
     Ref,
@@ -42,7 +43,7 @@ from transpile.util.text import todo
 from transpile.writing.cards import without_card_statements
 from transpile.writing.current import CurrentRewriter
 from transpile.writing.missing import provide_missing
-from transpile.writing.options import launch_setting, schedule_cron
+from transpile.writing.options import launch_setting, literal, schedule_cron
 from transpile.writing.passthrough import without_empty_ends
 from transpile.writing.render import (
     converted_doc,
@@ -90,6 +91,7 @@ class AirflowWriter:
         self.dag_name = free_name(snake_case(pipeline.name), self.taken)
         self.taken.add(self.dag_name)
         self.std_imports: set[str] = set()
+        self.kickoffs: set[str] = self._kickoff_inputs()  # inputs the scheduled time fills
         self.sdk = {"dag", "task"}
         self.options = OptionMapper(self.diagnostics)
         self.mapped = _mapped_steps(pipeline.flow)
@@ -238,6 +240,10 @@ class AirflowWriter:
             if utc_aware(self.p.framework, cls):
                 self.std_imports.add("from datetime import timezone")
             read = iso_read(f"params[{name!r}]", cls, self.p.framework, cls, "timezone.utc")
+            if name in self.kickoffs:  # see _kickoff
+                self.sdk.add("get_current_context")
+                scheduled = 'get_current_context()["logical_date"]'
+                return f"({read} if params[{name!r}] else {scheduled})"
             return f"(params[{name!r}] and {read})" if param.default == "None" else read
         return f"params[{name!r}]"
 
@@ -482,6 +488,8 @@ class AirflowWriter:
             if option.kind == "schedule":
                 cron = schedule_cron(option)
                 continue
+            if option.kind == "launch_settings" and self._kickoff(option):
+                continue
             if option.kind == "launch_settings":
                 note = FRAMEWORK.capabilities["launch_settings"][1]
                 message = f"{launch_setting(option)} ({note})"
@@ -514,10 +522,45 @@ class AirflowWriter:
             f'if __name__ == "__main__":\n    {holder}.test()\n'
         )
 
+    def _kickoff_inputs(self) -> set[str]:
+        """The inputs a schedule's kickoff_time_input_arg names (see _kickoff), before any
+        task reads them."""
+        found = set()
+        for option in self.p.options:
+            name = (
+                literal(option.arg("kickoff_time_input_arg"))
+                if option.kind == "launch_settings"
+                else None
+            )
+            param = next((p for p in self.p.parameters if p.name == name), None)
+            if (
+                param is not None
+                and param.kind == "value"
+                and iso_class(param.type.expr) == "datetime"
+            ):
+                found.add(param.name)
+        return found
+
+    def _kickoff(self, option: Option) -> bool:
+        """A schedule's ``kickoff_time_input_arg``: the scheduled time, which Airflow gives a run
+        as its logical date. The input defaults to None (Airflow refuses a schedule on a DAG
+        with a required param) and a task reads the logical date where it was not given."""
+        name = literal(option.arg("kickoff_time_input_arg"))
+        if name not in self.kickoffs:
+            return False
+        message = (
+            f"input {name} is the scheduled time: a run that does not set it reads the "
+            "run's logical date (Airflow's scheduled time)"
+        )
+        self.diagnostics.append(Diagnostic("TP201", "info", message, option.span))
+        return True
+
     def _param(self, param) -> str:
         parts = [] if param.default is None else [param.default]
         kind = PARAM_TYPES.get(param.type.expr.split("[")[0])
         cls = iso_class(param.type.expr) if param.kind == "value" else None
+        if param.name in self.kickoffs:  # see _kickoff
+            return 'Param(None, type=["null", "string"])'
         if cls is not None:  # a date or time: ISO 8601 text, made a date where a task reads it
             kind = "string"
             message = (
