@@ -451,7 +451,11 @@ def test_a_datetime_parameter_is_iso_text_in_metaflow_read_back_as_a_datetime():
     )
     code = converted(text, "metaflow").code
     assert "default=datetime.datetime(2024, 5, 6).isoformat(), type=str" in code
-    assert "datetime.datetime.fromisoformat(self.when).year" in code
+    # UTC-aware where a task reads it, as flytekit hands a task a datetime (issue 15)
+    read = "datetime.datetime.fromisoformat(self.when)"
+    flat = "".join(code.split())  # the formatter breaks the long expression over lines
+    assert f"{read}.replace(tzinfo={read}.tzinfo or datetime.timezone.utc)".replace(" ", "") in flat
+    assert ".year" in flat.split("fromisoformat(self.when).tzinfo", 1)[1][:60]
 
 
 # the imperative API ----------------------------------------------------------------------------------

@@ -39,6 +39,10 @@ KEYS: dict[str, str] = {
     "run_context": "run ids, task ids and similar run metadata inside a step",
     "tuple_results": "a tuple handed back to the caller of the pipeline",
     "custom": "a decorator of the user's own (or one transpile does not know) on a step",
+    "launch_settings": (
+        "settings of a deployed pipeline (Flyte LaunchPlan notifications, labels, parallelism, "
+        "output location, identity...)"
+    ),
 }
 
 

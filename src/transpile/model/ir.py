@@ -98,7 +98,8 @@ class Output:
         return self.local or self.name
 
 
-NOTES = frozenset({"in_body", "secret_env"})  # Option.args keys transpile adds (Option.written)
+# Option.args keys transpile adds (Option.written)
+NOTES = frozenset({"in_body", "secret_env", "plan", "why"})
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ class Option:
     def written(self) -> tuple[tuple[str, str], ...]:
         """The arguments as the source wrote them, without transpile's own notes (``in_body``:
         a @catch the step's body carries out; ``secret_env``: which key of each of @kubernetes'
-        secrets becomes which environment variable, from KFP's ``use_secret_as_env``)."""
+        secrets becomes which environment variable, from KFP's ``use_secret_as_env``; ``plan`` and
+        ``why``: the launch plan a ``launch_settings`` setting belongs to, and why it is lost)."""
         return tuple((k, v) for k, v in self.args if k not in NOTES)
 
 

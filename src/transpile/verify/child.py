@@ -72,12 +72,27 @@ def _read_flyte(module_path: str, params_file: str, entry: str) -> dict[str, Nor
     if not workflows:
         raise SystemExit(f"no @workflow in {module_path}")
     wf = _chosen(module, workflows, entry, "@workflow")
-    params = json.loads(Path(params_file).read_text())
+    params = _flyte_arguments(wf, json.loads(Path(params_file).read_text()))
     # a LaunchPlan of the workflow brings its default and fixed inputs: run through it
     plans = [v for v in vars(module).values() if isinstance(v, LaunchPlan) and v.workflow is wf]
     result = plans[-1](**params) if plans else wf(**params)
     names = list(wf.python_interface.outputs)
     return {name: normalize(value) for name, value in _outputs(result, names).items()}
+
+
+def _flyte_arguments(wf: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` as the workflow takes them: ISO 8601 text for a ``datetime`` or ``date``
+    input made that value, as ``pyflyte run`` does with its command line."""
+    import datetime
+
+    types = wf.python_interface.inputs
+    dated = (datetime.datetime, datetime.date)
+    return {
+        name: types[name].fromisoformat(value)
+        if isinstance(value, str) and types.get(name) in dated
+        else value
+        for name, value in params.items()
+    }
 
 
 def _import_module(path: Path) -> Any:

@@ -42,6 +42,7 @@ def _provide_missing(
     imports, definitions = _providers(module)
     order = [*module.imports, *module.definitions] if module else []
     chosen: list[str] = []
+    needed = set(missing)  # every name some inserted text had to bind
     while True:
         wanted = {
             text
@@ -53,6 +54,8 @@ def _provide_missing(
             break
         chosen = sorted({*chosen, *wanted}, key=order.index)  # the source's order
         missing = undefined_names(_insert(code, at, chosen, []))
+        needed |= set(missing)
+    chosen = [_only(text, needed) for text in chosen]
     annotation_only = _annotation_only(tree, set(missing))
     stubs, notes = [], []
     for name in missing:
@@ -71,6 +74,23 @@ def _provide_missing(
         else:
             stubs.append("    pass")
     return _insert(code, at, chosen, stubs), notes
+
+
+def _only(text: str, needed: set[str]) -> str:
+    """An import statement of several names cut down to those ``needed`` (the rest would be
+    unused imports, F401); any other text as it is."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text
+    if len(tree.body) != 1 or not isinstance(tree.body[0], (ast.Import, ast.ImportFrom)):
+        return text
+    node = tree.body[0]
+    kept = [a for a in node.names if (a.asname or a.name).split(".")[0] in needed]
+    if not kept or len(kept) == len(node.names):
+        return text
+    node.names = kept
+    return ast.unparse(node)
 
 
 def _providers(module: Module | None) -> tuple[dict[str, str], dict[str, str]]:

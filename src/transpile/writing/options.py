@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from ..model.capabilities import Column
 from ..model.diagnostics import Diagnostic
@@ -82,6 +83,22 @@ def schedule_cron(option: Option) -> str | None:
         if literal(option.arg(name)) is True:
             cron = expr
     return cron
+
+
+def launch_setting(option: Option) -> str:
+    """What a ``launch_settings`` option says is lost: ``LaunchPlan "n" notifications=[...] is
+    not carried over: why`` (the setting shortened to one line), or the whole plan when it names
+    no setting."""
+    setting = ", ".join(f"{k}={_short(v)}" for k, v in option.written)
+    subject = " ".join(s for s in ("LaunchPlan", option.arg("plan") or "", setting) if s)
+    why = literal(option.arg("why"))
+    return f"{subject} is not carried over" + (f": {why}" if why else "")
+
+
+def _short(text: str, limit: int = 100) -> str:
+    """Source text on one line (runs of white space as one space), cut at ``limit``."""
+    flat = re.sub(r"([(\[{]) | ([)\]}])", r"\1\2", " ".join(text.split()))
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 class BaseOptionMapper:

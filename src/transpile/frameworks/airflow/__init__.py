@@ -44,5 +44,9 @@ FRAMEWORK = Framework(
         "exit_hook": ("approximate", "a task with trigger_rule='all_done'"),
         "run_context": ("approximate", "the task context (run_id, ti, ...)"),
         "tuple_results": ("approximate", "XCom values travel as JSON: tuples become lists"),
+        "launch_settings": (
+            "none",
+            "no @dag argument carries it: set it up by hand",
+        ),
     },
 )

@@ -67,5 +67,6 @@ FRAMEWORK = Framework(
         "exit_hook": ("approximate", "@workflow(on_failure=...)"),
         "run_context": ("approximate", "flytekit.current_context() carries other identifiers"),
         "tuple_results": ("approximate", "Flyte refuses tuple outputs: tuples travel as lists"),
+        "launch_settings": ("none", "add it to the workflow's LaunchPlan by hand"),
     },
 )

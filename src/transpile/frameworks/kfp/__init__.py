@@ -50,5 +50,9 @@ FRAMEWORK = Framework(
         "exit_hook": ("exact", "dsl.ExitHandler"),
         "run_context": ("approximate", "dsl.PIPELINE_JOB_ID_PLACEHOLDER and friends"),
         "tuple_results": ("approximate", "KFP parameters are JSON: tuples become lists"),
+        "launch_settings": (
+            "none",
+            "KFP takes such settings on a run or a recurring run, not in the pipeline",
+        ),
     },
 )

@@ -46,5 +46,9 @@ FRAMEWORK = Framework(
         "exit_hook": ("exact", "@exit_hook"),
         "run_context": ("exact", "current.run_id, current.task_id, ..."),
         "tuple_results": ("exact", "artifacts keep their Python type"),
+        "launch_settings": (
+            "none",
+            "a flow has no place for it: set it up where the flow is deployed",
+        ),
     },
 )

@@ -29,6 +29,7 @@ from transpile.model.ir import (
     Input,
     Map,
     Node,
+    Option,
     Parallel,
     Pipeline,
     Ref,
@@ -42,7 +43,7 @@ from transpile.util.text import todo
 from transpile.writing.cards import without_card_statements
 from transpile.writing.current import CurrentRewriter
 from transpile.writing.missing import provide_missing
-from transpile.writing.options import schedule_cron
+from transpile.writing.options import launch_setting, literal, schedule_cron
 from transpile.writing.passthrough import without_empty_ends
 from transpile.writing.render import (
     converted_doc,
@@ -54,7 +55,9 @@ from transpile.writing.render import (
     snake_case,
     task_functions,
 )
+from transpile.writing.types import iso_class, iso_default, iso_read, utc_aware
 
+from .. import FRAMEWORK
 from .options import OptionMapper
 
 # JSON Schema types Airflow's Param validates a value against
@@ -88,6 +91,7 @@ class AirflowWriter:
         self.dag_name = free_name(snake_case(pipeline.name), self.taken)
         self.taken.add(self.dag_name)
         self.std_imports: set[str] = set()
+        self.kickoffs: set[str] = self._kickoff_inputs()  # inputs the scheduled time fills
         self.sdk = {"dag", "task"}
         self.options = OptionMapper(self.diagnostics)
         self.mapped = _mapped_steps(pipeline.flow)
@@ -230,6 +234,17 @@ class AirflowWriter:
             return f"pathlib.Path(params[{name!r}]).{method}()"
         if param.type.expr == "float":  # a JSON number without a point arrives as int
             return f"float(params[{name!r}])"
+        cls = iso_class(param.type.expr) if param.kind == "value" else None
+        if cls is not None:  # ISO 8601 text (see _param)
+            self.std_imports.add(f"from datetime import {cls}")
+            if utc_aware(self.p.framework, cls):
+                self.std_imports.add("from datetime import timezone")
+            read = iso_read(f"params[{name!r}]", cls, self.p.framework, cls, "timezone.utc")
+            if name in self.kickoffs:  # see _kickoff
+                self.sdk.add("get_current_context")
+                scheduled = 'get_current_context()["logical_date"]'
+                return f"({read} if params[{name!r}] else {scheduled})"
+            return f"(params[{name!r}] and {read})" if param.default == "None" else read
         return f"params[{name!r}]"
 
     def _collected(self, inp: Input) -> str:
@@ -468,14 +483,22 @@ class AirflowWriter:
     def _dag(self) -> str:
         args = []
         cron = None
+        todos = []
         for option in self.p.options:
             if option.kind == "schedule":
                 cron = schedule_cron(option)
+                continue
+            if option.kind == "launch_settings" and self._kickoff(option):
+                continue
+            if option.kind == "launch_settings":
+                note = FRAMEWORK.capabilities["launch_settings"][1]
+                message = f"{launch_setting(option)} ({note})"
             else:
                 message = f"@{option.kind} on the flow is not carried over to the DAG"
-                self.diagnostics.append(
-                    Diagnostic("TP202", "warning", message, option.span, lossy=True)
-                )
+            self.diagnostics.append(
+                Diagnostic("TP202", "warning", message, option.span, lossy=True)
+            )
+            todos.append(f"{todo('TP202', message)}\n")
         if cron:
             self.std_imports.add("from datetime import datetime")
             args += [
@@ -494,14 +517,69 @@ class AirflowWriter:
         name = self.dag_name
         holder = free_name(f"{name}_dag", self.taken)
         return (
-            f"@dag({', '.join(args)})\ndef {name}():\n{doc}\n{indent_block(body)}\n\n\n"
+            f"{''.join(todos)}@dag({', '.join(args)})\ndef {name}():\n{doc}\n{indent_block(body)}\n\n\n"
             f"{holder} = {name}()\n\n\n"
             f'if __name__ == "__main__":\n    {holder}.test()\n'
         )
 
+    def _kickoff_inputs(self) -> set[str]:
+        """The inputs a schedule's kickoff_time_input_arg names (see _kickoff), before any
+        task reads them."""
+        found = set()
+        for option in self.p.options:
+            name = (
+                literal(option.arg("kickoff_time_input_arg"))
+                if option.kind == "launch_settings"
+                else None
+            )
+            param = next((p for p in self.p.parameters if p.name == name), None)
+            if (
+                param is not None
+                and param.kind == "value"
+                and iso_class(param.type.expr) == "datetime"
+            ):
+                found.add(param.name)
+        return found
+
+    def _kickoff(self, option: Option) -> bool:
+        """A schedule's ``kickoff_time_input_arg``: the scheduled time, which Airflow gives a run
+        as its logical date. The input defaults to None (Airflow refuses a schedule on a DAG
+        with a required param) and a task reads the logical date where it was not given."""
+        name = literal(option.arg("kickoff_time_input_arg"))
+        if name not in self.kickoffs:
+            return False
+        message = (
+            f"input {name} is the scheduled time: a run that does not set it reads the "
+            "run's logical date (Airflow's scheduled time)"
+        )
+        self.diagnostics.append(Diagnostic("TP201", "info", message, option.span))
+        return True
+
     def _param(self, param) -> str:
         parts = [] if param.default is None else [param.default]
         kind = PARAM_TYPES.get(param.type.expr.split("[")[0])
+        cls = iso_class(param.type.expr) if param.kind == "value" else None
+        if param.name in self.kickoffs:  # see _kickoff
+            return 'Param(None, type=["null", "string"])'
+        if cls is not None:  # a date or time: ISO 8601 text, made a date where a task reads it
+            kind = "string"
+            message = (
+                f"parameter '{param.name}' ({param.type.expr}) is ISO 8601 text: a DAG's params "
+                f"are JSON; each task reads it back with {cls}.fromisoformat"
+            )
+            self.diagnostics.append(Diagnostic("TP221", "info", message, param.span))
+            if param.default not in (None, "None"):
+                default, known = iso_default(param.default, cls)
+                parts = [default]
+                if not known:
+                    message = (
+                        f"parameter '{param.name}' defaults to {param.default[:60]}, worked out "
+                        "when Airflow parses the DAG file, where Flyte works it out when it "
+                        "registers the workflow"
+                    )
+                    self.diagnostics.append(
+                        Diagnostic("TP201", "warning", message, param.span, lossy=True)
+                    )
         if kind and param.kind == "value":
             parts.append(f"type={kind!r}")
         if param.help:

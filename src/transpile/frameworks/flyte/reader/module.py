@@ -9,7 +9,14 @@ import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error, no_such_entry
 from transpile.model.ir import Input, Module, Option, Span, TypeRef
-from transpile.reading.cst import SpanIndex, code, docstring, keyword_args, positional_args
+from transpile.reading.cst import (
+    SpanIndex,
+    code,
+    code_lines,
+    docstring,
+    keyword_args,
+    positional_args,
+)
 
 from . import files
 from .context import SCRATCH, ContextRead, neutral_context, scratch_function, uses_context
@@ -53,6 +60,7 @@ class ModuleScan(ImperativeWorkflows):
         self.borrowed: set[str] = set()  # tasks and workflows of sibling modules, not imported
         self.brought: set[str] = set()  # imported from sibling modules by name
         self.plans: dict[str, cst.Call] = {}  # lp = LaunchPlan.get_or_create(...)
+        self.plan_spans: dict[int, Span] = {}  # id(LaunchPlan call) → its statement's lines
         self._noted_types: set[str] = set()
         self.depth, self.visited = 0, {str(path)}
         self.file_params: set[str] = set()
@@ -159,6 +167,8 @@ class ModuleScan(ImperativeWorkflows):
         if len(stmt.body) == 1 and self.imperative_statement(first, span):
             return
         if isinstance(first, (cst.Assign, cst.Expr)) and self._launch_plan(first.value):
+            last = span.line + len(code_lines(code(stmt))) - 1
+            self.plan_spans[id(first.value)] = replace(span, end_line=last, end_column=0)
             if isinstance(first, cst.Assign) and isinstance(first.targets[0].target, cst.Name):
                 self.plans[first.targets[0].target.value] = first.value  # type: ignore[assignment]
             return
@@ -432,8 +442,19 @@ class ModuleScan(ImperativeWorkflows):
         entries = [f for f in workflows if f.name not in called]
         return (entries or workflows)[-1]
 
-    def plan_inputs(self, call: cst.Call) -> tuple[dict[str, cst.BaseExpression], dict]:
-        """A LaunchPlan's ``fixed_inputs`` and ``default_inputs``, as {input: expression}."""
+    def plan_span(self, call: cst.Call, key: str | None = None) -> Span:
+        """Where a LaunchPlan is written, or its ``key=`` argument (else the plan's first line)."""
+        span = self.plan_spans.get(id(call))
+        if span is None:
+            return self.spans.find("LaunchPlan", self.file_span)
+        found = self.spans.find(f"{key}=", span) if key else span
+        return replace(found, end_line=found.line) if found is span else found
+
+    def plan_inputs(
+        self, call: cst.Call, lost: list[Option] | None = None
+    ) -> tuple[dict[str, cst.BaseExpression], dict]:
+        """A LaunchPlan's ``fixed_inputs`` and ``default_inputs``, as {input: expression}; one
+        that is not a dict literal is named (in ``lost`` when given, for the writers' TODO)."""
         args = keyword_args(call)
         found = []
         for key in ("fixed_inputs", "default_inputs"):
@@ -445,9 +466,14 @@ class ModuleScan(ImperativeWorkflows):
                         element.key, cst.SimpleString
                     ):
                         pairs[str(element.key.evaluated_value)] = element.value
+            elif node is not None and lost is not None:
+                why = repr("it is not a dict literal")
+                args_ = (("plan", plan_name(call)), (key, code(node)), ("why", why))
+                lost.append(Option("launch_settings", args_, self.plan_span(call, key)))
             elif node is not None:
                 message = f"LaunchPlan {key}={code(node)} is not a dict literal; not carried over"
-                self.diagnostics.append(Diagnostic("TP202", "warning", message, None, lossy=True))
+                span = self.plan_span(call, key)
+                self.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
             found.append(pairs)
         return found[0], found[1]
 
@@ -542,3 +568,14 @@ def annotated_fields(node: cst.ClassDef) -> list[tuple[str, str]]:
             if isinstance(target, cst.Name):
                 fields.append((target.value, annotation_text(stmt.body[0].annotation.annotation)))
     return fields
+
+
+def plan_name(call: cst.Call) -> str:
+    """A launch plan's name as written (``name=`` or the second argument), else its code."""
+    found = keyword_args(call).get("name")
+    if code(call.func).endswith(".get_default_launch_plan"):
+        return code(call.func)  # (context, workflow): named after the workflow by flytekit
+    index = 0 if code(call.func).endswith(".create") else 1  # create(name, workflow, ...)
+    if found is None and len(call.args) > index and call.args[index].keyword is None:
+        found = call.args[index].value
+    return code(found) if found is not None else code(call.func)

@@ -181,11 +181,13 @@ def _requirement(text: str, pin: str = "==") -> tuple[str, str]:
     return (parts[0].strip(), parts[1].strip() if len(parts) > 1 else "")
 
 
-def schedule_option(call: cst.Call, names: FlyteNames, span: Span, diagnostics) -> Option | None:
+def schedule_option(
+    call: cst.Call, names: FlyteNames, span: Span, diagnostics, lost: list[tuple[str, str, str]]
+) -> Option | None:
     """A LaunchPlan's schedule → the model's schedule option (Metaflow's ``@schedule`` terms):
     ``CronSchedule(schedule=...)`` its cron; ``FixedRate(duration=timedelta(...))`` the cron of
-    that period where one exists (a period dividing an hour or a day, or a week); what cannot
-    be carried is named."""
+    that period where one exists (a period dividing an hour or a day, or a week). What cannot
+    be carried goes to ``lost`` as (setting, its code, why), for a TODO in the output."""
 
     def note(code_: str, message: str) -> None:
         diagnostics.append(Diagnostic(code_, "warning", message, span, True))
@@ -197,12 +199,11 @@ def schedule_option(call: cst.Call, names: FlyteNames, span: Span, diagnostics) 
         cron = cron or (positional_args(call) or [None])[0]
         kickoff = args.get("kickoff_time_input_arg")
         if kickoff is not None:
-            note(
-                "TP202",
-                f"CronSchedule(kickoff_time_input_arg={code(kickoff)}): the target's scheduler "
-                f"does not pass the scheduled time; a scheduled run must set input "
-                f"{code(kickoff)} itself",
+            why = (
+                "the target's scheduler does not pass the scheduled time; a scheduled run must "
+                f"set input {code(kickoff)} itself"
             )
+            lost.append(("kickoff_time_input_arg", code(kickoff), why))
         if cron is not None:
             return Option("schedule", (("cron", code(cron)),), span)
     if kind == "FixedRate":
@@ -218,7 +219,8 @@ def schedule_option(call: cst.Call, names: FlyteNames, span: Span, diagnostics) 
                 "times, where Flyte counts the period from the launch plan's activation",
             )
             return Option("schedule", ((key, value),), span)
-    note("TP202", f"schedule {code(call)} is not carried over")
+    why = "a period no cron expression can say" if kind == "FixedRate" else ""
+    lost.append(("schedule", code(call), why))
     return None
 
 

@@ -23,11 +23,11 @@ from transpile.model.ir import (
     Task,
     TypeRef,
 )
-from transpile.reading.cst import SpanIndex, code, keyword_args
+from transpile.reading.cst import SpanIndex, code, keyword_args, positional_args
 from transpile.reading.rewire import rename_splits, rename_step_splits
 from transpile.util.docstrings import described, split_args_section
 
-from .module import ModuleScan
+from .module import ModuleScan, plan_name
 from .names import camel_case
 from .options import schedule_option
 from .shape import in_flow_order, structure
@@ -52,8 +52,9 @@ class FlyteReader(ModuleScan):
     def read(self) -> tuple[Pipeline, list[Diagnostic]]:
         self._scan()
         entry = self._entry()
+        self.lost: list[Option] = []  # launch plan settings no target carries (writers' TODOs)
         plan = self._entry_plan(entry)
-        fixed, defaults = self.plan_inputs(plan) if plan is not None else ({}, {})
+        fixed, defaults = self.plan_inputs(plan, self.lost) if plan is not None else ({}, {})
         parameters = tuple(
             self._parameter(entry, p, defaults.get(p.name))
             for p in entry.params
@@ -65,7 +66,8 @@ class FlyteReader(ModuleScan):
         for name, value in fixed.items():
             scope.names[name] = Val(literal=code(value))
             message = f"LaunchPlan fixed input {name}={code(value)} is a constant of the pipeline"
-            self.diagnostics.append(Diagnostic("TP201", "info", message, entry.span))
+            at = self.plan_span(plan, "fixed_inputs") if plan is not None else entry.span
+            self.diagnostics.append(Diagnostic("TP201", "info", message, at))
         returned = flow_reader.run(entry, scope)
         results = self._results(entry, returned, flow_reader, scope)
         flow = rename_splits(structure(scope.items, entry.span), flow_reader.placeholders)
@@ -122,13 +124,17 @@ class FlyteReader(ModuleScan):
         """The launch plan the pipeline is read with: the last one of the entry workflow (the
         others are named by a diagnostic)."""
         plans = [call for call in self.launch_plans if self._plan_workflow(call) == entry.name]
-        span = self.spans.find("LaunchPlan", self.file_span)
         for call in plans[:-1]:
-            message = (
-                f"LaunchPlan {_plan_name(call)} of {entry.name} is not carried over: the "
-                f"pipeline takes the last one's inputs and schedule ({_plan_name(plans[-1])})"
+            settings = [k for k in keyword_args(call) if k not in ("name", "workflow")]
+            if not settings and len(positional_args(call)) <= 2:
+                continue  # a plan with the workflow's own inputs (get_default_launch_plan)
+            why = (
+                (f"its {', '.join(settings)}; " if settings else "")
+                + f"the pipeline has those of the last LaunchPlan of {entry.name} "
+                f"({plan_name(plans[-1])})"
             )
-            self.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
+            args = (("plan", plan_name(call)), ("why", repr(why)))
+            self.lost.append(Option("launch_settings", args, self.plan_span(call)))
         return plans[-1] if plans else None
 
     def _workflow_settings(self, entry: FunctionDef) -> list[Option]:
@@ -185,17 +191,26 @@ class FlyteReader(ModuleScan):
         options = self._workflow_settings(entry)
         if plan is None:
             return tuple(options)
-        span = self.spans.find("LaunchPlan", self.file_span)
         args = keyword_args(plan)
-        if isinstance(args.get("schedule"), cst.Call):
-            at = self.spans.find(code(args["schedule"]), self.file_span)  # the schedule's line
-            option = schedule_option(args["schedule"], self.names, at, self.diagnostics)
+        name = plan_name(plan)
+        schedule = args.get("schedule")
+        at = self.plan_span(plan, "schedule")
+        lost: list[tuple[str, str, str]] = []  # (setting, its code, why)
+        if isinstance(schedule, cst.Call):
+            option = schedule_option(schedule, self.names, at, self.diagnostics, lost)
             options += [option] if option else []
+        elif schedule is not None:
+            lost.append(("schedule", code(schedule), "not a CronSchedule or FixedRate call"))
         read = {"schedule", "name", "workflow", "fixed_inputs", "default_inputs"}
-        for key in sorted(set(args) - read):
-            message = f"LaunchPlan {key}=... is not carried over"
-            self.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
-        return tuple(options)
+        lost += [(key, code(value), "") for key, value in args.items() if key not in read]
+        extra = [a.value for a in plan.args if a.keyword is None][2:]  # after workflow and name
+        lost += [(f"argument {n}", code(v), "") for n, v in enumerate(extra, 3)]
+        for key, text, why in lost:
+            pairs = (("plan", name), (key, text), *((("why", repr(why)),) if why else ()))
+            where = at if key == "schedule" else self.plan_span(plan, key)
+            self.lost.append(Option("launch_settings", pairs, where))
+        self.lost.sort(key=lambda o: (o.span.line, o.span.column))
+        return (*options, *self.lost)
 
     def _results(self, entry, returned: Val | None, flow_reader, scope) -> tuple[Result, ...]:
         """What the entry workflow returns; a map's results returned as they are get a step."""
@@ -227,14 +242,6 @@ class FlyteReader(ModuleScan):
         message = f"workflow output '{name}' is a map's results; step '{step_name}' gathers them"
         self.diagnostics.append(Diagnostic("TP201", "info", message, entry.span))
         return Val((Ref("output", step_name, name),))
-
-
-def _plan_name(call: cst.Call) -> str:
-    """A launch plan's name as written (``name=`` or the second argument), else its code."""
-    found = keyword_args(call).get("name")
-    if found is None and len(call.args) > 1 and call.args[1].keyword is None:
-        found = call.args[1].value
-    return code(found) if found is not None else code(call.func)
 
 
 def _without_error_type(node: cst.FunctionDef) -> cst.FunctionDef:

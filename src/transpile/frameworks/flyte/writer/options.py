@@ -8,6 +8,7 @@ from transpile.model.ir import Option
 from transpile.model.quantity import kubernetes_memory
 from transpile.writing.options import (
     BaseOptionMapper,
+    launch_setting,
     literal,
     merge_resources,
     number,
@@ -268,4 +269,7 @@ class OptionMapper(BaseOptionMapper):
                 self.note(
                     option, "exit_hook", "@exit_hook is not carried over", settings.todos, True
                 )
+            elif option.kind == "launch_settings":
+                message = launch_setting(option)
+                self.note(option, "launch_settings", message, settings.todos, True)
         return cron, settings

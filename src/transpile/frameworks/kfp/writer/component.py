@@ -21,7 +21,7 @@ from transpile.util.text import todo
 from transpile.writing.cards import without_card_statements
 from transpile.writing.deps import closure, free_names, local_names
 from transpile.writing.flow import FunctionText, numbered_name
-from transpile.writing.types import declarable
+from transpile.writing.types import declarable, iso_class, utc_aware
 
 from .types import annotation, mentions, restore
 
@@ -35,6 +35,7 @@ PLACEHOLDERS = {
 CONSTANTS = {"retry_count": "0", "is_running_flow": "True"}
 RESTORE_NOTE = "# KFP hands over numbers in lists, dicts and loop items as floats: restore the ints"
 JSON_NOTE = "# JSON text: a dict or list parameter would turn its ints into floats"
+ISO_NOTE = "# ISO 8601 text: KFP has no date or time parameter"
 
 
 @dataclass
@@ -158,6 +159,8 @@ class ComponentBuilder:
             parts.params.append(Param(inp.name, "str", ("ref", inp)))
             parts.imports.add("import json")
             parts.json_text.append(inp.name)
+        elif kind == "iso":
+            self._iso(inp, parts)
         elif kind == "param":
             parts.params.append(Param(inp.name, annotation(expr), ("ref", inp)))
             self._restore(inp.name, expr, parts)
@@ -166,6 +169,26 @@ class ComponentBuilder:
             load = self._load(f"{inp.name}.path", self.w.ref_type(inp.refs[0]), parts)
             known = inp.type.expr if inp.type.known else self.w.ref_type(inp.refs[0])
             parts.prelude.append(f"{self._typed(inp.name, known, parts)} = {load}")
+
+    def _iso(self, inp: Input, parts: _Parts) -> None:
+        """A date or time pipeline parameter arrives as ISO 8601 text: made a date again first
+        (under a private name: the body may bind ``datetime`` to the module or the class)."""
+        param = self.w.param(inp.refs[0].name)
+        cls = iso_class(param.type.expr) or "datetime"
+        parts.params.append(Param(inp.name, "str", ("ref", inp)))
+        parts.imports.add(f"from datetime import {cls} as _{cls}")
+        read = f"_{cls}.fromisoformat({inp.name})"
+        if param.default == "None":  # an optional date: None stays None
+            read = f"{inp.name} and {read}"
+        if ISO_NOTE not in parts.prelude:
+            parts.prelude.append(ISO_NOTE)
+        parts.prelude.append(f"{inp.name} = {read}")
+        if utc_aware(self.w.p.framework, cls):  # Flyte hands a task UTC-aware datetimes
+            parts.imports.add("from datetime import timezone as _timezone")
+            fix = f"{inp.name}.replace(tzinfo={inp.name}.tzinfo or _timezone.utc)"
+            if param.default == "None":
+                fix = f"{inp.name} and {fix}"
+            parts.prelude.append(f"{inp.name} = {fix}")
 
     def _collected(self, inp: Input, parts: _Parts) -> None:
         if self.w.carrier(inp.refs[0]) == "param":

@@ -24,6 +24,7 @@ from transpile.util.text import todo
 from transpile.writing.flow import FlowFunction, FlowWalker, bound_value, numbered_name
 from transpile.writing.graph import Key, all_steps, free_refs, key
 from transpile.writing.render import camel_case, converted_doc, free_name, snake_case
+from transpile.writing.types import iso_class, iso_default
 
 from .component import ComponentView, Param
 from .helpers import (
@@ -163,10 +164,14 @@ class FlowEmitter(FlowWalker):
 
     def _parameter(self, param) -> str:
         kind = self.w.param_carrier(param)
-        annotation_text = {"file": "str", "json": "str"}.get(kind) or annotation(param.type.expr)
+        annotation_text = {"file": "str", "json": "str", "iso": "str"}.get(kind) or annotation(
+            param.type.expr
+        )
         default = param.default
         if kind == "json":
             self.w.diagnostics.append(_json_note(param))
+        if kind == "iso":
+            default = self._iso_parameter(param)
         if default is None:
             return f"{param.name}: {annotation_text}"
         if _breaks_yaml_header(default):
@@ -190,6 +195,26 @@ class FlowEmitter(FlowWalker):
             self.defaults.append((constant, annotation_text, default))
             default = constant
         return f"{param.name}: {annotation_text} = {default}"
+
+    def _iso_parameter(self, param: Parameter) -> str | None:
+        """A date or time parameter: ISO 8601 text (KFP has none), its default worked out as
+        that text; refused where the default is not a literal date."""
+        cls = iso_class(param.type.expr) or "datetime"
+        message = (
+            f"parameter '{param.name}' ({param.type.expr}) is ISO 8601 text: KFP has no date or "
+            f"time parameter; each component reads it back with {cls}.fromisoformat"
+        )
+        self.w.diagnostics.append(Diagnostic("TP221", "info", message, param.span))
+        if param.default is None or param.default == "None":
+            return param.default
+        default, known = iso_default(param.default, cls)
+        if not known:
+            message = (
+                f"parameter '{param.name}' defaults to {param.default[:60]}, worked out when the "
+                "module is imported (compiled), as Flyte does when it registers the workflow"
+            )
+            self.w.diagnostics.append(Diagnostic("TP201", "info", message, param.span))
+        return default
 
     def _line_break_note(self, param: Parameter) -> None:
         text = (
@@ -338,7 +363,7 @@ class FlowEmitter(FlowWalker):
         if kind == "file":
             self.w.kfp_names.add("Dataset")
             return "Dataset"
-        return "str" if kind == "json" else annotation(expr)
+        return "str" if kind in ("json", "iso") else annotation(expr)
 
     def _bindfree_name(self, free: list[Ref], inner: Scope) -> list[tuple[str, str, Ref]]:
         """Inputs of a foreach pipeline for the values its body reads: (name, annotation, ref)."""

@@ -10,6 +10,7 @@ from transpile.writing.options import (
     RESOURCE_KINDS,
     SCHEDULES,
     BaseOptionMapper,
+    launch_setting,
     literal,
     merge_resources,
     number,
@@ -162,4 +163,6 @@ class OptionMapper(BaseOptionMapper):
             elif option.kind == "exit_hook":
                 message = "@exit_hook is not carried over (wrap the tasks in dsl.ExitHandler)"
                 self.note(option, "exit_hook", message, todos, True)
+            elif option.kind == "launch_settings":
+                self.note(option, "launch_settings", launch_setting(option), todos, True)
         return (f"0 {cron}" if cron else None), todos

@@ -14,11 +14,13 @@ from transpile.model.ir import Input, Option, Parameter, Pipeline, Ref, Step
 from transpile.writing.deps import bound_names, closure, free_names, module_definitions
 from transpile.writing.graph import maps, refs_in
 from transpile.writing.render import free_name, task_functions
+from transpile.writing.types import iso_class
 
 from .options import OptionMapper
 from .types import is_parameter, needs_restore
 
-Carrier = str  # "param" (JSON parameter), "artifact" (pickled file), "json" (JSON text), "file"
+Carrier = str  # "param" (JSON parameter), "artifact" (pickled file), "json" (JSON text), "file",
+# "iso" (a date or time parameter as ISO 8601 text)
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ class ModulePlan:
     def param_carrier(self, param: Parameter) -> Carrier:
         if param.kind == "file":
             return "file"
+        if param.kind == "value" and iso_class(param.type.expr):
+            return "iso"  # KFP has no date or time parameter: ISO 8601 text
         return "param" if is_parameter(param.type.expr) else "json"
 
     def carrier(self, ref: Ref) -> Carrier:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from transpile.model.diagnostics import error
 from transpile.model.ir import Pipeline, Ref, Span
+from transpile.writing.types import iso_class, iso_read
 
 from .graph import MFStep, ancestors, predecessors
 from .names import FlowNames
@@ -46,9 +47,12 @@ class Dataflow:
             param = next((p for p in self.p.parameters if p.name == ref.name), None)
             if param is not None and is_iso_parameter(param):
                 attr = f"self.{self.names.params[ref.name]}"
+                cls = iso_class(param.type.expr) or "datetime"
+                utc = "timezone.utc" if "." not in param.type.expr else "datetime.timezone.utc"
+                read = iso_read(attr, cls, self.p.framework, param.type.expr, utc)
                 if param.default == "None":  # an optional date: None stays None
-                    return f"({attr} and {param.type.expr}.fromisoformat({attr}))"
-                return f"{param.type.expr}.fromisoformat({attr})"
+                    return f"({attr} and {read})"
+                return read
             return f"self.{self.names.params[ref.name]}"
         if ref.kind in ("item", "index"):
             return self._item(step, ref)

@@ -9,6 +9,7 @@ from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Option, Parameter
 from transpile.model.quantity import whole_mb
 from transpile.util.text import todo
+from transpile.writing.options import launch_setting
 
 from .. import FRAMEWORK
 
@@ -58,7 +59,9 @@ class OptionWriter:
                     Diagnostic("TP201", "warning", message, option.span, lossy=True)
                 )
                 continue
-            if option.kind == "custom" and self.framework == "metaflow":
+            if option.kind == "launch_settings":
+                todos.append(self._lost(option))
+            elif option.kind == "custom" and self.framework == "metaflow":
                 lines.insert(0, f"@{_literal(option.arg('decorator'))}")  # outermost, as read
             elif self._foreign(option):
                 todos.append(self._todo(option, remote=False, why="takes values Metaflow lacks"))
@@ -68,6 +71,12 @@ class OptionWriter:
             else:
                 todos.append(self._todo(option, remote))
         return lines, todos
+
+    def _lost(self, option: Option) -> str:
+        """A setting of a deployed pipeline (a Flyte LaunchPlan's) Metaflow has no place for."""
+        text = f"{launch_setting(option)} ({FRAMEWORK.capabilities['launch_settings'][1]})"
+        self.diagnostics.append(Diagnostic("TP202", "warning", text, option.span, lossy=True))
+        return todo("TP202", text)
 
     def _native(self, option: Option) -> Option:
         """Retries from other frameworks start at once; Metaflow's default waits two minutes.

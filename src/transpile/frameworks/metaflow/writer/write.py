@@ -68,6 +68,9 @@ class MetaflowWriter:
         imports = self._imports(views, parameters)
         if any("json.dumps(" in line for line in parameters) and "import json" not in imports:
             imports.append("import json")
+        utc = any(" or timezone.utc)" in line for v in views for line in v.lines)
+        if utc and not any(_binds(line) & {"timezone"} for line in imports):
+            imports.append("from datetime import timezone")  # a Flyte datetime is UTC-aware
         code = render(
             "metaflow/module.py.j2",
             header=module_header(self.p, frameworks.get(self.p.framework)),
