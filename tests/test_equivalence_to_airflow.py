@@ -28,7 +28,6 @@ REFUSED = {
 }
 # issue 18: what Airflow's XCom cannot carry yet as the source framework does (each verified by a
 # run of the case, 5 Dec 2026)
-FLOAT = "Airflow's XCom returns a whole-number float (4.0) as an int (4)"
 BYTES = "Airflow's XCom cannot serialize bytes (the writer does not encode them yet)"
 CLASSES = (
     "the user's classes through XCom need Airflow's allowed_deserialization_classes (and an "
@@ -36,15 +35,10 @@ CLASSES = (
 )
 KNOWN = {
     "dataclass_tuple": CLASSES,
+    "flyte_basket": CLASSES,
+    "flyte_wild_body": CLASSES,
     "mutation_inplace": CLASSES,
     "wild_features": CLASSES,
-    "foreach_minmax": FLOAT,
-    "flyte_basket": FLOAT,
-    "flyte_wild_body": FLOAT,
-    "flyte_table_stats": FLOAT,
-    "flyte_wild_tree": FLOAT,
-    ("includefile", "override"): FLOAT,
-    ("wild_training", "override"): FLOAT,
     "wild_literals": BYTES,
     "flyte_wild_files": BYTES,
     "flyte_wild_maps": BYTES,

@@ -498,6 +498,7 @@ def _run_airflow(
     database = Path(env["AIRFLOW_HOME"]) / AIRFLOW_DB
     database.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(airflow_database(timeout), database)
+    xcom_values_as_text(database)
     # the runs' own folders are not part of the DAG bundle
     (workdir / ".airflowignore").write_text("home/\ntmp/\nroot/\n", encoding="utf-8")
     result = workdir / RESULT_FILE
@@ -516,6 +517,29 @@ def _run_airflow(
     if "values" not in state:
         raise RunFailed(f"reading back the XComs of {what} wrote no results")
     return state["values"]
+
+
+def xcom_values_as_text(database: Path) -> None:
+    """Give the ``xcom`` table's ``value`` column (declared ``JSON``) TEXT affinity in the SQLite
+    ``database``, as Postgres (JSONB) and MySQL (JSON) keep a value, the metadata databases
+    Airflow runs on in production: with SQLite's NUMERIC affinity for ``JSON``, an XCom that is
+    one whole-number float (``4.0``, stored as the text ``4.0``) is stored as the integer 4 and
+    every task pulling it, and the read-back, sees ``4`` (an int beyond 64 bits becomes a
+    float). The table is empty here, so it is made again with the one word changed."""
+    with sqlite3.connect(database) as db:
+        made = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'xcom'")
+        table = made.fetchone()[0]
+        text = re.sub(r"\bvalue JSON\b", "value TEXT", table)
+        if text == table:
+            return
+        indexes = db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'xcom'"
+            " AND sql IS NOT NULL"
+        ).fetchall()
+        db.execute("DROP TABLE xcom")
+        db.execute(text)
+        for (index,) in indexes:
+            db.execute(index)
 
 
 def dag_ids(database: Path, module_path: Path) -> list[str]:
