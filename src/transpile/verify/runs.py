@@ -17,6 +17,7 @@ and Airflow's migrated database is made once per session (else once per process)
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import json
@@ -577,12 +578,17 @@ def _identifier(name: str, prefix: str = "t_") -> str:
     return cleaned if cleaned and not cleaned[0].isdigit() else f"{prefix}{cleaned}"
 
 
-def airflow_results(xcoms: dict[str, Normalized], pipeline: Any) -> dict[str, Normalized]:
+def airflow_results(
+    xcoms: dict[str, Normalized], pipeline: Any, written: bool = False
+) -> dict[str, Normalized]:
     """The XComs (``task_id|key``) that are ``pipeline``'s results, by result name: a result
     reading step S's output O is the XCom O of the task whose id is S as an identifier (a task
     with several outputs pushes each under its name), else, when S has one output, that task's
     ``return_value``. A result no task pushed is left out, so
-    the comparison names it as missing."""
+    the comparison names it as missing. In a DAG transpile ``written``, a bytes output is pushed
+    as base64 text: decoded here, as the tasks reading it decode it."""
+    from transpile.frameworks.airflow.writer.write import encoded
+
     by_step: dict[tuple[str, str], Normalized] = {}
     for name, value in xcoms.items():
         task_id, _, key = name.rpartition("|")
@@ -598,6 +604,10 @@ def airflow_results(xcoms: dict[str, Normalized], pipeline: Any) -> dict[str, No
             if wanted not in by_step and step is not None and len(step.outputs) == 1:
                 wanted = (ref.source, "return_value")  # a task with one output returns it
             if wanted in by_step:
-                found[result.name] = by_step[wanted]
+                value = by_step[wanted]
+                kinds = [o.type.expr for o in (step.outputs if step else ()) if o.name == ref.name]
+                if written and kinds and encoded(kinds[0]) and set(value or {}) == {"str"}:
+                    value = {"bytes": base64.b64decode(value["str"]).hex()}
+                found[result.name] = value
                 break
     return found

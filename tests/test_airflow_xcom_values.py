@@ -1,0 +1,103 @@
+"""Values the Airflow writer carries through XCom as the source framework does (issue 18): bytes
+as base64 text that every reading task decodes (Airflow's serde cannot write bytes), and the
+module's dataclasses allowed for deserialization (a task pulling one loads only allowed classes).
+The equivalence tests run them; these pin the shape of the code.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from output_checks import ruff
+
+from transpile import api
+from transpile.verify.runs import airflow_results
+
+SOURCE = textwrap.dedent(
+    """
+    from dataclasses import dataclass
+
+    from flytekit import map_task, task, workflow
+
+
+    @dataclass
+    class Pricing:
+        tax: float
+
+
+    class Plain:
+        pass
+
+
+    @task
+    def make(n: int) -> bytes:
+        return b"\\x00" * n
+
+
+    @task
+    def pair(n: int) -> tuple[bytes, Pricing]:
+        return b"\\xff" * n, Pricing(tax=0.5)
+
+
+    @task
+    def size(data: bytes, pricing: Pricing) -> int:
+        return len(data) + int(pricing.tax)
+
+
+    @task
+    def piece(n: int) -> bytes:
+        return bytes([n])
+
+
+    @task
+    def joined(parts: list[bytes], first: bytes) -> bytes:
+        return b"".join(parts) + first
+
+
+    @workflow
+    def shop(n: int = 3) -> tuple[int, bytes]:
+        data = make(n=n)
+        other, pricing = pair(n=n)
+        parts = map_task(piece)(n=[1, 2])
+        return size(data=data, pricing=pricing), joined(parts=parts, first=other)
+    """
+)
+
+
+def _code() -> str:
+    result = api.convert_text(SOURCE, "shop.py", "airflow")
+    assert isinstance(result, api.Converted), result
+    return result.code
+
+
+def test_bytes_travel_as_base64_text_decoded_by_every_reader():
+    code = _code()
+    assert "def make(params=None) -> str:" in code
+    assert "return base64.b64encode(o0).decode()" in code
+    # one of several outputs, each pushed under its key
+    assert '"o0": base64.b64encode(o0).decode(), "o1": o1' in code
+    assert "def size(data: str, pricing: Pricing) -> int:\n    data = base64.b64decode(data)\n" in (
+        code
+    )
+    # a map's results arrive as a list: each item decoded
+    assert "def joined(parts: list[str], first: str) -> str:" in code
+    assert "parts = [base64.b64decode(value) for value in parts]" in code
+    assert "first = base64.b64decode(first)" in code
+    assert ruff("check", code=code).returncode == 0
+    assert ruff("format", "--check", code=code).returncode == 0
+
+
+def test_the_modules_dataclasses_are_allowed_for_deserialization():
+    code = _code()
+    assert "from airflow.sdk.serde import allow_class\n" in code
+    assert "\nallow_class(Pricing)\n" in code
+    assert "allow_class(Plain)" not in code  # serde cannot write it at all: no use allowing it
+
+
+def test_only_a_written_dags_bytes_results_are_decoded():
+    pipeline = api.convert_text(SOURCE, "shop.py", "airflow").pipeline
+    xcoms = {"joined|return_value": {"str": "AQL/"}, "size|return_value": {"int": 4}}
+    results = airflow_results(xcoms, pipeline, written=True)
+    assert sorted(results.values(), key=str) == [{"bytes": "0102ff"}, {"int": 4}]
+    # an Airflow source's own XComs are read as they are
+    assert {"str": "AQL/"} in airflow_results(xcoms, pipeline).values()
