@@ -101,3 +101,52 @@ def test_only_a_written_dags_bytes_results_are_decoded():
     assert sorted(results.values(), key=str) == [{"bytes": "0102ff"}, {"int": 4}]
     # an Airflow source's own XComs are read as they are
     assert {"str": "AQL/"} in airflow_results(xcoms, pipeline).values()
+
+
+def test_a_declared_float_is_a_float_again_where_a_task_reads_it():
+    """Airflow's SQLite database (``dag.test()``'s default) returns a pushed 4.0 as 4: a task
+    reading an output declared float makes it one again, as Flyte and KFP deliver it."""
+    flyte = textwrap.dedent(
+        """
+        from flytekit import task, workflow
+
+
+        @task
+        def half(n: int) -> float:
+            return n / 2
+
+
+        @task
+        def show(x: float) -> str:
+            return repr(x)
+
+
+        @workflow
+        def wf(n: int = 8) -> str:
+            return show(x=half(n=n))
+        """
+    )
+    code = api.convert_text(flyte, "wf.py", "airflow").code
+    assert "def show(x: float) -> str:\n    x = float(x)\n" in code
+    metaflow = textwrap.dedent(
+        """
+        from metaflow import FlowSpec, step
+
+
+        class Halves(FlowSpec):
+            @step
+            def start(self):
+                self.x = 8 / 2
+                self.next(self.end)
+
+            @step
+            def end(self):
+                self.shown = repr(self.x)
+
+
+        if __name__ == "__main__":
+            Halves()
+        """
+    )
+    code = api.convert_text(metaflow, "halves.py", "airflow").code
+    assert "x = float(x)" not in code  # inferred: the source may pass an int as it is

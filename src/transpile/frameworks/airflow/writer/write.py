@@ -15,7 +15,8 @@ artifact's content) is returned as base64 text and each task reading it decodes 
 cannot write bytes), and the module's dataclasses (attrs classes, pydantic models) are given to
 ``allow_class`` (Airflow 3.3), without which a task pulling one refuses to load its class. A
 whole-number float keeps its type on Postgres and MySQL; Airflow's SQLite database (for
-development only) stores a top-level 4.0 as 4.
+development, ``dag.test()``'s default) returns a pushed 4.0 as 4, so a task reading an output
+declared ``float`` makes it a float again (the XCom itself still shows 4 there).
 
 Not written yet, refused with TP260 naming the construct: maps nested in maps, maps whose body is
 more than one task, switches inside maps and maps inside switch cases.
@@ -210,6 +211,8 @@ class AirflowWriter:
                 prelude.append(f"{inp.name} = {self._decoded(inp, self._chosen(inp.refs))}")
             elif self._encoded(inp):
                 prelude.append(f"{inp.name} = {self._decoded(inp, inp.name)}")
+            elif self._declared_float(inp):
+                prelude.append(f"{inp.name} = float({inp.name})")
         if not step.outputs:
             returns, ret = "None", None
         elif several:
@@ -274,6 +277,18 @@ class AirflowWriter:
             return "list[str]" if inp.mode == "collected" else "str"
         return self._type(self._input_type(inp))
 
+    def _declared_float(self, inp: Input) -> bool:
+        """``inp`` reads an output declared ``float``, which the source framework delivers as a
+        float: Airflow's SQLite database (``dag.test()``'s default) returns a pushed 4.0 as 4.
+        An inferred type is left alone (the value may be an int the source passes as it is)."""
+        outputs = self._outputs_read(inp)
+        return (
+            inp.mode == "value"
+            and len(outputs) == 1
+            and outputs[0].type.expr == "float"
+            and outputs[0].type.origin == "annotation"
+        )
+
     def _pushed(self, output: Output) -> str:
         """What a task returns for ``output``: bytes as base64 text (XCom cannot carry bytes)."""
         if not encoded(output.type.expr):
@@ -283,18 +298,21 @@ class AirflowWriter:
 
     def _encoded(self, inp: Input) -> bool:
         """``inp`` arrives as base64 text: every output it may read is bytes (``_pushed``)."""
-        outputs = [
+        outputs = self._outputs_read(inp)
+        return (
+            bool(outputs)
+            and len(outputs) == len(inp.refs)
+            and all(encoded(o.type.expr) for o in outputs)
+        )
+
+    def _outputs_read(self, inp: Input) -> list[Output]:
+        return [
             o
             for r in inp.refs
             if r.kind == "output" and r.source in self.steps
             for o in self.steps[r.source].outputs
             if o.name == r.name
         ]
-        return (
-            bool(outputs)
-            and len(outputs) == len(inp.refs)
-            and all(encoded(o.type.expr) for o in outputs)
-        )
 
     def _decoded(self, inp: Input, value: str) -> str:
         if not self._encoded(inp):
