@@ -150,3 +150,44 @@ def test_a_declared_float_is_a_float_again_where_a_task_reads_it():
     )
     code = api.convert_text(metaflow, "halves.py", "airflow").code
     assert "x = float(x)" not in code  # inferred: the source may pass an int as it is
+
+
+def test_what_xcom_gives_back_changed_is_said_at_the_task():
+    """XCom is JSON: a NamedTuple comes back as a plain tuple, a dict's int keys as strings."""
+    metaflow = textwrap.dedent(
+        """
+        from typing import NamedTuple
+
+        from metaflow import FlowSpec, step
+
+
+        class Point(NamedTuple):
+            x: int
+            y: int
+
+
+        class Shapes(FlowSpec):
+            @step
+            def start(self):
+                self.point = Point(1, 2)
+                self.names: dict[int, str] = {1: "one"}
+                self.next(self.end)
+
+            @step
+            def end(self):
+                self.shown = f"{self.point.x} {self.names[1]}"
+
+
+        if __name__ == "__main__":
+            Shapes()
+        """
+    )
+    result = api.convert_text(metaflow, "shapes.py", "airflow")
+    found = [d for d in result.diagnostics if d.code == "TP202"]
+    assert [(d.span.line, d.lossy) for d in found] == [(13, True), (13, True)]
+    assert "start's point (Point): Airflow's XCom gives it back with a Point as a plain" in (
+        found[0].message + found[1].message
+    )
+    assert "a dict's int keys as strings" in found[0].message + found[1].message
+    todos = [line for line in result.code.splitlines() if "TODO(transpile): TP202" in line]
+    assert len(todos) == 2

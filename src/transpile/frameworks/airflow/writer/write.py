@@ -116,6 +116,7 @@ class AirflowWriter:
         self.from_switch: set[str] = set()  # the last tasks of switch cases
         self.join_rule: set[str] = set()  # tasks (and branches) that follow a switch
         self.chosen_name: str | None = None  # the module function reading a case's value
+        self.named_tuples = _named_tuples(pipeline.module.definitions)
 
     # module --------------------------------------------------------------------------------------
     def write(self) -> tuple[str, list[Diagnostic]]:
@@ -223,6 +224,8 @@ class AirflowWriter:
             (output,) = step.outputs
             returns = "str" if encoded(output.type.expr) else self._type(output.type.expr)
             ret = f"return {self._pushed(output)}"
+        for output in step.outputs:
+            self._json_changes(step, output, settings.todos)
         text = self._context(step, step.body, settings.todos)
         body_lines = [*prelude, *([text.rstrip("\n")] if text.strip() else [])]
         body_lines += [ret] if ret else []
@@ -233,6 +236,19 @@ class AirflowWriter:
             f"{todos}{decorator}\ndef {name}({', '.join(signature)}) -> {returns}:\n"
             f"{doc}{indent_block(body)}\n"
         )
+
+    def _json_changes(self, step: Step, output: Output, todos: list[str]) -> None:
+        """XCom is JSON: a NamedTuple comes back as a plain tuple, a dict's keys as strings. Said
+        at the task whose declared (or inferred) output type has either."""
+        kind = output.type.expr
+        named = sorted(n for n in self.named_tuples if re.search(rf"\b{re.escape(n)}\b", kind))
+        keys = re.search(r"\b[Dd]ict\[\s*(int|float|bool|tuple)\b", kind)
+        if not named and not keys:
+            return
+        what = f"a {named[0]} as a plain tuple" if named else f"a dict's {keys[1]} keys as strings"
+        message = f"{step.name}'s {output.name} ({kind}): Airflow's XCom gives it back with {what}"
+        self.diagnostics.append(Diagnostic("TP202", "warning", message, step.span, lossy=True))
+        todos.append(todo("TP202", message))
 
     def _context(self, step: Step, body: str, todos: list[str]) -> str:
         """``current.<attr>`` left in a body: the task context's nearest value, or None and a
@@ -628,6 +644,26 @@ def _without_unused_typing(code: str) -> str:
         ):
             lines[node.lineno - 1] = ""
     return "".join(lines)
+
+
+def _named_tuples(definitions: tuple[str, ...]) -> set[str]:
+    """The module's NamedTuple classes (``class P(NamedTuple)``, ``P = namedtuple(...)``)."""
+    names = set()
+    for text in definitions:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                bases = {ast.unparse(b).rsplit(".", 1)[-1] for b in node.bases}
+                if "NamedTuple" in bases:
+                    names.add(node.name)
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                called = ast.unparse(node.value.func).rsplit(".", 1)[-1]
+                if called in ("namedtuple", "NamedTuple"):
+                    names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
 
 
 # decorators of the classes Airflow's serde carries by their fields (dataclasses, attrs)
