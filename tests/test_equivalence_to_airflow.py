@@ -26,32 +26,6 @@ REFUSED = {
     "nested_foreach",
     "wild_nested",
 }
-# issue 18: what Airflow's XCom cannot carry yet as the source framework does (each verified by a
-# run of the case, 5 Dec 2026)
-FLOAT = "Airflow's XCom returns a whole-number float (4.0) as an int (4)"
-BYTES = "Airflow's XCom cannot serialize bytes (the writer does not encode them yet)"
-CLASSES = (
-    "the user's classes through XCom need Airflow's allowed_deserialization_classes (and an "
-    "importable module), which the writer does not set up yet"
-)
-KNOWN = {
-    "dataclass_tuple": CLASSES,
-    "mutation_inplace": CLASSES,
-    "wild_features": CLASSES,
-    "foreach_minmax": FLOAT,
-    "flyte_basket": FLOAT,
-    "flyte_wild_body": FLOAT,
-    "flyte_table_stats": FLOAT,
-    "flyte_wild_tree": FLOAT,
-    ("includefile", "override"): FLOAT,
-    ("wild_training", "override"): FLOAT,
-    "wild_literals": BYTES,
-    "flyte_wild_files": BYTES,
-    "flyte_wild_maps": BYTES,
-    "flyte_wild_shell": BYTES,
-    "kfp_datasets": BYTES,
-    "kfp_wild_artifacts": BYTES,
-}
 # Every case runs its first (default) parameters; these also run their overrides, which keeps
 # the direction within the suite's time budget (each Airflow run is about 15 s)
 OVERRIDDEN = {
@@ -71,9 +45,7 @@ def _runs():
         for i, run in enumerate(case.runs):
             if i and case.name not in OVERRIDDEN:
                 continue
-            reason = KNOWN.get(case.name) or KNOWN.get((case.name, run.name))
-            marks = [pytest.mark.xfail(reason=f"issue 18: {reason}", run=False)] if reason else []
-            yield pytest.param(case, run, marks=marks, id=f"{case.name}-{run.name}")
+            yield pytest.param(case, run, id=f"{case.name}-{run.name}")
 
 
 RUNS = list(_runs())

@@ -252,6 +252,29 @@ def test_dag_ids_are_matched_as_the_airflow_reader_names_pipelines():
         assert verify_identifier(name, "dag_") == _identifier(name)
 
 
+def test_an_airflow_runs_xcom_values_keep_a_whole_number_float(tmp_path):
+    """SQLite gives a column declared JSON numeric affinity, which stores the JSON text 4.0 as
+    the integer 4; the run's database keeps the text, as Postgres and MySQL keep the value."""
+    import sqlite3
+
+    from transpile.verify.runs import xcom_values_as_text
+
+    database = tmp_path / "airflow.db"
+    with sqlite3.connect(database) as db:
+        db.execute('CREATE TABLE xcom (\n\t"key" VARCHAR(512) NOT NULL, \n\tvalue JSON\n)')
+        db.execute('CREATE INDEX idx_xcom_key ON xcom ("key")')
+        db.execute("INSERT INTO xcom VALUES ('before', '4.0')")
+        assert db.execute("SELECT typeof(value) FROM xcom").fetchone() == ("integer",)
+        db.execute("DELETE FROM xcom")
+    xcom_values_as_text(database)
+    xcom_values_as_text(database)  # once changed, left as it is
+    with sqlite3.connect(database) as db:
+        db.execute("INSERT INTO xcom VALUES ('after', '4.0')")
+        assert db.execute("SELECT value, typeof(value) FROM xcom").fetchone() == ("4.0", "text")
+        indexes = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+        assert indexes == [("idx_xcom_key",)]
+
+
 def test_a_refused_file_cannot_be_verified(tmp_path, capsys):
     path = flow_file(tmp_path, "from metaflow import FlowSpec\n\nclass Broken(FlowSpec:\n")
     assert run(["verify", str(path), "--to", "flyte"]) == 2

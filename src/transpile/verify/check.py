@@ -501,13 +501,13 @@ def final_results(pipeline: Pipeline) -> tuple[Result, ...]:
 
 
 def _by_result_name(
-    values: dict[str, Normalized], pipeline: Pipeline, framework: str
+    values: dict[str, Normalized], pipeline: Pipeline, framework: str, target: bool = False
 ) -> dict[str, Normalized]:
     """A KFP pipeline that returns one value exposes it as ``Output``: the name of the
     pipeline's one result, as the other frameworks call it. An Airflow run exposes its tasks'
     XComs: those of the pipeline's results (the final tasks' return values), by result name."""
     if framework == "airflow":
-        return airflow_results(values, pipeline)
+        return airflow_results(values, pipeline, written=target)
     if framework == "kfp" and set(values) == {"Output"} and len(pipeline.results) == 1:
         return {pipeline.results[0].name: values["Output"]}
     return values
@@ -557,7 +557,8 @@ def _verify(
         error = f"the {side} ({sides[i].framework}): {failures[i].headline}"
         return replace(base, error=error, details=failures[i].details)
     results = {
-        i: _by_result_name(r, converted.pipeline, sides[i].framework) for i, r in results.items()
+        i: _by_result_name(r, converted.pipeline, sides[i].framework, i == len(sides) - 1)
+        for i, r in results.items()
     }
     finals = sides[0].finals
     if finals:  # compared where the source run found the task (kfp names its folders)

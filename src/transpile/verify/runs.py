@@ -17,6 +17,7 @@ and Airflow's migrated database is made once per session (else once per process)
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import json
@@ -498,6 +499,7 @@ def _run_airflow(
     database = Path(env["AIRFLOW_HOME"]) / AIRFLOW_DB
     database.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(airflow_database(timeout), database)
+    xcom_values_as_text(database)
     # the runs' own folders are not part of the DAG bundle
     (workdir / ".airflowignore").write_text("home/\ntmp/\nroot/\n", encoding="utf-8")
     result = workdir / RESULT_FILE
@@ -516,6 +518,29 @@ def _run_airflow(
     if "values" not in state:
         raise RunFailed(f"reading back the XComs of {what} wrote no results")
     return state["values"]
+
+
+def xcom_values_as_text(database: Path) -> None:
+    """Give the ``xcom`` table's ``value`` column (declared ``JSON``) TEXT affinity in the SQLite
+    ``database``, as Postgres (JSONB) and MySQL (JSON) keep a value, the metadata databases
+    Airflow runs on in production: with SQLite's NUMERIC affinity for ``JSON``, an XCom that is
+    one whole-number float (``4.0``, stored as the text ``4.0``) is stored as the integer 4 and
+    every task pulling it, and the read-back, sees ``4`` (an int beyond 64 bits becomes a
+    float). The table is empty here, so it is made again with the one word changed."""
+    with sqlite3.connect(database) as db:
+        made = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'xcom'")
+        table = made.fetchone()[0]
+        text = re.sub(r"\bvalue JSON\b", "value TEXT", table)
+        if text == table:
+            return
+        indexes = db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'xcom'"
+            " AND sql IS NOT NULL"
+        ).fetchall()
+        db.execute("DROP TABLE xcom")
+        db.execute(text)
+        for (index,) in indexes:
+            db.execute(index)
 
 
 def dag_ids(database: Path, module_path: Path) -> list[str]:
@@ -553,12 +578,17 @@ def _identifier(name: str, prefix: str = "t_") -> str:
     return cleaned if cleaned and not cleaned[0].isdigit() else f"{prefix}{cleaned}"
 
 
-def airflow_results(xcoms: dict[str, Normalized], pipeline: Any) -> dict[str, Normalized]:
+def airflow_results(
+    xcoms: dict[str, Normalized], pipeline: Any, written: bool = False
+) -> dict[str, Normalized]:
     """The XComs (``task_id|key``) that are ``pipeline``'s results, by result name: a result
     reading step S's output O is the XCom O of the task whose id is S as an identifier (a task
     with several outputs pushes each under its name), else, when S has one output, that task's
     ``return_value``. A result no task pushed is left out, so
-    the comparison names it as missing."""
+    the comparison names it as missing. In a DAG transpile ``written``, a bytes output is pushed
+    as base64 text: decoded here, as the tasks reading it decode it."""
+    from transpile.frameworks.airflow.writer.write import encoded
+
     by_step: dict[tuple[str, str], Normalized] = {}
     for name, value in xcoms.items():
         task_id, _, key = name.rpartition("|")
@@ -574,6 +604,10 @@ def airflow_results(xcoms: dict[str, Normalized], pipeline: Any) -> dict[str, No
             if wanted not in by_step and step is not None and len(step.outputs) == 1:
                 wanted = (ref.source, "return_value")  # a task with one output returns it
             if wanted in by_step:
-                found[result.name] = by_step[wanted]
+                value = by_step[wanted]
+                kinds = [o.type.expr for o in (step.outputs if step else ()) if o.name == ref.name]
+                if written and kinds and encoded(kinds[0]) and set(value or {}) == {"str"}:
+                    value = {"bytes": base64.b64decode(value["str"]).hex()}
+                found[result.name] = value
                 break
     return found

@@ -10,6 +10,14 @@ follows the switch runs under ``trigger_rule="none_failed_min_one_success"`` (it
 in the cases not taken were skipped) and reads a value several cases set from whichever case ran
 (``xcom_pull`` over their task ids: a skipped task pushed nothing).
 
+Values pass through XCom as Airflow's serde writes them: an output declared ``bytes`` (a file or
+artifact's content) is returned as base64 text and each task reading it decodes it first (serde
+cannot write bytes), and the module's dataclasses (attrs classes, pydantic models) are given to
+``allow_class`` (Airflow 3.3), without which a task pulling one refuses to load its class. A
+whole-number float keeps its type on Postgres and MySQL; Airflow's SQLite database (for
+development, ``dag.test()``'s default) returns a pushed 4.0 as 4, so a task reading an output
+declared ``float`` makes it a float again (the XCom itself still shows 4 there).
+
 Not written yet, refused with TP260 naming the construct: maps nested in maps, maps whose body is
 more than one task, switches inside maps and maps inside switch cases.
 """
@@ -30,6 +38,7 @@ from transpile.model.ir import (
     Map,
     Node,
     Option,
+    Output,
     Parallel,
     Pipeline,
     Ref,
@@ -73,6 +82,12 @@ RESERVED = {"dag", "task", "Param", "timedelta", "datetime", "get_current_contex
 JOIN_RULE = "none_failed_min_one_success"  # runs when its upstream cases not taken were skipped
 
 
+def encoded(kind: str) -> bool:
+    """An output of type ``kind`` travels through XCom as base64 text: Airflow's serde cannot
+    write bytes. Each task reading it decodes it (and so does ``transpile verify``)."""
+    return kind == "bytes"
+
+
 def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
     pipeline, dropped = without_empty_ends(pipeline)
     code, diagnostics = AirflowWriter(pipeline).write()
@@ -105,6 +120,7 @@ class AirflowWriter:
         self.from_switch: set[str] = set()  # the last tasks of switch cases
         self.join_rule: set[str] = set()  # tasks (and branches) that follow a switch
         self.chosen_name: str | None = None  # the module function reading a case's value
+        self.named_tuples = _named_tuples(pipeline.module.definitions)
 
     # module --------------------------------------------------------------------------------------
     def write(self) -> tuple[str, list[Diagnostic]]:
@@ -117,10 +133,16 @@ class AirflowWriter:
         parts = [module_header(self.p, frameworks.get(self.p.framework))]
         parts += std
         parts.append(f"from airflow.sdk import {', '.join(sorted(self.sdk))}")
+        carried = _xcom_classes(self.p.module.definitions)
+        if carried:
+            parts.append("from airflow.sdk.serde import allow_class")
         parts += third
         text = "\n".join(parts) + "\n"
         for definition in self.p.module.definitions:
             text += f"\n\n{definition.rstrip()}\n"
+        if carried:
+            text += "\n\n# a task pulling these from XCom gets them back only if allowed\n"
+            text += "".join(f"allow_class({name})\n" for name in carried)
         if self.chosen_name:
             text += f"\n\n{self._chosen_function()}"
         for task_text in [*tasks, *branches, *self.helpers]:
@@ -174,7 +196,7 @@ class AirflowWriter:
         passed = [
             i for i in step.inputs if i.refs[0].kind not in ("param", "index") and i.mode != "oneof"
         ]
-        signature = [f"{i.name}: {self._type(self._input_type(i))}" for i in passed]
+        signature = [f"{i.name}: {self._signature_type(i)}" for i in passed]
         prelude = []
         if settings.environment:
             self.std_imports.add("import os")
@@ -191,14 +213,23 @@ class AirflowWriter:
             elif inp.mode == "collected":
                 prelude.append(self._collected(inp))
             elif inp.mode == "oneof":
-                prelude.append(f"{inp.name} = {self._chosen(inp.refs)}")
+                prelude.append(f"{inp.name} = {self._decoded(inp, self._chosen(inp.refs))}")
+            elif self._encoded(inp):
+                prelude.append(f"{inp.name} = {self._decoded(inp, inp.name)}")
+            elif self._declared_float(inp):
+                prelude.append(f"{inp.name} = float({inp.name})")
         if not step.outputs:
             returns, ret = "None", None
         elif several:
             returns = "dict"
-            ret = "return {" + ", ".join(f"{o.name!r}: {o.var}" for o in step.outputs) + "}"
+            ret = "return {" + ", ".join(f"{o.name!r}: {self._pushed(o)}" for o in step.outputs)
+            ret += "}"
         else:
-            returns, ret = self._type(step.outputs[0].type.expr), f"return {step.outputs[0].var}"
+            (output,) = step.outputs
+            returns = "str" if encoded(output.type.expr) else self._type(output.type.expr)
+            ret = f"return {self._pushed(output)}"
+        for output in step.outputs:
+            self._json_changes(step, output, settings.todos)
         text = self._context(step, step.body, settings.todos)
         body_lines = [*prelude, *([text.rstrip("\n")] if text.strip() else [])]
         body_lines += [ret] if ret else []
@@ -209,6 +240,19 @@ class AirflowWriter:
             f"{todos}{decorator}\ndef {name}({', '.join(signature)}) -> {returns}:\n"
             f"{doc}{indent_block(body)}\n"
         )
+
+    def _json_changes(self, step: Step, output: Output, todos: list[str]) -> None:
+        """XCom is JSON: a NamedTuple comes back as a plain tuple, a dict's keys as strings. Said
+        at the task whose declared (or inferred) output type has either."""
+        kind = output.type.expr
+        named = sorted(n for n in self.named_tuples if re.search(rf"\b{re.escape(n)}\b", kind))
+        keys = re.search(r"\b[Dd]ict\[\s*(int|float|bool|tuple)\b", kind)
+        if not named and not keys:
+            return
+        what = f"a {named[0]} as a plain tuple" if named else f"a dict's {keys[1]} keys as strings"
+        message = f"{step.name}'s {output.name} ({kind}): Airflow's XCom gives it back with {what}"
+        self.diagnostics.append(Diagnostic("TP202", "warning", message, step.span, lossy=True))
+        todos.append(todo("TP202", message))
 
     def _context(self, step: Step, body: str, todos: list[str]) -> str:
         """``current.<attr>`` left in a body: the task context's nearest value, or None and a
@@ -253,8 +297,59 @@ class AirflowWriter:
         ref = inp.refs[0]
         source = self.steps.get(ref.source)
         if source is not None and len(source.outputs) > 1:
-            return f"{inp.name} = [value[{ref.name!r}] for value in {inp.name}]"
+            value = self._decoded(inp, f"value[{ref.name!r}]")
+            return f"{inp.name} = [{value} for value in {inp.name}]"
+        if self._encoded(inp):
+            return f"{inp.name} = [{self._decoded(inp, 'value')} for value in {inp.name}]"
         return f"{inp.name} = list({inp.name})"
+
+    def _signature_type(self, inp: Input) -> str:
+        if self._encoded(inp):  # base64 text, decoded first thing
+            return "list[str]" if inp.mode == "collected" else "str"
+        return self._type(self._input_type(inp))
+
+    def _declared_float(self, inp: Input) -> bool:
+        """``inp`` reads an output declared ``float``, which the source framework delivers as a
+        float: Airflow's SQLite database (``dag.test()``'s default) returns a pushed 4.0 as 4.
+        An inferred type is left alone (the value may be an int the source passes as it is)."""
+        outputs = self._outputs_read(inp)
+        return (
+            inp.mode == "value"
+            and len(outputs) == 1
+            and outputs[0].type.expr == "float"
+            and outputs[0].type.origin == "annotation"
+        )
+
+    def _pushed(self, output: Output) -> str:
+        """What a task returns for ``output``: bytes as base64 text (XCom cannot carry bytes)."""
+        if not encoded(output.type.expr):
+            return output.var
+        self.std_imports.add("import base64")
+        return f"base64.b64encode({output.var}).decode()"
+
+    def _encoded(self, inp: Input) -> bool:
+        """``inp`` arrives as base64 text: every output it may read is bytes (``_pushed``)."""
+        outputs = self._outputs_read(inp)
+        return (
+            bool(outputs)
+            and len(outputs) == len(inp.refs)
+            and all(encoded(o.type.expr) for o in outputs)
+        )
+
+    def _outputs_read(self, inp: Input) -> list[Output]:
+        return [
+            o
+            for r in inp.refs
+            if r.kind == "output" and r.source in self.steps
+            for o in self.steps[r.source].outputs
+            if o.name == r.name
+        ]
+
+    def _decoded(self, inp: Input, value: str) -> str:
+        if not self._encoded(inp):
+            return value
+        self.std_imports.add("import base64")
+        return f"base64.b64decode({value})"
 
     def _chosen(self, refs: tuple[Ref, ...]) -> str:
         """The value of whichever case of a switch ran (the others were skipped and pushed
@@ -627,6 +722,58 @@ def _without_unused_typing(code: str) -> str:
         ):
             lines[node.lineno - 1] = ""
     return "".join(lines)
+
+
+def _named_tuples(definitions: tuple[str, ...]) -> set[str]:
+    """The module's NamedTuple classes (``class P(NamedTuple)``, ``P = namedtuple(...)``)."""
+    names = set()
+    for text in definitions:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                bases = {ast.unparse(b).rsplit(".", 1)[-1] for b in node.bases}
+                if "NamedTuple" in bases:
+                    names.add(node.name)
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                called = ast.unparse(node.value.func).rsplit(".", 1)[-1]
+                if called in ("namedtuple", "NamedTuple"):
+                    names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+# decorators of the classes Airflow's serde carries by their fields (dataclasses, attrs)
+FIELD_CLASSES = {"dataclass", "define", "frozen", "mutable", "s", "attrs"}
+
+
+def _xcom_classes(definitions: tuple[str, ...]) -> list[str]:
+    """The module-level classes a task may return that Airflow's serde writes by class name
+    (dataclasses, attrs classes, pydantic models, classes with their own ``serialize``): a task
+    pulling one loads it only if its class is allowed (``allow_class``; else the deployment's
+    ``[core] allowed_deserialization_classes``)."""
+    names = []
+    for text in definitions:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and _carried_by_serde(node):
+                names.append(node.name)
+    return names
+
+
+def _carried_by_serde(node: ast.ClassDef) -> bool:
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name in FIELD_CLASSES:
+            return True
+    bases = {b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases}
+    methods = {n.name for n in node.body if isinstance(n, ast.FunctionDef)}
+    return "BaseModel" in bases or {"serialize", "deserialize"} <= methods
 
 
 def _used_handles(lines: list[str], handles: set[str]) -> list[str]:
