@@ -137,9 +137,10 @@ def test_the_upgraded_dag_computes_what_its_airflow_3_twin_computes(tmp_path):
     (tmp_path / "twin").mkdir()
     twin = tmp_path / "twin" / "dag.py"
     shutil.copy(TWIN, twin)
-    assert run_airflow(upgraded, {}, cache=False) == run_airflow(twin, {}, cache=False)
-    overridden = run_airflow(upgraded, {"label": "total"}, cache=False)
-    assert overridden["describe|return_value"] == normalize("total=51")
+    params = {"label": "total"}  # not the default: the upgrade keeps the DAG's params
+    upgraded_xcoms = run_airflow(upgraded, params, cache=False)
+    assert upgraded_xcoms == run_airflow(twin, params, cache=False)
+    assert upgraded_xcoms["describe|return_value"] == normalize("total=51")
 
 
 def test_airflow_1_imports_ruff_does_not_name_are_todos_above_them(tmp_path):
