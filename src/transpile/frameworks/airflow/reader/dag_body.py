@@ -29,7 +29,7 @@ from transpile.model.ir import (
     task_steps,
     walk,
 )
-from transpile.reading.series_parallel import series_parallel
+from transpile.reading.series_parallel import tightened
 
 from .switches import Switching, switch_flow
 
@@ -365,7 +365,8 @@ class DagBody:
 
     def _operator(self, node: ast.Call) -> bool:
         name = self.reader.names.resolve(node)
-        return bool(name) and name.endswith(("Operator", "Sensor"))
+        known = bool(name) and name.endswith(("Operator", "Sensor"))
+        return known or self._other_operator(node)
 
     def _make_switch(self, step: str, kind: str, node: ast.Call) -> None:
         """A branching task's step: its value decides which tasks after it run (the switch
@@ -638,7 +639,21 @@ class DagBody:
             return self.bash(node, variable)
         if name and name.endswith(("Operator", "Sensor")):
             return self.unsupported(node, name, variable)
+        if self._other_operator(node):
+            # a plugin's or provider's operator named otherwise: a task all the same
+            return self.unsupported(node, ast.unparse(node.func), variable)
         return self.taskflow(node)
+
+    def _other_operator(self, node: ast.Call) -> bool:
+        """A class called with ``task_id=`` that is not a TaskFlow task (``.override(...)``)."""
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ("override", "partial"):
+            return False
+        return (
+            isinstance(func, ast.Name | ast.Attribute)
+            and any(k.arg == "task_id" for k in node.keywords)
+            and not self._calls_a_task(node)
+        )
 
     def _task_id(self, call: ast.Call, fallback: str) -> str:
         for keyword in call.keywords:
@@ -1138,10 +1153,21 @@ class DagBody:
             return self.switched
         index = {s: i for i, s in enumerate(order)}
         deps = {index[s]: {index[d] for d in self.built[s].deps} for s in order}
-        tree = series_parallel(list(range(len(order))), deps)
-        if tree is None:
-            raise error(
-                "TP190", "the task graph is not nested sequences and parallel branches", None
+        tree, added = tightened(list(range(len(order))), deps)
+        spans = {s.name: s.span for s in self.steps}
+        for item, waits in sorted(added.items()):
+            task = self.task_ids[order[item]]
+            earlier = ", ".join(self.task_ids[order[w]] for w in sorted(waits))
+            self.reader.diagnostics.append(
+                Diagnostic(
+                    "TP191",
+                    "warning",
+                    f"{task} now also waits for {earlier}: the targets nest sequences and "
+                    "parallel branches, and this graph is not of that form (the results are "
+                    f"the same; fewer tasks run at once, and a failure of {earlier} stops {task})",
+                    spans[order[item]],
+                    lossy=True,
+                )
             )
         return self._node(tree, order)
 

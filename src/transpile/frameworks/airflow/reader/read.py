@@ -134,6 +134,8 @@ class AirflowReader:
         defaults = self.default_args(keywords.get("default_args"))
         dag = DagBody(self, parameters, defaults, holder)
         dag.read(body)
+        if not dag.steps:
+            raise error("TP190", f"DAG {name} has no tasks: nothing to convert", self.span(call))
         flow = dag.flow()
         imports, definitions = self._module(dag)
         options = self._schedule(keywords)
