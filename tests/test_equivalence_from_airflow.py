@@ -42,8 +42,8 @@ EXPECTED = {
         "compare_case_result": "first by 12",
         "publish_result": "published 30/18 over 3 (30)",
     },
-    # 3 + 4 apples and pears, pulled by a Jinja template: text
-    ("airflow_mixed", "defaults"): {"describe_result": "7 fruits (str)"},
+    # 3 + 4 apples and pears, pulled by a Jinja template: text; the bill 3 * 2 + 4 * 5
+    ("airflow_mixed", "defaults"): {"describe_result": "7 fruits (str)", "bill_result": 26},
 }
 # Airflow 2 fixtures Airflow 3.3 cannot load, and their Airflow 3 twins, which run
 AIRFLOW3_TWIN = {"airflow2_operators": "airflow3_operators"}
