@@ -192,6 +192,7 @@ def _read_kfp(module_path: str, params_file: str, entry: str) -> dict[str, Norma
         runner=local.SubprocessRunner(use_venv=False),
         pipeline_root=str(Path.cwd() / ".kfp-root"),  # runs.KFP_ROOT
     )
+    _no_kfp_reinstall()
     path = Path(module_path)
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
@@ -212,6 +213,25 @@ def _read_kfp(module_path: str, params_file: str, entry: str) -> dict[str, Norma
     if finals.is_file():
         values.update(final_outputs(Path.cwd() / ".kfp-root", json.loads(finals.read_text())))
     return values
+
+
+def _no_kfp_reinstall() -> None:
+    """Components made from now on do not ``pip install kfp`` before each task runs.
+
+    A lightweight component's command installs the kfp it was compiled with (``kfp==2.17.3
+    --no-deps``) before its code runs: on a cluster, into the task's image. kfp.local's
+    SubprocessRunner without a virtualenv runs the task with this interpreter (it puts
+    ``sys.executable`` for ``python3`` in the command), where that very kfp is imported already:
+    pip would only find it installed, at the cost of a pip start per task. A component's own
+    ``packages_to_install`` are still installed, as kfp.local does."""
+    from kfp.dsl import component_factory
+
+    original = component_factory._get_packages_to_install_command
+
+    def without_kfp(*args: Any, **kwargs: Any) -> list[str]:
+        return original(*args, **{**kwargs, "install_kfp_package": False})
+
+    component_factory._get_packages_to_install_command = without_kfp
 
 
 def final_outputs(root: Path, finals: list[list[str]]) -> dict[str, Normalized]:
