@@ -215,8 +215,10 @@ REFUSED = """
             "'same' is made twice (made in each iteration of a loop)",
         ),
         (
-            "for i in [1, 2]:\n            with TaskGroup('g'):\n"
-            "                EmptyOperator(task_id=f't{i}')",
+            (
+                "for i in [1, 2]:\n            with TaskGroup('g'):\n"
+                "                EmptyOperator(task_id=f't{i}')"
+            ),
             12,
             "group id 'g' is made twice",
         ),
@@ -344,3 +346,21 @@ def test_a_constant_changed_in_ways_not_folded_is_refused_where_a_task_reads_it(
     (diagnostic,) = read.diagnostics
     assert diagnostic.code == "TP186" and "keys is computed in the DAG body" in diagnostic.message
     assert diagnostic.span.line == 14
+
+
+def test_a_function_defined_in_a_loop_that_reads_its_element_is_refused():
+    code = """
+        from airflow.sdk import DAG, task
+
+        with DAG("closure", schedule=None) as dag:
+            for name in ["a", "b"]:
+                @task
+                def say() -> str:
+                    return name
+                say()
+    """
+    read = _read(code)
+    assert isinstance(read, api.Failed), read
+    (diagnostic,) = read.diagnostics
+    assert "say is defined in the DAG body and reads name" in diagnostic.message
+    assert diagnostic.span.line == 8

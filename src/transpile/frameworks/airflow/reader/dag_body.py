@@ -176,6 +176,7 @@ class DagBody:
         ):
             return node  # a module-level statement (``dag = DAG(...)`` then its tasks) as is
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            self._closes_over_constants(node)
             return node
         if not isinstance(node, ast.For | ast.With | ast.If):
             self._changed_in_place(node)
@@ -192,6 +193,25 @@ class DagBody:
         else:
             copied = change(copied)
         return copied
+
+    def _closes_over_constants(self, node: ast.stmt) -> None:
+        """A function defined in the DAG body that reads a loop's element or a constant bound
+        there: its definition, moved to the module, would not see them."""
+        own = {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+        own |= {
+            n.id
+            for n in ast.walk(node)
+            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+        }
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Name) and inner.id in self.bound and inner.id not in own:
+                raise error(
+                    "TP186",
+                    f"{getattr(node, 'name', 'a definition')} is defined in the DAG body and "
+                    f"reads {inner.id}, bound there{' by a loop' if self.looping else ''}: "
+                    "pass it as an argument",
+                    self.span(inner),
+                )
 
     def _changed_in_place(self, node: ast.stmt) -> None:
         """A constant changed in place (``keys.append(k)``, ``d[k] = v``): no longer known."""
