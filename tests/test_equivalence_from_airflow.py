@@ -42,6 +42,9 @@ EXPECTED = {
         "compare_case_result": "first by 12",
         "publish_result": "published 30/18 over 3 (30)",
     },
+    # loops: north rows 3 (a 3*2+1, b 3*3+1) scaled 2 = 14 + 20, south rows 5 scaled 1 = 11 + 16;
+    # the labels in the order the loop appends them
+    ("airflow_loops", "defaults"): {"report_result": "61 from N3-NORTH+S5-SOUTH"},
     # 3 + 4 apples and pears, pulled by a Jinja template: text; the bill 3 * 2 + 4 * 5
     ("airflow_mixed", "defaults"): {"describe_result": "7 fruits (str)", "bill_result": 26},
 }

@@ -31,6 +31,7 @@ from transpile.model.ir import (
 )
 from transpile.reading.series_parallel import tightened
 
+from .constants import NotConstant, fold, to_node
 from .switches import Switching, switch_flow
 
 # an argument that renders one task's return value (as text)
@@ -118,6 +119,12 @@ class DagBody:
         self.switched: Node | None = None  # the flow, when it has switches
         self.evaluated: dict[int, tuple[ast.Call, str]] = {}  # task calls read, by node
         self.nested = 0  # inside a with block of the DAG body
+        self.bound: dict[str, ast.expr] = {}  # DAG-body constants and loop targets → literal
+        self.task_lists: dict[str, list[str]] = {}  # lists of tasks built in the DAG body
+        self.looping = 0  # inside an unrolled for loop
+        self.hidden = itertools.count()  # names for tasks a loop runs over
+        self._constants: dict[str, object] | None = None
+        self.unknown: dict[str, ast.AST] = {}  # names the DAG body computes (not constants)
         for node in reader.tree.body:
             self._task_function(node)
 
@@ -158,12 +165,94 @@ class DagBody:
     # statements
     def read(self, body: list[ast.stmt]) -> None:
         for statement in body:
-            self.statement(statement)
+            self.statement(self._bind(statement))
+
+    def _bind(self, node: ast.stmt) -> ast.stmt:
+        """``node`` with the constants bound so far (DAG-body constants, loop targets) put in
+        for their names: a compound statement's own expressions only (its body is bound as it
+        is read). Inside a loop always a copy: each iteration makes tasks of its own."""
+        if (not self.bound and not self.looping) or (
+            not self.looping and node in self.reader.tree.body
+        ):
+            return node  # a module-level statement (``dag = DAG(...)`` then its tasks) as is
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            self._closes_over_constants(node)
+            return node
+        if not isinstance(node, ast.For | ast.With | ast.If):
+            self._changed_in_place(node)
+        copied = copy.deepcopy(node)
+        if not self.bound:
+            return copied
+        change = _Substitute(self.bound).visit
+        if isinstance(copied, ast.For):
+            copied.iter = change(copied.iter)
+        elif isinstance(copied, ast.With):
+            copied.items = [change(i) for i in copied.items]
+        elif isinstance(copied, ast.If):
+            copied.test = change(copied.test)
+        else:
+            copied = change(copied)
+        return copied
+
+    def _closes_over_constants(self, node: ast.stmt) -> None:
+        """A function defined in the DAG body that reads a loop's element or a constant bound
+        there: its definition, moved to the module, would not see them."""
+        own = {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+        own |= {
+            n.id
+            for n in ast.walk(node)
+            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)
+        }
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Name) and inner.id in self.bound and inner.id not in own:
+                raise error(
+                    "TP186",
+                    f"{getattr(node, 'name', 'a definition')} is defined in the DAG body and "
+                    f"reads {inner.id}, bound there{' by a loop' if self.looping else ''}: "
+                    "pass it as an argument",
+                    self.span(inner),
+                )
+
+    def _changed_in_place(self, node: ast.stmt) -> None:
+        """A constant changed in place (``keys.append(k)``, ``d[k] = v``): no longer known."""
+        for inner in ast.walk(node):
+            name = None
+            if (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Attribute)
+                and isinstance(inner.func.value, ast.Name)
+                and inner.func.attr in MUTATING
+            ):
+                name = inner.func.value.id
+            elif (
+                isinstance(inner, ast.Subscript | ast.Attribute)
+                and isinstance(inner.ctx, ast.Store | ast.Del)
+                and isinstance(inner.value, ast.Name)
+            ):
+                name = inner.value.id
+            if name is not None and name in self.bound:
+                self._forget(name)
+                self.unknown[name] = inner
+
+    def constants(self) -> dict[str, object]:
+        """The module's names bound once to a constant (a literal, or computed from ones)."""
+        if self._constants is None:
+            self._constants = module_constants(self.reader.tree)
+        return self._constants
 
     def statement(self, node: ast.stmt) -> None:
         if self._task_function(node) or isinstance(node, ast.Pass):
             return
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            return
+        if isinstance(node, ast.Expr) and _named_list(node.value, self):
+            return  # a list of tasks named on its own: nothing happens
+        if isinstance(node, ast.For):
+            self._unroll(node)
+            return
+        if isinstance(node, ast.If) and self._static_if(node):
+            return
+        if self._list_statement(node):
             return
         if (
             isinstance(node, ast.Assign)
@@ -172,7 +261,10 @@ class DagBody:
         ):
             step = self.task_expression(node.value, node.targets[0].id)
             if step is not None:
+                self._forget(node.targets[0].id)
                 self.variables[node.targets[0].id] = step
+                return
+            if self._constant_assignment(node.targets[0].id, node):
                 return
         if isinstance(node, ast.Expr) and (
             self.order(node.value) or self.task_expression(node.value, None) is not None
@@ -210,13 +302,232 @@ class DagBody:
             text = ast.get_source_segment(self.reader.text, node, padded=True) or ast.unparse(node)
             self.helpers.append(textwrap.dedent(text))
             return
-        if isinstance(node, ast.With | ast.For | ast.If):
+        if isinstance(node, ast.With | ast.If):
             raise error(
                 "TP186",
                 f"{type(node).__name__.lower()} in a DAG body is not supported",
                 self.span(node),
             )
+        if isinstance(node, ast.AugAssign) and self._constant_update(node):
+            return
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        self._forget(name.id)  # no longer the constant it was
+                        if node not in self.reader.tree.body:
+                            self.unknown[name.id] = node
         self.note("TP202", "statement in the DAG body not converted", node)
+
+    # loops over constants, unrolled; constants and lists of tasks bound in the DAG body
+    def _forget(self, name: str) -> None:
+        self.unknown.pop(name, None)
+        self.bound.pop(name, None)
+        self.task_lists.pop(name, None)
+        self.variables.pop(name, None)
+
+    def _constant_assignment(self, name: str, node: ast.Assign) -> bool:
+        """``name = <constant>`` in the DAG body: bound (put in for the name in what follows);
+        at module level (``dag = DAG(...)`` then tasks) it stays a definition of the module.
+        ``name = []`` or a list of tasks: a list of tasks (``append`` adds to it)."""
+        value = node.value
+        if isinstance(value, ast.List | ast.Tuple) and value.elts and self._all_tasks(value.elts):
+            self._forget(name)
+            self.task_lists[name] = [s for e in value.elts for s in self.group(e)]
+            return True
+        if isinstance(value, ast.List) and not value.elts:
+            self._forget(name)
+            self.task_lists[name] = []
+            return True
+        try:
+            found = fold(value, self.constants())
+        except NotConstant:
+            return False
+        if node in self.reader.tree.body:
+            return True  # a module constant, kept among the definitions
+        self._forget(name)
+        self.bound[name] = to_node(found)
+        return True
+
+    def _constant_update(self, node: ast.AugAssign) -> bool:
+        """``name += <constant>`` on a constant bound in the DAG body: bound to the new value."""
+        if not (isinstance(node.target, ast.Name) and node.target.id in self.bound):
+            return False
+        name = node.target.id
+        try:
+            found = fold(ast.BinOp(self.bound[name], node.op, node.value), self.constants())
+        except NotConstant:
+            return False
+        self.bound[name] = to_node(found)
+        return True
+
+    def _all_tasks(self, elements: list[ast.expr]) -> bool:
+        def task(e: ast.expr) -> bool:
+            if isinstance(e, ast.List | ast.Tuple):  # a list of tasks in a list: flattened
+                return bool(e.elts) and all(task(i) for i in e.elts)
+            if isinstance(e, ast.Name):
+                return e.id in self.variables or e.id in self.task_lists
+            if isinstance(e, ast.Attribute) and e.attr == "output":
+                return task(e.value)
+            return isinstance(e, ast.Call) and (
+                self._calls_a_task(e) or self._calls_a_group(e) or self._operator(e)
+            )
+
+        return all(task(e) for e in elements)
+
+    def _list_statement(self, node: ast.stmt) -> bool:
+        """``tasks.append(t)``, ``tasks.extend([...])`` or ``tasks += [...]`` on a list of tasks."""
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            name, added = node.target.id, [node.value]
+            if not isinstance(node.op, ast.Add) or name not in self.task_lists:
+                return False
+            extend = True
+        elif (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute)
+            and node.value.func.attr in ("append", "extend")
+            and isinstance(node.value.func.value, ast.Name)
+        ):
+            call = node.value
+            name, added = call.func.value.id, call.args  # type: ignore[attr-defined]
+            extend = call.func.attr == "extend"  # type: ignore[attr-defined]
+            if name not in self.task_lists:
+                if name in self.bound or name in self.constants():
+                    raise error(
+                        "TP186",
+                        f"{name} is a list of constants changed in the DAG body: not read",
+                        self.span(node),
+                    )
+                return False
+            if len(added) != 1 or call.keywords:
+                raise error("TP186", f"{ast.unparse(call)} is not understood", self.span(call))
+        else:
+            return False
+        (item,) = added
+        if extend and not (isinstance(item, ast.List | ast.Tuple) or _named_list(item, self)):
+            raise error(
+                "TP186", f"{name} extended with {ast.unparse(item)}: not a list", self.span(item)
+            )
+        if not extend and not self._all_tasks([item]):
+            raise error(
+                "TP186",
+                f"{ast.unparse(item)} added to {name} is not a task of this DAG (a list "
+                "of tasks is read; a list of other values built in the DAG body is not)",
+                self.span(item),
+            )
+        self.task_lists[name].extend(self.group(item))
+        return True
+
+    def _static_if(self, node: ast.If) -> bool:
+        """An ``if`` whose test is a constant (often a loop's element): the branch it takes."""
+        try:
+            taken = fold(node.test, self.constants())
+        except NotConstant:
+            return False
+        self.read(node.body if taken else node.orelse)
+        return True
+
+    def _unroll(self, node: ast.For) -> None:
+        """A ``for`` over a constant: its body read once per element, the loop target bound to
+        the element (Airflow builds the same tasks when it parses the file)."""
+        if node.orelse:
+            raise error("TP186", "for ... else: in a DAG body is not supported", self.span(node))
+        for inner in _own_nodes(node):
+            if isinstance(inner, ast.Break | ast.Continue):
+                raise error(
+                    "TP186",
+                    f"{type(inner).__name__.lower()} in a loop of the DAG body is not supported "
+                    "(its loops are unrolled)",
+                    self.span(inner),
+                )
+        items = self._loop_items(node.iter)
+        self.looping += 1
+        try:
+            for item in items:
+                self._assign_target(node.target, item, node)
+                self.read(node.body)
+        finally:
+            self.looping -= 1
+
+    def _loop_items(self, node: ast.expr) -> list[ast.expr]:
+        """The elements a loop runs over, as expressions (a literal, or a task's name)."""
+        if isinstance(node, ast.Name) and node.id in self.task_lists:
+            return [self._hidden(step) for step in self.task_lists[node.id]]
+        if isinstance(node, ast.List | ast.Tuple) and not any(
+            isinstance(e, ast.Starred) for e in node.elts
+        ):
+            items = []
+            for element in node.elts:
+                try:
+                    items.append(to_node(fold(element, self.constants())))
+                except NotConstant:
+                    if not self._all_tasks([element]):
+                        raise error(
+                            "TP186",
+                            f"a loop over {ast.unparse(node)}: {ast.unparse(element)} is "
+                            "neither a constant nor a task of this DAG",
+                            self.span(element),
+                        ) from None
+                    items.extend(self._hidden(s) for s in self.group(element))
+            return items
+        try:
+            found = fold(node, self.constants())
+            values = found if isinstance(found, list | tuple) else list(found)  # type: ignore
+            return [to_node(v) for v in values]
+        except (NotConstant, TypeError):
+            pass
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        tasks = [
+            n
+            for n in ast.walk(node)
+            if (isinstance(n, ast.Name) and n.id in self.variables)
+            or (isinstance(n, ast.Call) and (self._calls_a_task(n) or self._operator(n)))
+        ]
+        if tasks:
+            why = "a loop over a task's result: use .expand() (dynamic task mapping)"
+        elif names & set(self.parameters):
+            param = min(names & set(self.parameters))
+            why = (
+                f"a loop over the DAG parameter {param}, known only when the DAG runs: use "
+                ".expand() (dynamic task mapping)"
+            )
+        else:
+            why = (
+                f"a loop over {ast.unparse(node)}, which is not a constant of this file (a "
+                "literal, range(...) of constants, or a name bound once to one)"
+            )
+        raise error("TP186", why, self.span(node))
+
+    def _hidden(self, step: str) -> ast.Name:
+        """A name standing for a task a loop runs over."""
+        name = f"_task_{next(self.hidden)}"
+        self.variables[name] = step
+        return ast.Name(name, ast.Load())
+
+    def _assign_target(self, target: ast.expr, item: ast.expr, loop: ast.For) -> None:
+        if isinstance(target, ast.Name):
+            self._forget(target.id)
+            if isinstance(item, ast.Name) and item.id in self.variables:
+                self.variables[target.id] = self.variables[item.id]
+            else:
+                self.bound[target.id] = item
+            return
+        if (
+            isinstance(target, ast.Tuple | ast.List)
+            and isinstance(item, ast.Tuple | ast.List)
+            and len(target.elts) == len(item.elts)
+            and not any(isinstance(t, ast.Starred) for t in target.elts)
+        ):
+            for t, i in zip(target.elts, item.elts):
+                self._assign_target(t, i, loop)
+            return
+        raise error(
+            "TP186",
+            f"the loop target {ast.unparse(target)} does not unpack {ast.unparse(item)}",
+            self.span(loop.target),
+        )
 
     def _grouping(self, node: ast.expr) -> bool:
         """``with dag:`` for the DAG object, or ``with TaskGroup(...)`` (its tasks flattened)."""
@@ -227,16 +538,31 @@ class DagBody:
         return self.reader.names.resolve(node) == "TaskGroup"
 
     # task groups: flattened; their task ids take the group's prefix as in Airflow
-    def _new_group(self, call: ast.Call, fallback: str = "group") -> str:
-        """A TaskGroup(...) call: its group id (made unique as Airflow does) as a variable."""
+    def _new_group(self, call: ast.Call, fallback: str = "group", suffix: bool = False) -> str:
+        """A TaskGroup(...) call: its group id as a variable; a @task_group's (``suffix``) made
+        unique as Airflow does, a TaskGroup's id made twice refused as Airflow refuses it."""
         keywords = {k.arg: k.value for k in call.keywords if k.arg}
         named = call.args[0] if call.args else keywords.get("group_id")
-        if named is None:
-            base = fallback
-        elif isinstance(named, ast.Constant) and isinstance(named.value, str):
-            base = named.value
-        else:
-            raise error("TP186", "a task group id that is not a literal", self.span(named))
+        base = fallback
+        if named is not None:
+            try:
+                base = fold(named, self.constants())  # type: ignore[assignment]
+            except NotConstant:
+                base = None  # type: ignore[assignment]
+            if not isinstance(base, str):
+                raise error(
+                    "TP186",
+                    "a task group id that is not computed from constants",
+                    self.span(named),
+                )
+        if not suffix and self.child_id(base) in self.group_ids:
+            where = " (made in each iteration of a loop)" if self.looping else ""
+            raise error(
+                "TP186",
+                f"task group id {self.child_id(base)!r} is made twice{where}: Airflow refuses "
+                "a DAG with a duplicate group id",
+                self.span(named or call),
+            )
         prefix = keywords.get("prefix_group_id")
         prefixed = not (isinstance(prefix, ast.Constant) and prefix.value is False)
         full = self.child_id(base)
@@ -293,7 +619,7 @@ class DagBody:
             if isinstance(deco, ast.Call) and self.reader.names.resolve(deco.func) == "task_group":
                 keywords = {k.arg: k for k in deco.keywords if k.arg}
         fake = ast.Call(ast.Name("TaskGroup"), [], [k for k in keywords.values()])
-        marker = self._new_group(fake, name)
+        marker = self._new_group(fake, name, suffix=True)
         full = marker[len(GROUP) :]
         arguments = function.args
         names = [a.arg for a in arguments.args]
@@ -305,7 +631,8 @@ class DagBody:
             given[keyword.arg] = keyword.value
         if len(call.args) > len(names) or arguments.vararg or arguments.kwarg:
             raise error("TP186", "a task group called with *args / **kwargs", self.span(call))
-        saved = dict(self.variables)
+        saved, saved_bound = dict(self.variables), self.bound
+        self.bound = {}  # the function's own scope: the DAG body's constants are not in it
         constants: dict[str, ast.expr] = {}
         for param in names + [a.arg for a in arguments.kwonlyargs]:
             value = given.get(param, defaults.get(param))
@@ -344,7 +671,7 @@ class DagBody:
                 self.statement(statement)
         finally:
             self.open_groups.pop()
-            self.variables = saved
+            self.variables, self.bound = saved, saved_bound
         return result
 
     def _argument_task(self, value: ast.expr) -> str | None:
@@ -508,7 +835,12 @@ class DagBody:
                     self.edges.append((before, [step]))
                 return True
             if self.reader.names.resolve(node) == "chain":
-                groups = [self.group(a) for a in node.args]
+                groups = []
+                for a in node.args:
+                    if isinstance(a, ast.Starred):  # chain(*tasks): one after another
+                        groups += [[s] for s in self.group(a.value)]
+                    else:
+                        groups.append(self.group(a))
                 for before, after in itertools.pairwise(groups):
                     self.edges.append((before, after))
                 return True
@@ -565,6 +897,21 @@ class DagBody:
             return self.group(node.right)
         if isinstance(node, ast.Name) and node.id in self.variables:
             return [self.variables[node.id]]
+        if isinstance(node, ast.Name) and node.id in self.task_lists:
+            return list(self.task_lists[node.id])
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in self.task_lists
+        ):
+            listed = self.task_lists[node.value.id]
+            try:
+                picked = listed[fold(node.slice, self.constants())]  # type: ignore[index]
+            except (NotConstant, IndexError, TypeError):
+                raise error(
+                    "TP186", f"{ast.unparse(node)}: not an element of the list", self.span(node)
+                ) from None
+            return list(picked) if isinstance(picked, list) else [picked]
         step = self.task_expression(node, None)
         if step is None:
             raise error("TP186", f"{ast.unparse(node)} is not a task of this DAG", self.span(node))
@@ -655,10 +1002,28 @@ class DagBody:
             and not self._calls_a_task(node)
         )
 
-    def _task_id(self, call: ast.Call, fallback: str) -> str:
+    def _task_id(self, call: ast.Call, fallback: str, operator: bool = True) -> str:
+        """The task id given (computed from constants), else ``fallback``. An operator's id
+        made twice is refused: Airflow refuses the DAG (only TaskFlow tasks get __1 suffixes)."""
         for keyword in call.keywords:
-            if keyword.arg == "task_id" and isinstance(keyword.value, ast.Constant):
-                return str(keyword.value.value)
+            if keyword.arg != "task_id":
+                continue
+            try:
+                found = fold(keyword.value, self.constants())
+            except NotConstant:
+                return fallback
+            if not isinstance(found, str | int):
+                return fallback
+            task_id = str(found)
+            if operator and self.child_id(task_id) in self.task_ids.values():
+                where = " (made in each iteration of a loop)" if self.looping else ""
+                raise error(
+                    "TP186",
+                    f"task id {self.child_id(task_id)!r} is made twice{where}: Airflow "
+                    "refuses a DAG with a duplicate task id",
+                    self.span(keyword.value),
+                )
+            return task_id
         return fallback
 
     def _settings(self, call: ast.Call) -> dict[str, str]:
@@ -757,7 +1122,7 @@ class DagBody:
             and isinstance(func.func, ast.Attribute)
             and func.func.attr == "override"
         ):
-            task_id = self._task_id(func, "")
+            task_id = self._task_id(func, "", operator=False)
             settings = self._settings(func)
             func = func.func.value
             if isinstance(func, ast.Name) and func.id in self.group_functions:
@@ -949,12 +1314,35 @@ class DagBody:
                 texts.append(f"{name}=str({name})")
                 deps.add(pulled)
                 continue
+            listed = self._task_list(value)
+            if listed is not None:  # a list of task results: Airflow passes their values
+                element = kinds.get(name)
+                inner = (
+                    TypeRef(element.expr[5:-1], "annotation")
+                    if element and element.expr.startswith("list[") and element.expr[-1] == "]"
+                    else None
+                )
+                names = []
+                for k, step in enumerate(listed):
+                    ref = self._result(step)
+                    inputs.append(Input(f"{name}_{k}", inner or self._type_of(ref), (ref,)))
+                    names.append(f"{name}_{k}")
+                    deps.add(step)
+                texts.append(f"{name}=[{', '.join(names)}]")
+                continue
             refs, used = self.value(value)
             deps |= used
             if refs:
                 inputs.append(Input(name, kinds.get(name) or self._type_of(refs[0]), tuple(refs)))
                 texts.append(f"{name}={name}")
+            elif _substituted(value):  # a loop's element or a DAG-body constant: its value
+                try:
+                    texts.append(f"{name}={ast.unparse(to_node(fold(value, self.constants())))}")
+                except NotConstant:
+                    self._known(value)
+                    texts.append(f"{name}={ast.unparse(value)}")
             else:
+                self._known(value)
                 texts.append(f"{name}={ast.unparse(value)}")
         if item is not None and item[0].startswith("**"):  # expand_kwargs: a dict per task
             inputs.append(Input(item[0][2:], ANY, (item[1],)))
@@ -991,6 +1379,37 @@ class DagBody:
         if taskflow in self.switch_kind and item is None:
             self._make_switch(step, self.switch_kind[taskflow], node)
         return step
+
+    def _known(self, value: ast.expr) -> None:
+        """An argument naming a value the DAG body computes (not a constant): refused, as
+        the converted task could not name it."""
+        for inner in ast.walk(value):
+            if isinstance(inner, ast.Name) and inner.id in self.unknown:
+                where = self.unknown[inner.id]
+                raise error(
+                    "TP186",
+                    f"argument {ast.unparse(value)}: {inner.id} is computed in the DAG body "
+                    f"(line {getattr(where, 'lineno', '?')}), not a constant this reader knows",
+                    self.span(value),
+                )
+
+    def _task_list(self, value: ast.expr) -> list[str] | None:
+        """The tasks a list argument holds (a list of tasks built in the DAG body, or a literal
+        list of task results), else None."""
+        if isinstance(value, ast.Name) and value.id in self.task_lists:
+            listed = self.task_lists[value.id]
+        elif isinstance(value, ast.List | ast.Tuple) and value.elts and self._all_tasks(value.elts):
+            listed = [s for e in value.elts for s in self.group(e)]
+        else:
+            return None
+        for step in listed:
+            if step.startswith(GROUP):
+                raise error(
+                    "TP186",
+                    f"{ast.unparse(value)} holds a task group: not a value",
+                    self.span(value),
+                )
+        return listed
 
     def _context_note(self, function: ast.FunctionDef | None, given: set[str]) -> None:
         """A task function that reads Airflow's run context (``ti``, ``dag_run``, ``**context``
@@ -1055,7 +1474,7 @@ class DagBody:
         made = task_options(options, span, self.note)
         self.steps.append(Step(name, span, inputs, outputs, body, tuple(made)))
         self.built[name] = Built(name)
-        self.task_ids[name] = task_id
+        self.task_ids[name] = _unique_id(task_id, set(self.task_ids.values()))
         for group, _ in self.open_groups:
             self.members[group].append(name)
         rule = options.get("trigger_rule")
@@ -1390,8 +1809,75 @@ class _Substitute(ast.NodeTransformer):
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if isinstance(node.ctx, ast.Load) and node.id in self.values:
-            return ast.copy_location(copy.deepcopy(self.values[node.id]), node)
+            made = ast.copy_location(copy.deepcopy(self.values[node.id]), node)
+            for inner in ast.walk(made):
+                inner.lineno, inner.col_offset = node.lineno, node.col_offset
+                inner.end_lineno, inner.end_col_offset = node.end_lineno, node.end_col_offset
+            made._substituted = True  # type: ignore[attr-defined]
+            return made
         return node
+
+
+def _substituted(node: ast.expr) -> bool:
+    return any(getattr(n, "_substituted", False) for n in ast.walk(node))
+
+
+def _named_list(node: ast.expr, body: DagBody) -> bool:
+    return isinstance(node, ast.Name) and node.id in body.task_lists
+
+
+def _unique_id(task_id: str, taken: set[str]) -> str:
+    """The id Airflow gives a TaskFlow task whose id is taken (``t``, ``t__1``, ``t__2``)."""
+    if task_id not in taken:
+        return task_id
+    core = re.split(r"__\d+$", task_id)[0]
+    numbers = [
+        int(t.rsplit("__", 1)[1]) for t in taken if re.fullmatch(rf"{re.escape(core)}__\d+", t)
+    ]
+    return f"{core}__{max(numbers, default=0) + 1}"
+
+
+def module_constants(tree: ast.Module) -> dict[str, object]:
+    """Module-level names bound once, to a constant, and never changed in place."""
+    stores: dict[str, int] = {}
+    changed: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            changed.update(node.names)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.attr in MUTATING
+        ):
+            changed.add(node.func.value.id)
+        elif isinstance(node, ast.Subscript | ast.Attribute) and isinstance(
+            node.ctx, ast.Store | ast.Del
+        ):
+            changed.update(n.id for n in ast.walk(node.value) if isinstance(n, ast.Name))
+    found: dict[str, object] = {}
+    for node in tree.body:
+        if not (
+            isinstance(node, ast.Assign | ast.AnnAssign)
+            and node.value is not None
+            and len(targets := getattr(node, "targets", [getattr(node, "target", None)])) == 1
+            and isinstance(targets[0], ast.Name)
+        ):
+            continue
+        name = targets[0].id
+        if stores.get(name) != 1 or name in changed:
+            continue
+        try:
+            found[name] = fold(node.value, found)
+        except NotConstant:
+            continue
+    return found
+
+
+MUTATING = {"append", "extend", "insert", "pop", "remove", "update", "clear", "setdefault"}
+MUTATING |= {"sort", "reverse", "add", "discard", "popitem"}
 
 
 def _own_nodes(function: ast.FunctionDef):
