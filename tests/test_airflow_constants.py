@@ -242,3 +242,13 @@ def test_a_dict_merged_from_a_relative_import_keeps_airflow_s_order(
     # a trigger rule the model does not carry (all_done) is named where the settings set it
     notes = [d.render(str(dag)) for d in read.diagnostics if d.code == "TP189"]
     assert notes == [f"{package}/settings.py:4:70: TP189 trigger_rule='all_done' is not carried"]
+
+
+def test_a_task_s_own_retries_named_from_the_package_are_its_constant(tmp_path):
+    dag = _project(tmp_path, "RETRIES as TRIES, OUTPUT_BASE, stamp", "schedule=None")
+    dag.write_text(dag.read_text().replace("@task\n", "@task(retries=TRIES)\n"))
+    read = _read(dag)
+    assert _retry(read.pipeline.step("one")) == ("4", "5")  # Airflow's default wait: 5 minutes
+    result = api.convert_file(str(dag), "flyte")
+    assert isinstance(result, api.Converted), result
+    assert "@task(retries=4)" in result.code and "import RETRIES" not in result.code

@@ -1039,6 +1039,7 @@ class DagBody:
             count += 1
             name = f"{base}__{count}"
         span = self.span(node)
+        options = {k: self.reader.option_value(k, v) for k, v in options.items()}
         made = task_options(options, span, self.note)
         self.steps.append(Step(name, span, inputs, outputs, body, tuple(made)))
         self.built[name] = Built(name)

@@ -24,7 +24,7 @@ from transpile.model.ir import (
 )
 from transpile.reading.cst import SpanIndex
 
-from .constants import Constants, Unread, short
+from .constants import FILE, Constants, Unread, short
 from .dag_body import DagBody, span_of
 from .names import AirflowNames
 
@@ -224,6 +224,17 @@ class AirflowReader:
                     Diagnostic("TP189", "warning", message, self.span(unread.node), lossy=True)
                 )
         return found
+
+    def option_value(self, key: str, node: ast.expr) -> ast.expr:
+        """A task option as written in the DAG file (``@task(retries=RETRIES)``, a
+        ``default_args`` entry): a name followed to the constant it is bound to, in this file or
+        a module of its tree; a value read from another module is already followed."""
+        if hasattr(node, FILE) or (key not in TASK_OPTIONS and key != "trigger_rule"):
+            return node
+        try:
+            return self.constants.option(key, node, self.constants.home)
+        except Unread:
+            return node
 
     def _schedule(self, keywords: dict[str, ast.expr]) -> tuple[Option, ...]:
         node = keywords.get("schedule", keywords.get("schedule_interval"))
