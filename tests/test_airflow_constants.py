@@ -23,6 +23,7 @@ CONFIG = """
     from typing import Any
 
     import pendulum
+    from airflow.utils.trigger_rule import TriggerRule
 
     RETRIES = 4
     OUTPUT_BASE = "/tmp/out"
@@ -38,6 +39,7 @@ CONFIG = """
     PARAMS = {"n": RETRIES, "label": "x", "sizes": [1, 2]}
     BAD_PARAMS = {"n": len("abc")}
     SCHEDULE = "@daily"
+    RULED = {"trigger_rule": TriggerRule.ALL_DONE}
 
 
     def stamp() -> str:
@@ -108,7 +110,7 @@ def test_default_args_from_the_package_set_every_task_s_options(tmp_path):
     assert not [d for d in read.diagnostics if d.code == "TP189"]
     # the 90 s rounded up to 2 minutes: named at the config's line, in the config's file
     assert _rendered(read, dag, "TP201") == [
-        f"{dag.parent}/../src/mypkg/config.py:14:20: TP201 retry_delay of 90 s became 2 minute(s)"
+        f"{dag.parent}/../src/mypkg/config.py:15:20: TP201 retry_delay of 90 s became 2 minute(s)"
     ]
 
 
@@ -132,8 +134,8 @@ def test_the_outputs_import_the_package_s_helpers_and_define_every_name(tmp_path
 @pytest.mark.parametrize(
     ("names", "keywords", "line", "column", "reason"),
     [
-        ("BUILT", "default_args=BUILT", 17, 14, "os.environ is not a dict literal"),
-        ("FROM_ENV", "default_args=FROM_ENV", 18, 24, "retries int(os.environ.get('R', '1'))"),
+        ("BUILT", "default_args=BUILT", 18, 14, "os.environ is not a dict literal"),
+        ("FROM_ENV", "default_args=FROM_ENV", 19, 24, "retries int(os.environ.get('R', '1'))"),
         ("ABSENT", "default_args=ABSENT", 0, 0, "ABSENT is not bound at the top of config.py"),
     ],
 )
@@ -181,7 +183,7 @@ def test_params_and_schedule_named_from_the_package_are_read_as_literals(tmp_pat
     failed = api.read_file(str(dag), "airflow")
     assert isinstance(failed, api.Failed)
     assert failed.diagnostics[0].render(str(dag)) == (
-        f"{dag.parent}/../src/mypkg/config.py:20:20: TP186 DAG params must be a dict literal "
+        f"{dag.parent}/../src/mypkg/config.py:21:20: TP186 DAG params must be a dict literal "
         "(len('abc') is not a literal)"
     )
 
@@ -198,6 +200,7 @@ RELATIVE = """
     from airflow.sdk import DAG, task
     from pendulum import duration
 
+    from . import settings
     from .settings import BASE
 
     ARGS: dict[str, Any] = {default_args}
@@ -218,6 +221,7 @@ RELATIVE = """
         ("dict(BASE, retries=1)", ("1", "5")),
         ('BASE | {"retry_delay": duration(minutes=1)}', ("2", "1")),
         ('{"retries": 3, **BASE}', ("2", "5")),
+        ("settings.BASE.copy()", ("2", "5")),  # the module's attribute
         ('{**BASE, "retry_delay": later(minutes=1)}', ("2", "5")),  # not a timedelta
     ],
 )
@@ -235,7 +239,7 @@ def test_a_dict_merged_from_a_relative_import_keeps_airflow_s_order(
     if "later" in default_args:  # named in the DAG file, where it is written
         notes = [d.render(str(dag)) for d in read.diagnostics if d.code == "TP201"]
         assert notes == [
-            f"{dag}:9:48: TP201 retry_delay is not a literal timedelta: the default wait"
+            f"{dag}:10:48: TP201 retry_delay is not a literal timedelta: the default wait"
         ]
     else:
         assert not [d for d in read.diagnostics if d.code == "TP201"]
@@ -252,3 +256,12 @@ def test_a_task_s_own_retries_named_from_the_package_are_its_constant(tmp_path):
     result = api.convert_file(str(dag), "flyte")
     assert isinstance(result, api.Converted), result
     assert "@task(retries=4)" in result.code and "import RETRIES" not in result.code
+
+
+def test_a_trigger_rule_of_the_package_is_read_as_airflow_s_enum(tmp_path):
+    dag = _project(tmp_path, "RULED, OUTPUT_BASE, stamp", "default_args=RULED")
+    read = _read(dag)
+    notes = [d.render(str(dag)) for d in read.diagnostics if d.code == "TP189"]
+    assert notes == [  # read (all_done), named where the config sets it
+        f"{dag.parent}/../src/mypkg/config.py:23:26: TP189 trigger_rule='all_done' is not carried"
+    ]

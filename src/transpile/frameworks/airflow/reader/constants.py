@@ -49,6 +49,7 @@ class Scope:
     changes: dict[str, ast.AST] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.top = {id(node) for node in self.tree.body}
         for node in _at_import(self.tree):
             self._note(node)
         for node in ast.walk(self.tree):
@@ -92,7 +93,7 @@ class Scope:
         elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if isinstance(target, ast.Name) and node in self.tree.body:
+                if isinstance(target, ast.Name) and id(node) in self.top:
                     self.values[target.id] = node.value
 
 
@@ -123,14 +124,19 @@ class Constants:
     # -- names -------------------------------------------------------------------------------
 
     def follow(self, node: ast.expr, scope: Scope) -> tuple[ast.expr, Scope]:
-        """``node``, or the value the name it is stands for, through imports of the tree."""
+        """``node``, or the value the name it is stands for (``NAME``, or ``module.NAME`` of an
+        imported module of the tree), through the imports of the tree."""
         for _ in range(4 * MAX_DEPTH):
-            if not isinstance(node, ast.Name):
+            if isinstance(node, ast.Name):
+                node, scope = self._binding(node, scope)
+            elif (found := self._attribute(node, scope)) is not None:
+                node, scope = found
+            else:
                 return node, scope
-            node, scope = self._binding(node, scope)
         raise Unread(f"{ast.unparse(node)} names a name in a circle", node)
 
-    def _binding(self, node: ast.Name, scope: Scope) -> tuple[ast.expr, Scope]:
+    def _bound(self, node: ast.Name, scope: Scope) -> ast.AST:
+        """The one statement binding ``node`` at the top of ``scope``, else Unread."""
         name = node.id
         stores = scope.stores.get(name, [])
         if not stores:
@@ -141,22 +147,49 @@ class Constants:
             change = scope.changes[name]
             line = getattr(change, "lineno", 0)
             raise Unread(f"{name} is changed in {scope.name} (line {line})", change)
+        return stores[0]
+
+    def _binding(self, node: ast.Name, scope: Scope) -> tuple[ast.expr, Scope]:
+        name = node.id
+        where = self._bound(node, scope)
         if name in scope.values:
             return scope.values[name], scope
         if name not in scope.imports:
-            raise Unread(f"{name} is not a constant of {scope.name}", stores[0])
+            raise Unread(f"{name} is not a constant of {scope.name}", where)
         module, level, original = scope.imports[name]
-        where = stores[0]
         if original is None:
             raise Unread(f"{name} is a module", node)
+        return self._imported(original, module, level, node, where, scope)
+
+    def _attribute(self, node: ast.expr, scope: Scope) -> tuple[ast.expr, Scope] | None:
+        """``config.NAME`` where ``config`` is a module of the tree (``import pkg.config as
+        config``, ``from pkg import config``, ``from . import config``, ``import pkg``); None
+        for any other expression (``TriggerRule.ALL_DONE`` is a value, not a name to follow)."""
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            return None
+        base = node.value
+        if base.id not in scope.imports or len(scope.stores.get(base.id, [])) != 1:
+            return None
+        module, level, original = scope.imports[base.id]
+        if original is not None:  # from pkg import config: the module pkg.config
+            module = f"{module}.{original}" if module else original
+        if module_path(scope.file, module, level) is None:
+            return None
+        return self._imported(node.attr, module, level, node, self._bound(base, scope), scope)
+
+    def _imported(
+        self, name: str, module: str | None, level: int, node: ast.AST, where: ast.AST, scope
+    ) -> tuple[ast.expr, Scope]:
+        """``name`` of the module an import of ``scope`` names, to be followed there."""
         shown = "." * level + (module or "")
         path = module_path(scope.file, module, level)
         if path is None:
-            raise Unread(f"{name} is imported from {shown}, not a module of this source tree", node)
+            message = f"{name} is imported from {shown}, not a module of this source tree"
+            raise Unread(message, node)
         if scope.depth + 1 >= MAX_DEPTH:
             raise Unread(f"{name} is imported through more than {MAX_DEPTH} modules", where)
         sibling = self._scope(path, scope.depth + 1, where)
-        found = ast.copy_location(ast.Name(original, ast.Load()), where)
+        found = ast.copy_location(ast.Name(name, ast.Load()), where)
         setattr(found, FILE, getattr(where, FILE, None) or scope.file)
         return found, sibling
 
@@ -188,6 +221,14 @@ class Constants:
             return found
         if isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr):
             return self.mapping(value.left, where) | self.mapping(value.right, where)
+        if (  # BASE.copy()
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "copy"
+            and not value.args
+            and not value.keywords
+        ):
+            return self.mapping(value.func.value, where)
         if (
             isinstance(value, ast.Call)
             and isinstance(value.func, ast.Name)
