@@ -47,6 +47,7 @@ class Scope:
     values: dict[str, ast.expr] = field(default_factory=dict)  # name = value, at the top
     imports: dict[str, tuple[str | None, int, str | None]] = field(default_factory=dict)
     changes: dict[str, ast.AST] = field(default_factory=dict)
+    top: set[int] = field(default_factory=set)  # the module's own statements (ids)
 
     def __post_init__(self) -> None:
         self.top = {id(node) for node in self.tree.body}

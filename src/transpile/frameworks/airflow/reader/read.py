@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from collections.abc import Iterable
 
 import libcst as cst
 
@@ -268,7 +269,7 @@ class AirflowReader:
             return ()
         return (Option("schedule", (("cron", repr(cron)),), self.span(node)),)
 
-    def _module(self, dag: DagBody, parameters) -> tuple[list[str], list[str]]:
+    def _module(self, dag: DagBody, parameters: Iterable[Parameter]) -> tuple[list[str], list[str]]:
         """Imports and definitions other than Airflow's, then the task functions as helpers;
         an import keeps the names the steps, definitions, options and parameter defaults use."""
         imports, definitions = [], []
