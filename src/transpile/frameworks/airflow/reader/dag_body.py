@@ -31,7 +31,7 @@ from transpile.model.ir import (
 )
 from transpile.reading.series_parallel import series_parallel
 
-from .constants import FILE
+from .bound import FILE
 from .switches import Switching, switch_flow
 
 # an argument that renders one task's return value (as text)

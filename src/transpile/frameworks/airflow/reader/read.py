@@ -25,7 +25,7 @@ from transpile.model.ir import (
 )
 from transpile.reading.cst import SpanIndex
 
-from .constants import FILE, Constants, Unread, short
+from .bound import FILE, Constants, Unread, short
 from .dag_body import DagBody, span_of
 from .names import AirflowNames
 
@@ -198,7 +198,7 @@ class AirflowReader:
     def default_args(self, node: ast.expr | None) -> dict[str, ast.expr]:
         """The task options a ``default_args`` dict sets (a DAG's or a task group's): a dict
         literal, or a name bound to one at the top of this file or of a module of its tree it
-        imports from (``constants``); else none, with a TP189 at the spot it could not read."""
+        imports from (``bound``); else none, with a TP189 at the spot it could not read."""
         if node is None:
             return {}
         shown = short(node)
