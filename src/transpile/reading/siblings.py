@@ -1,7 +1,8 @@
 """Modules of the same source tree as the file being read: where ``from X import ...`` points.
 
 Readers parse such a module like the file itself (never import it, never run it): the Flyte reader
-for tasks and workflows it imports, the Metaflow reader for a flow's base classes.
+for tasks and workflows it imports, the Metaflow reader for a flow's base classes, the Airflow
+reader for the constants a DAG names (``default_args=DEFAULT_ARGS`` from the project's package).
 """
 
 from __future__ import annotations
@@ -14,15 +15,23 @@ from transpile.reading.cst import code
 from transpile.util.fileio import MAX_SOURCE_BYTES
 
 MAX_BYTES = MAX_SOURCE_BYTES  # a sibling is parsed like the file itself
+UP = 3  # folders above the file's own where a package may sit
 
 
 def module_file(source: str, node: cst.ImportFrom) -> Path | None:
     """The file an ``from X import ...`` names, inside the source's tree; None if not there."""
+    module = code(node.module) if node.module is not None else None
+    return module_path(source, module, len(node.relative))
+
+
+def module_path(source: str, module: str | None, level: int = 0) -> Path | None:
+    """The file module ``module`` (``level`` dots before it) names seen from ``source``: beside
+    it or a few folders up, directly or under a ``src/`` folder (a package in the common src
+    layout, ``<project>/src/<package>/``); None if not in the source's tree or too large."""
     here = Path(source).resolve().parent
     if not here.is_dir():
         return None
-    parts = code(node.module).split(".") if node.module is not None else []
-    level = len(node.relative)
+    parts = module.split(".") if module else []
     if level:
         base = here
         for _ in range(level - 1):
@@ -30,10 +39,11 @@ def module_file(source: str, node: cst.ImportFrom) -> Path | None:
         return _module_at(base, parts)
     if not parts:
         return None
-    for base in (here, *list(here.parents)[:3]):  # a package beside the file or a few levels up
-        found = _module_at(base, parts)
-        if found is not None:
-            return found
+    for base in (here, *list(here.parents)[:UP]):
+        for root in (base, base / "src"):
+            found = _module_at(root, parts)
+            if found is not None:
+                return found
     return None
 
 

@@ -31,6 +31,7 @@ from transpile.model.ir import (
 )
 from transpile.reading.series_parallel import tightened
 
+from .bound import FILE
 from .constants import NotConstant, fold, to_node
 from .switches import Switching, switch_flow
 
@@ -73,6 +74,7 @@ GROUP = "<group>"  # a variable bound to a task group (never a step name: not an
 
 
 def span_of(path: str, node: ast.AST) -> Span:
+    path = getattr(node, FILE, path)  # a node read from another module of the tree: its file
     line = getattr(node, "lineno", 1)
     return Span(path, line, getattr(node, "col_offset", 0), getattr(node, "end_lineno", line) or line,
                 getattr(node, "end_col_offset", 0) or 0)  # fmt: skip
@@ -1067,7 +1069,7 @@ class DagBody:
             if keyword.arg in ("env", "append_env", "cwd", "skip_on_exit_code", "output_encoding"):
                 self.note("TP189", f"{keyword.arg}= is not carried", keyword)
         body = f'import subprocess\n\nsubprocess.run(["bash", "-c", {command!r}], check=True)\n'
-        options = self._settings(node)
+        options = self._options(None, self._settings(node), node)  # default_args' retries too
         return self.add(task_id, node, (), (), body, options)
 
     def operator(self, node: ast.Call) -> str:
@@ -1471,6 +1473,7 @@ class DagBody:
             count += 1
             name = f"{base}__{count}"
         span = self.span(node)
+        options = {k: self.reader.option_value(k, v) for k, v in options.items()}
         made = task_options(options, span, self.note)
         self.steps.append(Step(name, span, inputs, outputs, body, tuple(made)))
         self.built[name] = Built(name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from collections.abc import Iterable
 
 import libcst as cst
 
@@ -24,6 +25,7 @@ from transpile.model.ir import (
 )
 from transpile.reading.cst import SpanIndex
 
+from .bound import FILE, Constants, Unread, short
 from .dag_body import DagBody, span_of
 from .names import AirflowNames
 
@@ -50,6 +52,7 @@ class AirflowReader:
     def __init__(self, tree: ast.Module, path: str, text: str):
         self.tree, self.path, self.text = tree, path, text
         self.names = AirflowNames(tree)
+        self.constants = Constants(tree, path)
         self.diagnostics: list[Diagnostic] = []
 
     def span(self, node: ast.AST) -> Span:
@@ -137,7 +140,7 @@ class AirflowReader:
         if not dag.steps:
             raise error("TP190", f"DAG {name} has no tasks: nothing to convert", self.span(call))
         flow = dag.flow()
-        imports, definitions = self._module(dag)
+        imports, definitions = self._module(dag, parameters.values())
         options = self._schedule(keywords)
         doc = keywords.get("description")
         return Pipeline(
@@ -157,12 +160,16 @@ class AirflowReader:
         self, node: ast.expr | None, args: ast.arguments | None
     ) -> dict[str, Parameter]:
         found: dict[str, Parameter] = {}
-        if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values):
-                if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    found[key.value] = self._parameter(key.value, value)
-        elif node is not None:
-            raise error("TP186", "DAG params must be a dict literal", self.span(node))
+        home = self.constants.home
+        if node is not None:
+            try:
+                items = self.constants.mapping(node, home)
+                for key, (value, scope) in items.items():  # another module's: literals only
+                    literal = value if scope is home else self.constants.literal(value, scope)
+                    found[key] = self._parameter(key, literal)
+            except Unread as unread:
+                message = f"DAG params must be a dict literal ({unread.reason})"
+                raise error("TP186", message, self.span(unread.node)) from None
         if args is not None:
             defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults)
             for arg, default in zip(args.args, defaults):
@@ -192,36 +199,55 @@ class AirflowReader:
 
     def default_args(self, node: ast.expr | None) -> dict[str, ast.expr]:
         """The task options a ``default_args`` dict sets (a DAG's or a task group's): a dict
-        literal, or a name bound to one at module level; else none, with a TP189."""
-        if isinstance(node, ast.Name):  # a dict literal bound at module level
-            bound = [
-                n.value
-                for n in self.tree.body
-                if isinstance(n, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)
-            ]
-            if len(bound) == 1 and isinstance(bound[0], ast.Dict):
-                return self.default_args(bound[0])
-        if node is not None and not isinstance(node, ast.Dict):
+        literal, or a name bound to one at the top of this file or of a module of its tree it
+        imports from (``bound``); else none, with a TP189 at the spot it could not read."""
+        if node is None:
+            return {}
+        shown = short(node)
+        try:
+            items = self.constants.mapping(node, self.constants.home)
+        except Unread as unread:
             message = (
-                f"default_args {ast.unparse(node)} is not a dict literal of this file: the "
-                "retries, retry delays, timeouts and trigger rules it may set are not carried"
+                f"default_args {shown}: {unread.reason}: the retries, retry delays, timeouts "
+                "and trigger rules it may set are not carried"
             )
             self.diagnostics.append(
-                Diagnostic("TP189", "warning", message, self.span(node), lossy=True)
+                Diagnostic("TP189", "warning", message, self.span(unread.node), lossy=True)
             )
-        if not isinstance(node, ast.Dict):
             return {}
         found = {}
-        for key, value in zip(node.keys, node.values):
-            if isinstance(key, ast.Constant) and (
-                key.value in TASK_OPTIONS or key.value == "trigger_rule"
-            ):
-                found[key.value] = value
+        for key, (value, scope) in items.items():
+            if key not in TASK_OPTIONS and key != "trigger_rule":
+                continue
+            try:
+                found[key] = self.constants.option(key, value, scope)
+            except Unread as unread:
+                message = f"default_args {shown}: {unread.reason}: {key} not carried"
+                self.diagnostics.append(
+                    Diagnostic("TP189", "warning", message, self.span(unread.node), lossy=True)
+                )
         return found
+
+    def option_value(self, key: str, node: ast.expr) -> ast.expr:
+        """A task option as written in the DAG file (``@task(retries=RETRIES)``, a
+        ``default_args`` entry): a name followed to the constant it is bound to, in this file or
+        a module of its tree; a value read from another module is already followed."""
+        if hasattr(node, FILE) or (key not in TASK_OPTIONS and key != "trigger_rule"):
+            return node
+        try:
+            return self.constants.option(key, node, self.constants.home)
+        except Unread:
+            return node
 
     def _schedule(self, keywords: dict[str, ast.expr]) -> tuple[Option, ...]:
         node = keywords.get("schedule", keywords.get("schedule_interval"))
+        if isinstance(node, ast.Name):  # a constant of this file or of a module of its tree
+            try:
+                value, _ = self.constants.follow(node, self.constants.home)
+            except Unread:
+                value = node
+            if isinstance(value, ast.Constant) and isinstance(value.value, str | None):
+                node = ast.copy_location(ast.Constant(value.value), node)
         if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
             if node is not None and not (isinstance(node, ast.Constant) and node.value is None):
                 message = (
@@ -245,8 +271,9 @@ class AirflowReader:
             return ()
         return (Option("schedule", (("cron", repr(cron)),), self.span(node)),)
 
-    def _module(self, dag: DagBody) -> tuple[list[str], list[str]]:
-        """Imports and definitions other than Airflow's, then the task functions as helpers."""
+    def _module(self, dag: DagBody, parameters: Iterable[Parameter]) -> tuple[list[str], list[str]]:
+        """Imports and definitions other than Airflow's, then the task functions as helpers;
+        an import keeps the names the steps, definitions, options and parameter defaults use."""
         imports, definitions = [], []
         for node in self.tree.body:
             if isinstance(node, ast.Import | ast.ImportFrom):
@@ -260,8 +287,10 @@ class AirflowReader:
             ) and not self._airflow_related(node):
                 definitions.append(ast.get_source_segment(self.text, node) or ast.unparse(node))
         definitions += dag.helpers
-        used = _names_used([*definitions, *(s.body for s in dag.steps)])
-        return [i for i in imports if _binds(i) & used], definitions
+        written = [v for s in dag.steps for o in s.options for _, v in o.args]
+        written += [p.default for p in parameters if p.default is not None]
+        used = _names_used([*definitions, *(s.body for s in dag.steps), *written])
+        return [kept for i in imports if (kept := _only(i, used))], definitions
 
     def _airflow_related(self, node: ast.AST) -> bool:
         if isinstance(node, ast.FunctionDef) and any(
@@ -307,9 +336,18 @@ def _names_used(texts: list[str]) -> set[str]:
     return found
 
 
-def _binds(statement: str) -> set[str]:
+def _only(statement: str, used: set[str]) -> str | None:
+    """An import statement cut down to the names ``used`` (the others would be unused imports
+    in the output); None when it binds none of them."""
     node = ast.parse(statement).body[0]
-    return {(a.asname or a.name).split(".")[0] for a in node.names}  # type: ignore[attr-defined]
+    assert isinstance(node, ast.Import | ast.ImportFrom)
+    kept = [a for a in node.names if (a.asname or a.name).split(".")[0] in used]
+    if len(kept) == len(node.names):
+        return statement
+    if not kept:
+        return None
+    node.names = kept
+    return ast.unparse(node)
 
 
 def _dag_id(call: ast.Call, fallback: str) -> str:
