@@ -103,7 +103,9 @@ def _tighten(items: list[int], reach: dict[int, set[int]]) -> Tree:
     if len(groups) > 1:
         return ("par", tuple(_tighten(g, reach) for g in groups))
     before, after = _cut(items, reach)
-    flat = [p for part in (_tighten(before, reach), _tighten(after, reach)) for p in _steps_of(part)]
+    flat = [
+        p for part in (_tighten(before, reach), _tighten(after, reach)) for p in _steps_of(part)
+    ]
     return ("seq", tuple(flat))
 
 
