@@ -589,3 +589,26 @@ def test_a_class_called_with_a_task_id_is_a_task_whatever_its_name():
     assert [(d.code, d.span.line) for d in read.diagnostics] == [("TP188", 6), ("TP188", 7)]
     assert [s.name for s in read.pipeline.steps] == ["create", "make"]
     assert "TODO(transpile): TP188" in read.pipeline.step("make").body
+
+
+TWO_DAGS = """\
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+
+first = DAG("first", schedule=None)
+a = EmptyOperator(task_id="same", dag=first)
+
+second = DAG("second", schedule=None)
+b = EmptyOperator(task_id="start", dag=second)
+c = EmptyOperator(task_id="same", dag=second)
+b >> c
+"""
+
+
+@pytest.mark.parametrize(("entry", "steps"), [("first", ["same"]), ("second", ["start", "same"])])
+def test_tasks_made_with_dag_naming_another_dag_are_that_dag_s(entry, steps):
+    """After ``first = DAG(...)`` the module's statements were all read as first's: second's
+    ``same`` was first's ``same`` made twice (refused, TP186)."""
+    read = api.read_text(TWO_DAGS, "dags.py", "airflow", entry=entry)
+    assert isinstance(read, api.Read), read
+    assert [s.name for s in read.pipeline.steps] == steps

@@ -245,6 +245,8 @@ class DagBody:
     def statement(self, node: ast.stmt) -> None:
         if self._task_function(node) or isinstance(node, ast.Pass):
             return
+        if self._another_dags(node):
+            return
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             return
         if isinstance(node, ast.Expr) and _named_list(node.value, self):
@@ -530,6 +532,35 @@ class DagBody:
             f"the loop target {ast.unparse(target)} does not unpack {ast.unparse(item)}",
             self.span(loop.target),
         )
+
+    def _another_dags(self, node: ast.stmt) -> bool:
+        """A statement of another DAG of the same file (after ``dag = DAG(...)``, the module's
+        statements are this DAG's unless they say otherwise): another ``DAG(...)``, a task made
+        with ``dag=`` naming another DAG, ``with other_dag:``, or an order between such tasks."""
+        if not self.holder:
+            return False
+        foreign = self.__dict__.setdefault("_foreign", set())
+        if isinstance(node, ast.With):
+            return any(
+                isinstance(i.context_expr, ast.Name) and i.context_expr.id in foreign
+                for i in node.items
+            )
+        if not isinstance(node, ast.Assign | ast.Expr):
+            return False
+        value = node.value
+        targets = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+        if isinstance(value, ast.Call) and self.reader.names.resolve(value) == "DAG":
+            foreign.update(targets)  # a second DAG: its tasks name it
+            return True
+        if isinstance(value, ast.Call):
+            dag = next((k.value for k in value.keywords if k.arg == "dag"), None)
+            if isinstance(dag, ast.Name) and dag.id != self.holder:
+                foreign.update(targets)
+                return True
+        names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+        if isinstance(node, ast.Expr) and names and names <= foreign | {"chain"}:
+            return isinstance(value, ast.BinOp | ast.Call)
+        return False
 
     def _grouping(self, node: ast.expr) -> bool:
         """``with dag:`` for the DAG object, or ``with TaskGroup(...)`` (its tasks flattened)."""
