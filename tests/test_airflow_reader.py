@@ -612,3 +612,37 @@ def test_tasks_made_with_dag_naming_another_dag_are_that_dag_s(entry, steps):
     read = api.read_text(TWO_DAGS, "dags.py", "airflow", entry=entry)
     assert isinstance(read, api.Read), read
     assert [s.name for s in read.pipeline.steps] == steps
+
+
+OUTSIDE = """\
+from airflow.providers.docker.operators.docker import DockerOperator
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG, task
+
+build = BashOperator(task_id="build", bash_command="echo built")
+
+
+@task
+def images() -> list[str]:
+    return ["a", "b"]
+
+
+with DAG("outside", schedule=None):
+    found = images()
+    check = DockerOperator.partial(task_id="check", command="true").expand(image=found)
+    build >> found
+"""
+
+
+def test_an_operator_made_outside_the_dag_and_a_mapped_operator_not_converted_are_tasks():
+    """``build`` is made at the module's top and joins the DAG through ``>>`` (as Airflow puts
+    it in the DAG); a mapped DockerOperator is one step that raises with a TODO (both were
+    refused: "is not a task of this DAG")."""
+    read = _read(OUTSIDE)
+    assert isinstance(read, api.Read), read
+    assert [s.name for s in read.pipeline.steps] == ["images", "check", "build"]
+    assert [(d.code, d.span.line) for d in read.diagnostics if d.code == "TP188"] == [
+        ("TP188", 15)
+    ]
+    assert "DockerOperator (mapped)" in read.diagnostics[0].message
+    assert task_steps(read.pipeline.flow) == ["build", "images", "check"]

@@ -998,6 +998,14 @@ class DagBody:
             node = node.value  # an operator's XComArg: the task itself
         if isinstance(node, ast.Name) and node.id in self.variables:
             return self.variables[node.id]
+        if isinstance(node, ast.Name):
+            made = self._module_operator(node.id)
+            if made is None:
+                return None
+            step = self.task_expression(made, node.id)
+            if step is not None:
+                self.variables[node.id] = step
+            return step
         if not isinstance(node, ast.Call):
             return None
         if self._calls_a_group(node):
@@ -1034,6 +1042,22 @@ class DagBody:
             and any(k.arg == "task_id" for k in node.keywords)
             and not self._calls_a_task(node)
         )
+
+    def _module_operator(self, name: str) -> ast.Call | None:
+        """An operator made at the module's top with no DAG (``name = BashOperator(...)``) that
+        this DAG's body names: Airflow puts it in the DAG when ``>>`` links it to a task of it."""
+        if self.holder:
+            return None  # ``dag = DAG(...)`` files read the module's statements as the DAG's
+        for node in self.reader.tree.body:
+            if (
+                isinstance(node, ast.Assign)
+                and [ast.unparse(t) for t in node.targets] == [name]
+                and isinstance(node.value, ast.Call)
+                and self._operator(node.value)
+                and not any(k.arg == "dag" for k in node.value.keywords)
+            ):
+                return node.value
+        return None
 
     def _task_id(self, call: ast.Call, fallback: str, operator: bool = True) -> str:
         """The task id given (computed from constants), else ``fallback``. An operator's id
@@ -1143,6 +1167,10 @@ class DagBody:
                 func = inner
             if isinstance(func, ast.Name) and func.id in self.functions:
                 return self.mapped(func.id, node, fixed)
+            name = self.reader.names.resolve(func) if inner is not func else None
+            if name and name.endswith(("Operator", "Sensor")):
+                # a mapped operator that is not converted: one step that raises, as unmapped
+                return self.unsupported(inner, f"{name} (mapped)", None)  # type: ignore[arg-type]
             if isinstance(func, ast.Name) and func.id in self.group_functions:
                 raise error(
                     "TP187",
