@@ -641,8 +641,6 @@ def test_an_operator_made_outside_the_dag_and_a_mapped_operator_not_converted_ar
     read = _read(OUTSIDE)
     assert isinstance(read, api.Read), read
     assert [s.name for s in read.pipeline.steps] == ["images", "check", "build"]
-    assert [(d.code, d.span.line) for d in read.diagnostics if d.code == "TP188"] == [
-        ("TP188", 15)
-    ]
+    assert [(d.code, d.span.line) for d in read.diagnostics if d.code == "TP188"] == [("TP188", 15)]
     assert "DockerOperator (mapped)" in read.diagnostics[0].message
     assert task_steps(read.pipeline.flow) == ["build", "images", "check"]
