@@ -265,3 +265,22 @@ def test_a_trigger_rule_of_the_package_is_read_as_airflow_s_enum(tmp_path):
     assert notes == [  # read (all_done), named where the config sets it
         f"{dag.parent}/../src/mypkg/config.py:23:26: TP189 trigger_rule='all_done' is not carried"
     ]
+
+
+def test_lint_and_the_report_name_a_spot_in_the_package_not_that_line_of_the_dag(tmp_path):
+    """A diagnostic at config.py:15 was listed by lint and the report as the DAG file's line 15
+    (a line of the DAG that says nothing of retries)."""
+    from transpile.lint.config import LintConfig
+    from transpile.lint.engine import lint_text
+    from transpile.report.model import build
+
+    dag = _project(tmp_path, "DEFAULT_ARGS, OUTPUT_BASE, stamp", "default_args=DEFAULT_ARGS")
+    findings = lint_text(dag.read_text(), str(dag), LintConfig(targets=("kfp",)))
+    about = [f for f in findings if "retry_delay of 90 s" in f.message]
+    assert [(f.line, f.code) for f in about] == [(1, "TP516")]
+    assert "in ../src/mypkg/config.py:15:20: retry_delay" in about[0].message
+    converted = api.convert_file(str(dag), "kfp")
+    rows = build(dag.read_text(), converted, "kfp")["diagnostics"]
+    row = next(r for r in rows if r["code"] == "TP201")
+    assert (row["line"], row["column"]) == (None, None)
+    assert row["message"].startswith("in ../src/mypkg/config.py:15:20: ")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..frameworks import by_import_root
-from ..model.diagnostics import Diagnostic
+from ..model.diagnostics import Diagnostic, in_file
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,11 @@ class Conversion:
     problems: tuple[tuple[int, int, str, str], ...]
 
 
-def _problem(diagnostic: Diagnostic) -> tuple[int, int, str, str]:
-    span = diagnostic.span
-    line, column = (span.line, span.column) if span is not None else (1, 0)
-    return (line, column, diagnostic.code, diagnostic.message)
+def _problem(diagnostic: Diagnostic, path: str) -> tuple[int, int, str, str]:
+    """Where in ``path`` and what; a spot in another file the reader followed is named in the
+    message and the finding placed at the file's first line (see ``in_file``)."""
+    line, column, message = in_file(diagnostic, path)
+    return (line or 1, (column or 1) - 1, diagnostic.code, message)
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,10 @@ class LintUnit:
         for target, result in results.items():
             if isinstance(result, Failed):
                 errors = [d for d in result.diagnostics if d.severity == "error"]
-                found[target] = Conversion(True, tuple(_problem(d) for d in errors))
+                found[target] = Conversion(True, tuple(_problem(d, self.path) for d in errors))
             elif isinstance(result, Converted):
                 lossy = [d for d in result.diagnostics if d.lossy]
-                found[target] = Conversion(False, tuple(_problem(d) for d in lossy))
+                found[target] = Conversion(False, tuple(_problem(d, self.path) for d in lossy))
         return found
 
     @cached_property

@@ -25,7 +25,7 @@ class Diagnostic:
     def render(self, path: str | None = None) -> str:
         """ruff-style ``path:line:col: CODE message``."""
         where = path or (self.span.file if self.span else "<input>")
-        if path and self.span is not None and _elsewhere(self.span.file, path):
+        if path and self.span is not None and elsewhere(self.span.file, path):
             # a module of the same tree read with the file (a base class, a sibling's task)
             where = os.path.relpath(self.span.file, os.path.dirname(os.path.realpath(path)))
             where = os.path.join(os.path.dirname(path), where)
@@ -34,13 +34,26 @@ class Diagnostic:
         return one_line(f"{where}: {self.code} {self.message}")
 
 
-def _elsewhere(file: str, path: str) -> bool:
+def elsewhere(file: str, path: str) -> bool:
     """True when ``file`` is another file than ``path`` (both on disk)."""
     return (
         os.path.isabs(file)
         and os.path.isfile(file)
         and os.path.realpath(file) != os.path.realpath(path)
     )
+
+
+def in_file(diagnostic: Diagnostic, path: str) -> tuple[int | None, int | None, str]:
+    """The line and column (1-based) of ``diagnostic`` in ``path``, and its message; a spot in
+    another file the reader followed (a module of the same tree) has no line here and is named
+    in the message instead (``in ../pkg/config.py:16:20: ...``)."""
+    span = diagnostic.span
+    if span is None:
+        return None, None, diagnostic.message
+    if elsewhere(span.file, path):
+        where = os.path.relpath(span.file, os.path.dirname(os.path.realpath(path)))
+        return None, None, f"in {where}:{span.line}:{span.column + 1}: {diagnostic.message}"
+    return span.line, span.column + 1, diagnostic.message
 
 
 class TranspileError(Exception):

@@ -17,7 +17,7 @@ from ..api import Converted
 from ..diff.options import used_capabilities
 from ..frameworks import capabilities
 from ..inspect_render import ref_label
-from ..model.diagnostics import Diagnostic
+from ..model.diagnostics import Diagnostic, in_file
 from ..model.ir import Option, Pipeline, Step, TypeRef
 from ..util.syntax import quiet_tree
 from ..writing.render import identifier
@@ -54,7 +54,7 @@ def build(source_text: str, converted: Converted, target: str) -> dict:
         "parameters": [_parameter_row(p) for p in pipeline.parameters],
         "artifacts": [row for s in pipeline.steps for row in _artifact_rows(s)],
         "options": options,
-        "diagnostics": [_diagnostic_row(d) for d in diagnostics],
+        "diagnostics": [_diagnostic_row(d, converted.path) for d in diagnostics],
         "dag": _dags(pipeline, names, target, converted.code, cases),
         "code": [_code_row(s, source_text, converted.code, names) for s in pipeline.steps],
         "verification": None,  # filled in by report --verify
@@ -208,13 +208,14 @@ def _status(found: list[Diagnostic], cited: list[dict]) -> str:
     return "approximated" if "approximate" in supports else "mapped"
 
 
-def _diagnostic_row(d: Diagnostic) -> dict:
+def _diagnostic_row(d: Diagnostic, path: str) -> dict:
+    line, column, message = in_file(d, path)
     return {
         "code": d.code,
         "severity": d.severity,
-        "message": d.message,
-        "line": d.span.line if d.span else None,
-        "column": d.span.column + 1 if d.span else None,
+        "message": message,
+        "line": line,
+        "column": column,
         "lossy": d.lossy,
     }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 
-from ..model.diagnostics import Diagnostic
+from ..model.diagnostics import Diagnostic, in_file
 from ..model.ir import Pipeline
 from ..util.syntax import quiet_tree
 
@@ -32,6 +32,7 @@ def next_steps(
     ]
     taken: set[int] = set()
     items = []
+    source = pipeline.span.file
     for d in (d for d in diagnostics if d.lossy):
         line = next(
             (n for n, text in todos if n not in taken and _says(text, d)),
@@ -39,25 +40,34 @@ def next_steps(
         )
         if line is not None:
             taken.add(line)
-            items.append(_item(line, True, d.code, d.message, d))
+            items.append(_item(line, True, d.code, d.message, d, source))
             continue
         items.append(
-            _item(_home(d, pipeline, code, lines_of, option_owners), False, d.code, d.message, d)
+            _item(
+                _home(d, pipeline, code, lines_of, option_owners),
+                False,
+                d.code,
+                d.message,
+                d,
+                source,
+            )
         )
     for number, text in todos:
         if number not in taken:
             code_, message = _marker(text)
-            items.append(_item(number, True, code_, message, None))
+            items.append(_item(number, True, code_, message, None, source))
     return sorted(items, key=lambda i: (i["line"] is None, i["line"] or 0, i["code"]))
 
 
-def _item(line: int | None, todo: bool, code_: str, message: str, d: Diagnostic | None) -> dict:
+def _item(
+    line: int | None, todo: bool, code_: str, message: str, d: Diagnostic | None, source: str
+) -> dict:
     return {
         "line": line,
         "todo": todo,
         "code": code_,
         "message": message,
-        "source_line": d.span.line if d is not None and d.span else None,
+        "source_line": in_file(d, source)[0] if d is not None else None,
     }
 
 
