@@ -9,10 +9,11 @@ import keyword
 import re
 import subprocess
 import tempfile
+import threading
 import tokenize
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jinja2
@@ -386,14 +387,26 @@ def _ruff(args: list[str], code: str) -> str:
         return _run_ruff(stdin, empty, code).decode()
 
 
-def _run_ruff(args: list[str], cwd: str, code: str | None = None) -> bytes:
-    """ruff's output; a failure is an internal error (what we emit must always format)."""
+@cache
+def _ruff_bin() -> str:
+    """ruff's executable, found once. ``find_ruff_bin`` reads ``sysconfig``'s variables, which
+    Python 3.11 fills on first use without a lock: two threads asking at once (``verify -j 2``
+    converts in threads) could see ``EXE`` still None and fail ("can only concatenate str")."""
     from ruff.__main__ import find_ruff_bin
 
+    with _RUFF_BIN_LOCK:
+        return find_ruff_bin()
+
+
+_RUFF_BIN_LOCK = threading.Lock()
+
+
+def _run_ruff(args: list[str], cwd: str, code: str | None = None) -> bytes:
+    """ruff's output; a failure is an internal error (what we emit must always format)."""
     stdin = code.encode() if code is not None else None
     with phase("ruff"):
         result = subprocess.run(
-            [find_ruff_bin(), *args], input=stdin, capture_output=True, check=False, cwd=cwd
+            [_ruff_bin(), *args], input=stdin, capture_output=True, check=False, cwd=cwd
         )
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
