@@ -1629,28 +1629,38 @@ class DagBody:
             }
             deps = {s: set(self.built[s].deps) for s in order}
             self.switched = switch_flow(
-                order, deps, self.switching, self.task_ids, self.rules, reads, self._node
+                order,
+                deps,
+                self.switching,
+                self.task_ids,
+                self.rules,
+                reads,
+                self._node,
+                self._added_waits,
             )
             return self.switched
         index = {s: i for i, s in enumerate(order)}
         deps = {index[s]: {index[d] for d in self.built[s].deps} for s in order}
         tree, added = tightened(list(range(len(order))), deps)
-        spans = {s.name: s.span for s in self.steps}
         for item, waits in sorted(added.items()):
-            task = self.task_ids[order[item]]
-            earlier = ", ".join(self.task_ids[order[w]] for w in sorted(waits))
-            self.reader.diagnostics.append(
-                Diagnostic(
-                    "TP191",
-                    "warning",
-                    f"{task} now also waits for {earlier}: the targets nest sequences and "
-                    "parallel branches, and this graph is not of that form (the results are "
-                    f"the same; fewer tasks run at once, and a failure of {earlier} stops {task})",
-                    spans[order[item]],
-                    lossy=True,
-                )
-            )
+            self._added_waits(order[item], [order[w] for w in sorted(waits)])
         return self._node(tree, order)
+
+    def _added_waits(self, step: str, waits: list[str]) -> None:
+        """Says at ``step`` that it now also waits for ``waits`` (TP191, lossy)."""
+        task = self.task_ids[step]
+        earlier = ", ".join(self.task_ids[w] for w in waits)
+        self.reader.diagnostics.append(
+            Diagnostic(
+                "TP191",
+                "warning",
+                f"{task} now also waits for {earlier}: the targets nest sequences and "
+                "parallel branches, and this graph is not of that form (the results are "
+                f"the same; fewer tasks run at once, and a failure of {earlier} stops {task})",
+                next(s.span for s in self.steps if s.name == step),
+                lossy=True,
+            )
+        )
 
     def _node(self, tree, order: list[str]) -> Node:
         if isinstance(tree, int):

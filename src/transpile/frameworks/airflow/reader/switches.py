@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from transpile.model.diagnostics import error
 from transpile.model.ir import Case, Map, Node, Sequence, Span, Switch, Task, walk
-from transpile.reading.series_parallel import series_parallel
+from transpile.reading.series_parallel import tightened
 
 # trigger rules whose outcome this check knows when nothing fails (a task whose upstream tasks
 # all succeeded or were skipped), as Airflow's TriggerRuleDep decides it
@@ -60,9 +60,11 @@ def switch_flow(
     rules: dict[str, str],
     reads: dict[str, set[str]],
     make_node,
+    added_waits,
 ) -> Node:
     """The flow of the steps in ``order`` (topological) with each switching task's switch.
-    ``make_node(tree, order)`` turns a series-parallel tree of indices into model nodes."""
+    ``make_node(tree, order)`` turns a series-parallel tree of indices into model nodes;
+    ``added_waits(step, earlier)`` is told each wait added to nest a part that does not."""
     later = {s: set() for s in order}
     for step in order:
         for dep in deps[step]:
@@ -82,14 +84,12 @@ def switch_flow(
             return Sequence(())
         chosen = [s for s in order if s in steps]
         index = {s: i for i, s in enumerate(chosen)}
-        tree = series_parallel(
+        tree, added = tightened(
             list(range(len(chosen))),
             {index[s]: {index[d] for d in deps[s] if d in index} for s in chosen},
         )
-        if tree is None:
-            raise error(
-                "TP190", "the task graph is not nested sequences and parallel branches", None
-            )
+        for item, waits in sorted(added.items()):
+            added_waits(chosen[item], [chosen[w] for w in sorted(waits)])
         return make_node(tree, chosen)
 
     def build(steps: set[str], done: frozenset[str]) -> Node:
