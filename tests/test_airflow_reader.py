@@ -490,9 +490,14 @@ def test_a_bash_operator_with_a_plain_command_runs_it_with_bash():
     assert isinstance(read, Read), read
     steps = {s.name: s for s in read.pipeline.steps}
     assert steps["prepare"].body == (
-        'import subprocess\n\nsubprocess.run(["bash", "-c", '
-        "'echo preparing && test 2 -gt 1'], check=True)\n"
-    )
+        'import subprocess\n\ndone = subprocess.run(["bash", "-c", '
+        "'echo preparing && test 2 -gt 1'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)\n"
+        'output = done.stdout.decode(errors="backslashreplace")\n'
+        'print(output, end="")\n'
+        "done.check_returncode()\n"
+        'return_value = output.removesuffix("\\n").split("\\n")[-1].rstrip()\n'
+    )  # Airflow pushes the last line the command writes (stdout and stderr) as its XCom
+    assert [(o.name, o.type.expr) for o in steps["prepare"].outputs] == [("return_value", "str")]
     assert "NotImplementedError" in steps["stamped"].body
     assert [d.code for d in read.diagnostics if "stamped" in d.message] == ["TP188"]
 
@@ -507,7 +512,7 @@ def test_a_bash_step_computes_the_same(tmp_path, target):
     )
     text = text.replace("    stamped >> total\n", "")
     result = same_when_run(text, target, tmp_path, "shell.py")
-    assert {v.name for v in result.values} == {"count_result"}
+    assert {v.name for v in result.values} == {"count_result", "prepare_result"}
 
 
 CROSSING = """\

@@ -47,9 +47,28 @@ EXPECTED = {
     ("airflow_loops", "defaults"): {"report_result": "61 from N3-NORTH+S5-SOUTH"},
     # 3 + 4 apples and pears, pulled by a Jinja template: text; the bill 3 * 2 + 4 * 5
     ("airflow_mixed", "defaults"): {"describe_result": "7 fruits (str)", "bill_result": 26},
+    # count = int("4") * 3 (the template renders text); the Bash step's last line (stderr's
+    # "preparing" comes first in the same pipe); the short circuit passes, the branch picks big
+    # (12 > 10) or small (6), and the summary waits for whichever ran
+    ("airflow_classic", "defaults"): {
+        "audit_result": "audit: 12 orders at stamped-5",
+        "summary_result": "12 orders, stamped-5",
+    },
+    ("airflow_classic", "override"): {
+        "audit_result": "audit: 6 orders at stamped-5",
+        "summary_result": "6 orders, stamped-5",
+    },
+    ("airflow2_classic", "defaults"): {
+        "audit_result": "audit: 12 orders at stamped-5",
+        "summary_result": "12 orders, stamped-5",
+    },
+    ("airflow2_classic", "override"): {
+        "audit_result": "audit: 6 orders at stamped-5",
+        "summary_result": "6 orders, stamped-5",
+    },
 }
 # Airflow 2 fixtures Airflow 3.3 cannot load, and their Airflow 3 twins, which run
-AIRFLOW3_TWIN = {"airflow2_operators": "airflow3_operators"}
+AIRFLOW3_TWIN = {"airflow2_operators": "airflow3_operators", "airflow2_classic": "airflow_classic"}
 RUNS = [(case, run) for case in cases("airflow") for run in case.runs]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import itertools
 import re
 import textwrap
@@ -33,12 +34,17 @@ from transpile.reading.series_parallel import tightened
 
 from .bound import FILE
 from .constants import NotConstant, fold, to_node
+from .pulls import TI_NAMES, pulls_of, rewritten
 from .switches import Switching, switch_flow
 
 # an argument that renders one task's return value (as text)
 XCOM_PULL = re.compile(
     r"\{\{\s*(?:ti|task_instance)\.xcom_pull\(\s*task_ids\s*=\s*(?P<q>['\"])(?P<task>[^'\"]+)"
     r"(?P=q)\s*\)\s*\}\}"
+)
+# an argument that renders a DAG parameter (as text)
+PARAM_TEMPLATE = re.compile(
+    r"\{\{\s*params(?:\.(?P<attr>\w+)|\[\s*(?P<q>['\"])(?P<key>\w+)(?P=q)\s*\])\s*\}\}"
 )
 # what Airflow passes a task function by argument name from the run's context
 CONTEXT_KEYS = {
@@ -127,6 +133,10 @@ class DagBody:
         self.hidden = itertools.count()  # names for tasks a loop runs over
         self._constants: dict[str, object] | None = None
         self.unknown: dict[str, ast.AST] = {}  # names the DAG body computes (not constants)
+        self.tasks_made: set[int] = set()  # ids of assignments that made a task, group or list
+        self.local_helper: dict[str, int] = {}  # a DAG-body function → its index in helpers
+        self.rewritten: dict[str, str] = {}  # a module function → its source, pulls rewritten
+        self.pulled: dict[str, tuple[dict[str, str], set[int]]] = {}  # function → its pulls
         for node in reader.tree.body:
             self._task_function(node)
 
@@ -257,6 +267,7 @@ class DagBody:
         if isinstance(node, ast.If) and self._static_if(node):
             return
         if self._list_statement(node):
+            self.tasks_made.add(id(node))
             return
         if (
             isinstance(node, ast.Assign)
@@ -265,6 +276,7 @@ class DagBody:
         ):
             step = self.task_expression(node.value, node.targets[0].id)
             if step is not None:
+                self.tasks_made.add(id(node))
                 self._forget(node.targets[0].id)
                 self.variables[node.targets[0].id] = step
                 return
@@ -281,6 +293,7 @@ class DagBody:
             and isinstance(node.targets[0], ast.Name)
         ):
             self.variables[node.targets[0].id] = self._new_group(node.value)
+            self.tasks_made.add(id(node))
             return
         if isinstance(node, ast.With) and all(self._grouping(i.context_expr) for i in node.items):
             opened = 0
@@ -304,6 +317,7 @@ class DagBody:
             # a plain function in the DAG body (an operator's python_callable): a module helper
             self.local[node.name] = node
             text = ast.get_source_segment(self.reader.text, node, padded=True) or ast.unparse(node)
+            self.local_helper[node.name] = len(self.helpers)
             self.helpers.append(textwrap.dedent(text))
             return
         if isinstance(node, ast.With | ast.If):
@@ -1117,15 +1131,29 @@ class DagBody:
 
     def bash(self, node: ast.Call, variable: str | None) -> str:
         """A BashOperator with a plain command: a step that runs it with bash (a failing command
-        fails the step, as in Airflow; its output goes to the step's log)."""
+        fails the step, as in Airflow; its output goes to the step's log, and its last line is
+        the step's result, as Airflow pushes it unless do_xcom_push=False)."""
         task_id = self._task_id(node, variable or "bash")
         command = self._plain_command(node)
         for keyword in node.keywords:
             if keyword.arg in ("env", "append_env", "cwd", "skip_on_exit_code", "output_encoding"):
                 self.note("TP189", f"{keyword.arg}= is not carried", keyword)
-        body = f'import subprocess\n\nsubprocess.run(["bash", "-c", {command!r}], check=True)\n'
+        run = f'subprocess.run(["bash", "-c", {command!r}]'
+        pushed = next((k.value for k in node.keywords if k.arg == "do_xcom_push"), None)
+        if isinstance(pushed, ast.Constant) and pushed.value is False:
+            body, outputs = f"import subprocess\n\n{run}, check=True)\n", ()
+        else:  # Airflow pushes the output's last line (stderr goes to the same pipe)
+            body = (
+                f"import subprocess\n\ndone = {run}, stdout=subprocess.PIPE, "
+                "stderr=subprocess.STDOUT, check=False)\n"
+                'output = done.stdout.decode(errors="backslashreplace")\n'
+                'print(output, end="")\n'
+                "done.check_returncode()\n"
+                'return_value = output.removesuffix("\\n").split("\\n")[-1].rstrip()\n'
+            )
+            outputs = (Output("return_value", TypeRef("str", "inferred")),)
         options = self._options(None, self._settings(node), node)  # default_args' retries too
-        return self.add(task_id, node, (), (), body, options)
+        return self.add(task_id, node, (), outputs, body, options)
 
     def operator(self, node: ast.Call) -> str:
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
@@ -1316,9 +1344,10 @@ class DagBody:
             )
         return [], set()
 
-    def _pulled(self, node: ast.expr) -> str | None:
-        """The step whose result an argument ``"{{ ti.xcom_pull(task_ids='t') }}"`` renders;
-        another Jinja template in an argument is named: only Airflow renders it."""
+    def _pulled(self, node: ast.expr) -> Ref | None:
+        """What an argument ``"{{ ti.xcom_pull(task_ids='t') }}"`` (a step's result) or
+        ``"{{ params.n }}"`` (a parameter) renders; another Jinja template in an argument is
+        named: only Airflow renders it."""
         if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
             return None
         if "{{" not in node.value and "{%" not in node.value:
@@ -1327,7 +1356,11 @@ class DagBody:
         if found:
             step = _identifier(found.group("task"))
             if step in self.built:
-                return step
+                return self._result(step)
+        found = PARAM_TEMPLATE.fullmatch(node.value.strip())
+        if found and (found.group("attr") or found.group("key")) in self.parameters:
+            name = found.group("attr") or found.group("key")
+            return Ref("param", name, name)
         self.note(
             "TP189",
             f"the Jinja template {node.value!r} is not rendered (only Airflow renders "
@@ -1361,19 +1394,25 @@ class DagBody:
         self, task_id, node, function, positional, named, taskflow, settings, item=None
     ) -> str:
         """A step whose body calls ``function`` with constants and references."""
+        params = self.functions.get(function) or self.reader_function(function)
+        pulled, ignored = self._pulls(function, params)
         definition = self._helper(function)
         inputs, texts, deps = [], [], set()
-        params = self.functions.get(function) or self.reader_function(function)
+        for name, step in pulled.items():  # ``ti.xcom_pull(task_ids=...)``, now a parameter
+            ref = self._result(step)
+            inputs.append(Input(name, self._type_of(ref), (ref,)))
+            texts.append(f"{name}={name}")
+            deps.add(step)
         names = [a.arg for a in params.args.args] if params else []
         bound = list(zip(names, positional)) + list(named)
         kinds = _annotations(params)
         for name, value in bound:
-            pulled = self._pulled(value)
-            if pulled is not None:  # Jinja renders the pulled value as text
-                ref = self._result(pulled)
+            ref = self._pulled(value)
+            if ref is not None:  # Jinja renders the pulled value (or parameter) as text
                 inputs.append(Input(name, self._type_of(ref), (ref,)))
                 texts.append(f"{name}=str({name})")
-                deps.add(pulled)
+                if ref.kind == "output":
+                    deps.add(ref.source)
                 continue
             listed = self._task_list(value)
             if listed is not None:  # a list of task results: Airflow passes their values
@@ -1418,7 +1457,8 @@ class DagBody:
             mapping = ", ".join(f"{p!r}: {p}" for p in self.parameters)
             if "params" in names and "params" not in given or params.args.kwarg:
                 texts.append(f"params={{{mapping}}}")
-        self._context_note(params, {n for n, _ in bound} | ({item[0]} if item else set()))
+        given = {n for n, _ in bound} | ({item[0]} if item else set())
+        self._context_note(params, given | (set(TI_NAMES) if pulled else set()), ignored)
         call = f"{definition}({', '.join(texts)})"
         returns = params is not None and any(
             isinstance(n, ast.Return) and n.value is not None for n in ast.walk(params)
@@ -1472,16 +1512,59 @@ class DagBody:
                 )
         return listed
 
-    def _context_note(self, function: ast.FunctionDef | None, given: set[str]) -> None:
+    def _pulls(
+        self, function: str, node: ast.FunctionDef | None
+    ) -> tuple[dict[str, str], set[int]]:
+        """The parameters ``function`` gets for the task results it pulls through its task
+        instance (parameter → step), its source rewritten to take them; and the ids of the
+        nodes the rewrite removed. Nothing when it pulls nothing, or anything else."""
+        if node is None:
+            return {}, set()
+        if function in self.pulled:
+            return self.pulled[function]
+        found = pulls_of(node)
+        by_id = {task_id: step for step, task_id in self.task_ids.items()}
+        if found is None or any(t not in by_id for t in found.task_ids):
+            self.pulled[function] = {}, set()
+            return self.pulled[function]
+        taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        taken |= {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+        names: dict[str, str] = {}
+        for task_id in found.task_ids:
+            name = base = f"{_identifier(task_id)}_value"
+            count = 1
+            while name in taken:
+                count += 1
+                name = f"{base}_{count}"
+            taken.add(name)
+            names[task_id] = name
+        ignored = {id(n) for p in found.pulls for n in ast.walk(p.call)}
+        self.pulled[function] = {names[t]: by_id[t] for t in found.task_ids}, ignored
+        if function in self.functions:  # a TaskFlow function: its helper copy, renamed
+            return self.pulled[function]
+        text = textwrap.dedent(rewritten(self.reader.text, found, names))
+        if function in self.local_helper:
+            self.helpers[self.local_helper[function]] = text
+        else:
+            self.rewritten[function] = text
+        return self.pulled[function]
+
+    def _context_note(
+        self, function: ast.FunctionDef | None, given: set[str], ignored: set[int] = frozenset()
+    ) -> None:
         """A task function that reads Airflow's run context (``ti``, ``dag_run``, ``**context``
-        beyond ``params``): only the DAG's params reach it in the conversion."""
+        beyond ``params``): only the DAG's params reach it in the conversion (the pulls the
+        rewrite removed, ``ignored``, aside)."""
         if function is None:
             return
         arguments = [*function.args.args, *function.args.kwonlyargs]
         read = [a.arg for a in arguments if a.arg in CONTEXT_KEYS and a.arg not in given]
         kwarg = function.args.kwarg
         if kwarg is not None and any(
-            isinstance(n, ast.Name) and n.id == kwarg.arg and not _params_lookup(n, function)
+            isinstance(n, ast.Name)
+            and n.id == kwarg.arg
+            and id(n) not in ignored
+            and not _params_lookup(n, function)
             for n in ast.walk(function)
         ):
             read.append(f"**{kwarg.arg}")
@@ -1507,8 +1590,16 @@ class DagBody:
             return function  # a module-level callable, kept among the definitions
         helper = f"{function}_task"
         if function not in self.defined:
-            text = ast.get_source_segment(self.reader.text, node, padded=True) or ast.unparse(node)
-            text = textwrap.dedent(text).replace(f"def {function}(", f"def {helper}(", 1)
+            found = pulls_of(node) if self.pulled.get(function, ({}, None))[0] else None
+            if found is not None:
+                names = {
+                    t: n for n, s in self.pulled[function][0].items() for t in [self.task_ids[s]]
+                }
+                text = rewritten(self.reader.text, found, names, helper)
+            else:
+                text = ast.get_source_segment(self.reader.text, node, padded=True)
+                text = (text or ast.unparse(node)).replace(f"def {function}(", f"def {helper}(", 1)
+            text = textwrap.dedent(text)
             self.helpers.append(text)
             self.defined.add(function)
         return helper
@@ -1622,6 +1713,23 @@ class DagBody:
         for step, rule in self.rules.items():
             if rule not in CARRIED_RULES:
                 self.note("TP189", f"trigger_rule={rule!r} is not carried", self.rule_nodes[step])
+        for step in self.steps:
+            for inp in step.inputs:
+                branch = next(
+                    (r.source for r in inp.refs if r.kind == "output" and r.source in self.switching
+                     and self.switching[r.source].kind == "branch"),
+                    None,
+                )  # fmt: skip
+                if branch is not None:
+                    message = (
+                        f"{self.task_ids[step.name]} reads the value of the branching task "
+                        f"{self.task_ids[branch]}: the conversion passes the task id it chose "
+                        "(as Airflow 2 does); Airflow 3 pushes no value for a branching task "
+                        "that skips others, and the task gets None"
+                    )
+                    self.reader.diagnostics.append(
+                        Diagnostic("TP189", "warning", message, step.span, lossy=True)
+                    )
         if self.switching:
             reads = {
                 s.name: {r.source for i in s.inputs for r in i.refs if r.kind == "output"}
@@ -1762,6 +1870,20 @@ class DagBody:
             )
             if outputs != step.outputs:
                 self.steps[i] = _replace(step, outputs=outputs)
+        typed = {(s.name, o.name): o.type for s in self.steps for o in s.outputs if o.type.known}
+        for i, step in enumerate(self.steps):  # an input read without an annotation: its type
+            inputs = tuple(
+                dataclasses.replace(inp, type=typed[(r.source, r.name)])
+                if not inp.type.known
+                and len(inp.refs) == 1
+                and (r := inp.refs[0]).kind == "output"
+                and inp.mode == "value"
+                and (r.source, r.name) in typed
+                else inp
+                for inp in step.inputs
+            )
+            if inputs != step.inputs:
+                self.steps[i] = _replace(step, inputs=inputs)
 
 
 def _params_lookup(name: ast.Name, function: ast.FunctionDef) -> bool:

@@ -280,8 +280,12 @@ class AirflowReader:
                 kept = _without_airflow(node)
                 if kept:
                     imports.append(kept)
-            elif isinstance(node, ast.FunctionDef) and node.name in dag.defined:
+            elif (isinstance(node, ast.FunctionDef) and node.name in dag.defined) or id(
+                node
+            ) in dag.tasks_made:  # a task function, or ``done = summary(...)`` after DAG()
                 continue
+            elif isinstance(node, ast.FunctionDef) and node.name in dag.rewritten:
+                definitions.append(dag.rewritten[node.name])  # its xcom_pulls now parameters
             elif isinstance(
                 node, ast.FunctionDef | ast.ClassDef | ast.Assign | ast.AnnAssign
             ) and not self._airflow_related(node):
