@@ -125,7 +125,7 @@ def test_a_trigger_rule_is_named_not_carried():
     code = MINIMAL.format(
         module="airflow.sdk",
         name="PythonOperator",
-        args="python_callable=len, trigger_rule='all_done'",
+        args="python_callable=len, trigger_rule='one_failed'",
     )
     read = _read(code.replace("op(task_id", "op(op_args=[[1]], task_id"))
     assert "TP189" in [d.code for d in read.diagnostics]

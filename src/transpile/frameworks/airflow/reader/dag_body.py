@@ -134,6 +134,7 @@ class DagBody:
         self._constants: dict[str, object] | None = None
         self.unknown: dict[str, ast.AST] = {}  # names the DAG body computes (not constants)
         self.tasks_made: set[int] = set()  # ids of assignments that made a task, group or list
+        self.exit_options: list[Option] = []  # the failure handler a cleanup task makes
         self.local_helper: dict[str, int] = {}  # a DAG-body function → its index in helpers
         self.rewritten: dict[str, str] = {}  # a module function → its source, pulls rewritten
         self.pulled: dict[str, tuple[dict[str, str], set[int]]] = {}  # function → its pulls
@@ -1710,8 +1711,9 @@ class DagBody:
         self._resolve_edges()
         self._multiple_outputs()
         order = self._topological()
+        cleanup = self._cleanup(order)
         for step, rule in self.rules.items():
-            if rule not in CARRIED_RULES:
+            if rule not in CARRIED_RULES and step != cleanup:
                 self.note("TP189", f"trigger_rule={rule!r} is not carried", self.rule_nodes[step])
         for step in self.steps:
             for inp in step.inputs:
@@ -1753,6 +1755,62 @@ class DagBody:
         for item, waits in sorted(added.items()):
             self._added_waits(order[item], [order[w] for w in sorted(waits)])
         return self._node(tree, order)
+
+    def _cleanup(self, order: list[str]) -> str | None:
+        """A last task that runs however the others ended (``trigger_rule="all_done"``, a
+        cleanup): it stays the last step, which runs when they succeed, and its body is also
+        the pipeline's failure handler, which runs when one fails (the model's ``exit_hook``:
+        Metaflow's @exit_hook, Flyte's on_failure, KFP's ExitHandler). Only where nothing
+        branches, it runs after every other task and reads nothing but the DAG's params."""
+        if self.switching or len(order) < 2:
+            return None
+        last = order[-1]
+        if self.rules.get(last) not in ("all_done", "always"):
+            return None
+        ancestors: set[str] = set()
+        todo = [last]
+        while todo:
+            for dep in self.built[todo.pop()].deps:
+                if dep not in ancestors:
+                    ancestors.add(dep)
+                    todo.append(dep)
+        step = next(s for s in self.steps if s.name == last)
+        if ancestors != set(order[:-1]) or any(
+            r.kind != "param" for i in step.inputs for r in i.refs
+        ):
+            return None
+        taken = {s.name for s in self.steps} | set(self.functions) | set(self.defined)
+        taken |= {n.name for n in self.reader.tree.body if isinstance(n, ast.FunctionDef)}
+        name = f"{last}_on_failure"
+        while name in taken:
+            name += "_"
+        params = list(self.parameters.values())
+        signature = ", ".join(f"{p.name}: {p.type.expr}" for p in params)
+        bindings = [f"{i.name} = {i.refs[0].name}" for i in step.inputs if i.name != i.refs[0].name]
+        body = "\n".join([*bindings, _without_result(step.body).rstrip("\n")])
+        task = self.task_ids[last]
+        self.helpers.append(
+            "\n".join([
+                f"def {name}({signature}) -> None:",
+                f'    """Added by transpile: the cleanup task {task}, run when the pipeline failed."""',
+                *(f"    {line}" if line.strip() else "" for line in body.splitlines()),
+            ])
+        )  # fmt: skip
+        names = tuple(p.name for p in params)
+        self.exit_options.append(
+            Option("exit_hook", (("on_error", f"[{name}]"), ("inputs", repr(names))), step.span)
+        )
+        self.reader.diagnostics.append(
+            Diagnostic(
+                "TP201",
+                "info",
+                f"{task} (trigger_rule={self.rules[last]!r}) runs as the last step when the "
+                f"other tasks succeed, and as the failure handler {name} when one fails "
+                "(Metaflow's @exit_hook, Flyte's on_failure, KFP's ExitHandler)",
+                step.span,
+            )
+        )
+        return last
 
     def _added_waits(self, step: str, waits: list[str]) -> None:
         """Says at ``step`` that it now also waits for ``waits`` (TP191, lossy)."""
@@ -1973,6 +2031,22 @@ def _annotations(function: ast.FunctionDef | None) -> dict[str, TypeRef]:
         return {}
     args = function.args.args + function.args.kwonlyargs
     return {a.arg: TypeRef(ast.unparse(a.annotation), "annotation") for a in args if a.annotation}
+
+
+def _without_result(body: str) -> str:
+    """``body`` with its last statement ``return_value = call(...)`` as the bare call (a
+    failure handler returns nothing)."""
+    tree = ast.parse(body)
+    last = tree.body[-1] if tree.body else None
+    if not (
+        isinstance(last, ast.Assign)
+        and [ast.unparse(t) for t in last.targets] == ["return_value"]
+        and last.col_offset == 0
+    ):
+        return body
+    lines = body.splitlines(keepends=True)
+    head = "".join(lines[: last.lineno - 1])
+    return head + (ast.get_source_segment(body, last.value) or ast.unparse(last.value)) + "\n"
 
 
 def _replace(step: Step, **changes) -> Step:

@@ -141,7 +141,7 @@ class AirflowReader:
             raise error("TP190", f"DAG {name} has no tasks: nothing to convert", self.span(call))
         flow = dag.flow()
         imports, definitions = self._module(dag, parameters.values())
-        options = self._schedule(keywords)
+        options = (*self._schedule(keywords), *dag.exit_options)
         doc = keywords.get("description")
         return Pipeline(
             name=_identifier(name),
@@ -248,6 +248,16 @@ class AirflowReader:
                 value = node
             if isinstance(value, ast.Constant) and isinstance(value.value, str | None):
                 node = ast.copy_location(ast.Constant(value.value), node)
+        assets = self._assets(node)
+        if assets:
+            key, value = ("event", assets[0]) if len(assets) == 1 else ("events", assets)
+            message = (
+                f"the DAG runs when {' and '.join(map(repr, assets))} "
+                f"{'is' if len(assets) == 1 else 'are'} updated: read as a trigger on an event "
+                "of that name, which whatever updates the data must publish"
+            )
+            self.diagnostics.append(Diagnostic("TP202", "info", message, self.span(node)))
+            return (Option("trigger", ((key, repr(value)),), self.span(node)),)
         if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
             if node is not None and not (isinstance(node, ast.Constant) and node.value is None):
                 message = (
@@ -270,6 +280,27 @@ class AirflowReader:
             )
             return ()
         return (Option("schedule", (("cron", repr(cron)),), self.span(node)),)
+
+    def _assets(self, node: ast.expr | None) -> list[str]:
+        """The names of the assets (Airflow 2: datasets) a schedule ``[Asset("x"), ...]`` waits
+        for, all of them updated (a literal name or URI each); else nothing."""
+        if isinstance(node, ast.Call) and self.names.resolve(node) in ("Asset", "Dataset"):
+            node = ast.List([node])
+        if not isinstance(node, ast.List | ast.Tuple) or not node.elts:
+            return []
+        found = []
+        for element in node.elts:
+            if not (
+                isinstance(element, ast.Call)
+                and self.names.resolve(element) in ("Asset", "Dataset")
+            ):
+                return []
+            keywords = {k.arg: k.value for k in element.keywords}
+            name = element.args[0] if element.args else keywords.get("name", keywords.get("uri"))
+            if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+                return []
+            found.append(name.value)
+        return found
 
     def _module(self, dag: DagBody, parameters: Iterable[Parameter]) -> tuple[list[str], list[str]]:
         """Imports and definitions other than Airflow's, then the task functions as helpers;

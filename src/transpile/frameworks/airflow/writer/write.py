@@ -578,12 +578,16 @@ class AirflowWriter:
     def _dag(self) -> str:
         args = []
         cron = None
+        assets: list[str] = []
         todos = []
         for option in self.p.options:
             if option.kind == "schedule":
                 cron = schedule_cron(option)
                 continue
             if option.kind == "launch_settings" and self._kickoff(option):
+                continue
+            if option.kind == "trigger" and (names := _event_names(option)):
+                assets = names
                 continue
             if option.kind == "launch_settings":
                 note = FRAMEWORK.capabilities["launch_settings"][1]
@@ -594,6 +598,11 @@ class AirflowWriter:
                 Diagnostic("TP202", "warning", message, option.span, lossy=True)
             )
             todos.append(f"{todo('TP202', message)}\n")
+        if cron and assets:  # Airflow 3 can say both (AssetOrTimeSchedule); not written yet
+            message = "@trigger on the flow is not carried over to the DAG (it has a schedule)"
+            span = next(o.span for o in self.p.options if o.kind == "trigger")
+            self.diagnostics.append(Diagnostic("TP202", "warning", message, span, lossy=True))
+            todos.append(f"{todo('TP202', message)}\n")
         if cron:
             self.std_imports.add("from datetime import datetime")
             args += [
@@ -601,6 +610,16 @@ class AirflowWriter:
                 "start_date=datetime(2025, 1, 1)",
                 "catchup=False",
             ]
+        elif assets:
+            self.sdk.add("Asset")
+            args.append(f"schedule=[{', '.join(f'Asset({a!r})' for a in assets)}]")
+            message = (
+                f"the flow's trigger on {' and '.join(map(repr, assets))} is an Asset schedule: "
+                "the DAG runs when a task with that outlet, or a call to Airflow's API, "
+                "updates the asset (not when the event is published)"
+            )
+            span = next(o.span for o in self.p.options if o.kind == "trigger")
+            self.diagnostics.append(Diagnostic("TP202", "info", message, span))
         else:
             args.append("schedule=None")
         if self.p.parameters:
@@ -823,3 +842,17 @@ def _split_imports(user: tuple[str, ...], ours: set[str]) -> tuple[list[str], li
         module = line.split()[1].split(".")[0]
         (std if module in sys.stdlib_module_names else third).append(line)
     return std, third
+
+
+def _event_names(option: Option) -> list[str]:
+    """The event names of a ``@trigger(event=...)`` / ``(events=[...])`` given as plain
+    strings (an event with a payload mapping to parameters has no Asset form)."""
+    text = option.arg("event") or option.arg("events")
+    try:
+        value = ast.literal_eval(text) if text else None
+    except (ValueError, SyntaxError):
+        return []
+    names = [value] if isinstance(value, str) else value
+    if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
+        return names
+    return []
