@@ -7,6 +7,11 @@ at the end of the whole pipeline, not in place. ``none_failed_min_one_success`` 
 ``none_failed``) on the task that joins a branch's cases is what a switch's join means, and
 is converted so.
 
+A cleanup task (``all_done`` or ``always``) that runs after every other task and reads only the
+DAG's params is converted: it stays the last step and is also the pipeline's failure handler
+(Metaflow ``@exit_hook``, Flyte ``on_failure``); where convert carries it so, this rule is
+quiet (what a target still loses, convert-loses names).
+
 Instead: keep cleanup that must always run in a final step the target runs on failure (Flyte
 ``on_failure``, KFP ``dsl.ExitHandler``), or handle the failure inside the upstream task.
 """
@@ -33,6 +38,24 @@ from airflow.operators.empty import EmptyOperator
 
 done = EmptyOperator(task_id="done", trigger_rule="all_success")
 """,
+    """
+import pendulum
+from airflow.sdk import dag, task
+
+@dag(start_date=pendulum.datetime(2024, 1, 1), schedule=None)
+def tidy():
+    @task
+    def work() -> int:
+        return 1
+
+    @task(trigger_rule="all_done")
+    def cleanup() -> None:
+        print("cleaned")
+
+    work() >> cleanup()
+
+tidy()
+""",
 ]
 INVALID = [
     """
@@ -48,8 +71,26 @@ default_args = {"trigger_rule": "one_failed"}  # error
 ]
 
 
+CLEANUP = {"all_done", "always"}
+
+
 def check(unit: LintUnit) -> Iterator[Hit]:
     for where, _name, value in settings(unit, "trigger_rule"):
         rule = value.value if isinstance(value, ast.Constant) else ast.unparse(value)
-        if str(rule).split(".")[-1] not in DEFAULT:
-            yield unit.hit(where, MESSAGE.format(rule=rule))
+        name = str(rule).split(".")[-1]
+        if name in DEFAULT or (name.lower() in CLEANUP and _carried(unit, name.lower())):
+            continue
+        yield unit.hit(where, MESSAGE.format(rule=rule))
+
+
+def _carried(unit: LintUnit, rule: str) -> bool:
+    """Every conversion of the file is written, and none says this rule is not carried (the
+    reader made its task the cleanup: the last step and the failure handler)."""
+    conversions = unit.conversions.values()
+    if not unit.targets or len(conversions) != len(unit.targets):
+        return False  # nothing converted (no DAG in the file): nothing carried
+    lost = f"trigger_rule={rule!r} is not carried"
+    return all(
+        not c.refused and not any(lost in message for *_, message in c.problems)
+        for c in conversions
+    )
