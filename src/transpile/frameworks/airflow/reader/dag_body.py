@@ -134,6 +134,8 @@ class DagBody:
         self._constants: dict[str, object] | None = None
         self.unknown: dict[str, ast.AST] = {}  # names the DAG body computes (not constants)
         self.tasks_made: set[int] = set()  # ids of assignments that made a task, group or list
+        self.foreign: set[str] = set()  # names of other DAGs' objects and tasks (holder form)
+        self._prefixes: dict[str, bool] = {}  # group id → its prefix_group_id
         self.exit_options: list[Option] = []  # the failure handler a cleanup task makes
         self.local_helper: dict[str, int] = {}  # a DAG-body function → its index in helpers
         self.rewritten: dict[str, str] = {}  # a module function → its source, pulls rewritten
@@ -554,7 +556,7 @@ class DagBody:
         with ``dag=`` naming another DAG, ``with other_dag:``, or an order between such tasks."""
         if not self.holder:
             return False
-        foreign = self.__dict__.setdefault("_foreign", set())
+        foreign = self.foreign
         if isinstance(node, ast.With):
             return any(
                 isinstance(i.context_expr, ast.Name) and i.context_expr.id in foreign
@@ -632,12 +634,6 @@ class DagBody:
         for group, _ in self.open_groups:
             merged |= self.group_defaults.get(group, {})
         return merged
-
-    @property
-    def _prefixes(self) -> dict[str, bool]:
-        if not hasattr(self, "_prefix_flags"):
-            self._prefix_flags: dict[str, bool] = {}
-        return self._prefix_flags
 
     def _opened_group(self, item: ast.withitem) -> tuple[str, bool] | None:
         node = item.context_expr
