@@ -284,3 +284,14 @@ def test_lint_and_the_report_name_a_spot_in_the_package_not_that_line_of_the_dag
     row = next(r for r in rows if r["code"] == "TP201")
     assert (row["line"], row["column"]) == (None, None)
     assert row["message"].startswith("in ../src/mypkg/config.py:15:20: ")
+
+
+@pytest.mark.parametrize("change", ['PARAMS["sizes"].append(3)', "PARAMS.setdefault('m', 1)"])
+def test_params_the_dag_file_changes_in_place_are_not_read_as_written(tmp_path, change):
+    """A list inside the dict changed in place (or the dict itself): the literal in the config
+    is not what Airflow sees, so it is not taken."""
+    dag = _project(tmp_path, "PARAMS, OUTPUT_BASE, stamp", "params=PARAMS")
+    dag.write_text(dag.read_text().replace("timedelta = None\n", f"{change}\n"))
+    failed = api.read_file(str(dag), "airflow")
+    assert isinstance(failed, api.Failed), failed
+    assert "PARAMS is changed in dag.py (line 8)" in failed.diagnostics[0].message

@@ -22,7 +22,10 @@ from transpile.reading.siblings import module_path
 
 FILE = "transpile_file"  # on a node read from another module: that module's file
 MAX_DEPTH = 4  # a module may take a constant from another, this deep
+# methods that change a dict, list or set in place: a name one is called on is not a constant
 MUTATORS = {"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"}
+MUTATORS |= {"append", "extend", "insert", "remove", "sort", "reverse", "add", "discard"}
+MUTATORS |= {"difference_update", "intersection_update", "symmetric_difference_update"}
 # the positional order of datetime.timedelta's and pendulum.duration's arguments
 DURATION = ("days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks")
 DURATION_MORE = ("years", "months")  # pendulum.duration only (no fixed length in seconds)
@@ -80,22 +83,29 @@ class Scope:
                     self.imports[local] = (local, 0, None)
                 self.stores.setdefault(local, []).append(node)
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store | ast.Del):
-            if isinstance(node.value, ast.Name):
-                self.changes.setdefault(node.value.id, node)
+            if (root := root_name(node.value)) is not None:  # ``P["a"]["b"] = 1`` changes P
+                self.changes.setdefault(root, node)
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
             self.changes.setdefault(node.target.id, node)
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name)
             and node.func.attr in MUTATORS
+            and (root := root_name(node.func.value)) is not None
         ):
-            self.changes.setdefault(node.func.value.id, node)
+            self.changes.setdefault(root, node)  # ``SIZES.append(3)``, ``P["sizes"].append(3)``
         elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 if isinstance(target, ast.Name) and id(node) in self.top:
                     self.values[target.id] = node.value
+
+
+def root_name(node: ast.expr) -> str | None:
+    """The name an item or attribute chain starts from (``P["a"].b`` → ``P``), else None."""
+    while isinstance(node, ast.Subscript | ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _at_import(tree: ast.Module):

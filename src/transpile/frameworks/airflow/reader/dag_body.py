@@ -32,7 +32,7 @@ from transpile.model.ir import (
 )
 from transpile.reading.series_parallel import tightened
 
-from .bound import FILE
+from .bound import FILE, MUTATORS, root_name
 from .constants import NotConstant, fold, to_node
 from .pulls import TI_NAMES, pulls_of, rewritten
 from .switches import Switching, switch_flow
@@ -235,16 +235,13 @@ class DagBody:
             if (
                 isinstance(inner, ast.Call)
                 and isinstance(inner.func, ast.Attribute)
-                and isinstance(inner.func.value, ast.Name)
-                and inner.func.attr in MUTATING
+                and inner.func.attr in MUTATORS
             ):
-                name = inner.func.value.id
-            elif (
-                isinstance(inner, ast.Subscript | ast.Attribute)
-                and isinstance(inner.ctx, ast.Store | ast.Del)
-                and isinstance(inner.value, ast.Name)
+                name = root_name(inner.func.value)
+            elif isinstance(inner, ast.Subscript | ast.Attribute) and isinstance(
+                inner.ctx, ast.Store | ast.Del
             ):
-                name = inner.value.id
+                name = root_name(inner.value)
             if name is not None and name in self.bound:
                 self._forget(name)
                 self.unknown[name] = inner
@@ -2113,10 +2110,10 @@ def module_constants(tree: ast.Module) -> dict[str, object]:
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name)
-            and node.func.attr in MUTATING
+            and node.func.attr in MUTATORS
+            and (root := root_name(node.func.value)) is not None
         ):
-            changed.add(node.func.value.id)
+            changed.add(root)
         elif isinstance(node, ast.Subscript | ast.Attribute) and isinstance(
             node.ctx, ast.Store | ast.Del
         ):
@@ -2138,10 +2135,6 @@ def module_constants(tree: ast.Module) -> dict[str, object]:
         except NotConstant:
             continue
     return found
-
-
-MUTATING = {"append", "extend", "insert", "pop", "remove", "update", "clear", "setdefault"}
-MUTATING |= {"sort", "reverse", "add", "discard", "popitem"}
 
 
 def _own_nodes(function: ast.FunctionDef):
