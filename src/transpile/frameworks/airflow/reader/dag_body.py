@@ -33,6 +33,7 @@ from transpile.reading.series_parallel import tightened
 
 from .bound import FILE
 from .constants import NotConstant, fold, to_node
+from .sensors import make_sensor
 from .switches import Switching, switch_flow
 
 # an argument that renders one task's return value (as text)
@@ -104,10 +105,12 @@ class DagBody:
         self.built: dict[str, Built] = {}
         self.steps: list[Step] = []
         self.helpers: list[str] = []
+        self.preamble: list[str] = []  # definitions the module's own need (before them)
         self.local: dict[str, ast.FunctionDef] = {}  # plain functions defined in the DAG body
         self.defined: set[str] = set()
         self.group_functions: dict[str, ast.FunctionDef] = {}  # @task_group functions
         self.switch_kind: dict[str, str] = {}  # @task.branch / @task.short_circuit functions
+        self.sensors: dict[str, dict[str, ast.expr]] = {}  # @task.sensor functions: keywords
         self.switching: dict[str, Switching] = {}  # steps that choose what runs after them
         self.open_groups: list[tuple[str, bool]] = []  # (full id, prefix_group_id), innermost last
         self.members: dict[str, list[str]] = {}  # group id → the steps inside it, nested too
@@ -150,6 +153,9 @@ class DagBody:
             if flavour and base.attr in ("branch", "short_circuit"):
                 self.switch_kind[node.name] = base.attr
                 self._switch_settings(deco, base.attr)
+            elif flavour and base.attr == "sensor":
+                keywords = getattr(deco, "keywords", [])
+                self.sensors[node.name] = {k.arg: k.value for k in keywords if k.arg}
             elif flavour and base.attr != "python":
                 raise error("TP188", f"@task.{base.attr} is not supported", self.span(deco))
             if flavour or self.reader.names.resolve(base) == "task":
@@ -1013,6 +1019,11 @@ class DagBody:
         name = self.reader.names.resolve(node)
         if name in ("PythonOperator",):
             return self.operator(node)
+        if name == "PythonSensor":  # a step that polls its callable (sensors.py)
+            step = self.operator(node)
+            keywords = {k.arg: k.value for k in node.keywords if k.arg}
+            make_sensor(self, step, node, keywords, self._callable_of(node), name)
+            return step
         if name in ("BranchPythonOperator", "ShortCircuitOperator"):
             kind = "branch" if name.startswith("Branch") else "short_circuit"
             self._switch_settings(node, kind)
@@ -1094,9 +1105,13 @@ class DagBody:
 
     def unsupported(self, node: ast.Call, name: str, variable: str | None) -> str:
         task_id = self._task_id(node, variable or name.lower())
-        self.note(
-            "TP188", f"{name} {task_id!r} is not supported: a step that raises with a TODO", node
-        )
+        why = "is not supported"
+        if name.split(" ")[0].endswith("Sensor"):  # (PythonSensor polls its callable instead)
+            why = (
+                "waits for something outside the pipeline, which no target's step does (start "
+                "the pipeline when it holds, or poll in a task)"
+            )
+        self.note("TP188", f"{name} {task_id!r} {why}: a step that raises with a TODO", node)
         body = (
             f'raise NotImplementedError("TODO(transpile): TP188 {name} {task_id} not converted")\n'
         )
@@ -1439,6 +1454,8 @@ class DagBody:
         self.built[step].deps |= deps
         if taskflow in self.switch_kind and item is None:
             self._make_switch(step, self.switch_kind[taskflow], node)
+        if taskflow in self.sensors:
+            make_sensor(self, step, node, self.sensors[taskflow], params, "@task.sensor")
         return step
 
     def _known(self, value: ast.expr) -> None:
