@@ -1,6 +1,10 @@
-"""The Airflow reader's sensors: a ``PythonSensor`` or ``@task.sensor`` is a step that polls its
-callable as Airflow's poke mode does (defaults checked against Airflow's ``BaseSensorOperator``);
-other sensors stay a step that raises with a TODO, naming the sensor."""
+"""The Airflow reader's sensors, setup/teardown tasks and nested task groups.
+
+A ``PythonSensor`` or ``@task.sensor`` is a step that polls its callable as Airflow's poke mode
+does (defaults checked against Airflow's ``BaseSensorOperator``); other sensors stay a step that
+raises with a TODO, naming the sensor. A setup is a task; a teardown a task after the tasks it
+waits for, said lossy (TP189) at its line; ``with teardown:`` orders the block as Airflow's
+context manager does. ``TaskGroup(parent_group=outer)`` nests as ``with outer:`` does."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pytest
 
 from transpile import api
 from transpile.frameworks.airflow.reader.sensors import Poll, poll_body
+from transpile.model.ir import Parallel, Sequence, Switch, Task
 
 HEAD = """\
 from datetime import timedelta
@@ -303,3 +308,148 @@ def test_the_body_returns_the_xcom_value_and_silent_fail_pokes_again(clock):
     found = _run(body, {"ready": ready, "Done": Done})
     assert found["return_value"] == 42
     assert clock == [1, 1]
+
+
+# setup and teardown
+ST_HEAD = """\
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG, TaskGroup, setup, task, teardown
+
+
+@task
+def work(x: int) -> int:
+    return x + 1
+
+
+@setup
+def create() -> str:
+    return "cluster"
+
+
+@teardown
+def delete(cluster: str) -> None:
+    print("deleting", cluster)
+
+
+"""
+
+
+def _order(node) -> tuple[list[str], set[tuple[str, str]]]:
+    """The flow's steps and the pairs (a, b) where a runs before b."""
+    if isinstance(node, Task):
+        return [node.step], set()
+    if isinstance(node, Switch):
+        found = [_order(c.body) for c in node.cases]
+        return [s for f, _ in found for s in f], set().union(*(p for _, p in found))
+    parts = [_order(p) for p in (node.nodes if isinstance(node, Sequence) else node.branches)]
+    steps = [s for f, _ in parts for s in f]
+    pairs = set().union(*(p for _, p in parts)) if parts else set()
+    if isinstance(node, Sequence):
+        for i, (first, _) in enumerate(parts):
+            for later, _ in parts[i + 1 :]:
+                pairs |= {(a, b) for a in first for b in later}
+    assert isinstance(node, Sequence | Parallel)
+    return steps, pairs
+
+
+def _teardown_notes(read) -> list[tuple[int, bool, str]]:
+    return [
+        (d.span.line, d.lossy, d.message)
+        for d in read.diagnostics
+        if d.code == "TP189" and "teardown" in d.message
+    ]
+
+
+def test_as_setup_and_as_teardown_are_tasks_in_airflows_order():
+    read = _read(
+        """
+        up = BashOperator(task_id="up", bash_command="echo up").as_setup()
+        run = BashOperator(task_id="run", bash_command="echo run")
+        down = BashOperator(task_id="down", bash_command="echo down").as_teardown(setups=up)
+        up >> run >> down
+        other = work(1)
+        """,
+        head=ST_HEAD,
+    )
+    steps, before = _order(read.pipeline.flow)
+    assert sorted(steps) == ["down", "run", "up", "work"]
+    assert {("up", "run"), ("run", "down"), ("up", "down")} <= before
+    assert not any("work" in pair for pair in before)  # not ordered against the rest
+    notes = _teardown_notes(read)
+    assert [(line, lossy) for line, lossy, _ in notes] == [(_line(".as_teardown("), True)]
+    assert "Airflow's run does not fail when it fails" in notes[0][2]
+    # the teardown's trigger rule is said once, as a teardown
+    assert [d.code for d in read.diagnostics] == ["TP189"]
+
+
+def test_as_teardown_on_a_task_named_before():
+    read = _read(
+        """
+        a = work(1)
+        b = work(a)
+        c = work(b)
+        a >> b >> c.as_teardown(setups=a, on_failure_fail_dagrun=True)
+        """,
+        head=ST_HEAD,
+    )
+    _, before = _order(read.pipeline.flow)
+    assert {("work", "work__1"), ("work__1", "work__2"), ("work", "work__2")} <= before
+    ((line, lossy, message),) = _teardown_notes(read)
+    assert line == _line("as_teardown") and lossy
+    assert "teardown 'work__2'" in message
+    assert "does not fail" not in message  # on_failure_fail_dagrun=True: it does fail
+
+
+def test_setup_and_teardown_decorators_pass_data_and_order():
+    read = _read(
+        """
+        cluster = create()
+        done = work(1)
+        end = delete(cluster)
+        cluster >> done >> end
+        """,
+        head=ST_HEAD,
+    )
+    _, before = _order(read.pipeline.flow)
+    assert {("create", "work"), ("work", "delete")} <= before
+    delete = read.pipeline.step("delete")
+    assert [r.source for i in delete.inputs for r in i.refs] == ["create"]
+    assert [line for line, _, _ in _teardown_notes(read)] == [_line("end = delete(")]
+
+
+def test_with_a_teardown_orders_the_block_between_the_setup_and_it():
+    read = _read(
+        """
+        first = work(0)
+        with delete(create()):
+            a = work(1)
+            b = work(a)
+            c = work(2)
+        last = work(3)
+        first >> last
+        """,
+        head=ST_HEAD,
+    )
+    _, before = _order(read.pipeline.flow)
+    # a and c have no upstream task: after the setup; b and c no downstream: before the teardown
+    assert {("create", "work__1"), ("create", "work__3"), ("work__2", "delete")} <= before
+    assert ("work__3", "delete") in before
+    # the tasks made outside the block are not ordered by it
+    for outside in ("work", "work__4"):
+        assert not {(outside, "delete"), ("create", outside), ("delete", outside)} & before
+    assert ("work", "work__4") in before
+    assert [d.code for d in read.diagnostics] == ["TP189"]
+
+
+def test_a_teardown_after_a_branch_runs_after_whichever_case_ran():
+    read = _read(
+        """
+        s = create()
+        chosen = pick(1)
+        s >> chosen >> [work.override(task_id="a")(1), work.override(task_id="b")(2)] >> delete(s)
+        """,
+        head=ST_HEAD + "@task.branch\ndef pick(x: int) -> str:\n    return 'a' if x else 'b'\n\n\n",
+    )
+    flow = read.pipeline.flow
+    assert isinstance(flow, Sequence) and flow.nodes[-1] == Task("delete")
+    assert any(isinstance(n, Switch) for n in flow.nodes)

@@ -5,7 +5,9 @@ Why: Airflow can run a task when its upstream tasks failed, or any one of them f
 after every step before it succeeded; the nearest forms (an exit handler, a failure node) run
 at the end of the whole pipeline, not in place. ``none_failed_min_one_success`` (and
 ``none_failed``) on the task that joins a branch's cases is what a switch's join means, and
-is converted so.
+is converted so. A teardown (``@teardown``, ``.as_teardown()``) has Airflow's rule
+``all_done_setup_success``: it runs after failed tasks too, and its own failure does not fail the
+run; converted, it runs only after the tasks before it succeed.
 
 Instead: keep cleanup that must always run in a final step the target runs on failure (Flyte
 ``on_failure``, KFP ``dsl.ExitHandler``), or handle the failure inside the upstream task.
@@ -45,7 +47,24 @@ def cleanup():
 
 default_args = {"trigger_rule": "one_failed"}  # error
 """,
+    """
+from airflow.sdk import task, teardown
+
+@teardown  # error
+def drop():
+    pass
+
+@task
+def work():
+    pass
+
+work().as_teardown()  # error
+""",
 ]
+TEARDOWN = (
+    "a teardown runs in Airflow after failed tasks too (trigger rule all_done_setup_success); "
+    "the other frameworks run it only when every upstream succeeded"
+)
 
 
 def check(unit: LintUnit) -> Iterator[Hit]:
@@ -53,3 +72,17 @@ def check(unit: LintUnit) -> Iterator[Hit]:
         rule = value.value if isinstance(value, ast.Constant) else ast.unparse(value)
         if str(rule).split(".")[-1] not in DEFAULT:
             yield unit.hit(where, MESSAGE.format(rule=rule))
+    for node in ast.walk(unit.tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "as_teardown"
+        ):
+            yield unit.hit(node, TEARDOWN)
+        elif isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                full = unit.qualified(
+                    decorator.func if isinstance(decorator, ast.Call) else decorator
+                )
+                if full and full.split(".")[0] == "airflow" and full.endswith(".teardown"):
+                    yield unit.hit(decorator, TEARDOWN)

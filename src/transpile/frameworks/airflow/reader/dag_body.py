@@ -34,6 +34,7 @@ from transpile.reading.series_parallel import tightened
 from .bound import FILE
 from .constants import NotConstant, fold, to_node
 from .sensors import make_sensor
+from .setup_teardown import context_steps, mark, marked, read_context, teardown
 from .switches import Switching, switch_flow
 
 # an argument that renders one task's return value (as text)
@@ -111,6 +112,9 @@ class DagBody:
         self.group_functions: dict[str, ast.FunctionDef] = {}  # @task_group functions
         self.switch_kind: dict[str, str] = {}  # @task.branch / @task.short_circuit functions
         self.sensors: dict[str, dict[str, ast.expr]] = {}  # @task.sensor functions: keywords
+        self.setup_kind: dict[str, str] = {}  # @setup / @teardown functions: which
+        self.setups: set[str] = set()  # setup steps (setup_teardown.py)
+        self.teardowns: dict[str, ast.AST] = {}  # teardown steps → where marked
         self.switching: dict[str, Switching] = {}  # steps that choose what runs after them
         self.open_groups: list[tuple[str, bool]] = []  # (full id, prefix_group_id), innermost last
         self.members: dict[str, list[str]] = {}  # group id → the steps inside it, nested too
@@ -158,7 +162,9 @@ class DagBody:
                 self.sensors[node.name] = {k.arg: k.value for k in keywords if k.arg}
             elif flavour and base.attr != "python":
                 raise error("TP188", f"@task.{base.attr} is not supported", self.span(deco))
-            if flavour or self.reader.names.resolve(base) == "task":
+            if self.reader.names.resolve(base) in ("setup", "teardown"):
+                self.setup_kind[node.name] = self.reader.names.resolve(base)  # type: ignore
+            if flavour or self.reader.names.resolve(base) in ("task", "setup", "teardown"):
                 self.functions[node.name] = node
                 keywords = {k.arg: k.value for k in getattr(deco, "keywords", [])}
                 if (
@@ -287,6 +293,9 @@ class DagBody:
             and isinstance(node.targets[0], ast.Name)
         ):
             self.variables[node.targets[0].id] = self._new_group(node.value)
+            return
+        if isinstance(node, ast.With) and (opened := context_steps(self, node)) is not None:
+            read_context(self, node, opened)  # ``with teardown_task:``
             return
         if isinstance(node, ast.With) and all(self._grouping(i.context_expr) for i in node.items):
             opened = 0
@@ -894,7 +903,7 @@ class DagBody:
                 return True
         return False
 
-    def _resolve_edges(self) -> None:
+    def resolve_edges(self) -> None:
         """The order edges as step dependencies: a task group stands for its first tasks after
         ``>>`` and its last tasks before it (Airflow's roots and leaves of the group), worked out
         until nothing changes (an edge inside a group changes which tasks are its ends)."""
@@ -1000,6 +1009,8 @@ class DagBody:
         return None
 
     def _task_expression(self, node: ast.expr, variable: str | None) -> str | None:
+        if marked(node):  # ``task.as_setup()`` / ``task.as_teardown(setups=...)``
+            return mark(self, node, variable)  # type: ignore[arg-type]
         if isinstance(node, ast.Attribute) and node.attr == "output":
             node = node.value  # an operator's XComArg: the task itself
         if isinstance(node, ast.Name) and node.id in self.variables:
@@ -1456,6 +1467,11 @@ class DagBody:
             self._make_switch(step, self.switch_kind[taskflow], node)
         if taskflow in self.sensors:
             make_sensor(self, step, node, self.sensors[taskflow], params, "@task.sensor")
+        if self.setup_kind.get(taskflow) == "setup":
+            self.setups.add(step)
+        elif self.setup_kind.get(taskflow) == "teardown":
+            fails_run = self.options[taskflow].get("on_failure_fail_dagrun")
+            teardown(self, step, fails_run, node)
         return step
 
     def _known(self, value: ast.expr) -> None:
@@ -1633,11 +1649,11 @@ class DagBody:
 
     # flow
     def flow(self) -> Node:
-        self._resolve_edges()
+        self.resolve_edges()
         self._multiple_outputs()
         order = self._topological()
         for step, rule in self.rules.items():
-            if rule not in CARRIED_RULES:
+            if rule not in CARRIED_RULES and step not in self.teardowns:  # (said there)
                 self.note("TP189", f"trigger_rule={rule!r} is not carried", self.rule_nodes[step])
         if self.switching:
             reads = {
