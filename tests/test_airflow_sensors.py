@@ -453,3 +453,94 @@ def test_a_teardown_after_a_branch_runs_after_whichever_case_ran():
     flow = read.pipeline.flow
     assert isinstance(flow, Sequence) and flow.nodes[-1] == Task("delete")
     assert any(isinstance(n, Switch) for n in flow.nodes)
+
+
+# task groups nested by parent_group=
+PG_HEAD = """\
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, TaskGroup, task, task_group
+
+
+@task
+def one(x: int) -> int:
+    return x + 1
+
+
+"""
+
+
+def test_parent_group_nests_as_with_outer_does():
+    read = _read(
+        """
+        start = EmptyOperator(task_id="start")
+        outer = TaskGroup("outer")
+        other = TaskGroup("other", prefix_group_id=False)
+        with other:
+            with TaskGroup("inner", parent_group=outer) as inner:
+                a = one(1)
+            z = one(7)
+        with TaskGroup("deep", parent_group=inner):
+            b = one(a)
+
+        @task_group(parent_group=other)
+        def tg(v):
+            return one(v)
+
+        with outer:
+            c = one(5)
+            d = tg(c)
+        end = EmptyOperator(task_id="end")
+        start >> outer >> end
+        start >> other >> end
+        inner >> z
+        """,
+        head=PG_HEAD,
+    )
+    assert read.diagnostics == ()
+    # the task ids Airflow 3.3 gives this DAG (its task_dict, checked once by running it)
+    steps = [s.name for s in read.pipeline.steps]
+    assert steps == [
+        "start",
+        "outer_inner_one",
+        "one",
+        "outer_inner_deep_one",
+        "outer_one",
+        "tg_one",
+        "end",
+    ]
+    _, before = _order(read.pipeline.flow)
+    # Airflow's upstream lists for the same DAG: outer's ends include its nested groups' tasks
+    airflow = {
+        "outer_inner_one": ["start"],
+        "one": ["outer_inner_deep_one", "start"],
+        "outer_inner_deep_one": ["outer_inner_one"],
+        "outer_one": ["start"],
+        "tg_one": ["outer_one", "start"],
+        "end": ["one", "outer_inner_deep_one", "outer_one", "tg_one"],
+    }
+    assert {(u, t) for t, ups in airflow.items() for u in ups} <= before
+    assert ("outer_inner_one", "outer_one") not in before
+    assert ("outer_one", "outer_inner_one") not in before
+
+
+def test_parent_group_that_is_not_a_group_is_refused_at_its_line():
+    code = PG_HEAD + 'with DAG("d") as dag:\n    g = TaskGroup("g", parent_group=dag)\n'
+    read = api.read_text(code, "dag.py", "airflow")
+    assert isinstance(read, api.Failed)
+    (diagnostic,) = read.diagnostics
+    assert diagnostic.code == "TP186" and "parent_group=dag" in diagnostic.message
+    assert diagnostic.span.line == len(code.splitlines())
+
+
+def test_parent_group_the_dags_own_group_is_the_top():
+    read = _read(
+        """
+        with TaskGroup("outer") as outer:
+            with TaskGroup("top", parent_group=dag.task_group):
+                a = one(1)
+            b = one(2)
+        a >> b
+        """,
+        head=PG_HEAD,
+    )
+    assert [s.name for s in read.pipeline.steps] == ["top_one", "outer_one"]  # as Airflow's ids

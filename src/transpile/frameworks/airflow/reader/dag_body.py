@@ -298,16 +298,17 @@ class DagBody:
             read_context(self, node, opened)  # ``with teardown_task:``
             return
         if isinstance(node, ast.With) and all(self._grouping(i.context_expr) for i in node.items):
-            opened = 0
+            saved = self.open_groups
             for item in node.items:
                 group = self._opened_group(item)
-                if group is not None:
-                    self.open_groups.append(group)
-                    opened += 1
+                if group is not None:  # it and the groups it is in (parent_group= too)
+                    self.open_groups = list(self.group_chains[group[0]])
             self.nested += 1
-            self.read(node.body)  # the DAG itself, or a TaskGroup (flattened)
-            self.nested -= 1
-            del self.open_groups[len(self.open_groups) - opened :]
+            try:
+                self.read(node.body)  # the DAG itself, or a TaskGroup (flattened)
+            finally:
+                self.nested -= 1
+                self.open_groups = saved
             return
         if (
             self.holder
@@ -588,8 +589,34 @@ class DagBody:
     # task groups: flattened; their task ids take the group's prefix as in Airflow
     def _new_group(self, call: ast.Call, fallback: str = "group", suffix: bool = False) -> str:
         """A TaskGroup(...) call: its group id as a variable; a @task_group's (``suffix``) made
-        unique as Airflow does, a TaskGroup's id made twice refused as Airflow refuses it."""
+        unique as Airflow does, a TaskGroup's id made twice refused as Airflow refuses it.
+        ``parent_group=outer`` makes it in ``outer`` (as ``with outer:`` would)."""
         keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        parent = keywords.get("parent_group")
+        if parent is not None and not (isinstance(parent, ast.Constant) and parent.value is None):
+            marker = self.variables.get(parent.id, "") if isinstance(parent, ast.Name) else ""
+            if (
+                isinstance(parent, ast.Attribute)
+                and parent.attr == "task_group"
+                and isinstance(parent.value, ast.Name)
+                and parent.value.id not in self.variables
+            ):
+                marker = GROUP  # ``dag.task_group``: the DAG's own (root) group
+            if not marker.startswith(GROUP):
+                raise error(
+                    "TP186",
+                    f"parent_group={ast.unparse(parent)} is not a task group of this DAG",
+                    self.span(parent),
+                )
+            chain = self.group_chains[marker[len(GROUP) :]] if marker != GROUP else []
+            saved, self.open_groups = self.open_groups, list(chain)
+            rest = [k for k in call.keywords if k.arg != "parent_group"]
+            try:
+                return self._new_group(
+                    ast.copy_location(ast.Call(call.func, call.args, rest), call), fallback, suffix
+                )
+            finally:
+                self.open_groups = saved
         named = call.args[0] if call.args else keywords.get("group_id")
         base = fallback
         if named is not None:
@@ -700,7 +727,7 @@ class DagBody:
         body = [copy.deepcopy(s) for s in function.body]
         if constants:
             body = [_Substitute(constants).visit(s) for s in body]
-        self.open_groups.append((full, self._prefixes[full]))
+        saved_groups, self.open_groups = self.open_groups, list(self.group_chains[full])
         result = marker
         try:
             for statement in body:
@@ -718,7 +745,7 @@ class DagBody:
                     break
                 self.statement(statement)
         finally:
-            self.open_groups.pop()
+            self.open_groups = saved_groups
             self.variables, self.bound = saved, saved_bound
         return result
 
