@@ -214,6 +214,22 @@ def test_retries_from_default_args_are_said_too():
     assert "retries" in read.diagnostics[0].message
 
 
+def test_reading_a_sensors_value_that_airflow_does_not_push_is_refused():
+    code = (
+        HEAD
+        + "from airflow.providers.standard.sensors.python import PythonSensor\n\n"
+        + "@task\ndef show(x) -> None:\n    print(x)\n\n"
+        + 'with DAG("d") as dag:\n'
+        + '    wait = PythonSensor(task_id="wait", python_callable=ready, op_args=["in"])\n'
+        + "    show(wait.output)\n"
+    )
+    read = api.read_text(code, "dag.py", "airflow")
+    assert isinstance(read, api.Failed)
+    (diagnostic,) = read.diagnostics
+    assert diagnostic.code == "TP186" and "sensor wait" in diagnostic.message
+    assert diagnostic.span.line == len(code.splitlines())
+
+
 def test_a_timeout_it_cannot_read_is_a_step_with_a_todo():
     read = _read(
         """

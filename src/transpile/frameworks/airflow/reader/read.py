@@ -28,7 +28,7 @@ from transpile.reading.cst import SpanIndex
 from .bound import FILE, Constants, Unread, short
 from .dag_body import DagBody, span_of
 from .names import AirflowNames
-from .sensors import SENSOR_KEYS
+from .sensors import SENSOR_KEYS, check_reads
 
 PRESETS = {
     "@hourly": "0 * * * *",
@@ -138,6 +138,7 @@ class AirflowReader:
         defaults = self.default_args(keywords.get("default_args"))
         dag = DagBody(self, parameters, defaults, holder)
         dag.read(body)
+        check_reads(dag)
         if not dag.steps:
             raise error("TP190", f"DAG {name} has no tasks: nothing to convert", self.span(call))
         flow = dag.flow()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, replace
 
-from transpile.model.diagnostics import Diagnostic
+from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import ANY, Output
 
 from .bound import Unread
@@ -239,6 +239,8 @@ def make_sensor(dag, step: str, node: ast.AST, keywords: dict, function, shown_a
     callable_ = function.name if function is not None else call.split("(", 1)[0]
     body = poll_body(call, task, callable_, poll, poke_class)
     outputs = (Output("return_value", ANY),) if poke_class is not None else ()
+    if poke_class is None:
+        dag.__dict__.setdefault("_valueless", set()).add(step)
     dag.steps[index] = replace(this, body=body, outputs=outputs)
 
 
@@ -248,3 +250,20 @@ def _stub(dag, index: int, where: ast.AST, why: str) -> None:
     dag.note("TP188", f"{why}: a step that raises with a TODO", where)
     body = f'raise NotImplementedError("TODO(transpile): TP188 sensor {dag.task_ids[this.name]} not converted")\n'
     dag.steps[index] = replace(this, body=body, inputs=(), outputs=())
+
+
+def check_reads(dag) -> None:
+    """A task that reads the value of a sensor whose callable returns no PokeReturnValue:
+    Airflow pushes nothing for it (its value is None); refused at the task that reads it."""
+    valueless = dag.__dict__.get("_valueless", set())
+    for step in dag.steps:
+        for given in step.inputs:
+            for ref in given.refs:
+                if ref.kind == "output" and ref.source in valueless:
+                    raise error(
+                        "TP186",
+                        f"{dag.task_ids[step.name]} reads the value of the sensor "
+                        f"{dag.task_ids[ref.source]}, whose callable returns no PokeReturnValue "
+                        "(Airflow pushes no value for it)",
+                        step.span,
+                    )
