@@ -157,6 +157,20 @@ def _line(needle: str) -> int:
     return next(i for i, line in enumerate(LAST[0].splitlines(), 1) if needle in line)
 
 
+def test_a_task_sensors_override_sets_its_keywords():
+    read = _read(
+        """
+        @task.sensor(poke_interval=1, timeout=20)
+        def flag() -> bool:
+            return True
+
+        flag.override(task_id="later", timeout=timedelta(hours=1))()
+        """
+    )
+    body = read.pipeline.step("later").body
+    assert "time.sleep(1)" in body and "> 3600:" in body
+
+
 def test_a_task_sensor_without_parentheses_and_a_bool_result():
     read = _read(
         """

@@ -163,6 +163,9 @@ def make_sensor(dag, step: str, node: ast.AST, keywords: dict, function, shown_a
     constants = dag.constants()
     given = {k: v for k, v in dag.task_defaults().items() if k in SENSOR_KEYS}
     given |= {k: v for k, v in keywords.items() if k in SENSOR_KEYS}
+    func = getattr(node, "func", None)
+    if isinstance(func, ast.Call) and getattr(func.func, "attr", None) == "override":
+        given |= {k.arg: k.value for k in func.keywords if k.arg in SENSOR_KEYS}
     index = next(i for i, s in enumerate(dag.steps) if s.name == step)
     this = dag.steps[index]
     task = dag.task_ids[step]
