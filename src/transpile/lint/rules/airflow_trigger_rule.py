@@ -5,7 +5,9 @@ Why: Airflow can run a task when its upstream tasks failed, or any one of them f
 after every step before it succeeded; the nearest forms (an exit handler, a failure node) run
 at the end of the whole pipeline, not in place. ``none_failed_min_one_success`` (and
 ``none_failed``) on the task that joins a branch's cases is what a switch's join means, and
-is converted so.
+is converted so. A teardown (``@teardown``, ``.as_teardown()``) has Airflow's rule
+``all_done_setup_success``: it runs after failed tasks too, and its own failure does not fail the
+run; converted, it runs only after the tasks before it succeed.
 
 A cleanup task (``all_done`` or ``always``) that runs after every other task and reads only the
 DAG's params is converted: it stays the last step and is also the pipeline's failure handler
@@ -68,7 +70,24 @@ def cleanup():
 
 default_args = {"trigger_rule": "one_failed"}  # error
 """,
+    """
+from airflow.sdk import task, teardown
+
+@teardown  # error
+def drop():
+    pass
+
+@task
+def work():
+    pass
+
+work().as_teardown()  # error
+""",
 ]
+TEARDOWN = (
+    "a teardown runs in Airflow after failed tasks too (trigger rule all_done_setup_success); "
+    "the other frameworks run it only when every upstream succeeded"
+)
 
 
 CLEANUP = {"all_done", "always"}
@@ -81,6 +100,20 @@ def check(unit: LintUnit) -> Iterator[Hit]:
         if name in DEFAULT or (name.lower() in CLEANUP and _carried(unit, name.lower())):
             continue
         yield unit.hit(where, MESSAGE.format(rule=rule))
+    for node in ast.walk(unit.tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "as_teardown"
+        ):
+            yield unit.hit(node, TEARDOWN)
+        elif isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                full = unit.qualified(
+                    decorator.func if isinstance(decorator, ast.Call) else decorator
+                )
+                if full and full.split(".")[0] == "airflow" and full.endswith(".teardown"):
+                    yield unit.hit(decorator, TEARDOWN)
 
 
 def _carried(unit: LintUnit, rule: str) -> bool:

@@ -35,6 +35,8 @@ from transpile.reading.series_parallel import tightened
 from .bound import FILE, MUTATORS, root_name
 from .constants import NotConstant, fold, to_node
 from .pulls import TI_NAMES, pulls_of, rewritten
+from .sensors import make_sensor
+from .setup_teardown import context_steps, mark, marked, read_context, teardown
 from .switches import Switching, switch_flow
 
 # an argument that renders one task's return value (as text)
@@ -110,10 +112,15 @@ class DagBody:
         self.built: dict[str, Built] = {}
         self.steps: list[Step] = []
         self.helpers: list[str] = []
+        self.preamble: list[str] = []  # definitions the module's own need (before them)
         self.local: dict[str, ast.FunctionDef] = {}  # plain functions defined in the DAG body
         self.defined: set[str] = set()
         self.group_functions: dict[str, ast.FunctionDef] = {}  # @task_group functions
         self.switch_kind: dict[str, str] = {}  # @task.branch / @task.short_circuit functions
+        self.sensors: dict[str, dict[str, ast.expr]] = {}  # @task.sensor functions: keywords
+        self.setup_kind: dict[str, str] = {}  # @setup / @teardown functions: which
+        self.setups: set[str] = set()  # setup steps (setup_teardown.py)
+        self.teardowns: dict[str, ast.AST] = {}  # teardown steps → where marked
         self.switching: dict[str, Switching] = {}  # steps that choose what runs after them
         self.open_groups: list[tuple[str, bool]] = []  # (full id, prefix_group_id), innermost last
         self.members: dict[str, list[str]] = {}  # group id → the steps inside it, nested too
@@ -163,9 +170,14 @@ class DagBody:
             if flavour and base.attr in ("branch", "short_circuit"):
                 self.switch_kind[node.name] = base.attr
                 self._switch_settings(deco, base.attr)
+            elif flavour and base.attr == "sensor":
+                keywords = getattr(deco, "keywords", [])
+                self.sensors[node.name] = {k.arg: k.value for k in keywords if k.arg}
             elif flavour and base.attr != "python":
                 raise error("TP188", f"@task.{base.attr} is not supported", self.span(deco))
-            if flavour or self.reader.names.resolve(base) == "task":
+            if self.reader.names.resolve(base) in ("setup", "teardown"):
+                self.setup_kind[node.name] = self.reader.names.resolve(base)  # type: ignore
+            if flavour or self.reader.names.resolve(base) in ("task", "setup", "teardown"):
                 self.functions[node.name] = node
                 keywords = {k.arg: k.value for k in getattr(deco, "keywords", [])}
                 if (
@@ -295,17 +307,21 @@ class DagBody:
             self.variables[node.targets[0].id] = self._new_group(node.value)
             self.tasks_made.add(id(node))
             return
+        if isinstance(node, ast.With) and (opened := context_steps(self, node)) is not None:
+            read_context(self, node, opened)  # ``with teardown_task:``
+            return
         if isinstance(node, ast.With) and all(self._grouping(i.context_expr) for i in node.items):
-            opened = 0
+            saved = self.open_groups
             for item in node.items:
                 group = self._opened_group(item)
-                if group is not None:
-                    self.open_groups.append(group)
-                    opened += 1
+                if group is not None:  # it and the groups it is in (parent_group= too)
+                    self.open_groups = list(self.group_chains[group[0]])
             self.nested += 1
-            self.read(node.body)  # the DAG itself, or a TaskGroup (flattened)
-            self.nested -= 1
-            del self.open_groups[len(self.open_groups) - opened :]
+            try:
+                self.read(node.body)  # the DAG itself, or a TaskGroup (flattened)
+            finally:
+                self.nested -= 1
+                self.open_groups = saved
             return
         if (
             self.holder
@@ -587,8 +603,34 @@ class DagBody:
     # task groups: flattened; their task ids take the group's prefix as in Airflow
     def _new_group(self, call: ast.Call, fallback: str = "group", suffix: bool = False) -> str:
         """A TaskGroup(...) call: its group id as a variable; a @task_group's (``suffix``) made
-        unique as Airflow does, a TaskGroup's id made twice refused as Airflow refuses it."""
+        unique as Airflow does, a TaskGroup's id made twice refused as Airflow refuses it.
+        ``parent_group=outer`` makes it in ``outer`` (as ``with outer:`` would)."""
         keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        parent = keywords.get("parent_group")
+        if parent is not None and not (isinstance(parent, ast.Constant) and parent.value is None):
+            marker = self.variables.get(parent.id, "") if isinstance(parent, ast.Name) else ""
+            if (
+                isinstance(parent, ast.Attribute)
+                and parent.attr == "task_group"
+                and isinstance(parent.value, ast.Name)
+                and parent.value.id not in self.variables
+            ):
+                marker = GROUP  # ``dag.task_group``: the DAG's own (root) group
+            if not marker.startswith(GROUP):
+                raise error(
+                    "TP186",
+                    f"parent_group={ast.unparse(parent)} is not a task group of this DAG",
+                    self.span(parent),
+                )
+            chain = self.group_chains[marker[len(GROUP) :]] if marker != GROUP else []
+            saved, self.open_groups = self.open_groups, list(chain)
+            rest = [k for k in call.keywords if k.arg != "parent_group"]
+            try:
+                return self._new_group(
+                    ast.copy_location(ast.Call(call.func, call.args, rest), call), fallback, suffix
+                )
+            finally:
+                self.open_groups = saved
         named = call.args[0] if call.args else keywords.get("group_id")
         base = fallback
         if named is not None:
@@ -693,7 +735,7 @@ class DagBody:
         body = [copy.deepcopy(s) for s in function.body]
         if constants:
             body = [_Substitute(constants).visit(s) for s in body]
-        self.open_groups.append((full, self._prefixes[full]))
+        saved_groups, self.open_groups = self.open_groups, list(self.group_chains[full])
         result = marker
         try:
             for statement in body:
@@ -711,7 +753,7 @@ class DagBody:
                     break
                 self.statement(statement)
         finally:
-            self.open_groups.pop()
+            self.open_groups = saved_groups
             self.variables, self.bound = saved, saved_bound
         return result
 
@@ -896,7 +938,7 @@ class DagBody:
                 return True
         return False
 
-    def _resolve_edges(self) -> None:
+    def resolve_edges(self) -> None:
         """The order edges as step dependencies: a task group stands for its first tasks after
         ``>>`` and its last tasks before it (Airflow's roots and leaves of the group), worked out
         until nothing changes (an edge inside a group changes which tasks are its ends)."""
@@ -1002,6 +1044,8 @@ class DagBody:
         return None
 
     def _task_expression(self, node: ast.expr, variable: str | None) -> str | None:
+        if marked(node):  # ``task.as_setup()`` / ``task.as_teardown(setups=...)``
+            return mark(self, node, variable)  # type: ignore[arg-type]
         if isinstance(node, ast.Attribute) and node.attr == "output":
             node = node.value  # an operator's XComArg: the task itself
         if isinstance(node, ast.Name) and node.id in self.variables:
@@ -1021,6 +1065,11 @@ class DagBody:
         name = self.reader.names.resolve(node)
         if name in ("PythonOperator",):
             return self.operator(node)
+        if name == "PythonSensor":  # a step that polls its callable (sensors.py)
+            step = self.operator(node)
+            keywords = {k.arg: k.value for k in node.keywords if k.arg}
+            make_sensor(self, step, node, keywords, self._callable_of(node), name)
+            return step
         if name in ("BranchPythonOperator", "ShortCircuitOperator"):
             kind = "branch" if name.startswith("Branch") else "short_circuit"
             self._switch_settings(node, kind)
@@ -1102,9 +1151,13 @@ class DagBody:
 
     def unsupported(self, node: ast.Call, name: str, variable: str | None) -> str:
         task_id = self._task_id(node, variable or name.lower())
-        self.note(
-            "TP188", f"{name} {task_id!r} is not supported: a step that raises with a TODO", node
-        )
+        why = "is not supported"
+        if name.split(" ")[0].endswith("Sensor"):  # (PythonSensor polls its callable instead)
+            why = (
+                "waits for something outside the pipeline, which no target's step does (start "
+                "the pipeline when it holds, or poll in a task)"
+            )
+        self.note("TP188", f"{name} {task_id!r} {why}: a step that raises with a TODO", node)
         body = (
             f'raise NotImplementedError("TODO(transpile): TP188 {name} {task_id} not converted")\n'
         )
@@ -1473,6 +1526,13 @@ class DagBody:
         self.built[step].deps |= deps
         if taskflow in self.switch_kind and item is None:
             self._make_switch(step, self.switch_kind[taskflow], node)
+        if taskflow in self.sensors:
+            make_sensor(self, step, node, self.sensors[taskflow], params, "@task.sensor")
+        if self.setup_kind.get(taskflow) == "setup":
+            self.setups.add(step)
+        elif self.setup_kind.get(taskflow) == "teardown":
+            fails_run = self.options[taskflow].get("on_failure_fail_dagrun")
+            teardown(self, step, fails_run, node)
         return step
 
     def _known(self, value: ast.expr) -> None:
@@ -1701,12 +1761,12 @@ class DagBody:
 
     # flow
     def flow(self) -> Node:
-        self._resolve_edges()
+        self.resolve_edges()
         self._multiple_outputs()
         order = self._topological()
         cleanup = self._cleanup(order)
         for step, rule in self.rules.items():
-            if rule not in CARRIED_RULES and step != cleanup:
+            if rule not in CARRIED_RULES and step != cleanup and step not in self.teardowns:
                 self.note("TP189", f"trigger_rule={rule!r} is not carried", self.rule_nodes[step])
         for step in self.steps:
             for inp in step.inputs:

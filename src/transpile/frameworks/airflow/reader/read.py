@@ -28,6 +28,7 @@ from transpile.reading.cst import SpanIndex
 from .bound import FILE, Constants, Unread, short
 from .dag_body import DagBody, span_of
 from .names import AirflowNames
+from .sensors import SENSOR_KEYS, check_reads
 
 PRESETS = {
     "@hourly": "0 * * * *",
@@ -137,6 +138,7 @@ class AirflowReader:
         defaults = self.default_args(keywords.get("default_args"))
         dag = DagBody(self, parameters, defaults, holder)
         dag.read(body)
+        check_reads(dag)
         if not dag.steps:
             raise error("TP190", f"DAG {name} has no tasks: nothing to convert", self.span(call))
         flow = dag.flow()
@@ -217,8 +219,8 @@ class AirflowReader:
             return {}
         found = {}
         for key, (value, scope) in items.items():
-            if key not in TASK_OPTIONS and key != "trigger_rule":
-                continue
+            if key not in TASK_OPTIONS and key != "trigger_rule" and key not in SENSOR_KEYS:
+                continue  # (a sensor's keys are read by the sensors made with them)
             try:
                 found[key] = self.constants.option(key, value, scope)
             except Unread as unread:
@@ -321,7 +323,7 @@ class AirflowReader:
                 node, ast.FunctionDef | ast.ClassDef | ast.Assign | ast.AnnAssign
             ) and not self._airflow_related(node):
                 definitions.append(ast.get_source_segment(self.text, node) or ast.unparse(node))
-        definitions += dag.helpers
+        definitions = [*dag.preamble, *definitions, *dag.helpers]
         written = [v for s in dag.steps for o in s.options for _, v in o.args]
         written += [p.default for p in parameters if p.default is not None]
         used = _names_used([*definitions, *(s.body for s in dag.steps), *written])

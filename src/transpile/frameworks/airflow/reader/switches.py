@@ -33,6 +33,8 @@ RULES = {
     "none_failed_or_skipped": lambda ran, skipped: ran > 0 or not skipped,
     "none_failed": lambda ran, skipped: True,
     "all_done": lambda ran, skipped: True,
+    # a teardown's: all done, and a setup succeeded (some task before it ran: its setups are)
+    "all_done_setup_success": lambda ran, skipped: ran > 0 or not skipped,
     "always": lambda ran, skipped: True,
     "one_success": lambda ran, skipped: ran > 0,
     "none_skipped": lambda ran, skipped: not skipped,
