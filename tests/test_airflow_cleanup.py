@@ -97,3 +97,45 @@ def test_a_task_that_is_not_a_cleanup_keeps_its_note(change):
     read = _read(text)
     assert not [o for o in read.pipeline.options if o.kind == "exit_hook"]
     assert [d.code for d in read.diagnostics if "trigger_rule" in d.message] == ["TP189"]
+
+
+TEARDOWN = """\
+import pendulum
+from airflow.sdk import dag, setup, task, teardown
+
+
+@dag(start_date=pendulum.datetime(2024, 1, 1), schedule=None)
+def with_teardown():
+    @setup
+    def make_cluster() -> str:
+        return "c1"
+
+    @task
+    def work(cluster: str) -> str:
+        return f"ran on {cluster}"
+
+    @teardown
+    def drop_cluster() -> None:
+        print("dropped")
+
+    cluster = make_cluster()
+    work(cluster) >> drop_cluster()
+
+
+with_teardown()
+"""
+
+
+def test_a_last_teardown_is_the_cleanup_and_its_own_failure_is_named():
+    read = _read(TEARDOWN)
+    (hook,) = [o for o in read.pipeline.options if o.kind == "exit_hook"]
+    assert hook.args == (("on_error", "[drop_cluster_on_failure]"), ("inputs", "()"))
+    codes = sorted(d.code for d in read.diagnostics if "drop_cluster" in d.message)
+    assert codes == ["TP189", "TP201"]  # its own failure; the last step and the failure handler
+    lossy = [d.message for d in read.diagnostics if d.lossy]
+    assert lossy == [
+        "teardown 'drop_cluster' fails the target's run when it fails (Airflow's run does not "
+        "fail for a teardown unless on_failure_fail_dagrun=True)"
+    ]
+    failing = _read(TEARDOWN.replace("@teardown\n", "@teardown(on_failure_fail_dagrun=True)\n"))
+    assert not [d for d in failing.diagnostics if d.lossy]

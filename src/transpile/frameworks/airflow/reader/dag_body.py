@@ -36,7 +36,8 @@ from .bound import FILE, MUTATORS, root_name
 from .constants import NotConstant, fold, to_node
 from .pulls import TI_NAMES, pulls_of, rewritten
 from .sensors import make_sensor
-from .setup_teardown import context_steps, mark, marked, read_context, teardown
+from .setup_teardown import RULE as TEARDOWN_RULE
+from .setup_teardown import context_steps, mark, marked, read_context, say, teardown
 from .switches import Switching, switch_flow
 
 # an argument that renders one task's return value (as text)
@@ -121,6 +122,7 @@ class DagBody:
         self.setup_kind: dict[str, str] = {}  # @setup / @teardown functions: which
         self.setups: set[str] = set()  # setup steps (setup_teardown.py)
         self.teardowns: dict[str, ast.AST] = {}  # teardown steps → where marked
+        self.failing_teardowns: set[str] = set()  # on_failure_fail_dagrun=True
         self.switching: dict[str, Switching] = {}  # steps that choose what runs after them
         self.open_groups: list[tuple[str, bool]] = []  # (full id, prefix_group_id), innermost last
         self.members: dict[str, list[str]] = {}  # group id → the steps inside it, nested too
@@ -1766,7 +1768,9 @@ class DagBody:
         order = self._topological()
         cleanup = self._cleanup(order)
         for step, rule in self.rules.items():
-            if rule not in CARRIED_RULES and step != cleanup and step not in self.teardowns:
+            if step in self.teardowns:
+                say(self, step, step == cleanup)
+            elif rule not in CARRIED_RULES and step != cleanup:
                 self.note("TP189", f"trigger_rule={rule!r} is not carried", self.rule_nodes[step])
         for step in self.steps:
             for inp in step.inputs:
@@ -1818,7 +1822,7 @@ class DagBody:
         if self.switching or len(order) < 2:
             return None
         last = order[-1]
-        if self.rules.get(last) not in ("all_done", "always"):
+        if self.rules.get(last) not in ("all_done", "always", TEARDOWN_RULE):
             return None
         ancestors: set[str] = set()
         todo = [last]
@@ -1842,6 +1846,7 @@ class DagBody:
         bindings = [f"{i.name} = {i.refs[0].name}" for i in step.inputs if i.name != i.refs[0].name]
         body = "\n".join([*bindings, _without_result(step.body).rstrip("\n")])
         task = self.task_ids[last]
+        what = "a teardown" if last in self.teardowns else f"trigger_rule={self.rules[last]!r}"
         self.helpers.append(
             "\n".join([
                 f"def {name}({signature}) -> None:",
@@ -1857,7 +1862,7 @@ class DagBody:
             Diagnostic(
                 "TP201",
                 "info",
-                f"{task} (trigger_rule={self.rules[last]!r}) runs as the last step when the "
+                f"{task} ({what}) runs as the last step when the "
                 f"other tasks succeed, and as the failure handler {name} when one fails "
                 "(Metaflow's @exit_hook, Flyte's on_failure, KFP's ExitHandler)",
                 step.span,

@@ -62,13 +62,33 @@ def mark(dag, node: ast.Call, variable: str | None) -> str:
 
 
 def teardown(dag, step: str, fails_run: ast.expr | None, node: ast.AST) -> None:
-    """``step`` is a teardown: its trigger rule is Airflow's, and what is not carried is said."""
+    """``step`` is a teardown: its trigger rule is Airflow's (what is not carried is said when
+    the flow is built: see ``say``)."""
     if step in dag.teardowns:
         return
     dag.teardowns[step] = node
     dag.rules[step], dag.rule_nodes[step] = RULE, node
+    if isinstance(fails_run, ast.Constant) and fails_run.value is True:
+        dag.failing_teardowns.add(step)
+
+
+def say(dag, step: str, cleanup: bool) -> None:
+    """What a teardown loses: a teardown after every task that reads only params is the
+    pipeline's cleanup (the last step and the failure handler) and loses only that its own
+    failure fails the target's run (unless ``on_failure_fail_dagrun=True``); another runs in the
+    targets only when the tasks before it succeed."""
     task = dag.task_ids[step]
-    failing = isinstance(fails_run, ast.Constant) and fails_run.value is True
+    node = dag.teardowns[step]
+    failing = step in dag.failing_teardowns
+    if cleanup:
+        if not failing:
+            dag.note(
+                "TP189",
+                f"teardown {task!r} fails the target's run when it fails (Airflow's run does not "
+                "fail for a teardown unless on_failure_fail_dagrun=True)",
+                node,
+            )
+        return
     consequence = (
         "" if failing else "; Airflow's run does not fail when it fails, the target's does"
     )
