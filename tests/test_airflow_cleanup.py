@@ -133,9 +133,10 @@ def test_a_last_teardown_is_the_cleanup_and_its_own_failure_is_named():
     codes = sorted(d.code for d in read.diagnostics if "drop_cluster" in d.message)
     assert codes == ["TP189", "TP201"]  # its own failure; the last step and the failure handler
     lossy = [d.message for d in read.diagnostics if d.lossy]
-    assert lossy == [
+    expected = (
         "teardown 'drop_cluster' fails the target's run when it fails (Airflow's run does not "
         "fail for a teardown unless on_failure_fail_dagrun=True)"
-    ]
+    )
+    assert lossy == [expected]
     failing = _read(TEARDOWN.replace("@teardown\n", "@teardown(on_failure_fail_dagrun=True)\n"))
     assert not [d for d in failing.diagnostics if d.lossy]
