@@ -237,3 +237,24 @@ def test_options_naming_another_frameworks_objects_become_todos():
     assert not re.search(r"^\s*@secrets", code, re.MULTILINE)
     assert '# TODO(transpile): TP232 @secrets(sources=[Secret(group="db", key="pw")]) takes' in code
     assert [(d.code, d.span.line) for d in diagnostics] == [("TP232", 6)]
+
+
+def test_parameters_named_start_and_end_keep_their_options_beside_the_steps():
+    """Metaflow's first and last steps are ``start`` and ``end``: parameters by those names
+    are attributes ``start_value`` / ``end_value`` with their options unchanged (``--start``),
+    so the steps keep their names (a ``start_2`` step is refused by Metaflow)."""
+    from transpile import api
+
+    text = (
+        "from flytekit import task, workflow\n\n\n@task\ndef double(start: int, end: int) -> int:\n"
+        "    return start * 2 + end\n\n\n@workflow\ndef wf(start: int = 3, end: int = 1) -> int:\n"
+        "    return double(start=start, end=end)\n"
+    )
+    read = api.read_text(text, "wf.py")
+    assert isinstance(read, api.Read), read
+    code, _ = api.write("metaflow", read.pipeline)
+    assert 'start_value = Parameter("start", default=3, type=int)' in code
+    assert 'end_value = Parameter("end", default=1, type=int)' in code
+    assert "    def start(self):" in code and "    def end(self):" in code
+    assert "self.start_value * 2 + self.end_value" in code
+    assert "start_2" not in code and "end_2" not in code

@@ -263,8 +263,8 @@ def target_params(converted: Converted, target: str, params: dict[str, Any]) -> 
         return params
     from transpile.frameworks.metaflow.writer.names import FlowNames
 
-    renamed = FlowNames(converted.pipeline, []).params
-    return {renamed.get(k, k): v for k, v in params.items()}
+    names = FlowNames(converted.pipeline, [])
+    return {names.option(k) if k in names.params else k: v for k, v in params.items()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,16 +27,24 @@ class FlowNames:
     def __init__(self, pipeline: Pipeline, diagnostics: list[Diagnostic]):
         self.p = pipeline
         self.diagnostics = diagnostics
+        self.options: dict[str, str] = {}  # a parameter whose option is not its attribute's name
         self.params = {q.name: self._param(q.name, q.span) for q in pipeline.parameters}
         self.steps = self._steps()
         self.taken = set(self.params.values()) | set(self.steps.values())
         self.artifacts = self._artifacts()
+
+    def option(self, name: str) -> str:
+        """The command-line option (``--x``) of the model's parameter ``name``."""
+        return self.options.get(name) or self.params[name]
 
     def _note(self, message: str, span: Span | None, code: str = "TP230") -> None:
         self.diagnostics.append(Diagnostic(code, "warning", message, span))
 
     def _param(self, name: str, span: Span) -> str:
         attr = identifier(name)
+        if attr in ("start", "end"):  # the flow's first and last steps: the option keeps it
+            self.options[name] = attr
+            return f"{attr}_value"
         if attr in RESERVED:
             self._note(
                 f"parameter {name!r} is reserved by Metaflow (it would be silently ignored); "

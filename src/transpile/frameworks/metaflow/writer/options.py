@@ -138,9 +138,11 @@ class OptionWriter:
 
 
 def parameter_line(
-    param: Parameter, attr: str, diagnostics: list[Diagnostic]
+    param: Parameter, attr: str, diagnostics: list[Diagnostic], option: str | None = None
 ) -> tuple[str, set[str]]:
-    """``attr = Parameter(...)`` (or IncludeFile) and the metaflow names it needs."""
+    """``attr = Parameter(...)`` (or IncludeFile) and the metaflow names it needs; ``option``
+    is the parameter's name when it is not ``attr`` (``start_value = Parameter("start")``: the
+    step is ``start``)."""
     kind = "IncludeFile" if param.kind == "file" else "Parameter"
     json_kind = param.kind == "json" or (
         param.kind == "value"
@@ -154,7 +156,7 @@ def parameter_line(
     if param.kind == "value" and json_kind:
         message = f"parameter {param.name!r} ({param.type.expr}) is a JSONType"
         diagnostics.append(Diagnostic("TP233", "info", message, param.span))
-    args = [repr(attr), *_parameter_args(param, json_kind)]
+    args = [repr(option or attr), *_parameter_args(param, json_kind)]
     names = {kind, "JSONType"} if json_kind else {kind}
     return f"{attr} = {kind}({', '.join(args)})", names
 

@@ -60,7 +60,12 @@ class MetaflowWriter:
         views = [self._view(s, bodies[s.name], transitions[s.name]) for s in self.steps]
         parameters = []
         for param in self.p.parameters:
-            line, imports = parameter_line(param, self.names.params[param.name], self.diagnostics)
+            line, imports = parameter_line(
+                param,
+                self.names.params[param.name],
+                self.diagnostics,
+                self.names.options.get(param.name),
+            )
             parameters.append(line)
             self.metaflow |= imports
         options, hooks = self._failure_hooks()
