@@ -34,6 +34,7 @@ from transpile.reading.series_parallel import tightened
 
 from .bound import FILE, MUTATORS, root_name
 from .constants import NotConstant, fold, to_node
+from .pods import pod_step
 from .pulls import TI_NAMES, pulls_of, rewritten
 from .sensors import make_sensor
 from .setup_teardown import RULE as TEARDOWN_RULE
@@ -1084,6 +1085,8 @@ class DagBody:
             return self.add(task_id, node, (), (), "", rule | self._settings(node))
         if name == "BashOperator" and self._plain_command(node) is not None:
             return self.bash(node, variable)
+        if name == "KubernetesPodOperator" and (step := pod_step(self, node, variable)):
+            return step  # its command run with subprocess (pods.py)
         if name and name.endswith(("Operator", "Sensor")):
             return self.unsupported(node, name, variable)
         if self._other_operator(node):
