@@ -16,6 +16,7 @@ import json
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -451,6 +452,7 @@ def verify_file(
             shutil.rmtree(root, ignore_errors=True)
 
 
+STAGGER = 1.1  # seconds between the starts of repeated source runs
 ENVIRONMENTS = {"pypi", "conda", "pypi_base", "conda_base"}
 
 
@@ -527,10 +529,18 @@ def _verify(
     names = [f"source-{i + 1}" for i in range(len(sources))] + ["target"]
 
     def job(i: int) -> Callable[[], dict[str, Normalized]]:
-        # repeated source runs never come from the cache
+        # repeated source runs never come from the cache, and start a little later than the
+        # first: a value that depends on the time (a shell's `date`, to the second) then
+        # changes between them instead of agreeing by running at the same moment
         side, workdir = sides[i], root / names[i]
         cached = cache and i in (0, len(sides) - 1)
-        return lambda: side.run(folder, workdir, skip, cached, timeout)
+        delay = STAGGER * i if 0 < i < len(sides) - 1 else 0.0
+
+        def run() -> dict[str, Normalized]:
+            time.sleep(delay)
+            return side.run(folder, workdir, skip, cached, timeout)
+
+        return run
 
     order = [len(sides) - 1, *range(len(sources))]
     base = Verification(
