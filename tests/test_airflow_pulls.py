@@ -250,3 +250,47 @@ def test_reading_a_branching_tasks_value_is_named():
     (note,) = [d for d in read.diagnostics if "branching task" in d.message]
     assert note.code == "TP189" and note.lossy
     assert "Airflow 3 pushes no value" in note.message
+
+
+TEMPLATED = """\
+import pendulum
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG, task
+
+with DAG("templated", start_date=pendulum.datetime(2024, 1, 1), schedule=None, params={"s": "X"}):
+    @task
+    def produce() -> int:
+        return 41
+
+    made = produce()
+    show = BashOperator(task_id="show", bash_command=COMMAND)
+    made >> show
+"""
+
+
+def test_a_bash_command_with_templates_the_pipeline_has_is_rendered_in_the_step(tmp_path):
+    command = (
+        'echo "{{ task.task_id }}@{{ dag.dag_id }} {{ params.s }}/${HOME:+h} '
+        "{{ ti.xcom_pull(task_ids='produce') }}\""
+    )
+    read = read_text(TEMPLATED.replace("COMMAND", repr(command)), "t.py")
+    assert isinstance(read, Read), read
+    step = read.pipeline.step("show")
+    assert [(i.name, [(r.kind, r.source) for r in i.refs]) for i in step.inputs] == [
+        ("s", [("param", "s")]),
+        ("produce_value", [("output", "produce")]),
+    ]
+    assert """f'echo "show@templated {s}/${{HOME:+h}} {produce_value}"'""" in step.body
+    script = tmp_path / "step.py"
+    script.write_text(f"s = 'X'\nproduce_value = 41\n{step.body}print(repr(return_value))\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "'show@templated X/h 41'"
+
+
+@pytest.mark.parametrize(
+    "command", ["echo {{ ds }}", "echo {{ params.missing }}", "{% if x %}echo{% endif %}"]
+)
+def test_a_bash_command_with_another_template_stays_a_todo_step(command):
+    read = read_text(TEMPLATED.replace("COMMAND", repr(command)), "t.py")
+    assert isinstance(read, Read), read
+    assert "NotImplementedError" in read.pipeline.step("show").body

@@ -40,6 +40,7 @@ from .sensors import make_sensor
 from .setup_teardown import RULE as TEARDOWN_RULE
 from .setup_teardown import context_steps, mark, marked, read_context, say, teardown
 from .switches import Switching, switch_flow
+from .templates import fstring, template_parts
 
 # an argument that renders one task's return value (as text)
 XCOM_PULL = re.compile(
@@ -144,6 +145,7 @@ class DagBody:
         self._constants: dict[str, object] | None = None
         self.unknown: dict[str, ast.AST] = {}  # names the DAG body computes (not constants)
         self.tasks_made: set[int] = set()  # ids of assignments that made a task, group or list
+        self.dag_id = ""  # the DAG's id (read.py sets it): what {{ dag.dag_id }} renders
         self.foreign: set[str] = set()  # names of other DAGs' objects and tasks (holder form)
         self._prefixes: dict[str, bool] = {}  # group id → its prefix_group_id
         self.exit_options: list[Option] = []  # the failure handler a cleanup task makes
@@ -1083,7 +1085,9 @@ class DagBody:
             task_id = self._task_id(node, variable or "empty")
             rule = {k: v for k, v in self.task_defaults().items() if k == "trigger_rule"}
             return self.add(task_id, node, (), (), "", rule | self._settings(node))
-        if name == "BashOperator" and self._plain_command(node) is not None:
+        if name == "BashOperator" and (
+            self._plain_command(node) is not None or self._rendered_command(node, variable)
+        ):
             return self.bash(node, variable)
         if name == "KubernetesPodOperator" and (step := pod_step(self, node, variable)):
             return step  # its command run with subprocess (pods.py)
@@ -1181,16 +1185,55 @@ class DagBody:
             return None  # a template, or a script file Airflow renders as a template too
         return text
 
+    def _rendered_command(self, node: ast.Call, variable: str | None) -> list | None:
+        """A ``bash_command`` whose templates the conversion renders (templates.py): its parts,
+        each a text, a parameter or a task's result (of a task read before), else None."""
+        command = next((k.value for k in node.keywords if k.arg == "bash_command"), None)
+        if not (isinstance(command, ast.Constant) and isinstance(command.value, str)):
+            return None
+        if command.value.rstrip().endswith((".sh", ".bash")):
+            return None
+        task_id = self.child_id(self._task_id(node, variable or "bash", operator=False))
+        parts = template_parts(command.value, task_id, self.dag_id)
+        by_id = {t: s for s, t in self.task_ids.items()}
+        if parts is None or any(
+            (kind == "param" and value not in self.parameters)
+            or (kind == "pull" and value not in by_id)
+            for kind, value in parts
+        ):
+            return None
+        return parts
+
     def bash(self, node: ast.Call, variable: str | None) -> str:
         """A BashOperator with a plain command: a step that runs it with bash (a failing command
         fails the step, as in Airflow; its output goes to the step's log, and its last line is
         the step's result, as Airflow pushes it unless do_xcom_push=False)."""
+        rendered = self._rendered_command(node, variable)
         task_id = self._task_id(node, variable or "bash")
         command = self._plain_command(node)
+        inputs: list[Input] = []
+        deps: set[str] = set()
+        if rendered is not None:  # the templates rendered as Airflow renders them: str()
+            by_id = {t: s for s, t in self.task_ids.items()}
+            parts: list[tuple[str, str]] = []
+            for kind, value in rendered:
+                if kind == "param":
+                    ref = Ref("param", value, value)
+                    name = value
+                elif kind == "pull":
+                    ref, name = self._result(by_id[value]), f"{_identifier(value)}_value"
+                    deps.add(by_id[value])
+                else:
+                    parts.append((kind, value))
+                    continue
+                if name not in [i.name for i in inputs]:
+                    inputs.append(Input(name, self._type_of(ref), (ref,)))
+                parts.append((kind, name))
         for keyword in node.keywords:
             if keyword.arg in ("env", "append_env", "cwd", "skip_on_exit_code", "output_encoding"):
                 self.note("TP189", f"{keyword.arg}= is not carried", keyword)
-        run = f'subprocess.run(["bash", "-c", {command!r}]'
+        shown = fstring(parts) if rendered is not None else repr(command)
+        run = f'subprocess.run(["bash", "-c", {shown}]'
         pushed = next((k.value for k in node.keywords if k.arg == "do_xcom_push"), None)
         if isinstance(pushed, ast.Constant) and pushed.value is False:
             body, outputs = f"import subprocess\n\n{run}, check=True)\n", ()
@@ -1205,7 +1248,9 @@ class DagBody:
             )
             outputs = (Output("return_value", TypeRef("str", "inferred")),)
         options = self._options(None, self._settings(node), node)  # default_args' retries too
-        return self.add(task_id, node, (), outputs, body, options)
+        step = self.add(task_id, node, tuple(inputs), outputs, body, options)
+        self.built[step].deps |= deps
+        return step
 
     def operator(self, node: ast.Call) -> str:
         keywords = {k.arg: k.value for k in node.keywords if k.arg}

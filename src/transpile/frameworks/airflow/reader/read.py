@@ -137,6 +137,7 @@ class AirflowReader:
         parameters = self._parameters(keywords.get("params"), args)
         defaults = self.default_args(keywords.get("default_args"))
         dag = DagBody(self, parameters, defaults, holder)
+        dag.dag_id = name
         dag.read(body)
         check_reads(dag)
         if not dag.steps:
