@@ -90,8 +90,6 @@ def test_a_pull_through_the_task_instance_becomes_a_parameter(use, rewritten):
         "def use_rows(ti, k):\n    return ti.xcom_pull(task_ids='load', key='rows')\n",
         # a computed task id
         "def use_rows(ti, k):\n    return ti.xcom_pull(task_ids=f'lo{k}')\n",
-        # a task that is not in the DAG
-        "def use_rows(ti, k):\n    return ti.xcom_pull(task_ids='elsewhere')\n",
     ],
 )
 def test_a_pull_the_reader_cannot_follow_is_left_and_named(use):
@@ -104,6 +102,31 @@ def test_a_pull_the_reader_cannot_follow_is_left_and_named(use):
             "params reach it"
         )
     ]
+
+
+def test_a_pull_of_a_task_that_is_not_in_the_dag_is_refused_at_the_task():
+    use = "def use_rows(ti, k):\n    return ti.xcom_pull(task_ids='elsewhere')\n"
+    failed = read_text(HEAD + LOAD + use + TAIL, "pulls.py")
+    assert not isinstance(failed, Read)
+    (diagnostic,) = failed.diagnostics
+    assert (diagnostic.code, diagnostic.span.line) == ("TP186", 14)
+    assert diagnostic.message == (
+        "use pulls the result of 'elsewhere', which is not a task of this DAG"
+    )
+
+
+def test_a_pull_of_a_task_made_later_in_the_file_is_resolved():
+    use = "def use_rows(ti, k):\n    return ti.xcom_pull(task_ids='load') * k\n"
+    tail = TAIL.replace(
+        '    load = PythonOperator(task_id="load", python_callable=load_rows)\n', ""
+    ).replace(
+        "    load >> use\n",
+        '    load = PythonOperator(task_id="load", python_callable=load_rows)\n    load >> use\n',
+    )
+    read = read_text(HEAD + LOAD + use + tail, "pulls.py")
+    assert isinstance(read, Read), read
+    (pulled,) = read.pipeline.step("use").inputs
+    assert [(r.source, r.name) for r in pulled.refs] == [("load", "return_value")]
 
 
 def test_a_pulling_taskflow_function_gets_its_pulls_as_parameters():
@@ -294,3 +317,46 @@ def test_a_bash_command_with_another_template_stays_a_todo_step(command):
     read = read_text(TEMPLATED.replace("COMMAND", repr(command)), "t.py")
     assert isinstance(read, Read), read
     assert "NotImplementedError" in read.pipeline.step("show").body
+
+
+FLAVOURS = """\
+import pendulum
+from airflow.sdk import dag, task
+
+
+@dag(start_date=pendulum.datetime(2024, 1, 1), schedule=None)
+def flavours():
+    @task.virtualenv(requirements=["six==1.16.0", "attrs"], python_version="3.11")
+    def total() -> int:
+        return 6
+
+    @task.bash
+    def announce(value: int) -> str:
+        return f"echo 'total is {value}'; echo done-$(( {value} * 2 ))"
+
+    announce(total())
+
+
+flavours()
+"""
+
+
+def test_a_bash_task_runs_the_command_its_function_returns(tmp_path):
+    read = read_text(FLAVOURS, "f.py")
+    assert isinstance(read, Read), read
+    step = read.pipeline.step("announce")
+    assert [(o.name, o.type.expr) for o in step.outputs] == [("return_value", "str")]
+    helper = next(d for d in read.pipeline.module.definitions if "def announce_task(" in d)
+    script = tmp_path / "step.py"
+    script.write_text(f"{helper}\n\nvalue = 6\n{step.body}print(repr(return_value))\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["total is 6", "done-12", "'done-12'"]
+
+
+def test_a_virtualenv_task_installs_its_requirements_in_the_targets():
+    read = read_text(FLAVOURS, "f.py")
+    assert isinstance(read, Read), read
+    (packages,) = [o for o in read.pipeline.step("total").options if o.kind == "pypi"]
+    assert packages.args == (("packages", "{'six': '1.16.0', 'attrs': ''}"),)
+    notes = [d.message for d in read.diagnostics if "virtualenv" in d.message]
+    assert notes == ["@task.virtualenv(python_version=...) is not carried"]

@@ -66,9 +66,31 @@ EXPECTED = {
         "audit_result": "audit: 6 orders at stamped-5",
         "summary_result": "6 orders, stamped-5",
     },
+    # the sensors pass at once (7 >= 5; a PokeReturnValue of 7 * 3), doubled: 42, rendered into
+    # the command with the label; the cleanup runs last with the label
+    ("airflow_sensing", "defaults"): {
+        "shout_result": "north: 42 in stock",
+        "cleanup_result": "tidied north",
+    },
+    ("airflow_sensing", "override"): {
+        "shout_result": "south: 42 in stock",
+        "cleanup_result": "tidied south",
+    },
+    ("airflow2_sensing", "defaults"): {
+        "shout_result": "north: 42 in stock",
+        "cleanup_result": "tidied north",
+    },
+    ("airflow2_sensing", "override"): {
+        "shout_result": "south: 42 in stock",
+        "cleanup_result": "tidied south",
+    },
 }
 # Airflow 2 fixtures Airflow 3.3 cannot load, and their Airflow 3 twins, which run
-AIRFLOW3_TWIN = {"airflow2_operators": "airflow3_operators", "airflow2_classic": "airflow_classic"}
+AIRFLOW3_TWIN = {
+    "airflow2_operators": "airflow3_operators",
+    "airflow2_classic": "airflow_classic",
+    "airflow2_sensing": "airflow_sensing",
+}
 RUNS = [(case, run) for case in cases("airflow") for run in case.runs]
 
 

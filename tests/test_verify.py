@@ -235,6 +235,18 @@ def test_an_airflow_task_that_raises_is_named_by_its_error(tmp_path, capsys):
     )
 
 
+@pytest.mark.equivalence
+def test_an_airflow_dag_is_run_alone_whatever_lies_beside_it(tmp_path, capsys):
+    """The folder is copied for the run, but Airflow parses only the DAG's file: a sibling
+    defining the same dag_id, or one that fails to import, does not stop the run."""
+    path = tmp_path / "dag.py"
+    path.write_text(RAISING_DAG.replace("check(n=3)", "check(n=2)"))
+    (tmp_path / "copy_of_dag.py").write_text(RAISING_DAG)
+    (tmp_path / "broken.py").write_text("import not_installed_anywhere\n")
+    assert run(["verify", str(path), "--to", "flyte", "--source-runs", "1"]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}: airflow → flyte: same results")
+
+
 def test_task_ids_are_matched_as_the_airflow_reader_names_steps():
     from transpile.frameworks.airflow.reader.dag_body import _identifier
     from transpile.verify.runs import _identifier as verify_identifier

@@ -114,6 +114,7 @@ def isolated_env(workdir: Path) -> dict[str, str]:
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{airflow_home / AIRFLOW_DB}",
         AIRFLOW__CORE__DAGS_FOLDER=str(workdir),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX="glob",  # .airflowignore as written here
     )
     return env
 
@@ -500,8 +501,11 @@ def _run_airflow(
     database.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(airflow_database(timeout), database)
     xcom_values_as_text(database)
-    # the runs' own folders are not part of the DAG bundle
-    (workdir / ".airflowignore").write_text("home/\ntmp/\nroot/\n", encoding="utf-8")
+    # the runs' own folders are not part of the DAG bundle, nor the other files copied beside
+    # the DAG (a sibling defining the same dag_id, or one that does not import, would stop the
+    # run): they stay importable, only Airflow does not parse them for DAGs
+    ignored = f"home/\ntmp/\nroot/\n*.py\n!/{module_path.name}\n"
+    (workdir / ".airflowignore").write_text(ignored, encoding="utf-8")
     result = workdir / RESULT_FILE
     result.unlink(missing_ok=True)
     args = ["airflow-run", str(module_path), entry, json.dumps(params), str(result)]

@@ -81,6 +81,7 @@ CARRIED_RULES = {
     "none_failed_or_skipped",
     "none_failed",
 }
+PENDING = "<pull>"  # a reference to a task by id, resolved once the DAG is read
 GROUP = "<group>"  # a variable bound to a task group (never a step name: not an identifier)
 
 
@@ -148,10 +149,16 @@ class DagBody:
         self.dag_id = ""  # the DAG's id (read.py sets it): what {{ dag.dag_id }} renders
         self.foreign: set[str] = set()  # names of other DAGs' objects and tasks (holder form)
         self._prefixes: dict[str, bool] = {}  # group id → its prefix_group_id
-        self.exit_options: list[Option] = []  # the failure handler a cleanup task makes
+        self.exit_options: list[Option] = []
+        self.bash_functions: set[str] = set()  # @task.bash: the command they return is run
+        self.packages: dict[
+            str, Option
+        ] = {}  # @task.virtualenv's requirements, as pypi  # the failure handler a cleanup task makes
         self.local_helper: dict[str, int] = {}  # a DAG-body function → its index in helpers
         self.rewritten: dict[str, str] = {}  # a module function → its source, pulls rewritten
         self.pulled: dict[str, tuple[dict[str, str], set[int]]] = {}  # function → its pulls
+        # inputs that pull a task by id, resolved when the DAG is read (the task may come later)
+        self.pending: list[tuple[str, str, str, ast.AST]] = []  # (step, input, task id, node)
         for node in reader.tree.body:
             self._task_function(node)
 
@@ -178,6 +185,10 @@ class DagBody:
             elif flavour and base.attr == "sensor":
                 keywords = getattr(deco, "keywords", [])
                 self.sensors[node.name] = {k.arg: k.value for k in keywords if k.arg}
+            elif flavour and base.attr == "bash":  # the function returns the command
+                self.bash_functions.add(node.name)
+            elif flavour and base.attr == "virtualenv":
+                self._virtualenv(node.name, deco)
             elif flavour and base.attr != "python":
                 raise error("TP188", f"@task.{base.attr} is not supported", self.span(deco))
             if self.reader.names.resolve(base) in ("setup", "teardown"):
@@ -193,6 +204,29 @@ class DagBody:
                 self.options[node.name] = {k: v for k, v in keywords.items() if k}
                 return True
         return False
+
+    def _virtualenv(self, name: str, deco: ast.expr) -> None:
+        """``@task.virtualenv(requirements=[...])``: the function runs in a fresh virtualenv
+        with those packages; in the targets a step installing them (the model's pypi option:
+        Metaflow's @pypi, Flyte's ImageSpec, KFP's packages_to_install)."""
+        keywords = {k.arg: k.value for k in getattr(deco, "keywords", []) if k.arg}
+        requirements = keywords.get("requirements")
+        try:
+            listed = ast.literal_eval(requirements) if requirements is not None else []
+        except ValueError:
+            listed = None
+        if isinstance(listed, str):
+            listed = [listed]
+        if not isinstance(listed, list) or not all(isinstance(r, str) for r in listed):
+            self.note("TP189", "requirements= that is not a literal list is not carried", deco)
+            listed = []
+        pins = dict((n.strip(), v.strip()) if sep else (r.strip(), "")
+                    for r in listed for n, sep, v in [r.partition("==")])  # fmt: skip
+        if pins:
+            self.packages[name] = Option("pypi", (("packages", repr(pins)),), self.span(deco))
+        quiet = {"requirements", "multiple_outputs", "task_id", "system_site_packages"}
+        for key in sorted(set(keywords) - quiet):  # (site packages: the targets have theirs)
+            self.note("TP189", f"@task.virtualenv({key}=...) is not carried", keywords[key])
 
     # statements
     def read(self, body: list[ast.stmt]) -> None:
@@ -1195,12 +1229,7 @@ class DagBody:
             return None
         task_id = self.child_id(self._task_id(node, variable or "bash", operator=False))
         parts = template_parts(command.value, task_id, self.dag_id)
-        by_id = {t: s for s, t in self.task_ids.items()}
-        if parts is None or any(
-            (kind == "param" and value not in self.parameters)
-            or (kind == "pull" and value not in by_id)
-            for kind, value in parts
-        ):
+        if parts is None or any(k == "param" and v not in self.parameters for k, v in parts):
             return None
         return parts
 
@@ -1213,16 +1242,17 @@ class DagBody:
         command = self._plain_command(node)
         inputs: list[Input] = []
         deps: set[str] = set()
+        pending = []
         if rendered is not None:  # the templates rendered as Airflow renders them: str()
-            by_id = {t: s for s, t in self.task_ids.items()}
             parts: list[tuple[str, str]] = []
             for kind, value in rendered:
                 if kind == "param":
                     ref = Ref("param", value, value)
                     name = value
-                elif kind == "pull":
-                    ref, name = self._result(by_id[value]), f"{_identifier(value)}_value"
-                    deps.add(by_id[value])
+                elif kind == "pull":  # the task may be made later: resolved then
+                    ref = Ref("output", PENDING + value, "return_value")
+                    name = f"{_identifier(value)}_value"
+                    pending.append((name, value))
                 else:
                     parts.append((kind, value))
                     continue
@@ -1238,18 +1268,12 @@ class DagBody:
         if isinstance(pushed, ast.Constant) and pushed.value is False:
             body, outputs = f"import subprocess\n\n{run}, check=True)\n", ()
         else:  # Airflow pushes the output's last line (stderr goes to the same pipe)
-            body = (
-                f"import subprocess\n\ndone = {run}, stdout=subprocess.PIPE, "
-                "stderr=subprocess.STDOUT, check=False)\n"
-                'output = done.stdout.decode(errors="backslashreplace")\n'
-                'print(output, end="")\n'
-                "done.check_returncode()\n"
-                'return_value = output.removesuffix("\\n").split("\\n")[-1].rstrip()\n'
-            )
+            body = "import subprocess\n\n" + bash_run(shown)
             outputs = (Output("return_value", TypeRef("str", "inferred")),)
         options = self._options(None, self._settings(node), node)  # default_args' retries too
         step = self.add(task_id, node, tuple(inputs), outputs, body, options)
         self.built[step].deps |= deps
+        self.pending += [(step, name, task, node) for name, task in pending]
         return step
 
     def operator(self, node: ast.Call) -> str:
@@ -1495,11 +1519,11 @@ class DagBody:
         pulled, ignored = self._pulls(function, params)
         definition = self._helper(function)
         inputs, texts, deps = [], [], set()
-        for name, step in pulled.items():  # ``ti.xcom_pull(task_ids=...)``, now a parameter
-            ref = self._result(step)
-            inputs.append(Input(name, self._type_of(ref), (ref,)))
+        pending = []
+        for name, pulled_id in pulled.items():  # ``ti.xcom_pull(task_ids=...)``, a parameter
+            inputs.append(Input(name, ANY, (Ref("output", PENDING + pulled_id, "return_value"),)))
             texts.append(f"{name}={name}")
-            deps.add(step)
+            pending.append((name, pulled_id))
         names = [a.arg for a in params.args.args] if params else []
         bound = list(zip(names, positional)) + list(named)
         kinds = _annotations(params)
@@ -1560,7 +1584,10 @@ class DagBody:
         returns = params is not None and any(
             isinstance(n, ast.Return) and n.value is not None for n in ast.walk(params)
         )
-        if not returns:
+        if taskflow in self.bash_functions:  # Airflow runs the command the function returns
+            body = f"import subprocess\n\ncommand = {call}\n" + bash_run("command")
+            outputs = (Output("return_value", TypeRef("str", "inferred")),)
+        elif not returns:
             body, outputs = f"{call}\n", ()
         elif taskflow in self.multiple:
             body, outputs = f"_result = {call}\n", ()  # outputs added as they are indexed
@@ -1573,7 +1600,11 @@ class DagBody:
         step = self.add(
             task_id, node, tuple(inputs), outputs, body, self._options(taskflow, settings, node)
         )
+        if taskflow in self.packages:  # @task.virtualenv's requirements
+            made = self.steps[-1]
+            self.steps[-1] = _replace(made, options=(*made.options, self.packages[taskflow]))
         self.built[step].deps |= deps
+        self.pending += [(step, name, task, node) for name, task in pending]
         if taskflow in self.switch_kind and item is None:
             self._make_switch(step, self.switch_kind[taskflow], node)
         if taskflow in self.sensors:
@@ -1627,8 +1658,7 @@ class DagBody:
         if function in self.pulled:
             return self.pulled[function]
         found = pulls_of(node)
-        by_id = {task_id: step for step, task_id in self.task_ids.items()}
-        if found is None or any(t not in by_id for t in found.task_ids):
+        if found is None:
             self.pulled[function] = {}, set()
             return self.pulled[function]
         taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
@@ -1643,7 +1673,7 @@ class DagBody:
             taken.add(name)
             names[task_id] = name
         ignored = {id(n) for p in found.pulls for n in ast.walk(p.call)}
-        self.pulled[function] = {names[t]: by_id[t] for t in found.task_ids}, ignored
+        self.pulled[function] = {names[t]: t for t in found.task_ids}, ignored
         if function in self.functions:  # a TaskFlow function: its helper copy, renamed
             return self.pulled[function]
         text = textwrap.dedent(rewritten(self.reader.text, found, names))
@@ -1696,9 +1726,7 @@ class DagBody:
         if function not in self.defined:
             found = pulls_of(node) if self.pulled.get(function, ({}, None))[0] else None
             if found is not None:
-                names = {
-                    t: n for n, s in self.pulled[function][0].items() for t in [self.task_ids[s]]
-                }
+                names = {t: n for n, t in self.pulled[function][0].items()}
                 text = rewritten(self.reader.text, found, names, helper)
             else:
                 text = ast.get_source_segment(self.reader.text, node, padded=True)
@@ -1810,7 +1838,32 @@ class DagBody:
         return merged, inside
 
     # flow
+    def _resolve_pulls(self) -> None:
+        """Inputs that pull a task by its id (``ti.xcom_pull(task_ids="t")`` in a callable or
+        a command's template) as references to its step, now that every task is read."""
+        by_id = {task_id: step for step, task_id in self.task_ids.items()}
+        for step, name, task_id, node in self.pending:
+            if task_id not in by_id:
+                raise error(
+                    "TP186",
+                    f"{self.task_ids[step]} pulls the result of {task_id!r}, which is not a task "
+                    "of this DAG",
+                    self.span(node),
+                )
+            source = by_id[task_id]
+            self.built[step].deps.add(source)
+            i = next(k for k, s in enumerate(self.steps) if s.name == step)
+            ref = self._result(source)
+            inputs = tuple(
+                dataclasses.replace(inp, type=self._type_of(ref), refs=(ref,))
+                if inp.name == name
+                else inp
+                for inp in self.steps[i].inputs
+            )
+            self.steps[i] = _replace(self.steps[i], inputs=inputs)
+
     def flow(self) -> Node:
+        self._resolve_pulls()
         self.resolve_edges()
         self._multiple_outputs()
         order = self._topological()
@@ -2070,6 +2123,9 @@ def _params_lookup(name: ast.Name, function: ast.FunctionDef) -> bool:
 def task_options(options: dict[str, ast.expr], span: Span, note) -> tuple[Option, ...]:
     """retries, retry_delay and execution_timeout as the model's retry and timeout options."""
     made = []
+    retries = options.get("retries")
+    if isinstance(retries, ast.Constant) and retries.value in (0, None, False):
+        options = {k: v for k, v in options.items() if k not in ("retries", "retry_delay")}
     if "retries" in options:
         delay = _seconds(options["retry_delay"]) if "retry_delay" in options else 300
         if delay is None:
@@ -2137,6 +2193,20 @@ def _annotations(function: ast.FunctionDef | None) -> dict[str, TypeRef]:
         return {}
     args = function.args.args + function.args.kwonlyargs
     return {a.arg: TypeRef(ast.unparse(a.annotation), "annotation") for a in args if a.annotation}
+
+
+def bash_run(command: str) -> str:
+    """Statements that run ``command`` (an expression) with bash as Airflow's BashOperator does:
+    stdout and stderr in one pipe, printed; a failing command fails the step; its last line is
+    the result."""
+    return (
+        f'done = subprocess.run(["bash", "-c", {command}], stdout=subprocess.PIPE, '
+        "stderr=subprocess.STDOUT, check=False)\n"
+        'output = done.stdout.decode(errors="backslashreplace")\n'
+        'print(output, end="")\n'
+        "done.check_returncode()\n"
+        'return_value = output.removesuffix("\\n").split("\\n")[-1].rstrip()\n'
+    )
 
 
 def _without_result(body: str) -> str:

@@ -26,7 +26,7 @@ from transpile.model.ir import (
 from transpile.reading.cst import SpanIndex
 
 from .bound import FILE, Constants, Unread, short
-from .dag_body import DagBody, span_of
+from .dag_body import UNSUPPORTED_ARGS, DagBody, span_of
 from .names import AirflowNames
 from .sensors import SENSOR_KEYS, check_reads
 
@@ -145,6 +145,11 @@ class AirflowReader:
         flow = dag.flow()
         imports, definitions = self._module(dag, parameters.values())
         options = (*self._schedule(keywords), *dag.exit_options)
+        for key in sorted(DAG_CALLBACKS & set(keywords)):
+            message = f"{key}= of the DAG is not carried (the targets call no function on it)"
+            self.diagnostics.append(
+                Diagnostic("TP189", "warning", message, self.span(keywords[key]), lossy=True)
+            )
         doc = keywords.get("description")
         return Pipeline(
             name=_identifier(name),
@@ -220,6 +225,11 @@ class AirflowReader:
             return {}
         found = {}
         for key, (value, scope) in items.items():
+            if key in UNSUPPORTED_ARGS:  # pool, sla, callbacks: as on a task
+                message = f"default_args {shown}: {key} is not carried"
+                self.diagnostics.append(
+                    Diagnostic("TP189", "warning", message, self.span(value), lossy=True)
+                )
             if key not in TASK_OPTIONS and key != "trigger_rule" and key not in SENSOR_KEYS:
                 continue  # (a sensor's keys are read by the sensors made with them)
             try:
@@ -341,6 +351,9 @@ class AirflowReader:
                 for n in ast.walk(node.value)
             ) or _calls_dag_function(node.value, self)
         return False
+
+
+DAG_CALLBACKS = {"on_failure_callback", "on_success_callback", "sla_miss_callback"}
 
 
 def _calls_dag_function(value: ast.expr, reader: AirflowReader) -> bool:
