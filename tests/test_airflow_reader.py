@@ -346,12 +346,13 @@ def test_cross_downstream_is_two_parallel_blocks_in_sequence():
     assert [task_steps(n) for n in flow.nodes] == [["a", "b"], ["x", "y"]]
 
 
-def test_an_asset_file_is_refused_naming_the_asset():
-    """Airflow 3's ``@asset`` (one DAG per asset) was skipped as a file with no DAG."""
+def test_a_multi_asset_file_is_refused_naming_the_asset():
+    """Airflow 3's ``@asset`` files are one pipeline (tests/test_airflow_assets_chain.py);
+    ``@multi_asset`` is refused at its decorator."""
     code = """
-        from airflow.sdk import asset
+        from airflow.sdk import multi_asset
 
-        @asset(schedule="@daily")
+        @multi_asset(schedule="@daily", outlets=[])
         def raw():
             return [1]
     """

@@ -53,6 +53,7 @@ PARAM_TEMPLATE = re.compile(
 )
 # what Airflow passes a task function by argument name from the run's context
 CONTEXT_KEYS = {
+    "context",  # an @asset function's (assets.py)
     "ti",
     "task_instance",
     "dag_run",
@@ -1579,7 +1580,7 @@ class DagBody:
             if "params" in names and "params" not in given or params.args.kwarg:
                 texts.append(f"params={{{mapping}}}")
         given = {n for n, _ in bound} | ({item[0]} if item else set())
-        self._context_note(params, given | (set(TI_NAMES) if pulled else set()), ignored)
+        self._context_note(params, given | ({*TI_NAMES, "context"} if pulled else set()), ignored)
         call = f"{definition}({', '.join(texts)})"
         returns = params is not None and any(
             isinstance(n, ast.Return) and n.value is not None for n in ast.walk(params)
@@ -1658,7 +1659,11 @@ class DagBody:
         if function in self.pulled:
             return self.pulled[function]
         found = pulls_of(node)
-        if found is None:
+        if found is None or any(
+            p.dag_id is not None
+            and not (p.dag_id == p.task_id and p.dag_id in self.reader.asset_dags)
+            for p in found.pulls
+        ):  # another DAG's task (an asset's DAG of one task is this pipeline's task)
             self.pulled[function] = {}, set()
             return self.pulled[function]
         taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}

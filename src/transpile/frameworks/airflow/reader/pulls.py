@@ -20,8 +20,14 @@ TI_NAMES = ("ti", "task_instance")
 
 @dataclass(frozen=True)
 class Pull:
+    """A pull of ``task_id``'s return value (``listed``: ``task_ids=[...]``, a list of one
+    value); ``dag_id`` when it names the DAG (an asset's, see assets.py)."""
+
     call: ast.Call
     task_id: str
+    listed: bool = False
+    dag_id: str | None = None
+    whole: ast.expr | None = None  # ``pull(...)[0]`` of a listed pull: replaced as one value
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,7 @@ def pulls_of(function: ast.FunctionDef) -> Pulls | None:
     and every use of the task instance is such a pull; else None."""
     params = {a.arg: a for a in [*function.args.args, *function.args.kwonlyargs]}
     ti = next((params[n] for n in TI_NAMES if n in params), None)
-    kwarg = function.args.kwarg
+    kwarg = function.args.kwarg or params.get("context")  # an @asset's context by name
     found: list[Pull] = []
     inside: set[int] = set()
     for node in ast.walk(function):
@@ -66,10 +72,23 @@ def pulls_of(function: ast.FunctionDef) -> Pulls | None:
         )
         if not (through_ti or through_kwarg):
             continue
-        task_id = _task_id(node)
-        if task_id is None:
+        pull = _pull(node)
+        if pull is None:
             return None
-        found.append(Pull(node, task_id))
+        first = next(
+            (
+                s
+                for s in ast.walk(function)
+                if isinstance(s, ast.Subscript)
+                and s.value is node
+                and isinstance(s.slice, ast.Constant)
+                and s.slice.value == 0
+            ),
+            None,
+        )
+        if pull.listed and first is not None:
+            pull = Pull(node, pull.task_id, pull.listed, pull.dag_id, first)
+        found.append(pull)
         inside |= {id(n) for n in ast.walk(holder)}
     if not found:
         return None
@@ -79,13 +98,22 @@ def pulls_of(function: ast.FunctionDef) -> Pulls | None:
     ):
         return None  # the task instance is used for something else too
     uses_ti = any(isinstance(p.call.func.value, ast.Name) for p in found)  # type: ignore[union-attr]
+    if kwarg is not None and kwarg is not function.args.kwarg:  # ``context`` by name
+        if any(
+            isinstance(n, ast.Name) and n.id == kwarg.arg and id(n) not in inside
+            for n in ast.walk(function)
+        ):
+            return None  # the context is read for more than the pulls
+        return Pulls(function, tuple(found), kwarg, None)  # it goes, as ``ti`` does
     return Pulls(function, tuple(found), ti if uses_ti else None, kwarg)
 
 
-def _task_id(call: ast.Call) -> str | None:
-    """The literal task id of a return-value pull, else None."""
+def _pull(call: ast.Call) -> Pull | None:
+    """A return-value pull of one literal task id (``task_ids="t"`` or ``["t"]``, with the
+    DAG's id, ``include_prior_dates``: an asset's pull), else None."""
     keywords = {k.arg: k.value for k in call.keywords}
-    if None in keywords or set(keywords) - {"task_ids", "key"} or len(call.args) > 1:
+    allowed = {"task_ids", "key", "dag_id", "include_prior_dates"}
+    if None in keywords or set(keywords) - allowed or len(call.args) > 1:
         return None
     task = call.args[0] if call.args else keywords.get("task_ids")
     key = keywords.get("key")
@@ -93,8 +121,15 @@ def _task_id(call: ast.Call) -> str | None:
         isinstance(key, ast.Constant) and key.value in (None, "return_value")
     ):
         return None
+    dag = keywords.get("dag_id")
+    if dag is not None and not (isinstance(dag, ast.Constant) and isinstance(dag.value, str)):
+        return None
+    dag_id = dag.value if dag is not None else None  # type: ignore[union-attr]
+    listed = isinstance(task, ast.List) and len(task.elts) == 1
+    if listed:
+        task = task.elts[0]  # type: ignore[union-attr]
     if isinstance(task, ast.Constant) and isinstance(task.value, str):
-        return task.value
+        return Pull(call, task.value, listed, dag_id)
     return None
 
 
@@ -127,12 +162,13 @@ def rewritten(text: str, pulls: Pulls, names: dict[str, str], new_name: str | No
         )
     edits: list[tuple[int, int, str]] = []
     for pull in pulls.pulls:
-        call = pull.call
+        call = pull.whole or pull.call
+        listed = pull.listed and pull.whole is None
         edits.append(
             (
                 at(call.lineno, call.col_offset),
                 at(call.end_lineno or call.lineno, call.end_col_offset or 0),
-                names[pull.task_id],
+                f"[{names[pull.task_id]}]" if listed else names[pull.task_id],
             )
         )
     if pulls.ti is not None:
