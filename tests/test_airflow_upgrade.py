@@ -143,6 +143,35 @@ def test_the_upgraded_dag_computes_what_its_airflow_3_twin_computes(tmp_path):
     assert upgraded_xcoms["describe|return_value"] == normalize("total=51")
 
 
+@pytest.mark.equivalence
+@pytest.mark.parametrize(
+    "name",
+    [
+        "airflow2_classic",
+        "airflow2_sensing",
+        "airflow2_taskflow",
+        "airflow2_mapping",
+        "airflow2_groups",
+    ],
+)
+def test_each_upgraded_airflow_2_fixture_runs_in_airflow_3_and_computes_its_values(tmp_path, name):
+    """The other Airflow 2 fixtures, upgraded, run under Airflow 3.3 and compute the values
+    worked out by hand for their Airflow 3 twins (tests/test_equivalence_from_airflow.py)."""
+    from test_equivalence_from_airflow import EXPECTED
+
+    from transpile.verify.runs import airflow_results, run_airflow
+
+    converted = api.convert_file(str(FIXTURES / name / "airflow.py"), "airflow")
+    assert isinstance(converted, api.Converted), converted
+    path = tmp_path / "dag.py"
+    path.write_text(converted.code)
+    read = api.read_file(str(path), "airflow")
+    assert isinstance(read, api.Read), read
+    got = airflow_results(run_airflow(path, {}, cache=False), read.pipeline)
+    expected = {k: normalize(v) for k, v in EXPECTED[(name, "defaults")].items()}
+    assert {k: got.get(k) for k in expected} == expected
+
+
 def test_airflow_1_imports_ruff_does_not_name_are_todos_above_them(tmp_path):
     """A plugin's class from ``airflow.operators`` (Airflow 1) and ``airflow.operators.sensors``
     fail to import in Airflow 3 and ruff's rules do not name them: a TODO stays above each, after
