@@ -360,3 +360,34 @@ def test_a_virtualenv_task_installs_its_requirements_in_the_targets():
     assert packages.args == (("packages", "{'six': '1.16.0', 'attrs': ''}"),)
     notes = [d.message for d in read.diagnostics if "virtualenv" in d.message]
     assert notes == ["@task.virtualenv(python_version=...) is not carried"]
+
+
+def test_a_bash_step_runs_in_a_new_temporary_folder_as_airflow_runs_it(tmp_path):
+    read = read_text(CLASSIC.replace("echo one; echo two", "basename $(pwd)"), "c.py")
+    script = tmp_path / "run.py"
+    script.write_text(read.pipeline.step("stamp").body + "print(repr(return_value))\n")
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert done.stdout.splitlines()[-1].startswith("'airflowtmp")
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ('cwd="/", env={"GREETING": "hi"}', "'/? hi'"),  # env replaces the environment
+        ('env={"GREETING": "hi"}, append_env=True', "'airflowtmp? hi set'"),
+    ],
+)
+def test_a_bash_steps_literal_folder_and_environment_are_carried(tmp_path, settings, expected):
+    command = 'echo "$(basename $(pwd) | cut -c1-10)? $GREETING ${HOME:+set}"'
+    text = CLASSIC.replace('bash_command="echo one; echo two", dag=dag', (
+        f"bash_command={command!r}, {settings}, dag=dag"
+    ))  # fmt: skip
+    read = read_text(text, "c.py")
+    assert isinstance(read, Read), read
+    assert not [d for d in read.diagnostics if "is not carried" in d.message]
+    script = tmp_path / "run.py"
+    script.write_text(read.pipeline.step("stamp").body + "print(repr(return_value))\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == expected

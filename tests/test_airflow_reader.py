@@ -491,8 +491,11 @@ def test_a_bash_operator_with_a_plain_command_runs_it_with_bash():
     assert isinstance(read, Read), read
     steps = {s.name: s for s in read.pipeline.steps}
     assert steps["prepare"].body == (
-        'import subprocess\n\ndone = subprocess.run(["bash", "-c", '
-        "'echo preparing && test 2 -gt 1'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)\n"
+        "import subprocess\nimport tempfile\n\n"
+        'with tempfile.TemporaryDirectory(prefix="airflowtmp") as cwd:  # as Airflow runs it\n'
+        '    done = subprocess.run(["bash", "-c", '
+        "'echo preparing && test 2 -gt 1'], cwd=cwd, stdout=subprocess.PIPE, "
+        "stderr=subprocess.STDOUT, check=False)\n"
         'output = done.stdout.decode(errors="backslashreplace")\n'
         'print(output, end="")\n'
         "done.check_returncode()\n"

@@ -16,6 +16,7 @@ import json
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -452,7 +453,7 @@ def verify_file(
             shutil.rmtree(root, ignore_errors=True)
 
 
-STAGGER = 1.1  # seconds between the starts of repeated source runs
+STAGGER = 1.1  # seconds between the first source run's end and the next one's start
 ENVIRONMENTS = {"pypi", "conda", "pypi_base", "conda_base"}
 
 
@@ -528,17 +529,25 @@ def _verify(
     *sources, target = sides
     names = [f"source-{i + 1}" for i in range(len(sources))] + ["target"]
 
+    first_done = threading.Event()
+
     def job(i: int) -> Callable[[], dict[str, Normalized]]:
-        # repeated source runs never come from the cache, and start a little later than the
-        # first: a value that depends on the time (a shell's `date`, to the second) then
-        # changes between them instead of agreeing by running at the same moment
+        # repeated source runs never come from the cache, and start once the first has ended
+        # (the target runs beside it): a value that depends on when the run happens (a
+        # shell's `date`, to the second) then changes between them instead of agreeing by
+        # running at the same moment
         side, workdir = sides[i], root / names[i]
         cached = cache and i in (0, len(sides) - 1)
-        delay = STAGGER * i if 0 < i < len(sides) - 1 else 0.0
 
         def run() -> dict[str, Normalized]:
-            time.sleep(delay)
-            return side.run(folder, workdir, skip, cached, timeout)
+            if 0 < i < len(sides) - 1:
+                first_done.wait()
+                time.sleep(STAGGER)
+            try:
+                return side.run(folder, workdir, skip, cached, timeout)
+            finally:
+                if i == 0:
+                    first_done.set()
 
         return run
 

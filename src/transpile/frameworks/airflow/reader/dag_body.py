@@ -1260,16 +1260,22 @@ class DagBody:
                 if name not in [i.name for i in inputs]:
                     inputs.append(Input(name, self._type_of(ref), (ref,)))
                 parts.append((kind, name))
+        where = _bash_settings(node)
         for keyword in node.keywords:
+            if keyword.arg in ("env", "append_env", "cwd") and where is not None:
+                continue  # carried (literals)
             if keyword.arg in ("env", "append_env", "cwd", "skip_on_exit_code", "output_encoding"):
                 self.note("TP189", f"{keyword.arg}= is not carried", keyword)
         shown = fstring(parts) if rendered is not None else repr(command)
-        run = f'subprocess.run(["bash", "-c", {shown}]'
         pushed = next((k.value for k in node.keywords if k.arg == "do_xcom_push"), None)
+        cwd, env = where or (None, None)
+        imports = BASH_IMPORTS if cwd is None else "import subprocess\n\n"
+        if env is not None and env.startswith("{**os.environ"):
+            imports = "import os\n" + imports
         if isinstance(pushed, ast.Constant) and pushed.value is False:
-            body, outputs = f"import subprocess\n\n{run}, check=True)\n", ()
+            body, outputs = imports + bash_run(shown, pushed=False, cwd=cwd, env=env), ()
         else:  # Airflow pushes the output's last line (stderr goes to the same pipe)
-            body = "import subprocess\n\n" + bash_run(shown)
+            body = imports + bash_run(shown, cwd=cwd, env=env)
             outputs = (Output("return_value", TypeRef("str", "inferred")),)
         options = self._options(None, self._settings(node), node)  # default_args' retries too
         step = self.add(task_id, node, tuple(inputs), outputs, body, options)
@@ -1586,7 +1592,7 @@ class DagBody:
             isinstance(n, ast.Return) and n.value is not None for n in ast.walk(params)
         )
         if taskflow in self.bash_functions:  # Airflow runs the command the function returns
-            body = f"import subprocess\n\ncommand = {call}\n" + bash_run("command")
+            body = f"{BASH_IMPORTS}command = {call}\n" + bash_run("command")
             outputs = (Output("return_value", TypeRef("str", "inferred")),)
         elif not returns:
             body, outputs = f"{call}\n", ()
@@ -2200,13 +2206,60 @@ def _annotations(function: ast.FunctionDef | None) -> dict[str, TypeRef]:
     return {a.arg: TypeRef(ast.unparse(a.annotation), "annotation") for a in args if a.annotation}
 
 
-def bash_run(command: str) -> str:
+BASH_IMPORTS = "import subprocess\nimport tempfile\n\n"
+
+
+def _bash_settings(node: ast.Call) -> tuple[str | None, str | None] | None:
+    """A BashOperator's ``cwd`` (a literal folder) and environment (``env`` replaces the
+    process's, ``append_env=True`` adds to it) as the step passes them; None when one is not a
+    literal (not carried, said by the caller)."""
+    keywords = {k.arg: k.value for k in node.keywords if k.arg}
+    cwd, env, append = keywords.get("cwd"), keywords.get("env"), keywords.get("append_env")
+    if cwd is not None and not (
+        isinstance(cwd, ast.Constant) and isinstance(cwd.value, str) and "{{" not in cwd.value
+    ):
+        return None
+    if append is not None and not (
+        isinstance(append, ast.Constant) and append.value in (True, False)
+    ):
+        return None
+    text = None
+    if env is not None:
+        try:
+            value = ast.literal_eval(env)
+        except ValueError:
+            return None
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and "{{" not in v for k, v in value.items()
+        ):
+            return None
+        text = (
+            f"{{**os.environ, **{value!r}}}" if append is not None and append.value else repr(value)
+        )
+    return (cwd.value if cwd is not None else None), text
+
+
+def bash_run(
+    command: str, pushed: bool = True, cwd: str | None = None, env: str | None = None
+) -> str:
     """Statements that run ``command`` (an expression) with bash as Airflow's BashOperator does:
+    in ``cwd`` (a literal) or a new temporary folder, with ``env`` (an expression) if given,
     stdout and stderr in one pipe, printed; a failing command fails the step; its last line is
-    the result."""
+    the result (unless ``pushed`` is False)."""
+    if cwd is None:
+        folder = (
+            'with tempfile.TemporaryDirectory(prefix="airflowtmp") as cwd:  # as Airflow runs it\n'
+        )
+        indent, where = "    ", "cwd=cwd"
+    else:
+        folder, indent, where = "", "", f"cwd={cwd!r}"
+    if env is not None:
+        where += f", env={env}"
+    if not pushed:
+        return f'{folder}{indent}subprocess.run(["bash", "-c", {command}], {where}, check=True)\n'
     return (
-        f'done = subprocess.run(["bash", "-c", {command}], stdout=subprocess.PIPE, '
-        "stderr=subprocess.STDOUT, check=False)\n"
+        f'{folder}{indent}done = subprocess.run(["bash", "-c", {command}], {where}, '
+        "stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)\n"
         'output = done.stdout.decode(errors="backslashreplace")\n'
         'print(output, end="")\n'
         "done.check_returncode()\n"
