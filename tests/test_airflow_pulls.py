@@ -391,3 +391,51 @@ def test_a_bash_steps_literal_folder_and_environment_are_carried(tmp_path, setti
     script.write_text(read.pipeline.step("stamp").body + "print(repr(return_value))\n")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == expected
+
+
+VENV_OPERATOR = """\
+import pendulum
+from airflow.providers.standard.operators.python import PythonVirtualenvOperator
+from airflow.sdk import DAG, task
+
+
+def stats() -> str:
+    return "ok"
+
+
+with DAG("venv", start_date=pendulum.datetime(2024, 1, 1), schedule=None):
+    made = PythonVirtualenvOperator(
+        task_id="made", python_callable=stats, requirements=["numpy>=1.26"], retries=1
+    )
+
+    @task
+    def report(text: str) -> str:
+        return text.upper()
+
+    report(made.output)
+"""
+
+
+def test_a_virtualenv_operator_is_a_python_step_with_its_packages():
+    read = read_text(VENV_OPERATOR, "v.py")
+    assert isinstance(read, Read), read
+    made = read.pipeline.step("made")
+    assert [(o.kind, o.args) for o in made.options if o.kind == "pypi"] == [
+        ("pypi", (("packages", "{'numpy>=1.26': ''}"),))
+    ]
+    assert not [d for d in read.diagnostics if "not carried" in d.message]
+    (text,) = read.pipeline.step("report").inputs
+    assert [(r.source, r.name) for r in text.refs] == [("made", "return_value")]
+
+
+def test_reading_the_result_of_a_task_that_is_not_converted_is_refused_there():
+    text = VENV_OPERATOR.replace("PythonVirtualenvOperator(", "ExternalPythonOperator(").replace(
+        "import PythonVirtualenvOperator", "import ExternalPythonOperator"
+    )
+    failed = read_text(text, "v.py")
+    assert not isinstance(failed, Read)
+    (diagnostic,) = failed.diagnostics
+    assert diagnostic.code == "TP188" and diagnostic.span.line == 19  # report(made.output)
+    assert diagnostic.message == (
+        "report reads the result of made, which is not converted (a step that raises with a TODO)"
+    )

@@ -82,6 +82,16 @@ CARRIED_RULES = {
     "none_failed_or_skipped",
     "none_failed",
 }
+# a virtualenv task's settings the targets do not carry (site packages: the targets have theirs)
+VENV_SETTINGS = {
+    "python_version",
+    "pip_install_options",
+    "index_urls",
+    "venv_cache_path",
+    "serializer",
+    "use_dill",
+    "string_args",
+}
 PENDING = "<pull>"  # a reference to a task by id, resolved once the DAG is read
 GROUP = "<group>"  # a variable bound to a task group (never a step name: not an identifier)
 
@@ -225,9 +235,14 @@ class DagBody:
                     for r in listed for n, sep, v in [r.partition("==")])  # fmt: skip
         if pins:
             self.packages[name] = Option("pypi", (("packages", repr(pins)),), self.span(deco))
-        quiet = {"requirements", "multiple_outputs", "task_id", "system_site_packages"}
-        for key in sorted(set(keywords) - quiet):  # (site packages: the targets have theirs)
-            self.note("TP189", f"@task.virtualenv({key}=...) is not carried", keywords[key])
+        shown = (
+            "@task.virtualenv"
+            if isinstance(deco, ast.Call)
+            and not any(k.arg == "python_callable" for k in deco.keywords)
+            else "PythonVirtualenvOperator"
+        )
+        for key in sorted(set(keywords) & VENV_SETTINGS):  # what else a task's options carry
+            self.note("TP189", f"{shown}({key}=...) is not carried", keywords[key])
 
     # statements
     def read(self, body: list[ast.stmt]) -> None:
@@ -1105,6 +1120,13 @@ class DagBody:
         name = self.reader.names.resolve(node)
         if name in ("PythonOperator",):
             return self.operator(node)
+        if name == "PythonVirtualenvOperator":  # as @task.virtualenv: a step with its packages
+            step = self.operator(node)
+            self._virtualenv(step, node)
+            if step in self.packages:
+                made = self.steps[-1]
+                self.steps[-1] = _replace(made, options=(*made.options, self.packages[step]))
+            return step
         if name == "PythonSensor":  # a step that polls its callable (sensors.py)
             step = self.operator(node)
             keywords = {k.arg: k.value for k in node.keywords if k.arg}
@@ -1849,6 +1871,22 @@ class DagBody:
         return merged, inside
 
     # flow
+    def _reads_of_stubs(self) -> None:
+        """A task reading the result of a task that is not converted (a TODO step, which has
+        none) is refused there: the conversion could not pass it a value."""
+        outputs = {s.name: {o.name for o in s.outputs} for s in self.steps}
+        for step in self.steps:
+            for inp in step.inputs:
+                for ref in inp.refs:
+                    if ref.kind == "output" and ref.name not in outputs.get(ref.source, set()):
+                        raise error(
+                            "TP188",
+                            f"{self.task_ids[step.name]} reads the result of "
+                            f"{self.task_ids.get(ref.source, ref.source)}, which is not "
+                            "converted (a step that raises with a TODO)",
+                            step.span,
+                        )
+
     def _resolve_pulls(self) -> None:
         """Inputs that pull a task by its id (``ti.xcom_pull(task_ids="t")`` in a callable or
         a command's template) as references to its step, now that every task is read."""
@@ -1877,6 +1915,7 @@ class DagBody:
         self._resolve_pulls()
         self.resolve_edges()
         self._multiple_outputs()
+        self._reads_of_stubs()
         order = self._topological()
         cleanup = self._cleanup(order)
         for step, rule in self.rules.items():
