@@ -140,3 +140,11 @@ def test_a_last_teardown_is_the_cleanup_and_its_own_failure_is_named():
     assert lossy == [expected]
     failing = _read(TEARDOWN.replace("@teardown\n", "@teardown(on_failure_fail_dagrun=True)\n"))
     assert not [d for d in failing.diagnostics if d.lossy]
+
+
+def test_a_cleanup_task_id_with_quotes_does_not_reach_the_handler_as_code():
+    """The handler's docstring names the step (an identifier), not the raw task id."""
+    read = _read(CLEANUP.replace('task_id="clean"', 'task_id="clean\\"\\"\\"x"'))
+    handler = next(d for d in read.pipeline.module.definitions if "_on_failure(" in d)
+    compile(handler, "handler.py", "exec")
+    assert '"""x' not in handler

@@ -2001,7 +2001,7 @@ class DagBody:
         self.helpers.append(
             "\n".join([
                 f"def {name}({signature}) -> None:",
-                f'    """Added by transpile: the cleanup task {task}, run when the pipeline failed."""',
+                f'    """Added by transpile: the cleanup task {last}, run when the pipeline failed."""',
                 *(f"    {line}" if line.strip() else "" for line in body.splitlines()),
             ])
         )  # fmt: skip
