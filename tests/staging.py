@@ -40,7 +40,14 @@ def same_when_run(text: str, target: str, tmp_path: Path, name: str = "flow.py")
     return result
 
 
-def verified(source: Path, target: str, params: dict, tmp_path: Path, folder: Path | None = None):
+def verified(
+    source: Path,
+    target: str,
+    params: dict,
+    tmp_path: Path,
+    folder: Path | None = None,
+    entry: str | None = None,
+):
     """What ``transpile verify SOURCE --to TARGET`` checks, with the case's parameters, the
     fixture's other files beside each run, the source run once (fixtures are deterministic) and
     runs shared through the session's cache; fails the test unless the results are the same."""
@@ -48,6 +55,7 @@ def verified(source: Path, target: str, params: dict, tmp_path: Path, folder: Pa
         result = verify_file(
             str(source),
             target,
+            entry=entry,
             params=params,
             folder=folder or Path(source).parent,
             skip=OTHER_SOURCES,

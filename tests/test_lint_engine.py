@@ -63,7 +63,11 @@ FIXTURE_FINDINGS = {
     "flyte_wild_tree": [
         ("TP508", "@dynamic"),
         ("TP511", "def weigh(apples: list[int], scale: float) -> float:"),
-        ("TP516", "@workflow"),  # one workflow of several is converted
+    ],
+    # list[int] inputs (each of the three entries converts to a module of its own: no finding)
+    "flyte_three_entries": [
+        ("TP511", "def summarize(values: list[int]) -> Summary:"),
+        ("TP511", "def shortfall(values: list[int], minimum: int) -> list[int]:"),
     ],
     # a list[int] input, and an input called `name` (Metaflow renames it)
     "flyte_wild_failure": [

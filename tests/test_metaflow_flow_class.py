@@ -798,24 +798,47 @@ def two_flows(main: str = "") -> str:
 
 
 @pytest.mark.parametrize(
-    ("main", "entry", "chosen", "how"),
+    ("main", "chosen", "how"),
     [
-        ("", None, "Second", "the last with a start and an end step"),
-        ("First", None, "First", "the one __main__ runs"),
-        ("First", "Second", "Second", "--entry"),
+        ("", "Second", "the last with a start and an end step"),
+        ("First", "First", "the one __main__ runs"),
     ],
 )
-def test_a_file_with_several_flows_converts_one_naming_the_others(main, entry, chosen, how):
-    """Was TP106 ("split them"); now as for Flyte and KFP files with several pipelines."""
-    result = convert_text(two_flows(main), "flows.py", "flyte", entry=entry)
+def test_a_file_with_several_flows_converts_one_naming_the_others(main, chosen, how):
+    """Was TP106 ("split them"); now as for Flyte and KFP files with several pipelines. Base
+    (a FlowSpec with no steps, no flow's base) is no pipeline to name."""
+    result = convert_text(two_flows(main), "flows.py", "flyte")
     assert isinstance(result, Converted), result
     assert result.pipeline.name == chosen
     (note,) = [d for d in result.diagnostics if d.code == "TP202"]
-    others = ", ".join(n for n in ("First", "Second", "Base") if n != chosen)
+    other = "Second" if chosen == "First" else "First"
     assert note.message == (
-        f"only flow {chosen} is converted ({how}); not {others} (--entry NAME chooses)"
+        f"only flow {chosen} is converted ({how}); not converted: {other} (convert with -o FILE "
+        "writes each to a module of its own, FILE_<name>.py; --entry NAME chooses one)"
     )
     assert note.lossy
+
+
+def test_a_flow_chosen_with_entry_names_no_other():
+    result = convert_text(two_flows("First"), "flows.py", "flyte", entry="Second")
+    assert isinstance(result, Converted) and result.pipeline.name == "Second"
+    assert not [d for d in result.diagnostics if d.code == "TP202"]
+
+
+def test_every_entry_converts_each_flow_to_a_module_of_its_own():
+    result = convert_text(two_flows(), "flows.py", "flyte", every_entry=True)
+    assert isinstance(result, Converted) and result.pipeline.name == "Second"
+    ((name, other),) = result.others
+    assert name == "First" and other.pipeline.name == "First"
+    assert "def first() -> FirstResults:" in other.code and "    x = 1\n" in other.code
+    assert "def second() -> SecondResults:" in result.code and "    x = 2\n" in result.code
+    assert "def first(" not in result.code and "def second(" not in other.code
+    assert not [d for d in result.diagnostics if d.code == "TP202"]
+    (note,) = [d for d in result.diagnostics if d.code == "TP201" and "holds" in d.message]
+    assert note.message == (
+        "this file holds 2 pipelines: Second is converted here, "
+        "each of the others (First) to a module of its own"
+    )
 
 
 def test_an_entry_naming_no_flow_of_the_file_lists_them():

@@ -9,7 +9,7 @@ from pathlib import Path
 import libcst as cst
 
 from . import frameworks
-from .model.diagnostics import Diagnostic, TranspileError
+from .model.diagnostics import Diagnostic, OtherEntries, TranspileError
 from .model.ir import Pipeline, Sequence, Span
 from .reading.cst import SpanIndex, dotted
 from .reading.values import module_constants, resolve_options
@@ -33,6 +33,9 @@ class Converted:
     code: str
     pipeline: Pipeline
     diagnostics: tuple[Diagnostic, ...]
+    # the file's other pipelines (``every_entry``), each a module of its own: (name, result);
+    # their diagnostics are among ``diagnostics`` already
+    others: tuple[tuple[str, Converted], ...] = ()
 
     @property
     def lossy(self) -> bool:
@@ -169,9 +172,16 @@ def write(target: str, pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
 
 
 def convert_text(
-    text: str, path: str, target: str, source: str = "auto", entry: str | None = None
+    text: str,
+    path: str,
+    target: str,
+    source: str = "auto",
+    entry: str | None = None,
+    every_entry: bool = False,
 ) -> Converted | Failed | Skipped:
-    """Convert one source text to ``target``; never raises."""
+    """Convert one source text to ``target``; never raises. With ``every_entry`` (and no
+    ``entry``), a file of several pipelines converts each: the one a reader picks by default,
+    with the others in ``Converted.others``."""
     read = read_text(text, path, source, entry)
     if (
         frameworks.upgrader(target) is not None
@@ -185,7 +195,50 @@ def convert_text(
     if target not in frameworks.targets():
         return _fail(path, "TP004", f"writing {target} is not supported yet")
     with phase("write"):
-        return written(read, target)
+        result = written(read, target)
+    if every_entry and entry is None and isinstance(result, Converted):
+        return _with_other_entries(result, read, text, target)
+    return result
+
+
+def _with_other_entries(main: Converted, read: Read, text: str, target: str) -> Converted:
+    """``main`` with the file's other pipelines converted too (each read again as its entry).
+    One that does not convert stays a lossy note at its spot, the reason given."""
+    note = next((d for d in read.diagnostics if isinstance(d, OtherEntries)), None)
+    if note is None:
+        return main
+    others: list[tuple[str, Converted]] = []
+    diagnostics = [d for d in main.diagnostics if d is not note]
+    for name in note.names:
+        result = convert_text(text, read.path, target, read.pipeline.framework, name)
+        if isinstance(result, Converted):
+            others.append((name, result))
+            diagnostics += result.diagnostics
+            continue
+        reason = result.reason if isinstance(result, Skipped) else _failure(result)
+        diagnostics.append(
+            Diagnostic("TP202", "warning", f"pipeline {name} is not converted: {reason}",
+                       note.span, lossy=True)
+        )  # fmt: skip
+    converted = ", ".join(name for name, _ in others)
+    if converted:
+        message = (
+            f"this file holds {len(note.names) + 1} pipelines: {note.chosen} is converted here, "
+            f"each of the others ({converted}) to a module of its own"
+        )
+        diagnostics.append(Diagnostic("TP201", "info", message, note.span))
+    unique = tuple(dict.fromkeys(diagnostics))
+    return Converted(main.path, main.code, main.pipeline, unique, tuple(others))
+
+
+def _failure(result: Failed) -> str:
+    """A failed entry's first error, without its file (the note names the spot)."""
+    errors = [d for d in result.diagnostics if d.severity == "error"] or list(result.diagnostics)
+    if not errors:
+        return "failed"
+    first = errors[0]
+    where = f" (line {first.span.line})" if first.span is not None else ""
+    return f"{first.code} {first.message}{where}"
 
 
 def _framework_of(read: Read | Failed | Skipped, text: str, path: str, source: str) -> str | None:
@@ -247,12 +300,22 @@ def check_text(
     with formatting_deferred():
         for target in chosen:
             if read.pipeline.framework != target:
-                results[target] = written(read, target)
+                # as `convert -o` converts it: every pipeline of the file, each a module
+                result = written(read, target)
+                if isinstance(result, Converted):
+                    result = _with_other_entries(result, read, text, target)
+                results[target] = result
     return results
 
 
 def convert_file(
-    path: str, target: str, source: str = "auto", entry: str | None = None
+    path: str,
+    target: str,
+    source: str = "auto",
+    entry: str | None = None,
+    every_entry: bool = False,
 ) -> Converted | Failed | Skipped:
     text = load_text(path)
-    return text if isinstance(text, Failed) else convert_text(text, path, target, source, entry)
+    if isinstance(text, Failed):
+        return text
+    return convert_text(text, path, target, source, entry, every_entry)

@@ -15,7 +15,7 @@ from typing import Literal
 from . import api, frameworks
 from .model.diagnostics import TranspileError, rendered
 from .util import timing
-from .util.fileio import Source, overwrite_refusal, write_output
+from .util.fileio import Source, entry_destination, overwrite_refusal, write_output
 from .util.parallel import default_jobs, ordered_map
 from .util.text import GENERATED_MARKER
 from .writing.render import format_code, format_many, formatting_deferred
@@ -54,6 +54,7 @@ class Attempt:
     code: str = ""
     diagnostics: tuple[str, ...] = ()
     timings: dict[str, float] | None = None  # TRANSPILE_TIMINGS=1: the worker's, for this file
+    others: tuple[tuple[str, str], ...] = ()  # the file's other pipelines: (name, code)
 
 
 # Below this much source the batch converts in this process: starting the pool (importing every
@@ -116,7 +117,9 @@ def attempt(source: Source, job: Job) -> Attempt:
             return Attempt(source, Outcome(source.path, "skipped", reason))
         if isinstance(text, str):
             with formatting_deferred():
-                result = api.convert_text(text, source.path, job.target, job.source_fw)
+                result = api.convert_text(
+                    text, source.path, job.target, job.source_fw, every_entry=True
+                )
     except Exception as exc:  # noqa: BLE001  (a bug for one file must not stop the batch)
         reason = f"internal error: {type(exc).__name__}: {exc}"
         return Attempt(source, Outcome(source.path, "failed", reason))
@@ -129,14 +132,23 @@ def attempt(source: Source, job: Job) -> Attempt:
         return Attempt(source, Outcome(source.path, "skipped", reason), "", ())
     if isinstance(result, api.Failed):
         return Attempt(source, Outcome(source.path, "failed", failure_reason(result)), "", lines)
-    return Attempt(
-        source, Outcome(source.path, "converted", lossy=result.lossy), result.code, lines
-    )
+    others = tuple((name, other.code) for name, other in result.others)
+    outcome = Outcome(source.path, "converted", lossy=result.lossy)
+    return Attempt(source, outcome, result.code, lines, others=others)
 
 
 def destination(source: Source, output: str) -> str:
     """Where a batch writes ``source``'s conversion: its relative path under ``output``."""
     return os.path.join(output, *source.relative.split("/"))
+
+
+def modules(attempt: Attempt, code: list[str], output: str) -> list[tuple[str, str]]:
+    """(destination, code) of each module ``attempt``'s file converts to: its default pipeline
+    at the mirrored path, each other pipeline of the file beside it (``name_<entry>.py``);
+    ``code`` is the formatted code of each, in that order."""
+    first = destination(attempt.source, output)
+    places = [first] + [entry_destination(first, name) for name, _ in attempt.others]
+    return list(zip(places, code, strict=True))
 
 
 def existing(found: list[Source], output: str) -> tuple[list[Source], list[Outcome]]:
@@ -169,7 +181,7 @@ def write_attempts(
 
 def _write_all(
     attempts: list[Attempt],
-    formatted: dict[int, str | Outcome],
+    formatted: dict[int, list[str] | Outcome],
     output: str,
     force: bool,
     outcomes: list[Outcome] | None,
@@ -210,10 +222,10 @@ def check_attempts(
         if isinstance(code, Outcome) or code is None:
             outcomes.append(attempt.outcome if code is None else code)
             continue
-        target = destination(attempt.source, output)
-        current = read_existing(target)
-        if current != code:
-            stale.append(Stale(attempt.source.path, target, current, code))
+        for target, expected in modules(attempt, code, output):
+            current = read_existing(target)
+            if current != expected:
+                stale.append(Stale(attempt.source.path, target, current, expected))
         outcomes.append(attempt.outcome)
     return outcomes, stale
 
@@ -227,21 +239,30 @@ def read_existing(path: str) -> str | None:
         return None
 
 
-def _formatted_all(attempts: list[Attempt], diagnostics: list[str]) -> dict[int, str | Outcome]:
+def _formatted_all(
+    attempts: list[Attempt], diagnostics: list[str]
+) -> dict[int, list[str] | Outcome]:
     converted = [a for a in attempts if a.outcome.status == "converted"]
     return dict(zip(map(id, converted), _formatted(converted, diagnostics), strict=True))
 
 
-def _formatted(converted: list[Attempt], diagnostics: list[str]) -> list[str | Outcome]:
-    """Formatted code per attempt; should ruff fail on the batch, each file alone says which."""
+def _codes(attempt: Attempt) -> list[str]:
+    """The unformatted code of each module of ``attempt``: its default pipeline, then the others."""
+    return [attempt.code, *(code for _, code in attempt.others)]
+
+
+def _formatted(converted: list[Attempt], diagnostics: list[str]) -> list[list[str] | Outcome]:
+    """Formatted code per attempt (one per module it writes); should ruff fail on the batch,
+    each file alone says which."""
     try:
-        return list(format_many([a.code for a in converted]))  # two ruff runs for the batch
+        flat = iter(format_many([c for a in converted for c in _codes(a)]))  # two ruff runs
+        return [[next(flat) for _ in _codes(a)] for a in converted]
     except TranspileError:
         pass
-    results: list[str | Outcome] = []
+    results: list[list[str] | Outcome] = []
     for attempt in converted:
         try:
-            results.append(format_code(attempt.code))
+            results.append([format_code(code) for code in _codes(attempt)])
         except TranspileError as exc:
             reason = exc.diagnostic.render(attempt.source.path)
             diagnostics.append(reason)
@@ -251,21 +272,26 @@ def _formatted(converted: list[Attempt], diagnostics: list[str]) -> list[str | O
 
 def _write_converted(
     attempt: Attempt,
-    code: str,
+    code: list[str],
     output: str,
     force: bool,
     written: dict[str, str],
     inputs: list[str],
 ) -> Outcome:
+    """Write every module of one file, or none when one of them may not be written."""
     source = attempt.source
-    target = destination(source, output)
-    if target in written:
-        reason = f"output {target} is already written from {written[target]}"
-        return Outcome(source.path, "failed", reason)
-    problem = write_output(target, code, force, inputs)
-    if problem:
-        return Outcome(source.path, "failed", problem)
-    written[target] = source.path
+    places = modules(attempt, code, output)
+    for target, _ in places:
+        if target in written:
+            reason = f"output {target} is already written from {written[target]}"
+            return Outcome(source.path, "failed", reason)
+        if not force and len(places) > 1 and os.path.lexists(target):
+            return Outcome(source.path, "failed", overwrite_refusal(target))
+    for target, text in places:
+        problem = write_output(target, text, force, inputs)
+        if problem:
+            return Outcome(source.path, "failed", problem)
+        written[target] = source.path
     return attempt.outcome
 
 

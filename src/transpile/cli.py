@@ -151,7 +151,8 @@ def convert(
 def _convert_single(path: str, output: str | None, job: Job) -> int:
     from . import api
 
-    result = api.convert_file(path, job.target, job.source_fw, job.entry)
+    every = output is not None  # stdout holds one module: the others are named, not written
+    result = api.convert_file(path, job.target, job.source_fw, job.entry, every_entry=every)
     _echo_diagnostics(path, getattr(result, "diagnostics", ()))
     if isinstance(result, api.Skipped):
         _err(f"{path}: {result.reason}")
@@ -161,12 +162,37 @@ def _convert_single(path: str, output: str | None, job: Job) -> int:
     if output is None:
         _write_stdout(result.code)
     else:
-        destination = _single_destination(path, output)
-        problem = write_output(destination, result.code, job.force, inputs=[path])
+        problem = _write_entries(_outputs(path, output, result), job.force, path)
         if problem:
             _err(f"transpile: {problem}")
             return EXIT_ERROR
     return EXIT_LOSSY if job.strict and result.lossy else EXIT_OK
+
+
+def _outputs(path: str, output: str, result) -> list[tuple[str, str]]:
+    """(destination, code) of each module one file converts to: its default pipeline at
+    ``-o``, each other pipeline of the file beside it (``out_<name>.py``)."""
+    from .util.fileio import entry_destination
+
+    destination = _single_destination(path, output)
+    found = [(destination, result.code)]
+    found += [(entry_destination(destination, n), r.code) for n, r in result.others]
+    return found
+
+
+def _write_entries(outputs: list[tuple[str, str]], force: bool, path: str) -> str | None:
+    """Write every module of one file, or none when one may not be written over."""
+    from .util.fileio import overwrite_refusal
+
+    if not force:
+        for destination, _ in outputs:
+            if os.path.lexists(destination):
+                return overwrite_refusal(destination)
+    for destination, code in outputs:
+        problem = write_output(destination, code, force, inputs=[path])
+        if problem:
+            return problem
+    return None
 
 
 def _check_single(path: str, output: str, job: Job, show_diff: bool) -> int:
@@ -174,14 +200,17 @@ def _check_single(path: str, output: str, job: Job, show_diff: bool) -> int:
     from . import api
     from .batch import Stale, read_existing
 
-    result = api.convert_file(path, job.target, job.source_fw, job.entry)
+    result = api.convert_file(path, job.target, job.source_fw, job.entry, every_entry=True)
     if isinstance(result, (api.Failed, api.Skipped)):
         _exit_unless_done(path, result)
-    destination = _single_destination(path, output)
-    current = read_existing(destination)
-    if current == result.code:
+    stale = []
+    for destination, code in _outputs(path, output, result):
+        current = read_existing(destination)
+        if current != code:
+            stale.append(Stale(path, destination, current, code))
+    if not stale:
         return EXIT_OK
-    _report_stale([Stale(path, destination, current, result.code)], show_diff)
+    _report_stale(stale, show_diff)
     return EXIT_LOSSY
 
 

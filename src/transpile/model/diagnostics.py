@@ -68,6 +68,31 @@ def error(code: str, message: str, span: Span | None) -> TranspileError:
     return TranspileError(Diagnostic(code, "error", message, span))
 
 
+@dataclass(frozen=True)
+class OtherEntries(Diagnostic):
+    """The note a reader leaves when a file holds several pipelines and it read one: ``names``
+    are the others that convert by default (``convert -o`` writes each to a module of its own)."""
+
+    names: tuple[str, ...] = ()
+    chosen: str = ""
+
+
+def other_entries(
+    kind: str, chosen: str, others: list[str], span: Span | None, why: str = ""
+) -> OtherEntries:
+    """The note naming the ``kind``s (workflow, pipeline, flow, DAG) of a file other than the
+    ``chosen`` one: lossy where only the chosen one is written (to stdout)."""
+    why = f" ({why})" if why else ""
+    message = (
+        f"only {kind} {chosen} is converted{why}; not converted: {', '.join(others)} "
+        "(convert with -o FILE writes each to a module of its own, FILE_<name>.py; "
+        "--entry NAME chooses one)"
+    )
+    return OtherEntries(
+        "TP202", "warning", message, span, lossy=True, names=tuple(others), chosen=chosen
+    )
+
+
 def no_such_entry(name: str, found: list[str]) -> TranspileError:
     """``--entry NAME`` names no pipeline of the file."""
     listed = ", ".join(found) if found else "none"

@@ -327,6 +327,16 @@ def write_output(
     return None
 
 
+def entry_destination(destination: str, entry: str) -> str:
+    """Where the conversion of a file's pipeline ``entry`` goes, beside ``destination`` (the
+    file's default pipeline): ``out.py`` → ``out_<entry>.py``, the name made a Python module
+    name (an Airflow DAG id may hold dots and dashes)."""
+    folder, name = os.path.split(destination)
+    stem, suffix = os.path.splitext(name)
+    safe = re.sub(r"\W", "_", entry, flags=re.ASCII)
+    return os.path.join(folder, f"{stem}_{safe}{suffix or '.py'}")
+
+
 def overwrite_refusal(destination: str) -> str:
     return f"refused to overwrite {destination} (use --force)"
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import libcst as cst
 
-from transpile.model.diagnostics import Diagnostic, error
+from transpile.model.diagnostics import Diagnostic, error, other_entries
 from transpile.model.ir import (
     Module,
     Option,
@@ -71,15 +71,9 @@ class AirflowReader:
         if entry is not None:
             found = [d for d in found if d[0] == entry] or _no_entry(entry, found)
         if len(found) > 1:
-            others = ", ".join(d[0] for d in found[1:])
-            self.diagnostics.append(
-                Diagnostic(
-                    "TP202",
-                    "warning",
-                    f"several DAGs: only {found[0][0]} is converted ({others} not)",
-                    None,
-                )
-            )
+            others = [d[0] for d in found[1:]]
+            where = self.span(found[1][1])
+            self.diagnostics.append(other_entries("DAG", found[0][0], others, where, "the first"))
         name, call, body, params_node, holder = found[0]
         pipeline = self._pipeline(name, call, body, params_node, holder)
         unique = list(dict.fromkeys(self.diagnostics))
@@ -114,7 +108,8 @@ class AirflowReader:
             elif isinstance(node, ast.FunctionDef):
                 for deco in node.decorator_list:
                     if self.names.resolve(deco) == "dag":
-                        call = deco if isinstance(deco, ast.Call) else ast.Call(deco, [], [])
+                        bare = ast.copy_location(ast.Call(deco, [], []), deco)  # @dag
+                        call = deco if isinstance(deco, ast.Call) else bare
                         found.append((_dag_id(call, node.name), call, node.body, node.args, None))
             elif isinstance(node, ast.Assign) and self.names.resolve(node.value) == "DAG":
                 holder = ast.unparse(node.targets[0])

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import libcst as cst
 
-from transpile.model.diagnostics import Diagnostic, error, no_such_entry
+from transpile.model.diagnostics import Diagnostic, error, no_such_entry, other_entries
 from transpile.model.ir import Input, Module, Option, Span, TypeRef
 from transpile.reading.cst import (
     SpanIndex,
@@ -408,7 +408,7 @@ class ModuleScan(ImperativeWorkflows):
             if chosen is None or chosen.kind != "workflow":
                 raise no_such_entry(self.entry_name, [f.name for f in workflows])
             return chosen
-        called = set().union(*(words(code(f.node.body)) for f in self.functions.values()))
+        called = set().union(*(_used_by(f) for f in self.functions.values()))
         entry = self._default_entry(workflows, called)
         called |= {self._plan_workflow(self.plans[n]) for n in self.plans if n in called}  # type: ignore[misc]
         others = [
@@ -417,13 +417,9 @@ class ModuleScan(ImperativeWorkflows):
             if f.name not in called and f is not entry and f.name not in self.brought
         ]
         if others:
-            message = (
-                f"only workflow {entry.name} is converted (the one a LaunchPlan names, else the "
-                f"last no other workflow calls); not converted: {', '.join(others)} "
-                "(choose one with --entry NAME)"
-            )
+            why = "the one a LaunchPlan names, else the last no other workflow calls"
             where = self.functions[others[0]].span
-            self.diagnostics.append(Diagnostic("TP202", "warning", message, where, lossy=True))
+            self.diagnostics.append(other_entries("workflow", entry.name, others, where, why))
         return entry
 
     def _default_entry(self, workflows: list[FunctionDef], called: set[str]) -> FunctionDef:
@@ -579,3 +575,16 @@ def plan_name(call: cst.Call) -> str:
     if found is None and len(call.args) > index and call.args[index].keyword is None:
         found = call.args[index].value
     return code(found) if found is not None else code(call.func)
+
+
+def _used_by(function) -> set[str]:
+    """The names ``function``'s body refers to, itself left out: the workflows a workflow calls
+    (the text of a string, ``conditional("wf")``, calls nothing)."""
+    found: set[str] = set()
+
+    class Collect(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            found.add(node.value)
+
+    function.node.body.visit(Collect())
+    return found - {function.name}

@@ -14,7 +14,7 @@ import textwrap
 
 import libcst as cst
 
-from transpile.model.diagnostics import Diagnostic, error, no_such_entry
+from transpile.model.diagnostics import Diagnostic, error, no_such_entry, other_entries
 from transpile.model.ir import Module, Parameter, Pipeline, Ref, Result, Span, TypeRef
 from transpile.reading.cst import SpanIndex, code
 from transpile.util.docstrings import described, split_args_section
@@ -262,12 +262,9 @@ class KfpReader:
         entry = entries[-1] if entries else list(pipelines)[-1]
         others = [n for n in entries if n != entry]
         if others:
-            message = (
-                f"only pipeline {entry} is converted (the last one no other pipeline calls); "
-                f"not converted: {', '.join(others)} (choose one with --entry NAME)"
-            )
             where = self.spans.span("def", others[0])
-            self.diagnostics.append(Diagnostic("TP202", "warning", message, where, lossy=True))
+            why = "the last one no other pipeline calls"
+            self.diagnostics.append(other_entries("pipeline", entry, others, where, why))
         return entry
 
     def _pipeline(self, ctx: Context, name: str, node: cst.FunctionDef) -> Pipeline:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from transpile.model.diagnostics import Diagnostic, error, no_such_entry
+from transpile.model.diagnostics import Diagnostic, error, no_such_entry, other_entries
 from transpile.model.ir import (
     Case,
     Map,
@@ -181,20 +181,15 @@ class MetaflowReader(StepReader):
             (f for f in flows if f.name.value == entry),
             next((f for f in complete if f.name.value in started), complete[-1]),
         )
-        others = ", ".join(n for n in names if n != chosen.name.value)
-        how = (
-            "--entry"
-            if entry
-            else "the one __main__ runs"
-            if chosen.name.value in started
-            else "the last with a start and an end step"
-        )
-        message = (
-            f"only flow {chosen.name.value} is converted ({how}); not {others} "
-            "(--entry NAME chooses)"
-        )
-        where = self.spans.span("class", chosen.name.value)
-        self.diagnostics.append(Diagnostic("TP202", "warning", message, where, lossy=True))
+        others = [f.name.value for f in complete if f is not chosen]  # flows that can run
+        if entry is None and others:  # with --entry the user chose: nothing to say
+            how = (
+                "the one __main__ runs"
+                if chosen.name.value in started
+                else "the last with a start and an end step"
+            )
+            where = self.spans.span("class", chosen.name.value)
+            self.diagnostics.append(other_entries("flow", chosen.name.value, others, where, how))
         return chosen
 
     def _refuse_hidden_metaflow_import(self, stmt: cst.BaseStatement) -> None:
