@@ -206,3 +206,54 @@ def test_several_dags_of_an_airflow_file_each_convert():
 )
 def test_an_entry_that_is_not_the_default_runs_the_same(entry, target, params, tmp_path):
     verified(THREE, target, params, tmp_path, entry=entry)
+
+
+PLANS = textwrap.dedent(
+    """
+    from flytekit import LaunchPlan, task, workflow
+
+
+    @task
+    def scale(x: int, factor: int) -> int:
+        return x * factor
+
+
+    @workflow
+    def scaled(x: int = 1, factor: int = 2) -> int:
+        return scale(x=x, factor=factor)
+
+
+    default = LaunchPlan.get_default_launch_plan(None, scaled)
+    tripled = LaunchPlan.get_or_create(scaled, "tripled", fixed_inputs={"factor": 3})
+    big = LaunchPlan.get_or_create(
+        scaled, name="big", default_inputs={"x": 100}, max_parallelism=2
+    )
+    nightly = LaunchPlan.get_or_create(scaled, "nightly", default_inputs={"x": 7})
+    """
+)
+
+
+def test_each_launch_plan_of_a_workflow_is_an_entry_of_its_own():
+    """The workflow's module takes its last plan (nightly); every earlier plan with settings of
+    its own is a module named after it, with its inputs; the default plan is none."""
+    result = convert_text(PLANS, "plans.py", "kfp", every_entry=True)
+    assert isinstance(result, Converted), result
+    assert [name for name, _ in result.others] == ["tripled", "big"]
+    assert "def scaled(x: int = 7, factor: int = 2)" in result.code
+    tripled, big = (other for _, other in result.others)
+    assert tripled.pipeline.name == "Tripled" and "def tripled(x: int = 1)" in tripled.code
+    assert "factor = 3" in tripled.code  # a fixed input: a constant of the pipeline
+    assert "def big(x: int = 100, factor: int = 2)" in big.code
+    # a setting of a plan no target carries stays a TODO in that plan's module only
+    assert "max_parallelism=2" in big.code and "max_parallelism" not in result.code
+    assert not any(d.code == "TP202" and "LaunchPlan \"tripled\"" in d.message
+                   for d in result.diagnostics)  # fmt: skip
+
+
+def test_entry_names_a_launch_plan_and_an_unknown_one_lists_them():
+    chosen = convert_text(PLANS, "plans.py", "kfp", entry="big")
+    assert isinstance(chosen, Converted) and chosen.pipeline.name == "Big"
+    assert not [d for d in chosen.diagnostics if "--entry" in d.message]
+    missing = convert_text(PLANS, "plans.py", "kfp", entry="weekly")
+    assert not isinstance(missing, Converted)
+    assert "(found: scaled, tripled, big)" in missing.reason

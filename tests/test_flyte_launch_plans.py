@@ -77,8 +77,7 @@ def line_of(text: str, start: int = 1) -> int:
 
 LOUD = line_of('name="loud"')
 # each lost setting: (what the diagnostic names, the line it points at)
-LOST = [
-    ('LaunchPlan "quiet" is not carried over', line_of("quiet = LaunchPlan")),
+LOST = [  # ("quiet", the other plan of the workflow, is an entry of its own: test_entries.py)
     ('"loud" kickoff_time_input_arg="when"', line_of("kickoff_time_input_arg", LOUD)),
     ('"loud" notifications=[Email(phases=', line_of("notifications=", LOUD)),
     ('"loud" labels=Labels({"team": "data"})', line_of("labels=", LOUD)),
@@ -108,7 +107,9 @@ def test_every_lost_launch_plan_setting_is_a_todo_above_the_pipeline(target):
     assert lines[holder - len(todos) : holder] == todos
     for todo, (what, _) in zip(todos, lost):
         assert what in todo
-    found = [d for d in result.diagnostics if "LaunchPlan" in d.message and d.code == "TP202"]
+    found = [
+        d for d in result.diagnostics if d.message.startswith("LaunchPlan") and d.code == "TP202"
+    ]
     assert [(d.lossy, d.span.line) for d in found] == [(True, line) for _, line in lost]
     for diagnostic, (what, _) in zip(found, lost):
         assert what in diagnostic.message
@@ -116,10 +117,13 @@ def test_every_lost_launch_plan_setting_is_a_todo_above_the_pipeline(target):
         assert 'else get_current_context()["logical_date"]' in result.code
         assert '"when": Param(None, type=["null", "string"])' in result.code
     else:
-        assert "kickoff_time_input_arg" in todos[1] and "must set input" in todos[1]
+        assert "kickoff_time_input_arg" in todos[0] and "must set input" in todos[0]
     # what does carry over: the last plan's default, fixed input and cron
     assert "3" in result.code and "0 6 * * *" in result.code
-    assert not any("max_parallelism=2" in line for line in lines)  # "quiet" is named whole
+    assert not any("max_parallelism=2" in line for line in lines)  # "quiet" is another entry
+    (note,) = [d for d in result.diagnostics if d.code == "TP202" and "--entry" in d.message]
+    assert "not converted: quiet" in note.message and note.lossy
+    assert note.span.line == line_of("quiet = LaunchPlan")
     assert "TP202" not in " ".join(
         d.message for d in result.diagnostics if d.span and d.span.line == 1
     )

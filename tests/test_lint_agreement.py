@@ -29,7 +29,8 @@ def verdicts(text: str, path: str) -> list[tuple[str, str, bool]]:
     found = []
     for target in sorted(set(frameworks.writable()) - imported(text)):
         with formatting_deferred():
-            result = api.convert_text(text, path, target)
+            # as `convert -o` writes it: every pipeline of a file of several, each a module
+            result = api.convert_text(text, path, target, every_entry=True)
         if isinstance(result, api.Skipped) or (
             isinstance(result, api.Failed) and result.diagnostics[-1].code == "TP006"
         ):

@@ -60,6 +60,7 @@ class ModuleScan(ImperativeWorkflows):
         self.borrowed: set[str] = set()  # tasks and workflows of sibling modules, not imported
         self.brought: set[str] = set()  # imported from sibling modules by name
         self.plans: dict[str, cst.Call] = {}  # lp = LaunchPlan.get_or_create(...)
+        self.chosen_plan: cst.Call | None = None  # --entry naming a launch plan
         self.plan_spans: dict[int, Span] = {}  # id(LaunchPlan call) → its statement's lines
         self._noted_types: set[str] = set()
         self.depth, self.visited = 0, {str(path)}
@@ -403,12 +404,9 @@ class ModuleScan(ImperativeWorkflows):
             for f in self.functions.values()
             if f.kind == "workflow" and f.name not in self.borrowed
         ]
+        called = self.called_names()
         if self.entry_name is not None:
-            chosen = self.functions.get(self.entry_name)
-            if chosen is None or chosen.kind != "workflow":
-                raise no_such_entry(self.entry_name, [f.name for f in workflows])
-            return chosen
-        called = set().union(*(_used_by(f) for f in self.functions.values()))
+            return self._chosen_entry(workflows, called)
         entry = self._default_entry(workflows, called)
         called |= {self._plan_workflow(self.plans[n]) for n in self.plans if n in called}  # type: ignore[misc]
         others = [
@@ -416,11 +414,66 @@ class ModuleScan(ImperativeWorkflows):
             for f in workflows
             if f.name not in called and f is not entry and f.name not in self.brought
         ]
-        if others:
+        plans = [n for w in (entry.name, *others) for n in self.plan_entries(w, called)]
+        if others or plans:
             why = "the one a LaunchPlan names, else the last no other workflow calls"
-            where = self.functions[others[0]].span
-            self.diagnostics.append(other_entries("workflow", entry.name, others, where, why))
+            where = (
+                self.functions[others[0]].span
+                if others
+                else self.plan_span(self._named_plan(plans[0]))  # type: ignore[arg-type]
+            )
+            note = other_entries("workflow", entry.name, others + plans, where, why)
+            self.diagnostics.append(note)
         return entry
+
+    def called_names(self) -> set[str]:
+        """The names the module's function bodies refer to (each leaving itself out)."""
+        return set().union(*(_used_by(f) for f in self.functions.values()))
+
+    def _chosen_entry(self, workflows: list[FunctionDef], called: set[str]) -> FunctionDef:
+        """``--entry NAME``: a workflow, or a launch plan that is an entry of its own (its
+        workflow read with its settings)."""
+        assert self.entry_name is not None
+        chosen = self.functions.get(self.entry_name)
+        if chosen is not None and chosen.kind == "workflow":
+            return chosen
+        plan = self._named_plan(self.entry_name)
+        workflow = self._plan_workflow(plan) if plan is not None else None
+        if plan is not None and workflow in self.functions:
+            self.chosen_plan = plan
+            return self.functions[workflow]
+        names = [f.name for f in workflows]
+        names += [n for w in names for n in self.plan_entries(w, called)]
+        raise no_such_entry(self.entry_name, names)
+
+    def plan_entries(self, workflow: str, called: set[str]) -> list[str]:
+        """The launch plans of ``workflow`` that are entries of their own: every one but the
+        last (the workflow's own module takes that one's inputs and schedule) that has settings
+        of its own and a name, no workflow calling it."""
+        plans = [c for c in self.launch_plans if self._plan_workflow(c) == workflow]
+        called_plans = {id(self.plans[n]) for n in self.plans if n in called}
+        found = []
+        for call in plans[:-1]:
+            name = self.plan_entry_name(call)
+            if name is not None and id(call) not in called_plans and own_settings(call):
+                found.append(name)
+        return found
+
+    def plan_entry_name(self, call: cst.Call) -> str | None:
+        """A launch plan's name as an entry: its ``name=`` text, else the variable it is bound
+        to; None when it has neither or the name is a function's."""
+        name = plan_name(call)
+        try:
+            text = cst.parse_expression(name)
+        except cst.ParserSyntaxError:
+            text = None
+        found = text.evaluated_value if isinstance(text, cst.SimpleString) else None
+        if not isinstance(found, str) or not found:
+            found = next((n for n, c in self.plans.items() if c is call), None)
+        return None if found is None or found in self.functions else found
+
+    def _named_plan(self, name: str) -> cst.Call | None:
+        return next((c for c in self.launch_plans if self.plan_entry_name(c) == name), None)
 
     def _default_entry(self, workflows: list[FunctionDef], called: set[str]) -> FunctionDef:
         """The workflow of the last launch plan no workflow calls, else the last workflow no
@@ -564,6 +617,13 @@ def annotated_fields(node: cst.ClassDef) -> list[tuple[str, str]]:
             if isinstance(target, cst.Name):
                 fields.append((target.value, annotation_text(stmt.body[0].annotation.annotation)))
     return fields
+
+
+def own_settings(call: cst.Call) -> bool:
+    """Whether a launch plan sets anything of its own (``get_default_launch_plan`` and a plan
+    of the workflow's own inputs do not)."""
+    settings = [k for k in keyword_args(call) if k not in ("name", "workflow")]
+    return bool(settings) or len(positional_args(call)) > 2
 
 
 def plan_name(call: cst.Call) -> str:

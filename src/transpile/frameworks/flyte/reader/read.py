@@ -8,6 +8,8 @@ becomes a switch.
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
@@ -23,11 +25,11 @@ from transpile.model.ir import (
     Task,
     TypeRef,
 )
-from transpile.reading.cst import SpanIndex, code, keyword_args, positional_args
+from transpile.reading.cst import SpanIndex, code, keyword_args
 from transpile.reading.rewire import rename_splits, rename_step_splits
 from transpile.util.docstrings import described, split_args_section
 
-from .module import ModuleScan, plan_name
+from .module import ModuleScan, own_settings, plan_name
 from .names import camel_case
 from .options import schedule_option
 from .shape import in_flow_order, structure
@@ -75,7 +77,7 @@ class FlyteReader(ModuleScan):
         options = self._pipeline_options(entry, plan)  # before the module: it adds hooks
         doc, helps = split_args_section(entry.doc)  # input descriptions, as flytekit reads them
         pipeline = Pipeline(
-            name=camel_case(entry.name),
+            name=camel_case(self._pipeline_name(entry)),
             framework="flyte",
             span=entry.span,
             parameters=described(parameters, helps),
@@ -120,14 +122,25 @@ class FlyteReader(ModuleScan):
     def _param_val(param: Parameter) -> Val:
         return Val((Ref("param", param.name, param.name),), type=param.type.expr)
 
+    def _pipeline_name(self, entry: FunctionDef) -> str:
+        """The entry workflow's name, or the launch plan's that ``--entry`` chose (a module of
+        its own beside the workflow's: the two pipelines must not share a name)."""
+        if self.chosen_plan is None:
+            return entry.name
+        name = self.plan_entry_name(self.chosen_plan) or entry.name
+        return re.sub(r"\W", "_", name, flags=re.ASCII)
+
     def _entry_plan(self, entry: FunctionDef) -> cst.Call | None:
         """The launch plan the pipeline is read with: the last one of the entry workflow (the
         others are named by a diagnostic)."""
+        if self.chosen_plan is not None:  # --entry named it: the others are not this module's
+            return self.chosen_plan
         plans = [call for call in self.launch_plans if self._plan_workflow(call) == entry.name]
+        entries = set(self.plan_entries(entry.name, self.called_names()))
         for call in plans[:-1]:
+            if not own_settings(call) or self.plan_entry_name(call) in entries:
+                continue  # the workflow's own inputs (get_default_launch_plan), or an entry
             settings = [k for k in keyword_args(call) if k not in ("name", "workflow")]
-            if not settings and len(positional_args(call)) <= 2:
-                continue  # a plan with the workflow's own inputs (get_default_launch_plan)
             why = (
                 (f"its {', '.join(settings)}; " if settings else "")
                 + f"the pipeline has those of the last LaunchPlan of {entry.name} "
