@@ -257,3 +257,15 @@ def test_entry_names_a_launch_plan_and_an_unknown_one_lists_them():
     missing = convert_text(PLANS, "plans.py", "kfp", entry="weekly")
     assert not isinstance(missing, Converted)
     assert "(found: scaled, tripled, big)" in missing.reason
+
+
+def test_verify_names_the_entries_it_did_not_run(capsys):
+    from transpile.cli import _name_unverified_entries
+
+    _name_unverified_entries(str(THREE), "auto")
+    assert capsys.readouterr().err == (
+        f"{THREE}: verified weekly only, one of 3 pipelines in this file; verify each other "
+        "with --entry NAME (daily, restock)\n"
+    )
+    _name_unverified_entries(str(FIXTURES / "flyte_wild_maps" / "flyte.py"), "auto")
+    assert capsys.readouterr().err == ""

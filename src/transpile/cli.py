@@ -632,6 +632,8 @@ def verify(
     except VerifyError as exc:
         _err(f"{source}: {exc}")
         _exit(EXIT_ERROR)
+    if entry is None and not quiet:
+        _name_unverified_entries(source, source_fw)
     if result.verdict == "error":
         _err(headline(result))
         if fmt == "text" and output is None:  # the headline was the report; where it failed:
@@ -640,6 +642,22 @@ def verify(
     if quiet and output is None:
         _exit(result.exit_code)
     _exit(_emit(render(result, fmt), output, force, [source]) or result.exit_code)
+
+
+def _name_unverified_entries(source: str, source_fw: str) -> None:
+    """A file of several pipelines is verified for the one converting picks by default: say
+    which, and name the others (each verified with ``--entry NAME``)."""
+    from . import api
+    from .model.diagnostics import OtherEntries
+
+    read = api.read_file(source, source_fw)
+    notes = [d for d in getattr(read, "diagnostics", ()) if isinstance(d, OtherEntries)]
+    if notes:
+        others = ", ".join(notes[0].names)
+        _err(
+            f"{source}: verified {notes[0].chosen} only, one of {len(notes[0].names) + 1} "
+            f"pipelines in this file; verify each other with --entry NAME ({others})"
+        )
 
 
 def _verify_batch(
