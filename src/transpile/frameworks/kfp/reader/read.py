@@ -17,6 +17,7 @@ import libcst as cst
 from transpile.model.diagnostics import Diagnostic, error, no_such_entry, other_entries
 from transpile.model.ir import Module, Parameter, Pipeline, Ref, Result, Span, TypeRef
 from transpile.reading.cst import SpanIndex, code
+from transpile.reading.siblings import module_file
 from transpile.util.docstrings import described, split_args_section
 from transpile.util.syntax import casts_to_int
 
@@ -99,6 +100,9 @@ class KfpReader:
         self.functions: dict[str, tuple[str, cst.FunctionDef]] = {}  # name → (kind, def)
         self.diagnostics: list[Diagnostic] = []
         self.loaders: list[cst.SimpleStatementLine] = []  # op = load_component_from_...(...)
+        # components imported from modules of the same tree: name → the sibling's reader
+        self.borrowed: dict[str, KfpReader] = {}
+        self.depth, self.visited = 0, {str(path)}
 
     def read(self) -> tuple[Pipeline, list[Diagnostic]]:
         self._split_module()
@@ -109,8 +113,9 @@ class KfpReader:
         ctx.diagnostics = self.diagnostics  # one list: the reader's notes and the body's
         for name, (kind, node) in self.functions.items():
             if kind in COMPONENT_KINDS.values():
-                span = self.spans.span("def", name)
-                ctx.components[name] = read_component(node, kind, self.names, span, self.tuples)
+                owner = self.borrowed.get(name, self)  # a sibling's, read with its own names
+                span = owner.spans.span("def", name)
+                ctx.components[name] = read_component(node, kind, owner.names, span, owner.tuples)
         self._loaded(ctx)
         imports, classes = hoist_shared_classes(list(ctx.components.values()))
         self.imports += [i for i in imports if i not in self.imports]
@@ -127,6 +132,8 @@ class KfpReader:
                 stmt.body[0], (cst.Import, cst.ImportFrom)
             ):
                 imports = [s for s in stmt.body if isinstance(s, (cst.Import, cst.ImportFrom))]
+                if any(self._sibling_components(s) for s in imports):
+                    continue
                 if not any([self.names.add_import(s) for s in imports]):  # noqa: C419 - all of them
                     self.imports.append(code(stmt).strip())
             elif isinstance(stmt, cst.FunctionDef) and self._kind(stmt):
@@ -158,6 +165,40 @@ class KfpReader:
             self.diagnostics.append(Diagnostic("TP201", "info", message, first))
         rest = [s for s in rest if s not in script]
         self.definitions += [code(s).strip("\n") for s in rest if not self._drives_kfp(s)]
+
+    def _sibling_components(self, node: cst.Import | cst.ImportFrom) -> bool:
+        """``from comps import add, scale``, ``comps.py`` in the same tree: its components,
+        read statically (never imported) with the sibling's own imports, as components of this
+        file. True when every name the import binds is such a component (the import goes);
+        else the import stays and only the components found come in."""
+        if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
+            return False
+        if self.depth >= MAX_SIBLING_DEPTH:
+            return False
+        path = module_file(self.path, node)
+        if path is None or str(path) in self.visited:
+            return False
+        span = self.spans.find(code(node).strip(), Span(self.path, 1, 0, len(self.spans.lines), 0))
+        sibling = _sibling_reader(path, span, self.diagnostics)
+        if sibling is None:
+            return False
+        sibling.depth, sibling.visited = self.depth + 1, self.visited | {str(path)}
+        sibling._split_module()
+        brought = []
+        for alias in node.names:
+            imported = code(alias.name)
+            local = code(alias.asname.name) if alias.asname else imported
+            kind, found = sibling.functions.get(imported, (None, None))
+            if local != imported or kind not in COMPONENT_KINDS.values() or found is None:
+                continue  # a renamed component's own name would be wrong in the output
+            self.functions[local] = (str(kind), found)
+            self.borrowed[local] = sibling.borrowed.get(local, sibling)
+            self.tuples.update(sibling.tuples)
+            brought.append(local)
+        if brought:
+            message = f"{', '.join(brought)} read from {path.name} (a module of the same tree)"
+            self.diagnostics.append(Diagnostic("TP201", "info", message, span))
+        return len(brought) == len(node.names)
 
     def _loader(self, stmt: cst.BaseStatement) -> str | None:
         """``op = components.load_component_from_text(...)``: the loader's name."""
@@ -506,3 +547,23 @@ def _is_docstring(stmt: cst.CSTNode) -> bool:
         and isinstance(stmt.body[0], cst.Expr)
         and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
     )
+
+
+MAX_SIBLING_DEPTH = 4  # a sibling may import components from siblings, this deep
+
+
+def _sibling_reader(path, span: Span, diagnostics: list[Diagnostic]) -> KfpReader | None:
+    """A reader of the module at ``path`` (parsed, never imported); None, saying why, when it
+    cannot be read; a syntax error in it is refused at the import."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        ast.parse(text)  # the Python that runs the output must read it too
+        module = cst.parse_module(text)
+    except SyntaxError as exc:
+        message = f"{path.name}:{exc.lineno}: syntax error in a module this file imports: {exc.msg}"
+        raise error("TP003", message, span) from None
+    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
+        message = f"{path.name} (imported here) could not be read; its names stay an import"
+        diagnostics.append(Diagnostic("TP201", "warning", message, span))
+        return None
+    return KfpReader(module, str(path))
