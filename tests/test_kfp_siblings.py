@@ -118,3 +118,25 @@ def test_a_pipeline_of_sibling_components_runs_the_same_in_flyte(tmp_path):
     result = verify_file(str(path), "flyte", source_runs=1, workdir=tmp_path / "runs")
     assert result.verdict == "same", (result.error, result.values)
     assert result.values  # the pipeline's result was compared
+
+
+def test_the_module_of_components_alone_is_skipped_saying_why(tmp_path):
+    from click.testing import CliRunner
+
+    from transpile.api import Skipped
+    from transpile.cli import cli
+
+    tree(tmp_path / "src")
+    alone = convert_file(str(tmp_path / "src" / "steps.py"), "flyte")
+    assert isinstance(alone, Skipped)
+    assert alone.reason == (
+        "no @dsl.pipeline found (a module of components only: tally, first_line; a pipeline "
+        "that imports them from here reads them with it)"
+    )
+    out = tmp_path / "out"
+    run = CliRunner().invoke(
+        cli, ["convert", str(tmp_path / "src"), "--to", "flyte", "-o", str(out)]
+    )
+    assert run.exit_code == 0, run.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["pipe.py"]
+    assert "a module of components only" in run.stderr

@@ -147,7 +147,14 @@ class ModuleScan(ImperativeWorkflows):
             set_outputs(fn, self.namedtuples)
         own = [f for f in self.functions.values() if f.name not in self.borrowed]
         if entry and not any(f.kind == "workflow" for f in own):
-            raise error("TP005", "no Flyte @workflow found", None)
+            tasks = [f.name for f in own if f.kind != "workflow"]
+            why = (
+                f" (a module of tasks only: {', '.join(tasks[:5])}{'...' if len(tasks) > 5 else ''}"
+                "; a workflow that imports them from here reads them with it)"
+                if tasks
+                else ""
+            )
+            raise error("TP005", f"no Flyte @workflow found{why}", None)
         if entry:
             self.definitions = [d for d in self.definitions if not self._runs_at_import(*d)]
 

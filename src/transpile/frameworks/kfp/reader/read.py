@@ -108,7 +108,15 @@ class KfpReader:
         self._split_module()
         pipelines = {n: f for n, (k, f) in self.functions.items() if k == "pipeline"}
         if not pipelines:
-            raise error("TP005", "no @dsl.pipeline found", None)
+            made = [n for n, (k, _) in self.functions.items() if k in COMPONENT_KINDS.values()]
+            why = (
+                f" (a module of components only: {', '.join(made[:5])}"
+                f"{'...' if len(made) > 5 else ''}; a pipeline that imports them from here "
+                "reads them with it)"
+                if made
+                else ""
+            )
+            raise error("TP005", f"no @dsl.pipeline found{why}", None)
         ctx = Context(self.path, self.names, self.spans, {}, pipelines, self.tuples)
         ctx.diagnostics = self.diagnostics  # one list: the reader's notes and the body's
         for name, (kind, node) in self.functions.items():
