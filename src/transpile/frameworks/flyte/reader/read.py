@@ -29,6 +29,7 @@ from transpile.reading.cst import SpanIndex, code, keyword_args
 from transpile.reading.rewire import rename_splits, rename_step_splits
 from transpile.util.docstrings import described, split_args_section
 
+from .dataclass_inputs import dataclass_inputs
 from .module import ModuleScan, own_settings, plan_name
 from .names import camel_case
 from .options import schedule_option
@@ -74,6 +75,7 @@ class FlyteReader(ModuleScan):
         results = self._results(entry, returned, flow_reader, scope)
         flow = rename_splits(structure(scope.items, entry.span), flow_reader.placeholders)
         steps = [rename_step_splits(s, flow_reader.placeholders) for s in flow_reader.steps]
+        parameters, steps = dataclass_inputs(self, parameters, steps)
         options = self._pipeline_options(entry, plan)  # before the module: it adds hooks
         doc, helps = split_args_section(entry.doc)  # input descriptions, as flytekit reads them
         pipeline = Pipeline(
