@@ -22,7 +22,13 @@ PLATFORM_ONLY = {
     "batch": {"cpu", "memory", "gpu", "image"},
 }
 # @kubernetes settings a Flyte PodTemplate holds: pod spec fields, then the pod's metadata
-POD_SPEC = ("node_selector", "tolerations", "image_pull_secrets", "persistent_volume_claims")
+POD_SPEC = (
+    "node_selector",
+    "tolerations",
+    "image_pull_secrets",
+    "image_pull_policy",
+    "persistent_volume_claims",
+)
 POD_METADATA = ("labels", "annotations")
 
 
@@ -84,6 +90,8 @@ class OptionMapper(BaseOptionMapper):
             refs = [f"V1LocalObjectReference(name={n!r})" for n in given["image_pull_secrets"]]
             spec.append(f"image_pull_secrets=[{', '.join(refs)}]")
             settings.client.add("V1LocalObjectReference")
+        if "image_pull_policy" in given:
+            container += f", image_pull_policy={given['image_pull_policy']!r}"
         if "persistent_volume_claims" in given:
             claims = list(given["persistent_volume_claims"].items())
             volumes = [
@@ -99,7 +107,7 @@ class OptionMapper(BaseOptionMapper):
             container += f", volume_mounts=[{', '.join(mounts)}]"
             settings.client |= {"V1Volume", "V1PersistentVolumeClaimVolumeSource", "V1VolumeMount"}
         parts = []
-        if spec:
+        if spec or container != 'name="primary"':
             spec.insert(0, f"containers=[V1Container({container})]")
             parts.append(f"pod_spec=V1PodSpec({', '.join(spec)})")
             settings.client |= {"V1Container", "V1PodSpec"}

@@ -1,7 +1,7 @@
 """kfp-kubernetes settings of a task's pod → the model's ``kubernetes`` option.
 
 The option's arguments are Metaflow's ``@kubernetes`` ones (``secrets``, ``node_selector``,
-``tolerations``, ``labels``, ``annotations``, ``image_pull_secrets``,
+``tolerations``, ``labels``, ``annotations``, ``image_pull_secrets``, ``image_pull_policy``,
 ``persistent_volume_claims``), so each writer reads one form; ``secret_env`` (a note, see
 ``ir.NOTES``) keeps which key of each secret becomes which environment variable, which Flyte's
 ``Secret(env_var=...)`` takes and Metaflow's ``@kubernetes(secrets=...)`` does not (it names each
@@ -28,6 +28,7 @@ PARAMETERS = {
     "add_pod_label": ("label_key", "label_value"),
     "add_pod_annotation": ("annotation_key", "annotation_value"),
     "set_image_pull_secrets": ("secret_names",),
+    "set_image_pull_policy": ("policy",),
     "mount_pvc": ("pvc_name", "mount_path", "sub_path"),
     "set_timeout": ("seconds",),
 }
@@ -76,6 +77,10 @@ def pod_setting(
         if not isinstance(names, list):
             return "secret_names must be a literal list"
         pod.setdefault("image_pull_secrets", []).extend(str(n) for n in names)
+    elif call == "set_image_pull_policy":
+        if not isinstance(args.get("policy"), str):
+            return "policy must be a literal string"
+        pod["image_pull_policy"] = args["policy"]
     elif call == "mount_pvc":
         if args.get("sub_path"):
             return "a sub_path of a volume has no @kubernetes equivalent"

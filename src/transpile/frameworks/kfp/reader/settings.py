@@ -29,6 +29,7 @@ POD_ORDER = (
     "labels",
     "annotations",
     "image_pull_secrets",
+    "image_pull_policy",
     "persistent_volume_claims",
 )
 NOT_CARRIED = {

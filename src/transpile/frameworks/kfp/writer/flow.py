@@ -262,6 +262,8 @@ class FlowEmitter(FlowWalker):
         scope.add(f"{var} = {plan.function}({args})")
         for call in (NO_CACHE, *plan.calls):
             scope.add(f"{var}.{call}")
+        for function, args in plan.pod_calls:
+            scope.add(f"{self.w.kubernetes_module()}.{function}({var}, {args})")
         self._order({r.source for i in step.inputs for r in i.refs}, var, scope)
         for out in step.outputs:
             name = plan.outputs[out.name]
