@@ -114,6 +114,82 @@ def test_pod_scheduling_settings_and_a_timeout():
     assert not [d for d in flyte.diagnostics if d.lossy]  # a pod template holds each
 
 
+VOLUMES = """\
+t = make(n=n)
+kubernetes.use_secret_as_volume(t, secret_name="tls", mount_path="/etc/tls")
+kubernetes.use_config_map_as_env(t, "settings", {"mode": "MODE", "level": "LEVEL"})
+kubernetes.use_config_map_as_volume(task=t, config_map_name="settings", mount_path="/etc/app")
+kubernetes.empty_dir_mount(t, volume_name="scratch", mount_path="/scratch", medium="Memory")
+kubernetes.mount_pvc(t, pvc_name="data", mount_path="/data")
+kubernetes.set_image_pull_policy(t, "Always")
+"""
+
+
+def test_secrets_and_config_maps_as_files_config_map_variables_and_empty_dirs_are_read():
+    read = read_text(source(VOLUMES), "p.py", "kfp")
+    assert isinstance(read, Read), getattr(read, "diagnostics", read)
+    (option,) = read.pipeline.steps[0].options
+    assert {k: ast.literal_eval(v) for k, v in option.args} == {
+        "image_pull_policy": "Always",
+        "persistent_volume_claims": {"data": "/data"},
+        "secret_volumes": {"tls": "/etc/tls"},
+        "config_map_env": {"settings": {"mode": "MODE", "level": "LEVEL"}},
+        "config_map_volumes": {"settings": "/etc/app"},
+        "empty_dirs": {"scratch": {"mount_path": "/scratch", "medium": "Memory"}},
+    }
+    assert option.span.line == line_of(source(VOLUMES), "use_secret_as_volume")
+    assert not [d for d in read.diagnostics if d.lossy]
+
+
+def test_volumes_and_config_map_variables_are_a_flyte_pod_template():
+    result = converted(VOLUMES, "flyte")
+    code = squashed(result.code)
+    container = squashed(
+        'V1Container(name="primary", image_pull_policy="Always", env=['
+        'V1EnvVar(name="MODE", value_from=V1EnvVarSource(config_map_key_ref='
+        'V1ConfigMapKeySelector(name="settings", key="mode"))), '
+        'V1EnvVar(name="LEVEL", value_from=V1EnvVarSource(config_map_key_ref='
+        'V1ConfigMapKeySelector(name="settings", key="level")))], volume_mounts=['
+        'V1VolumeMount(name="volume-0", mount_path="/data"), '
+        'V1VolumeMount(name="secret-0", mount_path="/etc/tls"), '
+        'V1VolumeMount(name="config-map-0", mount_path="/etc/app"), '
+        'V1VolumeMount(name="scratch", mount_path="/scratch")])'
+    )
+    volumes = squashed(
+        'volumes=[V1Volume(name="volume-0", persistent_volume_claim='
+        'V1PersistentVolumeClaimVolumeSource(claim_name="data")), '
+        'V1Volume(name="secret-0", secret=V1SecretVolumeSource(secret_name="tls")), '
+        'V1Volume(name="config-map-0", config_map=V1ConfigMapVolumeSource(name="settings")), '
+        'V1Volume(name="scratch", empty_dir=V1EmptyDirVolumeSource(medium="Memory"))]'
+    )
+    assert container in code and volumes in code
+    assert not [d for d in result.diagnostics if d.lossy]  # a pod template holds each
+
+
+def test_volumes_and_config_map_variables_are_named_in_the_metaflow_todo():
+    result = converted(VOLUMES, "metaflow")
+    (todo,) = [line for line in result.code.splitlines() if "TODO(transpile)" in line]
+    assert "TP232 @kubernetes(image_pull_policy='Always', persistent_volume_claims=" in todo
+    for what in (
+        "the secret 'tls' mounted at '/etc/tls'",
+        "the keys of the config map 'settings' as environment variables "
+        + "{'mode': 'MODE', 'level': 'LEVEL'}",
+        "the config map 'settings' mounted at '/etc/app'",
+        "the empty-dir volume 'scratch' at '/scratch', medium 'Memory'",
+    ):
+        assert what in todo
+    (lossy,) = [d for d in result.diagnostics if d.lossy]
+    assert lossy.code == "TP232" and lossy.span.line == line_of(source(VOLUMES), "as_volume")
+
+
+def test_an_optional_secret_or_config_map_is_said_to_be_required():
+    body = 't = make(n=n)\nkubernetes.use_secret_as_volume(t, "s", "/s", optional=True)\n'
+    read = read_text(source(body), "p.py", "kfp")
+    assert isinstance(read, Read)
+    (lossy,) = [d for d in read.diagnostics if d.lossy]
+    assert "optional=True of secret 's' is not carried" in lossy.message
+
+
 def test_volumes_are_no_steps_and_their_mounts_are_named():
     body = """\
     pvc = kubernetes.CreatePVC(pvc_name="scratch", access_modes=["ReadWriteOnce"], size="1Gi")
@@ -137,11 +213,12 @@ def test_volumes_are_no_steps_and_their_mounts_are_named():
     ("call", "why"),
     [
         (
-            (
-                'kubernetes.use_config_map_as_env(t, config_map_name="c", '
-                'config_map_key_to_env={"k": "K"})'
-            ),
+            'kubernetes.use_field_path_as_env(t, env_name="POD", field_path="metadata.name")',
             "transpile maps it to no setting",
+        ),
+        (
+            'kubernetes.use_secret_as_volume(t, secret_name=name, mount_path="/s")',
+            "known only when the pipeline runs",
         ),
         (
             'kubernetes.use_secret_as_env(t, secret_name=name, secret_key_to_env={"k": "K"})',
@@ -364,3 +441,27 @@ def _pods(pipeline) -> dict[str, dict[str, object]]:
         for option in step.options
         if option.kind == "kubernetes"
     }
+
+
+def test_volumes_and_config_map_variables_written_to_kfp_compile_as_read(tmp_path):
+    read = read_text(source(VOLUMES), "p.py", "kfp")
+    assert isinstance(read, Read)
+    code, diagnostics = frameworks.writer("kfp").write(read.pipeline)
+    assert not [d for d in diagnostics if d.lossy]
+    executor = compiled_platform(code, tmp_path)["exec-make"]
+    assert [(v["secretName"], v["mountPath"]) for v in executor["secretAsVolume"]] == [
+        ("tls", "/etc/tls")
+    ]
+    (env,) = executor["configMapAsEnv"]
+    assert env["configMapName"] == "settings"
+    assert env["keyToEnv"] == [
+        {"configMapKey": "mode", "envVar": "MODE"},
+        {"configMapKey": "level", "envVar": "LEVEL"},
+    ]
+    assert [(v["configMapName"], v["mountPath"]) for v in executor["configMapAsVolume"]] == [
+        ("settings", "/etc/app")
+    ]
+    assert executor["emptyDirMounts"] == [
+        {"volumeName": "scratch", "mountPath": "/scratch", "medium": "Memory"}
+    ]
+    assert executor["imagePullPolicy"] == "Always"

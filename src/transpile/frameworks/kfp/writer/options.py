@@ -11,6 +11,7 @@ from transpile.writing.options import (
     RESOURCE_KINDS,
     SCHEDULES,
     BaseOptionMapper,
+    key_values,
     launch_setting,
     literal,
     merge_resources,
@@ -33,6 +34,14 @@ POD_ELSEWHERE = {
         "KFP runs every task with the service account of the run "
         "(kfp.Client().create_run_from_pipeline_func(..., service_account=...))"
     ),
+}
+# a KFP source's volumes and config map variables (the kubernetes option's notes) → the call
+# that makes each, and the argument naming it
+VOLUME_CALLS = {
+    "secret_volumes": ("use_secret_as_volume", "secret_name"),
+    "config_map_env": ("use_config_map_as_env", "config_map_name"),
+    "config_map_volumes": ("use_config_map_as_volume", "config_map_name"),
+    "empty_dirs": ("empty_dir_mount", "volume_name"),
 }
 # the keys of a toleration add_toleration takes (Metaflow's are V1Toleration's, the same)
 TOLERATION_KEYS = ("key", "operator", "value", "effect", "toleration_seconds")
@@ -239,7 +248,7 @@ class OptionMapper(BaseOptionMapper):
 def _pod_calls(key: str, value: object) -> list[tuple[str, str]] | None:
     """The kfp-kubernetes calls for one @kubernetes setting (not ``secrets``), or None when
     kfp-kubernetes has none or the value is not of the form Metaflow takes."""
-    pairs = _pairs(value)
+    pairs = key_values(value)
     if key == "node_selector" and pairs is not None:
         return [("add_node_selector", f"label_key={k!r}, label_value={v!r}") for k, v in pairs]
     if key == "labels" and pairs is not None:
@@ -260,20 +269,22 @@ def _pod_calls(key: str, value: object) -> list[tuple[str, str]] | None:
         return [("set_image_pull_secrets", f"secret_names={[str(n) for n in value]!r}")]
     if key == "image_pull_policy" and isinstance(value, str):
         return [("set_image_pull_policy", f"policy={value!r}")]
+    if key in VOLUME_CALLS and isinstance(value, dict):  # a KFP source's (ir.NOTES)
+        function, name = VOLUME_CALLS[key]
+        if key == "config_map_env":
+            return [
+                (function, f"{name}={n!r}, config_map_key_to_env={keys!r}")
+                for n, keys in value.items()
+            ]
+        if key == "empty_dirs":
+            return [
+                (function, ", ".join([f"{name}={n!r}", *(f"{k}={v!r}" for k, v in s.items())]))
+                for n, s in value.items()
+            ]
+        return [(function, f"{name}={n!r}, mount_path={p!r}") for n, p in value.items()]
     if key == "persistent_volume_claims" and isinstance(value, dict):
         return [
             ("mount_pvc", f"pvc_name={str(claim)!r}, mount_path={str(path)!r}")
             for claim, path in value.items()
         ]
-    return None
-
-
-def _pairs(value: object) -> list[tuple[str, str]] | None:
-    """A dict's items as text, or Metaflow's ``"key=value,key2=value2"`` form of one."""
-    if isinstance(value, dict):
-        return [(str(k), str(v)) for k, v in value.items()]
-    if isinstance(value, str) and value.strip():
-        items = [part.split("=", 1) for part in value.split(",")]
-        if all(len(item) == 2 for item in items):
-            return [(k.strip(), v.strip()) for k, v in items]
     return None
