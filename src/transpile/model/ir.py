@@ -107,6 +107,7 @@ NOTES = frozenset(
         "config_map_env",
         "config_map_volumes",
         "empty_dirs",
+        "input_params",
         "plan",
         "why",
     }
@@ -131,7 +132,9 @@ class Option:
         secrets becomes which environment variable, from KFP's ``use_secret_as_env``;
         ``secret_volumes``, ``config_map_env``, ``config_map_volumes``, ``empty_dirs``: the
         volumes and config map variables of KFP's ``use_secret_as_volume``,
-        ``use_config_map_as_env``/``_as_volume`` and ``empty_dir_mount``; ``plan`` and
+        ``use_config_map_as_env``/``_as_volume`` and ``empty_dir_mount``; ``input_params``: the
+        pipeline parameters that give a failure handler's ``inputs``, where one was renamed
+        (Metaflow's ``name_``); ``plan`` and
         ``why``: the launch plan a ``launch_settings`` setting belongs to, and why it is lost)."""
         return tuple((k, v) for k, v in self.args if k not in NOTES)
 

@@ -76,6 +76,15 @@ def merge_resources(option: Option, resources: dict[str, object]) -> None:
             resources[name] = value if previous is None else max(previous, value, key=number)
 
 
+def handler_inputs(option: Option) -> list[tuple[str, str]]:
+    """A failure handler's (an ``exit_hook`` with ``inputs``) keywords, each with the pipeline
+    parameter that gives it: the parameter of the same name, or the one ``input_params`` names
+    in its place (a parameter a writer renamed, Metaflow's ``name_`` for ``name``)."""
+    names = ast.literal_eval(option.arg("inputs") or "()")
+    given = ast.literal_eval(option.arg("input_params") or "()") or names
+    return [(str(n), str(p)) for n, p in zip(names, given, strict=False)]
+
+
 def key_values(value: object) -> list[tuple[str, str]] | None:
     """A dict's items as text, or of Metaflow's ``"key=value,key2=value2"`` form of one (a node
     selector); None for anything else."""
