@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from transpile.api import Converted, convert_file, convert_text
+from transpile import frameworks
+from transpile.api import Converted, Read, convert_file, convert_text, read_text
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 CLEANUP = FIXTURES / "flyte_wild_cleanup" / "flyte.py"
@@ -270,3 +271,30 @@ def test_an_exit_task_fed_by_a_task_output_stays_the_last_step_only():
     result = read_options(text)
     assert result.pipeline.options == ()
     assert any("reads values other than pipeline inputs" in d.message for d in result.diagnostics)
+
+
+def test_a_handler_input_metaflow_renamed_reads_back_as_the_handler():
+    """A handler taking the pipeline input ``name`` (Metaflow's ``name_``): written to Metaflow
+    and read back it is still the failure handler, its keyword given by the renamed parameter;
+    KFP and Flyte written from there call it so, and KFP reads its exit task back the same."""
+    text = HANDLED.replace("tag", "name")
+    metaflow = converted(text, "metaflow").code
+    assert "    note(name=params.name_, n=params.n)\n" in metaflow
+    read = read_text(metaflow, "flow.py", "metaflow")
+    assert isinstance(read, Read)
+    (hook,) = read.pipeline.options
+    assert hook.args == (
+        ("on_error", "[note]"),
+        ("inputs", "('name', 'n')"),
+        ("input_params", "('name_', 'n')"),
+    )
+    assert hook.written == (("on_error", "[note]"), ("inputs", "('name', 'n')"))
+    kfp, _ = frameworks.writer("kfp").write(read.pipeline)
+    assert "def note_on_failure(status: dsl.PipelineTaskFinalStatus, name_: str, n: int):" in kfp
+    assert '    if status.state == "FAILED":\n        note(name=name_, n=n)\n' in kfp
+    assert "note_on_failure_task = note_on_failure(name_=name_, n=n)" in kfp
+    back = read_text(kfp, "back.py", "kfp")
+    assert isinstance(back, Read)
+    assert back.pipeline.options[0].args == hook.args
+    flyte, _ = frameworks.writer("flyte").write(read.pipeline)
+    assert "    note(name=name_, n=n)\n" in flyte

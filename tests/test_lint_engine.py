@@ -27,6 +27,7 @@ FIXTURE_FINDINGS = {
         ("TP516", "kubernetes.add_toleration("),
         ("TP516", 'kubernetes.set_image_pull_secrets(summed, ["regcred"])'),
         ("TP516", "kubernetes.use_config_map_as_env("),
+        ("TP516", "kubernetes.use_field_path_as_env("),
     ],
     "decorators": [
         ("TP505", '@schedule(cron="0 6 * * *")'),  # KFP: a recurring run made with the client

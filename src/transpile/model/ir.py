@@ -99,7 +99,19 @@ class Output:
 
 
 # Option.args keys transpile adds (Option.written)
-NOTES = frozenset({"in_body", "secret_env", "plan", "why"})
+NOTES = frozenset(
+    {
+        "in_body",
+        "secret_env",
+        "secret_volumes",
+        "config_map_env",
+        "config_map_volumes",
+        "empty_dirs",
+        "input_params",
+        "plan",
+        "why",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -117,7 +129,12 @@ class Option:
     def written(self) -> tuple[tuple[str, str], ...]:
         """The arguments as the source wrote them, without transpile's own notes (``in_body``:
         a @catch the step's body carries out; ``secret_env``: which key of each of @kubernetes'
-        secrets becomes which environment variable, from KFP's ``use_secret_as_env``; ``plan`` and
+        secrets becomes which environment variable, from KFP's ``use_secret_as_env``;
+        ``secret_volumes``, ``config_map_env``, ``config_map_volumes``, ``empty_dirs``: the
+        volumes and config map variables of KFP's ``use_secret_as_volume``,
+        ``use_config_map_as_env``/``_as_volume`` and ``empty_dir_mount``; ``input_params``: the
+        pipeline parameters that give a failure handler's ``inputs``, where one was renamed
+        (Metaflow's ``name_``); ``plan`` and
         ``why``: the launch plan a ``launch_settings`` setting belongs to, and why it is lost)."""
         return tuple((k, v) for k, v in self.args if k not in NOTES)
 

@@ -76,6 +76,27 @@ def merge_resources(option: Option, resources: dict[str, object]) -> None:
             resources[name] = value if previous is None else max(previous, value, key=number)
 
 
+def handler_inputs(option: Option) -> list[tuple[str, str]]:
+    """A failure handler's (an ``exit_hook`` with ``inputs``) keywords, each with the pipeline
+    parameter that gives it: the parameter of the same name, or the one ``input_params`` names
+    in its place (a parameter a writer renamed, Metaflow's ``name_`` for ``name``)."""
+    names = ast.literal_eval(option.arg("inputs") or "()")
+    given = ast.literal_eval(option.arg("input_params") or "()") or names
+    return [(str(n), str(p)) for n, p in zip(names, given, strict=False)]
+
+
+def key_values(value: object) -> list[tuple[str, str]] | None:
+    """A dict's items as text, or of Metaflow's ``"key=value,key2=value2"`` form of one (a node
+    selector); None for anything else."""
+    if isinstance(value, dict):
+        return [(str(k), str(v)) for k, v in value.items()]
+    if isinstance(value, str) and value.strip():
+        items = [part.split("=", 1) for part in value.split(",")]
+        if all(len(item) == 2 for item in items):
+            return [(k.strip(), v.strip()) for k, v in items]
+    return None
+
+
 def schedule_cron(option: Option) -> str | None:
     """The cron expression of a @schedule: ``cron=`` or one of daily, hourly, weekly."""
     cron = literal(option.arg("cron"))

@@ -8,6 +8,7 @@ from transpile.model.ir import Option
 from transpile.model.quantity import kubernetes_memory
 from transpile.writing.options import (
     BaseOptionMapper,
+    key_values,
     launch_setting,
     literal,
     merge_resources,
@@ -22,8 +23,16 @@ PLATFORM_ONLY = {
     "batch": {"cpu", "memory", "gpu", "image"},
 }
 # @kubernetes settings a Flyte PodTemplate holds: pod spec fields, then the pod's metadata
-POD_SPEC = ("node_selector", "tolerations", "image_pull_secrets", "persistent_volume_claims")
+POD_SPEC = (
+    "node_selector",
+    "tolerations",
+    "image_pull_secrets",
+    "image_pull_policy",
+    "persistent_volume_claims",
+)
 POD_METADATA = ("labels", "annotations")
+# the notes of a KFP source's volumes and config map variables (kfp/reader/kubernetes.py)
+POD_VOLUMES = ("config_map_env", "secret_volumes", "config_map_volumes", "empty_dirs")
 
 
 @dataclass
@@ -64,15 +73,19 @@ class OptionMapper(BaseOptionMapper):
 
     @staticmethod
     def _pod_template(option: Option, settings: TaskSettings) -> Option:
-        """Node selector, tolerations, image pull secrets, volume claims, pod labels and
-        annotations → ``pod_template=PodTemplate(...)`` (what Flyte runs the task's pod with).
-        The option without them."""
-        given = {k: literal(option.arg(k)) for k in (*POD_SPEC, *POD_METADATA) if option.arg(k)}
+        """Node selector, tolerations, image pull secrets and policy, volumes (claims, secrets
+        and config maps as files, empty dirs), a config map's keys as environment variables,
+        pod labels and annotations → ``pod_template=PodTemplate(...)`` (what Flyte runs the
+        task's pod with). The option without them."""
+        keys = (*POD_SPEC, *POD_VOLUMES, *POD_METADATA)
+        given = {k: literal(option.arg(k)) for k in keys if option.arg(k)}
+        if "node_selector" in given:  # Metaflow takes "key=value,key2=value2" too
+            given["node_selector"] = key_values(given["node_selector"])
         if not given or any(v is None for v in given.values()):
             return option
-        spec, container = [], 'name="primary"'
+        spec, container = [], ['name="primary"']
         if "node_selector" in given:
-            spec.append(f"node_selector={given['node_selector']!r}")
+            spec.append(f"node_selector={dict(given['node_selector'])!r}")
         if "tolerations" in given:
             made = [
                 f"V1Toleration({', '.join(f'{k}={v!r}' for k, v in t.items())})"
@@ -84,23 +97,25 @@ class OptionMapper(BaseOptionMapper):
             refs = [f"V1LocalObjectReference(name={n!r})" for n in given["image_pull_secrets"]]
             spec.append(f"image_pull_secrets=[{', '.join(refs)}]")
             settings.client.add("V1LocalObjectReference")
-        if "persistent_volume_claims" in given:
-            claims = list(given["persistent_volume_claims"].items())
-            volumes = [
-                f'V1Volume(name="volume-{n}", persistent_volume_claim='
-                f"V1PersistentVolumeClaimVolumeSource(claim_name={claim!r}))"
-                for n, (claim, _) in enumerate(claims)
+        if "image_pull_policy" in given:
+            container.append(f"image_pull_policy={given['image_pull_policy']!r}")
+        if "config_map_env" in given:
+            variables = [
+                f"V1EnvVar(name={env!r}, value_from=V1EnvVarSource(config_map_key_ref="
+                f"V1ConfigMapKeySelector(name={name!r}, key={key!r})))"
+                for name, mapping in given["config_map_env"].items()
+                for key, env in mapping.items()
             ]
-            mounts = [
-                f'V1VolumeMount(name="volume-{n}", mount_path={path!r})'
-                for n, (_, path) in enumerate(claims)
-            ]
+            container.append(f"env=[{', '.join(variables)}]")
+            settings.client |= {"V1EnvVar", "V1EnvVarSource", "V1ConfigMapKeySelector"}
+        volumes, mounts = _volumes(given, settings.client)
+        if volumes:
             spec.append(f"volumes=[{', '.join(volumes)}]")
-            container += f", volume_mounts=[{', '.join(mounts)}]"
-            settings.client |= {"V1Volume", "V1PersistentVolumeClaimVolumeSource", "V1VolumeMount"}
+            container.append(f"volume_mounts=[{', '.join(mounts)}]")
+            settings.client |= {"V1Volume", "V1VolumeMount"}
         parts = []
-        if spec:
-            spec.insert(0, f"containers=[V1Container({container})]")
+        if spec or len(container) > 1:
+            spec.insert(0, f"containers=[V1Container({', '.join(container)})]")
             parts.append(f"pod_spec=V1PodSpec({', '.join(spec)})")
             settings.client |= {"V1Container", "V1PodSpec"}
         parts += [f"{k}={given[k]!r}" for k in POD_METADATA if k in given]
@@ -273,3 +288,29 @@ class OptionMapper(BaseOptionMapper):
                 message = launch_setting(option)
                 self.note(option, "launch_settings", message, settings.todos, True)
         return cron, settings
+
+
+def _volumes(given: dict[str, object], client: set[str]) -> tuple[list[str], list[str]]:
+    """The pod's volumes and the container's mounts of them: claims (``volume-N``), secrets
+    (``secret-N``), config maps (``config-map-N``), empty dirs (by their own names)."""
+    volumes, mounts = [], []
+
+    def add(name: str, source: str, path: object) -> None:
+        volumes.append(f"V1Volume(name={name!r}, {source})")
+        mounts.append(f"V1VolumeMount(name={name!r}, mount_path={str(path)!r})")
+
+    for n, (claim, path) in enumerate(dict(given.get("persistent_volume_claims", {})).items()):
+        source = f"V1PersistentVolumeClaimVolumeSource(claim_name={claim!r})"
+        add(f"volume-{n}", f"persistent_volume_claim={source}", path)
+        client.add("V1PersistentVolumeClaimVolumeSource")
+    for n, (secret, path) in enumerate(dict(given.get("secret_volumes", {})).items()):
+        add(f"secret-{n}", f"secret=V1SecretVolumeSource(secret_name={secret!r})", path)
+        client.add("V1SecretVolumeSource")
+    for n, (name, path) in enumerate(dict(given.get("config_map_volumes", {})).items()):
+        add(f"config-map-{n}", f"config_map=V1ConfigMapVolumeSource(name={name!r})", path)
+        client.add("V1ConfigMapVolumeSource")
+    for name, settings in dict(given.get("empty_dirs", {})).items():
+        args = ", ".join(f"{k}={settings[k]!r}" for k in ("medium", "size_limit") if k in settings)
+        add(str(name), f"empty_dir=V1EmptyDirVolumeSource({args})", settings["mount_path"])
+        client.add("V1EmptyDirVolumeSource")
+    return volumes, mounts

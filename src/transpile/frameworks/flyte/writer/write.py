@@ -30,6 +30,7 @@ from transpile.writing.cards import without_card_statements
 from transpile.writing.current import CurrentRewriter
 from transpile.writing.flow import FunctionText
 from transpile.writing.missing import provide_missing
+from transpile.writing.options import handler_inputs
 from transpile.writing.passthrough import without_empty_ends
 from transpile.writing.render import (
     camel_case,
@@ -116,10 +117,9 @@ class FlyteWriter(ModuleState):
         ``err`` is None) as the task of ``@workflow(on_failure=...)``: Flyte wants that task's
         inputs to be the workflow's, so it takes them all and hands on what the handler takes."""
         handler = hook.arg("on_error", "[]").strip("[]")
-        names = ast.literal_eval(hook.arg("inputs") or "()")
         name = free_name(f"{handler}_task", self.taken)
         self.taken.add(name)
-        args = ", ".join(f"{n}=None" if n == "err" else f"{n}={n}" for n in names)
+        args = ", ".join(f"{n}=None" if n == "err" else f"{n}={p}" for n, p in handler_inputs(hook))
         doc = f"{FAILURE_DOC}{handler}, run by Flyte when the workflow fails."
         message = f"the failure handler {handler} runs as the workflow's on_failure task {name}"
         self.diagnostics.append(Diagnostic("TP201", "info", message, hook.span))

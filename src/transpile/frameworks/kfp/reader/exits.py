@@ -127,10 +127,14 @@ def _ours(draft: Draft, found: Handlers, span: Span) -> bool:
             definitions.append(_with_decorators(draft.body, node, text))
     found.imports += imports
     found.definitions += definitions
-    names = tuple(k.arg for k in calls[0].keywords if k.arg)
-    found.options.append(
-        Option("exit_hook", (("on_error", f"[{handler}]"), ("inputs", repr(names))), span)
-    )
+    keywords = [k for k in calls[0].keywords if k.arg]
+    names = tuple(k.arg for k in keywords)
+    # the parameter giving each (the task takes the pipeline's parameters by their names)
+    given = tuple(k.value.id if isinstance(k.value, ast.Name) else k.arg for k in keywords)
+    args = (("on_error", f"[{handler}]"), ("inputs", repr(names)))
+    if given != names:
+        args += (("input_params", repr(given)),)
+    found.options.append(Option("exit_hook", args, span))
     return True
 
 

@@ -29,7 +29,12 @@ POD_ORDER = (
     "labels",
     "annotations",
     "image_pull_secrets",
+    "image_pull_policy",
     "persistent_volume_claims",
+    "secret_volumes",
+    "config_map_env",
+    "config_map_volumes",
+    "empty_dirs",
 )
 NOT_CARRIED = {
     "set_display_name": "the task's display name",

@@ -56,6 +56,7 @@ class StepPlan:
     outputs: dict[str, str]  # model output name → component output name
     single: bool  # one output in all: reached as `.output`
     calls: list[str]  # PipelineTask setters
+    pod_calls: list[tuple[str, str]] = field(default_factory=list)  # kfp-kubernetes calls
 
 
 class ComponentView(FunctionText):
@@ -114,7 +115,14 @@ class ComponentBuilder:
             keys = {returned[0].name: "Output"}  # KFP's name for a single return value
         keys.update(artifacts)
         single = len(returned) + len(parts.outputs) == 1
-        plan = StepPlan(self.w.functions[step.name], parts.params, keys, single, settings.calls)
+        plan = StepPlan(
+            self.w.functions[step.name],
+            parts.params,
+            keys,
+            single,
+            settings.calls,
+            settings.pod_calls,
+        )
         return view, plan
 
     def _body(self, step: Step, body: str, parts: _Parts, returned: list[str], returns: str) -> str:

@@ -23,6 +23,7 @@ from transpile.util.docstrings import with_args
 from transpile.util.text import todo
 from transpile.writing.flow import FlowFunction, FlowWalker, bound_value, numbered_name
 from transpile.writing.graph import Key, all_steps, free_refs, key
+from transpile.writing.options import handler_inputs
 from transpile.writing.render import camel_case, converted_doc, free_name, snake_case
 from transpile.writing.types import iso_class, iso_default
 
@@ -129,7 +130,7 @@ class FlowEmitter(FlowWalker):
             return None
         self.carried_options.add(id(hook))
         handler = hook.arg("on_error", "[]").strip("[]")
-        names = ast.literal_eval(hook.arg("inputs") or "()")
+        given = handler_inputs(hook)
         params = {p.name: p for p in self.p.parameters}
         why = None
         if self.p.results:
@@ -137,8 +138,8 @@ class FlowEmitter(FlowWalker):
                 "KFP refuses pipeline outputs from inside a dsl.ExitHandler "
                 "(InvalidTopologyException) and this pipeline returns results"
             )
-        for n in names:
-            param = params.get(n)
+        for n, p in given:
+            param = params.get(p)
             if n != "err" and (
                 param is None
                 or self.w.param_carrier(param) != "param"
@@ -152,14 +153,14 @@ class FlowEmitter(FlowWalker):
             return None
         name = free_name(f"{handler}_on_failure", self.w.taken)
         self.w.taken.add(name)
-        self.helpers.append(failure_handler_component(name, handler, names, params, self.w))
+        self.helpers.append(failure_handler_component(name, handler, given, params, self.w))
         message = (
             f"on_failure={handler} became the exit task {name} of a dsl.ExitHandler around the "
             f"pipeline: KFP runs it after every run, and it calls {handler} only when the run "
             "failed"
         )
         self.w.diagnostics.append(Diagnostic("TP201", "info", message, hook.span))
-        args = ", ".join(f"{n}={n}" for n in names if n != "err")
+        args = ", ".join(f"{p}={p}" for n, p in given if n != "err")
         return self._helper_task(name, args, scope)
 
     def _parameter(self, param) -> str:
@@ -262,6 +263,8 @@ class FlowEmitter(FlowWalker):
         scope.add(f"{var} = {plan.function}({args})")
         for call in (NO_CACHE, *plan.calls):
             scope.add(f"{var}.{call}")
+        for function, args in plan.pod_calls:
+            scope.add(f"{self.w.kubernetes_module()}.{function}({var}, {args})")
         self._order({r.source for i in step.inputs for r in i.refs}, var, scope)
         for out in step.outputs:
             name = plan.outputs[out.name]

@@ -95,22 +95,23 @@ def _literal(text: str) -> object:
 
 
 def failure_handler_component(
-    name: str, handler: str, inputs: tuple[str, ...], params: dict, writer: ModulePlan
+    name: str, handler: str, inputs: list[tuple[str, str]], params: dict, writer: ModulePlan
 ) -> ComponentView:
-    """The exit task that runs a failure handler (a module function taking pipeline inputs;
-    ``err``, Flyte's error, is None) when the pipeline failed: KFP hands an exit task the run's
-    final status and runs it after every run."""
+    """The exit task that runs a failure handler (a module function taking pipeline inputs:
+    ``inputs`` pairs each keyword with the parameter giving it; ``err``, Flyte's error, is None)
+    when the pipeline failed: KFP hands an exit task the run's final status and runs it after
+    every run."""
     status = "status"
-    while status in inputs:
+    while status in {p for _, p in inputs}:
         status += "_"
     signature = [f"{status}: dsl.PipelineTaskFinalStatus"]
-    signature += [f"{n}: {annotation(params[n].type.expr)}" for n in inputs if n != "err"]
+    signature += [f"{p}: {annotation(params[p].type.expr)}" for n, p in inputs if n != "err"]
     lines = [d.source for d in closure({handler}, writer.definitions) if d.kind == "import"]
     lines = sorted(set(lines))
     for definition in closure({handler}, writer.definitions):
         if definition.kind != "import":
             lines += ["", definition.source] if lines else [definition.source]
-    call = ", ".join(f"{n}=None" if n == "err" else f"{n}={n}" for n in inputs)
+    call = ", ".join(f"{n}=None" if n == "err" else f"{n}={p}" for n, p in inputs)
     lines += ["", f'if {status}.state == "FAILED":', f"    {handler}({call})"]
     doc = (
         f"Added by transpile: the failure handler {handler}, run when the pipeline failed "

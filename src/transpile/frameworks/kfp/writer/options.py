@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Option
 from transpile.model.quantity import kubernetes_memory
 from transpile.writing.options import (
     RESOURCE_KINDS,
     SCHEDULES,
     BaseOptionMapper,
+    key_values,
     launch_setting,
     literal,
     merge_resources,
@@ -25,6 +27,24 @@ PLATFORM_ONLY = {
     "batch": {"cpu", "memory", "gpu", "image"},
 }
 GPU_RESOURCE = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu"}
+# @kubernetes settings KFP takes for a whole run, not a task
+POD_ELSEWHERE = {
+    "namespace": "KFP runs every task in the namespace of the run",
+    "service_account": (
+        "KFP runs every task with the service account of the run "
+        "(kfp.Client().create_run_from_pipeline_func(..., service_account=...))"
+    ),
+}
+# a KFP source's volumes and config map variables (the kubernetes option's notes) → the call
+# that makes each, and the argument naming it
+VOLUME_CALLS = {
+    "secret_volumes": ("use_secret_as_volume", "secret_name"),
+    "config_map_env": ("use_config_map_as_env", "config_map_name"),
+    "config_map_volumes": ("use_config_map_as_volume", "config_map_name"),
+    "empty_dirs": ("empty_dir_mount", "volume_name"),
+}
+# the keys of a toleration add_toleration takes (Metaflow's are V1Toleration's, the same)
+TOLERATION_KEYS = ("key", "operator", "value", "effect", "toleration_seconds")
 
 
 @dataclass
@@ -32,12 +52,15 @@ class TaskSettings:
     base_image: str = BASE_IMAGE
     packages: dict[str, str] = field(default_factory=dict)  # name → requirement
     calls: list[str] = field(default_factory=list)  # PipelineTask setters, e.g. set_retry(...)
+    # kfp-kubernetes calls on the task (its first argument): (function, the other arguments)
+    pod_calls: list[tuple[str, str]] = field(default_factory=list)
     todos: list[str] = field(default_factory=list)
     card: bool = False
 
 
 class OptionMapper(BaseOptionMapper):
     COLUMN, LABEL, SETTINGS = FRAMEWORK.capabilities, "KFP", TaskSettings
+    pod_noted = False  # the note that the module needs kfp-kubernetes is made
 
     def _finish(
         self, settings: TaskSettings, resources: dict[str, object], options: tuple[Option, ...]
@@ -55,7 +78,61 @@ class OptionMapper(BaseOptionMapper):
             image = literal(option.arg("image"))
             if image:
                 settings.base_image = str(image)
+            if option.kind == "kubernetes":
+                option = self._pod_settings(option, settings)
             self._platform_extras(option, PLATFORM_ONLY, settings.todos)
+
+    def _pod_settings(self, option: Option, settings: TaskSettings) -> Option:
+        """@kubernetes settings kfp-kubernetes takes → its calls on the task (each a setting of
+        the task's pod, as Metaflow makes it); the option without them. Secrets whose keys are
+        not named (Metaflow puts every key of a secret in the environment; KFP names each) are a
+        TODO here, the rest of what is left a TODO of ``_platform_extras``."""
+        calls = settings.pod_calls
+        carried: set[str] = set()
+        for key, _ in option.args:
+            value = literal(option.arg(key))
+            made = _pod_calls(key, value)
+            if made is not None:
+                calls += made
+                carried.add(key)
+        secrets = literal(option.arg("secrets"))
+        mapping = literal(option.arg("secret_env"))
+        if "secrets" in dict(option.args) and isinstance(mapping, dict | type(None)):
+            names = secrets.split(",") if isinstance(secrets, str) else secrets
+            if isinstance(names, list):
+                mapping = mapping or {}
+                for name in names:
+                    if name in mapping:
+                        args = f"secret_name={name!r}, secret_key_to_env={mapping[name]!r}"
+                        calls.append(("use_secret_as_env", args))
+                    else:
+                        self._unnamed_keys(option, str(name).strip(), settings)
+                carried |= {"secrets", "secret_env"}
+        for key, why in POD_ELSEWHERE.items():
+            if option.arg(key) is not None:
+                message = f"@kubernetes({key}={option.arg(key)}) is not carried over: {why}"
+                self.note(option, "compute_platform", message, settings.todos, True)
+                carried.add(key)
+        if not carried:
+            return option
+        if calls and not self.pod_noted:  # once a module
+            self.pod_noted = True
+            message = (
+                "@kubernetes settings became kfp-kubernetes calls: the module imports "
+                "kfp.kubernetes, which the kfp-kubernetes package provides "
+                "(pip install kfp-kubernetes)"
+            )
+            self.diagnostics.append(Diagnostic("TP201", "info", message, option.span))
+        args = tuple((k, v) for k, v in option.args if k not in carried)
+        return Option(option.kind, args, option.span)
+
+    def _unnamed_keys(self, option: Option, name: str, settings: TaskSettings) -> None:
+        message = (
+            f"@kubernetes(secrets=[{name!r}]) puts every key of the secret in the environment; "
+            f"kfp-kubernetes names each: add kubernetes.use_secret_as_env(task, secret_name="
+            f"{name!r}, secret_key_to_env={{KEY: VARIABLE, ...}}) with the secret's keys"
+        )
+        self.note(option, "secrets", message, settings.todos, True)
 
     def _resources(
         self, resources: dict[str, object], options: tuple[Option, ...], settings: TaskSettings
@@ -166,3 +243,48 @@ class OptionMapper(BaseOptionMapper):
             elif option.kind == "launch_settings":
                 self.note(option, "launch_settings", launch_setting(option), todos, True)
         return (f"0 {cron}" if cron else None), todos
+
+
+def _pod_calls(key: str, value: object) -> list[tuple[str, str]] | None:
+    """The kfp-kubernetes calls for one @kubernetes setting (not ``secrets``), or None when
+    kfp-kubernetes has none or the value is not of the form Metaflow takes."""
+    pairs = key_values(value)
+    if key == "node_selector" and pairs is not None:
+        return [("add_node_selector", f"label_key={k!r}, label_value={v!r}") for k, v in pairs]
+    if key == "labels" and pairs is not None:
+        return [("add_pod_label", f"label_key={k!r}, label_value={v!r}") for k, v in pairs]
+    if key == "annotations" and pairs is not None:
+        return [
+            ("add_pod_annotation", f"annotation_key={k!r}, annotation_value={v!r}")
+            for k, v in pairs
+        ]
+    if key == "tolerations" and isinstance(value, list):
+        if not all(isinstance(t, dict) and set(t) <= set(TOLERATION_KEYS) for t in value):
+            return None
+        return [
+            ("add_toleration", ", ".join(f"{k}={t[k]!r}" for k in TOLERATION_KEYS if k in t))
+            for t in value
+        ]
+    if key == "image_pull_secrets" and isinstance(value, list):
+        return [("set_image_pull_secrets", f"secret_names={[str(n) for n in value]!r}")]
+    if key == "image_pull_policy" and isinstance(value, str):
+        return [("set_image_pull_policy", f"policy={value!r}")]
+    if key in VOLUME_CALLS and isinstance(value, dict):  # a KFP source's (ir.NOTES)
+        function, name = VOLUME_CALLS[key]
+        if key == "config_map_env":
+            return [
+                (function, f"{name}={n!r}, config_map_key_to_env={keys!r}")
+                for n, keys in value.items()
+            ]
+        if key == "empty_dirs":
+            return [
+                (function, ", ".join([f"{name}={n!r}", *(f"{k}={v!r}" for k, v in s.items())]))
+                for n, s in value.items()
+            ]
+        return [(function, f"{name}={n!r}, mount_path={p!r}") for n, p in value.items()]
+    if key == "persistent_volume_claims" and isinstance(value, dict):
+        return [
+            ("mount_pvc", f"pvc_name={str(claim)!r}, mount_path={str(path)!r}")
+            for claim, path in value.items()
+        ]
+    return None

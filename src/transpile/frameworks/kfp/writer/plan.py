@@ -54,6 +54,11 @@ class ModulePlan:
             n: free_name(n, self.taken | _all_names(pipeline)) for n in ("load_value", "save_value")
         }
         self.taken |= set(self._serializer_names.values())
+        # kfp-kubernetes, imported when a task has a pod setting (see kubernetes_module)
+        self._kubernetes = "kubernetes" if "kubernetes" not in self.taken else "kfp_kubernetes"
+        self._kubernetes = free_name(self._kubernetes, self.taken)
+        self.taken.add(self._kubernetes)
+        self.uses_kubernetes = False
         self.params = {p.name: p for p in pipeline.parameters}
         self.carriers = self._carriers()
         self.loops = {m.split: self._loop(m) for m in maps(pipeline.flow)}
@@ -150,6 +155,12 @@ class ModulePlan:
 
     def serializer(self, name: str) -> str:
         return self._serializer_names[name]
+
+    def kubernetes_module(self) -> str:
+        """The name the pipeline calls kfp-kubernetes by (``kubernetes`` unless the module has
+        that name)."""
+        self.uses_kubernetes = True
+        return self._kubernetes
 
     def clash(self, step: Step, names: list[str]) -> None:
         raise error(

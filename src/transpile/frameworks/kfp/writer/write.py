@@ -98,7 +98,13 @@ class KfpWriter(ModulePlan):
         lines = sorted({d.source for d in shared if d.kind == "import"})
         if self.typing_names:
             lines.append(f"from typing import {', '.join(sorted(self.typing_names))}")
-        lines.append("from kfp import compiler, dsl")
+        note = "# kfp.kubernetes is the kfp-kubernetes package (pip install kfp-kubernetes)"
+        if self.uses_kubernetes and self._kubernetes == "kubernetes":
+            lines += [note, "from kfp import compiler, dsl, kubernetes"]
+        else:
+            lines.append("from kfp import compiler, dsl")
+        if self.uses_kubernetes and self._kubernetes != "kubernetes":  # a step's name
+            lines += [note, f"from kfp import kubernetes as {self._kubernetes}"]
         if self.kfp_names:
             lines.append(f"from kfp.dsl import {', '.join(sorted(self.kfp_names))}")
         return lines

@@ -3,7 +3,8 @@
 The writer calls a handler read from another framework (Flyte's ``on_failure``, a KFP exit
 task) from a small hook: ``def X_on_error(run)`` whose docstring names the handler X, reading the
 run's parameters and calling ``X(a=params.a, err=None)``. Read back, the pipeline's option is
-again ``exit_hook(on_error=[X], inputs=(a, err))`` and the hook function goes.
+again ``exit_hook(on_error=[X], inputs=(a, err))`` and the hook function goes; a keyword given
+by a parameter the writer renamed (``name=params.name_``) is kept in ``input_params``.
 """
 
 from __future__ import annotations
@@ -23,20 +24,23 @@ def our_failure_hooks(pipeline: Pipeline) -> Pipeline:
         found = None
         if option.kind == "exit_hook" and option.arg("inputs") is None:
             hook = (option.arg("on_error") or "").strip("[]")
+            params = {p.name for p in pipeline.parameters}
             found = next(
                 (
                     (text, read)
                     for text in pipeline.module.definitions
-                    if (read := _hook(text, hook)) is not None
+                    if (read := _hook(text, hook, params)) is not None
                 ),
                 None,
             )
         if found is None:
             options.append(option)
             continue
-        text, (handler, names) = found
+        text, (handler, names, given) = found
         drop.add(text)
         args = (("on_error", f"[{handler}]"), ("inputs", repr(names)))
+        if given != names:  # a keyword given by a parameter the writer renamed (name_)
+            args += (("input_params", repr(given)),)
         options.append(Option("exit_hook", args, option.span))
     if not drop:
         return pipeline
@@ -45,9 +49,12 @@ def our_failure_hooks(pipeline: Pipeline) -> Pipeline:
     return dataclasses.replace(pipeline, options=tuple(options), module=module)
 
 
-def _hook(text: str, name: str) -> tuple[str, tuple[str, ...]] | None:
-    """``(handler, inputs)`` when ``text`` is our hook function ``name``; inputs are the
-    handler's keywords, each a parameter of the same name (or None)."""
+def _hook(
+    text: str, name: str, params: set[str]
+) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+    """``(handler, inputs, parameters)`` when ``text`` is our hook function ``name``: inputs are
+    the handler's keywords (None ones, Flyte's ``err``, left out), each given a parameter of
+    the flow (``params.<parameter>``; ``name=params.name_`` where the writer renamed one)."""
     try:
         tree = ast.parse(text)
     except SyntaxError:
@@ -63,11 +70,15 @@ def _hook(text: str, name: str) -> tuple[str, tuple[str, ...]] | None:
         return None
     if call.func.id != match.group(1) or call.args:
         return None
-    names = []
+    names, given = [], []
     for keyword in call.keywords:
         value = keyword.value
-        same = isinstance(value, ast.Attribute) and value.attr == keyword.arg
-        if not (same or (isinstance(value, ast.Constant) and value.value is None)):
-            return None  # a renamed parameter: the hook stays as it is
+        if isinstance(value, ast.Constant) and value.value is None:
+            names.append(keyword.arg)
+            continue
+        if not (isinstance(value, ast.Attribute) and value.attr in params and keyword.arg):
+            return None  # not a parameter of the flow: the hook stays as it is
         names.append(keyword.arg)
-    return call.func.id, tuple(n for n in names if n)
+        given.append((keyword.arg, value.attr))
+    inputs = tuple(n for n in names if n)
+    return call.func.id, inputs, tuple(dict(given).get(n, n) for n in inputs)

@@ -130,11 +130,35 @@ class OptionWriter:
                     f"; the body reads the secrets' keys as {option.arg('secret_env')}, "
                     "Metaflow names each variable by its key"
                 )
+            lacking = _pod_volumes(option)
+            if lacking:
+                text += f"; @kubernetes has no setting for {', '.join(lacking)}"
         else:
             note = FRAMEWORK.capabilities.get(option.kind, ("none", ""))[1]
             text = f"{decorator(option)} {why}" + (f": {note}" if note else "")
         self.diagnostics.append(Diagnostic("TP232", "warning", text, option.span, lossy=True))
         return todo("TP232", text)
+
+
+def _pod_volumes(option: Option) -> list[str]:
+    """What a KFP source mounts or reads that Metaflow's @kubernetes cannot: secrets and config
+    maps as files, a config map's keys as environment variables, empty-dir volumes."""
+    found = []
+    for name, path in _notes(option, "secret_volumes").items():
+        found.append(f"the secret {name!r} mounted at {path!r}")
+    for name, keys in _notes(option, "config_map_env").items():
+        found.append(f"the keys of the config map {name!r} as environment variables {keys!r}")
+    for name, path in _notes(option, "config_map_volumes").items():
+        found.append(f"the config map {name!r} mounted at {path!r}")
+    for name, settings in _notes(option, "empty_dirs").items():
+        extra = "".join(f", {k} {v!r}" for k, v in settings.items() if k != "mount_path")
+        found.append(f"the empty-dir volume {name!r} at {settings['mount_path']!r}{extra}")
+    return found
+
+
+def _notes(option: Option, key: str) -> dict:
+    value = _literal(option.arg(key, "{}"))
+    return value if isinstance(value, dict) else {}
 
 
 def parameter_line(

@@ -14,6 +14,7 @@ from transpile.model.added import HANDED_ON, added_doc
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Option, Pipeline, Ref, Result, Span
 from transpile.writing.missing import provide_missing
+from transpile.writing.options import handler_inputs
 from transpile.writing.render import finish, identifier, module_header, render
 from transpile.writing.types import declarable, defined_names
 
@@ -105,8 +106,8 @@ class MetaflowWriter:
             handler = option.arg("on_error", "[]").strip("[]")
             hook = f"{handler}_on_error"
             given = [
-                f"{n}=params.{self.names.params[n]}" if n in self.names.params else f"{n}=None"
-                for n in ast.literal_eval(names)
+                f"{n}=params.{self.names.params[p]}" if p in self.names.params else f"{n}=None"
+                for n, p in handler_inputs(option)
             ]
             hooks.append(
                 f"def {hook}(run):\n"
