@@ -75,6 +75,7 @@ class _Parts:
     imports: set[str] = field(default_factory=set)
     restored: bool = False
     card: str = ""  # the Output[Markdown] of the step's @card
+    card_filled: bool = False  # the step writes to it before the list of its results
     artifacts: bool = False
     classes: bool = False  # some loaded or saved value may hold module classes
     taken: set[str] = field(default_factory=set)
@@ -313,7 +314,7 @@ class ComponentBuilder:
         self.w.kfp_names |= {"Output", "Markdown"}
         rows = ", ".join(f"({o.name!r}, {o.name})" for o in step.outputs)
         parts.epilogue += [
-            f"with open({name}.path, 'a') as file:",
+            f"with open({name}.path, {'a' if parts.card_filled else 'w'!r}) as file:",
             f"    file.write('# {step.name}\\n\\n| artifact | value |\\n| --- | --- |\\n')",
             f"    file.writelines(f'| {{k}} | {{v!r}} |\\n' for k, v in [{rows}])",
         ]
@@ -349,6 +350,7 @@ class ComponentBuilder:
 
         def artifact(content: Content) -> str:
             if content.card is None or content.only:
+                parts.card_filled = True
                 return parts.card
             if content.card not in named:
                 word = re.sub(r"\W", "_", content.card).strip("_").lower() or "card"
