@@ -130,6 +130,35 @@ def test_a_step_and_a_base_of_the_base_come_along(tmp_path):
     assert "shifted = value + OFFSET" in result.code and "OFFSET = 1" in result.code
 
 
+@pytest.mark.parametrize(
+    ("importing", "module"),
+    [("from naming import Named", "naming"), ("from .naming import Named", "naming")],
+)
+def test_a_base_the_base_imports_from_another_module_of_the_tree_comes_along(
+    tmp_path, importing, module
+):
+    """Was TP120 (``name`` unseen): the base's own base came from a second sibling module."""
+    mixin = MIXIN.replace("class Scaling:", "class Scaling(Named):")
+    mixin = mixin.replace('    def name(self):\n        return "scaling"\n', "")
+    mixin = f"{importing}\n{mixin}"
+    named = """\
+        SUFFIX = "-named"
+
+
+        class Named:
+            def name(self):
+                return "scaling" + SUFFIX
+        """
+    flow = FLOW.format(imports="from mixins import Scaling", bases="Scaling")
+    path = files(tmp_path, flow, mixins=mixin, **{module: named})
+    result = converted(path)
+    assert "label = name()" in result.code and 'return "scaling" + SUFFIX' in result.code
+    assert 'SUFFIX = "-named"' in result.code and "naming import" not in result.code
+    notes = [(d.code, Path(d.span.file).name, d.span.line) for d in result.diagnostics]
+    assert ("TP201", "mixins.py", 1) in notes  # "base class Named read from naming.py"
+    assert converted(path, "kfp").code.count('SUFFIX = "-named"') == 1  # in end's component
+
+
 def test_a_base_not_found_is_refused_where_it_is_read(tmp_path):
     flow = FLOW.format(imports="from elsewhere import Scaling", bases="Scaling")
     flow = flow.replace("self.value = self.scaled(2)", "self.value = self.factor")

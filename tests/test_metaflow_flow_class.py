@@ -700,7 +700,7 @@ def test_steps_marked_first_and_last_compute_the_same(tmp_path, source, target):
 
 CARDS = """\
 from metaflow import FlowSpec, card, current, step
-from metaflow.cards import Markdown, Table
+from metaflow.cards import Image, Markdown, Table
 
 
 class CardFlow(FlowSpec):
@@ -712,33 +712,126 @@ class CardFlow(FlowSpec):
         current.card.append(Table(self.rows, headers=["n", "letter"]))
         self.next(self.end)
 
-    @card(id="summary")
+    @card(type="blank", id="summary")
+    @card(customize=True)
     @step
     def end(self):
         self.count = len(self.rows)
         current.card["summary"].append(Markdown(f"{self.count} rows"))
+        current.card.extend(
+            [
+                Markdown(\"\"\"
+                    ## Letters
+                    - a <b>
+                \"\"\"),
+                Table([[1, "a|b"], [2.5, "<c>"]], headers=["n", "s"]),
+            ]
+        )
+        for n in range(2):
+            current.card["summary"].append(Markdown(text=f"row {n}"))
+        current.card["other"].append(Markdown("not a card of this step"))
+        current.card.append(Image(b"png"))
+        current.card.refresh()
 
 
 if __name__ == "__main__":
     CardFlow()
 """
+CARD_TODO = "pass  # TODO(transpile): TP211 a Metaflow card component"
 
 
-@pytest.mark.parametrize("target", ["flyte", "kfp", "airflow"])
-def test_statements_that_only_fill_a_card_are_dropped_saying_so(target):
-    """Was `None.append(Markdown(...))`, which fails when the task runs (a public flow)."""
-    result = convert_text(CARDS, "cards.py", target)
+def _notes(result, code):
+    return sorted((d.span.line, d.severity, d.lossy) for d in result.diagnostics if d.code == code)
+
+
+def test_card_content_a_target_shows_exactly_is_noted_at_its_line_the_rest_is_lossy():
+    result = convert_text(CARDS, "cards.py", "flyte")
     assert isinstance(result, Converted), result
-    assert "None.append" not in result.code and "Table(" not in result.code
-    assert result.code.count("pass  # TODO(transpile): TP211 a Metaflow card component") == 3
+    shown = [(line, "info", False) for line in (10, 19, 20, 30)]
+    assert _notes(result, "TP211") == shown
+    # a Table of rows known when the step runs, a card the step has not, an image, refresh()
+    assert _notes(result, "TP210") == [(line, "warning", True) for line in (11, 31, 32, 33)]
+
+
+def test_card_content_goes_to_flyte_decks():
+    """Markdown (a literal, or text built when the step runs, dedented as Metaflow does) and
+    tables of literals to the Deck of the card Metaflow would add them to: the default Deck for
+    the card without an id, a Deck named after the card's id otherwise."""
+    result = convert_text(CARDS, "cards.py", "flyte")
+    assert isinstance(result, Converted), result
+    code = result.code
+    assert "from flytekit.deck import MarkdownRenderer" in code
+    assert 'current_context().default_deck.append(MarkdownRenderer().to_html("# Rows"))' in code
+    assert 'summary_deck = Deck("summary")' in code
+    assert 'summary_deck.append(MarkdownRenderer().to_html(textwrap.dedent(f"{count} rows")))' in (
+        code
+    )
+    # customize=True makes the unnamed card the one current.card.append fills
+    assert 'MarkdownRenderer().to_html("\\n## Letters\\n- a <b>\\n")' in code
+    assert "<td>a|b</td></tr><tr><td>2.5</td><td>&lt;c&gt;</td>" in code
+    assert 'summary_deck.append(MarkdownRenderer().to_html(textwrap.dedent(f"row {n}")))' in code
+    assert code.count(CARD_TODO) == 4  # a Table of run-time rows, a missing id, Image, refresh
+    assert "Image" not in code.replace("Image(b", "")
+
+
+def test_card_content_goes_to_kfp_markdown_artifacts():
+    """The @card's Markdown artifact takes the content of the unnamed card, another artifact
+    that of a card with an id; what was added comes before the list of the step's results."""
+    result = convert_text(CARDS, "cards.py", "kfp")
+    assert isinstance(result, Converted), result
+    code = result.code
+    assert "card_summary: Output[Markdown]" in code
+    assert 'with open(card_2.path, "a") as card_file:\n        card_file.write("# Rows\\n\\n")' in (
+        code
+    )
+    assert 'card_file.write(textwrap.dedent(f"{count} rows") + "\\n\\n")' in code
+    assert 'card_file.write("\\n## Letters\\n- a <b>\\n\\n\\n")' in code
+    assert "| n | s |\\n| --- | --- |\\n| 1 | a\\\\|b |\\n| 2\\\\.5 | \\\\<c\\\\> |" in code
+    assert code.count(CARD_TODO) == 4
+    assert code.index('card_file.write("# Rows') < code.index('file.write("# start')
+
+
+def test_airflow_drops_card_content_saying_so():
+    result = convert_text(CARDS, "cards.py", "airflow")
+    assert isinstance(result, Converted), result
+    assert result.code.count(CARD_TODO) == 8
+    dropped = [d for d in result.diagnostics if d.code == "TP211" and d.lossy]
+    assert [d.message.split(" card")[0] for d in dropped] == ["1", "3"]
+
+
+@pytest.mark.parametrize(
+    ("decorators", "statement", "shown"),
+    [
+        ('@card(type="html")\n    @card(id="a")', "current.card.append", True),  # one editable
+        ('@card(id="a")\n    @card(id="b")', "current.card.append", False),  # which one?
+        ('@card(id="a")\n    @card', "current.card.append", True),  # the one without an id
+        ('@card(id="a")\n    @card(id="a")', 'current.card["a"].append', False),  # two "a"
+        ('@card(type="html", id="a")\n    @card', 'current.card["a"].append', False),
+        ('@card(type="my_own")', "current.card.append", False),  # a custom card type
+        ("@card(id=NAME)", "current.card.append", True),  # a module constant
+        ("@card(id=NAME.upper())", "current.card.append", False),  # not a literal
+        ("@card(timeout=len(NAME))", "current.card.append", False),  # the card is not carried
+        ("@step", "current.card.append", False),  # no card: Metaflow warns and drops it
+    ],
+)
+def test_card_content_goes_only_to_the_card_metaflow_chooses(decorators, statement, shown):
+    source = (
+        "from metaflow import FlowSpec, card, current, step\n"
+        "from metaflow.cards import Markdown\n\nNAME = 'a'\n\n\n"
+        "class F(FlowSpec):\n"
+        f"    {decorators}\n    @step\n    def start(self):\n"
+        f"        {statement}(Markdown('hello'))\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n"
+    ).replace("@step\n    @step", "@step")
+    result = convert_text(source, "flow.py", "flyte")
+    assert isinstance(result, Converted), result
+    assert ("to_html('hello')" in result.code or 'to_html("hello")' in result.code) is shown
+    assert (CARD_TODO in result.code) is not shown
 
 
 def test_a_step_with_two_cards_asks_flyte_for_one_deck():
     """Two @card on one step (Metaflow shows both) wrote enable_deck=True twice: TP900."""
-    text = CARDS.replace(
-        "    @card\n    @step\n    def start", "    @card\n    @card\n    @step\n    def start"
-    )
-    result = convert_text(text, "cards.py", "flyte")
+    result = convert_text(CARDS, "cards.py", "flyte")
     assert isinstance(result, Converted), result
     assert result.code.count("enable_deck=True") == 2  # start's and end's
 
@@ -746,6 +839,8 @@ def test_a_step_with_two_cards_asks_flyte_for_one_deck():
 @pytest.mark.equivalence
 @pytest.mark.parametrize("target", ["flyte", "kfp", "airflow"])
 def test_a_flow_with_cards_computes_the_same(tmp_path, target):
+    """The card content runs in the target (Flyte Decks, KFP Markdown artifacts) without
+    changing the results."""
     result = same_when_run(CARDS, target, tmp_path, "cards.py")
     assert {v.name for v in result.values} == {"rows", "count"}
 
@@ -897,3 +992,60 @@ def test_a_local_only_changed_with_an_augmented_assignment_is_refused_at_its_lin
     (diagnostic,) = result.diagnostics
     assert diagnostic.code == "TP123" and "UnboundLocalError" in diagnostic.message
     assert "rows.extend([1])" in source.splitlines()[diagnostic.span.line - 1]
+
+
+MUTATED = """\
+from metaflow import FlowMutator, FlowSpec, step
+
+
+class Audit(FlowMutator):
+    def mutate(self, mutable_flow):
+        for name, s in mutable_flow.steps:
+            s.add_decorator("retry", deco_kwargs={"times": 2})
+
+
+def tagged(cls):
+    return cls
+
+
+@Audit
+@tagged
+class MutatedFlow(FlowSpec):
+    @step
+    def start(self):
+        self.x = 1
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "definition"),
+    [("flyte", "@workflow"), ("kfp", "@dsl.pipeline"), ("airflow", "@dag(")],
+)
+def test_a_flow_mutator_or_own_decorator_on_the_flow_is_a_todo_at_the_pipeline(target, definition):
+    """Was dropped without a word: a FlowMutator may add decorators to every step."""
+    result = convert_text(MUTATED, "flow.py", target)
+    assert isinstance(result, Converted), result
+    lines = result.code.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(definition))
+    assert lines[at - 2].startswith("# TODO(transpile): TP202 @Audit on the flow is not carried")
+    assert lines[at - 1].startswith("# TODO(transpile): TP202 @tagged on the flow is not carried")
+    notes = [(d.span.line, d.lossy) for d in result.diagnostics if d.code == "TP202"]
+    assert notes == [(14, True), (15, True)]
+    assert result.lossy
+
+
+def test_a_flow_mutator_that_changes_the_parameters_is_refused_naming_it():
+    source = MUTATED.replace(
+        '            s.add_decorator("retry", deco_kwargs={"times": 2})',
+        '            pass\n        mutable_flow.add_parameter("p", None)',
+    )
+    result = convert_text(source, "flow.py", "flyte")
+    assert isinstance(result, Failed), result
+    (diagnostic,) = result.diagnostics
+    assert diagnostic.code == "TP114" and diagnostic.span.line == 15  # one line more
+    assert "@Audit changes the flow's parameters (add_parameter" in diagnostic.message

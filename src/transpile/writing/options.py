@@ -122,6 +122,15 @@ def _short(text: str, limit: int = 100) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
+def custom_flow_message(option: Option, label: str) -> str:
+    """What a TODO says of a decorator of the flow class transpile does not know."""
+    text = literal(option.arg("decorator")) or "?"
+    return (
+        f"@{text} on the flow is not carried over: transpile does not know what it changes "
+        f"(apply its equivalent in {label} by hand)"
+    )
+
+
 class BaseOptionMapper:
     """Maps each step option with the ``_<kind>`` method of a subclass, notes what has none."""
 
@@ -179,6 +188,13 @@ class BaseOptionMapper:
         )
         self.diagnostics.append(Diagnostic("TP203", "warning", message, option.span, lossy=True))
         todos.append(todo_comment("TP203", message))
+
+    def flow_custom(self, option: Option, todos: list[str]) -> None:
+        """A decorator of the flow class transpile does not know (a FlowMutator, the user's
+        own): named, with its text, at the pipeline's definition."""
+        message = custom_flow_message(option, self.LABEL)
+        self.diagnostics.append(Diagnostic("TP202", "warning", message, option.span, lossy=True))
+        todos.append(todo_comment("TP202", message))
 
     def _unknown(self, option: Option, unknown: list[str], todos: list[str]) -> None:
         """An option with a value transpile cannot know is left out whole, at the spot."""

@@ -49,10 +49,15 @@ from transpile.model.ir import (
     walk,
 )
 from transpile.util.text import todo
-from transpile.writing.cards import without_card_statements
+from transpile.writing.cards import card_statements, without_card_statements
 from transpile.writing.current import CurrentRewriter
 from transpile.writing.missing import provide_missing
-from transpile.writing.options import launch_setting, literal, schedule_cron
+from transpile.writing.options import (
+    custom_flow_message,
+    launch_setting,
+    literal,
+    schedule_cron,
+)
 from transpile.writing.passthrough import without_empty_ends
 from transpile.writing.render import (
     converted_doc,
@@ -259,7 +264,16 @@ class AirflowWriter:
         TODO."""
         if "current." not in body:
             return body
+        shown = [c for _, c in card_statements(_parsed(body), step.options) if c]
         body, _ = without_card_statements(body)
+        if shown:  # the reader noted them as shown in the other targets
+            message = (
+                f"{len(shown)} card statement(s) in step {step.name} add content Airflow cannot "
+                "show (no per-task report); they are dropped"
+            )
+            self.diagnostics.append(Diagnostic("TP211", "warning", message, step.span, lossy=True))
+        if "current." not in body:
+            return body
         rewriter = CurrentRewriter(CONTEXT, "get_current_context")
         body = cst.parse_module(body).visit(rewriter).code
         if rewriter.used_context:
@@ -592,6 +606,8 @@ class AirflowWriter:
             if option.kind == "launch_settings":
                 note = FRAMEWORK.capabilities["launch_settings"][1]
                 message = f"{launch_setting(option)} ({note})"
+            elif option.kind == "custom":
+                message = custom_flow_message(option, "Airflow")
             else:
                 message = f"@{option.kind} on the flow is not carried over to the DAG"
             self.diagnostics.append(
@@ -856,3 +872,10 @@ def _event_names(option: Option) -> list[str]:
     if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
         return names
     return []
+
+
+def _parsed(body: str) -> cst.Module:
+    try:
+        return cst.parse_module(body)
+    except cst.ParserSyntaxError:
+        return cst.Module([])

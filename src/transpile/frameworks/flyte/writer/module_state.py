@@ -40,6 +40,7 @@ class ModuleState:
         self.options = OptionMapper(self.diagnostics)
         self.todos: dict[str, list[str]] = {}
         self.flytekit_files = False
+        self.markdown_decks = False  # a card's Markdown shown in a Deck: MarkdownRenderer
         self.exit_modules: set[str] = set()  # modules a rewritten sys.exit no longer uses
 
     def ftype(self, expr: str) -> str:

@@ -287,6 +287,8 @@ class OptionMapper(BaseOptionMapper):
             elif option.kind == "launch_settings":
                 message = launch_setting(option)
                 self.note(option, "launch_settings", message, settings.todos, True)
+            elif option.kind == "custom":
+                self.flow_custom(option, settings.todos)
         return cron, settings
 
 

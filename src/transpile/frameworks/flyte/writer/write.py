@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from dataclasses import dataclass
 
@@ -26,9 +27,9 @@ from transpile.model.ir import (
 from transpile.reading.cst import code
 from transpile.util.syntax import quiet_tree
 from transpile.util.text import todo
-from transpile.writing.cards import without_card_statements
+from transpile.writing.cards import Content, carry_cards, html_table, markdown_text
 from transpile.writing.current import CurrentRewriter
-from transpile.writing.flow import FunctionText
+from transpile.writing.flow import FunctionText, numbered_name
 from transpile.writing.missing import provide_missing
 from transpile.writing.options import handler_inputs
 from transpile.writing.passthrough import without_empty_ends
@@ -86,6 +87,8 @@ class FlyteWriter(ModuleState):
         std, third = _split_imports(self.p.module.imports, self.std_imports)
         if self.flytekit_files:
             third = ["from flytekit.types.file import FlyteFile", *third]
+        if self.markdown_decks:
+            third = ["from flytekit.deck import MarkdownRenderer", *third]
         if self.client:
             third = [*third, f"from kubernetes.client import {', '.join(sorted(self.client))}"]
         code = render(
@@ -211,11 +214,49 @@ class FlyteWriter(ModuleState):
     def output_class_name(self, step: Step) -> str:
         return free_name(f"{camel_case(step.name)}Outputs", self.taken)
 
+    def _cards(self, step: Step, body: str) -> str:
+        """Card content Flyte shows exactly, to the task's Decks: a card without an id is the
+        default Deck, one with an id the Deck of that name (``enable_deck=True`` comes with the
+        ``@card``); other card statements are dropped with a TODO."""
+        taken = set(re.findall(r"\w+", body)) | self.taken
+        decks: dict[str, str] = {}
+
+        def deck(card: str | None) -> str:
+            if card is None:
+                self.flytekit.add("current_context")
+                return "current_context().default_deck"
+            if card not in decks:
+                word = re.sub(r"\W", "_", card).strip("_").lower() or "card"
+                decks[card] = numbered_name(f"{word}_deck", taken)
+            return decks[card]
+
+        def render(content: Content) -> list[str]:
+            target = deck(content.card)
+            lines = []
+            for piece in content.pieces:
+                if piece.kind == "table":
+                    lines.append(f"{target}.append({html_table(piece)!r})")
+                    continue
+                self.markdown_decks = True
+                if piece.literal is None:
+                    self.std_imports.add("import textwrap")
+                text = markdown_text(piece)
+                lines.append(f"{target}.append(MarkdownRenderer().to_html({text}))")
+            return lines
+
+        body, _, _ = carry_cards(body, step.options, render)
+        if decks:
+            self.flytekit.add("Deck")
+        prelude = [f"{name} = Deck({card!r})" for card, name in decks.items()]
+        return "".join(f"{line}\n" for line in prelude) + body
+
     def _context(self, step: Step, body: str) -> str:
         """`current.<attr>` left in a body: Flyte's nearest equivalent, or a TODO."""
         if "current." not in body:
             return body
-        body, _ = without_card_statements(body)
+        body = self._cards(step, body)
+        if "current." not in body:
+            return body
         rewriter = CurrentRewriter(CONTEXT, "current_context")
         text = "".join(
             cst.parse_module(part).visit(rewriter).code if "current." in part else part

@@ -18,7 +18,7 @@ import libcst as cst
 from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Input, Output, Ref, Step
 from transpile.util.text import todo
-from transpile.writing.cards import without_card_statements
+from transpile.writing.cards import Content, carry_cards, markdown_table, markdown_text
 from transpile.writing.deps import closure, free_names, local_names
 from transpile.writing.flow import FunctionText, numbered_name
 from transpile.writing.types import declarable, iso_class, utc_aware
@@ -75,6 +75,8 @@ class _Parts:
     epilogue: list[str] = field(default_factory=list)
     imports: set[str] = field(default_factory=set)
     restored: bool = False
+    card: str = ""  # the Output[Markdown] of the step's @card
+    card_filled: bool = False  # the step writes to it before the list of its results
     artifacts: bool = False
     classes: bool = False  # some loaded or saved value may hold module classes
     taken: set[str] = field(default_factory=set)
@@ -89,9 +91,12 @@ class ComponentBuilder:
 
     def build(self, step: Step) -> tuple[ComponentView, StepPlan]:
         settings = self.w.options.task_settings(self.w.step_options(step))
-        body, extra = self._current(step)
         taken = set(re.findall(r"\w+", step.body)) | {i.name for i in step.inputs}
-        parts = _Parts(params=extra, taken=taken | self.w.module_names)
+        parts = _Parts(taken=taken | self.w.module_names)
+        if settings.card:
+            parts.card = parts.fresh("card")
+        body, extra = self._current(step, self._card_content(step, parts))
+        parts.params = extra
         parts.locals = local_names(body, [i.name for i in step.inputs])
         # a position input first: an item read by position uses it
         for inp in sorted(step.inputs, key=lambda i: i.refs[0].kind != "index"):
@@ -310,13 +315,14 @@ class ComponentBuilder:
         return f' -> NamedTuple("{_camel(step.name)}Outputs", [{spec}])'
 
     def _card(self, step: Step, parts: _Parts) -> None:
-        """@card: the step's results as a Markdown artifact, a visualization in the KFP UI."""
-        name = parts.fresh("card")
-        parts.outputs.append(f"{name}: Output[Markdown]")
+        """@card: the step's results as a Markdown artifact, a visualization in the KFP UI,
+        after what the step added to the card."""
+        name = parts.card
+        parts.outputs.insert(0, f"{name}: Output[Markdown]")
         self.w.kfp_names |= {"Output", "Markdown"}
         rows = ", ".join(f"({o.name!r}, {o.name})" for o in step.outputs)
         parts.epilogue += [
-            f"with open({name}.path, 'w') as file:",
+            f"with open({name}.path, {'a' if parts.card_filled else 'w'!r}) as file:",
             f"    file.write('# {step.name}\\n\\n| artifact | value |\\n| --- | --- |\\n')",
             f"    file.writelines(f'| {{k}} | {{v!r}} |\\n' for k, v in [{rows}])",
         ]
@@ -340,12 +346,47 @@ class ComponentBuilder:
             previous = definition.kind
         return lines
 
-    def _current(self, step: Step) -> tuple[str, list[Param]]:
-        if "current." not in step.body:
-            return step.body, []
-        body, _ = without_card_statements(step.body)
+    def _card_content(self, step: Step, parts: _Parts) -> str:
+        """Card content KFP shows exactly, as Markdown written to an ``Output[Markdown]`` where
+        the step adds it: the @card's artifact for the step's only card or the one without an
+        id, another for a card with an id beside others; other card statements are dropped with a
+        TODO."""
+        if "current.card" not in step.body:
+            return step.body
+        named: dict[str, str] = {}
+        file = parts.fresh("card_file")
+
+        def artifact(content: Content) -> str:
+            if content.card is None or content.only:
+                parts.card_filled = True
+                return parts.card
+            if content.card not in named:
+                word = re.sub(r"\W", "_", content.card).strip("_").lower() or "card"
+                named[content.card] = parts.fresh(f"card_{word}")
+            return named[content.card]
+
+        def render(content: Content) -> list[str]:
+            lines = [f"with open({artifact(content)}.path, 'a') as {file}:"]
+            for piece in content.pieces:
+                if piece.kind == "table":
+                    lines.append(f"    {file}.write({markdown_table(piece) + chr(10) * 2!r})")
+                elif piece.literal is not None:
+                    lines.append(f"    {file}.write({piece.literal + chr(10) * 2!r})")
+                else:
+                    parts.imports.add("import textwrap")
+                    lines.append(f"    {file}.write({markdown_text(piece)} + '\\n\\n')")
+            return lines
+
+        body, _, _ = carry_cards(step.body, step.options, render)
+        for name in named.values():
+            parts.outputs.append(f"{name}: Output[Markdown]")
+        return body
+
+    def _current(self, step: Step, body: str) -> tuple[str, list[Param]]:
+        if "current." not in body:
+            return body, []
         rewriter = _CurrentRewriter()
-        body = cst.parse_module(body).visit(rewriter).code
+        body = cst.parse_module(body).visit(rewriter).code if "current." in body else body
         params = [
             Param(f"current_{name}", "str", ("placeholder", PLACEHOLDERS[name]))
             for name in sorted(rewriter.placeholders)

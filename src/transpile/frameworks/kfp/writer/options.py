@@ -242,6 +242,8 @@ class OptionMapper(BaseOptionMapper):
                 self.note(option, "exit_hook", message, todos, True)
             elif option.kind == "launch_settings":
                 self.note(option, "launch_settings", launch_setting(option), todos, True)
+            elif option.kind == "custom":
+                self.flow_custom(option, todos)
         return (f"0 {cron}" if cron else None), todos
 
 

@@ -5,7 +5,8 @@ Loader`` beside the flow, or a package beside it): the module is parsed like the
 imported. Its class (and the classes of that module it derives from) lend the flow their methods,
 steps and class constants as an in-file base class does (scan.py); the module's imports and
 definitions (helpers, constants, other classes) come into the flow's module, where the entry's own
-import of the base stood, so what the base's code uses is defined in every output. A base that
+import of the base stood, so what the base's code uses is defined in every output. A base of that
+class which its module imports from another module of the tree is read from there in turn. A base that
 cannot be read so (not found, a syntax error, relative imports of its own, a name the flow's module
 binds differently) stays an import, and what the flow reads from it is refused where it is read
 (TP120).
@@ -14,6 +15,7 @@ binds differently) stays an import, and what the flow reads from it is refused w
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 import libcst as cst
 
@@ -80,9 +82,12 @@ def _maybe_flow(node: cst.ClassDef, names, started: set[str]) -> bool:
     )
 
 
-def _take(reader, stmt, wanted, own, found, carried) -> list[cst.BaseStatement] | None:
-    """What an import line of the flow's module becomes: None when it imports no base read here,
-    else the line without those names followed by what their modules bring."""
+def _take(
+    reader, stmt, wanted, own, found, carried, source: SpanIndex | None = None
+) -> list[cst.BaseStatement] | None:
+    """What an import line of the flow's module (or of a module read for its bases, at
+    ``source``) becomes: None when it imports no base read here, else the line without those
+    names followed by what their modules bring."""
     unread = reader.unread_bases
     if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
         return None
@@ -92,8 +97,9 @@ def _take(reader, stmt, wanted, own, found, carried) -> list[cst.BaseStatement] 
     hits = [a for a in node.names if code(a.asname.name if a.asname else a.name) in wanted]
     if not hits:
         return None
-    where = reader.spans.find(code(stmt), Span(reader.spans.path, 1, 0, len(reader.spans.lines), 0))
-    path = module_file(reader.path, node)
+    spans = source or reader.spans
+    where = spans.find(code(stmt), Span(spans.path, 1, 0, len(spans.lines), 0))
+    path = module_file(str(spans.path) if source else reader.path, node)
     if path is None:
         return None
     sibling = _parse(reader, path, where)
@@ -114,7 +120,8 @@ def _take(reader, stmt, wanted, own, found, carried) -> list[cst.BaseStatement] 
         brought.append(alias)
     if not brought:
         return None
-    added, reason = _context(reader, module, path.name, lent, own | set(found), carried)
+    context = _Sibling(index, classes, lent, found)
+    added, reason = _context(reader, module, context, own | set(found), carried)
     if reason is not None:
         message = (
             f"{', '.join(code(a.name) for a in brought)} is not read from {path.name}: {reason}"
@@ -162,13 +169,39 @@ def _ancestry(name: str, classes: dict[str, cst.ClassDef]) -> set[str]:
     return seen
 
 
-def _context(reader, module: cst.Module, file: str, lent: set[str], own: set[str], carried):
+@dataclass
+class _Sibling:
+    """A module read for the flow's bases: its file, its classes, the ones it lends (a base and
+    what it derives from in that module), and the classes read so far (of every module)."""
+
+    spans: SpanIndex
+    classes: dict[str, cst.ClassDef]
+    lent: set[str]
+    found: dict[str, cst.ClassDef]
+
+
+def _context(reader, module: cst.Module, sibling: _Sibling, own: set[str], carried):
     """The sibling's imports and definitions, for the code its classes lend (the writers keep
-    only what is used); a reason instead when they cannot come into the flow's module."""
+    only what is used); a reason instead when they cannot come into the flow's module. A base
+    of a lent class that the sibling imports from another module of the tree is read from that
+    module in turn (its import replaced by what that module brings)."""
+    lent = sibling.lent
+    further = {
+        code(b.value)
+        for name in lent
+        for b in sibling.classes[name].bases
+        if isinstance(b.value, cst.Name) and code(b.value) not in sibling.classes
+    }
+    further = {b for b in further if reader.names.resolve(cst.Name(b)) != "FlowSpec"}
     out: list[cst.BaseStatement] = []
     for stmt in module.body:
         if isinstance(stmt, cst.ClassDef) and stmt.name.value in lent:
             continue
+        if further and isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+            taken = _take(reader, stmt, further, own, sibling.found, carried, sibling.spans)
+            if taken is not None:
+                out.extend(taken)
+                continue
         if _docstring_or_main(stmt):
             continue
         text = code(stmt).strip()

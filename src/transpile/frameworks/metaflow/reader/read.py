@@ -7,6 +7,8 @@ down linear edges and into foreach bodies; a join passes on only what its code p
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error, no_such_entry, other_entries
@@ -39,6 +41,7 @@ from transpile.reading.inference import (
 )
 from transpile.reading.mutation import mutating_helpers
 from transpile.reading.values import module_constants
+from transpile.writing.cards import card_statements
 
 from .added_steps import drop_added_steps
 from .analysis import StepReader
@@ -363,6 +366,33 @@ class MetaflowReader(StepReader):
             )
         return tuple(results)
 
+    def _card_notes(self, step, uses: int) -> None:
+        """A note at each statement that fills a card: info where Flyte and KFP show its content
+        exactly (the Airflow writer says it drops it), lossy where no target can; lossy at any
+        other use of ``current.card``."""
+        within = step.span
+        statements = card_statements(step.node, step.options)
+        for text, content in statements:
+            where = self.spans.find(text, within)
+            if where != within:  # the next statement is further down
+                within = replace(within, line=where.line + 1, column=0)
+            if content is None:
+                message = "current.card has no exact equivalent outside Metaflow"
+                self.diagnostics.append(Diagnostic("TP210", "warning", message, where, lossy=True))
+                continue
+            kinds = sorted(
+                {"Markdown" if p.kind == "markdown" else "Table" for p in content.pieces}
+            )
+            message = (
+                f"current.card: the {' and '.join(kinds)} content is shown in a Flyte Deck "
+                "and a KFP Markdown artifact"
+            )
+            self.diagnostics.append(Diagnostic("TP211", "info", message, where))
+        for _ in range(uses - len(statements)):
+            where = self.spans.find("current.card", step.span)
+            message = "current.card has no exact equivalent outside Metaflow"
+            self.diagnostics.append(Diagnostic("TP210", "warning", message, where, lossy=True))
+
     def _step(self, name: str) -> Step:
         step = self.flow.steps[name]
         facts = self.facts[name]
@@ -384,8 +414,9 @@ class MetaflowReader(StepReader):
                         where,
                     )
                 )
+        self._card_notes(step, facts.current.count("card"))
         for use in facts.current:
-            if use not in EXACT_CURRENT:
+            if use not in EXACT_CURRENT and use != "card":
                 where = self.spans.find(f"current.{use}", step.span)
                 self.diagnostics.append(
                     Diagnostic(

@@ -178,12 +178,13 @@ class FlowScanner:
         flow.bases = unread[::-1]
         for deco in node.decorators:
             kind = self.names.resolve(deco.decorator)
+            at = self.spans.find("@" + code(deco.decorator), flow.span)
             if kind in FLOW_DECORATORS:
-                flow.options.append(
-                    decorator_option(
-                        deco, kind, self.spans.find("@" + code(deco.decorator), flow.span)
-                    )
-                )
+                flow.options.append(decorator_option(deco, kind, at))
+            else:  # a FlowMutator, a decorator of the user's: a TODO with its text
+                text = " ".join(code(deco.decorator).split())
+                self._graph_changer(deco.decorator, text, classes or {}, at)
+                flow.options.append(Option("custom", (("decorator", repr(text)),), at))
         own = {o.kind for o in flow.options}  # a base's flow decorator unless the flow has one
         flow.options += [o for k, o in self._lent_options.items() if k not in own]
         for item in node.body.body:  # type: ignore[union-attr]
@@ -193,6 +194,26 @@ class FlowScanner:
                 self._class_line(flow, item)
         _first_and_last(flow)
         return flow
+
+    def _graph_changer(self, decorator, text: str, classes: dict, at: Span) -> None:
+        """Refuse a FlowMutator of this module that adds or removes the flow's parameters: the
+        pipeline's inputs would not be the flow's. Other mutators add or remove decorators,
+        which changes how steps run but not what runs: a TODO says so."""
+        target = decorator.func if isinstance(decorator, cst.Call) else decorator
+        mutator = classes.get(code(target))
+        if mutator is None or not any(
+            self.names.resolve(b.value) == "FlowMutator" for b in mutator.bases
+        ):
+            return
+        source = code(mutator)
+        changes = [m for m in ("add_parameter", "remove_parameter") if f".{m}(" in source]
+        if changes:
+            raise error(
+                "TP114",
+                f"@{text} changes the flow's parameters ({', '.join(changes)} in FlowMutator "
+                f"{code(target)}), which transpile cannot follow",
+                at,
+            )
 
     def _base(self, flow: FlowDef, base, classes: dict, seen: set[str], unread: list[str]) -> None:
         """A base class of the flow: one defined in this file or read from a module of the same
