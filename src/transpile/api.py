@@ -215,10 +215,12 @@ def _with_other_entries(main: Converted, read: Read, text: str, target: str) -> 
             others.append((name, result))
             diagnostics += result.diagnostics
             continue
-        reason = result.reason if isinstance(result, Skipped) else _failure(result)
+        where, reason = (
+            (note.span, result.reason) if isinstance(result, Skipped) else _failure(result, note)
+        )
         diagnostics.append(
             Diagnostic("TP202", "warning", f"pipeline {name} is not converted: {reason}",
-                       note.span, lossy=True)
+                       where, lossy=True)
         )  # fmt: skip
     converted = ", ".join(name for name, _ in others)
     if converted:
@@ -231,14 +233,16 @@ def _with_other_entries(main: Converted, read: Read, text: str, target: str) -> 
     return Converted(main.path, main.code, main.pipeline, unique, tuple(others))
 
 
-def _failure(result: Failed) -> str:
-    """A failed entry's first error, without its file (the note names the spot)."""
+def _failure(result: Failed, note: OtherEntries) -> tuple[Span | None, str]:
+    """Where a failed entry's first error is, and what it says (the note's spot when the
+    error has none in this file)."""
     errors = [d for d in result.diagnostics if d.severity == "error"] or list(result.diagnostics)
     if not errors:
-        return "failed"
+        return note.span, "failed"
     first = errors[0]
-    where = f" (line {first.span.line})" if first.span is not None else ""
-    return f"{first.code} {first.message}{where}"
+    if first.span is not None and first.span.file == result.path:
+        return first.span, f"{first.code} {first.message}"
+    return note.span, f"{first.code} {first.message}"
 
 
 def _framework_of(read: Read | Failed | Skipped, text: str, path: str, source: str) -> str | None:

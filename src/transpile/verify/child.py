@@ -67,8 +67,11 @@ def _read_flyte(module_path: str, params_file: str, entry: str) -> dict[str, Nor
     from flytekit.core.workflow import WorkflowBase
 
     _container_environment()
+    from flytekit.core.python_function_task import EagerAsyncPythonFunctionTask
+
     module = _import_module(Path(module_path))
-    workflows = [v for v in vars(module).values() if isinstance(v, WorkflowBase)]
+    kinds = (WorkflowBase, EagerAsyncPythonFunctionTask)  # an @eager one is an async task
+    workflows = [v for v in vars(module).values() if isinstance(v, kinds)]
     if not workflows:
         raise SystemExit(f"no @workflow in {module_path}")
     wf = _chosen(module, workflows, entry, "@workflow")
@@ -76,6 +79,10 @@ def _read_flyte(module_path: str, params_file: str, entry: str) -> dict[str, Nor
     # a LaunchPlan of the workflow brings its default and fixed inputs: run through it
     plans = [v for v in vars(module).values() if isinstance(v, LaunchPlan) and v.workflow is wf]
     result = plans[-1](**params) if plans else wf(**params)
+    if isinstance(wf, EagerAsyncPythonFunctionTask):
+        import asyncio
+
+        result = asyncio.run(result)
     names = list(wf.python_interface.outputs)
     return {name: normalize(value) for name, value in _outputs(result, names).items()}
 

@@ -7,7 +7,13 @@ from dataclasses import replace
 
 import libcst as cst
 
-from transpile.model.diagnostics import Diagnostic, error, no_such_entry, other_entries
+from transpile.model.diagnostics import (
+    Diagnostic,
+    TranspileError,
+    error,
+    no_such_entry,
+    other_entries,
+)
 from transpile.model.ir import Input, Module, Option, Span, TypeRef
 from transpile.reading.cst import (
     SpanIndex,
@@ -20,6 +26,7 @@ from transpile.reading.cst import (
 
 from . import files
 from .context import SCRATCH, ContextRead, neutral_context, scratch_function, uses_context
+from .eager import as_workflow
 from .imperative import Builder, ImperativeWorkflows
 from .names import FlyteNames, words
 from .options import TaskOptions
@@ -34,7 +41,7 @@ from .task import (
 )
 
 KINDS = ("task", "workflow", "dynamic", "reference_task", "reference_workflow")
-UNSUPPORTED = {"eager", "container_task"}
+UNSUPPORTED = {"container_task"}
 
 
 class ModuleScan(ImperativeWorkflows):
@@ -384,6 +391,17 @@ class ModuleScan(ImperativeWorkflows):
     def _function(self, node: cst.FunctionDef) -> bool:
         span = self.spans.span("def", node.name.value)
         kinds = [self.names.resolve(d.decorator) for d in node.decorators]
+        refusal = None
+        if "eager" in kinds:  # a straight-line one is the workflow it builds (eager.py)
+            read = as_workflow(node, span, self.spans)
+            if isinstance(read, TranspileError):
+                refusal = read
+            else:
+                node = read
+            kinds = ["workflow" if k == "eager" else k for k in kinds]
+            message = f"@eager '{node.name.value}' builds the same graph on every run: read as a @workflow"
+            if refusal is None:
+                self.diagnostics.append(Diagnostic("TP201", "info", message, span))
         for kind in kinds:
             if kind in UNSUPPORTED:
                 raise error("TP163", f"@{kind} '{node.name.value}' is not supported", span)
@@ -402,6 +420,7 @@ class ModuleScan(ImperativeWorkflows):
         kind = "reference" if kind.startswith("reference_") else kind
         fn = FunctionDef(kind, node.name.value, node, span, signature(node, span), decorator)
         fn.doc = docstring(node.body)
+        fn.refusal = refusal
         self.functions[fn.name] = fn
         return True
 
@@ -496,7 +515,8 @@ class ModuleScan(ImperativeWorkflows):
         if named:
             return self.functions[named[-1]]
         entries = [f for f in workflows if f.name not in called]
-        return (entries or workflows)[-1]
+        readable = [f for f in entries if f.refusal is None]  # an @eager one may not be
+        return (readable or entries or workflows)[-1]
 
     def plan_span(self, call: cst.Call, key: str | None = None) -> Span:
         """Where a LaunchPlan is written, or its ``key=`` argument (else the plan's first line)."""

@@ -55,6 +55,8 @@ class FlyteReader(ModuleScan):
     def read(self) -> tuple[Pipeline, list[Diagnostic]]:
         self._scan()
         entry = self._entry()
+        if entry.refusal is not None:
+            raise entry.refusal
         self.lost: list[Option] = []  # launch plan settings no target carries (writers' TODOs)
         plan = self._entry_plan(entry)
         fixed, defaults = self.plan_inputs(plan, self.lost) if plan is not None else ({}, {})

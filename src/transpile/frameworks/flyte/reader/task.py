@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from transpile.model.diagnostics import error
+from transpile.model.diagnostics import TranspileError, error
 from transpile.model.ir import Output, Span, TypeRef
 from transpile.reading.cst import code, dotted
 
@@ -51,6 +51,7 @@ class FunctionDef:
     named: bool = False  # outputs come from a NamedTuple
     doc: str | None = None
     body_cache: dict = field(default_factory=dict)
+    refusal: TranspileError | None = None  # an @eager one with no static graph (eager.py)
 
     def param(self, name: str) -> ParamDef | None:
         return next((p for p in self.params if p.name == name), None)
