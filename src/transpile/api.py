@@ -17,6 +17,7 @@ from .util.fileio import MAX_SOURCE_BYTES, SourceError, read_source
 from .util.syntax import nfkc_identifiers, quiet_symbols, quiet_tree
 from .util.timing import phase
 from .writing.rename import write_renaming
+from .writing.types import nested_dates
 from .writing.unshim import plain_joins
 
 
@@ -168,7 +169,46 @@ def write(target: str, pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
     declared = frameworks.get(target)
     if declared is not None and not declared.join_inputs:
         pipeline = plain_joins(pipeline)
-    return write_renaming(frameworks.writer(target).write, pipeline, target)
+    code, diagnostics = write_renaming(frameworks.writer(target).write, pipeline, target)
+    if target != "flyte":  # Flyte alone has date and time parameters inside containers
+        diagnostics += [
+            Diagnostic(
+                "TP202",
+                "warning",
+                f"parameter '{p.name}' ({p.type.expr}) travels as JSON: its dates and times "
+                f"reach the steps as ISO 8601 text, not as dates (convert them where they are "
+                f"read: datetime.fromisoformat)",
+                p.span,
+                lossy=True,
+            )
+            for p in pipeline.parameters
+            if nested_dates(p.type.expr)
+        ]
+        diagnostics += _naive_datetimes(pipeline)
+    return code, diagnostics
+
+
+def _naive_datetimes(pipeline: Pipeline) -> list[Diagnostic]:
+    """From Flyte, a ``datetime`` one task returns reaches the next UTC-aware (flytekit reads a
+    naive one as UTC); the targets hand it over as it was made. Named where it is made."""
+    if pipeline.framework != "flyte":
+        return []
+    read = {(r.source, r.name) for s in pipeline.steps for i in s.inputs for r in i.refs}
+    return [
+        Diagnostic(
+            "TP202",
+            "warning",
+            f"{step.name}'s result {output.name} is a datetime: Flyte hands the next task a "
+            "naive one as UTC-aware, this conversion as it was made (make it aware where it is "
+            "made to keep both the same)",
+            step.span,
+            lossy=True,
+        )
+        for step in pipeline.steps
+        for output in step.outputs
+        if output.type.expr in ("datetime", "datetime.datetime")
+        and (step.name, output.name) in read
+    ]
 
 
 def convert_text(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 
 BUILTIN_TYPES = frozenset(n for n, v in vars(builtins).items() if isinstance(v, type))
 
@@ -49,6 +50,12 @@ ISO_CLASSES = {
 def iso_class(expr: str) -> str | None:
     """``datetime`` or ``date`` for a parameter type carried as ISO text, else None."""
     return ISO_CLASSES.get(expr)
+
+
+def nested_dates(expr: str) -> bool:
+    """Whether a type holds dates or times inside a container (``list[datetime]``): a JSON
+    parameter carries them as ISO text, which the step receives as text."""
+    return iso_class(expr) is None and bool(re.search(r"\b(datetime|date)\b", expr))
 
 
 def iso_text(default: str, cls: str) -> str | None:
