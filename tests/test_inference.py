@@ -477,3 +477,15 @@ def test_a_helper_that_changes_its_argument_is_not_typed_by_it():
     pipeline, _ = metaflow_read.read(cst.parse_module(source), "flow.py")
     kinds = {o.name: o.type.expr for o in pipeline.step("start").outputs}
     assert kinds == {"a": "typing.Any", "b": "list[int]"}
+
+
+@pytest.mark.parametrize(
+    "expr", ["datetime.datetime", "list[datetime.datetime]", "datetime.date", "uuid.UUID"]
+)
+def test_flyte_pickles_stdlib_classes(expr):
+    """flytekit hands a task a naive datetime made UTC-aware (its repr, isoformat and
+    comparisons with naive ones change), so a datetime travels pickled, exactly; the other
+    stdlib classes too (an annotation would need the module under a name the body may rebind)."""
+    from transpile.frameworks.flyte.writer.types import flyte_type
+
+    assert flyte_type(expr, frozenset()) == "typing.Any"
