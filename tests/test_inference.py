@@ -61,7 +61,8 @@ def typed(expr: str, env: TypeEnv = ENV) -> str | None:
         ("random.sample(words, 2)", "list[str]"),
         ("statistics.mean(words)", None),
         ('os.environ.get("MODE", "fast")', "str"),
-        ('os.getenv("MODE")', None),  # None when unset
+        ('os.getenv("MODE")', "str | None"),  # None when unset
+        ('os.getenv("MODE", default="x")', None),  # keywords: not worked out
         # names bound by unpacking in a comprehension: a tuple's parts, a list's items, zip()
         ("[x * y for x, y in zip(floats, ints)]", "list[float]"),
         ("[a + b for a, b in [[1.5, 2.5]]]", "list[float]"),
@@ -81,6 +82,122 @@ def typed(expr: str, env: TypeEnv = ENV) -> str | None:
 )
 def test_expression_rules(expr, expected):
     assert typed(expr) == expected
+
+
+IMPORTED = TypeEnv(
+    {"words": "list[str]", "config": "dict[str, int]", "text": "str", "when": ""},
+    imports={
+        "datetime": "datetime.datetime",
+        "dt": "datetime",
+        "date": "datetime.date",
+        "timedelta": "datetime.timedelta",
+        "Counter": "collections.Counter",
+        "defaultdict": "collections.defaultdict",
+        "hashlib": "hashlib",
+        "sha256": "hashlib.sha256",
+        "uuid": "uuid",
+        "os": "os",
+        "osp": "os.path",
+        "re": "re",
+        "now": "time.time",
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        # datetime: the module or its classes, as the module imports them
+        ('datetime.strptime(text, "%Y")', "datetime.datetime"),
+        ("dt.datetime.now()", "datetime.datetime"),
+        ("datetime.utcnow()", "datetime.datetime"),
+        ("datetime.fromisoformat(text)", "datetime.datetime"),
+        ("dt.datetime.fromtimestamp(0)", "datetime.datetime"),
+        ("date.today()", "datetime.date"),
+        ("dt.date.fromisoformat(text)", "datetime.date"),
+        ("timedelta(days=1)", "datetime.timedelta"),
+        ("dt.datetime.now", None),  # the function, not a call
+        ("datetime.datetime.now()", None),  # `datetime` is the class here: no such attribute
+        ("when.now()", None),  # a local named like nothing imported
+        # arithmetic on them
+        ("datetime.now() - datetime.now()", "datetime.timedelta"),
+        ("datetime.now() + timedelta(hours=1)", "datetime.datetime"),
+        ("date.today() - timedelta(days=1)", "datetime.date"),
+        ("timedelta(days=1) * 2", "datetime.timedelta"),
+        ("timedelta(days=1) / timedelta(hours=1)", "float"),
+        ("datetime.now() - date.today()", None),  # a TypeError in Python
+        ("datetime.now() + datetime.now()", None),
+        # their methods and attributes
+        ("datetime.now().isoformat()", "str"),
+        ('date.today().strftime("%d")', "str"),
+        ("datetime.now().date()", "datetime.date"),
+        ("datetime.now().timestamp()", "float"),
+        ("(datetime.now() - datetime.now()).total_seconds()", "float"),
+        ("timedelta(days=2).days", "int"),
+        ("datetime.now().year", "int"),
+        ("datetime.now().tzinfo", None),
+        ("datetime.now().time()", None),
+        # time, uuid, hashlib
+        ("now()", "float"),
+        ("uuid.uuid4().hex", "str"),
+        ("uuid.uuid4().fields", None),
+        ("hashlib.sha256(text.encode()).hexdigest()", "str"),
+        ("sha256(b'x').hexdigest()[:8]", "str"),
+        ("hashlib.md5(b'x').digest()", "bytes"),
+        ("hashlib.sha256(b'x')", None),  # the hash object: no type a writer can carry
+        # os
+        ("osp.splitext(text)", "tuple[str, str]"),
+        ('os.path.exists("a")', "bool"),
+        ('os.environ["HOME"]', "str"),
+        ('os.environ.get("HOME")', "str | None"),
+        ("os.cpu_count()", "int | None"),
+        ("os.stat(text)", None),
+        # collections: Counter of an iterable's elements; defaultdict's elements are not seen
+        ("Counter(words)", "collections.Counter[str]"),
+        ("Counter(words).most_common(2)", "list[tuple[str, int]]"),
+        ('Counter(words)["a"]', "int"),
+        ("sorted(Counter(words))", "list[str]"),
+        ("Counter(config)", None),  # a mapping: its values are the counts
+        ("Counter(a=1)", None),
+        ("defaultdict(list)", None),
+        # re: a literal pattern's groups say what findall gives
+        (r're.findall(r"\d+", text)', "list[str]"),
+        (r're.findall(r"(\w+)=(\d+)", text)', "list[tuple[str, str]]"),
+        ("re.findall(text, text)", None),
+        (r're.sub(r"\s+", " ", text)', "str"),
+        ('re.sub(text, " ", when)', None),  # text of no known type (bytes give bytes)
+        (r're.split(r",\s*", text)', "list[str]"),
+        (r're.split(r"(,)?", text)', None),  # a group's text may be None
+        # str and dict methods
+        ('text.rsplit(" ", 1)', "list[str]"),
+        ('text.partition("=")', "tuple[str, str, str]"),
+        ("text.isalnum()", "bool"),
+        ("text.encode()", "bytes"),
+        ("text.encode().decode()", "str"),
+        ("text.maketrans('a', 'b')", None),
+        ("[v for v in config.values()]", "list[int]"),
+        ("[k for k, v in config.items()]", "list[str]"),
+        ("config.items()", None),  # a view: no type a writer can carry
+    ],
+)
+def test_stdlib_rules(expr, expected):
+    assert typed(expr, IMPORTED) == expected
+
+
+def test_an_import_inside_a_helper_says_what_its_names_are():
+    source = """\
+    def stamp(text):
+        from datetime import datetime as dtm
+        return dtm.strptime(text, "%Y").isoformat()
+    """
+    assert helper(source) == "str"
+    shadowed = """\
+    def stamp(text):
+        import datetime
+        datetime = text
+        return datetime.now()
+    """
+    assert helper(shadowed) is None
 
 
 def test_a_local_named_like_a_module_is_not_that_module():
@@ -360,3 +477,15 @@ def test_a_helper_that_changes_its_argument_is_not_typed_by_it():
     pipeline, _ = metaflow_read.read(cst.parse_module(source), "flow.py")
     kinds = {o.name: o.type.expr for o in pipeline.step("start").outputs}
     assert kinds == {"a": "typing.Any", "b": "list[int]"}
+
+
+@pytest.mark.parametrize(
+    "expr", ["datetime.datetime", "list[datetime.datetime]", "datetime.date", "uuid.UUID"]
+)
+def test_flyte_pickles_stdlib_classes(expr):
+    """flytekit hands a task a naive datetime made UTC-aware (its repr, isoformat and
+    comparisons with naive ones change), so a datetime travels pickled, exactly; the other
+    stdlib classes too (an annotation would need the module under a name the body may rebind)."""
+    from transpile.frameworks.flyte.writer.types import flyte_type
+
+    assert flyte_type(expr, frozenset()) == "typing.Any"

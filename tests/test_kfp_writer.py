@@ -22,7 +22,11 @@ from transpile.writing.deps import closure, free_names, module_definitions
         ("dict[int, str]", False),  # JSON keys are strings
         ("tuple[int, str]", False),
         ("set[int]", False),
-        ("str | None", False),
+        ("str | None", False),  # a component's parameter has one type
+        ("dict[str, str | int]", True),  # unions of JSON values inside containers
+        ("list[int | str | None]", True),
+        ("list[str | list[int]]", False),  # a container in a union: not restored
+        ("list[str | Stats]", False),
         ("Stats", False),
         ("list[typing.Any]", False),
         ("typing.Any", False),
@@ -45,6 +49,13 @@ def test_which_types_travel_as_parameters(expr, parameter):
         ("list[list[int]]", False, "[[int(v2) for v2 in v] for v in x]"),
         ("dict[str, list[int]]", False, "{k: [int(v2) for v2 in v] for k, v in x.items()}"),
         ("list[dict[str, bool]]", False, None),
+        ("list[int | str]", False, "[int(v) if isinstance(v, float) else v for v in x]"),
+        (
+            "dict[str, str | int | None]",
+            False,
+            "{k: int(v) if isinstance(v, float) else v for k, v in x.items()}",
+        ),
+        ("dict[str, str | bool]", False, None),
     ],
 )
 def test_ints_inside_containers_are_restored(expr, top, expected):

@@ -53,7 +53,9 @@ BARE_LIST = pytest.mark.xfail(
     strict=True,
     reason="issue 19: the KFP writer carries a parameter typed bare `list` (elements unknown) as "
     "JSON text and loops over it through a positions helper, so kfp_wild_loops' `orders: list` "
-    "comes back as a str parameter with one more step; a KFP list parameter needs typed elements",
+    "comes back as a str parameter with one more step; a KFP list parameter needs typed elements "
+    "(KFP hands every number in it over as a float: with no element type, an int cannot be told "
+    "from a whole float such as the default's 4.0, so a bare list as a KFP list would change values)",
 )
 HANDLER_WITH_RESULTS = pytest.mark.xfail(
     strict=True,

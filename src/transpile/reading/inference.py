@@ -29,7 +29,18 @@ _STR_METHODS = {
     "zfill",
     "removeprefix",
     "removesuffix",
+    "center",
+    "ljust",
+    "rjust",
+    "swapcase",
+    "expandtabs",
+    "translate",
+    "format_map",
 }
+_STR_TESTS = (
+    *("startswith", "endswith", "isdigit", "isalpha", "isalnum", "isupper", "islower"),
+    *("isspace", "isnumeric", "isdecimal", "isidentifier", "istitle", "isascii"),
+)
 _BUILTIN_RESULT = {
     "int": "int",
     "float": "float",
@@ -61,6 +72,13 @@ class TypeEnv:
     artifact_types: dict[str, str] = field(default_factory=dict)  # join inputs: attr → type
     shared: Mapping[str, str] = field(default_factory=dict)
     calls: HelperCalls | None = None  # unannotated helpers typed per call (see HelperCalls)
+    imports: Mapping[str, str] = field(default_factory=dict)  # local name → module.name
+
+    def with_imports(self, node: cst.Import | cst.ImportFrom) -> TypeEnv:
+        """This environment (not a copy) knowing the names ``node`` imports; the mapping is
+        replaced, never changed, so the environments it was shared with keep theirs."""
+        self.imports = {**self.imports, **imported(node)}
+        return self
 
     def child(self, shared: Mapping[str, str] | None = None, /, **names: str) -> TypeEnv:
         """This environment with ``names`` added; a ``shared`` mapping is consulted first among
@@ -73,6 +91,7 @@ class TypeEnv:
             self.artifact_types,
             below,
             self.calls,
+            self.imports,
         )
 
     def get(self, name: str) -> str | None:
@@ -114,6 +133,55 @@ class HelperCalls:
             finally:
                 self.depth -= 1
         return self.seen[key]
+
+
+def imported(node: cst.Import | cst.ImportFrom) -> dict[str, str]:
+    """The names an import binds → what they are (``import datetime as dt`` → ``dt``:
+    ``datetime``; ``from datetime import date`` → ``date``: ``datetime.date``); a relative
+    import binds nothing known."""
+    found: dict[str, str] = {}
+    if isinstance(node, cst.Import):
+        for alias in node.names:
+            name = dotted(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                found[alias.asname.name.value] = name
+            elif name:
+                head = name.split(".")[0]
+                found[head] = head  # `import os.path` binds `os`
+        return found
+    if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        return found
+    module = dotted(node.module) or ""
+    for alias in node.names:
+        name = alias.name.value if isinstance(alias.name, cst.Name) else ""
+        local = alias.asname.name if alias.asname is not None else alias.name
+        if name and isinstance(local, cst.Name):
+            found[local.value] = f"{module}.{name}"
+    return found
+
+
+# what a name means where no import of it is seen (a component body importing inside itself)
+_UNIMPORTED = {
+    "datetime": "datetime.datetime",
+    "date": "datetime.date",
+    "timedelta": "datetime.timedelta",
+    "Counter": "collections.Counter",
+    "Path": "pathlib.Path",
+}
+
+
+def qualified(name: str, env: TypeEnv) -> str | None:
+    """``dt.datetime.now`` → ``datetime.datetime.now`` through the imports in ``env``; a name
+    the code binds otherwise (a local, an artifact) is no module's (None); a name imported
+    nowhere is read as commonly imported."""
+    head, dot, rest = name.partition(".")
+    if head in env.imports:
+        return env.imports[head] + dot + rest
+    if head in env:
+        return None
+    if name in _STDLIB_RESULT or name in _BY_DATA or not (dot and head in _UNIMPORTED):
+        return name
+    return _UNIMPORTED[head] + dot + rest
 
 
 def _arguments(
@@ -294,11 +362,40 @@ def iter_element(node: cst.BaseExpression, env: TypeEnv) -> str | None:
         parts = [iter_element(a.value, env) for a in node.args]
         known = all(p is not None and p != INPUTS for p in parts)
         return f"tuple[{', '.join(parts)}]" if known else None  # type: ignore[arg-type]
+    view = _view(node, env)
+    if view is not None:
+        return view or None
     kind = infer(node, env)
     keys = args_of(kind, "dict")
     if keys:  # iterating a dict goes over its keys
         return keys[0]
+    counted = args_of(kind, "collections.Counter")
+    if counted and len(counted) == 1:
+        return counted[0]
     return element_type(kind)
+
+
+def _view(node: cst.BaseExpression, env: TypeEnv) -> str | None:
+    """The element type of ``d.keys()`` / ``.values()`` / ``.items()`` of a dict or Counter
+    of known types ("" when unknown); None when ``node`` is no such view."""
+    if not (
+        isinstance(node, cst.Call)
+        and not node.args
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in ("keys", "values", "items")
+    ):
+        return None
+    owner = infer(node.func.value, env)
+    parts = args_of(owner, "dict")
+    counted = args_of(owner, "collections.Counter")
+    if counted and len(counted) == 1:
+        parts = [counted[0], "int"]
+    if not parts or len(parts) != 2 or INPUTS in parts:
+        return ""
+    method = node.func.attr.value
+    if method == "items":
+        return f"tuple[{parts[0]}, {parts[1]}]"
+    return parts[0] if method == "keys" else parts[1]
 
 
 def bind_target(target: cst.BaseExpression, kind: str | None, env: TypeEnv) -> TypeEnv:
@@ -357,6 +454,8 @@ def _callee(node: cst.Call) -> str | None:
 def _call(node: cst.Call, env: TypeEnv) -> str | None:
     name = _callee(node)
     args = [a.value for a in node.args if not a.keyword and not a.star]
+    if name in env.imports and not env.get(name):  # `from datetime import date`: date(...)
+        return _module_call(env.imports[name], node, args, env)
     if name in _BUILTIN_RESULT and name not in env:
         return _BUILTIN_RESULT[name]
     if name in env.classes:
@@ -397,27 +496,85 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
         function = dotted(node.func) or ""
         if env.calls is not None and function in env.calls.functions:
             return env.calls.returned(function, node, env)  # a flow's method: self.parse(x)
-        if function.split(".")[0] in env:
+        module = qualified(function, env) if function else None
+        if module is None:
             return _method(node.func, env)  # a local or an artifact named like a module
-        found = _STDLIB_RESULT.get(function) or _by_data(function, args, env)
-        return found or _method(node.func, env)
+        return _module_call(module, node, args, env) or _method(node.func, env)
     return None
 
 
-def _by_data(function: str, args: list[cst.BaseExpression], env: TypeEnv) -> str | None:
-    """Module functions whose result type is that of their data's elements."""
-    if not args:
+def _module_call(
+    function: str, node: cst.Call, args: list[cst.BaseExpression], env: TypeEnv
+) -> str | None:
+    """What a module's function (its full name: ``datetime.datetime.now``) returns."""
+    return _STDLIB_RESULT.get(function) or _by_data(function, node, args, env)
+
+
+def _by_data(
+    function: str, node: cst.Call, args: list[cst.BaseExpression], env: TypeEnv
+) -> str | None:
+    """Module functions whose result type depends on their arguments."""
+    if function not in _BY_DATA or not args or any(a.star for a in node.args):
         return None
+    keywords = len(args) != len(node.args)
+    if function in ("os.environ.get", "os.getenv"):  # a variable's text, or the default
+        if keywords:
+            return None
+        if len(args) == 1:
+            return "str | None"
+        return "str" if len(args) == 2 and infer(args[1], env) == "str" else None
+    if function in _RE_FUNCTIONS:
+        return _regex(function, args, env)
     elem = iter_element(args[0], env)
+    if function == "collections.Counter":  # counts of an iterable's elements
+        mapping = args_of(infer(args[0], env), "dict", "collections.Counter")
+        known = elem and elem != INPUTS and not keywords and len(args) == 1 and not mapping
+        return f"collections.Counter[{elem}]" if known else None
     if function in _OF_ELEMENTS:
         return elem if elem in _NUMERIC or function == "random.choice" else None
-    if function in ("os.environ.get", "os.getenv") and len(args) == 2:
-        return "str" if infer(args[1], env) == "str" else None  # a variable's text, or the default
     if function in _FLOAT_OF_FLOATS:
         return "float" if elem == "float" else None
     if function == "random.sample" and elem and elem != INPUTS:
         return f"list[{elem}]"
     return None
+
+
+_RE_FUNCTIONS = {"re.findall", "re.sub", "re.split"}
+
+
+def _regex(function: str, args: list[cst.BaseExpression], env: TypeEnv) -> str | None:
+    """``re.sub`` of a str is a str; ``re.findall`` and ``re.split`` with a literal pattern:
+    ``findall`` gives the matches (no group), the one group's text, or a tuple of the groups';
+    ``split`` gives str parts when the pattern has no group (a group's text may be None)."""
+    if function == "re.sub":
+        if len(args) != 3 or infer(args[2], env) != "str" or infer(args[0], env) != "str":
+            return None
+        return "str"
+    if len(args) != 2 or infer(args[1], env) != "str":
+        return None
+    groups = _groups(args[0])
+    if groups is None:
+        return None
+    if function == "re.split":
+        return "list[str]" if groups == 0 else None
+    if groups <= 1:
+        return "list[str]"
+    return f"list[tuple[{', '.join(['str'] * groups)}]]"
+
+
+def _groups(node: cst.BaseExpression) -> int | None:
+    """How many groups a literal text pattern has (compiled, never matched), else None."""
+    import re
+
+    if not isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        return None
+    value = node.evaluated_value
+    if not isinstance(value, str):
+        return None
+    try:
+        return re.compile(value).groups
+    except (re.error, RecursionError, OverflowError):
+        return None
 
 
 # the element type of their data: statistics.mean([1, 3]) is the int 2
@@ -430,6 +587,15 @@ _OF_ELEMENTS = {
 }
 # a float for float data, data-dependent for ints (statistics.median([1, 2]) is 1.5)
 _FLOAT_OF_FLOATS = {"statistics.median", "statistics.variance", "statistics.pvariance"}
+_BY_DATA = {
+    *_OF_ELEMENTS,
+    *_FLOAT_OF_FLOATS,
+    *_RE_FUNCTIONS,
+    "random.sample",
+    "os.environ.get",
+    "os.getenv",
+    "collections.Counter",
+}
 
 
 # module functions whose result type never depends on their arguments (as commonly imported)
@@ -440,6 +606,14 @@ _MATH_FLOAT = (
 )
 _MATH_INT = ("floor", "ceil", "trunc", "factorial", "gcd", "lcm", "comb", "perm", "isqrt")
 _RANDOM_FLOAT = ("random", "uniform", "gauss", "normalvariate", "expovariate", "triangular")
+_PATH_STR = ("join", "basename", "dirname", "abspath", "realpath", "normpath", "expanduser")
+_PATH_BOOL = ("exists", "isfile", "isdir", "isabs")
+_TIME_FLOAT = ("time", "perf_counter", "monotonic", "process_time")
+_DATETIME_MAKERS = (
+    *("", ".now", ".utcnow", ".today", ".strptime", ".fromisoformat", ".fromtimestamp"),
+    *(".utcfromtimestamp", ".combine", ".fromordinal"),
+)
+_DATE_MAKERS = ("", ".today", ".fromisoformat", ".fromtimestamp", ".fromordinal")
 _STDLIB_RESULT = {
     "json.dumps": "str",
     **dict.fromkeys([f"math.{f}" for f in _MATH_FLOAT], "float"),
@@ -450,28 +624,100 @@ _STDLIB_RESULT = {
     ),
     **dict.fromkeys([f"random.{f}" for f in _RANDOM_FLOAT], "float"),
     **dict.fromkeys([f"random.{f}" for f in ("randint", "randrange", "getrandbits")], "int"),
-    "os.path.join": "str",
-    "os.path.basename": "str",
+    **dict.fromkeys([f"os.path.{f}" for f in _PATH_STR], "str"),
+    **dict.fromkeys([f"os.path.{f}" for f in _PATH_BOOL], "bool"),
+    **dict.fromkeys(["os.path.split", "os.path.splitext"], "tuple[str, str]"),
+    "os.path.getsize": "int",
+    "os.path.getmtime": "float",
     "os.getcwd": "str",
-    "time.time": "float",
+    "os.getpid": "int",
+    "os.listdir": "list[str]",
+    "os.cpu_count": "int | None",
+    **dict.fromkeys([f"time.{f}" for f in _TIME_FLOAT], "float"),
+    **dict.fromkeys([f"time.{f}_ns" for f in _TIME_FLOAT[:3]], "int"),
+    **dict.fromkeys([f"time.{f}" for f in ("strftime", "ctime", "asctime")], "str"),
+    **dict.fromkeys([f"datetime.datetime{f}" for f in _DATETIME_MAKERS], "datetime.datetime"),
+    **dict.fromkeys([f"datetime.date{f}" for f in _DATE_MAKERS], "datetime.date"),
+    "datetime.timedelta": "datetime.timedelta",
+    **dict.fromkeys(
+        [f"uuid.{f}" for f in ("uuid1", "uuid3", "uuid4", "uuid5", "UUID")], "uuid.UUID"
+    ),
+    "re.escape": "str",
+    "pathlib.Path": "pathlib.Path",
+    "socket.gethostname": "str",
+    "platform.system": "str",
+    "platform.node": "str",
+    "platform.python_version": "str",
     "str.join": "str",
 }
 
 
+# methods of stdlib classes whose result type never depends on their arguments
+_METHODS = {
+    "str": {
+        **dict.fromkeys(_STR_METHODS, "str"),
+        **dict.fromkeys(("split", "rsplit", "splitlines"), "list[str]"),
+        **dict.fromkeys(("partition", "rpartition"), "tuple[str, str, str]"),
+        **dict.fromkeys(("count", "find", "index", "rfind", "rindex"), "int"),
+        **dict.fromkeys(_STR_TESTS, "bool"),
+        "encode": "bytes",
+    },
+    "bytes": {"decode": "str", "hex": "str"},
+    "datetime.datetime": {
+        **dict.fromkeys(("isoformat", "strftime", "ctime"), "str"),
+        **dict.fromkeys(("weekday", "isoweekday", "toordinal"), "int"),
+        **dict.fromkeys(("replace", "astimezone"), "datetime.datetime"),
+        "date": "datetime.date",
+        "timestamp": "float",
+    },
+    "datetime.date": {
+        **dict.fromkeys(("isoformat", "strftime", "ctime"), "str"),
+        **dict.fromkeys(("weekday", "isoweekday", "toordinal"), "int"),
+        "replace": "datetime.date",
+    },
+    "datetime.timedelta": {"total_seconds": "float"},
+    "pathlib.Path": {
+        **dict.fromkeys(("read_text", "as_posix"), "str"),
+        **dict.fromkeys(("exists", "is_file", "is_dir"), "bool"),
+        "read_bytes": "bytes",
+    },
+}
+# attributes of stdlib classes
+_ATTRIBUTES = {
+    "datetime.datetime": {
+        **dict.fromkeys(("year", "month", "day", "hour", "minute", "second"), "int"),
+        "microsecond": "int",
+    },
+    "datetime.date": dict.fromkeys(("year", "month", "day"), "int"),
+    "datetime.timedelta": dict.fromkeys(("days", "seconds", "microseconds"), "int"),
+    "uuid.UUID": {"hex": "str", "urn": "str", "int": "int"},
+    "pathlib.Path": {**dict.fromkeys(("name", "stem", "suffix"), "str"), "parent": "pathlib.Path"},
+}
+_HASHES = (
+    *("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake2s"),
+    *("sha3_224", "sha3_256", "sha3_384", "sha3_512"),
+)
+
+
 def _method(func: cst.Attribute, env: TypeEnv) -> str | None:
-    owner = infer(func.value, env)
     method = func.attr.value
-    if owner == "str" and method in _STR_METHODS:
-        return "str"
-    if owner == "str" and method in ("split", "splitlines"):
-        return "list[str]"
-    if owner == "str" and method in ("startswith", "endswith", "isdigit", "isalpha"):
-        return "bool"
-    if owner == "str" and method in ("count", "find", "index"):
-        return "int"
+    if isinstance(func.value, cst.Call) and method in ("hexdigest", "digest"):
+        maker = dotted(func.value.func) or ""  # hashlib.sha256(data).hexdigest()
+        maker = qualified(maker, env) if maker else None
+        if maker and maker.startswith("hashlib.") and maker[8:] in (*_HASHES, "new"):
+            return "str" if method == "hexdigest" else "bytes"
+    owner = infer(func.value, env)
+    found = _METHODS.get(owner or "", {}).get(method)
+    if found:
+        return found
     mapping = args_of(owner, "dict")
     if mapping and len(mapping) == 2 and method == "get":
         return mapping[1]
+    counts = args_of(owner, "collections.Counter")
+    if counts and len(counts) == 1 and method == "most_common":
+        return f"list[tuple[{counts[0]}, int]]"
+    if counts and method == "total":
+        return "int"
     return None
 
 
@@ -485,11 +731,15 @@ def _attribute(node: cst.Attribute, env: TypeEnv) -> str | None:
         found = env.get(f"{node.value.value}.{node.attr.value}")
         if found is None and node.value.value == "math" and "math" not in env:
             return "float" if node.attr.value in ("pi", "e", "tau", "inf", "nan") else None
-        return found
-    return None
+        if found is not None or node.value.value in env.imports:
+            return found
+    owner = infer(node.value, env)
+    return _ATTRIBUTES.get(owner or "", {}).get(node.attr.value)
 
 
 def _subscript(node: cst.Subscript, env: TypeEnv) -> str | None:
+    if _is_environ(node.value, env) and len(node.slice) == 1:
+        return "str"  # os.environ["HOME"]
     owner = infer(node.value, env)
     if owner is None or len(node.slice) != 1:
         return None
@@ -499,6 +749,8 @@ def _subscript(node: cst.Subscript, env: TypeEnv) -> str | None:
     mapping = args_of(owner, "dict")
     if mapping is not None:
         return mapping[1] if len(mapping) == 2 else None
+    if args_of(owner, "collections.Counter"):
+        return "int"  # a count, 0 for an element never seen
     parts = args_of(owner, "tuple")
     if parts is not None and "..." in parts:
         return parts[0] if len(parts) == 2 else None  # tuple[int, ...]
@@ -508,8 +760,48 @@ def _subscript(node: cst.Subscript, env: TypeEnv) -> str | None:
     return element_type(owner)
 
 
+def _is_environ(node: cst.BaseExpression, env: TypeEnv) -> bool:
+    name = dotted(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+    return bool(name) and qualified(name, env) == "os.environ"  # type: ignore[arg-type]
+
+
+_TIMES = ("datetime.datetime", "datetime.date")
+_DELTA = "datetime.timedelta"
+
+
+def _dates(operator: cst.BaseBinaryOp, left: str | None, right: str | None) -> str | None:
+    """Arithmetic on dates, times and durations: a time minus a time of its kind is a
+    duration, a time plus or minus a duration a time of its kind; durations add, subtract,
+    scale by a number and divide (by a duration: a float)."""
+    add, sub = isinstance(operator, cst.Add), isinstance(operator, cst.Subtract)
+    if left in _TIMES and right == _DELTA and (add or sub):
+        return left
+    if left == _DELTA and right in _TIMES and add:
+        return right
+    if left in _TIMES and left == right and sub:
+        return _DELTA
+    if left == _DELTA and right == _DELTA:
+        if add or sub or isinstance(operator, cst.Modulo):
+            return _DELTA
+        if isinstance(operator, cst.Divide):
+            return "float"
+        if isinstance(operator, cst.FloorDivide):
+            return "int"
+    scale = isinstance(operator, (cst.Multiply, cst.Divide))
+    if left == _DELTA and right in _NUMERIC and scale:
+        return _DELTA
+    if right == _DELTA and left in _NUMERIC and isinstance(operator, cst.Multiply):
+        return _DELTA
+    return None
+
+
 def _binary(node: cst.BinaryOperation, env: TypeEnv) -> str | None:
     left, right = infer(node.left, env), infer(node.right, env)
+    dated = _dates(node.operator, left, right)
+    if dated:
+        return dated
+    if isinstance(node.operator, cst.Divide) and left == "pathlib.Path" and right == "str":
+        return "pathlib.Path"
     if (
         isinstance(node.operator, cst.Divide)
         and _numeric(node.left, env)
@@ -624,6 +916,8 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv, given: Mapping[str, str]
     binder = _Bindings()
     walk(function.body, binder)
     local = env.child(**names)
+    if binder.imports:
+        local.imports = {**local.imports, **binder.imports}
     kinds: dict[str, str] = {}
     for name, value, position in binder.bindings:
         kind = infer(value, local) or "" if value is not None and name not in names else ""
@@ -656,6 +950,7 @@ class _Bindings(cst.CSTVisitor):
 
     def __init__(self) -> None:
         self.bindings: list[tuple[str, cst.BaseExpression | None, tuple[int, int] | None]] = []
+        self.imports: dict[str, str] = {}  # what the names it imports are (``imported``)
 
     def _bind(
         self,
@@ -715,6 +1010,7 @@ class _Bindings(cst.CSTVisitor):
             self._bind(item.name.value, None)
 
     def visit_Import(self, node: cst.Import) -> None:
+        self.imports.update(imported(node))
         for alias in node.names:
             name = alias.asname.name if alias.asname else alias.name
             if not isinstance(name, cst.Name):  # `import a.b` binds `a`
@@ -724,6 +1020,7 @@ class _Bindings(cst.CSTVisitor):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):
             return
+        self.imports.update(imported(node))
         for alias in node.names:
             self._targets(alias.asname.name if alias.asname else alias.name)
 

@@ -24,7 +24,12 @@ TYPED_CALLS = {"int", "float", "str", "bool", "list", "dict", "set", "tuple", "l
 TYPED_CALLS |= {"round", "repr", "any", "all", "range", "enumerate", "zip", "sum", "abs", "divmod"}
 KNOWN_NODES = (ast.Constant, ast.JoinedStr, ast.List, ast.Dict, ast.Set, ast.Tuple, ast.ListComp)
 KNOWN_NODES += (ast.DictComp, ast.SetComp, ast.Compare, ast.BoolOp)
-TYPED_MODULE_CALLS = ("math.", "statistics.", "json.dumps", "os.path.")
+TYPED_MODULE_CALLS = ("math.", "statistics.", "json.dumps", "os.path.", "os.getenv", "os.environ")
+TYPED_MODULE_CALLS += ("datetime.", "time.", "uuid.", "hashlib.", "collections.Counter")
+TYPED_MODULE_CALLS += ("re.findall", "re.sub", "re.split", "re.escape")
+# attributes of dates, durations and UUIDs (of a value itself typed)
+TYPED_ATTRIBUTES = {"year", "month", "day", "hour", "minute", "second", "microsecond", "days"}
+TYPED_ATTRIBUTES |= {"seconds", "microseconds", "hex"}
 
 VALID = [
     """
@@ -41,6 +46,22 @@ class Flow(FlowSpec):
         self.values = [i for i in range(self.n)]
         self.best = score(self.n) + 1
         self.model: dict = make_model()
+        self.next(self.end)
+""",
+    """
+import datetime as dt
+from collections import Counter
+from datetime import timedelta
+
+from metaflow import FlowSpec, step
+
+class Flow(FlowSpec):
+    @step
+    def start(self):
+        self.opened = dt.datetime.strptime("2024-01-02", "%Y-%m-%d")
+        self.closes = self.opened + timedelta(hours=3)
+        self.days = (self.closes - self.opened).days
+        self.counts = Counter("abca")
         self.next(self.end)
 """,
 ]
@@ -60,6 +81,7 @@ class Flow(FlowSpec):
 
 def check(unit: LintUnit) -> Iterator[Hit]:
     typed_helpers = _typed_helpers(unit.tree)
+    typed_helpers |= {f"{name}." for name in _typed_imports(unit.tree)}
     for flow in unit.flow_classes:
         assignments = _assignments(flow)
         locals_ = _local_assignments([*unit.tree.body, flow])
@@ -83,6 +105,27 @@ def _typed_helpers(tree: ast.Module) -> set[str]:
         for node in tree.body
         if isinstance(node, ast.ClassDef) or (isinstance(node, FUNCTIONS) and node.returns)
     }
+
+
+def _typed_imports(tree: ast.Module) -> set[str]:
+    """Names imported from the typed stdlib modules (``from datetime import date``, ``import
+    datetime as dt``): calls of them and of their attributes (``date.today()``) have known
+    types."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found |= {
+                a.asname or a.name
+                for a in node.names
+                if f"{node.module}.{a.name}".startswith(TYPED_MODULE_CALLS)
+            }
+        elif isinstance(node, ast.Import):
+            found |= {
+                a.asname
+                for a in node.names
+                if a.asname and f"{a.name}.".startswith(TYPED_MODULE_CALLS)
+            }
+    return found
 
 
 def _class_attributes(flow: ast.ClassDef) -> Iterator[tuple[str, ast.AST]]:
@@ -141,15 +184,20 @@ def _inferable(value: ast.expr, known: set[str], helpers: set[str]) -> bool:
         return False
     # metaflow's run context (current.run_id, ...) holds only str, int and bool values
     owner = value.value.id if isinstance(value.value, ast.Name) else None
+    if value.attr in TYPED_ATTRIBUTES and owner != "self":
+        return _inferable(value.value, known, helpers)
     return owner == "current" or value.attr in known
 
 
 def _typed_call(func: ast.expr, known: set[str], helpers: set[str]) -> bool:
     """Builtins, typed helpers, a few typed stdlib functions, and methods of typed values."""
     if isinstance(func, ast.Name):
+        if f"{func.id}." in helpers:  # imported from a typed module: `date(...)`
+            return True
         return func.id in TYPED_CALLS or func.id in helpers or func.id in ("min", "max")
     if not isinstance(func, ast.Attribute):
         return False
-    if ast.unparse(func).startswith(TYPED_MODULE_CALLS):
+    called = ast.unparse(func)
+    if called.startswith(TYPED_MODULE_CALLS) or f"{called.split('.')[0]}." in helpers:
         return True
     return _inferable(func.value, known, helpers)  # str.join, str.strip, dict.get, ...

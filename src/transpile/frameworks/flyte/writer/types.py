@@ -15,6 +15,8 @@ def flyte_type(expr: str, classes: frozenset[str]) -> str:
 
     Lists and str-keyed dicts of supported types stay typed; dataclasses defined in the module stay
     as they are; everything else (tuples, sets, bytes, unknown) travels pickled as ``typing.Any``.
+    Stdlib classes too: flytekit hands a task a naive ``datetime`` made UTC-aware (its text and
+    its comparisons with naive ones change), and a pickle keeps the value as it was.
     Lists collected from a fan-out are always ``list[...]`` (see ``collected_type``).
     """
     if expr in SCALARS or expr in classes:

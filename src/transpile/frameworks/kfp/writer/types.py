@@ -3,8 +3,8 @@
 KFP parameters are JSON (protobuf ``Value``): strings, booleans and None survive, but every number
 inside a list or a dict comes back as a float, and tuples, sets, dataclasses and unknown objects
 cannot be parameters at all. A value is a parameter when its model type is built from int, float,
-str and bool with ``list[...]`` and ``dict[str, ...]``; the ints inside are restored by the
-consumer (``restore``). Everything else travels as an artifact file (see the module's
+str and bool with ``list[...]`` and ``dict[str, ...]`` (their elements may be a union of those
+and None: ``dict[str, str | int]``); the ints inside are restored by the consumer (``restore``). Everything else travels as an artifact file (see the module's
 ``save_value`` / ``load_value``), which keeps the Python value exactly.
 """
 
@@ -24,19 +24,37 @@ def _parse(expr: str) -> ast.expr | None:
         return None
 
 
-def _shape(node: ast.expr | None) -> tuple | None:
-    """('scalar', name) | ('list', inner) | ('dict', inner) for parameter types, else None."""
+def _shape(node: ast.expr | None, inside: bool = False) -> tuple | None:
+    """('scalar', name) | ('list', inner) | ('dict', inner) for parameter types, and
+    ('union', names) for a union of scalars (None among them) inside a list or dict, else None.
+    A union is no parameter by itself: a component's parameter has one type."""
     if isinstance(node, ast.Name) and node.id in SCALARS:
         return ("scalar", node.id)
+    if isinstance(node, ast.BinOp) and inside:
+        parts = _union(node)
+        if parts and all(p in (*SCALARS, "None") for p in parts):
+            return ("union", tuple(parts))
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
         if node.value.id == "list":
-            inner = _shape(node.slice)
+            inner = _shape(node.slice, inside=True)
             return ("list", inner) if inner else None
         if node.value.id == "dict" and isinstance(node.slice, ast.Tuple):
             key, value = node.slice.elts
-            inner = _shape(value)
+            inner = _shape(value, inside=True)
             if isinstance(key, ast.Name) and key.id == "str" and inner:
                 return ("dict", inner)
+    return None
+
+
+def _union(node: ast.expr) -> list[str] | None:
+    """``str | int | None`` → ["str", "int", "None"]; None for anything else."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        left, right = _union(node.left), _union(node.right)
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.Constant) and node.value is None:
+        return ["None"]
     return None
 
 
@@ -70,6 +88,10 @@ def _restore(value: str, shape: tuple | None, depth: int, top: bool) -> str | No
     suffix = str(depth + 1) if depth else ""
     if kind == "scalar":
         return f"int({value})" if inner == "int" and top else value
+    if kind == "union":  # only an int of the union can have become a float
+        return (
+            f"int({value}) if isinstance({value}, float) else {value}" if "int" in inner else value
+        )
     item = _restore(f"v{suffix}", inner, depth + 1, True)
     if item in (None, f"v{suffix}"):
         return value

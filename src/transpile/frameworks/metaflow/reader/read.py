@@ -36,6 +36,7 @@ from transpile.reading.inference import (
     HelperCalls,
     TypeEnv,
     element_type,
+    imported,
     infer,
     returned_type,
 )
@@ -223,23 +224,31 @@ class MetaflowReader(StepReader):
 
     def _module_env(self) -> TypeEnv:
         classes, helpers, names = set(), {}, {}
+        imports: dict[str, str] = {}
         for stmt in self.module.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Import, cst.ImportFrom)):
+                        imports.update(imported(small))
             if isinstance(stmt, cst.ClassDef):
                 classes.add(stmt.name.value)
             elif isinstance(stmt, cst.FunctionDef) and stmt.returns is not None:
                 helpers[stmt.name.value] = code(stmt.returns.annotation)
             elif isinstance(stmt, cst.FunctionDef):
-                kind = returned_type(stmt, TypeEnv(names, frozenset(classes), helpers))
+                kind = returned_type(
+                    stmt, TypeEnv(names, frozenset(classes), helpers, imports=imports)
+                )
                 if kind:
                     helpers[stmt.name.value] = kind
             elif isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
                 assign = stmt.body[0]
                 target = assign.targets[0].target
                 if isinstance(target, cst.Name):
-                    kind = infer(assign.value, TypeEnv(names, frozenset(classes), helpers))
+                    known = TypeEnv(names, frozenset(classes), helpers, imports=imports)
+                    kind = infer(assign.value, known)
                     if kind:
                         names[target.value] = kind
-        env = TypeEnv(names, frozenset(classes), helpers)
+        env = TypeEnv(names, frozenset(classes), helpers, imports=imports)
         changing = mutating_helpers(self.module)  # what they return may not be what went in
         unknown = {
             stmt.name.value: stmt

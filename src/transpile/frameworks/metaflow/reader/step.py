@@ -209,6 +209,12 @@ class StepAnalyzer(cst.CSTVisitor):
         self._bind_locals(node.target)
         self._harmless.add(id(node.iter))
 
+    def visit_Import(self, node: cst.Import) -> None:
+        self.env.with_imports(node)  # a step importing what it uses: `from datetime import date`
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.env.with_imports(node)
+
     def visit_Lambda(self, node: cst.Lambda) -> None:
         for param in node.params.params:
             self.facts.local_names.add(param.name.value)
