@@ -10,6 +10,12 @@ from transpile.writing.options import BaseOptionMapper, literal, merge_resources
 
 from .. import FRAMEWORK
 
+# the @kubernetes / @batch settings the resources note below speaks for; the rest are TODOs
+PLATFORM_ONLY = {
+    "kubernetes": {"cpu", "memory", "gpu", "disk"},
+    "batch": {"cpu", "memory", "gpu"},
+}
+
 
 @dataclass
 class TaskSettings:
@@ -61,6 +67,8 @@ class OptionMapper(BaseOptionMapper):
         self, option: Option, resources: dict[str, object], settings: TaskSettings
     ) -> None:
         merge_resources(option, resources)
+        if option.kind in PLATFORM_ONLY:  # node selector, secrets, image...: named, not dropped
+            self._platform_extras(option, PLATFORM_ONLY, settings.todos)
 
     def _finish(
         self, settings: TaskSettings, resources: dict[str, object], options: tuple[Option, ...]
