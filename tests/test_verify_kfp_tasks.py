@@ -62,3 +62,34 @@ def test_without_it_kfp_installs_itself_before_each_task(tmp_path):
     plain, with_packages = _commands("plain", tmp_path)
     assert "kfp==" in plain and "pip install" in plain
     assert "kfp==" in with_packages
+
+
+def test_verify_says_kfp_local_installs_packages_into_this_python(tmp_path, capsys):
+    from transpile.cli import _name_installs
+
+    path = tmp_path / "p.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            from kfp import dsl
+
+
+            @dsl.component(packages_to_install=["tabulate==0.9.0", 'six'])
+            def add(a: int) -> int:
+                return a
+
+
+            @dsl.pipeline
+            def p(a: int = 1) -> int:
+                return add(a=a).output
+            """
+        )
+    )
+    _name_installs(str(path), "flyte", "auto", None)
+    assert capsys.readouterr().err == (
+        f"{path}: kfp.local installs this pipeline's packages_to_install (tabulate==0.9.0, six) "
+        f"into this Python environment ({sys.prefix})\n"
+    )
+    three = Path(__file__).parents[1] / "fixtures" / "flyte_three_entries" / "flyte.py"
+    _name_installs(str(three), "kfp", "auto", None)  # a conversion that installs nothing
+    assert capsys.readouterr().err == ""

@@ -634,6 +634,8 @@ def verify(
         _exit(EXIT_ERROR)
     if entry is None and not quiet:
         _name_unverified_entries(source, source_fw)
+    if not quiet:
+        _name_installs(source, target, source_fw, entry)
     if result.verdict == "error":
         _err(headline(result))
         if fmt == "text" and output is None:  # the headline was the report; where it failed:
@@ -642,6 +644,32 @@ def verify(
     if quiet and output is None:
         _exit(result.exit_code)
     _exit(_emit(render(result, fmt), output, force, [source]) or result.exit_code)
+
+
+def _name_installs(source: str, target: str, source_fw: str, entry: str | None) -> None:
+    """kfp.local (run without a virtualenv, as verify runs it) pip-installs a component's
+    ``packages_to_install`` into this Python environment: say so, naming them."""
+    import re
+    import sys
+
+    from . import api
+
+    texts = []
+    loaded = api.load_text(source)
+    if isinstance(loaded, str):
+        texts.append(loaded)
+    if target == "kfp":
+        result = api.convert_file(source, target, source_fw, entry)
+        texts.append(getattr(result, "code", ""))
+    found: list[str] = []
+    for text in texts:
+        for listed in re.findall(r"packages_to_install\s*=\s*\[([^\]]*)\]", text):
+            found += [p for p in re.findall(r"[\"']([^\"']+)[\"']", listed) if p not in found]
+    if found:
+        _err(
+            f"{source}: kfp.local installs this pipeline's packages_to_install "
+            f"({', '.join(found)}) into this Python environment ({sys.prefix})"
+        )
 
 
 def _name_unverified_entries(source: str, source_fw: str) -> None:
