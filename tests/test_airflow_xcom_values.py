@@ -191,3 +191,15 @@ def test_what_xcom_gives_back_changed_is_said_at_the_task():
     assert "a dict's int keys as strings" in found[0].message + found[1].message
     todos = [line for line in result.code.splitlines() if "TODO(transpile): TP202" in line]
     assert len(todos) == 2
+
+
+def test_stdlib_containers_xcom_flattens_travel_pickled():
+    """Airflow's serde hands a Counter on as a dict (a deque as a list): such outputs are
+    pickled into base64 text and loaded again where read (helpers_constants' per_user)."""
+    from transpile.frameworks.airflow.writer.write import encoded, pickled
+
+    for kind in ("collections.Counter[str]", "Counter", "collections.deque[int]", "OrderedDict"):
+        assert pickled(kind) and encoded(kind), kind
+    for kind in ("dict[str, int]", "mycollections.Counter", "bytes", "list[Counter]"):
+        assert not pickled(kind), kind
+    assert encoded("bytes")

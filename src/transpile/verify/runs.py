@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 import sqlite3
@@ -33,7 +34,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
-from .values import Normalized
+from .values import Normalized, normalize
 
 METAFLOW_TIMEOUT = float(os.environ.get("TRANSPILE_METAFLOW_TIMEOUT", "600"))
 FLYTE_TIMEOUT = float(os.environ.get("TRANSPILE_FLYTE_TIMEOUT", "300"))
@@ -591,7 +592,7 @@ def airflow_results(
     ``return_value``. A result no task pushed is left out, so
     the comparison names it as missing. In a DAG transpile ``written``, a bytes output is pushed
     as base64 text: decoded here, as the tasks reading it decode it."""
-    from transpile.frameworks.airflow.writer.write import encoded
+    from transpile.frameworks.airflow.writer.write import encoded, pickled
 
     by_step: dict[tuple[str, str], Normalized] = {}
     for name, value in xcoms.items():
@@ -611,7 +612,11 @@ def airflow_results(
                 value = by_step[wanted]
                 kinds = [o.type.expr for o in (step.outputs if step else ()) if o.name == ref.name]
                 if written and kinds and encoded(kinds[0]) and set(value or {}) == {"str"}:
-                    value = {"bytes": base64.b64decode(value["str"]).hex()}
+                    raw = base64.b64decode(value["str"])
+                    # a pickled stdlib container (Counter...): loaded here, as its readers do
+                    value = (
+                        normalize(pickle.loads(raw)) if pickled(kinds[0]) else {"bytes": raw.hex()}
+                    )
                 found[result.name] = value
                 break
     return found

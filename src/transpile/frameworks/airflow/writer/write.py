@@ -89,8 +89,21 @@ JOIN_RULE = "none_failed_min_one_success"  # runs when its upstream cases not ta
 
 def encoded(kind: str) -> bool:
     """An output of type ``kind`` travels through XCom as base64 text: Airflow's serde cannot
-    write bytes. Each task reading it decodes it (and so does ``transpile verify``)."""
-    return kind == "bytes"
+    write bytes, and hands a ``Counter`` (``OrderedDict``, ``defaultdict``, ``deque``) on as a
+    plain dict or list (those are pickled first). Each task reading it decodes it (and so does
+    ``transpile verify``)."""
+    return kind == "bytes" or pickled(kind)
+
+
+# containers of the standard library Airflow's serde writes as their plain base type
+PICKLED = {"Counter", "OrderedDict", "defaultdict", "deque"}
+
+
+def pickled(kind: str) -> bool:
+    """An output of type ``kind`` travels as base64 text of its pickle (see ``encoded``)."""
+    return kind.split("[")[0].rsplit(".", 1)[-1] in PICKLED and kind.startswith(
+        ("collections.", *PICKLED)
+    )
 
 
 def write(pipeline: Pipeline) -> tuple[str, list[Diagnostic]]:
@@ -339,6 +352,9 @@ class AirflowWriter:
         if not encoded(output.type.expr):
             return output.var
         self.std_imports.add("import base64")
+        if pickled(output.type.expr):
+            self.std_imports.add("import pickle")
+            return f"base64.b64encode(pickle.dumps({output.var})).decode()"
         return f"base64.b64encode({output.var}).decode()"
 
     def _encoded(self, inp: Input) -> bool:
@@ -363,6 +379,9 @@ class AirflowWriter:
         if not self._encoded(inp):
             return value
         self.std_imports.add("import base64")
+        if pickled(self._outputs_read(inp)[0].type.expr):
+            self.std_imports.add("import pickle")
+            return f"pickle.loads(base64.b64decode({value}))"
         return f"base64.b64decode({value})"
 
     def _chosen(self, refs: tuple[Ref, ...]) -> str:
@@ -415,6 +434,8 @@ class AirflowWriter:
         return inp.type.expr
 
     def _type(self, expr: str) -> str:
+        if _shadowed_module(expr, self.p.module.imports):
+            expr = "typing.Any"  # `datetime.datetime` where the module has the class
         if "typing." in expr:
             self.std_imports.add("import typing")
         return expr
@@ -879,3 +900,33 @@ def _parsed(body: str) -> cst.Module:
         return cst.parse_module(body)
     except cst.ParserSyntaxError:
         return cst.Module([])
+
+
+def _shadowed_module(expr: str, imports: tuple[str, ...]) -> bool:
+    """Whether ``expr`` names a module's attribute (``datetime.datetime``,
+    ``collections.Counter[str]``) where the module's imports do not bind that module (``from
+    datetime import datetime`` binds the class): the annotation would fail when Airflow loads
+    the DAG, or name a stub."""
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError:
+        return False
+    roots = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            while isinstance(node, ast.Attribute):
+                node = node.value
+            if isinstance(node, ast.Name) and node.id != "typing":
+                roots.add(node.id)
+    if not roots:
+        return False
+    modules = set()
+    for text in imports:
+        try:
+            parsed = ast.parse(text)
+        except SyntaxError:
+            continue
+        for stmt in parsed.body:
+            if isinstance(stmt, ast.Import):
+                modules |= {a.asname or a.name.split(".")[0] for a in stmt.names}
+    return bool(roots - modules)
