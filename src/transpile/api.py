@@ -280,9 +280,8 @@ def _failure(result: Failed, note: OtherEntries) -> tuple[Span | None, str]:
     if not errors:
         return note.span, "failed"
     first = errors[0]
-    if first.span is not None and first.span.file == result.path:
-        return first.span, f"{first.code} {first.message}"
-    return note.span, f"{first.code} {first.message}"
+    here = first.span is not None and first.span.file == result.path
+    return (first.span if here else note.span), f"{first.code} {first.message}"
 
 
 def _framework_of(read: Read | Failed | Skipped, text: str, path: str, source: str) -> str | None:

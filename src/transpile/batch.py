@@ -15,7 +15,7 @@ from typing import Literal
 from . import api, frameworks
 from .model.diagnostics import TranspileError, rendered
 from .util import timing
-from .util.fileio import Source, entry_destination, overwrite_refusal, write_output
+from .util.fileio import Source, entry_destination, overwrite_refusal, write_outputs
 from .util.parallel import default_jobs, ordered_map
 from .util.text import GENERATED_MARKER
 from .writing.render import format_code, format_many, formatting_deferred
@@ -285,13 +285,10 @@ def _write_converted(
         if target in written:
             reason = f"output {target} is already written from {written[target]}"
             return Outcome(source.path, "failed", reason)
-        if not force and len(places) > 1 and os.path.lexists(target):
-            return Outcome(source.path, "failed", overwrite_refusal(target))
-    for target, text in places:
-        problem = write_output(target, text, force, inputs)
-        if problem:
-            return Outcome(source.path, "failed", problem)
-        written[target] = source.path
+    problem = write_outputs(places, force, inputs)
+    if problem:
+        return Outcome(source.path, "failed", problem)
+    written.update((target, source.path) for target, _ in places)
     return attempt.outcome
 
 

@@ -17,7 +17,7 @@ import click
 from . import __version__, frameworks
 from .model.diagnostics import rendered
 from .util import timing
-from .util.fileio import write_output
+from .util.fileio import write_output, write_outputs
 from .util.syntax import silence_code_warnings
 from .util.text import one_line
 from .util.timing import phase
@@ -162,7 +162,7 @@ def _convert_single(path: str, output: str | None, job: Job) -> int:
     if output is None:
         _write_stdout(result.code)
     else:
-        problem = _write_entries(_outputs(path, output, result), job.force, path)
+        problem = write_outputs(_outputs(path, output, result), job.force, inputs=[path])
         if problem:
             _err(f"transpile: {problem}")
             return EXIT_ERROR
@@ -178,21 +178,6 @@ def _outputs(path: str, output: str, result) -> list[tuple[str, str]]:
     found = [(destination, result.code)]
     found += [(entry_destination(destination, n), r.code) for n, r in result.others]
     return found
-
-
-def _write_entries(outputs: list[tuple[str, str]], force: bool, path: str) -> str | None:
-    """Write every module of one file, or none when one may not be written over."""
-    from .util.fileio import overwrite_refusal
-
-    if not force:
-        for destination, _ in outputs:
-            if os.path.lexists(destination):
-                return overwrite_refusal(destination)
-    for destination, code in outputs:
-        problem = write_output(destination, code, force, inputs=[path])
-        if problem:
-            return problem
-    return None
 
 
 def _check_single(path: str, output: str, job: Job, show_diff: bool) -> int:

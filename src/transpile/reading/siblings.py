@@ -7,15 +7,19 @@ reader for the constants a DAG names (``default_args=DEFAULT_ARGS`` from the pro
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import libcst as cst
 
+from transpile.model.diagnostics import Diagnostic, error
+from transpile.model.ir import Span
 from transpile.reading.cst import code
 from transpile.util.fileio import MAX_SOURCE_BYTES
 
 MAX_BYTES = MAX_SOURCE_BYTES  # a sibling is parsed like the file itself
 UP = 3  # folders above the file's own where a package may sit
+MAX_DEPTH = 4  # a sibling may import siblings, this deep
 
 
 def module_file(source: str, node: cst.ImportFrom) -> Path | None:
@@ -58,3 +62,20 @@ def _module_at(base: Path, parts: list[str]) -> Path | None:
         if candidate.is_file() and candidate.stat().st_size <= MAX_BYTES:
             return candidate
     return None
+
+
+def parsed_sibling(path: Path, span: Span, diagnostics: list[Diagnostic]) -> cst.Module | None:
+    """The module at ``path`` (an import of the file being read, at ``span``), parsed, never
+    imported; None, with a note in ``diagnostics``, when it cannot be read. A syntax error in it
+    is refused at the import: the Python that runs the output must read it too."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        ast.parse(text)
+        return cst.parse_module(text)
+    except SyntaxError as exc:
+        message = f"{path.name}:{exc.lineno}: syntax error in a module this file imports: {exc.msg}"
+        raise error("TP003", message, span) from None
+    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
+        message = f"{path.name} (imported here) could not be read; its names stay an import"
+        diagnostics.append(Diagnostic("TP201", "warning", message, span))
+        return None

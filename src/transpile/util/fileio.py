@@ -327,6 +327,22 @@ def write_output(
     return None
 
 
+def write_outputs(
+    outputs: list[tuple[str, str]], force: bool, inputs: Iterable[str] = ()
+) -> str | None:
+    """Write the modules one source converts to, (destination, text) each: none of them when
+    one may not be written over (without ``force``); a sentence saying why not, or None."""
+    if not force and len(outputs) > 1:
+        for destination, _ in outputs:
+            if os.path.lexists(destination):
+                return overwrite_refusal(destination)
+    for destination, text in outputs:
+        problem = write_output(destination, text, force, inputs)
+        if problem:
+            return problem
+    return None
+
+
 def entry_destination(destination: str, entry: str) -> str:
     """Where the conversion of a file's pipeline ``entry`` goes, beside ``destination`` (the
     file's default pipeline): ``out.py`` → ``out_<entry>.py``, the name made a Python module

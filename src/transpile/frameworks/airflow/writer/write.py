@@ -124,6 +124,7 @@ class AirflowWriter:
         self.dag_name = free_name(snake_case(pipeline.name), self.taken)
         self.taken.add(self.dag_name)
         self.std_imports: set[str] = set()
+        self.modules = _imported_modules(pipeline.module.imports)  # bound to a module
         self.kickoffs: set[str] = self._kickoff_inputs()  # inputs the scheduled time fills
         self.sdk = {"dag", "task"}
         self.options = OptionMapper(self.diagnostics)
@@ -434,7 +435,7 @@ class AirflowWriter:
         return inp.type.expr
 
     def _type(self, expr: str) -> str:
-        if _shadowed_module(expr, self.p.module.imports):
+        if _shadowed_module(expr, self.modules):
             expr = "typing.Any"  # `datetime.datetime` where the module has the class
         if "typing." in expr:
             self.std_imports.add("import typing")
@@ -902,11 +903,11 @@ def _parsed(body: str) -> cst.Module:
         return cst.Module([])
 
 
-def _shadowed_module(expr: str, imports: tuple[str, ...]) -> bool:
+def _shadowed_module(expr: str, modules: frozenset[str]) -> bool:
     """Whether ``expr`` names a module's attribute (``datetime.datetime``,
-    ``collections.Counter[str]``) where the module's imports do not bind that module (``from
-    datetime import datetime`` binds the class): the annotation would fail when Airflow loads
-    the DAG, or name a stub."""
+    ``collections.Counter[str]``) where ``modules`` (the names the module's imports bind to a
+    module) lack it (``from datetime import datetime`` binds the class): the annotation would
+    fail when Airflow loads the DAG, or name a stub."""
     try:
         tree = ast.parse(expr, mode="eval")
     except SyntaxError:
@@ -918,8 +919,11 @@ def _shadowed_module(expr: str, imports: tuple[str, ...]) -> bool:
                 node = node.value
             if isinstance(node, ast.Name) and node.id != "typing":
                 roots.add(node.id)
-    if not roots:
-        return False
+    return bool(roots - modules)
+
+
+def _imported_modules(imports: tuple[str, ...]) -> frozenset[str]:
+    """The names ``import x`` / ``import x.y as z`` lines bind to a module."""
     modules = set()
     for text in imports:
         try:
@@ -929,4 +933,4 @@ def _shadowed_module(expr: str, imports: tuple[str, ...]) -> bool:
         for stmt in parsed.body:
             if isinstance(stmt, ast.Import):
                 modules |= {a.asname or a.name.split(".")[0] for a in stmt.names}
-    return bool(roots - modules)
+    return frozenset(modules)

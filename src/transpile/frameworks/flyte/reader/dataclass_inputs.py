@@ -83,7 +83,7 @@ def _plain_dataclasses(scan) -> dict[str, dict[str, object]]:
             node = cst.parse_statement(text)
         except cst.ParserSyntaxError:
             continue
-        if not isinstance(node, cst.ClassDef) or not _is_dataclass(scan, node):
+        if not isinstance(node, cst.ClassDef) or not _is_dataclass(node):
             continue
         fields = _fields(node)
         if fields is not None:
@@ -94,7 +94,7 @@ def _plain_dataclasses(scan) -> dict[str, dict[str, object]]:
 _REQUIRED = object()
 
 
-def _is_dataclass(scan, node: cst.ClassDef) -> bool:
+def _is_dataclass(node: cst.ClassDef) -> bool:
     for decorator in node.decorators:
         expr = decorator.decorator
         expr = expr.func if isinstance(expr, cst.Call) else expr

@@ -9,16 +9,12 @@ sibling module its code may use; an import that names nothing found stays an imp
 
 from __future__ import annotations
 
-import ast
-
 import libcst as cst
 
-from transpile.model.diagnostics import Diagnostic, error
+from transpile.model.diagnostics import Diagnostic
 from transpile.model.ir import Span
 from transpile.reading.cst import code
-from transpile.reading.siblings import module_file
-
-MAX_DEPTH = 4  # a sibling may import siblings, this deep
+from transpile.reading.siblings import MAX_DEPTH, module_file, parsed_sibling
 
 
 def merge_sibling(scan, node: cst.ImportFrom, span: Span) -> set[str]:
@@ -29,16 +25,8 @@ def merge_sibling(scan, node: cst.ImportFrom, span: Span) -> set[str]:
     path = module_file(scan.path, node)
     if path is None or str(path) in scan.visited:
         return set()
-    try:
-        text = path.read_text(encoding="utf-8")
-        ast.parse(text)  # the Python that runs the output must read it too
-        sibling_module = cst.parse_module(text)
-    except SyntaxError as exc:
-        message = f"{path.name}:{exc.lineno}: syntax error in a module this file imports: {exc.msg}"
-        raise error("TP003", message, span) from None
-    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
-        message = f"{path.name} (imported here) could not be read; its names stay an import"
-        scan.diagnostics.append(Diagnostic("TP201", "warning", message, span))
+    sibling_module = parsed_sibling(path, span, scan.diagnostics)
+    if sibling_module is None:
         return set()
     sibling = type(scan)(sibling_module, str(path))
     sibling.depth, sibling.visited = scan.depth + 1, scan.visited | {str(path)}

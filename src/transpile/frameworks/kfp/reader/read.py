@@ -17,7 +17,7 @@ import libcst as cst
 from transpile.model.diagnostics import Diagnostic, error, no_such_entry, other_entries
 from transpile.model.ir import Module, Parameter, Pipeline, Ref, Result, Span, TypeRef
 from transpile.reading.cst import SpanIndex, code
-from transpile.reading.siblings import module_file
+from transpile.reading.siblings import MAX_DEPTH, module_file, parsed_sibling
 from transpile.util.docstrings import described, split_args_section
 from transpile.util.syntax import casts_to_int
 
@@ -181,15 +181,16 @@ class KfpReader:
         else the import stays and only the components found come in."""
         if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
             return False
-        if self.depth >= MAX_SIBLING_DEPTH:
+        if self.depth >= MAX_DEPTH:
             return False
         path = module_file(self.path, node)
         if path is None or str(path) in self.visited:
             return False
         span = self.spans.find(code(node).strip(), Span(self.path, 1, 0, len(self.spans.lines), 0))
-        sibling = _sibling_reader(path, span, self.diagnostics)
-        if sibling is None:
+        module = parsed_sibling(path, span, self.diagnostics)
+        if module is None:
             return False
+        sibling = KfpReader(module, str(path))
         sibling.depth, sibling.visited = self.depth + 1, self.visited | {str(path)}
         sibling._split_module()
         brought = []
@@ -555,23 +556,3 @@ def _is_docstring(stmt: cst.CSTNode) -> bool:
         and isinstance(stmt.body[0], cst.Expr)
         and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
     )
-
-
-MAX_SIBLING_DEPTH = 4  # a sibling may import components from siblings, this deep
-
-
-def _sibling_reader(path, span: Span, diagnostics: list[Diagnostic]) -> KfpReader | None:
-    """A reader of the module at ``path`` (parsed, never imported); None, saying why, when it
-    cannot be read; a syntax error in it is refused at the import."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        ast.parse(text)  # the Python that runs the output must read it too
-        module = cst.parse_module(text)
-    except SyntaxError as exc:
-        message = f"{path.name}:{exc.lineno}: syntax error in a module this file imports: {exc.msg}"
-        raise error("TP003", message, span) from None
-    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
-        message = f"{path.name} (imported here) could not be read; its names stay an import"
-        diagnostics.append(Diagnostic("TP201", "warning", message, span))
-        return None
-    return KfpReader(module, str(path))
