@@ -269,3 +269,17 @@ def test_verify_names_the_entries_it_did_not_run(capsys):
     )
     _name_unverified_entries(str(FIXTURES / "flyte_wild_maps" / "flyte.py"), "auto")
     assert capsys.readouterr().err == ""
+
+
+def test_a_launch_plan_name_that_is_no_identifier_names_a_valid_pipeline():
+    """A plan named "1st run\\nimport os" converts to a pipeline ``plan1st_run...`` (its text
+    never reaches the code as a statement); the module's file name is made safe too."""
+    text = PLANS.replace('"tripled"', "\"1st run\\nimport os; os.system('x')\"")
+    result = convert_text(text, "plans.py", "kfp", every_entry=True)
+    assert isinstance(result, Converted), getattr(result, "reason", result)
+    (name, other), _ = result.others
+    assert name == "1st run\nimport os; os.system('x')"
+    assert "def plan1st_run_import_os_os_system_x(x: int = 1)" in other.code
+    assert "\nimport os" not in other.code
+    assert ruff("check", "--select", "F821,F822,F823", code=other.code).returncode == 0
+    assert entry_destination("o/p.py", name) == "o/p_1st_run_import_os__os_system__x__.py"

@@ -131,8 +131,10 @@ class FlyteReader(ModuleScan):
         its own beside the workflow's: the two pipelines must not share a name)."""
         if self.chosen_plan is None:
             return entry.name
-        name = self.plan_entry_name(self.chosen_plan) or entry.name
-        return re.sub(r"\W", "_", name, flags=re.ASCII)
+        name = re.sub(
+            r"\W", "_", self.plan_entry_name(self.chosen_plan) or entry.name, flags=re.ASCII
+        )
+        return name if name.isidentifier() else f"plan_{name}"  # a plan "1st run": plan_1st_run
 
     def _entry_plan(self, entry: FunctionDef) -> cst.Call | None:
         """The launch plan the pipeline is read with: the last one of the entry workflow (the
