@@ -489,3 +489,103 @@ def test_flyte_pickles_stdlib_classes(expr):
     from transpile.frameworks.flyte.writer.types import flyte_type
 
     assert flyte_type(expr, frozenset()) == "typing.Any"
+
+
+# what data-science libraries return (reading/library_types.py): a class, never a JSON type
+LIBRARIES = TypeEnv(
+    {"text": "str", "ints": "list[int]", "flag": "bool"},
+    imports={
+        "pd": "pandas",
+        "np": "numpy",
+        "datasets": "sklearn.datasets",
+        "svm": "sklearn.svm",
+        "RandomForestClassifier": "sklearn.ensemble.RandomForestClassifier",
+        "cross_val_score": "sklearn.model_selection.cross_val_score",
+        "train_test_split": "sklearn.model_selection.train_test_split",
+        "accuracy_score": "sklearn.metrics.accuracy_score",
+        "f1_score": "sklearn.metrics.f1_score",
+        "keras": "tensorflow.keras",
+        "duckdb": "duckdb",
+        "Word2Vec": "gensim.models.word2vec.Word2Vec",
+        "Flow": "metaflow.Flow",
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        # pandas: readers and frame methods keep the frame; inplace=True gives None
+        ("pd.read_parquet(text)", "pandas.DataFrame"),
+        ("pd.read_csv(text).sample(frac=1).reset_index(drop=True)", "pandas.DataFrame"),
+        ("pd.read_csv(text).dropna(inplace=True)", None),
+        ("pd.read_csv(text).dropna(inplace=flag)", None),  # maybe None
+        ("pd.read_csv(text).to_numpy()", "numpy.ndarray"),
+        ("pd.read_csv(text).shape", "tuple[int, int]"),
+        ('pd.read_csv(text)["a"]', None),  # a column or a frame, by the key
+        ("pd.read_pickle(text)", None),  # whatever was pickled
+        ("pd.read_excel(text)", None),  # a dict of frames with sheet_name=None
+        ("pd.concat([pd.read_csv(text)])", None),  # frames or series
+        # numpy: array makers, whole-array reductions, shapes
+        ("np.expand_dims(np.zeros(3), -1)", "numpy.ndarray"),
+        ("np.mean(ints)", "numpy.float64"),
+        ("np.mean(np.zeros(3), axis=0)", None),  # an array along an axis
+        ("np.sum(ints)", None),  # an int64 or a float64, by the data
+        ("round(100 * np.mean(ints), 3)", "numpy.float64"),
+        ("np.zeros(3).shape[0]", "int"),
+        ("np.zeros(3).argmax()", "numpy.int64"),
+        ("np.zeros(3).tolist()", None),
+        ("np.random.rand(3)", "numpy.ndarray"),
+        ("np.random.rand()", None),  # a float
+        ("np.random.normal(0, 1, size=3)", "numpy.ndarray"),
+        ("np.random.normal(0, 1)", None),
+        ("np.split(pd.read_csv(text), [1])", "list[pandas.DataFrame]"),
+        ("np.load(text)", None),  # an array or an archive
+        # scikit-learn: classes make instances; fit returns the estimator; scores
+        ("RandomForestClassifier(n_estimators=3)", "sklearn.ensemble.RandomForestClassifier"),
+        ('svm.SVC(kernel="poly").fit(ints, ints)', "sklearn.svm.SVC"),
+        ("svm.SVC().predict(ints)", "numpy.ndarray"),
+        ("svm.SVC().score(ints, ints)", None),
+        ("datasets.load_iris()", "sklearn.utils.Bunch"),
+        ('datasets.load_iris()["data"]', "numpy.ndarray"),
+        ('datasets.load_iris()["feature_names"]', None),
+        ("datasets.load_wine(return_X_y=True)", "tuple[numpy.ndarray, numpy.ndarray]"),
+        ("datasets.load_wine(as_frame=True)", None),
+        ("cross_val_score(svm.SVC(), ints, ints)", "numpy.ndarray"),
+        ("train_test_split(np.zeros(3), np.ones(3))", "list[numpy.ndarray]"),
+        ("train_test_split(np.zeros(3), ints)", None),  # parts of two kinds
+        ("accuracy_score(ints, ints)", "float | numpy.float64"),
+        ("f1_score(ints, ints, average=None)", None),  # one score per class
+        # keras, duckdb, gensim, Metaflow's Client API
+        ("keras.Sequential([])", "keras.Sequential"),
+        ("keras.utils.to_categorical(ints, 3)", "numpy.ndarray"),
+        ('duckdb.connect(":memory:").execute(text).fetch_df()', "pandas.DataFrame"),
+        ('duckdb.connect(":memory:").fetchone()', None),
+        ("Word2Vec(ints, **{}).wv", "gensim.models.keyedvectors.KeyedVectors"),
+        ('Flow("F").latest_run.pathspec', "str"),
+        ('Flow("F").latest_run.data', None),  # the artifacts: of any type
+    ],
+)
+def test_library_rules(expr, expected):
+    assert typed(expr, LIBRARIES) == expected
+
+
+def test_pd_and_np_imported_nowhere_are_read_as_commonly_imported_and_a_local_is_not():
+    # a component body importing inside itself, a helper using the module's import
+    assert typed("pd.read_csv(text)", TypeEnv({"text": "str"})) == "pandas.DataFrame"
+    assert typed("np.zeros(3)", TypeEnv()) == "numpy.ndarray"
+    assert typed("pd.read_csv(text)", TypeEnv({"pd": "", "text": "str"})) is None
+    assert typed("np.zeros(3)", TypeEnv({"np": ""})) is None
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ('pd.read_csv(text)[["a", "b"]]', "pandas.DataFrame"),
+        ('pd.read_csv(text)[["a"]].to_numpy()', "numpy.ndarray"),
+        ('pd.read_csv(text)["a"]', None),  # a column, or a frame when names repeat
+        ("pd.read_csv(text)[text]", None),
+    ],
+)
+def test_frame_subscripts(expr, expected):
+    assert typed(expr, LIBRARIES) == expected

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..model.ir import TypeRef
+from . import library_types as library
 from .cst import bound_names, code, dotted, walk
 
 INPUTS = "<inputs>"  # marker type: the join's `inputs` (or one element of it)
@@ -162,6 +163,8 @@ def imported(node: cst.Import | cst.ImportFrom) -> dict[str, str]:
 
 # what a name means where no import of it is seen (a component body importing inside itself)
 _UNIMPORTED = {
+    "np": "numpy",
+    "pd": "pandas",
     "datetime": "datetime.datetime",
     "date": "datetime.date",
     "timedelta": "datetime.timedelta",
@@ -473,7 +476,7 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
     ):
         if isinstance(args[0], cst.GeneratorExp):
             return infer(args[0].elt, _comprehension_env(args[0].for_in, env))
-        return element_type(infer(args[0], env))
+        return iter_element(args[0], env)  # a dict's smallest key, a list's element
     if name in ("min", "max", "abs") and args:
         return _join([infer(a, env) for a in args], none=False)
     if name == "sum" and len(args) == 1:
@@ -498,8 +501,8 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
             return env.calls.returned(function, node, env)  # a flow's method: self.parse(x)
         module = qualified(function, env) if function else None
         if module is None:
-            return _method(node.func, env)  # a local or an artifact named like a module
-        return _module_call(module, node, args, env) or _method(node.func, env)
+            return _method(node.func, env, node)  # a local or an artifact named like a module
+        return _module_call(module, node, args, env) or _method(node.func, env, node)
     return None
 
 
@@ -507,7 +510,31 @@ def _module_call(
     function: str, node: cst.Call, args: list[cst.BaseExpression], env: TypeEnv
 ) -> str | None:
     """What a module's function (its full name: ``datetime.datetime.now``) returns."""
-    return _STDLIB_RESULT.get(function) or _by_data(function, node, args, env)
+    found = _STDLIB_RESULT.get(function) or _by_data(function, node, args, env)
+    if found or not function.startswith(_LIBRARIES):
+        return found
+    starred = any(a.star for a in node.args)
+    return library.call_result(function, [infer(a, env) for a in args], _keywords(node), starred)
+
+
+def _keywords(call: cst.Call) -> dict[str, object]:
+    """A call's keywords → their literal values (``...`` where the value is no literal)."""
+    found: dict[str, object] = {}
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        value = arg.value
+        literal: object = ...
+        if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
+            literal = {"True": True, "False": False, "None": None}[value.value]
+        elif isinstance(value, (cst.Integer, cst.SimpleString)):
+            literal = value.evaluated_value
+        found[arg.keyword.value] = literal
+    return found
+
+
+_LIBRARIES = ("pandas.", "numpy.", "sklearn.", "xgboost.", "lightgbm.", "catboost.", "keras.")
+_LIBRARIES = (*_LIBRARIES, "tensorflow.keras.", "duckdb.", "gensim.", "metaflow.")
 
 
 def _by_data(
@@ -699,7 +726,7 @@ _HASHES = (
 )
 
 
-def _method(func: cst.Attribute, env: TypeEnv) -> str | None:
+def _method(func: cst.Attribute, env: TypeEnv, call: cst.Call) -> str | None:
     method = func.attr.value
     if isinstance(func.value, cst.Call) and method in ("hexdigest", "digest"):
         maker = dotted(func.value.func) or ""  # hashlib.sha256(data).hexdigest()
@@ -708,6 +735,12 @@ def _method(func: cst.Attribute, env: TypeEnv) -> str | None:
             return "str" if method == "hexdigest" else "bytes"
     owner = infer(func.value, env)
     found = _METHODS.get(owner or "", {}).get(method)
+    if found:
+        return found
+    if any(a.star for a in call.args):
+        return None
+    positional = sum(1 for a in call.args if not a.keyword)
+    found = library.method_result(owner, method, _keywords(call), positional)
     if found:
         return found
     mapping = args_of(owner, "dict")
@@ -734,7 +767,8 @@ def _attribute(node: cst.Attribute, env: TypeEnv) -> str | None:
         if found is not None or node.value.value in env.imports:
             return found
     owner = infer(node.value, env)
-    return _ATTRIBUTES.get(owner or "", {}).get(node.attr.value)
+    found = _ATTRIBUTES.get(owner or "", {}).get(node.attr.value)
+    return found or library.attribute_result(owner, node.attr.value)
 
 
 def _subscript(node: cst.Subscript, env: TypeEnv) -> str | None:
@@ -744,6 +778,10 @@ def _subscript(node: cst.Subscript, env: TypeEnv) -> str | None:
     if owner is None or len(node.slice) != 1:
         return None
     index = node.slice[0].slice
+    if owner in (library.BUNCH, library.FRAME):
+        key = index.value if isinstance(index, cst.Index) else None
+        text = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+        return library.subscript_result(owner, text if text is not None else type(key).__name__)
     if isinstance(index, cst.Slice):
         return owner if args_of(owner, "list", "tuple") or owner == "str" else None
     mapping = args_of(owner, "dict")
@@ -810,6 +848,9 @@ def _binary(node: cst.BinaryOperation, env: TypeEnv) -> str | None:
         return "float"  # true division of numbers is a float, whichever numbers they are
     if left in _NUMERIC and right in _NUMERIC:
         return "float" if "float" in (left, right) else "int"
+    scalar = library.scalar_arithmetic(left, right)
+    if scalar and not isinstance(node.operator, (cst.BitOr, cst.BitAnd, cst.BitXor)):
+        return scalar
     if isinstance(node.operator, cst.Modulo) and left == "str":
         return "str"
     if (

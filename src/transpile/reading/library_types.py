@@ -1,0 +1,231 @@
+"""What common data-science libraries return, read without importing them (issue 19).
+
+Only results whose type never depends on the data are here, named by the class's public path
+(``pandas.DataFrame``, ``numpy.ndarray``, ``sklearn.ensemble.RandomForestClassifier``). None of
+them is JSON, so every writer carries them as it carries any object (Flyte and KFP pickle them):
+knowing the class changes no value on the way, it names what travels. Results that vary with
+the library's version or with an argument's value are not here (``accuracy_score`` is a
+``float`` in some scikit-learn releases and ``numpy.float64`` in others; ``np.load`` gives an
+array or an archive; ``df.dropna(inplace=True)`` gives None).
+"""
+
+from __future__ import annotations
+
+FRAME = "pandas.DataFrame"
+SERIES = "pandas.Series"
+ARRAY = "numpy.ndarray"
+FLOAT64 = "numpy.float64"
+INT64 = "numpy.int64"
+CONNECTION = "duckdb.DuckDBPyConnection"
+
+# libraries whose CamelCase names are classes: calling one makes an instance of it
+CLASS_LIBRARIES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.", "gensim.")
+# estimators whose ``fit`` returns the estimator itself (the scikit-learn API)
+ESTIMATOR_LIBRARIES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.")
+KEYED_VECTORS = "gensim.models.keyedvectors.KeyedVectors"
+# Metaflow's Client API: the objects, not the artifacts they hold (``run.data.x`` is unknown)
+RUN = "metaflow.Run"
+
+_READERS = ("csv", "parquet", "feather", "table", "sql", "sql_query", "sql_table", "orc")
+_ARRAY_MAKERS = (
+    *("array", "asarray", "zeros", "ones", "empty", "full", "arange", "linspace", "logspace"),
+    *("eye", "identity", "zeros_like", "ones_like", "full_like", "empty_like", "concatenate"),
+    *("stack", "vstack", "hstack", "column_stack", "expand_dims", "reshape", "tile", "repeat"),
+    *("argsort", "cumsum", "cumprod", "diff", "outer", "atleast_2d"),
+)
+# module functions (by full name) whose result type is one class, whatever their arguments
+RESULTS = {
+    "pandas.DataFrame": FRAME,
+    "pandas.Series": SERIES,
+    **{f"pandas.read_{kind}": FRAME for kind in _READERS},
+    "pandas.merge": FRAME,
+    "pandas.get_dummies": FRAME,
+    "pandas.pivot_table": FRAME,
+    "pandas.json_normalize": FRAME,
+    "pandas.crosstab": FRAME,
+    **{f"numpy.{f}": ARRAY for f in _ARRAY_MAKERS},
+    "sklearn.model_selection.cross_val_score": ARRAY,
+    "sklearn.metrics.confusion_matrix": ARRAY,
+    "keras.utils.to_categorical": ARRAY,
+    "tensorflow.keras.utils.to_categorical": ARRAY,
+    "keras.Sequential": "keras.Sequential",
+    "keras.models.Sequential": "keras.Sequential",
+    "tensorflow.keras.Sequential": "keras.Sequential",
+    "tensorflow.keras.models.Sequential": "keras.Sequential",
+    "duckdb.connect": CONNECTION,
+    "metaflow.Flow": "metaflow.Flow",
+    "metaflow.Run": RUN,
+}
+# scikit-learn scores of one number: a float in some releases, a numpy.float64 in others
+SCORES = frozenset(
+    f"sklearn.metrics.{name}"
+    for name in (
+        *("accuracy_score", "roc_auc_score", "f1_score", "precision_score", "recall_score"),
+        *("r2_score", "mean_squared_error", "mean_absolute_error", "log_loss"),
+        *("balanced_accuracy_score", "explained_variance_score"),
+    )
+)
+SCORE = f"float | {FLOAT64}"
+# numpy reductions of a whole array (no axis): a numpy scalar of float type
+REDUCTIONS = frozenset(f"numpy.{f}" for f in ("mean", "std", "var", "median", "average"))
+# numpy.random draws: an array when given a size (positionally for rand/randn, else size=)
+RANDOM_SHAPED = frozenset(("numpy.random.rand", "numpy.random.randn"))
+RANDOM_SIZED = frozenset(
+    f"numpy.random.{f}" for f in ("random", "normal", "uniform", "randint", "choice", "poisson")
+)
+SPLITS = frozenset(("numpy.split", "numpy.array_split"))
+TRAIN_TEST_SPLIT = "sklearn.model_selection.train_test_split"
+DATASET_LOADERS = frozenset(
+    f"sklearn.datasets.load_{name}"
+    for name in ("iris", "digits", "wine", "breast_cancer", "diabetes", "linnerud")
+)
+BUNCH = "sklearn.utils.Bunch"
+
+_FRAME_SAME = (
+    *("head", "tail", "sample", "dropna", "fillna", "drop", "drop_duplicates", "sort_values"),
+    *("sort_index", "reset_index", "rename", "copy", "astype", "assign", "query", "set_index"),
+    *("replace", "round", "abs", "transpose", "ffill", "bfill", "nlargest", "nsmallest"),
+    *("clip", "reindex", "where", "mask", "interpolate", "explode"),
+)
+# methods of library classes: owner class → method → result ("" : the owner's own class)
+METHODS = {
+    FRAME: {
+        **dict.fromkeys(_FRAME_SAME, ""),
+        **dict.fromkeys(("merge", "join", "describe", "corr", "cov", "pivot_table"), FRAME),
+        "to_numpy": ARRAY,
+    },
+    SERIES: {
+        **dict.fromkeys(_FRAME_SAME, ""),
+        **dict.fromkeys(("value_counts", "cumsum", "map"), SERIES),
+        "to_numpy": ARRAY,
+        "to_frame": FRAME,
+    },
+    ARRAY: {
+        **dict.fromkeys(("reshape", "astype", "copy", "flatten", "ravel", "transpose"), ""),
+        **dict.fromkeys(("squeeze", "clip", "round", "cumsum"), ""),
+        "argmax": INT64,
+        "argmin": INT64,
+    },
+    CONNECTION: {
+        **dict.fromkeys(("execute", "executemany", "cursor"), CONNECTION),
+        **dict.fromkeys(("fetch_df", "fetchdf", "df"), FRAME),
+    },
+}
+# methods whose ``inplace=True`` makes them return None
+INPLACE = frozenset(_FRAME_SAME)
+# numpy reductions as methods: a float scalar for a whole array (no axis)
+ARRAY_REDUCTIONS = frozenset(("mean", "std", "var"))
+ATTRIBUTES = {
+    FRAME: {"values": ARRAY, "T": FRAME, "shape": "tuple[int, int]", "empty": "bool"},
+    SERIES: {"values": ARRAY, "shape": "tuple[int]", "empty": "bool"},
+    ARRAY: {"T": ARRAY, "shape": "tuple[int, ...]", "ndim": "int", "size": "int"},
+    "gensim.models.word2vec.Word2Vec": {"wv": KEYED_VECTORS},
+    "gensim.models.fasttext.FastText": {"wv": "gensim.models.fasttext.FastTextKeyedVectors"},
+    "metaflow.Flow": {"latest_run": RUN, "latest_successful_run": RUN, "name": "str"},
+    RUN: {**dict.fromkeys(("pathspec", "id"), "str"), "successful": "bool", "finished": "bool"},
+}
+# what a fitted estimator holds: always arrays
+FITTED_ARRAYS = frozenset(
+    (
+        *("labels_", "cluster_centers_", "coef_", "feature_importances_", "classes_"),
+        *("components_", "explained_variance_", "explained_variance_ratio_"),
+        "singular_values_",
+    )
+)
+ESTIMATOR_METHODS = {
+    **dict.fromkeys(("predict", "predict_proba", "predict_log_proba"), ARRAY),
+    "decision_function": ARRAY,
+}
+
+
+def is_class_name(function: str) -> bool:
+    """``sklearn.ensemble.RandomForestClassifier``: a class of a library whose CamelCase
+    names are classes (calling it makes one)."""
+    last = function.rsplit(".", 1)[-1]
+    return function.startswith(CLASS_LIBRARIES) and last[:1].isupper()
+
+
+def is_estimator(kind: str | None) -> bool:
+    return bool(kind) and is_class_name(kind or "") and kind.startswith(ESTIMATOR_LIBRARIES)  # type: ignore[union-attr]
+
+
+def method_result(
+    owner: str | None, method: str, keywords: set[str], positional: int
+) -> str | None:
+    """What ``owner_value.method(...)`` returns, or None when not known."""
+    if owner is None:
+        return None
+    if is_estimator(owner):
+        if method == "fit":
+            return owner
+        return ESTIMATOR_METHODS.get(method)
+    found = METHODS.get(owner, {}).get(method)
+    if found is not None:
+        if keywords.get("inplace", False) is not False and method in INPLACE:
+            return None
+        return found or owner
+    if owner == ARRAY and method in ARRAY_REDUCTIONS and not keywords and not positional:
+        return FLOAT64
+    return None
+
+
+def attribute_result(owner: str | None, name: str) -> str | None:
+    if owner is None:
+        return None
+    if is_estimator(owner) and name in FITTED_ARRAYS:
+        return ARRAY
+    return ATTRIBUTES.get(owner, {}).get(name)
+
+
+def scalar_arithmetic(left: str | None, right: str | None) -> str | None:
+    """A numpy float scalar with a Python number (either side) stays a numpy float scalar."""
+    if FLOAT64 in (left, right) and {left, right} <= {FLOAT64, "int", "float"}:
+        return FLOAT64
+    return None
+
+
+def call_result(
+    function: str, args: list[str | None], keywords: dict[str, object], starred: bool
+) -> str | None:
+    """What the library function ``function`` (its full name) returns, given the types of its
+    positional arguments (None unknown) and its keywords (name → literal value, ``...`` when
+    not a literal); None when not known."""
+    if function in RESULTS:
+        return RESULTS[function]
+    if is_class_name(function):  # a class makes one of its kind, whatever it is given
+        return function
+    if starred:
+        return None
+    if function in SCORES:
+        average = keywords.get("average", "binary")  # None or not known: maybe per class
+        one = average is not None and average is not ... and "multioutput" not in keywords
+        return SCORE if one else None
+    if function in REDUCTIONS:
+        whole = len(args) == 1 and not keywords
+        return FLOAT64 if whole and args[0] in (ARRAY, "list[int]", "list[float]") else None
+    if function in RANDOM_SHAPED:
+        return ARRAY if args and not keywords else None
+    if function in RANDOM_SIZED:
+        return ARRAY if "size" in keywords else None
+    if function in SPLITS and args and args[0] in (FRAME, ARRAY):
+        return f"list[{args[0]}]"
+    if function == TRAIN_TEST_SPLIT and args and args[0] in (FRAME, SERIES, ARRAY):
+        same = all(a == args[0] for a in args)
+        return f"list[{args[0]}]" if same else None
+    if function in DATASET_LOADERS and not args:
+        if not keywords:
+            return BUNCH
+        if keywords == {"return_X_y": True}:
+            return f"tuple[{ARRAY}, {ARRAY}]"
+    return None
+
+
+def subscript_result(owner: str | None, key: object) -> str | None:
+    """``load_iris()["data"]``: the arrays a scikit-learn toy dataset holds; ``df[["a", "b"]]``
+    (``key`` is the text of a literal string, else the index's libcst class name): a list of
+    columns is a frame, where one column's name may give a column or a frame."""
+    if owner == BUNCH and key in ("data", "target"):
+        return ARRAY
+    if owner == FRAME and key == "List":
+        return FRAME
+    return None
