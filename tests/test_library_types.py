@@ -75,3 +75,20 @@ def test_flyte_pickles_them_rather_than_declaring_a_transport_that_changes_them(
     assert "pd.DataFrame" not in code.split("def start", 1)[0]  # no parquet transport
     for name in EXPECTED:
         assert f"    {name}: typing.Any" in code, name
+
+
+def test_a_type_known_only_in_part_has_its_tp301_at_the_spot():
+    source = SOURCE.replace(
+        'self.frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [0, 1, 0, 1]})',
+        'self.frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [0, 1, 0, 1]})\n'
+        '        self.pair = (pd.read_pickle("p.pkl"), "label")',
+    )
+    result = convert_text(source, "model_flow.py", "kfp")
+    assert isinstance(result, Converted), result
+    said = [d for d in result.diagnostics if d.code == "TP301"]
+    message = (
+        "cannot infer the type of artifact 'pair'; it travels as tuple[typing.Any, str], in part "
+        "unknown (add an annotation: self.pair: T = ...)"
+    )
+    assert [d.message for d in said] == [message]
+    assert (said[0].span.line, said[0].span.column) == (13, 8)  # shown as 13:9

@@ -412,14 +412,16 @@ class MetaflowReader(StepReader):
             kind = self.types[(name, artifact)]
             local = locals_.get(artifact, artifact)
             outputs.append(Output(artifact, kind, local if local != artifact else None))
-            if not kind.known:
+            if not kind.known or "typing.Any" in kind.expr:
                 where = self.spans.find(f"self.{artifact}", step.span)
+                partly = kind.known and kind.expr != "typing.Any"
+                carried = f"{kind.expr}, in part unknown" if partly else "typing.Any"
                 self.diagnostics.append(
                     Diagnostic(
                         "TP301",
                         "warning",
                         f"cannot infer the type of artifact '{artifact}'; it travels as "
-                        f"typing.Any (add an annotation: self.{artifact}: T = ...)",
+                        f"{carried} (add an annotation: self.{artifact}: T = ...)",
                         where,
                     )
                 )
