@@ -298,7 +298,6 @@ def test_a_list_filled_in_the_step_has_the_type_of_what_goes_in(body, expected):
 @pytest.mark.parametrize(
     "body",
     [
-        "self.rows = []\n",  # nothing goes in: its elements are unknown
         "rows = []\nfill(rows)\nself.rows = rows\n",  # a callee may put anything in
         "rows = []\nother = rows\nother.append(1.5)\nrows.append(1)\nself.rows = rows\n",
         "self.rows = []\nself.rows.insert(0, 1)\n",
@@ -589,3 +588,74 @@ def test_pd_and_np_imported_nowhere_are_read_as_commonly_imported_and_a_local_is
 )
 def test_frame_subscripts(expr, expected):
     assert typed(expr, LIBRARIES) == expected
+
+
+def test_a_list_nothing_goes_in_is_the_empty_list_marker_for_the_flow_to_settle():
+    from transpile.reading.inference import EMPTY_LIST
+
+    assert step_types("self.rows = []\n")["rows"] == EMPTY_LIST
+    assert step_types("rows = []\nself.rows = sorted(rows)\n")["rows"] == EMPTY_LIST
+    assert step_types("rows = []\nself.first = max(rows)\n")["first"] == "<empty>"
+
+
+def flow_types(source: str) -> dict[tuple[str, str], str]:
+    from transpile.frameworks.metaflow.reader.read import read
+
+    text = textwrap.dedent(source)
+    pipeline, _ = read(cst.parse_module(text), "flow.py")
+    return {(s.name, o.name): o.type.expr for s in pipeline.steps for o in s.outputs}
+
+
+EMPTY_THEN_GROWN = """
+    from metaflow import FlowSpec, step
+
+
+    class F(FlowSpec):
+        @step
+        def start(self):
+            self.out = []
+            self.first = max(self.out, default=0) if len(self.out) else min(self.out)
+            self.next(self.grow)
+
+        @step
+        def grow(self):
+            self.out = self.out + [GROWN]
+            self.next(self.end)
+
+        @step
+        def end(self):
+            self.size = len(self.out)
+"""
+
+
+def test_an_empty_list_takes_the_one_list_type_the_flow_gives_the_artifact_elsewhere():
+    types = flow_types(EMPTY_THEN_GROWN.replace("GROWN", "1.5"))
+    assert types[("start", "out")] == types[("grow", "out")] == "list[float]"
+    assert types[("end", "size")] == "int"
+
+
+@pytest.mark.parametrize(
+    "grown",
+    [
+        "unknown()",  # the other write's type is not known
+        "[1][0]] + ['a'",  # two element types: list[int | str] is no agreement to assume
+    ],
+)
+def test_an_empty_list_with_no_agreed_type_elsewhere_is_unknown_and_the_marker_never_leaks(grown):
+    types = flow_types(EMPTY_THEN_GROWN.replace("GROWN", grown))
+    assert types[("start", "out")] == "typing.Any"
+    assert types[("start", "first")] == "typing.Any"  # an element of an empty list
+    assert not any("<empty>" in t for t in types.values())
+
+
+def test_min_and_max_of_one_iterable():
+    assert typed("max(ints)") == "int"
+    assert typed("min(config, key=config.get)") == "str"  # a dict's key
+    assert typed("max(ints, default=0)") is None  # an element or the default (was list[int])
+    assert typed("max(blob)") is None
+
+
+def test_iterating_a_tuple_of_one_kind_gives_that_kind():
+    assert typed('list(("age", "income"))') == "list[str]"
+    assert typed('sorted(("a", 1))') is None  # two kinds
+    assert typed("[x for x in divmod(n, 2)]") == "list[int]"

@@ -13,6 +13,11 @@ from . import library_types as library
 from .cst import bound_names, code, dotted, walk
 
 INPUTS = "<inputs>"  # marker type: the join's `inputs` (or one element of it)
+# marker type: a list made empty and never filled where it is made. Any list type fits it: the
+# Metaflow reader gives it the one type the flow's other writes of the artifact agree on, and
+# makes every type still holding the marker unknown (reader/read.py, ``_typed_empty_lists``)
+EMPTY_LIST = "list[<empty>]"
+EMPTY = "<empty>"
 
 _NUMERIC = {"int": 0, "float": 1}
 _STR_METHODS = {
@@ -375,6 +380,9 @@ def iter_element(node: cst.BaseExpression, env: TypeEnv) -> str | None:
     counted = args_of(kind, "collections.Counter")
     if counted and len(counted) == 1:
         return counted[0]
+    parts = args_of(kind, "tuple")
+    if parts and (len(set(parts)) == 1 or (len(parts) == 2 and parts[1] == "...")):
+        return parts[0] if parts[0] != "..." else None  # a tuple of one kind of value
     return element_type(kind)
 
 
@@ -477,6 +485,8 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
         if isinstance(args[0], cst.GeneratorExp):
             return infer(args[0].elt, _comprehension_env(args[0].for_in, env))
         return iter_element(args[0], env)  # a dict's smallest key, a list's element
+    if name in ("min", "max") and len(args) == 1:
+        return None  # min(xs, default=d): an element or the default
     if name in ("min", "max", "abs") and args:
         return _join([infer(a, env) for a in args], none=False)
     if name == "sum" and len(args) == 1:
@@ -764,6 +774,8 @@ def _attribute(node: cst.Attribute, env: TypeEnv) -> str | None:
         found = env.get(f"{node.value.value}.{node.attr.value}")
         if found is None and node.value.value == "math" and "math" not in env:
             return "float" if node.attr.value in ("pi", "e", "tau", "inf", "nan") else None
+        if found is None and node.attr.value == "__version__" and node.value.value in env.imports:
+            return "str"  # a module's version: its text, by convention everywhere
         if found is not None or node.value.value in env.imports:
             return found
     owner = infer(node.value, env)
@@ -860,6 +872,9 @@ def _binary(node: cst.BinaryOperation, env: TypeEnv) -> str | None:
         and left.startswith(("str", "list["))
     ):
         return left
+    if isinstance(node.operator, cst.Add) and EMPTY_LIST in (left, right):
+        other = right if left == EMPTY_LIST else left
+        return other if other and args_of(other, "list") else None  # [] + [1] is a list[int]
     if isinstance(node.operator, cst.Multiply) and "int" in (left, right):
         other = right if left == "int" else left
         if other == "str" or (other and other.startswith("list[")):

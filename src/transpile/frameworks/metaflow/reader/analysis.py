@@ -14,7 +14,7 @@ from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, TypeRef
 from transpile.reading.cst import code, is_self_attr, walker
 from transpile.reading.cst import literal as _literal
-from transpile.reading.inference import INPUTS, optional
+from transpile.reading.inference import EMPTY_LIST, INPUTS, args_of, optional
 from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
 
 from .join import JoinBuilder
@@ -228,6 +228,9 @@ class StepReader(FlowState):
         if name in facts.annotated:
             return TypeRef(facts.annotated[name], "annotation")
         known = [k for k in kinds if k]
+        if EMPTY_LIST in known and all(args_of(k, "list") for k in known):
+            # `self.rows = []` then `self.rows = [1]`: the empty list is one of the others
+            known = [k for k in known if k != EMPTY_LIST] or [EMPTY_LIST]
         kind = optional(known) if known and len(known) == len(kinds) else None
         if kind and kind != "None":
             return TypeRef(kind, "inferred")

@@ -32,9 +32,12 @@ from transpile.model.ir import (
 )
 from transpile.reading.cst import SpanIndex, calls_in, code
 from transpile.reading.inference import (
+    EMPTY,
+    EMPTY_LIST,
     INPUTS,
     HelperCalls,
     TypeEnv,
+    args_of,
     element_type,
     imported,
     infer,
@@ -129,6 +132,7 @@ class MetaflowReader(StepReader):
             for m in self.flow.methods.values()
         ]
         flow, avail = self._sequence(self.flow.start, None, {}, ())
+        self._typed_empty_lists()
         results = self._results(avail)
         steps = tuple(self._step(name) for name in self._order(flow))
         if self.needs_namespace:
@@ -260,6 +264,32 @@ class MetaflowReader(StepReader):
         }
         env.calls = HelperCalls(unknown, env) if unknown else None
         return env
+
+    def _typed_empty_lists(self) -> None:
+        """An artifact a step sets to an empty list (``self.out = []``) that other steps set to
+        lists of one type (``self.out = self.out + [self.input]``) is a list of that type where
+        it is empty too; with no such agreement it is unknown, and so is every type still
+        holding the empty-list marker (an element of an empty list)."""
+        agreed: dict[str, set[str]] = {}
+        for (_, name), kind in self.types.items():
+            if EMPTY not in kind.expr and kind.known and args_of(kind.expr, "list"):
+                agreed.setdefault(name, set()).add(kind.expr)
+
+        def settled(kind: TypeRef, name: str) -> TypeRef:
+            if EMPTY not in kind.expr:
+                return kind
+            found = agreed.get(name, set())
+            if kind.expr == EMPTY_LIST and len(found) == 1:
+                return TypeRef(next(iter(found)), "inferred")
+            return TypeRef("typing.Any", "fallback")
+
+        for key, kind in self.types.items():
+            self.types[key] = settled(kind, key[1])
+        for step, inputs in self.inputs.items():
+            self.inputs[step] = [
+                replace(i, type=settled(i.type, i.refs[0].name if i.refs else i.name))
+                for i in inputs
+            ]
 
     # structure and dataflow -------------------------------------------------------------------
     def _sequence(

@@ -18,6 +18,7 @@ from transpile.reading.cst import (
     walk,
 )
 from transpile.reading.inference import (
+    EMPTY_LIST,
     INPUTS,
     TypeEnv,
     bind_target,
@@ -432,6 +433,8 @@ class Growing:
     spoiled: bool = False
 
     def kind(self) -> str | None:
+        if not self.kinds and not self.spoiled:
+            return EMPTY_LIST  # empty: whatever list the flow's other writes make it
         element = union(self.kinds) if not self.spoiled else None
         return f"list[{element}]" if element else None
 
