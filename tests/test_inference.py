@@ -659,3 +659,21 @@ def test_iterating_a_tuple_of_one_kind_gives_that_kind():
     assert typed('list(("age", "income"))') == "list[str]"
     assert typed('sorted(("a", 1))') is None  # two kinds
     assert typed("[x for x in divmod(n, 2)]") == "list[int]"
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("n ** 2", "int"),
+        ("n ** n", None),  # 2 ** -1 is 0.5
+        ("2.5 ** n", "float"),
+        ("n ** 0.5", None),  # (-8) ** 0.5 is a complex number
+        ("random.Random(7).uniform(0, 1)", "float"),
+        ("random.Random(7).randint(1, 6)", "int"),
+        ("random.Random(7).choice(words)", None),
+    ],
+)
+def test_powers_and_a_random_generator_of_ones_own(expr, expected):
+    env = ENV.child()
+    env.imports = {"random": "random"}
+    assert typed(expr, env) == expected

@@ -704,3 +704,18 @@ def test_outputs_named_like_builtins_the_body_uses_stay_exact():
     step = read("@dsl.pipeline\ndef p():\n    order(xs=[3, 1])\n", extra).pipeline.step("order")
     scope = run_body(step.body)
     assert (scope["sorted"], scope["str"]) == ([1, 3], "2")
+
+
+def test_an_artifact_saved_twice_is_one_output_holding_the_last_value():
+    """Found by the mutated-input test: a line of our writer's idiom written twice made two
+    outputs of one name, and the Flyte writer a call repeating a keyword (TP900)."""
+    from pathlib import Path
+
+    golden = Path(__file__).parent.parent / "fixtures/foreach_minmax/expected/kfp.py"
+    line = "    save_value(worst_score, worst_score_out.path)\n"
+    text = golden.read_text(encoding="utf-8")
+    assert text.count(line) == 1
+    read = read_text(text.replace(line, line + line), "twice.py")
+    assert isinstance(read, Read), read
+    join = next(s for s in read.pipeline.steps if s.name == "join")
+    assert [o.name for o in join.outputs].count("worst_score") == 1

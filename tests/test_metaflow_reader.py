@@ -281,6 +281,7 @@ def test_type_inference(expr, expected):
             "TP115",
             (HEADER + LINEAR).count("\n") + 1,
         ),
+        (LINEAR.replace("self.next(self.middle)", "self.next()"), "TP101", 12),
     ],
     ids=[
         "computed-transition",
@@ -289,6 +290,7 @@ def test_type_inference(expr, expected):
         "input-outside-foreach",
         "no-end",
         "metaflow-import-sharing-a-line",
+        "next-to-nowhere",  # was an IndexError (found by the mutated-input tests)
     ],
 )
 def test_errors_name_code_and_line(body, code, line):

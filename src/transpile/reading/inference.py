@@ -680,6 +680,7 @@ _STDLIB_RESULT = {
         [f"uuid.{f}" for f in ("uuid1", "uuid3", "uuid4", "uuid5", "UUID")], "uuid.UUID"
     ),
     "re.escape": "str",
+    "random.Random": "random.Random",
     "pathlib.Path": "pathlib.Path",
     "socket.gethostname": "str",
     "platform.system": "str",
@@ -713,6 +714,10 @@ _METHODS = {
         "replace": "datetime.date",
     },
     "datetime.timedelta": {"total_seconds": "float"},
+    "random.Random": {  # a generator of its own: what the module's functions give
+        **dict.fromkeys(_RANDOM_FLOAT, "float"),
+        **dict.fromkeys(("randint", "randrange", "getrandbits"), "int"),
+    },
     "pathlib.Path": {
         **dict.fromkeys(("read_text", "as_posix"), "str"),
         **dict.fromkeys(("exists", "is_file", "is_dir"), "bool"),
@@ -858,6 +863,8 @@ def _binary(node: cst.BinaryOperation, env: TypeEnv) -> str | None:
         and _numeric(node.right, env)
     ):
         return "float"  # true division of numbers is a float, whichever numbers they are
+    if isinstance(node.operator, cst.Power) and left in _NUMERIC and right in _NUMERIC:
+        return _power(node, left, right)
     if left in _NUMERIC and right in _NUMERIC:
         return "float" if "float" in (left, right) else "int"
     scalar = library.scalar_arithmetic(left, right)
@@ -880,6 +887,15 @@ def _binary(node: cst.BinaryOperation, env: TypeEnv) -> str | None:
         if other == "str" or (other and other.startswith("list[")):
             return other
     return None
+
+
+def _power(node: cst.BinaryOperation, left: str, right: str) -> str | None:
+    """``x ** 2``: an int to a literal int of no sign is an int (``2 ** -1`` is 0.5), a float
+    to an int a float; a float exponent can make a complex number (``(-8) ** (1 / 3)``)."""
+    if right == "int" and left == "float":
+        return "float"
+    literal = isinstance(node.right, cst.Integer)
+    return "int" if left == right == "int" and literal else None
 
 
 def _numeric(node: cst.BaseExpression, env: TypeEnv) -> bool:

@@ -64,8 +64,37 @@ class Flow(FlowSpec):
         self.counts = Counter("abca")
         self.next(self.end)
 """,
+    """
+import random
+
+from metaflow import FlowSpec, step
+
+def make_data(n):
+    rng = random.Random(7)
+    xs = [rng.random() for _ in range(n)]
+    return xs, [2 * x for x in xs]
+
+class Flow(FlowSpec):
+    @step
+    def start(self):
+        self.xs, self.ys = make_data(10)
+        self.next(self.end)
+""",
 ]
 INVALID = [
+    """
+from metaflow import FlowSpec, step
+
+def top(rows):
+    ranked = sorted(rows)
+    return ranked[0]["title"], len(ranked)
+
+class Flow(FlowSpec):
+    @step
+    def start(self):
+        self.best = top(load())  # error
+        self.next(self.end)
+""",
     """
 import numpy as np
 from metaflow import FlowSpec, step
@@ -82,6 +111,7 @@ class Flow(FlowSpec):
 def check(unit: LintUnit) -> Iterator[Hit]:
     typed_helpers = _typed_helpers(unit.tree)
     typed_helpers |= {f"{name}." for name in _typed_imports(unit.tree)}
+    typed_helpers |= _returning_typed_values(unit.tree, typed_helpers)
     for flow in unit.flow_classes:
         assignments = _assignments(flow)
         locals_ = _local_assignments([*unit.tree.body, flow])
@@ -105,6 +135,35 @@ def _typed_helpers(tree: ast.Module) -> set[str]:
         for node in tree.body
         if isinstance(node, ast.ClassDef) or (isinstance(node, FUNCTIONS) and node.returns)
     }
+
+
+def _returning_typed_values(tree: ast.Module, helpers: set[str]) -> set[str]:
+    """Module functions with no return annotation whose every ``return`` gives a value of a
+    type known from their own locals (``xs = [...]; return xs, ys``): convert infers those
+    (reading/inference.py, per call), so they are typed here too."""
+    found: set[str] = set()
+    for node in tree.body:
+        if not isinstance(node, FUNCTIONS) or node.returns:
+            continue
+        returns = [r.value for r in ast.walk(node) if isinstance(r, ast.Return)]
+        if not returns or any(v is None for v in returns):
+            continue
+        locals_ = _local_assignments([node])
+        known: set[str] = set()
+        for _ in range(3):
+            known |= {n for n, v in locals_ if _inferable(v, known, helpers)}
+        parts = [p for v in returns for p in (v.elts if isinstance(v, ast.Tuple) else [v])]
+        if all(_plainly_typed(p, known, helpers) for p in parts):
+            found.add(node.name)
+    return found
+
+
+def _plainly_typed(value: ast.expr, known: set[str], helpers: set[str]) -> bool:
+    """Inferable without reading into a container (``rows[0]["title"]`` of rows of unknown
+    elements is not), each part of a returned tuple on its own."""
+    if any(isinstance(n, ast.Subscript) for n in ast.walk(value)):
+        return False
+    return not isinstance(value, ast.Tuple) and _inferable(value, known, helpers)
 
 
 def _typed_imports(tree: ast.Module) -> set[str]:

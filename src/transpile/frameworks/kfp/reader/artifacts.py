@@ -109,8 +109,8 @@ def strip_writer_idiom(
         found = _idiom(stmt, artifacts)
         if found is None:
             kept.append(stmt)
-        elif found.direction == "output":
-            saved.append(found)
+        elif found.direction == "output" and all(found is not s for s in saved):
+            saved.append(found)  # saved twice: one output, the file holding the last value
     by_local = {a.value: a for a in saved}
     kept = [s for s in kept if not _declares(s, by_local)]
     return kept, [_output(a, returned | {b.output for b in saved if b is not a}) for a in saved]

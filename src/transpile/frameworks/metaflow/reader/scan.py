@@ -471,6 +471,8 @@ class FlowScanner:
             condition = _artifact_name(kwargs["condition"], "condition", span)
             return Transition("switch", tuple(targets), None, condition, tuple(cases), span)
         targets = tuple(_target(a, span) for a in args)
+        if not targets:  # a step that goes nowhere (found by the mutated-input tests)
+            raise error("TP101", "self.next(...) names no step to go to", span)
         if "foreach" in kwargs:
             foreach = _artifact_name(kwargs["foreach"], "foreach", span)
             return Transition("foreach", targets, foreach, span=span)
