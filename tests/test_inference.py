@@ -523,6 +523,8 @@ LIBRARIES = TypeEnv(
         ("pd.read_csv(text).shape", "tuple[int, int]"),
         ('pd.read_csv(text)["a"]', None),  # a column or a frame, by the key
         ("pd.read_pickle(text)", None),  # whatever was pickled
+        ("pd.read_csv(text, chunksize=100)", None),  # a reader of frames
+        ("pd.read_csv(text, iterator=True)", None),
         ("pd.read_excel(text)", None),  # a dict of frames with sheet_name=None
         ("pd.concat([pd.read_csv(text)])", None),  # frames or series
         # numpy: array makers, whole-array reductions, shapes

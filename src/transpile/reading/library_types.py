@@ -191,7 +191,8 @@ def call_result(
     positional arguments (None unknown) and its keywords (name → literal value, ``...`` when
     not a literal); None when not known."""
     if function in RESULTS:
-        return RESULTS[function]
+        chunked = function.startswith("pandas.read_") and {"chunksize", "iterator"} & set(keywords)
+        return None if chunked else RESULTS[function]  # chunks: a reader, not a frame
     if is_class_name(function):  # a class makes one of its kind, whatever it is given
         return function
     if starred:
