@@ -679,3 +679,39 @@ def test_powers_and_a_random_generator_of_ones_own(expr, expected):
     env = ENV.child()
     env.imports = {"random": "random"}
     assert typed(expr, env) == expected
+
+
+def test_an_empty_list_a_step_fills_in_place_is_not_given_another_steps_type():
+    types = flow_types(
+        """
+        from metaflow import FlowSpec, step
+
+
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.out = []
+                self.next(self.a, self.b)
+
+            @step
+            def a(self):
+                self.out.append("text")
+                self.next(self.join)
+
+            @step
+            def b(self):
+                self.out = self.out + [1]
+                self.next(self.join)
+
+            @step
+            def join(self, inputs):
+                self.both = inputs.a.out + inputs.b.out
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """
+    )
+    assert types[("b", "out")] == "list[int]"
+    assert types[("a", "out")] == "typing.Any"  # holds ["text"], whatever b's list holds

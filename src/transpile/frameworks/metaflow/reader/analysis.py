@@ -169,7 +169,8 @@ class StepReader(FlowState):
         kind = available.get(f"self.{name}")
         if name in facts.writes or immutable(kind):
             return
-        facts.writes[name] = [kind]
+        # an empty list changed in place holds what went in, of no known type
+        facts.writes[name] = [kind if kind != EMPTY_LIST else None]
         if name not in facts.reads:
             facts.reads.append(name)
 
