@@ -8,7 +8,7 @@ import textwrap
 import libcst as cst
 import pytest
 
-from transpile.reading.inference import TypeEnv, infer, returned_type
+from transpile.reading.inference import TypeEnv, infer, plain, returned_type
 
 ENV = TypeEnv(
     {
@@ -25,7 +25,9 @@ ENV = TypeEnv(
 
 
 def typed(expr: str, env: TypeEnv = ENV) -> str | None:
-    return infer(cst.parse_expression(expr), env)
+    """The annotation inferred for ``expr`` (records, tested on their own, left out)."""
+    found = infer(cst.parse_expression(expr), env)
+    return plain(found) if found else found
 
 
 @pytest.mark.parametrize(
@@ -78,6 +80,12 @@ def typed(expr: str, env: TypeEnv = ENV) -> str | None:
         ('["a", unknown]', None),
         ('{"a": {"b": 1, "c": "d"}, "e": "f"}', None),  # no union inside a union's part
         ('{"a": {"b": 1, "c": "d"}}', "dict[str, dict[str, int | str]]"),  # one part: no union
+        # a dict's get: a value, or None or the default where the key is not there
+        ('config.get("a")', "int | None"),
+        ('config.get("a", 0)', "int"),
+        ('config.get("a", "none")', None),
+        ("config.get(*keys)", None),
+        ('blob.get("a")', None),
     ],
 )
 def test_expression_rules(expr, expected):
@@ -715,3 +723,164 @@ def test_an_empty_list_a_step_fills_in_place_is_not_given_another_steps_type():
     )
     assert types[("b", "out")] == "list[int]"
     assert types[("a", "out")] == "typing.Any"  # holds ["text"], whatever b's list holds
+
+
+# records: dict displays whose keys are names in quotes keep each key's own type ----------------
+
+ROWS = TypeEnv(
+    {
+        "rows": infer(cst.parse_expression('[{"name": "low", "value": 2.0}]'), TypeEnv()) or "",
+        "pair": "tuple[str, int]",
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ('rows[0]["value"]', "float"),
+        ('rows[0]["name"].upper()', "str"),
+        ('[r["value"] * 2 for r in rows]', "list[float]"),
+        ('max(rows, key=len)["value"]', "float"),
+        ('rows[0].get("value")', "float | None"),
+        ('rows[0].get("value", 0.0)', "float"),
+        ('{"a": 1, "b": "x"}["a"]', "int"),
+        # a key the record has not: the value type of the dict, as before
+        ('rows[0]["other"]', "str | float"),
+        ("rows[0][key]", "str | float"),
+        # keys that are not names in quotes make no record
+        ('{"a b": 1, "c": "x"}["a b"]', "int | str"),
+        ('{"a": 1, "a": "x"}["a"]', "int | str"),
+        # a tuple's part, by a whole-number index
+        ("pair[1]", "int"),
+        ("pair[-2]", "str"),
+        ("pair[2]", None),
+        ("pair[i]", None),
+    ],
+)
+def test_record_rules(expr, expected):
+    assert typed(expr, ROWS) == expected
+
+
+def test_a_record_is_inference_s_own_and_plain_gives_the_annotation():
+    from transpile.reading.inference import agreed, args_of, record_of
+
+    kind = infer(cst.parse_expression('[{"name": "low", "value": 2.0}]'), TypeEnv())
+    assert kind == "list[dict[str, str | float, {name: str; value: float}]]"
+    assert plain(kind) == "list[dict[str, str | float]]"
+    element = kind[len("list[") : -1]
+    assert args_of(element, "dict") == ["str", "str | float"]
+    assert record_of(element) == {"name": "str", "value": "float"}
+    nested = infer(cst.parse_expression('{"a": {"b": 1}, "c": {"b": 2}}'), TypeEnv())
+    assert plain(nested) == "dict[str, dict[str, int]]"
+    # records that differ agree on the annotation they share, and on nothing more
+    two = ["dict[str, int, {a: int}]", "dict[str, int, {b: int}]"]
+    assert agreed(two) == "dict[str, int]"
+    assert agreed(["dict[str, int, {a: int}]", "dict[str, str, {a: str}]"]) is None
+
+
+RECORDS_FLOW = """
+    from metaflow import FlowSpec, step
+
+    ROWS = [{"name": "low", "value": 2.0}, {"name": "high", "value": 9.0}]
+
+
+    def heaviest(rows):
+        return max(rows, key=lambda row: row["value"])["name"]
+
+
+    class F(FlowSpec):
+        @step
+        def start(self):
+            self.rows = ROWS
+            self.top = heaviest(self.rows)
+            self.next(self.each, foreach="rows")
+
+        @step
+        def each(self):
+            CHANGE
+            self.value = self.input["value"]
+            self.name = self.input["name"]
+            self.next(self.join)
+
+        @step
+        def join(self, inputs):
+            self.values = [i.value for i in inputs]
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+"""
+
+
+def test_a_foreach_over_records_types_each_key_and_no_record_reaches_the_model():
+    types = flow_types(RECORDS_FLOW.replace("CHANGE", "pass"))
+    assert types[("each", "value")] == "float"
+    assert types[("each", "name")] == "str"
+    assert types[("join", "values")] == "list[float]"
+    assert types[("start", "top")] == "str"
+    assert types[("start", "rows")] == "list[dict[str, str | float]]"
+    assert not any("{" in t for t in types.values())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        'self.input["value"] = "now text"',
+        'self.input["value"] += 1.0',
+        'self.input.update(value="now text")',
+        'del self.input["value"]',
+    ],
+)
+def test_a_step_that_changes_items_reads_no_record(change):
+    """A key's value may have been replaced by one of another type: the dict's value type
+    (the union of its values' types) is all that is sure."""
+    types = flow_types(RECORDS_FLOW.replace("CHANGE", change))
+    assert types[("each", "value")] == "str | float"
+    assert types[("each", "name")] == "str | float"
+
+
+def test_a_helper_that_changes_items_reads_no_record():
+    source = RECORDS_FLOW.replace("CHANGE", "pass").replace(
+        '    return max(rows, key=lambda row: row["value"])["name"]',
+        '    rows[0]["name"] = 1\n        return max(rows, key=lambda row: row["value"])["name"]',
+    )
+    assert flow_types(source)[("start", "top")] is not None
+    assert flow_types(source)[("start", "top")] != "str"
+
+
+PROPERTY_FLOW = """
+    from metaflow import FlowSpec, step
+
+
+    class F(FlowSpec):
+        @property
+        def names(self):
+            return sorted({row["name"] for row in self.rows})
+
+        def total(self, scale):
+            return sum(row["size"] for row in self.rows) * scale
+
+        @step
+        def start(self):
+            self.rows = [{"name": "a", "size": 2}, {"name": "b", "size": 3}]
+            self.labels = self.names
+            self.weight = self.total(2)
+            self.next(self.end)
+
+        @step
+        def end(self):
+            UNKNOWN
+            self.again = self.names
+"""
+
+
+def test_a_property_and_a_method_are_typed_from_what_the_caller_has_in_self():
+    types = flow_types(PROPERTY_FLOW.replace("UNKNOWN", "pass"))
+    assert types[("start", "labels")] == "list[str]"
+    assert types[("start", "weight")] == "int"
+    assert types[("end", "again")] == "list[str]"
+    # where the step has rows of no known type, the property is unknown too
+    unknown = flow_types(PROPERTY_FLOW.replace("UNKNOWN", "self.rows = load()"))
+    assert unknown[("end", "again")] == "typing.Any"

@@ -711,11 +711,11 @@ def test_an_artifact_saved_twice_is_one_output_holding_the_last_value():
     outputs of one name, and the Flyte writer a call repeating a keyword (TP900)."""
     from pathlib import Path
 
-    golden = Path(__file__).parent.parent / "fixtures/foreach_minmax/expected/kfp.py"
-    line = "    save_value(worst_score, worst_score_out.path)\n"
+    golden = Path(__file__).parent.parent / "fixtures/wild_tutorial/expected/kfp.py"
+    line = "    save_value(best, best_out.path)\n"
     text = golden.read_text(encoding="utf-8")
     assert text.count(line) == 1
     read = read_text(text.replace(line, line + line), "twice.py")
     assert isinstance(read, Read), read
-    join = next(s for s in read.pipeline.steps if s.name == "join")
-    assert [o.name for o in join.outputs].count("worst_score") == 1
+    step = next(s for s in read.pipeline.steps if s.name == "per_genre")
+    assert [o.name for o in step.outputs].count("best") == 1

@@ -10,7 +10,7 @@ import libcst as cst
 
 from ..model.ir import TypeRef
 from . import library_types as library
-from .cst import bound_names, code, dotted, walk
+from .cst import bound_names, code, dotted, keyword_args, literal, walk
 
 INPUTS = "<inputs>"  # marker type: the join's `inputs` (or one element of it)
 # marker type: a list made empty and never filled where it is made. Any list type fits it: the
@@ -18,6 +18,13 @@ INPUTS = "<inputs>"  # marker type: the join's `inputs` (or one element of it)
 # makes every type still holding the marker unknown (reader/read.py, ``_typed_empty_lists``)
 EMPTY_LIST = "list[<empty>]"
 EMPTY = "<empty>"
+# A dict display whose keys are all names in quotes (``{"name": "low", "value": 2.0}``) is a
+# record: its type holds each key's own type after the key and value types, as a third
+# argument no annotation has (``dict[str, str | float, {name: str; value: float}]``), so that
+# ``row["value"]`` is a float where the value type is ``str | float``. Only inference sees it:
+# ``args_of`` gives the two real arguments, the readers make every type they hand on ``plain``,
+# and a body that changes items in place (``row["value"] = "x"``) reads no record.
+RECORD = "{"
 
 _NUMERIC = {"int": 0, "float": 1}
 _STR_METHODS = {
@@ -79,6 +86,7 @@ class TypeEnv:
     shared: Mapping[str, str] = field(default_factory=dict)
     calls: HelperCalls | None = None  # unannotated helpers typed per call (see HelperCalls)
     imports: Mapping[str, str] = field(default_factory=dict)  # local name → module.name
+    records: bool = True  # False: the body changes items in place, no record holds (RECORD)
 
     def with_imports(self, node: cst.Import | cst.ImportFrom) -> TypeEnv:
         """This environment (not a copy) knowing the names ``node`` imports; the mapping is
@@ -98,6 +106,7 @@ class TypeEnv:
             below,
             self.calls,
             self.imports,
+            self.records,
         )
 
     def get(self, name: str) -> str | None:
@@ -119,17 +128,26 @@ class HelperCalls:
     def __init__(self, functions: dict[str, cst.FunctionDef], module: TypeEnv) -> None:
         self.functions = functions  # name (``parse``, or ``self.parse`` for a flow's method)
         self.bound: dict[str, int] = {}  # leading parameters a call does not pass (``self``)
+        # a flow's method → the artifacts it reads (``self.table``): typed as the caller has them
+        self.reads: dict[str, list[str]] = {}
+        self.properties: set[str] = set()  # ``self.genres``: read, not called
         self.module = module
         self.depth = 0
         self.seen: dict[tuple[str, tuple[tuple[str, str], ...]], str | None] = {}
 
-    def returned(self, name: str, call: cst.Call, env: TypeEnv) -> str | None:
+    def returned(self, name: str, call: cst.Call | None, env: TypeEnv) -> str | None:
+        """What ``call`` of ``name`` returns (None: ``name`` is a property, read)."""
         function = self.functions.get(name)
         if function is None or name in env.names or self.depth >= self.DEPTH:
             return None
-        given = _arguments(function, call, env, self.bound.get(name, 0))
+        if (call is None) != (name in self.properties):
+            return None
+        bound = self.bound.get(name, 0)
+        given = _arguments(function, call, env, bound) if call is not None else {"self": ""}
         if given is None:
             return None
+        for read in self.reads.get(name, ()):
+            given[f"self.{read}"] = env.get(f"self.{read}") or ""
         key = (name, tuple(sorted(given.items())))
         if key not in self.seen:
             self.seen[key] = None  # a helper calling itself is unknown
@@ -240,7 +258,58 @@ def args_of(expr: str | None, *names: str) -> list[str] | None:
         depth -= ch == "]"
         if depth == 0 and i != len(expr) - 1:
             return None  # ``list[int]][...``: not one generic
-    return split_args(expr[len(head) + 1 : -1])
+    found = split_args(expr[len(head) + 1 : -1])
+    return found[:-1] if head == "dict" and found[-1].startswith(RECORD) else found
+
+
+def record_of(expr: str | None) -> dict[str, str] | None:
+    """The key → type of each key of a record (RECORD), or None when ``expr`` is none."""
+    if not expr or not expr.startswith("dict[") or RECORD not in expr:
+        return None
+    parts = split_args(expr[len("dict[") : -1])
+    if len(parts) != 3 or not parts[2].startswith(RECORD) or args_of(expr, "dict") is None:
+        return None
+    fields = split_args(parts[2][1:-1], ";")
+    return dict(f.split(": ", 1) for f in fields)  # type: ignore[misc]
+
+
+def plain(expr: str) -> str:
+    """``expr`` with no record in it, at any depth: the annotation it stands for."""
+    if RECORD not in expr:
+        return expr
+    out, depth, i = [], 0, 0
+    while i < len(expr):
+        if expr.startswith(", " + RECORD, i) and depth == 0:
+            i += 2
+            depth = 0
+            while True:
+                depth += expr[i] == "{"
+                depth -= expr[i] == "}"
+                i += 1
+                if depth == 0:
+                    break
+            continue
+        out.append(expr[i])
+        i += 1
+    return "".join(out)
+
+
+def agreed(kinds: list[str]) -> str | None:
+    """The one type of several known types: theirs when all are one, the ``plain`` one when
+    they differ only in their records; else None."""
+    if len(set(kinds)) == 1:
+        return kinds[0]
+    plains = {plain(k) for k in kinds}
+    return plains.pop() if len(plains) == 1 else None
+
+
+def changes_items(node: cst.CSTNode) -> bool:
+    """Whether a body may change a container's items in place: an item assigned, changed
+    or deleted (``row["k"] = v``, ``row["k"] += 1``, ``del row["k"]``), or a method that
+    does it (``row.update(...)``)."""
+    finder = _ItemChanges()
+    walk(node, finder)
+    return finder.found
 
 
 def element_type(expr: str | None) -> str | None:
@@ -271,6 +340,8 @@ def _join(kinds: list[str | None], none: bool = True) -> str | None:
 def optional(kinds: list[str]) -> str | None:
     """The one type of known ``kinds``; ``T | None`` for values of ``T`` and ``None``; else None."""
     others = list(dict.fromkeys(k for k in kinds if k != "None"))
+    if len(others) > 1 and agreed(others):
+        others = [agreed(others)]  # type: ignore[list-item]
     if not others:
         return "None"
     if len(others) > 1 or (others[0] == INPUTS and "None" in kinds):
@@ -308,11 +379,11 @@ def union(kinds: list[str | None]) -> str | None:
     float is declared."""
     if not kinds or any(k is None or k == INPUTS for k in kinds):
         return None
-    if len(set(kinds)) == 1:
-        return kinds[0]  # one type, a union itself or not
+    if agreed(kinds):  # type: ignore[arg-type]
+        return agreed(kinds)  # type: ignore[arg-type]  # one type, a union itself or not
     if any("|" in k for k in kinds):  # type: ignore[operator]
         return None
-    parts = list(dict.fromkeys(k for k in kinds if k))
+    parts = list(dict.fromkeys(plain(k) for k in kinds if k))  # type: ignore[arg-type]
     if len({"bool", "int", "float"} & set(parts)) > 1:
         return None
     return " | ".join(parts) if 0 < len(parts) <= 4 else None
@@ -341,8 +412,17 @@ def _dict(node: cst.Dict, env: TypeEnv) -> str | None:
     keys = _join([infer(e.key, env) for e in node.elements], none=False)  # type: ignore[union-attr]
     if keys == INPUTS:
         return None
-    values = union([infer(e.value, env) for e in node.elements])
-    return f"dict[{keys}, {values}]" if keys and values else None
+    kinds = [infer(e.value, env) for e in node.elements]
+    values = union(kinds)
+    if not keys or not values:
+        return None
+    names = [e.key.evaluated_value for e in node.elements if isinstance(e.key, cst.SimpleString)]  # type: ignore[union-attr]
+    if len(set(names)) != len(node.elements) or not all(
+        isinstance(n, str) and n.isidentifier() for n in names
+    ):
+        return f"dict[{keys}, {values}]"
+    fields = "; ".join(f"{n}: {k}" for n, k in zip(names, kinds))
+    return f"dict[{keys}, {values}, {RECORD}{fields}}}]"
 
 
 def _comprehension_env(node: cst.CompFor, env: TypeEnv) -> TypeEnv:
@@ -382,7 +462,7 @@ def iter_element(node: cst.BaseExpression, env: TypeEnv) -> str | None:
         return counted[0]
     parts = args_of(kind, "tuple")
     if parts and (len(set(parts)) == 1 or (len(parts) == 2 and parts[1] == "...")):
-        return parts[0] if parts[0] != "..." else None  # a tuple of one kind of value
+        return parts[0]  # a tuple of one kind of value
     return element_type(kind)
 
 
@@ -437,8 +517,8 @@ def split_args(text: str, separator: str = ",") -> list[str]:
     ``separator="|"`` a union's parts (one part when ``text`` is no union)."""
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):
-        depth += ch == "["
-        depth -= ch == "]"
+        depth += ch in "[{"
+        depth -= ch in "]}"
         if ch == separator and depth == 0:
             parts.append(text[start:i].strip())
             start = i + 1
@@ -521,7 +601,7 @@ def _module_call(
 ) -> str | None:
     """What a module's function (its full name: ``datetime.datetime.now``) returns."""
     found = _STDLIB_RESULT.get(function) or _by_data(function, node, args, env)
-    if found or not function.startswith(_LIBRARIES):
+    if found or not function.startswith(library.LIBRARIES):
         return found
     starred = any(a.star for a in node.args)
     return library.call_result(function, [infer(a, env) for a in args], _keywords(node), starred)
@@ -530,21 +610,12 @@ def _module_call(
 def _keywords(call: cst.Call) -> dict[str, object]:
     """A call's keywords → their literal values (``...`` where the value is no literal)."""
     found: dict[str, object] = {}
-    for arg in call.args:
-        if arg.keyword is None:
-            continue
-        value = arg.value
-        literal: object = ...
-        if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
-            literal = {"True": True, "False": False, "None": None}[value.value]
-        elif isinstance(value, (cst.Integer, cst.SimpleString)):
-            literal = value.evaluated_value
-        found[arg.keyword.value] = literal
+    for name, value in keyword_args(call).items():
+        try:
+            found[name] = literal(value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            found[name] = ...
     return found
-
-
-_LIBRARIES = ("pandas.", "numpy.", "sklearn.", "xgboost.", "lightgbm.", "catboost.", "keras.")
-_LIBRARIES = (*_LIBRARIES, "tensorflow.keras.", "duckdb.", "gensim.", "metaflow.")
 
 
 def _by_data(
@@ -752,15 +823,15 @@ def _method(func: cst.Attribute, env: TypeEnv, call: cst.Call) -> str | None:
     found = _METHODS.get(owner or "", {}).get(method)
     if found:
         return found
-    if any(a.star for a in call.args):
-        return None
-    positional = sum(1 for a in call.args if not a.keyword)
-    found = library.method_result(owner, method, _keywords(call), positional)
-    if found:
-        return found
+    if owner and owner.startswith(library.LIBRARIES):
+        if any(a.star for a in call.args):
+            return None  # ``df.drop(*cols)``: what it is given is not known
+        positional = sum(1 for a in call.args if not a.keyword)
+        return library.method_result(owner, method, _keywords(call), positional)
     mapping = args_of(owner, "dict")
     if mapping and len(mapping) == 2 and method == "get":
-        return mapping[1]
+        key = call.args[0].value if call.args else None
+        return _got(_field(owner, key, env) or mapping[1], call, env)
     counts = args_of(owner, "collections.Counter")
     if counts and len(counts) == 1 and method == "most_common":
         return f"list[tuple[{counts[0]}, int]]"
@@ -769,9 +840,31 @@ def _method(func: cst.Attribute, env: TypeEnv, call: cst.Call) -> str | None:
     return None
 
 
+def _field(owner: str | None, key: cst.BaseExpression | None, env: TypeEnv) -> str | None:
+    """The type of a record's key (RECORD) read with its name in quotes; else None."""
+    fields = record_of(owner) if env.records else None
+    if fields is None or not isinstance(key, cst.SimpleString):
+        return None
+    name = key.evaluated_value
+    return fields.get(name) if isinstance(name, str) else None
+
+
+def _got(value: str, call: cst.Call, env: TypeEnv) -> str | None:
+    """``d.get(k)``: a value or None (a key not there); ``d.get(k, default)``: a value or the
+    default, one type when they agree."""
+    if any(a.star or a.keyword for a in call.args) or len(call.args) not in (1, 2):
+        return None
+    if len(call.args) == 1:
+        return optional([value, "None"])
+    return _join([value, infer(call.args[1].value, env)])
+
+
 def _attribute(node: cst.Attribute, env: TypeEnv) -> str | None:
     if isinstance(node.value, cst.Name) and node.value.value == "self":
-        return env.get(f"self.{node.attr.value}")
+        found = env.get(f"self.{node.attr.value}")  # "": set to a value of no known type
+        if found is None and env.calls is not None:
+            return env.calls.returned(f"self.{node.attr.value}", None, env)  # a property
+        return found or None
     if infer(node.value, env) == INPUTS:
         # inputs.<step> is still `inputs` (one branch); inputs.<step>.x is the artifact
         return env.artifact_types.get(node.attr.value, INPUTS)
@@ -798,21 +891,33 @@ def _subscript(node: cst.Subscript, env: TypeEnv) -> str | None:
     if owner in (library.BUNCH, library.FRAME):
         key = index.value if isinstance(index, cst.Index) else None
         text = key.evaluated_value if isinstance(key, cst.SimpleString) else None
-        return library.subscript_result(owner, text if text is not None else type(key).__name__)
+        return library.subscript_result(owner, text, columns=isinstance(key, cst.List))
     if isinstance(index, cst.Slice):
         return owner if args_of(owner, "list", "tuple") or owner == "str" else None
     mapping = args_of(owner, "dict")
     if mapping is not None:
-        return mapping[1] if len(mapping) == 2 else None
+        field = _field(owner, index.value if isinstance(index, cst.Index) else None, env)
+        return field or (mapping[1] if len(mapping) == 2 else None)
     if args_of(owner, "collections.Counter"):
         return "int"  # a count, 0 for an element never seen
     parts = args_of(owner, "tuple")
     if parts is not None and "..." in parts:
         return parts[0] if len(parts) == 2 else None  # tuple[int, ...]
-    if parts is not None and isinstance(index, cst.Integer):
-        position = int(index.value)
-        return parts[position] if position < len(parts) else None
+    if parts is not None:  # ``pair[1]``, ``pair[-1]``: that part
+        position = _position(index.value) if isinstance(index, cst.Index) else None
+        if position is None or not -len(parts) <= position < len(parts):
+            return None
+        return parts[position]
     return element_type(owner)
+
+
+def _position(node: cst.BaseExpression) -> int | None:
+    """The value of an index written as a whole number (``1``, ``-1``), else None."""
+    negative = isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus)
+    number = node.expression if negative else node  # type: ignore[attr-defined]
+    if not isinstance(number, cst.Integer):
+        return None
+    return -number.evaluated_value if negative else number.evaluated_value
 
 
 def _is_environ(node: cst.BaseExpression, env: TypeEnv) -> bool:
@@ -959,7 +1064,11 @@ def returned_type(
     values = collector.values
     if not values or collector.bare or collector.generator:
         return None
-    env = _local_env(function, env, given or {})
+    given = given or {}
+    if changes_items(function.body):  # what went in may not be what the records say
+        env = env.child()
+        env.records = False
+    env = _local_env(function, env, given)
     if all(isinstance(v, cst.Tuple) for v in values):
         sizes = {len(v.elements) for v in values}  # type: ignore[union-attr]
         if len(sizes) != 1 or any(
@@ -985,6 +1094,7 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv, given: Mapping[str, str]
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
             names[star.name.value] = ""
+    names.update((k, v) for k, v in given.items() if k.startswith("self."))  # a method's reads
     binder = _Bindings()
     walk(function.body, binder)
     local = env.child(**names)
@@ -996,7 +1106,7 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv, given: Mapping[str, str]
         if position is not None:
             kind = unpacked(kind, *position) or ""
         if kinds.get(name, kind) != kind:
-            kind = ""  # bound to values of different types
+            kind = agreed([kinds[name], kind]) or ""  # bound to values of different types
         kinds[name] = kind
         local.names[name] = kind  # ``local`` is this function's own copy: no copy per binding
     return local
@@ -1145,3 +1255,40 @@ class _Returns(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
+
+
+_ITEM_METHODS = frozenset(("update", "setdefault", "pop", "popitem", "clear"))
+
+
+class _ItemChanges(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.found |= _holds_subscript(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.found |= _holds_subscript(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.found |= _holds_subscript(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self.found |= _holds_subscript(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.found |= _holds_subscript(node.target)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        self.found |= isinstance(func, cst.Attribute) and func.attr.value in _ITEM_METHODS
+
+
+def _holds_subscript(target: cst.BaseExpression) -> bool:
+    if isinstance(target, cst.Subscript):
+        return True
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_holds_subscript(e.value) for e in target.elements)
+    if isinstance(target, cst.StarredElement):
+        return _holds_subscript(target.value)
+    return False

@@ -18,6 +18,10 @@ FLOAT64 = "numpy.float64"
 INT64 = "numpy.int64"
 CONNECTION = "duckdb.DuckDBPyConnection"
 
+# the modules whose functions, classes and methods this file knows (a value of any other
+# module's class is not looked up here)
+LIBRARIES = ("pandas.", "numpy.", "sklearn.", "xgboost.", "lightgbm.", "catboost.", "keras.")
+LIBRARIES = (*LIBRARIES, "tensorflow.keras.", "duckdb.", "gensim.", "metaflow.")
 # libraries whose CamelCase names are classes: calling one makes an instance of it
 CLASS_LIBRARIES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.", "gensim.")
 # estimators whose ``fit`` returns the estimator itself (the scikit-learn API)
@@ -150,11 +154,10 @@ def is_estimator(kind: str | None) -> bool:
 
 
 def method_result(
-    owner: str | None, method: str, keywords: set[str], positional: int
+    owner: str, method: str, keywords: dict[str, object], positional: int
 ) -> str | None:
-    """What ``owner_value.method(...)`` returns, or None when not known."""
-    if owner is None:
-        return None
+    """What ``owner_value.method(...)`` returns (its keywords: name → literal value, ``...``
+    when not a literal), or None when not known."""
     if is_estimator(owner):
         if method == "fit":
             return owner
@@ -221,12 +224,13 @@ def call_result(
     return None
 
 
-def subscript_result(owner: str | None, key: object) -> str | None:
-    """``load_iris()["data"]``: the arrays a scikit-learn toy dataset holds; ``df[["a", "b"]]``
-    (``key`` is the text of a literal string, else the index's libcst class name): a list of
-    columns is a frame, where one column's name may give a column or a frame."""
+def subscript_result(owner: str | None, key: str | None, columns: bool) -> str | None:
+    """``load_iris()["data"]``: the arrays a scikit-learn toy dataset holds (``key`` is the text
+    of a literal string index, else None); ``df[["a", "b"]]`` (``columns``: the index is a list
+    display): a list of columns is a frame, where one column's name may give a column or a
+    frame."""
     if owner == BUNCH and key in ("data", "target"):
         return ARRAY
-    if owner == FRAME and key == "List":
+    if owner == FRAME and columns:
         return FRAME
     return None

@@ -117,9 +117,7 @@ def check(unit: LintUnit) -> Iterator[Hit]:
         locals_ = _local_assignments([*unit.tree.body, flow])
         # parameters and constants, and a foreach's index and item (typed from the iterated list)
         known = {name for name, _ in _class_attributes(flow)} | {"index", "input"}
-        for _ in range(3):  # artifacts typed through other artifacts: a few rounds reach a fixpoint
-            known |= {n for n, v in locals_ if _inferable(v, known, typed_helpers)}
-            known |= {n for n, v in assignments if v is None or _inferable(v, known, typed_helpers)}
+        known = _settled(known, [*locals_, *assignments], typed_helpers)
         reported: set[str] = set()
         concerned = " and ".join(sorted(TARGETS & unit.targets)) or "the target"
         for name, value in assignments:
@@ -148,14 +146,23 @@ def _returning_typed_values(tree: ast.Module, helpers: set[str]) -> set[str]:
         returns = [r.value for r in ast.walk(node) if isinstance(r, ast.Return)]
         if not returns or any(v is None for v in returns):
             continue
-        locals_ = _local_assignments([node])
-        known: set[str] = set()
-        for _ in range(3):
-            known |= {n for n, v in locals_ if _inferable(v, known, helpers)}
+        known = _settled(set(), _local_assignments([node]), helpers)
         parts = [p for v in returns for p in (v.elts if isinstance(v, ast.Tuple) else [v])]
         if all(_plainly_typed(p, known, helpers) for p in parts):
             found.add(node.name)
     return found
+
+
+def _settled(
+    known: set[str], bindings: list[tuple[str, ast.expr | None]], helpers: set[str]
+) -> set[str]:
+    """``known`` with the names of ``bindings`` whose values are typed (None: annotated),
+    names typed through other names included (rounds until none is added)."""
+    while True:
+        more = {n for n, v in bindings if v is None or _inferable(v, known, helpers)} - known
+        if not more:
+            return known
+        known = known | more
 
 
 def _plainly_typed(value: ast.expr, known: set[str], helpers: set[str]) -> bool:

@@ -14,7 +14,15 @@ from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, TypeRef
 from transpile.reading.cst import code, is_self_attr, walker
 from transpile.reading.cst import literal as _literal
-from transpile.reading.inference import EMPTY_LIST, INPUTS, args_of, optional
+from transpile.reading.inference import (
+    EMPTY_LIST,
+    INPUTS,
+    agreed,
+    args_of,
+    changes_items,
+    optional,
+    plain,
+)
 from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
 
 from .join import JoinBuilder
@@ -55,9 +63,10 @@ class AvailableTypes(Mapping[str, str]):
         name = key.removeprefix("self.")
         defs = self.avail.get(name) if key.startswith("self.") else None
         if defs:
-            kinds = {self.types[(d, name)].expr for d in defs if (d, name) in self.types}
-            if len(kinds) == 1:
-                return kinds.pop()
+            kinds = [self.types[(d, name)].expr for d in defs if (d, name) in self.types]
+            one = agreed(kinds) if len(kinds) == len(defs) else None
+            if one:
+                return one
         raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
@@ -95,6 +104,9 @@ class StepReader(FlowState):
         if step.inputs_name:
             env = env.child(**{step.inputs_name: INPUTS})
             env.artifact_types = self._incoming_types(incoming)
+        if changes_items(step.node.body):  # a record's keys may come to hold anything
+            env = env.child()
+            env.records = False
         analyzer = StepAnalyzer(env, step.inputs_name, self.current_names, self.flow.methods)
         if self._helpers is None:
             self._helpers = mutating_helpers(self.module)
@@ -169,8 +181,9 @@ class StepReader(FlowState):
         kind = available.get(f"self.{name}")
         if name in facts.writes or immutable(kind):
             return
-        # an empty list changed in place holds what went in, of no known type
-        facts.writes[name] = [kind if kind != EMPTY_LIST else None]
+        # an empty list changed in place holds what went in, of no known type; a record's
+        # keys may now hold anything
+        facts.writes[name] = [plain(kind) if kind and kind != EMPTY_LIST else None]
         if name not in facts.reads:
             facts.reads.append(name)
 
@@ -243,9 +256,10 @@ class StepReader(FlowState):
         out: dict[str, str] = {}
         for avail in incoming.branches.values() if incoming else ():
             for name, defs in avail.items():
-                kinds = {self.types[(d, name)].expr for d in defs if (d, name) in self.types}
-                if len(kinds) == 1:
-                    out.setdefault(name, kinds.pop())
+                kinds = [self.types[(d, name)].expr for d in defs if (d, name) in self.types]
+                one = agreed(kinds) if kinds else None
+                if one:
+                    out.setdefault(name, one)
         return out
 
     def _plain(self, step: StepDef, facts: StepFacts, avail: Avail, maps: tuple) -> Avail:

@@ -35,12 +35,14 @@ from transpile.reading.inference import (
     EMPTY,
     EMPTY_LIST,
     INPUTS,
+    RECORD,
     HelperCalls,
     TypeEnv,
     args_of,
     element_type,
     imported,
     infer,
+    plain,
     returned_type,
 )
 from transpile.reading.mutation import mutating_helpers
@@ -123,6 +125,10 @@ class MetaflowReader(StepReader):
             env,
             frozenset(self.current_names),
         )
+        if self.env.calls is not None:  # what the typed methods read, now that it is known
+            for name in self.env.calls.functions.keys() & {f"self.{m}" for m in self.flow.methods}:
+                method = self.flow.methods[name.removeprefix("self.")]
+                self.env.calls.reads[name] = method.reads if method.kind != "class" else []
         if self.flow.config_files and "import json" not in imports:
             imports.append("import json")  # the steps parse a Config's file
         if self.flow.configs:
@@ -133,6 +139,7 @@ class MetaflowReader(StepReader):
         ]
         flow, avail = self._sequence(self.flow.start, None, {}, ())
         self._typed_empty_lists()
+        self._plain_types()
         results = self._results(avail)
         steps = tuple(self._step(name) for name in self._order(flow))
         if self.needs_namespace:
@@ -219,12 +226,15 @@ class MetaflowReader(StepReader):
         calls = self.env.calls
         for method in self.flow.methods.values():
             if (
-                method.kind in ("method", "static", "class")
+                method.kind in ("method", "static", "class", "property")
                 and not (method.all_sets or method.all_mutates or method.changed_params)
                 and method.node.returns is None
             ):
-                calls.functions[f"self.{method.name}"] = method.node
-                calls.bound[f"self.{method.name}"] = 0 if method.kind == "static" else 1
+                name = f"self.{method.name}"
+                calls.functions[name] = method.node
+                calls.bound[name] = 0 if method.kind == "static" else 1
+                if method.kind == "property":
+                    calls.properties.add(name)
 
     def _module_env(self) -> TypeEnv:
         classes, helpers, names = set(), {}, {}
@@ -242,7 +252,7 @@ class MetaflowReader(StepReader):
                 kind = returned_type(
                     stmt, TypeEnv(names, frozenset(classes), helpers, imports=imports)
                 )
-                if kind:
+                if kind and "typing.Any" not in kind:  # else typed per call (HelperCalls)
                     helpers[stmt.name.value] = kind
             elif isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
                 assign = stmt.body[0]
@@ -273,7 +283,7 @@ class MetaflowReader(StepReader):
         agreed: dict[str, set[str]] = {}
         for (_, name), kind in self.types.items():
             if EMPTY not in kind.expr and kind.known and args_of(kind.expr, "list"):
-                agreed.setdefault(name, set()).add(kind.expr)
+                agreed.setdefault(name, set()).add(plain(kind.expr))
 
         def settled(kind: TypeRef, name: str) -> TypeRef:
             if EMPTY not in kind.expr:
@@ -289,6 +299,16 @@ class MetaflowReader(StepReader):
             self.inputs[step] = [
                 replace(i, type=settled(i.type, i.refs[0].name if i.refs else i.name))
                 for i in inputs
+            ]
+
+    def _plain_types(self) -> None:
+        """The types the steps hand on, as annotations: no record (inference.RECORD)."""
+        for key, kind in self.types.items():
+            if RECORD in kind.expr:
+                self.types[key] = replace(kind, expr=plain(kind.expr))
+        for step, inputs in self.inputs.items():
+            self.inputs[step] = [
+                replace(i, type=replace(i.type, expr=plain(i.type.expr))) for i in inputs
             ]
 
     # structure and dataflow -------------------------------------------------------------------
@@ -353,7 +373,7 @@ class MetaflowReader(StepReader):
         )
         join = find_join(self.flow, t.targets[0])
         body, self._map_out = self._sequence(t.targets[0], join, avail, (*maps, (step.name, item)))
-        return Map(step.name, collection, item, body)
+        return Map(step.name, collection, replace(item, expr=plain(item.expr)), body)
 
     def _switch(self, step: StepDef, avail: Avail, maps: tuple) -> tuple[Switch, Avail]:
         t = step.transition

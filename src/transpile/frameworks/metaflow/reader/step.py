@@ -25,6 +25,7 @@ from transpile.reading.inference import (
     element_type,
     infer,
     iter_element,
+    plain,
     union,
     unpacked,
 )
@@ -321,10 +322,11 @@ class StepAnalyzer(cst.CSTVisitor):
         if name in SPECIAL:
             self.facts.unsupported.append(f"assigning self.{name}")
             return
+        if kind and not self.env.records:
+            kind = plain(kind)  # the step changes items: no record is sure to hold
         self.facts.writes.setdefault(name, []).append(kind)
         self._written.setdefault(name)
-        if kind:
-            self._bind(**{f"self.{name}": kind})
+        self._bind(**{f"self.{name}": kind or ""})  # "": of no known type from here on
 
     def _bind(self, **names: str) -> None:
         """What these names hold from here on: ``self.env`` is this visitor's own (a copy made
