@@ -884,3 +884,60 @@ def test_a_property_and_a_method_are_typed_from_what_the_caller_has_in_self():
     # where the step has rows of no known type, the property is unknown too
     unknown = flow_types(PROPERTY_FLOW.replace("UNKNOWN", "self.rows = load()"))
     assert unknown[("end", "again")] == "typing.Any"
+
+
+METHOD_SETS_FLOW = """
+    from metaflow import FlowSpec, Parameter, step
+
+
+    class F(FlowSpec):
+        keep = Parameter("keep", default=True)
+
+        def audit(self, stage):
+            self.audited = stage
+            if self.keep:
+                self.trail = self.trail + [stage]
+
+        @step
+        def start(self):
+            self.trail = []
+            self.audit(STAGE)
+            self.last = self.audited
+            self.next(self.end)
+
+        @step
+        def end(self):
+            self.size = len(self.trail)
+"""
+
+
+def test_what_a_method_sets_is_typed_at_each_call_from_its_arguments():
+    types = flow_types(METHOD_SETS_FLOW.replace("STAGE", '"start"'))
+    assert types[("start", "audited")] == "str"
+    assert types[("start", "last")] == "str"  # read after the call: what the call set
+    assert types[("start", "trail")] == "list[str]"  # [] or [stage]: one list type
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [
+        "load()",  # an argument of no known type
+        '*["start"]',  # a call that cannot be matched to the parameters
+    ],
+)
+def test_a_method_call_typed_from_unknown_arguments_sets_unknown_values(stage):
+    types = flow_types(METHOD_SETS_FLOW.replace("STAGE", stage))
+    assert types[("start", "audited")] == "typing.Any"
+    assert types[("start", "last")] == "typing.Any"
+    assert types[("start", "trail")] == "typing.Any"
+
+
+def test_calls_that_set_values_of_two_types_leave_the_artifact_unknown():
+    source = METHOD_SETS_FLOW.replace("STAGE", '"start"').replace(
+        "self.last = self.audited", "self.audit(2)\n            self.last = self.audited"
+    )
+    types = flow_types(source)
+    assert types[("start", "audited")] == "typing.Any"
+    # the last call's int, unless the method sets it on some paths only: not known here
+    assert types[("start", "last")] == "typing.Any"
+    assert types[("start", "trail")] == "typing.Any"  # list[str | int] is no type to assume

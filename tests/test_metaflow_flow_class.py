@@ -234,7 +234,7 @@ def test_a_method_reading_the_foreach_item_and_a_join_calling_one_that_sets(targ
     assert "label = tag(index=index, input=item)" in result.code
     assert "keep(artifacts, list(label_values))" in result.code  # no inputs shim: unshim.py
     (join,) = [s for s in result.pipeline.steps if s.name == "join"]
-    assert {o.name: o.type.expr for o in join.outputs} == {"kept": "typing.Any", "count": "int"}
+    assert {o.name: o.type.expr for o in join.outputs} == {"kept": "list[str]", "count": "int"}
 
 
 def test_a_catch_step_keeps_what_a_method_set_before_the_failure():

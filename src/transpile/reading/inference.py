@@ -159,6 +159,33 @@ class HelperCalls:
         return self.seen[key]
 
 
+def set_by_call(
+    function: cst.FunctionDef,
+    call: cst.Call,
+    env: TypeEnv,
+    reads: list[str],
+    values: Mapping[str, list[cst.BaseExpression | None]],
+) -> dict[str, list[str | None]] | None:
+    """What a flow's method sets on self (``values``: attribute → what each assignment gives
+    it, None where not a plain value) at one ``self.m(...)`` call in a step: typed from the
+    call's arguments and the artifacts (``reads``) as the step holds them (``env``), in the
+    module's names; None when the call cannot be matched to the method's parameters."""
+    given = _arguments(function, call, env, 1)
+    if given is None or env.calls is None:
+        return None
+    for read in reads:
+        given[f"self.{read}"] = env.get(f"self.{read}") or ""
+    module = env.calls.module
+    if changes_items(function.body):
+        module = module.child()
+        module.records = False
+    local = _local_env(function, module, given)
+    return {
+        name: [infer(v, local) if v is not None else None for v in found]
+        for name, found in values.items()
+    }
+
+
 def imported(node: cst.Import | cst.ImportFrom) -> dict[str, str]:
     """The names an import binds → what they are (``import datetime as dt`` → ``dt``:
     ``datetime``; ``from datetime import date`` → ``date``: ``datetime.date``); a relative

@@ -196,10 +196,12 @@ class StepReader(FlowState):
             for attr in method.current:  # what the step passes it (methods.py)
                 if attr not in facts.current:
                     facts.current.append(attr)
+            typed = facts.method_sets.get(method.name, {})
             for name in method.all_sets:
                 if name in SPECIAL or name in self.flow.constants:
                     continue
-                facts.writes.setdefault(name, []).extend(method.set_kinds.get(name) or [None])
+                kinds = typed.get(name) or method.set_kinds.get(name) or [None]
+                facts.writes.setdefault(name, []).extend(kinds)
                 if name not in facts.reads:
                     facts.reads.append(name)
             for name in method.all_mutates:
@@ -242,10 +244,11 @@ class StepReader(FlowState):
         if name in facts.annotated:
             return TypeRef(facts.annotated[name], "annotation")
         known = [k for k in kinds if k]
+        every = len(known) == len(kinds)  # each write of a known type
         if EMPTY_LIST in known and all(args_of(k, "list") for k in known):
             # `self.rows = []` then `self.rows = [1]`: the empty list is one of the others
             known = [k for k in known if k != EMPTY_LIST] or [EMPTY_LIST]
-        kind = optional(known) if known and len(known) == len(kinds) else None
+        kind = optional(known) if known and every else None
         if kind and kind != "None":
             return TypeRef(kind, "inferred")
         if "None" in known:  # None, or values of no known type: Flyte carries None only so

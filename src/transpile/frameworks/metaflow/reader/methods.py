@@ -62,6 +62,7 @@ class Method:
     all_sets: list[str] = field(default_factory=list)  # sets, with those of what it calls
     all_mutates: list[str] = field(default_factory=list)
     set_kinds: dict[str, list] = field(default_factory=dict)  # self.<x> → the types it is set to
+    set_values: dict[str, list] = field(default_factory=dict)  # self.<x> → what it is set to
     changed_params: frozenset = frozenset()  # its parameters it changes (positions and names)
     dropped: list[str] = field(default_factory=list)  # `run=self` arguments left out
     namespace: str = NAMESPACE  # the namespace parameter's name (a method that sets artifacts)
@@ -145,6 +146,7 @@ def analyse(
                 )
         method.reads = [r for r in scan.reads if r not in constants]
         method.sets = scan.sets
+        method.set_values = scan.values
         method.set_kinds = {
             name: [infer(v, env) if v is not None and env is not None else None for v in values]
             for name, values in scan.values.items()

@@ -21,11 +21,14 @@ from transpile.reading.inference import (
     EMPTY_LIST,
     INPUTS,
     TypeEnv,
+    agreed,
     bind_target,
     element_type,
     infer,
     iter_element,
+    optional,
     plain,
+    set_by_call,
     union,
     unpacked,
 )
@@ -62,6 +65,8 @@ class StepFacts:
     aliases: frozenset[str] = frozenset()  # see artifact_aliases
     deleted: list[str] = field(default_factory=list)  # `del self.x`: gone after this step
     methods: list[str] = field(default_factory=list)  # the flow's methods it calls (methods.py)
+    # method → what its own sets give each attribute, typed at each call (every use a call)
+    method_sets: dict[str, dict[str, list[str | None]]] = field(default_factory=dict)
     namespace: list[str] = field(default_factory=list)  # artifacts kept in a namespace
 
 
@@ -165,6 +170,9 @@ class StepAnalyzer(cst.CSTVisitor):
         self._stack_ok: set[int] = set()  # self.foreach_stack read as a loop's item or index
         self._growing: dict[str, Growing] = {}  # "rows" / "self.rows" bound to a list being filled
         self._harmless: set[int] = set()  # uses of a growing list that cannot change its items
+        self._method_uses: dict[str, int] = {}  # self.<method> in the body, each use
+        self._typed_calls: dict[str, int] = {}  # self.<method>(...) calls typed (_method_call)
+        self._untyped_calls: set[str] = set()
 
     # assignments --------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -357,6 +365,7 @@ class StepAnalyzer(cst.CSTVisitor):
             elif name == "__class__":
                 pass  # self.__class__.__name__ is the flow's name (BodyRewriter)
             elif name in self.methods:
+                self._method_uses[name] = self._method_uses.get(name, 0) + 1
                 if name not in self.facts.methods:
                     self.facts.methods.append(name)
                 for needed in self.methods[name].needs:
@@ -409,6 +418,7 @@ class StepAnalyzer(cst.CSTVisitor):
             self._inputs_branch += 1
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._method_call(node)
         if self._filled(node):
             return
         if isinstance(node.func, cst.Name) and node.func.value in READ_ONLY:
@@ -419,7 +429,33 @@ class StepAnalyzer(cst.CSTVisitor):
             exclude = tuple(literal(kwargs["exclude"])) if "exclude" in kwargs else ()
             self.facts.merge = Merge(include, exclude, frozenset(self._written))
 
+    def _method_call(self, node: cst.Call) -> None:
+        """``self.audit("start")``: what the method sets, typed from this call; the step
+        reads those artifacts as the call leaves them (the old value where the set may not
+        run: both must agree)."""
+        func = node.func
+        method = self.methods.get(func.attr.value) if is_self_attr(func) else None  # type: ignore[union-attr]
+        if method is None or not method.set_values or method.kind != "method":
+            return
+        mentioned = [*method.reads, *method.sets]  # a set attribute read first: the caller's
+        typed = set_by_call(method.node, node, self.env, mentioned, method.set_values)
+        self._typed_calls[method.name] = self._typed_calls.get(method.name, 0) + 1
+        if typed is None:
+            self._untyped_calls.add(method.name)
+            return
+        found = self.facts.method_sets.setdefault(method.name, {})
+        for name, kinds in typed.items():
+            found.setdefault(name, []).extend(kinds)
+            new = optional([k for k in kinds if k]) if all(kinds) else None
+            old = self.env.get(f"self.{name}")
+            kind = new if old is None or new is None else agreed([old, new]) if old else None
+            self.env.names[f"self.{name}"] = kind or ""
+
     def finish(self) -> StepFacts:
+        for name in self._untyped_calls | {
+            m for m, calls in self._typed_calls.items() if calls != self._method_uses.get(m)
+        }:
+            self.facts.method_sets.pop(name, None)  # used other than in calls typed here
         merge_inputs = 1 if self.facts.merge is not None else 0
         self.facts.generic_inputs = self._inputs_names - self._inputs_branch - merge_inputs > 0
         return self.facts
