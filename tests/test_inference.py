@@ -941,3 +941,34 @@ def test_calls_that_set_values_of_two_types_leave_the_artifact_unknown():
     # the last call's int, unless the method sets it on some paths only: not known here
     assert types[("start", "last")] == "typing.Any"
     assert types[("start", "trail")] == "typing.Any"  # list[str | int] is no type to assume
+
+
+CONSTANT_FLOW = """
+    from metaflow import FlowSpec, step
+
+
+    class F(FlowSpec):
+        LIMIT = VALUE
+
+        def capped(self, values):
+            return [min(v, self.LIMIT) for v in values]
+
+        @step
+        def start(self):
+            self.limit = self.LIMIT
+            self.capped_values = self.capped([1, 5, 9])
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+"""
+
+
+def test_a_class_constant_has_the_type_of_its_value_in_steps_and_methods():
+    types = flow_types(CONSTANT_FLOW.replace("VALUE", "4"))
+    assert types[("start", "limit")] == "int"
+    assert types[("start", "capped_values")] == "list[int]"
+    unknown = flow_types(CONSTANT_FLOW.replace("VALUE", "load()"))
+    assert unknown[("start", "limit")] == "typing.Any"
+    assert unknown[("start", "capped_values")] == "typing.Any"

@@ -112,6 +112,10 @@ class MetaflowReader(StepReader):
             raise error(
                 "TP105", f"flow {self.flow.name} needs a start and an end step", self.flow.span
             )
+        for name, source in self.flow.constants.items():  # self.LABEL: a class constant
+            kind = infer(cst.parse_expression(source), self.env)
+            if kind:
+                self.env.names[f"self.{name}"] = kind
         self._typed_methods()
         self.params = {p.name: p for p in self.flow.parameters}
         params = {f"self.{p.name}": p.type.expr for p in self.flow.parameters}
