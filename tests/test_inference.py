@@ -8,7 +8,7 @@ import textwrap
 import libcst as cst
 import pytest
 
-from transpile.reading.inference import TypeEnv, infer, plain, returned_type
+from transpile.reading.inference import TypeEnv, annotation, infer, plain, returned_type
 
 ENV = TypeEnv(
     {
@@ -25,9 +25,9 @@ ENV = TypeEnv(
 
 
 def typed(expr: str, env: TypeEnv = ENV) -> str | None:
-    """The annotation inferred for ``expr`` (records, tested on their own, left out)."""
-    found = infer(cst.parse_expression(expr), env)
-    return plain(found) if found else found
+    """The annotation inferred for ``expr`` (records and markers, tested on their own, left
+    out: a marker is no annotation)."""
+    return annotation(infer(cst.parse_expression(expr), env))
 
 
 @pytest.mark.parametrize(
@@ -972,3 +972,63 @@ def test_a_class_constant_has_the_type_of_its_value_in_steps_and_methods():
     unknown = flow_types(CONSTANT_FLOW.replace("VALUE", "load()"))
     assert unknown[("start", "limit")] == "typing.Any"
     assert unknown[("start", "capped_values")] == "typing.Any"
+
+
+# a number that is an int or a float, not knowing which: sum() of floats -----------------------
+
+NUMBERS = TypeEnv({"floats": "list[float]", "ints": "list[int]", "n": "int", "x": "float"})
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("sum(floats)", "<number>"),  # 0 (an int) when the list is empty
+        ("sum(ints)", "int"),
+        ("sum(floats) / n", "float"),
+        ("n / sum(x * 2 for x in floats)", "float"),
+        ("sum(floats) * x", "float"),  # 0 * 2.5 is 0.0
+        ("sum(floats) - 1.0", "float"),
+        ("sum(floats) + n", "<number>"),
+        ("round(sum(floats), 2)", "<number>"),
+        ("round(sum(floats))", "int"),
+        ("abs(sum(floats))", "<number>"),
+        ("-sum(floats)", "<number>"),
+        ("sum(floats) > 1", "bool"),
+        ("float(sum(floats))", "float"),
+        ("sum(floats) ** 2", None),
+        ("sum(floats) | n", None),
+        ("[sum(floats), 'a']", None),  # no union holds it
+        ("max(sum(floats), x)", None),
+        ("-True", "int"),
+    ],
+)
+def test_number_rules(expr, expected):
+    assert infer(cst.parse_expression(expr), NUMBERS) == expected
+
+
+def test_an_artifact_that_is_a_number_of_no_known_kind_is_unknown_and_arithmetic_goes_on():
+    types = flow_types(
+        """
+        from metaflow import FlowSpec, step
+
+
+        class F(FlowSpec):
+            @step
+            def start(self):
+                values = [0.5, 1.5]
+                spread = sum(v * v for v in values)
+                self.total = sum(values)
+                self.mean = self.total / len(values)
+                self.scaled = spread / 2
+                self.next(self.end)
+
+            @step
+            def end(self):
+                self.doubled = self.total * 2.0
+        """
+    )
+    assert types[("start", "total")] == "typing.Any"
+    assert types[("start", "mean")] == "float"
+    assert types[("start", "scaled")] == "float"
+    assert types[("end", "doubled")] == "float"
+    assert not any("<number>" in t for t in types.values())

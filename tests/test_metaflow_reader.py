@@ -9,7 +9,7 @@ import pytest
 
 from transpile.api import Failed, Read, Skipped, read_text
 from transpile.model.ir import Map, Parallel, Sequence, Switch, Task
-from transpile.reading.inference import TypeEnv, infer, plain
+from transpile.reading.inference import TypeEnv, annotation, infer
 
 HEADER = "from metaflow import FlowSpec, Parameter, JSONType, step\n\n\n"
 
@@ -248,8 +248,8 @@ def test_alias_import_and_parameter_types():
 )
 def test_type_inference(expr, expected):
     env = TypeEnv({"n": "int"}, frozenset({"Point"}), {"helper": "list[str]"})
-    found = infer(cst.parse_expression(expr), env)
-    assert (plain(found) if found else found) == expected  # records: tests/test_inference.py
+    found = annotation(infer(cst.parse_expression(expr), env))
+    assert found == expected  # records and markers: tests/test_inference.py
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,12 @@ EMPTY = "<empty>"
 # ``args_of`` gives the two real arguments, the readers make every type they hand on ``plain``,
 # and a body that changes items in place (``row["value"] = "x"``) reads no record.
 RECORD = "{"
+# marker type: a number that is an int or a float, not knowing which (``sum()`` of floats is the
+# int 0 when there is nothing to add). Arithmetic goes on with it (divided, or with a float, it
+# gives a float); an artifact whose type holds it is unknown (the Metaflow reader's
+# ``_plain_types``), and so is any other type the readers hand on.
+NUMBER = "<number>"
+_REAL = ("int", "float", NUMBER)
 
 _NUMERIC = {"int": 0, "float": 1}
 _STR_METHODS = {
@@ -321,6 +327,14 @@ def plain(expr: str) -> str:
     return "".join(out)
 
 
+def annotation(kind: str | None) -> str | None:
+    """``kind`` as an annotation a reader hands on: ``plain``, or None where it holds a
+    marker (a number of no known kind, an element of an empty list)."""
+    if not kind or NUMBER in kind or EMPTY in kind:
+        return None
+    return plain(kind)
+
+
 def agreed(kinds: list[str]) -> str | None:
     """The one type of several known types: theirs when all are one, the ``plain`` one when
     they differ only in their records; else None."""
@@ -411,7 +425,7 @@ def union(kinds: list[str | None]) -> str | None:
     if any("|" in k for k in kinds):  # type: ignore[operator]
         return None
     parts = list(dict.fromkeys(plain(k) for k in kinds if k))  # type: ignore[arg-type]
-    if len({"bool", "int", "float"} & set(parts)) > 1:
+    if len({"bool", "int", "float", NUMBER} & set(parts)) > 1 or NUMBER in parts:
         return None
     return " | ".join(parts) if 0 < len(parts) <= 4 else None
 
@@ -602,7 +616,9 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
             if not isinstance(args[0], cst.GeneratorExp)
             else (infer(args[0].elt, _comprehension_env(args[0].for_in, env)))
         )
-        return elem if elem == "int" else None  # sum() of floats is the int 0 when empty
+        if elem == "int":
+            return "int"
+        return NUMBER if elem in ("float", NUMBER) else None  # the int 0 when empty
     if name == "round":
         return "int" if len(args) == 1 else _join([infer(args[0], env)], none=False)
     if name in ("sorted", "list", "set") and len(args) == 1:
@@ -999,6 +1015,10 @@ def _binary(node: cst.BinaryOperation, env: TypeEnv) -> str | None:
         return _power(node, left, right)
     if left in _NUMERIC and right in _NUMERIC:
         return "float" if "float" in (left, right) else "int"
+    if NUMBER in (left, right) and left in _REAL and right in _REAL:
+        if not isinstance(node.operator, _ARITHMETIC):
+            return None  # ``**`` (0 ** -1 raises, 2.0 ** 0.5 is a float), bit operations
+        return "float" if "float" in (left, right) else NUMBER  # 0 * 2.5 is 0.0
     scalar = library.scalar_arithmetic(left, right)
     if scalar and not isinstance(node.operator, (cst.BitOr, cst.BitAnd, cst.BitXor)):
         return scalar
@@ -1021,6 +1041,9 @@ def _binary(node: cst.BinaryOperation, env: TypeEnv) -> str | None:
     return None
 
 
+_ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Modulo, cst.FloorDivide)
+
+
 def _power(node: cst.BinaryOperation, left: str, right: str) -> str | None:
     """``x ** 2``: an int to a literal int of no sign is an int (``2 ** -1`` is 0.5), a float
     to an int a float; a float exponent can make a complex number (``(-8) ** (1 / 3)``)."""
@@ -1032,7 +1055,7 @@ def _power(node: cst.BinaryOperation, left: str, right: str) -> str | None:
 
 def _numeric(node: cst.BaseExpression, env: TypeEnv) -> bool:
     """An int or a float, not knowing which: ``sum()`` of floats is ``0`` (an int) when empty."""
-    if infer(node, env) in _NUMERIC:
+    if infer(node, env) in _REAL:
         return True
     if isinstance(node, cst.Call) and _callee(node) == "sum" and "sum" not in env:
         args = [a.value for a in node.args if not a.keyword and not a.star]
@@ -1043,7 +1066,8 @@ def _numeric(node: cst.BaseExpression, env: TypeEnv) -> bool:
 def _unary(node: cst.UnaryOperation, env: TypeEnv) -> str | None:
     if isinstance(node.operator, cst.Not):
         return "bool"
-    return infer(node.expression, env)
+    kind = infer(node.expression, env)
+    return "int" if kind == "bool" else kind  # -True is -1
 
 
 def _if_exp(node: cst.IfExp, env: TypeEnv) -> str | None:

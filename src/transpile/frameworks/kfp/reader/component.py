@@ -17,7 +17,7 @@ import libcst as cst
 from transpile.model.diagnostics import error
 from transpile.model.ir import ANY, Output, Span, TypeRef
 from transpile.reading.cst import code, walk
-from transpile.reading.inference import TypeEnv, infer, plain, returned_type
+from transpile.reading.inference import TypeEnv, annotation, infer, returned_type
 
 from .artifacts import (
     ArtifactParam,
@@ -205,7 +205,7 @@ def _as_input(output: Output, params: list[Param]) -> Output:
 
 
 def _typed(output: Output, kind: str | None) -> Output:
-    kind = plain(kind) if kind else kind
+    kind = annotation(kind)
     if output.type.known or not kind or set(re.findall(r"[A-Za-z_.]+", kind)) - BUILTIN_TYPES:
         return output
     return replace(output, type=TypeRef(kind, "inferred"))

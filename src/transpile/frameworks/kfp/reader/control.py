@@ -257,6 +257,6 @@ def _is_doc(stmt) -> bool:
 
 
 def _list_type(literal: str) -> str:
-    from transpile.reading.inference import TypeEnv, infer, plain
+    from transpile.reading.inference import TypeEnv, annotation, infer
 
-    return plain(infer(cst.parse_expression(literal), TypeEnv()) or "list")
+    return annotation(infer(cst.parse_expression(literal), TypeEnv())) or "list"

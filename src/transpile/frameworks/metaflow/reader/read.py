@@ -35,6 +35,7 @@ from transpile.reading.inference import (
     EMPTY,
     EMPTY_LIST,
     INPUTS,
+    NUMBER,
     RECORD,
     HelperCalls,
     TypeEnv,
@@ -306,14 +307,18 @@ class MetaflowReader(StepReader):
             ]
 
     def _plain_types(self) -> None:
-        """The types the steps hand on, as annotations: no record (inference.RECORD)."""
+        """The types the steps hand on, as annotations: no record (inference.RECORD); a type
+        holding a number of no known kind (inference.NUMBER) is unknown."""
+
+        def annotation(kind: TypeRef) -> TypeRef:
+            if NUMBER in kind.expr:
+                return TypeRef("typing.Any", "fallback")
+            return replace(kind, expr=plain(kind.expr)) if RECORD in kind.expr else kind
+
         for key, kind in self.types.items():
-            if RECORD in kind.expr:
-                self.types[key] = replace(kind, expr=plain(kind.expr))
+            self.types[key] = annotation(kind)
         for step, inputs in self.inputs.items():
-            self.inputs[step] = [
-                replace(i, type=replace(i.type, expr=plain(i.type.expr))) for i in inputs
-            ]
+            self.inputs[step] = [replace(i, type=annotation(i.type)) for i in inputs]
 
     # structure and dataflow -------------------------------------------------------------------
     def _sequence(
@@ -377,6 +382,8 @@ class MetaflowReader(StepReader):
         )
         join = find_join(self.flow, t.targets[0])
         body, self._map_out = self._sequence(t.targets[0], join, avail, (*maps, (step.name, item)))
+        if NUMBER in item.expr:
+            return Map(step.name, collection, TypeRef("typing.Any", "fallback"), body)
         return Map(step.name, collection, replace(item, expr=plain(item.expr)), body)
 
     def _switch(self, step: StepDef, avail: Avail, maps: tuple) -> tuple[Switch, Avail]:

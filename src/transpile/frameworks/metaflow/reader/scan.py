@@ -19,7 +19,7 @@ from transpile.reading.cst import (
     literal,
     positional_args,
 )
-from transpile.reading.inference import TypeEnv, infer, plain
+from transpile.reading.inference import TypeEnv, annotation, infer
 from transpile.reading.values import is_literal, resolve
 
 from .methods import Method, method_kind
@@ -327,8 +327,8 @@ class FlowScanner:
         declared = code(kwargs["type"]) if "type" in kwargs and type_name is None else None
         if declared in ("int", "float", "str", "bool"):
             type_ref = TypeRef(declared, "parameter")
-        elif default_node is not None and infer(default_node, self.env):
-            type_ref = TypeRef(plain(infer(default_node, self.env)), "default")  # type: ignore[arg-type]
+        elif default_node is not None and annotation(infer(default_node, self.env)):
+            type_ref = TypeRef(annotation(infer(default_node, self.env)), "default")  # type: ignore[arg-type]
         else:
             type_ref = TypeRef("str", "parameter")  # Metaflow's own default type
         return Parameter(
@@ -376,7 +376,7 @@ class FlowScanner:
                     "TP112", f"JSONType parameter '{attr}' needs a literal JSON default", span
                 ) from None
             default = repr(value)
-            inferred = plain(infer(cst.parse_expression(default), self.env) or "")
+            inferred = annotation(infer(cst.parse_expression(default), self.env))
             if inferred and "|" not in inferred:  # a parameter of mixed values stays JSON
                 type_ref = TypeRef(inferred, "default")
         return Parameter(
