@@ -1032,3 +1032,130 @@ def test_an_artifact_that_is_a_number_of_no_known_kind_is_unknown_and_arithmetic
     assert types[("start", "scaled")] == "float"
     assert types[("end", "doubled")] == "float"
     assert not any("<number>" in t for t in types.values())
+
+
+# a container the body changes in place holds what went in, of no known type ------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('def f(n):\n    cols = [None] * n\n    cols[0] = "w"\n    return cols\n', None),
+        ('def f():\n    xs = [1]\n    xs.append("a")\n    return xs\n', None),
+        ('def f():\n    d = {"a": 1}\n    d["a"] = "x"\n    return d\n', None),
+        ('def f():\n    xs = [1]\n    ys = xs\n    ys.append("a")\n    return xs\n', None),
+        ("def f():\n    xs = [[1]]\n    xs[0].append(2.5)\n    return xs\n", None),
+        ("def f():\n    xs = [1]\n    fill(xs)\n    return xs\n", None),
+        ("def f(xs: list[int]):\n    xs.append(0.5)\n    return xs\n", None),
+        # read, not changed: its type holds
+        (
+            "def f():\n    xs = [1]\n    return xs, len(xs), xs[0], sorted(xs)\n",
+            "tuple[list[int], int, int, list[int]]",
+        ),
+        ("def f(xs: list[float]):\n    [a, b] = xs\n    return a\n", "float"),
+        (
+            "def f():\n    xs = [3, 1]\n    return np.array(xs), xs\n",
+            "tuple[numpy.ndarray, list[int]]",
+        ),  # a library's function changes nothing
+    ],
+)
+def test_a_container_changed_in_place_is_unknown(source, expected):
+    function = cst.parse_module(source).body[0]
+    assert annotation(returned_type(function, TypeEnv())) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        'rows.append("a")',
+        'rows[0] = "a"',
+        'other = rows\n                other.append("a")',
+        "fill(rows)",
+        "self.add(rows)",
+    ],
+)
+def test_a_step_that_changes_a_list_it_made_writes_it_untyped(change):
+    source = f"""
+        from metaflow import FlowSpec, step
+
+
+        def fill(values):
+            values.append("more")
+
+
+        class F(FlowSpec):
+            def add(self, values):
+                values.append("more")
+
+            @step
+            def start(self):
+                rows = [1, 2]
+                self.first = rows[0]
+                self.rows = rows
+                {change}
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """
+    types = flow_types(source)
+    assert types[("start", "rows")] == "typing.Any"
+    # the whole body counts: a read before the change is not told apart from one after it
+    assert types[("start", "first")] == "typing.Any"
+    kept = flow_types(source.replace(change, "print(len(rows), sorted(rows))"))
+    assert kept[("start", "rows")] == "list[int]"
+
+
+def test_a_function_of_a_module_beside_the_flow_is_typed_from_its_body(tmp_path):
+    from transpile.api import Read, read_file
+
+    (tmp_path / "helpers.py").write_text(
+        "import random\n\n\n"
+        "def draws(n, seed):\n"
+        "    rng = random.Random(seed)\n"
+        "    return [rng.random() for _ in range(n)]\n\n\n"
+        "def label(x) -> str:\n"
+        "    return str(x)\n\n\n"
+        "def frame(x) -> Table:\n"
+        "    return Table(x)\n\n\n"
+        "def names():\n"
+        "    found = {}\n"
+        "    found[1] = 'a'\n"
+        "    return found\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "flow.py").write_text(
+        textwrap.dedent(
+            """
+            from metaflow import FlowSpec, step
+
+            import helpers
+            from helpers import label
+
+
+            class F(FlowSpec):
+                @step
+                def start(self):
+                    from helpers import frame, names
+
+                    self.values = helpers.draws(3, 7)
+                    self.text = label(1)
+                    self.table = frame(2)
+                    self.names = names()
+                    self.next(self.end)
+
+                @step
+                def end(self):
+                    pass
+            """
+        ),
+        encoding="utf-8",
+    )
+    read = read_file(str(tmp_path / "flow.py"))
+    assert isinstance(read, Read), read
+    types = {o.name: o.type.expr for s in read.pipeline.steps for o in s.outputs}
+    assert types["values"] == "list[float]"
+    assert types["text"] == "str"  # an annotation of builtins
+    assert types["table"] == "typing.Any"  # Table means something in helpers.py only
+    assert types["names"] == "typing.Any"  # a dict filled by item: of no known type

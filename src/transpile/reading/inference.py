@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import libcst as cst
 
@@ -93,6 +94,7 @@ class TypeEnv:
     calls: HelperCalls | None = None  # unannotated helpers typed per call (see HelperCalls)
     imports: Mapping[str, str] = field(default_factory=dict)  # local name → module.name
     records: bool = True  # False: the body changes items in place, no record holds (RECORD)
+    siblings: SiblingFunctions | None = None  # functions of modules beside the file read
 
     def with_imports(self, node: cst.Import | cst.ImportFrom) -> TypeEnv:
         """This environment (not a copy) knowing the names ``node`` imports; the mapping is
@@ -113,6 +115,7 @@ class TypeEnv:
             self.calls,
             self.imports,
             self.records,
+            self.siblings,
         )
 
     def get(self, name: str) -> str | None:
@@ -163,6 +166,112 @@ class HelperCalls:
             finally:
                 self.depth -= 1
         return self.seen[key]
+
+
+def module_env(module: cst.Module, siblings: SiblingFunctions | None = None) -> TypeEnv:
+    """What a module's own names are, in source order: its classes, its functions' returns
+    (annotated, or read from their bodies; an unannotated one is typed per call where its
+    body alone does not tell, unless it changes an argument), its constants and its imports."""
+    from .mutation import mutating_helpers
+
+    classes: set[str] = set()
+    helpers: dict[str, str] = {}
+    names: dict[str, str] = {}
+    imports: dict[str, str] = {}
+
+    def known() -> TypeEnv:
+        return TypeEnv(names, frozenset(classes), helpers, imports=imports, siblings=siblings)
+
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    imports.update(imported(small))
+        if isinstance(stmt, cst.ClassDef):
+            classes.add(stmt.name.value)
+        elif isinstance(stmt, cst.FunctionDef) and stmt.returns is not None:
+            helpers[stmt.name.value] = code(stmt.returns.annotation)
+        elif isinstance(stmt, cst.FunctionDef):
+            kind = returned_type(stmt, known())
+            if kind and "typing.Any" not in kind:  # else typed per call (HelperCalls)
+                helpers[stmt.name.value] = kind
+        elif isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
+            assign = stmt.body[0]
+            target = assign.targets[0].target
+            if isinstance(target, cst.Name):
+                kind = infer(assign.value, known())
+                if kind:
+                    names[target.value] = kind
+    env = known()
+    changing = mutating_helpers(module)  # what they return may not be what went in
+    unknown = {
+        stmt.name.value: stmt
+        for stmt in module.body
+        if isinstance(stmt, cst.FunctionDef)
+        and stmt.returns is None
+        and stmt.name.value not in helpers
+        and not changing.get(stmt.name.value)
+    }
+    env.calls = HelperCalls(unknown, env) if unknown else None
+    return env
+
+
+# annotations a module beside the file may give its functions that mean the same in any file
+_PLAIN_ANNOTATION = frozenset(
+    ("int", "float", "str", "bool", "bytes", "None", "list", "dict", "tuple", "set")
+)
+
+
+class SiblingFunctions:
+    """Functions of the modules beside the file being read (``from utils import load``, ``import
+    utils``): typed from their bodies at each call, in their own module's names, as module
+    helpers are; the module parsed, never imported. An annotation is taken where it is made of
+    builtins only (another name means something in that module, not here)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.modules: dict[str, TypeEnv | None] = {}
+        self.functions: dict[str, dict[str, cst.FunctionDef]] = {}
+        self.depth = 0
+
+    def returned(self, function: str, call: cst.Call, env: TypeEnv) -> str | None:
+        module, _, name = function.rpartition(".")
+        if not module or self.depth >= HelperCalls.DEPTH:
+            return None
+        self.depth += 1
+        try:
+            found = self._module(module)
+            node = self.functions.get(module, {}).get(name)
+            if found is None or node is None:
+                return None
+            if node.returns is not None:
+                kind = code(node.returns.annotation)
+                words = set(kind.replace("[", " ").replace("]", " ").replace(",", " ").split())
+                return kind if words - {"|"} <= _PLAIN_ANNOTATION else None
+            if found.calls is not None and name in found.calls.functions:
+                return found.calls.returned(name, call, env)
+            return found.helpers.get(name)
+        finally:
+            self.depth -= 1
+
+    def _module(self, module: str) -> TypeEnv | None:
+        if module not in self.modules:
+            self.modules[module] = None  # a module importing itself: unknown meanwhile
+            from .siblings import module_path
+
+            path = module_path(self.source, module)
+            tree = None
+            if path is not None and path.resolve() != Path(self.source).resolve():
+                try:
+                    tree = cst.parse_module(path.read_text(encoding="utf-8"))
+                except (OSError, UnicodeDecodeError, cst.ParserSyntaxError, RecursionError):
+                    tree = None
+            if tree is not None:
+                self.functions[module] = {
+                    s.name.value: s for s in tree.body if isinstance(s, cst.FunctionDef)
+                }
+                self.modules[module] = module_env(tree, SiblingFunctions(str(path)))
+        return self.modules[module]
 
 
 def set_by_call(
@@ -644,6 +753,8 @@ def _module_call(
 ) -> str | None:
     """What a module's function (its full name: ``datetime.datetime.now``) returns."""
     found = _STDLIB_RESULT.get(function) or _by_data(function, node, args, env)
+    if not found and env.siblings is not None and not function.startswith(library.LIBRARIES):
+        found = env.siblings.returned(function, node, env)  # ``from utils import load``
     if found or not function.startswith(library.LIBRARIES):
         return found
     starred = any(a.star for a in node.args)
@@ -1148,6 +1259,10 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv, given: Mapping[str, str]
     names.update((k, v) for k, v in given.items() if k.startswith("self."))  # a method's reads
     binder = _Bindings()
     walk(function.body, binder)
+    changed = changed_holders(function.body, env.calls.functions if env.calls else ())
+    for name in changed & names.keys():
+        if container(names[name]):
+            names[name] = ""  # a parameter (or self.x) it changes in place: it may hold anything
     local = env.child(**names)
     if binder.imports:
         local.imports = {**local.imports, **binder.imports}
@@ -1158,6 +1273,8 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv, given: Mapping[str, str]
             kind = unpacked(kind, *position) or ""
         if kinds.get(name, kind) != kind:
             kind = agreed([kinds[name], kind]) or ""  # bound to values of different types
+        if name in changed and container(kind):
+            kind = ""  # changed in place: it may come to hold anything
         kinds[name] = kind
         local.names[name] = kind  # ``local`` is this function's own copy: no copy per binding
     return local
@@ -1343,3 +1460,116 @@ def _holds_subscript(target: cst.BaseExpression) -> bool:
     if isinstance(target, cst.StarredElement):
         return _holds_subscript(target.value)
     return False
+
+
+# builtins that read what they are given and never change it
+READ_ONLY = frozenset(
+    ("len", "sorted", "sum", "min", "max", "list", "tuple", "set", "str", "repr", "print")
+    + ("enumerate", "zip", "any", "all", "reversed", "dict", "frozenset", "isinstance")
+    + ("int", "float", "bool", "round", "abs", "iter", "hash", "id", "type", "format")
+    + ("map", "filter", "next", "Counter", "deque", "OrderedDict", "range", "divmod")
+)
+# methods that change a list, dict or set in place
+_CHANGING_METHODS = frozenset(
+    ("append", "extend", "insert", "remove", "sort", "reverse", "add", "discard")
+    + ("__setitem__", "__delitem__", "__iadd__", "difference_update", "intersection_update")
+    + ("symmetric_difference_update", *_ITEM_METHODS)
+)
+_CONTAINERS = ("list[", "dict[", "set[", "collections.")
+
+
+def changed_holders(node: cst.CSTNode, keeps: Collection[str] = ()) -> set[str]:
+    """The names (``rows``, ``self.rows``) whose value a body may change in place: an item set,
+    changed or deleted (``rows[0] = x``, ``rows[0]["k"] += 1``), a method that changes it
+    (``rows.append(x)``, ``rows[0].update(...)``), ``+=`` on it, the value given to a function
+    of the user's that may change it (a name called that is no read-only builtin, a flow's
+    method), or bound to another name as well. A library's function (``np.array(rows)``) is
+    taken to leave what it is given as it was, and so are the functions named in ``keeps``
+    (``parse``, ``self.parse``: known to change no argument)."""
+    finder = _Changes(keeps)
+    walk(node, finder)
+    changed, todo = set(finder.found), list(finder.found)
+    while todo:  # a change through one name of an object changes it under its other names
+        name = todo.pop()
+        for a, b in finder.aliases:
+            other = b if a == name else a if b == name else None
+            if other is not None and other not in changed:
+                changed.add(other)
+                todo.append(other)
+    return changed
+
+
+def container(kind: str | None) -> bool:
+    """A type whose values a body can change in place (a list, dict, set, Counter, …)."""
+    return bool(kind) and kind.startswith(_CONTAINERS)  # type: ignore[union-attr]
+
+
+def _base(node: cst.BaseExpression) -> str | None:
+    """``rows`` for ``rows``, ``rows[0]``, ``rows[0]["k"]``; ``self.rows`` likewise."""
+    while isinstance(node, cst.Subscript):
+        node = node.value
+    if isinstance(node, cst.Name):
+        return node.value
+    if (
+        isinstance(node, cst.Attribute)
+        and isinstance(node.value, cst.Name)
+        and node.value.value == "self"
+    ):
+        return f"self.{node.attr.value}"
+    return None
+
+
+class _Changes(cst.CSTVisitor):
+    def __init__(self, keeps: Collection[str]) -> None:
+        self.found: set[str] = set()
+        self.aliases: list[tuple[str, str]] = []
+        self.keeps = keeps
+
+    def _add(self, node: cst.BaseExpression | None) -> None:
+        name = _base(node) if node is not None else None
+        if name:
+            self.found.add(name)
+
+    def _targets(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Subscript):
+            self._add(target)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._targets(element.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._targets(node.target)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = _base(node.value) if isinstance(node.value, (cst.Name, cst.Attribute)) else None
+        for target in node.targets:
+            if value is None:
+                break
+            if isinstance(target.target, (cst.Name, cst.Attribute)) and _base(target.target):
+                self.aliases.append((_base(target.target), value))  # ``ys = xs``: one object
+            elif isinstance(target.target, cst.Subscript):
+                self._add(node.value)  # ``rows[0] = xs``: changed through rows from now on
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        # ``rows[0] += 1`` changes rows; ``rows += [x]`` is typed where it is met, as
+        # ``rows = rows + [x]`` (a step's analysis; a helper's local bound so is unknown)
+        self._targets(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._targets(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._targets(node.target)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        on_self = isinstance(func, cst.Attribute) and code(func.value) == "self"
+        if isinstance(func, cst.Attribute) and func.attr.value in _CHANGING_METHODS and not on_self:
+            self._add(func.value)  # (``self.add(x)`` is a flow's method, below)
+        user = isinstance(func, cst.Name) and func.value not in READ_ONLY
+        method = isinstance(func, cst.Attribute) and _base(func) is not None
+        if (user or method) and dotted(
+            func
+        ) not in self.keeps:  # ``fill(rows)``, ``self.add(rows)``
+            for arg in node.args:
+                self._add(arg.value)

@@ -12,18 +12,22 @@ import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, TypeRef
-from transpile.reading.cst import code, is_self_attr, walker
+from transpile.reading.cst import code, imports_in, is_self_attr, walker
 from transpile.reading.cst import literal as _literal
 from transpile.reading.inference import (
     EMPTY_LIST,
     INPUTS,
+    TypeEnv,
     agreed,
     args_of,
+    changed_holders,
     changes_items,
+    imported,
     optional,
     plain,
 )
 from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
+from transpile.reading.siblings import module_path
 
 from .join import JoinBuilder
 from .methods import MethodValues
@@ -107,7 +111,10 @@ class StepReader(FlowState):
         if changes_items(step.node.body):  # a record's keys may come to hold anything
             env = env.child()
             env.records = False
-        analyzer = StepAnalyzer(env, step.inputs_name, self.current_names, self.flow.methods)
+        changed = changed_holders(step.node.body, self._keeping(step, env))
+        analyzer = StepAnalyzer(
+            env, step.inputs_name, self.current_names, self.flow.methods, changed
+        )
         if self._helpers is None:
             self._helpers = mutating_helpers(self.module)
             for method in self.flow.methods.values():  # self.add(self.rows) changes rows
@@ -237,6 +244,30 @@ class StepReader(FlowState):
             facts.writes[name] = []
             self.types[(step.name, name)] = TypeRef("str | None", "inferred")
         self.catches[step.name] = name
+
+    def _keeping(self, step: StepDef, env: TypeEnv) -> set[str]:
+        """The functions a step calls that change no argument: the module's helpers and the
+        flow's methods typed per call, and what the file or the step imports from a library
+        (``combinations``), not from a module beside the file (the user's own code)."""
+        keeps = set(env.calls.functions) if env.calls is not None else set()
+        keeps |= {f"self.{m.name}" for m in self.flow.methods.values() if not m.changed_params}
+        changing = mutating_helpers(self.module) if self._helpers is None else self._helpers
+        keeps |= {
+            s.name.value
+            for s in self.module.body
+            if isinstance(s, cst.FunctionDef) and not changing.get(s.name.value)
+        }
+        imports = dict(env.imports)
+        for node in imports_in(step.node.body):
+            imports.update(imported(node))
+        found = self.__dict__.setdefault("_beside", {})  # module → a file beside this one?
+        for name, target in imports.items():
+            module = target.rpartition(".")[0] or target
+            if module not in found:
+                found[module] = module_path(self.path, module) is not None
+            if not found[module]:
+                keeps.add(name)
+        return keeps
 
     def _write_type(
         self, step: StepDef, name: str, kinds: list[str | None], facts: StepFacts

@@ -38,15 +38,14 @@ from transpile.reading.inference import (
     NUMBER,
     RECORD,
     HelperCalls,
+    SiblingFunctions,
     TypeEnv,
     args_of,
     element_type,
-    imported,
     infer,
+    module_env,
     plain,
-    returned_type,
 )
-from transpile.reading.mutation import mutating_helpers
 from transpile.reading.values import module_constants
 from transpile.writing.cards import card_statements
 
@@ -133,6 +132,9 @@ class MetaflowReader(StepReader):
         if self.env.calls is not None:  # what the typed methods read, now that it is known
             for name in self.env.calls.functions.keys() & {f"self.{m}" for m in self.flow.methods}:
                 method = self.flow.methods[name.removeprefix("self.")]
+                if method.all_sets or method.all_mutates or method.changed_params:
+                    del self.env.calls.functions[name]  # it changes what it is given, or self
+                    continue
                 self.env.calls.reads[name] = method.reads if method.kind != "class" else []
         if self.flow.config_files and "import json" not in imports:
             imports.append("import json")  # the steps parse a Config's file
@@ -242,43 +244,7 @@ class MetaflowReader(StepReader):
                     calls.properties.add(name)
 
     def _module_env(self) -> TypeEnv:
-        classes, helpers, names = set(), {}, {}
-        imports: dict[str, str] = {}
-        for stmt in self.module.body:
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if isinstance(small, (cst.Import, cst.ImportFrom)):
-                        imports.update(imported(small))
-            if isinstance(stmt, cst.ClassDef):
-                classes.add(stmt.name.value)
-            elif isinstance(stmt, cst.FunctionDef) and stmt.returns is not None:
-                helpers[stmt.name.value] = code(stmt.returns.annotation)
-            elif isinstance(stmt, cst.FunctionDef):
-                kind = returned_type(
-                    stmt, TypeEnv(names, frozenset(classes), helpers, imports=imports)
-                )
-                if kind and "typing.Any" not in kind:  # else typed per call (HelperCalls)
-                    helpers[stmt.name.value] = kind
-            elif isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
-                assign = stmt.body[0]
-                target = assign.targets[0].target
-                if isinstance(target, cst.Name):
-                    known = TypeEnv(names, frozenset(classes), helpers, imports=imports)
-                    kind = infer(assign.value, known)
-                    if kind:
-                        names[target.value] = kind
-        env = TypeEnv(names, frozenset(classes), helpers, imports=imports)
-        changing = mutating_helpers(self.module)  # what they return may not be what went in
-        unknown = {
-            stmt.name.value: stmt
-            for stmt in self.module.body
-            if isinstance(stmt, cst.FunctionDef)
-            and stmt.returns is None
-            and stmt.name.value not in helpers
-            and not changing.get(stmt.name.value)
-        }
-        env.calls = HelperCalls(unknown, env) if unknown else None
-        return env
+        return module_env(self.module, SiblingFunctions(self.path))
 
     def _typed_empty_lists(self) -> None:
         """An artifact a step sets to an empty list (``self.out = []``) that other steps set to

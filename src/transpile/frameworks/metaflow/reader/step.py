@@ -23,6 +23,7 @@ from transpile.reading.inference import (
     TypeEnv,
     agreed,
     bind_target,
+    container,
     element_type,
     infer,
     iter_element,
@@ -158,8 +159,12 @@ class StepAnalyzer(cst.CSTVisitor):
         inputs_name: str | None,
         current_names: set[str],
         methods: dict | None = None,
+        changed: set[str] | None = None,
     ):
         self.methods = methods or {}  # the flow's non-step methods (methods.py)
+        # what the body may change in place (inference.changed_holders): a list, dict or set
+        # it makes and changes so is of no known type (one made empty is followed: Growing)
+        self.changed = changed or set()
         self.env = env.child()  # this step's own: bindings update it in place (_bind)
         self.inputs_name = inputs_name
         self.current_names = current_names
@@ -252,10 +257,12 @@ class StepAnalyzer(cst.CSTVisitor):
             return
         if is_self_attr(target):
             self._stores.add(id(target))
-            self._write(target.attr.value, infer(value, self.env) if value is not None else None)  # type: ignore[union-attr]
+            kind = infer(value, self.env) if value is not None else None
+            self._write(target.attr.value, self._unchanged(target, kind))  # type: ignore[union-attr]
         elif isinstance(target, (cst.Tuple, cst.List)):
             kinds = self._unpacked(value, len(target.elements))
             for element, kind in zip(target.elements, kinds):
+                kind = self._unchanged(element.value, kind)
                 if is_self_attr(element.value):
                     self._stores.add(id(element.value))
                     self._write(element.value.attr.value, kind)  # type: ignore[union-attr]
@@ -268,7 +275,12 @@ class StepAnalyzer(cst.CSTVisitor):
         elif isinstance(target, cst.Name):
             self.facts.local_names.add(target.value)
             kind = infer(value, self.env) if value is not None else None
-            self._bind(**{target.value: kind or ""})  # "": no longer known
+            self._bind(**{target.value: self._unchanged(target, kind) or ""})  # "": not known
+
+    def _unchanged(self, target: cst.BaseExpression, kind: str | None) -> str | None:
+        """``kind``, unless the body may change the container ``target`` holds in place."""
+        holder = _holder(target)
+        return None if holder in self.changed and container(kind) else kind
 
     # a list filled after it is made: `rows = []` ... `rows.append(x)` -------------------------
     def _grow(self, holder: str, growing: Growing, artifact: str | None) -> None:
