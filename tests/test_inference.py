@@ -825,20 +825,24 @@ def test_a_foreach_over_records_types_each_key_and_no_record_reaches_the_model()
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("change", "value", "name"),
     [
-        'self.input["value"] = "now text"',
-        'self.input["value"] += 1.0',
-        'self.input.update(value="now text")',
-        'del self.input["value"]',
+        # a change that may put another type in: the item is of no known type in the step
+        ('self.input["value"] = "now text"', "typing.Any", "typing.Any"),
+        ('self.input.update(value="now text")', "typing.Any", "typing.Any"),
+        ('del self.input["value"]', "typing.Any", "typing.Any"),
+        ('self.input["other"] = 1.5', "typing.Any", "typing.Any"),  # a key the record has not
+        # a change that keeps each key's type: the record holds
+        ('self.input["value"] += 1.0', "float", "str"),
+        ('self.input["value"] = 0.5', "float", "str"),
     ],
 )
-def test_a_step_that_changes_items_reads_no_record(change):
-    """A key's value may have been replaced by one of another type: the dict's value type
-    (the union of its values' types) is all that is sure."""
+def test_a_step_that_changes_items_reads_a_record_only_where_each_change_keeps_its_types(
+    change, value, name
+):
     types = flow_types(RECORDS_FLOW.replace("CHANGE", change))
-    assert types[("each", "value")] == "str | float"
-    assert types[("each", "name")] == "str | float"
+    assert types[("each", "value")] == value
+    assert types[("each", "name")] == name
 
 
 def test_a_helper_that_changes_items_reads_no_record():
@@ -1159,3 +1163,50 @@ def test_a_function_of_a_module_beside_the_flow_is_typed_from_its_body(tmp_path)
     assert types["text"] == "str"  # an annotation of builtins
     assert types["table"] == "typing.Any"  # Table means something in helpers.py only
     assert types["names"] == "typing.Any"  # a dict filled by item: of no known type
+
+
+LATER_CHANGE_FLOW = """
+    from metaflow import FlowSpec, step
+
+
+    def extend(values):
+        values.append("x")
+
+
+    class F(FlowSpec):
+        @step
+        def start(self):
+            self.items = [1, 2]
+            self.next(self.grow)
+
+        @step
+        def grow(self):
+            CHANGE
+            self.next(self.end)
+
+        @step
+        def end(self):
+            pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("self.items.append(3)", "list[int]"),
+        ("self.items.extend([3, 4])", "list[int]"),
+        ("alias = self.items\n            alias += [5]", "list[int]"),
+        ("self.items.sort(reverse=True)", "list[int]"),
+        ("self.items[0] = 7", "list[int]"),
+        ('self.items.append("a")', "typing.Any"),
+        ('alias = self.items\n            alias.append("a")', "typing.Any"),
+        ("self.items[0] = 0.5", "typing.Any"),
+        ("extend(self.items)", "typing.Any"),
+        ("self.items.append(unknown())", "typing.Any"),
+    ],
+)
+def test_an_artifact_a_later_step_changes_in_place_keeps_its_type_only_where_each_change_does(
+    change, expected
+):
+    types = flow_types(LATER_CHANGE_FLOW.replace("CHANGE", change))
+    assert types[("grow", "items")] == expected

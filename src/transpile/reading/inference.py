@@ -1470,7 +1470,7 @@ READ_ONLY = frozenset(
     + ("map", "filter", "next", "Counter", "deque", "OrderedDict", "range", "divmod")
 )
 # methods that change a list, dict or set in place
-_CHANGING_METHODS = frozenset(
+CHANGING_METHODS = frozenset(
     ("append", "extend", "insert", "remove", "sort", "reverse", "add", "discard")
     + ("__setitem__", "__delitem__", "__iadd__", "difference_update", "intersection_update")
     + ("symmetric_difference_update", *_ITEM_METHODS)
@@ -1488,15 +1488,59 @@ def changed_holders(node: cst.CSTNode, keeps: Collection[str] = ()) -> set[str]:
     (``parse``, ``self.parse``: known to change no argument)."""
     finder = _Changes(keeps)
     walk(node, finder)
-    changed, todo = set(finder.found), list(finder.found)
+    return aliased(finder.found | finder.passed, finder.aliases)
+
+
+def change_sites(
+    node: cst.CSTNode, keeps: Collection[str] = ()
+) -> tuple[set[str], set[str], list[tuple[str, str]]]:
+    """``changed_holders`` in parts: the names changed in the body's own statements (which a
+    reader may check keep their types), those given to a function that may change them, and
+    the pairs of names bound to one object."""
+    finder = _Changes(keeps)
+    walk(node, finder)
+    return finder.found, finder.passed, finder.aliases
+
+
+def aliased(names: set[str], aliases: list[tuple[str, str]]) -> set[str]:
+    """``names`` with every name bound to the same object as one of them."""
+    changed, todo = set(names), list(names)
     while todo:  # a change through one name of an object changes it under its other names
         name = todo.pop()
-        for a, b in finder.aliases:
+        for a, b in aliases:
             other = b if a == name else a if b == name else None
             if other is not None and other not in changed:
                 changed.add(other)
                 todo.append(other)
     return changed
+
+
+def holder(node: cst.BaseExpression) -> str | None:
+    """The name (``rows``, ``self.rows``) whose value ``node`` is or is inside of."""
+    return _base(node)
+
+
+def keeps_type(owner: str | None, method: str, args: list[str | None]) -> bool:
+    """Whether ``value.method(*args)`` on a value of type ``owner`` leaves its type as it was:
+    what goes in is of its element type (``append``, ``extend`` with ``args`` the types of
+    the elements given, ``insert``, ``add``), or it only takes out or reorders."""
+    if method in _REMOVING:
+        return True
+    if method in ("append", "add", "extend", "insert") and len(args) != (
+        2 if method == "insert" else 1
+    ):
+        return False
+    element = element_type(owner) if owner and not owner.startswith("str") else None
+    if not element or not args:
+        return False
+    if method in ("append", "add", "extend"):
+        return len(args) == 1 and args[0] == element
+    if method == "insert":
+        return len(args) == 2 and args[1] == element
+    return False
+
+
+_REMOVING = frozenset(("remove", "discard", "sort", "reverse", "clear", "pop", "popitem"))
 
 
 def container(kind: str | None) -> bool:
@@ -1522,6 +1566,7 @@ def _base(node: cst.BaseExpression) -> str | None:
 class _Changes(cst.CSTVisitor):
     def __init__(self, keeps: Collection[str]) -> None:
         self.found: set[str] = set()
+        self.passed: set[str] = set()  # given to a function that may change them
         self.aliases: list[tuple[str, str]] = []
         self.keeps = keeps
 
@@ -1551,25 +1596,26 @@ class _Changes(cst.CSTVisitor):
                 self._add(node.value)  # ``rows[0] = xs``: changed through rows from now on
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        # ``rows[0] += 1`` changes rows; ``rows += [x]`` is typed where it is met, as
-        # ``rows = rows + [x]`` (a step's analysis; a helper's local bound so is unknown)
-        self._targets(node.target)
+        self._add(node.target)  # ``rows += [x]`` changes a list in place
 
     def visit_Del(self, node: cst.Del) -> None:
         self._targets(node.target)
 
     def visit_For(self, node: cst.For) -> None:
         self._targets(node.target)
+        held = _base(node.iter) if isinstance(node.iter, (cst.Name, cst.Attribute)) else None
+        if held and isinstance(node.target, cst.Name):  # ``for row in rows``: its items
+            self.aliases.append((node.target.value, held))
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         on_self = isinstance(func, cst.Attribute) and code(func.value) == "self"
-        if isinstance(func, cst.Attribute) and func.attr.value in _CHANGING_METHODS and not on_self:
+        if isinstance(func, cst.Attribute) and func.attr.value in CHANGING_METHODS and not on_self:
             self._add(func.value)  # (``self.add(x)`` is a flow's method, below)
         user = isinstance(func, cst.Name) and func.value not in READ_ONLY
         method = isinstance(func, cst.Attribute) and _base(func) is not None
-        if (user or method) and dotted(
-            func
-        ) not in self.keeps:  # ``fill(rows)``, ``self.add(rows)``
+        if (user or method) and dotted(func) not in self.keeps:  # fill(rows), self.add(rows)
             for arg in node.args:
-                self._add(arg.value)
+                name = _base(arg.value)
+                if name:
+                    self.passed.add(name)

@@ -17,7 +17,13 @@ import libcst as cst
 from transpile.model.diagnostics import error
 from transpile.model.ir import ANY, Output, Span, TypeRef
 from transpile.reading.cst import code, walk
-from transpile.reading.inference import TypeEnv, annotation, infer, returned_type
+from transpile.reading.inference import (
+    TypeEnv,
+    annotation,
+    changed_holders,
+    infer,
+    returned_type,
+)
 
 from .artifacts import (
     ArtifactParam,
@@ -138,7 +144,8 @@ def _read_idioms(
         replace(p, type=ANY) if p.name in component.json_text else p for p in params
     ]
     known = {p.name: p.type.expr for p in component.params if p.type.known}
-    pickled = [_as_input(o, component.params) for o in pickled]
+    changed = changed_holders(cst.Module(body=statements))  # its type may not be the input's
+    pickled = [o if o.var in changed else _as_input(o, component.params) for o in pickled]
     return statements, inferred(pickled, statements, known)
 
 
@@ -162,7 +169,11 @@ def inferred(
             kind = infer(small.value, env)
             env.names[small.targets[0].target.value] = kind or ""  # "": not known now
     nones = _assigned_none(statements)
-    return [_maybe_none(_typed(o, env.get(o.var)), o.var in nones) for o in outputs]
+    changed = changed_holders(cst.Module(body=statements))  # after its last assignment too
+    return [
+        _maybe_none(_typed(o, None if o.var in changed else env.get(o.var)), o.var in nones)
+        for o in outputs
+    ]
 
 
 def _assigned_none(statements: list[cst.BaseStatement]) -> set[str]:

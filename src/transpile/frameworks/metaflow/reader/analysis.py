@@ -19,9 +19,10 @@ from transpile.reading.inference import (
     INPUTS,
     TypeEnv,
     agreed,
+    aliased,
     args_of,
-    changed_holders,
-    changes_items,
+    change_sites,
+    container,
     imported,
     optional,
     plain,
@@ -108,10 +109,20 @@ class StepReader(FlowState):
         if step.inputs_name:
             env = env.child(**{step.inputs_name: INPUTS})
             env.artifact_types = self._incoming_types(incoming)
-        if changes_items(step.node.body):  # a record's keys may come to hold anything
-            env = env.child()
-            env.records = False
-        changed = changed_holders(step.node.body, self._keeping(step, env))
+        found, passed, aliases = change_sites(step.node.body, self._keeping(step, env))
+        changed: set[str] = set()
+        kept: set[str] = set()  # changed in place, each change keeping the type
+        if found or passed:  # which changes in place keep the types: a walk to see
+            probe = StepAnalyzer(env, step.inputs_name, self.current_names, self.flow.methods)
+            each = walker(probe)
+            for statement in step.node.body.body:  # type: ignore[union-attr]
+                each(statement)
+            unsure = probe.unsure | (found - probe.kept) | passed
+            changed = aliased(unsure, aliases)
+            kept = aliased(probe.kept, aliases) - changed
+            # what the step holds from before (artifacts, its foreach item) and may change
+            # into another type is of no known type anywhere in the step
+            env = env.child(**{h: "" for h in changed if container(env.get(h))})
         analyzer = StepAnalyzer(
             env, step.inputs_name, self.current_names, self.flow.methods, changed
         )
@@ -139,7 +150,7 @@ class StepReader(FlowState):
                 "or sets on self cannot go with it; call it (a lambda around the call will do)",
                 self.spans.find(f"self.{name}", step.span),
             )
-        self._mutations(scan, facts, AvailableTypes(avail, self.types))
+        self._mutations(scan, facts, AvailableTypes(avail, self.types), kept)
         self._method_effects(facts, AvailableTypes(avail, self.types))
         for name in facts.deleted:  # Metaflow keeps no artifact a step deletes
             facts.writes.pop(name, None)
@@ -173,24 +184,33 @@ class StepReader(FlowState):
         return result
 
     def _mutations(
-        self, scan: MutationScan, facts: StepFacts, available: Mapping[str, str]
+        self,
+        scan: MutationScan,
+        facts: StepFacts,
+        available: Mapping[str, str],
+        kept: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> None:
         """An artifact the step changes in place (``scan``, walked with the step's analysis) is
         one it writes: Metaflow saves the changed value, and every later step (a join, per
         foreach branch) reads that one."""
         for name in scan.mutated:
-            self._changed_in_place(name, facts, available)
+            self._changed_in_place(name, facts, available, f"self.{name}" in kept)
 
-    def _changed_in_place(self, name: str, facts: StepFacts, available: Mapping[str, str]) -> None:
+    def _changed_in_place(
+        self, name: str, facts: StepFacts, available: Mapping[str, str], kept: bool = False
+    ) -> None:
         """``name`` changed in place by the step (or a method it calls): written, as it was."""
         if name in SPECIAL or name in self.params or name in self.flow.constants:
             return
         kind = available.get(f"self.{name}")
         if name in facts.writes or immutable(kind):
             return
-        # an empty list changed in place holds what went in, of no known type; a record's
-        # keys may now hold anything
-        facts.writes[name] = [plain(kind) if kind and kind != EMPTY_LIST else None]
+        # a list, dict or set changed in place holds what went in, of no known type, unless
+        # each change the step makes was seen to keep its type (``kept``); a record's keys
+        # may be others now
+        facts.writes[name] = [
+            None if container(kind) and not kept else plain(kind) if kind else None
+        ]
         if name not in facts.reads:
             facts.reads.append(name)
 

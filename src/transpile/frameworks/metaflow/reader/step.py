@@ -18,6 +18,7 @@ from transpile.reading.cst import (
     walk,
 )
 from transpile.reading.inference import (
+    CHANGING_METHODS,
     EMPTY_LIST,
     INPUTS,
     TypeEnv,
@@ -25,11 +26,15 @@ from transpile.reading.inference import (
     bind_target,
     container,
     element_type,
+    holder,
     infer,
     iter_element,
+    keeps_type,
     optional,
     plain,
+    record_of,
     set_by_call,
+    split_args,
     union,
     unpacked,
 )
@@ -165,6 +170,9 @@ class StepAnalyzer(cst.CSTVisitor):
         # what the body may change in place (inference.changed_holders): a list, dict or set
         # it makes and changes so is of no known type (one made empty is followed: Growing)
         self.changed = changed or set()
+        # changes in place met, by what they change: kept its type, or maybe not (_kept)
+        self.kept: set[str] = set()
+        self.unsure: set[str] = set()
         self.env = env.child()  # this step's own: bindings update it in place (_bind)
         self.inputs_name = inputs_name
         self.current_names = current_names
@@ -191,6 +199,9 @@ class StepAnalyzer(cst.CSTVisitor):
         self._store(node.target, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        operation = cst.BinaryOperation(node.target, _BINARY[type(node.operator)](), node.value)
+        before = infer(node.target, self.env)
+        self._kept(node.target, before, infer(operation, self.env))
         self._spoil(node.target)
         if isinstance(node.target, cst.Name):  # `x += ...` may change what x holds
             operation = cst.BinaryOperation(node.target, _BINARY[type(node.operator)](), node.value)
@@ -235,6 +246,9 @@ class StepAnalyzer(cst.CSTVisitor):
             self.facts.local_names.add(param.name.value)
 
     def _store(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Subscript):  # `rows[0] = x`: x must be of the items' type
+            before = infer(target, self.env) if self._known_key(target) else None
+            self._kept(target, before, infer(value, self.env) if value is not None else None)
         self._spoil(target)  # a rebinding, or an item set: `rows[0] = x`
         self._growing.pop(_holder(target) or "", None)  # the name holds something else now
         if is_self_attr(target) and _empty_list(value):
@@ -277,6 +291,46 @@ class StepAnalyzer(cst.CSTVisitor):
             kind = infer(value, self.env) if value is not None else None
             self._bind(**{target.value: self._unchanged(target, kind) or ""})  # "": not known
 
+    def _kept(self, target: cst.BaseExpression, before: str | None, after: str | None) -> None:
+        """A change in place of what ``target`` is part of: its type kept where the value
+        that goes in is of the type of what was there (or one of a union's)."""
+        name = holder(target)
+        if name is None:
+            return
+        fits = (
+            bool(before) and bool(after) and (after == before or after in split_args(before, "|"))
+        )  # type: ignore[arg-type]
+        (self.kept if fits else self.unsure).add(name)
+
+    def _known_key(self, target: cst.Subscript) -> bool:
+        """``d["k"] = v`` of a record: the key must be one the record has (a new key makes it
+        another record); any other item set is checked against the value type."""
+        fields = record_of(infer(target.value, self.env))
+        if fields is None:
+            return True
+        index = target.slice[0].slice if len(target.slice) == 1 else None
+        key = index.value if isinstance(index, cst.Index) else None
+        return isinstance(key, cst.SimpleString) and key.evaluated_value in fields
+
+    def _changing_call(self, node: cst.Call) -> None:
+        """``rows.append(x)`` and the like, on what is not a list being filled (Growing)."""
+        func = node.func
+        if not isinstance(func, cst.Attribute) or code(func.value) == "self":
+            return
+        method = func.attr.value
+        name = holder(func.value)
+        if name is None or method not in CHANGING_METHODS or name in self._growing:
+            return
+        args = [a.value for a in node.args if not a.keyword]  # sort(key=..., reverse=True)
+        if any(a.star for a in node.args):
+            self.unsure.add(name)
+            return
+        kinds = [
+            iter_element(a, self.env) if method == "extend" else infer(a, self.env) for a in args
+        ]
+        owner = infer(func.value, self.env)
+        (self.kept if keeps_type(owner, method, kinds) else self.unsure).add(name)
+
     def _unchanged(self, target: cst.BaseExpression, kind: str | None) -> str | None:
         """``kind``, unless the body may change the container ``target`` holds in place."""
         holder = _holder(target)
@@ -292,9 +346,9 @@ class StepAnalyzer(cst.CSTVisitor):
 
     def _retype(self, growing: Growing) -> None:
         kind = growing.kind()
-        for holder, held in self._growing.items():
+        for name, held in self._growing.items():
             if held is growing:
-                self._bind(**{holder: kind or ""})
+                self._bind(**{name: kind or ""})
         for artifact, index in growing.writes:
             self.facts.writes[artifact][index] = kind
 
@@ -431,6 +485,7 @@ class StepAnalyzer(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         self._method_call(node)
+        self._changing_call(node)
         if self._filled(node):
             return
         if isinstance(node.func, cst.Name) and node.func.value in READ_ONLY:
