@@ -174,21 +174,6 @@ def calls_in(node: cst.CSTNode) -> list[cst.Call]:
     return found
 
 
-def imports_in(node: cst.CSTNode) -> list[cst.Import | cst.ImportFrom]:
-    """Every import statement inside ``node``, in source order."""
-    found: list[cst.Import | cst.ImportFrom] = []
-
-    class Collect(cst.CSTVisitor):
-        def visit_Import(self, small: cst.Import) -> None:
-            found.append(small)
-
-        def visit_ImportFrom(self, small: cst.ImportFrom) -> None:
-            found.append(small)
-
-    walk(node, Collect())
-    return found
-
-
 def bound_names(target: cst.CSTNode) -> list[str]:
     """The names an assignment or loop target binds (``x``, ``a, (b, *c)``); an attribute or a
     subscript binds none."""

@@ -1491,15 +1491,27 @@ def changed_holders(node: cst.CSTNode, keeps: Collection[str] = ()) -> set[str]:
     return aliased(finder.found | finder.passed, finder.aliases)
 
 
-def change_sites(
-    node: cst.CSTNode, keeps: Collection[str] = ()
-) -> tuple[set[str], set[str], list[tuple[str, str]]]:
-    """``changed_holders`` in parts: the names changed in the body's own statements (which a
-    reader may check keep their types), those given to a function that may change them, and
-    the pairs of names bound to one object."""
-    finder = _Changes(keeps)
+@dataclass
+class ChangeSites:
+    """``changed_holders`` in parts, from one walk: the names changed in the body's own
+    statements (which a reader may check keep their types), each call of the user's that may
+    change its arguments (callee, the names given), the pairs of names bound to one object,
+    and the names the body imports (``imported``)."""
+
+    found: set[str]
+    calls: list[tuple[str, list[str]]]
+    aliases: list[tuple[str, str]]
+    imports: dict[str, str]
+
+    def passed(self, keeps: Collection[str]) -> set[str]:
+        """The names given to a function not in ``keeps`` (known to change no argument)."""
+        return {name for callee, names in self.calls if callee not in keeps for name in names}
+
+
+def change_sites(node: cst.CSTNode) -> ChangeSites:
+    finder = _Changes(())
     walk(node, finder)
-    return finder.found, finder.passed, finder.aliases
+    return ChangeSites(finder.found, finder.calls, finder.aliases, finder.imports)
 
 
 def aliased(names: set[str], aliases: list[tuple[str, str]]) -> set[str]:
@@ -1567,6 +1579,8 @@ class _Changes(cst.CSTVisitor):
     def __init__(self, keeps: Collection[str]) -> None:
         self.found: set[str] = set()
         self.passed: set[str] = set()  # given to a function that may change them
+        self.calls: list[tuple[str, list[str]]] = []  # (callee, names given), for ChangeSites
+        self.imports: dict[str, str] = {}
         self.aliases: list[tuple[str, str]] = []
         self.keeps = keeps
 
@@ -1614,8 +1628,14 @@ class _Changes(cst.CSTVisitor):
             self._add(func.value)  # (``self.add(x)`` is a flow's method, below)
         user = isinstance(func, cst.Name) and func.value not in READ_ONLY
         method = isinstance(func, cst.Attribute) and _base(func) is not None
-        if (user or method) and dotted(func) not in self.keeps:  # fill(rows), self.add(rows)
-            for arg in node.args:
-                name = _base(arg.value)
-                if name:
-                    self.passed.add(name)
+        if user or method:  # fill(rows), self.add(rows)
+            names = [n for n in (_base(a.value) for a in node.args) if n]
+            self.calls.append((dotted(func) or "", names))
+            if dotted(func) not in self.keeps:
+                self.passed.update(names)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.imports.update(imported(node))
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.imports.update(imported(node))

@@ -12,7 +12,7 @@ import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, TypeRef
-from transpile.reading.cst import code, imports_in, is_self_attr, walker
+from transpile.reading.cst import code, is_self_attr, walker
 from transpile.reading.cst import literal as _literal
 from transpile.reading.inference import (
     EMPTY_LIST,
@@ -23,7 +23,6 @@ from transpile.reading.inference import (
     args_of,
     change_sites,
     container,
-    imported,
     optional,
     plain,
 )
@@ -109,10 +108,12 @@ class StepReader(FlowState):
         if step.inputs_name:
             env = env.child(**{step.inputs_name: INPUTS})
             env.artifact_types = self._incoming_types(incoming)
-        found, passed, aliases = change_sites(step.node.body, self._keeping(step, env))
+        sites = change_sites(step.node.body)
+        found, aliases = sites.found, sites.aliases
+        passed = sites.passed(self._keeping(env, sites.imports)) if sites.calls else set()
         changed: set[str] = set()
         kept: set[str] = set()  # changed in place, each change keeping the type
-        if found or passed:  # which changes in place keep the types: a walk to see
+        if found:  # which changes in place keep the types: a walk to see
             probe = StepAnalyzer(env, step.inputs_name, self.current_names, self.flow.methods)
             each = walker(probe)
             for statement in step.node.body.body:  # type: ignore[union-attr]
@@ -120,6 +121,9 @@ class StepReader(FlowState):
             unsure = probe.unsure | (found - probe.kept) | passed
             changed = aliased(unsure, aliases)
             kept = aliased(probe.kept, aliases) - changed
+        elif passed:
+            changed = aliased(passed, aliases)
+        if changed:
             # what the step holds from before (artifacts, its foreach item) and may change
             # into another type is of no known type anywhere in the step
             env = env.child(**{h: "" for h in changed if container(env.get(h))})
@@ -265,21 +269,25 @@ class StepReader(FlowState):
             self.types[(step.name, name)] = TypeRef("str | None", "inferred")
         self.catches[step.name] = name
 
-    def _keeping(self, step: StepDef, env: TypeEnv) -> set[str]:
+    def _keeping(self, env: TypeEnv, own: dict[str, str]) -> set[str]:
         """The functions a step calls that change no argument: the module's helpers and the
         flow's methods typed per call, and what the file or the step imports from a library
         (``combinations``), not from a module beside the file (the user's own code)."""
         keeps = set(env.calls.functions) if env.calls is not None else set()
+        keeps |= {"self.next", "self.merge_artifacts"}  # Metaflow's: they change nothing
         keeps |= {f"self.{m.name}" for m in self.flow.methods.values() if not m.changed_params}
-        changing = mutating_helpers(self.module) if self._helpers is None else self._helpers
+        if self._helpers is None:
+            self._helpers = mutating_helpers(self.module)
+            for method in self.flow.methods.values():  # self.add(self.rows) changes rows
+                if method.changed_params:
+                    self._helpers[f"self.{method.name}"] = method.changed_params
+        changing = self._helpers
         keeps |= {
             s.name.value
             for s in self.module.body
             if isinstance(s, cst.FunctionDef) and not changing.get(s.name.value)
         }
-        imports = dict(env.imports)
-        for node in imports_in(step.node.body):
-            imports.update(imported(node))
+        imports = {**env.imports, **own}  # the file's imports and the step's own
         found = self.__dict__.setdefault("_beside", {})  # module → a file beside this one?
         for name, target in imports.items():
             module = target.rpartition(".")[0] or target
