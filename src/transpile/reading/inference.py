@@ -419,11 +419,10 @@ def plain(expr: str) -> str:
     """``expr`` with no record in it, at any depth: the annotation it stands for."""
     if RECORD not in expr:
         return expr
-    out, depth, i = [], 0, 0
+    out, i = [], 0
     while i < len(expr):
-        if expr.startswith(", " + RECORD, i) and depth == 0:
-            i += 2
-            depth = 0
+        if expr.startswith(", " + RECORD, i):  # skip it, to its closing brace
+            i, depth = i + 2, 0
             while True:
                 depth += expr[i] == "{"
                 depth -= expr[i] == "}"
@@ -457,9 +456,9 @@ def changes_items(node: cst.CSTNode) -> bool:
     """Whether a body may change a container's items in place: an item assigned, changed
     or deleted (``row["k"] = v``, ``row["k"] += 1``, ``del row["k"]``), or a method that
     does it (``row.update(...)``)."""
-    finder = _ItemChanges()
+    finder = _Changes(())
     walk(node, finder)
-    return finder.found
+    return finder.items
 
 
 def element_type(expr: str | None) -> str | None:
@@ -1428,30 +1427,6 @@ class _Returns(cst.CSTVisitor):
 _ITEM_METHODS = frozenset(("update", "setdefault", "pop", "popitem", "clear"))
 
 
-class _ItemChanges(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found = False
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.found |= _holds_subscript(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.found |= _holds_subscript(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.found |= _holds_subscript(node.target)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self.found |= _holds_subscript(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self.found |= _holds_subscript(node.target)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        self.found |= isinstance(func, cst.Attribute) and func.attr.value in _ITEM_METHODS
-
-
 def _holds_subscript(target: cst.BaseExpression) -> bool:
     if isinstance(target, cst.Subscript):
         return True
@@ -1581,6 +1556,7 @@ class _Changes(cst.CSTVisitor):
         self.passed: set[str] = set()  # given to a function that may change them
         self.calls: list[tuple[str, list[str]]] = []  # (callee, names given), for ChangeSites
         self.imports: dict[str, str] = {}
+        self.items = False  # an item set, changed or deleted anywhere (changes_items)
         self.aliases: list[tuple[str, str]] = []
         self.keeps = keeps
 
@@ -1597,6 +1573,7 @@ class _Changes(cst.CSTVisitor):
                 self._targets(element.value)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.items |= _holds_subscript(node.target)
         self._targets(node.target)
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -1610,12 +1587,18 @@ class _Changes(cst.CSTVisitor):
                 self._add(node.value)  # ``rows[0] = xs``: changed through rows from now on
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.items |= _holds_subscript(node.target)
         self._add(node.target)  # ``rows += [x]`` changes a list in place
 
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.items |= _holds_subscript(node.target)
+
     def visit_Del(self, node: cst.Del) -> None:
+        self.items |= _holds_subscript(node.target)
         self._targets(node.target)
 
     def visit_For(self, node: cst.For) -> None:
+        self.items |= _holds_subscript(node.target)
         self._targets(node.target)
         held = _base(node.iter) if isinstance(node.iter, (cst.Name, cst.Attribute)) else None
         if held and isinstance(node.target, cst.Name):  # ``for row in rows``: its items
@@ -1623,6 +1606,7 @@ class _Changes(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        self.items |= isinstance(func, cst.Attribute) and func.attr.value in _ITEM_METHODS
         on_self = isinstance(func, cst.Attribute) and code(func.value) == "self"
         if isinstance(func, cst.Attribute) and func.attr.value in CHANGING_METHODS and not on_self:
             self._add(func.value)  # (``self.add(x)`` is a flow's method, below)

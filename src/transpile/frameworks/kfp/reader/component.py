@@ -146,15 +146,19 @@ def _read_idioms(
     known = {p.name: p.type.expr for p in component.params if p.type.known}
     changed = changed_holders(cst.Module(body=statements))  # its type may not be the input's
     pickled = [o if o.var in changed else _as_input(o, component.params) for o in pickled]
-    return statements, inferred(pickled, statements, known)
+    return statements, inferred(pickled, statements, known, changed)
 
 
 def inferred(
-    outputs: list[Output], statements: list[cst.BaseStatement], known: dict[str, str]
+    outputs: list[Output],
+    statements: list[cst.BaseStatement],
+    known: dict[str, str],
+    changed: set[str] | None = None,
 ) -> list[Output]:
     """Types of values our writer pickled, from the body's last assignment to each, where the
-    type is made of builtins only (classes defined inside the body are unknown elsewhere).
-    ``known``: the types of the inputs."""
+    type is made of builtins only (classes defined inside the body are unknown elsewhere) and
+    the body does not change the value in place after it (``changed``: the names it may change,
+    found here when not given). ``known``: the types of the inputs."""
     env = TypeEnv(dict(known))
     helpers = {}
     for stmt in statements:
@@ -169,7 +173,8 @@ def inferred(
             kind = infer(small.value, env)
             env.names[small.targets[0].target.value] = kind or ""  # "": not known now
     nones = _assigned_none(statements)
-    changed = changed_holders(cst.Module(body=statements))  # after its last assignment too
+    if changed is None:
+        changed = changed_holders(cst.Module(body=statements))
     return [
         _maybe_none(_typed(o, None if o.var in changed else env.get(o.var)), o.var in nones)
         for o in outputs

@@ -84,6 +84,7 @@ class StepReader(FlowState):
     """Mixed into MetaflowReader (read.py), which walks the flow and calls ``_analyse`` per step."""
 
     _helpers: dict[str, frozenset] | None = None  # module functions → parameters they mutate
+    _beside: dict[str, bool] | None = None  # module an import names → a file beside this one?
 
     def _analyse(
         self, step: StepDef, avail: Avail, maps: tuple, incoming: Incoming | None
@@ -130,12 +131,7 @@ class StepReader(FlowState):
         analyzer = StepAnalyzer(
             env, step.inputs_name, self.current_names, self.flow.methods, changed
         )
-        if self._helpers is None:
-            self._helpers = mutating_helpers(self.module)
-            for method in self.flow.methods.values():  # self.add(self.rows) changes rows
-                if method.changed_params:
-                    self._helpers[f"self.{method.name}"] = method.changed_params
-        scan = MutationScan(_artifact_root, self._helpers)
+        scan = MutationScan(_artifact_root, self._changing_helpers())
         values = MethodValues(self.flow.methods)
         words = rewrite_words(self.current_names, step.inputs_name)
         touched: set[int] = set()  # the statements the body rewrite changes (step.py)
@@ -276,26 +272,31 @@ class StepReader(FlowState):
         keeps = set(env.calls.functions) if env.calls is not None else set()
         keeps |= {"self.next", "self.merge_artifacts"}  # Metaflow's: they change nothing
         keeps |= {f"self.{m.name}" for m in self.flow.methods.values() if not m.changed_params}
-        if self._helpers is None:
-            self._helpers = mutating_helpers(self.module)
-            for method in self.flow.methods.values():  # self.add(self.rows) changes rows
-                if method.changed_params:
-                    self._helpers[f"self.{method.name}"] = method.changed_params
-        changing = self._helpers
+        changing = self._changing_helpers()
         keeps |= {
             s.name.value
             for s in self.module.body
             if isinstance(s, cst.FunctionDef) and not changing.get(s.name.value)
         }
         imports = {**env.imports, **own}  # the file's imports and the step's own
-        found = self.__dict__.setdefault("_beside", {})  # module → a file beside this one?
+        if self._beside is None:
+            self._beside = {}
         for name, target in imports.items():
             module = target.rpartition(".")[0] or target
-            if module not in found:
-                found[module] = module_path(self.path, module) is not None
-            if not found[module]:
+            if module not in self._beside:
+                self._beside[module] = module_path(self.path, module) is not None
+            if not self._beside[module]:
                 keeps.add(name)
         return keeps
+
+    def _changing_helpers(self) -> dict[str, frozenset]:
+        """The module's functions and the flow's methods → the parameters they change."""
+        if self._helpers is None:
+            self._helpers = mutating_helpers(self.module)
+            for method in self.flow.methods.values():  # self.add(self.rows) changes rows
+                if method.changed_params:
+                    self._helpers[f"self.{method.name}"] = method.changed_params
+        return self._helpers
 
     def _write_type(
         self, step: StepDef, name: str, kinds: list[str | None], facts: StepFacts
