@@ -86,6 +86,27 @@ def typed(expr: str, env: TypeEnv = ENV) -> str | None:
         ('config.get("a", "none")', None),
         ("config.get(*keys)", None),
         ('blob.get("a")', None),
+        # iterating a tuple of several types: each element is one of them
+        ('[x for x in ("ann", 5)]', "list[str | int]"),
+        ("[x for x in (1, 2.5)]", None),  # an int or a float: no union of numbers
+        ("[x for x in (1, unknown)]", None),
+        # dict() of pairs, of a dict, of keywords
+        ('dict(zip(words, ("ann", 5)))', "dict[str, str | int]"),
+        ("dict(config)", "dict[str, int]"),
+        ('dict(mode="bulk", size=n)', "dict[str, str | int]"),
+        ("dict(words)", None),  # items of no two parts
+        ("dict(zip(words, unknown))", None),
+        ('dict(config, extra="x")', None),  # a dict and keywords: not worked out
+        ("dict(**config)", None),
+        # tuple() of an iterable: its elements, as many as there are
+        ("tuple(words)", "tuple[str, ...]"),
+        ("tuple(unknown)", None),
+        # map() with a builtin or a one-parameter lambda over one iterable
+        ("list(map(str, ints))", "list[str]"),
+        ("list(map(lambda x: x * 2.0, ints))", "list[float]"),
+        ("list(map(lambda x: x * 2.0, unknown))", None),
+        ("list(map(lambda x, y: x + y, ints, floats))", None),
+        ("list(map(parse, words))", None),  # a function of no known result
     ],
 )
 def test_expression_rules(expr, expected):
@@ -254,6 +275,19 @@ def test_an_unannotated_helper_returns_what_its_locals_hold():
 )
 def test_a_helper_local_bound_more_than_one_way_is_unknown(source):
     assert helper(source) is None
+
+
+def test_an_empty_display_returned_beside_a_typed_one_is_of_its_type():
+    source = "def f(flag):\n    if flag:\n        return [1.5]\n    return []\n"
+    assert helper(source) == "list[float]"
+    records = 'def f(flag):\n    if flag:\n        return {"a": 1}\n    return {}\n'
+    assert helper(records) == "dict[str, int]"  # an empty dict has none of the keys
+    assert annotation(returned_type(cst.parse_module(records).body[0], ENV)) == "dict[str, int]"
+    # with nothing else to agree with, or two others that disagree: unknown
+    assert helper("def f():\n    return []\n") is None
+    mixed = "def f(a, b):\n    if a:\n        return [1]\n    if b:\n        return ['x']\n    return []\n"
+    assert helper(mixed) is None
+    assert helper("def f(a):\n    if a:\n        return {'k': 1}\n    return []\n") is None
 
 
 def test_a_local_rebound_to_the_same_type_keeps_it():
@@ -667,7 +701,8 @@ def test_min_and_max_of_one_iterable():
 
 def test_iterating_a_tuple_of_one_kind_gives_that_kind():
     assert typed('list(("age", "income"))') == "list[str]"
-    assert typed('sorted(("a", 1))') is None  # two kinds
+    assert typed('list(("a", 1))') == "list[str | int]"  # two kinds: either
+    assert typed('list(("a", 1.5, 2))') is None  # no union of two kinds of number
     assert typed("[x for x in divmod(n, 2)]") == "list[int]"
 
 
@@ -945,6 +980,28 @@ def test_calls_that_set_values_of_two_types_leave_the_artifact_unknown():
     # the last call's int, unless the method sets it on some paths only: not known here
     assert types[("start", "last")] == "typing.Any"
     assert types[("start", "trail")] == "typing.Any"  # list[str | int] is no type to assume
+
+
+def test_what_a_method_returns_is_typed_where_it_also_sets_and_its_own_sets_are_unknown():
+    source = (
+        METHOD_SETS_FLOW.replace("STAGE", '"start"')
+        .replace(
+            "                self.trail = self.trail + [stage]\n",
+            "                self.trail = self.trail + [stage]\n"
+            "            return [len(stage), 2]\n\n"
+            "        def again(self, stage):\n"
+            "            self.audited = stage\n"
+            "            return self.audited\n",
+        )
+        .replace(
+            "self.last = self.audited",
+            "self.sizes = self.audit('a')\n            self.last = self.again('b')",
+        )
+    )
+    types = flow_types(source)
+    assert types[("start", "sizes")] == "list[int]"
+    # read back after its own set: not the caller's value, and not worked out
+    assert types[("start", "last")] == "typing.Any"
 
 
 CONSTANT_FLOW = """

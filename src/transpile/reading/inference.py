@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +139,8 @@ class HelperCalls:
         self.bound: dict[str, int] = {}  # leading parameters a call does not pass (``self``)
         # a flow's method → the artifacts it reads (``self.table``): typed as the caller has them
         self.reads: dict[str, list[str]] = {}
+        # … and those it sets (with what it calls): read back in its body, of no known type
+        self.sets: dict[str, list[str]] = {}
         self.properties: set[str] = set()  # ``self.genres``: read, not called
         self.module = module
         self.depth = 0
@@ -157,6 +159,8 @@ class HelperCalls:
             return None
         for read in self.reads.get(name, ()):
             given[f"self.{read}"] = env.get(f"self.{read}") or ""
+        for changed in self.sets.get(name, ()):
+            given[f"self.{changed}"] = ""  # what it sets before reading it back: not the caller's
         key = (name, tuple(sorted(given.items())))
         if key not in self.seen:
             self.seen[key] = None  # a helper calling itself is unknown
@@ -593,6 +597,8 @@ def iter_element(node: cst.BaseExpression, env: TypeEnv) -> str | None:
     if isinstance(node, cst.Call) and _callee(node) == "enumerate" and node.args:
         inner = element_type(infer(node.args[0].value, env))
         return f"tuple[int, {inner}]" if inner else None
+    if isinstance(node, cst.Call) and _callee(node) == "map" and "map" not in env:
+        return _mapped(node, env)
     if isinstance(node, cst.Call) and _callee(node) == "zip" and "zip" not in env:
         if not node.args or any(a.keyword or a.star for a in node.args):
             return None
@@ -610,9 +616,34 @@ def iter_element(node: cst.BaseExpression, env: TypeEnv) -> str | None:
     if counted and len(counted) == 1:
         return counted[0]
     parts = args_of(kind, "tuple")
-    if parts and (len(set(parts)) == 1 or (len(parts) == 2 and parts[1] == "...")):
+    if parts and len(parts) == 2 and parts[1] == "...":
         return parts[0]  # a tuple of one kind of value
+    if parts and "typing.Any" not in parts:
+        return union(parts)  # ``("ann", 5)``: each element is one of its parts
     return element_type(kind)
+
+
+def _mapped(node: cst.Call, env: TypeEnv) -> str | None:
+    """The element of ``map(f, xs)`` over one iterable: what a builtin such as ``str`` makes,
+    or a one-parameter lambda's body with its parameter bound to an element of ``xs``."""
+    if len(node.args) != 2 or any(a.keyword or a.star for a in node.args):
+        return None
+    function, items = node.args[0].value, node.args[1].value
+    if isinstance(function, cst.Name) and function.value not in env:
+        return _BUILTIN_RESULT.get(function.value)
+    if not isinstance(function, cst.Lambda):
+        return None
+    params = function.params
+    others = (params.posonly_params, params.kwonly_params, params.star_kwarg)
+    if len(params.params) != 1 or isinstance(params.star_arg, cst.Param) or any(others):
+        return None
+    if params.params[0].default is not None:
+        return None
+    elem = iter_element(items, env)
+    if elem is None or elem == INPUTS:
+        return None
+    found = infer(function.body, bind_target(params.params[0].name, elem, env))
+    return found if found != INPUTS else None
 
 
 def _view(node: cst.BaseExpression, env: TypeEnv) -> str | None:
@@ -733,6 +764,11 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
         elem = iter_element(args[0], env)
         kind = "set" if name == "set" else "list"
         return f"{kind}[{elem}]" if elem and elem != INPUTS else None
+    if name == "tuple" and len(args) == 1 and len(node.args) == 1:
+        elem = iter_element(args[0], env)
+        return f"tuple[{elem}, ...]" if elem and elem != INPUTS else None
+    if name == "dict" and "dict" not in env:
+        return _dict_call(node, env)
     if name == "divmod" and len(args) == 2:
         both = _join([infer(a, env) for a in args], none=False)
         return f"tuple[{both}, {both}]" if both else None
@@ -744,6 +780,30 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
         if module is None:
             return _method(node.func, env, node)  # a local or an artifact named like a module
         return _module_call(module, node, args, env) or _method(node.func, env, node)
+    return None
+
+
+def _dict_call(node: cst.Call, env: TypeEnv) -> str | None:
+    """``dict(d)`` of a dict: a copy, of its type; ``dict(pairs)``: the pairs' two types;
+    ``dict(a=1, b="x")``: str keys, its values' types (no other mixture of the two)."""
+    if any(a.star for a in node.args):
+        return None
+    if len(node.args) == 1 and not node.args[0].keyword:
+        given = node.args[0].value
+        kind = infer(given, env)
+        if args_of(kind, "dict") is not None:
+            return kind
+        if args_of(kind, "collections.Counter") is not None or kind == INPUTS:
+            return None  # a Counter copied into a dict: a dict of other arguments
+        pair = args_of(iter_element(given, env), "tuple")
+        if pair is None or len(pair) != 2 or "..." in pair or "typing.Any" in pair:
+            return None
+        return f"dict[{pair[0]}, {pair[1]}]" if INPUTS not in pair else None
+    if node.args and all(a.keyword for a in node.args):
+        display = cst.Dict(
+            [cst.DictElement(cst.SimpleString(f'"{a.keyword.value}"'), a.value) for a in node.args]  # type: ignore[union-attr]
+        )
+        return _dict(display, env)
     return None
 
 
@@ -1239,7 +1299,33 @@ def returned_type(
         columns = zip(*(v.elements for v in values))  # type: ignore[union-attr]
         kinds = [_join([infer(e.value, env) for e in column]) or "typing.Any" for column in columns]
         return f"tuple[{', '.join(kinds)}]"
-    return _join([infer(v, env) for v in values])
+    return _join(_fill_empty(values, [infer(v, env) for v in values]))
+
+
+def _fill_empty(values: Sequence[cst.BaseExpression], kinds: list[str | None]) -> list[str | None]:
+    """``return []`` beside ``return rows`` of a ``list[T]``: the empty display is a value of
+    that type too (the same for ``{}`` and dicts), where the others agree on one."""
+    known = {k for v, k in zip(values, kinds) if not _empty_display(v)}
+    if len(known) != 1:
+        return kinds
+    kind = known.pop()
+    out = []
+    for value, found in zip(values, kinds):
+        empty = _empty_display(value)
+        fits = empty and kind is not None and args_of(kind, empty) is not None
+        if fits:  # an empty dict has none of a record's keys; an empty list has no record
+            found = plain(kind) if empty == "dict" else kind  # type: ignore[arg-type]
+        out.append(found)
+    return out
+
+
+def _empty_display(node: cst.BaseExpression) -> str:
+    """``"list"`` for ``[]``, ``"dict"`` for ``{}``; else ""."""
+    if isinstance(node, cst.List) and not node.elements:
+        return "list"
+    if isinstance(node, cst.Dict) and not node.elements:
+        return "dict"
+    return ""
 
 
 def _local_env(function: cst.FunctionDef, env: TypeEnv, given: Mapping[str, str]) -> TypeEnv:

@@ -132,10 +132,11 @@ class MetaflowReader(StepReader):
         if self.env.calls is not None:  # what the typed methods read, now that it is known
             for name in self.env.calls.functions.keys() & {f"self.{m}" for m in self.flow.methods}:
                 method = self.flow.methods[name.removeprefix("self.")]
-                if method.all_sets or method.all_mutates or method.changed_params:
+                if method.all_mutates or method.changed_params:
                     del self.env.calls.functions[name]  # it changes what it is given, or self
                     continue
                 self.env.calls.reads[name] = method.reads if method.kind != "class" else []
+                self.env.calls.sets[name] = method.all_sets
         if self.flow.config_files and "import json" not in imports:
             imports.append("import json")  # the steps parse a Config's file
         if self.flow.configs:
@@ -226,15 +227,16 @@ class MetaflowReader(StepReader):
                 raise error("TP115", "put the metaflow import on a line of its own", where)
 
     def _typed_methods(self) -> None:
-        """The flow's methods that only compute (no artifact set or changed, no argument
-        changed) are typed at each ``self.m(...)`` call as module helpers are."""
+        """The flow's methods that change nothing in place (no artifact or argument changed)
+        are typed at each ``self.m(...)`` call as module helpers are; what one sets is typed
+        at the call apart (``set_by_call``), and unknown to its own body."""
         if self.env.calls is None:
             self.env.calls = HelperCalls({}, self.env)
         calls = self.env.calls
         for method in self.flow.methods.values():
             if (
                 method.kind in ("method", "static", "class", "property")
-                and not (method.all_sets or method.all_mutates or method.changed_params)
+                and not (method.all_mutates or method.changed_params)
                 and method.node.returns is None
             ):
                 name = f"self.{method.name}"
