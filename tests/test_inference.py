@@ -107,6 +107,10 @@ def typed(expr: str, env: TypeEnv = ENV) -> str | None:
         ("list(map(lambda x: x * 2.0, unknown))", None),
         ("list(map(lambda x, y: x + y, ints, floats))", None),
         ("list(map(parse, words))", None),  # a function of no known result
+        # a bytearray is one whatever goes in; its items are bytes, ints
+        ("bytearray()", "bytearray"),
+        ("[b + 1 for b in bytearray()]", "list[int]"),
+        ("bytearray().pop()", None),
     ],
 )
 def test_expression_rules(expr, expected):
@@ -357,6 +361,41 @@ def test_a_list_used_any_other_way_is_unknown(body):
     assert step_types(body)["rows"] is None
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            'rows = {}\nfor w in ["a", "b"]:\n    rows[w] = len(w)\nself.rows = rows\n',
+            "dict[str, int]",
+        ),
+        ('self.rows = {}\nself.rows["n"] = 1\nself.rows["s"] = "x"\n', "dict[str, int | str]"),
+        ('self.rows = {}\nself.rows["a"] = [1.5]\n', "dict[str, list[float]]"),
+        ('rows = {}\nrows["k"] = 2\nself.rows = rows\nn = len(rows)\n', "dict[str, int]"),
+    ],
+)
+def test_a_dict_filled_by_key_in_the_step_has_the_types_of_what_goes_in(body, expected):
+    assert step_types(body)["rows"] == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "self.rows = {}\n",  # empty: of no known type
+        'self.rows = {}\nself.rows["n"] = 1\nself.rows[2] = 1\n',  # keys of two types
+        'self.rows = {}\nself.rows["n"] = 1\nself.rows.update(s="x")\n',
+        'self.rows = {}\nself.rows["n"] = 1\nself.rows["n"] += 0.5\n',
+        'self.rows = {}\nself.rows["n"] = [1]\nself.rows["n"].append("x")\n',
+        'self.rows = {}\nself.rows["n"] = load()\n',
+        'rows = {}\nrows["n"] = 1\nfill(rows)\nself.rows = rows\n',
+        # an item that is held elsewhere too: changed there after it went in
+        'xs = [1]\nself.rows = {}\nself.rows["n"] = xs\nxs.append("s")\n',
+        'xs = []\nxs.append(1)\nself.rows = {}\nself.rows["n"] = xs\nxs.append("s")\n',
+    ],
+)
+def test_a_dict_used_any_other_way_is_unknown(body):
+    assert step_types(body)["rows"] is None
+
+
 def test_a_dotted_import_in_a_component_binds_its_first_name():
     """``import urllib.request`` in a helper inside a KFP component binds ``urllib``; reading it
     once raised an internal error (libcst refused the name ``urllib.request``)."""
@@ -549,6 +588,10 @@ LIBRARIES = TypeEnv(
         "duckdb": "duckdb",
         "Word2Vec": "gensim.models.word2vec.Word2Vec",
         "Flow": "metaflow.Flow",
+        "pq": "pyarrow.parquet",
+        "pt": "pyarrow.Table",
+        "read_csv": "pyarrow.csv.read_csv",
+        "Image": "metaflow.cards.Image",
     },
 )
 
@@ -607,6 +650,22 @@ LIBRARIES = TypeEnv(
         ("Word2Vec(ints, **{}).wv", "gensim.models.keyedvectors.KeyedVectors"),
         ('Flow("F").latest_run.pathspec', "str"),
         ('Flow("F").latest_run.data', None),  # the artifacts: of any type
+        # pyarrow: readers make tables; a column by name or position, rows by a slice
+        ("pq.read_table(text)", "pyarrow.Table"),
+        ("pt.from_pylist([])", "pyarrow.Table"),
+        ("read_csv(text).num_rows", "int"),
+        ("pq.ParquetDataset([text]).read()", "pyarrow.Table"),
+        ("pq.read_table(text)[text].to_numpy()", "numpy.ndarray"),
+        ("pq.read_table(text)[0]", "pyarrow.ChunkedArray"),
+        ("pq.read_table(text)[1:]", "pyarrow.Table"),
+        ("pq.read_table(text).filter(flag).to_pandas()", "pandas.DataFrame"),
+        ("pq.read_table(text)[unknown]", None),
+        ("pq.read_table(text)[text].to_pylist()", None),  # values of the column's type
+        ("pq.read_table(text)[text].unique()", None),  # an Array, not numpy's
+        ("pq.read_table(text).to_pydict()", None),
+        # a card's image: the component, whatever the picture
+        ("Image.from_matplotlib(unknown)", "metaflow.cards.Image"),
+        ("Image.from_matplotlib(unknown).render()", None),
     ],
 )
 def test_library_rules(expr, expected):

@@ -119,6 +119,8 @@ FIXTURE_FINDINGS = {
         ("TP516", "@logged"),  # an unknown decorator, for Flyte
         ("TP516", "@logged"),  # and for KFP
     ],
+    # what a flow method that also sets an artifact returns: no annotation to read
+    "keyed_records": [("TP510", 'self.rows = self.load(["name", "score"])')],
     # what methods of base classes and of the flow class return: no annotation to read
     "flow_bases": [
         ("TP510", 'self.start_stamp = self.stamp("begin")'),

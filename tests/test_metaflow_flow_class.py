@@ -1049,3 +1049,33 @@ def test_a_flow_mutator_that_changes_the_parameters_is_refused_naming_it():
     (diagnostic,) = result.diagnostics
     assert diagnostic.code == "TP114" and diagnostic.span.line == 15  # one line more
     assert "@Audit changes the flow's parameters (add_parameter" in diagnostic.message
+
+
+NAMED = """\
+from metaflow import FlowSpec, step
+
+
+class NamedFlow(FlowSpec):
+    @step
+    def start(self):
+        self.name = "set in start"
+        self.label = self.name  # the value set, within this step
+        self.next(self.end)
+
+    @step
+    def end(self):
+        print(self.name)  # Metaflow 2.19: the flow's name, "NamedFlow"
+"""
+
+
+@pytest.mark.parametrize("target", ["flyte", "kfp", "airflow"])
+def test_an_artifact_named_name_is_said_to_read_back_as_the_flows_name_in_later_steps(target):
+    result = convert_text(NAMED, "named.py", target)
+    assert isinstance(result, Converted), result
+    (note,) = [d for d in result.diagnostics if d.code == "TP212"]
+    assert note.lossy and note.severity == "warning" and "FlowSpec.name" in note.message
+    assert (note.span.line, note.span.column) == (7, 8)
+    renamed = NAMED.replace("self.name", "self.title")
+    assert not [
+        d for d in convert_text(renamed, "named.py", target).diagnostics if d.code == "TP212"
+    ]

@@ -65,7 +65,16 @@ HANDLER_WITH_RESULTS = pytest.mark.xfail(
     "renamed parameter `name_`, test_failure_handlers.py), is a TODO in KFP and does not come "
     "back; through Flyte, whose on_failure is approximate, it is not compared",
 )
+HANDED_ON_ARTIFACTS = pytest.mark.xfail(
+    strict=True,
+    reason="issue 19 (found by its keyed_records fixture, not fixed yet): a value a Metaflow join "
+    "hands on with merge_artifacts that KFP carries as an artifact (shape, a dict[str, int] "
+    "result) comes back from KFP as `self.shape = inputs[0].shape` below the writer's "
+    "HANDED_ON mark, and the Metaflow reader does not send end's read of it back to start, "
+    "so end reads shape and query from the join; through Flyte it does",
+)
 KNOWN = {
+    ("keyed_records", "kfp"): HANDED_ON_ARTIFACTS,
     ("kfp_wild_loops", "metaflow"): BARE_LIST,
     ("kfp_wild_loops", "flyte"): BARE_LIST,
     ("kfp_nested_settings", "metaflow"): HANDLER_WITH_RESULTS,

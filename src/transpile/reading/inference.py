@@ -72,6 +72,7 @@ _BUILTIN_RESULT = {
     "chr": "str",
     "ord": "int",
     "bytes": "bytes",
+    "bytearray": "bytearray",
     "isinstance": "bool",
     "all": "bool",
     "any": "bool",
@@ -474,6 +475,8 @@ def element_type(expr: str | None) -> str | None:
         return found[0] if len(found) == 1 else None
     if expr == "str":
         return "str"
+    if expr in ("bytes", "bytearray"):
+        return "int"  # a byte
     if expr == INPUTS:
         return INPUTS
     return None
@@ -985,6 +988,7 @@ _METHODS = {
         "encode": "bytes",
     },
     "bytes": {"decode": "str", "hex": "str"},
+    "bytearray": {"decode": "str", "hex": "str", "copy": "bytearray"},
     "datetime.datetime": {
         **dict.fromkeys(("isoformat", "strftime", "ctime"), "str"),
         **dict.fromkeys(("weekday", "isoweekday", "toordinal"), "int"),
@@ -1101,10 +1105,11 @@ def _subscript(node: cst.Subscript, env: TypeEnv) -> str | None:
     if owner is None or len(node.slice) != 1:
         return None
     index = node.slice[0].slice
-    if owner in (library.BUNCH, library.FRAME):
+    if owner in (library.BUNCH, library.FRAME, library.TABLE):
         key = index.value if isinstance(index, cst.Index) else None
         text = key.evaluated_value if isinstance(key, cst.SimpleString) else None
-        return library.subscript_result(owner, text, columns=isinstance(key, cst.List))
+        kind = infer(key, env) if key is not None else "slice"
+        return library.subscript_result(owner, text, isinstance(key, cst.List), kind)
     if isinstance(index, cst.Slice):
         return owner if args_of(owner, "list", "tuple") or owner == "str" else None
     mapping = args_of(owner, "dict")

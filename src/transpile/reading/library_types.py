@@ -21,7 +21,7 @@ CONNECTION = "duckdb.DuckDBPyConnection"
 # the modules whose functions, classes and methods this file knows (a value of any other
 # module's class is not looked up here)
 LIBRARIES = ("pandas.", "numpy.", "sklearn.", "xgboost.", "lightgbm.", "catboost.", "keras.")
-LIBRARIES = (*LIBRARIES, "tensorflow.keras.", "duckdb.", "gensim.", "metaflow.")
+LIBRARIES = (*LIBRARIES, "tensorflow.keras.", "duckdb.", "gensim.", "metaflow.", "pyarrow.")
 # libraries whose CamelCase names are classes: calling one makes an instance of it
 CLASS_LIBRARIES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.", "gensim.")
 # estimators whose ``fit`` returns the estimator itself (the scikit-learn API)
@@ -29,7 +29,18 @@ ESTIMATOR_LIBRARIES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.")
 KEYED_VECTORS = "gensim.models.keyedvectors.KeyedVectors"
 # Metaflow's Client API: the objects, not the artifacts they hold (``run.data.x`` is unknown)
 RUN = "metaflow.Run"
+# an Arrow table, and one column of it (the chunks of one array)
+TABLE = "pyarrow.Table"
+CHUNKED = "pyarrow.ChunkedArray"
+PARQUET_DATASET = "pyarrow.parquet.ParquetDataset"
+# a card component made from a picture (Image.from_matplotlib(fig)): the component, whatever
+# the picture
+CARD_IMAGE = "metaflow.cards.Image"
 
+_ARROW_READERS = (
+    *(("parquet", "table"), ("feather", "table"), ("csv", "csv"), ("json", "json")),
+    ("orc", "table"),
+)
 _READERS = ("csv", "parquet", "feather", "table", "sql", "sql_query", "sql_table", "orc")
 _ARRAY_MAKERS = (
     *("array", "asarray", "zeros", "ones", "empty", "full", "arange", "linspace", "logspace"),
@@ -59,6 +70,21 @@ RESULTS = {
     "duckdb.connect": CONNECTION,
     "metaflow.Flow": "metaflow.Flow",
     "metaflow.Run": RUN,
+    **dict.fromkeys(
+        [f"metaflow.cards.Image{f}" for f in ("", ".from_matplotlib", ".from_pil_image")],
+        CARD_IMAGE,
+    ),
+    **dict.fromkeys(
+        [f"pyarrow.{m}.read_{kind}" for m, kind in _ARROW_READERS],
+        TABLE,
+    ),
+    **dict.fromkeys(
+        [f"pyarrow.Table.from_{kind}" for kind in ("pylist", "pydict", "pandas", "arrays")],
+        TABLE,
+    ),
+    "pyarrow.table": TABLE,
+    "pyarrow.concat_tables": TABLE,
+    PARQUET_DATASET: PARQUET_DATASET,
 }
 # scikit-learn scores of one number: a float in some releases, a numpy.float64 in others
 SCORES = frozenset(
@@ -91,6 +117,11 @@ _FRAME_SAME = (
     *("replace", "round", "abs", "transpose", "ffill", "bfill", "nlargest", "nsmallest"),
     *("clip", "reindex", "where", "mask", "interpolate", "explode"),
 )
+_TABLE_SAME = (
+    *("filter", "select", "slice", "drop", "drop_columns", "rename_columns", "combine_chunks"),
+    *("sort_by", "append_column", "add_column", "set_column", "remove_column", "cast", "take"),
+    *("drop_null", "replace_schema_metadata"),
+)
 # methods of library classes: owner class → method → result ("" : the owner's own class)
 METHODS = {
     FRAME: {
@@ -110,6 +141,17 @@ METHODS = {
         "argmax": INT64,
         "argmin": INT64,
     },
+    TABLE: {
+        **dict.fromkeys(_TABLE_SAME, ""),
+        "column": CHUNKED,
+        "to_pandas": FRAME,
+    },
+    CHUNKED: {
+        "to_numpy": ARRAY,
+        **dict.fromkeys(("slice", "filter", "take", "cast", "fill_null"), ""),
+        "to_pandas": SERIES,
+    },
+    PARQUET_DATASET: {"read": TABLE, "read_pandas": TABLE},
     CONNECTION: {
         **dict.fromkeys(("execute", "executemany", "cursor"), CONNECTION),
         **dict.fromkeys(("fetch_df", "fetchdf", "df"), FRAME),
@@ -127,6 +169,12 @@ ATTRIBUTES = {
     "gensim.models.fasttext.FastText": {"wv": "gensim.models.fasttext.FastTextKeyedVectors"},
     "metaflow.Flow": {"latest_run": RUN, "latest_successful_run": RUN, "name": "str"},
     RUN: {**dict.fromkeys(("pathspec", "id"), "str"), "successful": "bool", "finished": "bool"},
+    TABLE: {
+        **dict.fromkeys(("num_rows", "num_columns", "nbytes"), "int"),
+        "column_names": "list[str]",
+        "shape": "tuple[int, int]",
+    },
+    CHUNKED: {**dict.fromkeys(("num_chunks", "null_count", "nbytes"), "int")},
 }
 # what a fitted estimator holds: always arrays
 FITTED_ARRAYS = frozenset(
@@ -224,13 +272,18 @@ def call_result(
     return None
 
 
-def subscript_result(owner: str | None, key: str | None, columns: bool) -> str | None:
+def subscript_result(
+    owner: str | None, key: str | None, columns: bool, key_type: str | None = None
+) -> str | None:
     """``load_iris()["data"]``: the arrays a scikit-learn toy dataset holds (``key`` is the text
     of a literal string index, else None); ``df[["a", "b"]]`` (``columns``: the index is a list
     display): a list of columns is a frame, where one column's name may give a column or a
-    frame."""
+    frame; ``table["fare"]`` (``key_type``: the index's type, ``"slice"`` for a slice): an
+    Arrow table's column by name or position, or the rows of a slice."""
     if owner == BUNCH and key in ("data", "target"):
         return ARRAY
     if owner == FRAME and columns:
         return FRAME
+    if owner == TABLE:
+        return {"str": CHUNKED, "int": CHUNKED, "slice": TABLE}.get(key_type or "")
     return None

@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 import dataclasses
 
+import libcst as cst
+
 from transpile.model.added import HANDED_ON, is_added, listed_results
 from transpile.model.ir import Pipeline, Step
 from transpile.reading.rewire import Alias, redirect, without_step
@@ -93,6 +95,7 @@ def without_handed_on(pipeline: Pipeline, step: Step) -> Pipeline:
     rewired = redirect(pipeline, step.name, {by_var[v]: a for v, a in found.items()})
     if rewired is None:
         return pipeline
+    head = _unshimmed(head, _names("\n".join(lines[mark + 1 :])))
     used = _names(head)
     kept = dataclasses.replace(
         step,
@@ -102,6 +105,40 @@ def without_handed_on(pipeline: Pipeline, step: Step) -> Pipeline:
     )
     steps = tuple(kept if s.name == step.name else s for s in rewired.steps)
     return dataclasses.replace(rewired, steps=steps)
+
+
+def _unshimmed(head: str, handed: set[str]) -> str:
+    """``head`` without the ``x=x`` fields of a join's ``SimpleNamespace`` shim for values only
+    the handed-on lines read (``inputs[0].x``): with those lines gone, nothing reads them."""
+    module = cst.parse_module(head)
+    counts: dict[str, int] = {}
+    for node in ast.walk(ast.parse(head)):
+        if isinstance(node, ast.Name):
+            counts[node.id] = counts.get(node.id, 0) + 1
+
+    class Fields(cst.CSTTransformer):
+        def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+            if not (isinstance(updated.func, cst.Name) and updated.func.value == "SimpleNamespace"):
+                return updated
+            args = [a for a in updated.args if not _only_field(a, handed, counts)]
+            if len(args) == len(updated.args):
+                return updated
+            if args:
+                args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            return updated.with_changes(args=args)
+
+    return module.visit(Fields()).code
+
+
+def _only_field(arg: cst.Arg, handed: set[str], counts: dict[str, int]) -> bool:
+    """``x=x`` where ``x`` is handed on and read nowhere else."""
+    return (
+        arg.keyword is not None
+        and isinstance(arg.value, cst.Name)
+        and arg.value.value == arg.keyword.value
+        and arg.keyword.value in handed
+        and counts.get(arg.keyword.value) == 1
+    )
 
 
 def _names(code: str) -> set[str]:

@@ -245,6 +245,22 @@ class MetaflowReader(StepReader):
                 if method.kind == "property":
                     calls.properties.add(name)
 
+    def _flow_name_note(self, step) -> None:
+        """``self.name = x``: Metaflow 2.19 keeps it for the rest of this step only; a later step
+        reading ``self.name`` (or a join's ``inp.name``) gets the flow's name (FlowSpec.name).
+        The converted code hands the value set on, so a lossy warning names the difference."""
+        self.diagnostics.append(
+            Diagnostic(
+                "TP212",
+                "warning",
+                "Metaflow gives later steps the flow's name for self.name (FlowSpec.name), not "
+                "the value set here; the converted code hands this value on (rename the artifact "
+                "to keep both the same)",
+                self.spans.find("self.name", step.span),
+                lossy=True,
+            )
+        )
+
     def _module_env(self) -> TypeEnv:
         return module_env(self.module, SiblingFunctions(self.path))
 
@@ -454,6 +470,8 @@ class MetaflowReader(StepReader):
                         where,
                     )
                 )
+        if "name" in facts.writes:  # FlowSpec.name: probed, see _flow_name_note
+            self._flow_name_note(step)
         self._card_notes(step, facts.current.count("card"))
         for use in facts.current:
             if use not in EXACT_CURRENT and use != "card":

@@ -246,16 +246,18 @@ class StepAnalyzer(cst.CSTVisitor):
             self.facts.local_names.add(param.name.value)
 
     def _store(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if self._keyed(target, value):
+            return
         if isinstance(target, cst.Subscript):  # `rows[0] = x`: x must be of the items' type
             before = infer(target, self.env) if self._known_key(target) else None
             self._kept(target, before, infer(value, self.env) if value is not None else None)
         self._spoil(target)  # a rebinding, or an item set: `rows[0] = x`
         self._growing.pop(_holder(target) or "", None)  # the name holds something else now
-        if is_self_attr(target) and _empty_list(value):
+        if is_self_attr(target) and _empty_display(value):
             self._stores.add(id(target))
             name = target.attr.value  # type: ignore[union-attr]
             self._write(name, None)
-            self._grow(f"self.{name}", Growing(), name)
+            self._grow(f"self.{name}", Growing(mapping=isinstance(value, cst.Dict)), name)
             return
         if is_self_attr(target) and _holder(value) in self._growing:
             self._stores.add(id(target))
@@ -265,9 +267,9 @@ class StepAnalyzer(cst.CSTVisitor):
             self._write(name, growing.kind())
             self._grow(f"self.{name}", growing, name)
             return
-        if isinstance(target, cst.Name) and _empty_list(value):
+        if isinstance(target, cst.Name) and _empty_display(value):
             self.facts.local_names.add(target.value)
-            self._grow(target.value, Growing(), None)
+            self._grow(target.value, Growing(mapping=isinstance(value, cst.Dict)), None)
             return
         if is_self_attr(target):
             self._stores.add(id(target))
@@ -290,6 +292,26 @@ class StepAnalyzer(cst.CSTVisitor):
             self.facts.local_names.add(target.value)
             kind = infer(value, self.env) if value is not None else None
             self._bind(**{target.value: self._unchanged(target, kind) or ""})  # "": not known
+
+    def _keyed(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> bool:
+        """``stats[name] = v`` on a dict made empty in the step (Growing): the key's and the
+        value's types go in; a slice, or several indexes, spoil it."""
+        if not isinstance(target, cst.Subscript) or value is None:
+            return False
+        growing = self._growing.get(_holder(target.value) or "")
+        if growing is None or not growing.mapping:
+            return False
+        index = target.slice[0].slice if len(target.slice) == 1 else None
+        if not isinstance(index, cst.Index) or index.star is not None:
+            return False
+        self._harmless.add(id(target.value))
+        kind = infer(value, self.env)
+        if container(kind) and isinstance(value, (cst.Name, cst.Attribute, cst.Subscript)):
+            kind = None  # held elsewhere too: a change made there changes the item
+        growing.kinds.append(kind)
+        growing.keys.append(infer(index.value, self.env))
+        self._retype(growing)
+        return True
 
     def _kept(self, target: cst.BaseExpression, before: str | None, after: str | None) -> None:
         """A change in place of what ``target`` is part of: its type kept where the value
@@ -369,7 +391,8 @@ class StepAnalyzer(cst.CSTVisitor):
         growing = self._growing[_holder(func.value)]  # type: ignore[index]
         self._harmless.add(id(func.value))
         args = [a for a in node.args if not a.keyword and not a.star]
-        if func.attr.value not in ("append", "extend") or len(args) != 1 or len(node.args) != 1:
+        simple = func.attr.value in ("append", "extend") and len(args) == len(node.args) == 1
+        if not simple or growing.mapping:  # another method, or a dict's: anything may go in
             self._spoil(func.value)
             return True
         kind = infer(args[0].value, self.env)
@@ -530,22 +553,32 @@ class StepAnalyzer(cst.CSTVisitor):
 
 @dataclass
 class Growing:
-    """A list made empty and filled in the step: the types of what was put in it, the artifact
-    writes it is the value of, and whether it was used in a way that may put anything in it."""
+    """A list (or, with ``mapping``, a dict) made empty and filled in the step: the types of
+    what was put in it (and under what keys), the artifact writes it is the value of, and
+    whether it was used in a way that may put anything in it."""
 
     kinds: list[str | None] = field(default_factory=list)
     writes: list[tuple[str, int]] = field(default_factory=list)  # (artifact, index of its write)
     spoiled: bool = False
+    mapping: bool = False
+    keys: list[str | None] = field(default_factory=list)
 
     def kind(self) -> str | None:
+        if self.mapping:  # an empty dict stays unknown: no other step is asked
+            one = len(set(self.keys)) == 1 and not self.spoiled
+            key = self.keys[0] if one else None  # None when unknown, or several kinds
+            key = None if key and "typing.Any" in key else key  # a key must be known
+            value = union(self.kinds) if key and key != INPUTS else None
+            return f"dict[{key}, {plain(value)}]" if value else None
         if not self.kinds and not self.spoiled:
             return EMPTY_LIST  # empty: whatever list the flow's other writes make it
         element = union(self.kinds) if not self.spoiled else None
         return f"list[{element}]" if element else None
 
 
-def _empty_list(value: cst.BaseExpression | None) -> bool:
-    return isinstance(value, cst.List) and not value.elements
+def _empty_display(value: cst.BaseExpression | None) -> bool:
+    """``[]`` or ``{}``."""
+    return isinstance(value, (cst.List, cst.Dict)) and not value.elements
 
 
 def _holder(node: cst.BaseExpression | None) -> str | None:
