@@ -93,6 +93,7 @@ def typed(expr: str, env: TypeEnv = ENV) -> str | None:
         # dict() of pairs, of a dict, of keywords
         ('dict(zip(words, ("ann", 5)))', "dict[str, str | int]"),
         ("dict(config)", "dict[str, int]"),
+        ("dict(collections.Counter(words))", "dict[str, int]"),
         ('dict(mode="bulk", size=n)', "dict[str, str | int]"),
         ("dict(words)", None),  # items of no two parts
         ("dict(zip(words, unknown))", None),
@@ -292,6 +293,41 @@ def test_an_empty_display_returned_beside_a_typed_one_is_of_its_type():
     mixed = "def f(a, b):\n    if a:\n        return [1]\n    if b:\n        return ['x']\n    return []\n"
     assert helper(mixed) is None
     assert helper("def f(a):\n    if a:\n        return {'k': 1}\n    return []\n") is None
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # the end of the body reached: the call returns None
+        ("def f(x):\n    if x:\n        return 1\n", "int | None"),
+        (
+            "def f(x):\n    if x:\n        return 1\n    elif x > 2:\n        return 2\n",
+            "int | None",
+        ),
+        (
+            "def f(x):\n    try:\n        return 1\n    except ValueError:\n        pass\n",
+            "int | None",
+        ),
+        (
+            "def f(x):\n    while True:\n        if x:\n            break\n        return 1\n",
+            "int | None",
+        ),
+        ("def f(x):\n    with suppress(ValueError):\n        return 1\n", "int | None"),
+        ("def f(x):\n    if x:\n        return (1, 2)\n", None),  # a tuple, or None
+        # every way out returns or raises
+        ("def f(x):\n    if x:\n        return 1\n    else:\n        return 2\n", "int"),
+        ("def f(x):\n    if x:\n        return 1\n    raise ValueError(x)\n", "int"),
+        ("def f(x):\n    try:\n        return 1\n    except ValueError:\n        raise\n", "int"),
+        (
+            "def f(x):\n    while True:\n        for y in x:\n            break\n        return 1\n",
+            "int",
+        ),
+        ("def f(x):\n    with open(x) as g:\n        return 1\n", "int"),
+        ("def f(x): return 1\n", "int"),
+    ],
+)
+def test_a_helper_that_may_reach_its_end_may_return_none(source, expected):
+    assert helper(source) == expected
 
 
 def test_a_local_rebound_to_the_same_type_keeps_it():
@@ -588,6 +624,7 @@ LIBRARIES = TypeEnv(
         "duckdb": "duckdb",
         "Word2Vec": "gensim.models.word2vec.Word2Vec",
         "Flow": "metaflow.Flow",
+        "CountVectorizer": "sklearn.feature_extraction.text.CountVectorizer",
         "pq": "pyarrow.parquet",
         "pt": "pyarrow.Table",
         "read_csv": "pyarrow.csv.read_csv",
@@ -632,6 +669,9 @@ LIBRARIES = TypeEnv(
         ('svm.SVC(kernel="poly").fit(ints, ints)', "sklearn.svm.SVC"),
         ("svm.SVC().predict(ints)", "numpy.ndarray"),
         ("svm.SVC().score(ints, ints)", None),
+        ("CountVectorizer(min_df=2).fit_transform(text)", "scipy.sparse.csr_matrix"),
+        ("CountVectorizer().get_feature_names_out()", "numpy.ndarray"),
+        ("CountVectorizer().vocabulary_", None),  # its indexes may be numpy ints
         ("datasets.load_iris()", "sklearn.utils.Bunch"),
         ('datasets.load_iris()["data"]', "numpy.ndarray"),
         ('datasets.load_iris()["feature_names"]', None),

@@ -796,8 +796,11 @@ def _dict_call(node: cst.Call, env: TypeEnv) -> str | None:
         kind = infer(given, env)
         if args_of(kind, "dict") is not None:
             return kind
-        if args_of(kind, "collections.Counter") is not None or kind == INPUTS:
-            return None  # a Counter copied into a dict: a dict of other arguments
+        counted = args_of(kind, "collections.Counter")
+        if counted is not None:  # a Counter's counts, in a plain dict
+            return f"dict[{counted[0]}, int]" if len(counted) == 1 else None
+        if kind == INPUTS:
+            return None
         pair = args_of(iter_element(given, env), "tuple")
         if pair is None or len(pair) != 2 or "..." in pair or "typing.Any" in pair:
             return None
@@ -1295,6 +1298,10 @@ def returned_type(
         env = env.child()
         env.records = False
     env = _local_env(function, env, given)
+    if _falls_through(function.body):  # the end reached: None returned
+        if any(isinstance(v, cst.Tuple) for v in values):
+            return None
+        return _join([*_fill_empty(values, [infer(v, env) for v in values]), "None"])
     if all(isinstance(v, cst.Tuple) for v in values):
         sizes = {len(v.elements) for v in values}  # type: ignore[union-attr]
         if len(sizes) != 1 or any(
@@ -1486,6 +1493,63 @@ def _plain_names(target: cst.BaseExpression) -> list[str] | None:
         if isinstance(e, cst.Element) and isinstance(e.value, cst.Name)
     ]
     return names if len(names) == len(target.elements) and names else None
+
+
+def _falls_through(body: cst.BaseSuite | None) -> bool:
+    """Whether running ``body`` may reach its end (a function then returns None): unless its
+    last statement returns or raises, is an ``if`` whose every branch does, a ``try`` whose
+    body and handlers do, a ``with`` (not ``suppress``) whose body does, or a ``while True``
+    with no ``break``. Anything else may fall through (the safe answer)."""
+    if not isinstance(body, cst.IndentedBlock) or not body.body:
+        return not isinstance(body, cst.SimpleStatementSuite) or not any(
+            isinstance(s, (cst.Return, cst.Raise)) for s in body.body
+        )
+    last = body.body[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return not any(isinstance(s, (cst.Return, cst.Raise)) for s in last.body)
+    if isinstance(last, cst.If):
+        other = last.orelse
+        if other is None:
+            return True
+        rest = other.body if isinstance(other, cst.Else) else cst.IndentedBlock([other])
+        return _falls_through(last.body) or _falls_through(rest)
+    if isinstance(last, cst.Try):
+        if last.finalbody is not None and not _falls_through(last.finalbody.body):
+            return False
+        handlers = any(_falls_through(h.body) for h in last.handlers)
+        ended = not _falls_through(last.body) and last.orelse is None
+        return handlers or not ended
+    if isinstance(last, cst.With):
+        suppressing = any(
+            isinstance(i.item, cst.Call) and (dotted(i.item.func) or "").endswith("suppress")
+            for i in last.items
+        )
+        return suppressing or _falls_through(last.body)
+    if isinstance(last, cst.While):
+        forever = isinstance(last.test, cst.Name) and last.test.value == "True"
+        return not forever or _breaks(last.body)
+    return True
+
+
+def _breaks(node: cst.CSTNode) -> bool:
+    """Whether a loop body holds a ``break`` of its own (not of a loop inside it)."""
+    found = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Break(self, node: cst.Break) -> None:
+            found.append(node)
+
+        def visit_For(self, node: cst.For) -> bool:
+            return False
+
+        def visit_While(self, node: cst.While) -> bool:
+            return False
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+    node.visit(Finder())
+    return bool(found)
 
 
 class _Returns(cst.CSTVisitor):

@@ -27,6 +27,12 @@ CLASS_LIBRARIES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.", "gensim.")
 # estimators whose ``fit`` returns the estimator itself (the scikit-learn API)
 ESTIMATOR_LIBRARIES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.")
 KEYED_VECTORS = "gensim.models.keyedvectors.KeyedVectors"
+# scikit-learn's text vectorizers: a document-term matrix, sparse whatever the documents
+SPARSE = "scipy.sparse.csr_matrix"
+VECTORIZERS = frozenset(
+    f"sklearn.feature_extraction.text.{name}"
+    for name in ("CountVectorizer", "TfidfVectorizer", "HashingVectorizer")
+)
 # Metaflow's Client API: the objects, not the artifacts they hold (``run.data.x`` is unknown)
 RUN = "metaflow.Run"
 # an Arrow table, and one column of it (the chunks of one array)
@@ -206,6 +212,11 @@ def method_result(
 ) -> str | None:
     """What ``owner_value.method(...)`` returns (its keywords: name → literal value, ``...``
     when not a literal), or None when not known."""
+    if owner in VECTORIZERS:
+        if method in ("fit_transform", "transform"):
+            return SPARSE
+        if method == "get_feature_names_out":
+            return ARRAY
     if is_estimator(owner):
         if method == "fit":
             return owner
