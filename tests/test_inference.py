@@ -330,6 +330,23 @@ def test_a_helper_that_may_reach_its_end_may_return_none(source, expected):
     assert helper(source) == expected
 
 
+def test_a_name_bound_by_a_loop_alone_holds_an_element():
+    env = TypeEnv({"rows": "list[str]", "pairs": "list[tuple[str, int]]"})
+    found = "def f():\n    for r in rows:\n        if r:\n            return r\n"
+    assert helper(found, env) == "str | None"  # the loop may end with no return
+    assert (
+        helper("def f():\n    for a, b in pairs:\n        return b\n    raise KeyError\n", env)
+        == "int"
+    )
+    # bound another way too, over items of no known type, or by an async loop: unknown
+    assert (
+        helper("def f():\n    r = 1\n    for r in rows:\n        pass\n    return r\n", env) is None
+    )
+    assert helper("def f(x):\n    for r in x:\n        return r\n    raise KeyError\n", env) is None
+    source = "async def f():\n    async for r in rows:\n        return r\n    raise KeyError\n"
+    assert helper(source, env) is None
+
+
 def test_a_local_rebound_to_the_same_type_keeps_it():
     assert helper("def f(flag):\n    x = 1\n    if flag:\n        x = 2\n    return x\n") == "int"
 
@@ -690,6 +707,8 @@ LIBRARIES = TypeEnv(
         ("Word2Vec(ints, **{}).wv", "gensim.models.keyedvectors.KeyedVectors"),
         ('Flow("F").latest_run.pathspec', "str"),
         ('Flow("F").latest_run.data', None),  # the artifacts: of any type
+        ('[r.id for r in Flow("F").runs()]', "list[str]"),
+        ('Flow("F").runs()', None),  # an iterator: no value to hand on
         # pyarrow: readers make tables; a column by name or position, rows by a slice
         ("pq.read_table(text)", "pyarrow.Table"),
         ("pt.from_pylist([])", "pyarrow.Table"),
@@ -1366,3 +1385,50 @@ def test_an_artifact_a_later_step_changes_in_place_keeps_its_type_only_where_eac
 ):
     types = flow_types(LATER_CHANGE_FLOW.replace("CHANGE", change))
     assert types[("grow", "items")] == expected
+
+
+def test_a_value_given_to_a_function_beside_the_flow_keeps_its_type_unless_it_is_changed(tmp_path):
+    from transpile.api import Read, read_file
+
+    (tmp_path / "tools.py").write_text(
+        "def count(rows, extra):\n"
+        "    return len(rows) + len(extra)\n\n\n"
+        "def grow(rows, item):\n"
+        "    rows.append(item)\n"
+        "    return len(rows)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "flow.py").write_text(
+        textwrap.dedent(
+            """
+            from metaflow import FlowSpec, step
+
+            import tools
+            from tools import count as how_many, grow
+
+            FIELDS = ["a", "b"]
+            NAMES = ["x"]
+
+
+            class F(FlowSpec):
+                @step
+                def start(self):
+                    self.n = how_many(FIELDS, NAMES) + tools.count(FIELDS, FIELDS)
+                    self.fields = [f.upper() for f in FIELDS]
+                    self.size = grow(NAMES, 1)
+                    self.names = list(NAMES)
+                    self.next(self.end)
+
+                @step
+                def end(self):
+                    pass
+            """
+        ),
+        encoding="utf-8",
+    )
+    read = read_file(str(tmp_path / "flow.py"), "metaflow")
+    assert isinstance(read, Read), read
+    (start,) = [s for s in read.pipeline.steps if s.name == "start"]
+    types = {o.name: o.type.expr for o in start.outputs}
+    assert types["fields"] == "list[str]"  # only read by count: a list of str still
+    assert types["names"] == "typing.Any"  # grow puts an int in it

@@ -237,7 +237,23 @@ class SiblingFunctions:
         self.source = source
         self.modules: dict[str, TypeEnv | None] = {}
         self.functions: dict[str, dict[str, cst.FunctionDef]] = {}
+        self.changing: dict[str, dict[str, frozenset]] = {}  # module → function → params
         self.depth = 0
+
+    def unchanging(self, module: str) -> set[str] | None:
+        """The functions of a module beside the file that change none of their arguments in
+        place (as the file's own helpers are judged), or None when the module is not there."""
+        self._module(module)
+        if module not in self.functions:
+            return None
+        if module not in self.changing:
+            from .mutation import mutating_helpers
+
+            self.changing[module] = mutating_helpers(
+                cst.Module(list(self.functions[module].values()))
+            )
+        changed = self.changing[module]
+        return {name for name in self.functions[module] if not changed.get(name)}
 
     def returned(self, function: str, call: cst.Call, env: TypeEnv) -> str | None:
         module, _, name = function.rpartition(".")
@@ -611,6 +627,11 @@ def iter_element(node: cst.BaseExpression, env: TypeEnv) -> str | None:
     view = _view(node, env)
     if view is not None:
         return view or None
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        owner = infer(node.func.value, env)  # ``Flow(name).runs()``: an iterator of runs
+        found = library.iterated(owner, node.func.attr.value) if owner else None
+        if found:
+            return found
     kind = infer(node, env)
     keys = args_of(kind, "dict")
     if keys:  # iterating a dict goes over its keys
@@ -1366,6 +1387,9 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv, given: Mapping[str, str]
     kinds: dict[str, str] = {}
     for name, value, position in binder.bindings:
         kind = infer(value, local) or "" if value is not None and name not in names else ""
+        if value is not None and id(value) in binder.loops and name not in names:
+            kind = iter_element(value, local) or ""  # an element of what the loop goes over
+            kind = "" if kind == INPUTS else kind
         if position is not None:
             kind = unpacked(kind, *position) or ""
         if kinds.get(name, kind) != kind:
@@ -1391,13 +1415,15 @@ def unpacked(kind: str | None, index: int, count: int) -> str | None:
 class _Bindings(cst.CSTVisitor):
     """Names a function body binds, in source order: ``(name, value, None)`` for ``name =
     value``, ``(name, value, (i, n))`` for the ``i``-th of ``n`` plain names unpacked from
-    ``value``, ``(name, None, None)`` for any other binding (loops, ``with ... as``, augmented
+    ``value`` (for a ``for`` loop, ``value`` is what it goes over, its id in ``loops``),
+    ``(name, None, None)`` for any other binding (``with ... as``, augmented
     assignment, starred or nested unpacking, imports, ``del``, ``global``). Nested functions
     and classes bind their own."""
 
     def __init__(self) -> None:
         self.bindings: list[tuple[str, cst.BaseExpression | None, tuple[int, int] | None]] = []
         self.imports: dict[str, str] = {}  # what the names it imports are (``imported``)
+        self.loops: set[int] = set()  # the iterables of ``for`` loops among the values
 
     def _bind(
         self,
@@ -1429,7 +1455,19 @@ class _Bindings(cst.CSTVisitor):
         self._targets(node.target)
 
     def visit_For(self, node: cst.For) -> None:
-        self._targets(node.target)
+        """``for row in rows``: each name holds an element (after the loop, the last one, or
+        it is not bound at all), so a name bound by this loop alone has the element's type."""
+        single = isinstance(node.target, cst.Name)
+        names = [node.target.value] if single else _plain_names(node.target)  # type: ignore[attr-defined]
+        if node.asynchronous is not None or names is None:
+            self._targets(node.target)
+            return
+        self.loops.add(id(node.iter))
+        if isinstance(node.target, cst.Name):
+            self._bind(node.target.value, node.iter)
+            return
+        for index, name in enumerate(names):
+            self._bind(name, node.iter, (index, len(names)))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:

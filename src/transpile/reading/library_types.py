@@ -182,6 +182,8 @@ ATTRIBUTES = {
     },
     CHUNKED: {**dict.fromkeys(("num_chunks", "null_count", "nbytes"), "int")},
 }
+# methods giving an iterator (not a list: kept as no value's type), by owner: their elements
+ITERATED = {"metaflow.Flow": {"runs": RUN}}
 # what a fitted estimator holds: always arrays
 FITTED_ARRAYS = frozenset(
     (
@@ -229,6 +231,12 @@ def method_result(
     if owner == ARRAY and method in ARRAY_REDUCTIONS and not keywords and not positional:
         return FLOAT64
     return None
+
+
+def iterated(owner: str | None, method: str) -> str | None:
+    """The elements of ``owner_value.method(...)`` where it gives an iterator
+    (``Flow("F").runs()``: each a ``metaflow.Run``), else None."""
+    return ITERATED.get(owner or "", {}).get(method)
 
 
 def attribute_result(owner: str | None, name: str) -> str | None:

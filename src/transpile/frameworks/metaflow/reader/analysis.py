@@ -287,6 +287,12 @@ class StepReader(FlowState):
                 self._beside[module] = module_path(self.path, module) is not None
             if not self._beside[module]:
                 keeps.add(name)
+            elif env.siblings is not None:  # the user's own: read to see what it changes
+                whole = env.siblings.unchanging(target)  # ``import utils``: utils.f(...)
+                if whole is not None:
+                    keeps |= {f"{name}.{function}" for function in whole}
+                elif target.rpartition(".")[2] in (env.siblings.unchanging(module) or ()):
+                    keeps.add(name)  # ``from utils import f``: f(...)
         return keeps
 
     def _changing_helpers(self) -> dict[str, frozenset]:
