@@ -65,16 +65,7 @@ HANDLER_WITH_RESULTS = pytest.mark.xfail(
     "renamed parameter `name_`, test_failure_handlers.py), is a TODO in KFP and does not come "
     "back; through Flyte, whose on_failure is approximate, it is not compared",
 )
-HANDED_ON_ARTIFACTS = pytest.mark.xfail(
-    strict=True,
-    reason="issue 19 (found by its keyed_records fixture, not fixed yet): a value a Metaflow join "
-    "hands on with merge_artifacts that KFP carries as an artifact (shape, a dict[str, int] "
-    "result) comes back from KFP as `self.shape = inputs[0].shape` below the writer's "
-    "HANDED_ON mark, and the Metaflow reader does not send end's read of it back to start, "
-    "so end reads shape and query from the join; through Flyte it does",
-)
 KNOWN = {
-    ("keyed_records", "kfp"): HANDED_ON_ARTIFACTS,
     ("kfp_wild_loops", "metaflow"): BARE_LIST,
     ("kfp_wild_loops", "flyte"): BARE_LIST,
     ("kfp_nested_settings", "metaflow"): HANDLER_WITH_RESULTS,
@@ -156,3 +147,17 @@ def test_a_random_model_reads_back_with_the_same_structure(framework, pipeline):
     read = _read(_write(pipeline, framework), f"random.{framework}.py", framework)
     result = diff_pipelines(pipeline, read, "model", f"written as {framework}")
     assert result.same, render_text(result)
+
+
+def test_a_join_rebinding_inputs_late_keeps_metaflows_inputs_for_what_is_handed_on():
+    """Through KFP, keyed_records' join body restores KFP's floats before it builds its own
+    ``inputs`` list; the values the join hands on (``self.shape = inputs[0].shape``) must still
+    read Metaflow's real inputs, which have them (the list built in the body does not)."""
+    source = FIXTURES / "keyed_records" / "metaflow.py"
+    original = _read(source.read_text(encoding="utf-8"), str(source), "metaflow")
+    there = _read(_write(original, "kfp"), "kfp.py", "kfp")
+    code = _write(there, "metaflow")
+    join = code[code.index("def join(self, inputs):") : code.index("def end(self):")]
+    assert "for inp in joined_inputs:" in join
+    assert "self.shape = inputs[0].shape" in join
+    assert not [line for line in join.splitlines() if line.strip().startswith("inputs =")]

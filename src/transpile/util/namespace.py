@@ -25,7 +25,8 @@ class Namespace:
             stmts = ast.parse(body).body
         except (SyntaxError, ValueError):
             return found
-        for stmt in stmts[:1]:
+        stmts = [s for s in stmts if not isinstance(s, (ast.Import, ast.ImportFrom))]
+        for stmt in stmts[:1]:  # after the imports the body needs (``SimpleNamespace``)
             if isinstance(stmt, ast.Assign) and ast.unparse(stmt.targets[0]) == "inputs":
                 found.read(stmt.value)
         return found

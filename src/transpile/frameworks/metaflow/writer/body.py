@@ -149,6 +149,40 @@ def drop_namespace_inputs(module: cst.Module) -> cst.Module:
     return module.with_changes(body=rest)
 
 
+def keep_join_inputs(module: cst.Module) -> cst.Module:
+    """A join body that rebinds ``inputs`` later on (a namespace built after other lines, such
+    as a restore of KFP's floats) keeps Metaflow's real ``inputs`` for what the writer adds
+    after it (values handed on, ``merge_artifacts``): its own list takes another name from the
+    rebinding on."""
+    position = next(
+        (n for n, stmt in enumerate(module.body) if _binds_inputs(stmt)),
+        None,
+    )
+    if position is None:
+        return module
+    used = free_names(module.code)
+    fresh = next(
+        f"{base}_inputs" for base in ("joined", "own", "body") if f"{base}_inputs" not in used
+    )
+
+    class Rename(cst.CSTTransformer):
+        def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+            return updated.with_changes(value=fresh) if updated.value == "inputs" else updated
+
+    later = [stmt.visit(Rename()) for stmt in module.body[position:]]
+    return module.with_changes(body=[*module.body[:position], *later])
+
+
+def _binds_inputs(stmt: cst.CSTNode) -> bool:
+    """``inputs = ...`` as a statement of its own (the body's top level)."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+        return False
+    assign = stmt.body[0]
+    return isinstance(assign, cst.Assign) and any(
+        isinstance(t.target, cst.Name) and t.target.value == "inputs" for t in assign.targets
+    )
+
+
 def free_names(body: str) -> set[str]:
     """Names a body uses (a superset of its free names: enough to decide imports)."""
     scan = _Scan()

@@ -18,7 +18,7 @@ from transpile.writing.options import handler_inputs
 from transpile.writing.render import finish, identifier, module_header, render
 from transpile.writing.types import declarable, defined_names
 
-from .body import Body, drop_namespace_inputs, free_names, rewrite
+from .body import Body, drop_namespace_inputs, free_names, keep_join_inputs, rewrite
 from .data import Dataflow
 from .graph import GraphBuilder, MFStep, why_added
 from .names import RESERVED, FlowNames
@@ -138,6 +138,7 @@ class MetaflowWriter:
         text = model.body
         if step.join is not None:
             text = drop_namespace_inputs(cst.parse_module(text)).code
+            text = keep_join_inputs(cst.parse_module(text)).code
         used = free_names(text)
         if "current" in used:
             self.metaflow.add("current")
