@@ -161,3 +161,18 @@ def test_a_join_rebinding_inputs_late_keeps_metaflows_inputs_for_what_is_handed_
     assert "for inp in joined_inputs:" in join
     assert "self.shape = inputs[0].shape" in join
     assert not [line for line in join.splitlines() if line.strip().startswith("inputs =")]
+
+
+def test_only_the_variable_inputs_is_renamed_after_the_body_rebinds_it():
+    import libcst as cst
+
+    from transpile.frameworks.metaflow.writer.body import keep_join_inputs
+
+    source = "x = inputs[0].a\ninputs = [1]\ny = obj.inputs + inputs[0]\nf(inputs=inputs)\n"
+    expected = (
+        "x = inputs[0].a\njoined_inputs = [1]\ny = obj.inputs + joined_inputs[0]\n"
+        "f(inputs=joined_inputs)\n"
+    )
+    assert keep_join_inputs(cst.parse_module(source)).code == expected
+    untouched = "x = [inp.a for inp in inputs]\n"
+    assert keep_join_inputs(cst.parse_module(untouched)).code == untouched

@@ -166,6 +166,17 @@ def keep_join_inputs(module: cst.Module) -> cst.Module:
     )
 
     class Rename(cst.CSTTransformer):
+        """The variable ``inputs``, not an attribute or a keyword that shares its name."""
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            return False  # ``obj.inputs`` keeps its attribute; its value is renamed on leaving
+
+        def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+            return updated.with_changes(value=original.value.visit(self))
+
+        def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+            return updated.with_changes(keyword=original.keyword)  # ``f(inputs=...)``
+
         def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
             return updated.with_changes(value=fresh) if updated.value == "inputs" else updated
 
