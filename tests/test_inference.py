@@ -1432,3 +1432,78 @@ def test_a_value_given_to_a_function_beside_the_flow_keeps_its_type_unless_it_is
     types = {o.name: o.type.expr for o in start.outputs}
     assert types["fields"] == "list[str]"  # only read by count: a list of str still
     assert types["names"] == "typing.Any"  # grow puts an int in it
+
+
+APPEND_FLOW = """
+    from metaflow import FlowSpec, step
+
+
+    class F(FlowSpec):
+        def remember(self, text):
+            self.notes.append(text)
+
+        def relay(self, text):
+            self.remember(text)
+
+        @step
+        def start(self):
+            self.notes = START
+            CALL
+            self.next(self.end)
+
+        @step
+        def end(self):
+            self.size = len(self.notes)
+"""
+
+
+@pytest.mark.parametrize(
+    ("start", "call", "expected"),
+    [
+        ("[]", 'self.remember("a")', "list[str]"),  # made empty: a list of what goes in
+        ('["x"]', 'self.remember("a")', "list[str]"),
+        ("[]", 'self.remember("a")\n            self.remember("b")', "list[str]"),
+        ("[]", 'self.remember("a")\n            self.remember(1)', "list[str | int]"),
+    ],
+)
+def test_a_method_that_only_appends_keeps_the_list_type_it_is_called_with(start, call, expected):
+    source = APPEND_FLOW.replace("START", start).replace("CALL", call)
+    assert flow_types(source)[("start", "notes")] == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "call"),
+    [
+        ('["x"]', "self.remember(1)"),  # an int in a list of str
+        ("[]", "self.remember(1)\n            self.remember(2.5)"),  # no union of numbers
+        ("[]", "self.remember(load())"),  # a value of no known type
+        ("[]", 'self.relay("a")'),  # changed by a method it calls
+        ("[]", 'keep = lambda t: self.remember(t)\n            keep("a")'),  # t: unknown
+        ("[]", "self.remember(*texts)"),  # a call not matched to the parameters
+    ],
+)
+def test_a_method_appending_what_the_list_may_not_hold_leaves_it_unknown(start, call):
+    source = APPEND_FLOW.replace("START", start).replace("CALL", call)
+    assert flow_types(source)[("start", "notes")] == "typing.Any"
+
+
+def test_a_method_changing_an_artifact_the_step_set_leaves_it_unknown():
+    source = """
+    from metaflow import FlowSpec, step
+
+
+    class F(FlowSpec):
+        def tag(self):
+            self.row["k"] = "x"
+
+        @step
+        def start(self):
+            self.row = {"k": 1}
+            self.tag()
+            self.next(self.end)
+
+        @step
+        def end(self):
+            self.size = len(self.row)
+    """
+    assert flow_types(source)[("start", "row")] == "typing.Any"  # once dict[str, int]

@@ -23,8 +23,10 @@ from transpile.reading.inference import (
     args_of,
     change_sites,
     container,
+    keeps_type,
     optional,
     plain,
+    union,
 )
 from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
 from transpile.reading.siblings import module_path
@@ -214,6 +216,36 @@ class StepReader(FlowState):
         if name not in facts.reads:
             facts.reads.append(name)
 
+    def _appended(
+        self, name: str, kinds: list[str | None], facts: StepFacts, available: Mapping[str, str]
+    ) -> None:
+        """An artifact a method the step calls only appends to: a list of the type it had
+        where each value appended is of its element type; a list made empty before is one of
+        what goes in (to be settled with the flow's other writes); anything else unknown."""
+        if name in SPECIAL or name in self.params or name in self.flow.constants:
+            return
+        own = facts.writes.get(name)  # set by the step too: what it set must take the values
+        if own is not None:
+            known = [k for k in own if k]
+            lists = len(known) == len(own) and all(args_of(k, "list") for k in known)
+            full = {k for k in known if k != EMPTY_LIST}
+            kind = (full.pop() if len(full) == 1 else None) if full else EMPTY_LIST
+            kind = kind if lists else None
+        else:
+            kind = available.get(f"self.{name}")
+        element = union(kinds) if kinds and all(kinds) else None
+        if kind == EMPTY_LIST:
+            found = f"list[{element}]" if element else None
+        else:
+            keeps = kind and all(keeps_type(kind, "append", [k]) for k in kinds)
+            found = plain(kind) if keeps else None  # type: ignore[arg-type]
+        if own is not None:
+            own.append(found)
+            return
+        facts.writes[name] = [found]
+        if name not in facts.reads:
+            facts.reads.append(name)
+
     def _method_effects(self, facts: StepFacts, available: Mapping[str, str]) -> None:
         """What the flow's methods the step calls set or change are written by the step (and
         read, so an artifact a call may leave as it was keeps its value); a method that sets
@@ -231,8 +263,16 @@ class StepReader(FlowState):
                 facts.writes.setdefault(name, []).extend(kinds)
                 if name not in facts.reads:
                     facts.reads.append(name)
+            appended = facts.method_appends.get(method.name, {})
+            only = set(method.all_mutates) == set(method.mutates)  # no callee changes them
             for name in method.all_mutates:
-                self._changed_in_place(name, facts, available)
+                if only and name in appended:
+                    self._appended(name, appended[name], facts, available)
+                elif name in facts.writes and name not in SPECIAL:
+                    if any(container(k) for k in facts.writes[name]):
+                        facts.writes[name].append(None)  # set by the step, then changed
+                else:
+                    self._changed_in_place(name, facts, available)
             if method.stateful and method.kind in ("method", "property"):
                 held.update(dict.fromkeys(method.held))
         facts.namespace = [n for n in held if n not in self.flow.constants]

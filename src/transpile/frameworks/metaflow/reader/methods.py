@@ -63,6 +63,8 @@ class Method:
     all_mutates: list[str] = field(default_factory=list)
     set_kinds: dict[str, list] = field(default_factory=dict)  # self.<x> → the types it is set to
     set_values: dict[str, list] = field(default_factory=dict)  # self.<x> → what it is set to
+    # self.<x> it changes only by ``self.x.append(v)`` (no other use of it) → each v
+    appends: dict[str, list] = field(default_factory=dict)
     changed_params: frozenset = frozenset()  # its parameters it changes (positions and names)
     dropped: list[str] = field(default_factory=list)  # `run=self` arguments left out
     namespace: str = NAMESPACE  # the namespace parameter's name (a method that sets artifacts)
@@ -161,6 +163,7 @@ def analyse(
             for m in mutation.mutated
             if m.startswith("self.") and m[5:] not in methods and m[5:] not in constants
         ]
+        method.appends = _appends(method.node, method.mutates, scan.sets)
         method.changed_params = frozenset(
             key
             for position, param in enumerate(params)
@@ -579,3 +582,37 @@ def rewrite_calls(
 ):
     """A step body with its calls of the flow's methods made calls of the module functions."""
     return module.visit(_Rewriter(methods, local, set(), attributes=False, ns=ns))
+
+
+def _appends(node: cst.FunctionDef, mutates: list[str], sets: list[str]) -> dict[str, list]:
+    """The artifacts a method changes only by appending one value at a time
+    (``self.notes.append(text)``), each with the values it appends: every use of
+    ``self.x`` in its body is such a call, and it never sets ``self.x``."""
+    found: dict[str, list] = {name: [] for name in mutates if name not in sets}
+    uses: dict[str, int] = {}
+
+    class Finder(cst.CSTVisitor):
+        def visit_Attribute(self, attr: cst.Attribute) -> None:
+            if isinstance(attr.value, cst.Name) and attr.value.value == "self":
+                uses[attr.attr.value] = uses.get(attr.attr.value, 0) + 1
+
+        def visit_Call(self, call: cst.Call) -> None:
+            func = call.func
+            target = func.value if isinstance(func, cst.Attribute) else None
+            if not (
+                isinstance(func, cst.Attribute)
+                and func.attr.value == "append"
+                and isinstance(target, cst.Attribute)
+                and isinstance(target.value, cst.Name)
+                and target.value.value == "self"
+                and target.attr.value in found
+            ):
+                return
+            args = call.args
+            if len(args) == 1 and not args[0].keyword and not args[0].star:
+                found[target.attr.value].append(args[0].value)
+
+    node.body.visit(Finder())
+    return {
+        name: values for name, values in found.items() if values and len(values) == uses.get(name)
+    }

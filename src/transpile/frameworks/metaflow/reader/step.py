@@ -73,6 +73,8 @@ class StepFacts:
     methods: list[str] = field(default_factory=list)  # the flow's methods it calls (methods.py)
     # method → what its own sets give each attribute, typed at each call (every use a call)
     method_sets: dict[str, dict[str, list[str | None]]] = field(default_factory=dict)
+    # what each method that only appends (Method.appends) appends, typed at the step's calls
+    method_appends: dict[str, dict[str, list[str | None]]] = field(default_factory=dict)
     namespace: list[str] = field(default_factory=list)  # artifacts kept in a namespace
 
 
@@ -186,6 +188,7 @@ class StepAnalyzer(cst.CSTVisitor):
         self._method_uses: dict[str, int] = {}  # self.<method> in the body, each use
         self._typed_calls: dict[str, int] = {}  # self.<method>(...) calls typed (_method_call)
         self._untyped_calls: set[str] = set()
+        self._appending_calls: dict[str, int] = {}  # self.<method>(...) calls of an appender
 
     # assignments --------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -525,6 +528,8 @@ class StepAnalyzer(cst.CSTVisitor):
         run: both must agree)."""
         func = node.func
         method = self.methods.get(func.attr.value) if is_self_attr(func) else None  # type: ignore[union-attr]
+        if method is not None and method.appends and method.kind == "method":
+            self._appended(method, node)
         if method is None or not method.set_values or method.kind != "method":
             return
         mentioned = [*method.reads, *method.sets]  # a set attribute read first: the caller's
@@ -541,11 +546,23 @@ class StepAnalyzer(cst.CSTVisitor):
             kind = new if old is None or new is None else agreed([old, new]) if old else None
             self.env.names[f"self.{name}"] = kind or ""
 
+    def _appended(self, method, node: cst.Call) -> None:
+        """``self.remember(text)`` where the method only appends to artifacts: what this call
+        appends, typed from its arguments (a call that cannot be matched: unknown)."""
+        typed = set_by_call(method.node, node, self.env, list(method.reads), method.appends)
+        found = self.facts.method_appends.setdefault(method.name, {})
+        for name in method.appends:
+            found.setdefault(name, []).extend(typed[name] if typed is not None else [None])
+        self._appending_calls[method.name] = self._appending_calls.get(method.name, 0) + 1
+
     def finish(self) -> StepFacts:
         for name in self._untyped_calls | {
             m for m, calls in self._typed_calls.items() if calls != self._method_uses.get(m)
         }:
             self.facts.method_sets.pop(name, None)  # used other than in calls typed here
+        for name, calls in self._appending_calls.items():
+            if calls != self._method_uses.get(name):
+                self.facts.method_appends.pop(name, None)  # used other than in calls typed here
         merge_inputs = 1 if self.facts.merge is not None else 0
         self.facts.generic_inputs = self._inputs_names - self._inputs_branch - merge_inputs > 0
         return self.facts
