@@ -347,6 +347,49 @@ def test_a_name_bound_by_a_loop_alone_holds_an_element():
     assert helper(source, env) is None
 
 
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "def f():\n    out = []\n    for r in words:\n        out.append(r.upper())\n    return out\n",
+            "list[str]",
+        ),
+        (
+            "def f():\n    out = {}\n    for r in words:\n        out[r] = len(r)\n    return out\n",
+            "dict[str, int]",
+        ),
+        (
+            'def f():\n    out = []\n    out.append(1)\n    out.append("a")\n    n = len(out)\n    return out\n',
+            "list[int | str]",
+        ),
+        # any other use: an alias, an argument, an item changed, a nested function, a loop
+        ("def f():\n    out = []\n    out.append(1)\n    g(out)\n    return out\n", None),
+        (
+            'def f():\n    out = []\n    x = out\n    out.append(1)\n    x.append("s")\n    return out\n',
+            None,
+        ),
+        (
+            'def f():\n    out = []\n    out.append([1])\n    out[0].append("s")\n    return out\n',
+            None,
+        ),
+        (
+            'def f():\n    out = []\n    def g():\n        out.append("s")\n    out.append(1)\n    return out\n',
+            None,
+        ),
+        (
+            "def f():\n    out = []\n    out.append(1)\n    for x in out:\n        pass\n    return out\n",
+            None,
+        ),
+        # nothing goes in, keys of two types, a value of no known type
+        ("def f():\n    out = []\n    return out\n", None),
+        ('def f():\n    out = {}\n    out[1] = "a"\n    out["b"] = "c"\n    return out\n', None),
+        ("def f():\n    out = []\n    out.append(load())\n    return out\n", None),
+    ],
+)
+def test_a_helper_local_made_empty_and_only_filled_has_the_type_of_what_goes_in(source, expected):
+    assert helper(source) == expected
+
+
 def test_a_local_rebound_to_the_same_type_keeps_it():
     assert helper("def f(flag):\n    x = 1\n    if flag:\n        x = 2\n    return x\n") == "int"
 
@@ -1337,7 +1380,7 @@ def test_a_function_of_a_module_beside_the_flow_is_typed_from_its_body(tmp_path)
     assert types["values"] == "list[float]"
     assert types["text"] == "str"  # an annotation of builtins
     assert types["table"] == "typing.Any"  # Table means something in helpers.py only
-    assert types["names"] == "typing.Any"  # a dict filled by item: of no known type
+    assert types["names"] == "dict[int, str]"  # a dict filled by item: of what goes in
 
 
 LATER_CHANGE_FLOW = """

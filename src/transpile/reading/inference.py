@@ -1398,7 +1398,103 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv, given: Mapping[str, str]
             kind = ""  # changed in place: it may come to hold anything
         kinds[name] = kind
         local.names[name] = kind  # ``local`` is this function's own copy: no copy per binding
+    _filled_locals(function, binder, local)
     return local
+
+
+def _filled_locals(function: cst.FunctionDef, binder: _Bindings, local: TypeEnv) -> None:
+    """``out = []`` then ``out.append(x)`` (or ``out = {}`` then ``out[k] = v``) in a helper:
+    a name bound once, to an empty display, and used only to be filled, returned or measured
+    (``len``) has the type of what goes in; any other use leaves it unknown."""
+    bound: dict[str, int] = {}
+    empty: dict[str, str] = {}
+    for name, value, position in binder.bindings:
+        bound[name] = bound.get(name, 0) + 1
+        if value is not None and position is None and _empty_display(value):
+            empty[name] = _empty_display(value)
+    candidates = {n: kind for n, kind in empty.items() if bound[n] == 1}
+    if not candidates:
+        return
+    fills = _Fills(set(candidates))
+    walk(function.body, fills)
+    for name, kind in candidates.items():
+        if fills.names[name] != fills.accounted[name] + 1:  # + 1: the binding itself
+            continue
+        values = [infer(v, local) for v in fills.values[name]]
+        keys = [infer(k, local) for k in fills.keys[name]]
+        if not values or not all(values) or INPUTS in values:
+            continue
+        element = union(values)  # type: ignore[arg-type]
+        if kind == "list" and not keys and element:
+            local.names[name] = f"list[{element}]"
+        elif kind == "dict" and len(keys) == len(values) and len(set(keys)) == 1 and element:
+            key = keys[0]
+            if key and key != INPUTS and "typing.Any" not in key:
+                local.names[name] = f"dict[{key}, {plain(element)}]"
+
+
+class _Fills(cst.CSTVisitor):
+    """The uses of some names: each occurrence, and those that fill them (``n.append(v)``,
+    ``n[k] = v``), return them or measure them (``len(n)``)."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.wanted = names
+        self.names = dict.fromkeys(names, 0)
+        self.accounted = dict.fromkeys(names, 0)
+        self.values: dict[str, list[cst.BaseExpression]] = {n: [] for n in names}
+        self.keys: dict[str, list[cst.BaseExpression]] = {n: [] for n in names}
+        self.depth = 0
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.wanted:
+            self.names[node.value] += 1
+
+    def _mine(self, node: cst.BaseExpression | None) -> str | None:
+        if self.depth or not isinstance(node, cst.Name) or node.value not in self.wanted:
+            return None
+        return node.value
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "append":
+            name = self._mine(func.value)
+            args = node.args
+            if name and len(args) == 1 and not args[0].keyword and not args[0].star:
+                self.values[name].append(args[0].value)
+                self.accounted[name] += 1
+        if isinstance(func, cst.Name) and func.value == "len" and len(node.args) == 1:
+            name = self._mine(node.args[0].value)
+            if name:
+                self.accounted[name] += 1
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            sub = target.target
+            if not isinstance(sub, cst.Subscript) or len(sub.slice) != 1:
+                continue
+            index = sub.slice[0].slice
+            name = self._mine(sub.value)
+            if name and isinstance(index, cst.Index) and index.star is None:
+                self.values[name].append(node.value)
+                self.keys[name].append(index.value)
+                self.accounted[name] += 1
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self._mine(node.value):
+            self.accounted[node.value.value] += 1  # type: ignore[union-attr]
+
+    # inside a nested function or lambda every use counts, none as a fill (it may run later)
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth -= 1
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.depth += 1
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self.depth -= 1
 
 
 def unpacked(kind: str | None, index: int, count: int) -> str | None:
