@@ -1338,13 +1338,13 @@ def returned_type(
 def _fill_empty(values: Sequence[cst.BaseExpression], kinds: list[str | None]) -> list[str | None]:
     """``return []`` beside ``return rows`` of a ``list[T]``: the empty display is a value of
     that type too (the same for ``{}`` and dicts), where the others agree on one."""
-    known = {k for v, k in zip(values, kinds) if not _empty_display(v)}
+    known = {k for v, k in zip(values, kinds) if not empty_display(v)}
     if len(known) != 1:
         return kinds
     kind = known.pop()
     out = []
     for value, found in zip(values, kinds):
-        empty = _empty_display(value)
+        empty = empty_display(value)
         fits = empty and kind is not None and args_of(kind, empty) is not None
         if fits:  # an empty dict has none of a record's keys; an empty list has no record
             found = plain(kind) if empty == "dict" else kind  # type: ignore[arg-type]
@@ -1352,13 +1352,28 @@ def _fill_empty(values: Sequence[cst.BaseExpression], kinds: list[str | None]) -
     return out
 
 
-def _empty_display(node: cst.BaseExpression) -> str:
+def empty_display(node: cst.BaseExpression | None) -> str:
     """``"list"`` for ``[]``, ``"dict"`` for ``{}``; else ""."""
     if isinstance(node, cst.List) and not node.elements:
         return "list"
     if isinstance(node, cst.Dict) and not node.elements:
         return "dict"
     return ""
+
+
+def filled_type(values: list[str | None], keys: list[str | None] | None = None) -> str | None:
+    """The type of a list (``keys`` None) or a dict made empty and then filled with ``values``
+    (under ``keys``): the union of what went in, under keys of one known type; None when
+    nothing went in or any of it is unknown."""
+    element = union(values)
+    if not element:
+        return None
+    if keys is None:
+        return f"list[{element}]"
+    key = keys[0] if len(set(keys)) == 1 else None
+    if not key or key == INPUTS or "typing.Any" in key:
+        return None  # unknown, or of several kinds
+    return f"dict[{key}, {plain(element)}]"
 
 
 def _local_env(function: cst.FunctionDef, env: TypeEnv, given: Mapping[str, str]) -> TypeEnv:
@@ -1410,8 +1425,8 @@ def _filled_locals(function: cst.FunctionDef, binder: _Bindings, local: TypeEnv)
     empty: dict[str, str] = {}
     for name, value, position in binder.bindings:
         bound[name] = bound.get(name, 0) + 1
-        if value is not None and position is None and _empty_display(value):
-            empty[name] = _empty_display(value)
+        if value is not None and position is None and empty_display(value):
+            empty[name] = empty_display(value)
     candidates = {n: kind for n, kind in empty.items() if bound[n] == 1}
     if not candidates:
         return
@@ -1422,15 +1437,13 @@ def _filled_locals(function: cst.FunctionDef, binder: _Bindings, local: TypeEnv)
             continue
         values = [infer(v, local) for v in fills.values[name]]
         keys = [infer(k, local) for k in fills.keys[name]]
-        if not values or not all(values) or INPUTS in values:
-            continue
-        element = union(values)  # type: ignore[arg-type]
-        if kind == "list" and not keys and element:
-            local.names[name] = f"list[{element}]"
-        elif kind == "dict" and len(keys) == len(values) and len(set(keys)) == 1 and element:
-            key = keys[0]
-            if key and key != INPUTS and "typing.Any" not in key:
-                local.names[name] = f"dict[{key}, {plain(element)}]"
+        found = None
+        if kind == "list" and not keys:
+            found = filled_type(values)
+        elif kind == "dict" and len(keys) == len(values):
+            found = filled_type(values, keys)
+        if found:
+            local.names[name] = found
 
 
 class _Fills(cst.CSTVisitor):
@@ -1667,23 +1680,26 @@ def _falls_through(body: cst.BaseSuite | None) -> bool:
 
 def _breaks(node: cst.CSTNode) -> bool:
     """Whether a loop body holds a ``break`` of its own (not of a loop inside it)."""
-    found = []
+    finder = _Breaks()
+    walk(node, finder)
+    return finder.found
 
-    class Finder(cst.CSTVisitor):
-        def visit_Break(self, node: cst.Break) -> None:
-            found.append(node)
 
-        def visit_For(self, node: cst.For) -> bool:
-            return False
+class _Breaks(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
 
-        def visit_While(self, node: cst.While) -> bool:
-            return False
+    def visit_Break(self, node: cst.Break) -> None:
+        self.found = True
 
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return False
+    def visit_For(self, node: cst.For) -> bool:
+        return False
 
-    node.visit(Finder())
-    return bool(found)
+    def visit_While(self, node: cst.While) -> bool:
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
 
 
 class _Returns(cst.CSTVisitor):

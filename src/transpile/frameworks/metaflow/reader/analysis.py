@@ -23,10 +23,10 @@ from transpile.reading.inference import (
     args_of,
     change_sites,
     container,
+    filled_type,
     keeps_type,
     optional,
     plain,
-    union,
 )
 from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
 from transpile.reading.siblings import module_path
@@ -233,9 +233,8 @@ class StepReader(FlowState):
             kind = kind if lists else None
         else:
             kind = available.get(f"self.{name}")
-        element = union(kinds) if kinds and all(kinds) else None
         if kind == EMPTY_LIST:
-            found = f"list[{element}]" if element else None
+            found = filled_type(kinds)
         else:
             keeps = kind and all(keeps_type(kind, "append", [k]) for k in kinds)
             found = plain(kind) if keeps else None  # type: ignore[arg-type]

@@ -26,6 +26,8 @@ from transpile.reading.inference import (
     bind_target,
     container,
     element_type,
+    empty_display,
+    filled_type,
     holder,
     infer,
     iter_element,
@@ -35,7 +37,6 @@ from transpile.reading.inference import (
     record_of,
     set_by_call,
     split_args,
-    union,
     unpacked,
 )
 from transpile.util.timing import phase
@@ -256,11 +257,11 @@ class StepAnalyzer(cst.CSTVisitor):
             self._kept(target, before, infer(value, self.env) if value is not None else None)
         self._spoil(target)  # a rebinding, or an item set: `rows[0] = x`
         self._growing.pop(_holder(target) or "", None)  # the name holds something else now
-        if is_self_attr(target) and _empty_display(value):
+        if is_self_attr(target) and empty_display(value):
             self._stores.add(id(target))
             name = target.attr.value  # type: ignore[union-attr]
             self._write(name, None)
-            self._grow(f"self.{name}", Growing(mapping=isinstance(value, cst.Dict)), name)
+            self._grow(f"self.{name}", Growing(mapping=empty_display(value) == "dict"), name)
             return
         if is_self_attr(target) and _holder(value) in self._growing:
             self._stores.add(id(target))
@@ -270,9 +271,9 @@ class StepAnalyzer(cst.CSTVisitor):
             self._write(name, growing.kind())
             self._grow(f"self.{name}", growing, name)
             return
-        if isinstance(target, cst.Name) and _empty_display(value):
+        if isinstance(target, cst.Name) and empty_display(value):
             self.facts.local_names.add(target.value)
-            self._grow(target.value, Growing(mapping=isinstance(value, cst.Dict)), None)
+            self._grow(target.value, Growing(mapping=empty_display(value) == "dict"), None)
             return
         if is_self_attr(target):
             self._stores.add(id(target))
@@ -581,21 +582,13 @@ class Growing:
     keys: list[str | None] = field(default_factory=list)
 
     def kind(self) -> str | None:
+        if self.spoiled:
+            return None
         if self.mapping:  # an empty dict stays unknown: no other step is asked
-            one = len(set(self.keys)) == 1 and not self.spoiled
-            key = self.keys[0] if one else None  # None when unknown, or several kinds
-            key = None if key and "typing.Any" in key else key  # a key must be known
-            value = union(self.kinds) if key and key != INPUTS else None
-            return f"dict[{key}, {plain(value)}]" if value else None
-        if not self.kinds and not self.spoiled:
+            return filled_type(self.kinds, self.keys)
+        if not self.kinds:
             return EMPTY_LIST  # empty: whatever list the flow's other writes make it
-        element = union(self.kinds) if not self.spoiled else None
-        return f"list[{element}]" if element else None
-
-
-def _empty_display(value: cst.BaseExpression | None) -> bool:
-    """``[]`` or ``{}``."""
-    return isinstance(value, (cst.List, cst.Dict)) and not value.elements
+        return filled_type(self.kinds)
 
 
 def _holder(node: cst.BaseExpression | None) -> str | None:

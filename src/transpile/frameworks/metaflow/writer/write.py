@@ -137,8 +137,7 @@ class MetaflowWriter:
         model = self.p.step(step.model)
         text = model.body
         if step.join is not None:
-            text = drop_namespace_inputs(cst.parse_module(text)).code
-            text = keep_join_inputs(cst.parse_module(text)).code
+            text = keep_join_inputs(drop_namespace_inputs(cst.parse_module(text))).code
         used = free_names(text)
         if "current" in used:
             self.metaflow.add("current")
