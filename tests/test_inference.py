@@ -272,7 +272,8 @@ def test_an_unannotated_helper_returns_what_its_locals_hold():
         "def f(items):\n    for x in items:\n        pass\n    return x\n",
         "def f():\n    x = 1\n    x += 0.5\n    return x\n",
         "def f(pair):\n    x, y = pair\n    return x\n",
-        "def f(path):\n    with open(path) as x:\n        pass\n    return x\n",
+        "def f(path):\n    with lock(path) as x:\n        pass\n    return x\n",
+        "def f(path):\n    with open(path) as (x, y):\n        pass\n    return x\n",
         # a parameter hides the module name it shares (n is an int at module level)
         "def f(n):\n    return n\n",
         "def f(n):\n    n = n\n    return n\n",
@@ -689,6 +690,7 @@ LIBRARIES = TypeEnv(
         "pt": "pyarrow.Table",
         "read_csv": "pyarrow.csv.read_csv",
         "Image": "metaflow.cards.Image",
+        "S3": "metaflow.S3",
     },
 )
 
@@ -704,6 +706,8 @@ LIBRARIES = TypeEnv(
         ("pd.read_csv(text).to_numpy()", "numpy.ndarray"),
         ("pd.read_csv(text).shape", "tuple[int, int]"),
         ('pd.read_csv(text)["a"]', None),  # a column or a frame, by the key
+        ("pd.read_csv(text).values", "numpy.ndarray"),
+        ("pd.Series(ints).values", None),  # an array or an extension array, by the dtype
         ("pd.read_pickle(text)", None),  # whatever was pickled
         ("pd.read_csv(text, chunksize=100)", None),  # a reader of frames
         ("pd.read_csv(text, iterator=True)", None),
@@ -728,10 +732,19 @@ LIBRARIES = TypeEnv(
         ("RandomForestClassifier(n_estimators=3)", "sklearn.ensemble.RandomForestClassifier"),
         ('svm.SVC(kernel="poly").fit(ints, ints)', "sklearn.svm.SVC"),
         ("svm.SVC().predict(ints)", "numpy.ndarray"),
-        ("svm.SVC().score(ints, ints)", None),
+        ("svm.SVC().score(ints, ints)", "float | numpy.float64"),  # by the release
+        ("svm.SVC().transform(ints)", None),
         ("CountVectorizer(min_df=2).fit_transform(text)", "scipy.sparse.csr_matrix"),
         ("CountVectorizer().get_feature_names_out()", "numpy.ndarray"),
-        ("CountVectorizer().vocabulary_", None),  # its indexes may be numpy ints
+        # its terms are str, its indexes may be numpy ints
+        ("CountVectorizer(min_df=2).vocabulary_", "dict[str, typing.Any]"),
+        ('CountVectorizer(analyzer="char").vocabulary_', "dict[str, typing.Any]"),
+        ("CountVectorizer(analyzer=unknown).vocabulary_", None),  # its own terms
+        ("CountVectorizer(tokenizer=unknown).fit_transform(text)", None),
+        ("datasets.make_classification(n_samples=9)", "tuple[numpy.ndarray, numpy.ndarray]"),
+        ("datasets.make_blobs()", "tuple[numpy.ndarray, numpy.ndarray]"),
+        ("datasets.make_regression(coef=True)", None),  # X, y and the coefficients
+        ("datasets.make_regression(coef=flag)", None),
         ("datasets.load_iris()", "sklearn.utils.Bunch"),
         ('datasets.load_iris()["data"]', "numpy.ndarray"),
         ('datasets.load_iris()["feature_names"]', None),
@@ -745,6 +758,11 @@ LIBRARIES = TypeEnv(
         # keras, duckdb, gensim, Metaflow's Client API
         ("keras.Sequential([])", "keras.Sequential"),
         ("keras.utils.to_categorical(ints, 3)", "numpy.ndarray"),
+        (
+            "keras.datasets.mnist.load_data()",
+            "tuple[tuple[numpy.ndarray, numpy.ndarray], tuple[numpy.ndarray, numpy.ndarray]]",
+        ),
+        ("keras.datasets.imdb.load_data()", None),  # not known here
         ('duckdb.connect(":memory:").execute(text).fetch_df()', "pandas.DataFrame"),
         ('duckdb.connect(":memory:").fetchone()', None),
         ("Word2Vec(ints, **{}).wv", "gensim.models.keyedvectors.KeyedVectors"),
@@ -765,6 +783,14 @@ LIBRARIES = TypeEnv(
         ("pq.read_table(text)[text].to_pylist()", None),  # values of the column's type
         ("pq.read_table(text)[text].unique()", None),  # an Array, not numpy's
         ("pq.read_table(text).to_pydict()", None),
+        ("pq.read_table(text).schema.names", "list[str]"),
+        ("[f.name for f in pq.read_table(text).schema]", "list[str]"),
+        ("[f.type for f in pq.read_table(text).schema]", None),
+        # Metaflow's S3 client and its objects
+        ("S3().put_files(unknown)", "list[tuple[str, str]]"),
+        ("S3().get(text).path", "str | None"),  # None where not downloaded
+        ("S3().get_many(unknown)[0].key", "str"),
+        ("S3().get(text).to_pandas()", None),
         # a card's image: the component, whatever the picture
         ("Image.from_matplotlib(unknown)", "metaflow.cards.Image"),
         ("Image.from_matplotlib(unknown).render()", None),

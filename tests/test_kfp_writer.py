@@ -24,7 +24,10 @@ from transpile.writing.deps import closure, free_names, module_definitions
         ("set[int]", False),
         ("str | None", False),  # a component's parameter has one type
         ("dict[str, str | int]", True),  # unions of JSON values inside containers
-        ("list[int | str | None]", True),
+        ("list[int | str]", True),
+        # None inside: kfp.local refuses it ("Value must be one of the following types")
+        ("list[int | str | None]", False),
+        ("dict[str, str | None]", False),
         ("list[str | list[int]]", False),  # a container in a union: not restored
         ("list[str | Stats]", False),
         ("Stats", False),
@@ -51,7 +54,7 @@ def test_which_types_travel_as_parameters(expr, parameter):
         ("list[dict[str, bool]]", False, None),
         ("list[int | str]", False, "[int(v) if isinstance(v, float) else v for v in x]"),
         (
-            "dict[str, str | int | None]",
+            "dict[str, str | int]",
             False,
             "{k: int(v) if isinstance(v, float) else v for k, v in x.items()}",
         ),

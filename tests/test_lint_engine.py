@@ -121,6 +121,8 @@ FIXTURE_FINDINGS = {
     ],
     # what a flow method that also sets an artifact returns: no annotation to read
     "keyed_records": [("TP510", 'self.rows = self.load(["name", "score"])')],
+    # what a file opened in a ``with`` reads: lint follows no ``with`` binding
+    "joined_scores": [("TP510", "self.text = handle.read()")],
     # what methods of base classes and of the flow class return: no annotation to read
     "flow_bases": [
         ("TP510", 'self.start_stamp = self.stamp("begin")'),

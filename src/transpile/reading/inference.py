@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import ChainMap
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ import libcst as cst
 
 from ..model.ir import TypeRef
 from . import library_types as library
+from .classes import PlainClass, plain_class
 from .cst import bound_names, code, dotted, keyword_args, literal, walk
 
 INPUTS = "<inputs>"  # marker type: the join's `inputs` (or one element of it)
@@ -61,6 +63,12 @@ _STR_TESTS = (
     *("startswith", "endswith", "isdigit", "isalpha", "isalnum", "isupper", "islower"),
     *("isspace", "isnumeric", "isdecimal", "isidentifier", "istitle", "isascii"),
 )
+# executors whose ``map(f, xs)`` gives f of each item, in order (``with`` binds the executor)
+_EXECUTORS = frozenset(
+    f"concurrent.futures.{name}" for name in ("ThreadPoolExecutor", "ProcessPoolExecutor")
+)
+
+
 _BUILTIN_RESULT = {
     "int": "int",
     "float": "float",
@@ -96,6 +104,8 @@ class TypeEnv:
     imports: Mapping[str, str] = field(default_factory=dict)  # local name → module.name
     records: bool = True  # False: the body changes items in place, no record holds (RECORD)
     siblings: SiblingFunctions | None = None  # functions of modules beside the file read
+    # functions a step body defines (``def key(obj): ...``), by name, while the name holds one
+    local_functions: Mapping[str, cst.FunctionDef] = field(default_factory=dict)
 
     def with_imports(self, node: cst.Import | cst.ImportFrom) -> TypeEnv:
         """This environment (not a copy) knowing the names ``node`` imports; the mapping is
@@ -117,6 +127,7 @@ class TypeEnv:
             self.imports,
             self.records,
             self.siblings,
+            self.local_functions,
         )
 
     def get(self, name: str) -> str | None:
@@ -238,7 +249,93 @@ class SiblingFunctions:
         self.modules: dict[str, TypeEnv | None] = {}
         self.functions: dict[str, dict[str, cst.FunctionDef]] = {}
         self.changing: dict[str, dict[str, frozenset]] = {}  # module → function → params
+        self.classes: dict[str, dict[str, PlainClass]] = {}  # module → its plain classes
         self.depth = 0
+
+    def plain(self, kind: str | None) -> tuple[PlainClass, TypeEnv] | None:
+        """The plain class (classes.py) an instance of type ``kind`` (``model.NbowModel``) is
+        of, with its module's names; None for any other type."""
+        module, _, name = (kind or "").rpartition(".")
+        if not module or "[" in module or " " in module or module.startswith(library.LIBRARIES):
+            return None
+        env = self._module(module)
+        found = self.classes.get(module, {}).get(name)
+        return (found, env) if found is not None and env is not None else None
+
+    def attributes(self, kind: str, call: cst.Call, env: TypeEnv) -> dict[str, str]:
+        """What each attribute of the instance ``call`` (of the plain class ``kind``) makes
+        holds: one of the values the class's methods assign it, ``__init__``'s typed with what
+        the call gives it, the others' with their parameters unknown; a list, dict or set may
+        be changed in place later, so only other types are kept."""
+        found = self.plain(kind)
+        if found is None or self.depth >= HelperCalls.DEPTH:
+            return {}
+        plain_class, module = found
+        init = plain_class.methods.get("__init__")
+        given = _arguments(init, call, env, 1) if init is not None else {}
+        if given is None:
+            return {}
+        self.depth += 1
+        try:
+            locals_: dict[int, TypeEnv] = {}
+            out: dict[str, str] = {}
+            for name, sites in plain_class.sets.items():
+                kinds: list[str | None] = []
+                for method, value in sites:
+                    if id(method) not in locals_:
+                        locals_[id(method)] = _local_env(
+                            method, module, given if method is init else {}
+                        )
+                    kinds.append(infer(value, locals_[id(method)]) if value is not None else None)
+                kind_ = agreed(kinds) if all(kinds) else None  # type: ignore[arg-type]
+                kind_ = _qualify(kind_ or union(kinds), kind.rpartition(".")[0], module.classes)
+                if kind_ and not container(kind_) and INPUTS not in kind_:
+                    out[name] = kind_
+            return out
+        finally:
+            self.depth -= 1
+
+    def member(
+        self, kind: str, name: str, call: cst.Call | None, holds: Mapping[str, str], env: TypeEnv
+    ) -> str | None:
+        """What ``instance.name`` (a property, ``call`` None) or ``instance.name(...)`` (a
+        method) returns for an instance of the plain class ``kind`` whose attributes hold
+        ``holds`` (those known); ``Class.name(...)`` for a class or static method when ``kind``
+        is ``type[Class]``. None where not known."""
+        owner = kind[len("type[") : -1] if kind.startswith("type[") else kind
+        found = self.plain(owner)
+        if found is None or self.depth >= HelperCalls.DEPTH:
+            return None
+        plain_class, module = found
+        method = plain_class.methods.get(name)
+        how = plain_class.kind(name)
+        if method is None:
+            return None
+        given: dict[str, str] | None
+        if kind.startswith("type["):  # Class.name(...)
+            if call is None or how not in ("classmethod", "staticmethod"):
+                return None
+            bound = 1 if how == "classmethod" else 0
+            given = _arguments(method, call, env, bound)
+            if given is not None and bound:
+                params = [*method.params.posonly_params, *method.params.params]
+                given[params[0].name.value] = kind  # ``cls``: this class itself
+        elif how == "property" and call is None:
+            given = {}
+        elif how == "method" and call is not None:
+            given = _arguments(method, call, env, 1)
+        else:
+            return None
+        if given is None:
+            return None
+        given.update((f"self.{a}", holds.get(a, "")) for a in plain_class.sets)
+        self.depth += 1
+        try:
+            return _qualify(
+                returned_type(method, module, given), owner.rpartition(".")[0], module.classes
+            )
+        finally:
+            self.depth -= 1
 
     def unchanging(self, module: str) -> set[str] | None:
         """The functions of a module beside the file that change none of their arguments in
@@ -262,6 +359,10 @@ class SiblingFunctions:
         self.depth += 1
         try:
             found = self._module(module)
+            if name in self.classes.get(module, {}):
+                return function  # a plain class: calling it makes an instance of it
+            if self.plain(module) is not None:  # ``Class.name(...)``: ``module`` is the class
+                return self.member(f"type[{module}]", name, call, {}, env)
             node = self.functions.get(module, {}).get(name)
             if found is None or node is None:
                 return None
@@ -270,8 +371,8 @@ class SiblingFunctions:
                 words = set(kind.replace("[", " ").replace("]", " ").replace(",", " ").split())
                 return kind if words - {"|"} <= _PLAIN_ANNOTATION else None
             if found.calls is not None and name in found.calls.functions:
-                return found.calls.returned(name, call, env)
-            return found.helpers.get(name)
+                return _qualify(found.calls.returned(name, call, env), module, found.classes)
+            return _qualify(found.helpers.get(name), module, found.classes)
         finally:
             self.depth -= 1
 
@@ -291,8 +392,20 @@ class SiblingFunctions:
                 self.functions[module] = {
                     s.name.value: s for s in tree.body if isinstance(s, cst.FunctionDef)
                 }
+                classes = [plain_class(s) for s in tree.body if isinstance(s, cst.ClassDef)]
+                self.classes[module] = {c.node.name.value: c for c in classes if c is not None}
                 self.modules[module] = module_env(tree, SiblingFunctions(str(path)))
         return self.modules[module]
+
+
+def _qualify(kind: str | None, module: str, classes: Collection[str]) -> str | None:
+    """``kind`` as the flow's file names it: a class of the module beside it (``Wrapper``,
+    what the module's own code calls it) is ``helpers.Wrapper`` there (a class of the file
+    itself may have the same name)."""
+    if not kind or not classes:
+        return kind
+    pattern = r"(?<![\w.])(" + "|".join(re.escape(c) for c in sorted(classes)) + r")(?![\w:])"
+    return re.sub(pattern, lambda m: f"{module}.{m.group(1)}", kind)
 
 
 def set_by_call(
@@ -618,6 +731,8 @@ def iter_element(node: cst.BaseExpression, env: TypeEnv) -> str | None:
         return f"tuple[int, {inner}]" if inner else None
     if isinstance(node, cst.Call) and _callee(node) == "map" and "map" not in env:
         return _mapped(node, env)
+    if _pool_map(node, env):  # ``pool.map(f, xs)``: f of each
+        return _mapped(node, env, executor=True)  # type: ignore[arg-type]
     if isinstance(node, cst.Call) and _callee(node) == "zip" and "zip" not in env:
         if not node.args or any(a.keyword or a.star for a in node.args):
             return None
@@ -633,6 +748,8 @@ def iter_element(node: cst.BaseExpression, env: TypeEnv) -> str | None:
         if found:
             return found
     kind = infer(node, env)
+    if library.element(kind):  # ``for field in table.schema``
+        return library.element(kind)
     keys = args_of(kind, "dict")
     if keys:  # iterating a dict goes over its keys
         return keys[0]
@@ -647,26 +764,68 @@ def iter_element(node: cst.BaseExpression, env: TypeEnv) -> str | None:
     return element_type(kind)
 
 
-def _mapped(node: cst.Call, env: TypeEnv) -> str | None:
-    """The element of ``map(f, xs)`` over one iterable: what a builtin such as ``str`` makes,
-    or a one-parameter lambda's body with its parameter bound to an element of ``xs``."""
-    if len(node.args) != 2 or any(a.keyword or a.star for a in node.args):
+def _mapped(node: cst.Call, env: TypeEnv, executor: bool = False) -> str | None:
+    """The element of ``map(f, xs)`` over one iterable: what ``f`` gives an element of ``xs``,
+    for a builtin such as ``str``, a one-parameter lambda or function the step defines (its
+    body with the parameter bound), or any other function called so (a module helper, an
+    imported one). ``executor``: an executor's map, which may also take ``timeout=`` and
+    ``chunksize=``."""
+    allowed = ("timeout", "chunksize") if executor else ()
+    given = [a for a in node.args if not a.keyword]
+    keywords = [a for a in node.args if a.keyword]
+    if len(given) != 2 or any(a.star for a in node.args):
         return None
-    function, items = node.args[0].value, node.args[1].value
-    if isinstance(function, cst.Name) and function.value not in env:
-        return _BUILTIN_RESULT.get(function.value)
-    if not isinstance(function, cst.Lambda):
+    if any(a.keyword.value not in allowed for a in keywords):  # type: ignore[union-attr]
         return None
-    params = function.params
+    function, items = given[0].value, given[1].value
+    if (
+        isinstance(function, cst.Name)
+        and function.value in _BUILTIN_RESULT
+        and function.value not in env
+    ):
+        return _BUILTIN_RESULT[function.value]
+    defined = env.local_functions.get(code(function)) if isinstance(function, cst.Name) else None
+    if not isinstance(function, cst.Lambda) and defined is None:
+        return _called_on(function, items, env)
+    params = (function if defined is None else defined).params  # type: ignore[union-attr]
     others = (params.posonly_params, params.kwonly_params, params.star_kwarg)
     if len(params.params) != 1 or isinstance(params.star_arg, cst.Param) or any(others):
         return None
     if params.params[0].default is not None:
         return None
+    elem = iter_element(items, env)  # INPUTS: one of a join's inputs (``inp.score``)
+    if elem is None:
+        return None
+    if defined is not None:  # called here, on each element: its names are the step's now
+        inner = env.child()
+        inner.local_functions = {}  # a function mapping itself is not followed
+        found = returned_type(defined, inner, {params.params[0].name.value: elem})
+    else:
+        found = infer(function.body, bind_target(params.params[0].name, elem, env))  # type: ignore[union-attr]
+    return found if found != INPUTS else None
+
+
+def _pool_map(node: cst.BaseExpression, env: TypeEnv) -> bool:
+    """``pool.map(...)`` on an executor (``_EXECUTORS``)."""
+    method = node.func if isinstance(node, cst.Call) else None
+    if not isinstance(method, cst.Attribute) or method.attr.value != "map":
+        return False
+    return infer(method.value, env) in _EXECUTORS
+
+
+_ITEM = "__transpile_item__"  # a name no code uses: one element, passed to a function
+
+
+def _called_on(function: cst.BaseExpression, items: cst.BaseExpression, env: TypeEnv) -> str | None:
+    """What ``function(x)`` gives for an element ``x`` of ``items``: the call typed as written
+    (a module helper per call, a library function by name); None where unknown."""
+    if not isinstance(function, (cst.Name, cst.Attribute)) or _ITEM in env:
+        return None
     elem = iter_element(items, env)
     if elem is None or elem == INPUTS:
         return None
-    found = infer(function.body, bind_target(params.params[0].name, elem, env))
+    call = cst.Call(func=function, args=[cst.Arg(cst.Name(_ITEM))])
+    found = infer(call, env.child(**{_ITEM: elem}))
     return found if found != INPUTS else None
 
 
@@ -749,10 +908,15 @@ def _callee(node: cst.Call) -> str | None:
 def _call(node: cst.Call, env: TypeEnv) -> str | None:
     name = _callee(node)
     args = [a.value for a in node.args if not a.keyword and not a.star]
+    held = env.get(name) if name else None
+    if held and held.startswith("type[") and held.endswith("]"):
+        return held[len("type[") : -1]  # ``cls(...)``: an instance of the class it holds
     if name in env.imports and not env.get(name):  # `from datetime import date`: date(...)
         return _module_call(env.imports[name], node, args, env)
     if name in _BUILTIN_RESULT and name not in env:
         return _BUILTIN_RESULT[name]
+    if name == "open" and "open" not in env and args:
+        return _file(_opened(node, env, "r"))
     if name in env.classes:
         return name
     if name in env.helpers:
@@ -838,6 +1002,9 @@ def _module_call(
     function: str, node: cst.Call, args: list[cst.BaseExpression], env: TypeEnv
 ) -> str | None:
     """What a module's function (its full name: ``datetime.datetime.now``) returns."""
+    if function == "tempfile.NamedTemporaryFile":  # binary ("w+b") unless told
+        mode = _opened(node, env, "w+b")
+        return TEMPORARY_FILE if isinstance(mode, str) and "b" in mode else None
     found = _STDLIB_RESULT.get(function) or _by_data(function, node, args, env)
     if not found and env.siblings is not None and not function.startswith(library.LIBRARIES):
         found = env.siblings.returned(function, node, env)  # ``from utils import load``
@@ -964,6 +1131,7 @@ _DATETIME_MAKERS = (
 _DATE_MAKERS = ("", ".today", ".fromisoformat", ".fromtimestamp", ".fromordinal")
 _STDLIB_RESULT = {
     "json.dumps": "str",
+    **{name: name for name in _EXECUTORS},
     **dict.fromkeys([f"math.{f}" for f in _MATH_FLOAT], "float"),
     **dict.fromkeys([f"math.{f}" for f in _MATH_INT], "int"),
     **dict.fromkeys([f"math.{f}" for f in ("isclose", "isnan", "isinf", "isfinite")], "bool"),
@@ -1002,6 +1170,42 @@ _STDLIB_RESULT = {
 
 
 # methods of stdlib classes whose result type never depends on their arguments
+# files: what ``open`` gives by its mode, and a named temporary file in its binary mode
+TEXT_FILE = "io.TextIOWrapper"
+TEMPORARY_FILE = "tempfile._TemporaryFileWrapper"
+
+
+def _opened(node: cst.Call, env: TypeEnv, default: str) -> str | None:
+    """The mode of ``open(path, mode)`` / ``NamedTemporaryFile(mode=...)`` as a literal:
+    ``default`` when not given, None when not a literal (or when the call may open it
+    unbuffered, or with a file descriptor or an opener of its own)."""
+    if any(a.star for a in node.args):
+        return None
+    keywords = keyword_args(node)
+    if {"buffering", "opener"} & keywords.keys():
+        return None
+    positional = [a.value for a in node.args if not a.keyword]
+    mode = keywords.get("mode") or (
+        positional[1] if len(positional) > 1 and default == "r" else None
+    )
+    if len(positional) > (2 if default == "r" else 0):
+        return None  # buffering given by position; NamedTemporaryFile's are all keywords
+    if mode is None:
+        return default
+    return mode.evaluated_value if isinstance(mode, cst.SimpleString) else None  # type: ignore[return-value]
+
+
+def _file(mode: str | None) -> str | None:
+    """The class ``open`` returns for ``mode``."""
+    if not isinstance(mode, str):
+        return None
+    if "b" not in mode:
+        return TEXT_FILE
+    if "+" in mode:
+        return "io.BufferedRandom"
+    return "io.BufferedReader" if "r" in mode else "io.BufferedWriter"
+
+
 _METHODS = {
     "str": {
         **dict.fromkeys(_STR_METHODS, "str"),
@@ -1035,9 +1239,19 @@ _METHODS = {
         **dict.fromkeys(("exists", "is_file", "is_dir"), "bool"),
         "read_bytes": "bytes",
     },
+    **{
+        kind: {**dict.fromkeys(("read", "readline"), what), "readlines": f"list[{what}]"}
+        for kind, what in (
+            (TEXT_FILE, "str"),
+            ("io.BufferedReader", "bytes"),
+            ("io.BufferedRandom", "bytes"),
+            (TEMPORARY_FILE, "bytes"),
+        )
+    },
 }
 # attributes of stdlib classes
 _ATTRIBUTES = {
+    TEMPORARY_FILE: {"name": "str"},
     "datetime.datetime": {
         **dict.fromkeys(("year", "month", "day", "hour", "minute", "second"), "int"),
         "microsecond": "int",
@@ -1064,11 +1278,18 @@ def _method(func: cst.Attribute, env: TypeEnv, call: cst.Call) -> str | None:
     found = _METHODS.get(owner or "", {}).get(method)
     if found:
         return found
+    if owner and env.siblings is not None and env.siblings.plain(owner) is not None:
+        return env.siblings.member(owner, method, call, _holds(func.value, env), env)
     if owner and owner.startswith(library.LIBRARIES):
         if any(a.star for a in call.args):
             return None  # ``df.drop(*cols)``: what it is given is not known
         positional = sum(1 for a in call.args if not a.keyword)
         return library.method_result(owner, method, _keywords(call), positional)
+    sequence = args_of(owner, "list") or args_of(owner, "tuple")
+    if sequence and method in ("count", "index"):  # ``xs.count(x)``: an int, whatever x is
+        return "int"
+    if method == "copy" and not call.args and (args_of(owner, "list", "dict", "set")):
+        return owner  # a shallow copy: the same items
     mapping = args_of(owner, "dict")
     if mapping and len(mapping) == 2 and method == "get":
         key = call.args[0].value if call.args else None
@@ -1107,8 +1328,9 @@ def _attribute(node: cst.Attribute, env: TypeEnv) -> str | None:
             return env.calls.returned(f"self.{node.attr.value}", None, env)  # a property
         return found or None
     if infer(node.value, env) == INPUTS:
-        # inputs.<step> is still `inputs` (one branch); inputs.<step>.x is the artifact
-        return env.artifact_types.get(node.attr.value, INPUTS)
+        # inputs.<step> is still `inputs` (one branch); inputs.<step>.x is the artifact ("":
+        # an artifact of no known type in some branch)
+        return env.artifact_types.get(node.attr.value, INPUTS) or None
     if isinstance(node.value, cst.Name):
         found = env.get(f"{node.value.value}.{node.attr.value}")
         if found is None and node.value.value == "math" and "math" not in env:
@@ -1119,7 +1341,19 @@ def _attribute(node: cst.Attribute, env: TypeEnv) -> str | None:
             return found
     owner = infer(node.value, env)
     found = _ATTRIBUTES.get(owner or "", {}).get(node.attr.value)
+    if not found and owner and env.siblings is not None:  # a plain class's property
+        found = env.siblings.member(owner, node.attr.value, None, _holds(node.value, env), env)
     return found or library.attribute_result(owner, node.attr.value)
+
+
+def _holds(receiver: cst.BaseExpression, env: TypeEnv) -> dict[str, str]:
+    """What the attributes of the instance ``receiver`` names hold, as the step bound them
+    (``model.cv`` for ``model``); none for any other expression."""
+    if not isinstance(receiver, cst.Name):
+        return {}
+    head = f"{receiver.value}."
+    names = {k: v for k, v in env.names.items() if k.startswith(head) and v}
+    return {k[len(head) :]: v for k, v in names.items()}
 
 
 def _subscript(node: cst.Subscript, env: TypeEnv) -> str | None:
@@ -1330,9 +1564,10 @@ def returned_type(
         ):  # type: ignore[union-attr]
             return None
         columns = zip(*(v.elements for v in values))  # type: ignore[union-attr]
-        kinds = [_join([infer(e.value, env) for e in column]) or "typing.Any" for column in columns]
-        return f"tuple[{', '.join(kinds)}]"
-    return _join(_fill_empty(values, [infer(v, env) for v in values]))
+        kinds = [_join([infer(e.value, env) for e in column]) for column in columns]
+        return f"tuple[{', '.join(k if k and k != INPUTS else 'typing.Any' for k in kinds)}]"
+    found = _join(_fill_empty(values, [infer(v, env) for v in values]))
+    return found if found != INPUTS else None  # ``return inputs``: no value's type
 
 
 def _fill_empty(values: Sequence[cst.BaseExpression], kinds: list[str | None]) -> list[str | None]:
@@ -1364,8 +1599,10 @@ def empty_display(node: cst.BaseExpression | None) -> str:
 def filled_type(values: list[str | None], keys: list[str | None] | None = None) -> str | None:
     """The type of a list (``keys`` None) or a dict made empty and then filled with ``values``
     (under ``keys``): the union of what went in, under keys of one known type; None when
-    nothing went in or any of it is unknown."""
-    element = union(values)
+    nothing went in or any of it is unknown (``None`` among them: the union ``| None``)."""
+    element = union([v for v in values if v != "None"]) if "None" in values else union(values)
+    if "None" in values:
+        element = optional([element, "None"]) if element else None
     if not element:
         return None
     if keys is None:
@@ -1405,7 +1642,12 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv, given: Mapping[str, str]
         if value is not None and id(value) in binder.loops and name not in names:
             kind = iter_element(value, local) or ""  # an element of what the loop goes over
             kind = "" if kind == INPUTS else kind
-        if position is not None:
+        if value is not None and id(value) in binder.entered and name not in names:
+            kind = library.entered(infer(value, local)) or ""  # what ``__enter__`` gives
+        parts = split_unpacked(value, local, position[1]) if position is not None else None
+        if parts is not None and name not in names:
+            kind = parts[position[0]] or ""  # type: ignore[index]
+        elif position is not None:
             kind = unpacked(kind, *position) or ""
         if kinds.get(name, kind) != kind:
             kind = agreed([kinds[name], kind]) or ""  # bound to values of different types
@@ -1423,10 +1665,14 @@ def _filled_locals(function: cst.FunctionDef, binder: _Bindings, local: TypeEnv)
     (``len``) has the type of what goes in; any other use leaves it unknown."""
     bound: dict[str, int] = {}
     empty: dict[str, str] = {}
+    seeds: dict[str, cst.BaseExpression] = {}
     for name, value, position in binder.bindings:
         bound[name] = bound.get(name, 0) + 1
         if value is not None and position is None and empty_display(value):
             empty[name] = empty_display(value)
+        seed = _seed(value, local) if value is not None and position is None else None
+        if seed is not None:
+            empty[name], seeds[name] = "list", seed
     candidates = {n: kind for n, kind in empty.items() if bound[n] == 1}
     if not candidates:
         return
@@ -1438,12 +1684,30 @@ def _filled_locals(function: cst.FunctionDef, binder: _Bindings, local: TypeEnv)
         values = [infer(v, local) for v in fills.values[name]]
         keys = [infer(k, local) for k in fills.keys[name]]
         found = None
-        if kind == "list" and not keys:
-            found = filled_type(values)
+        if kind == "list":  # appended, or set at an index: ``out[i] = v``
+            seed = seeds.get(name)
+            found = filled_type([infer(seed, local), *values] if seed else values)
         elif kind == "dict" and len(keys) == len(values):
             found = filled_type(values, keys)
         if found:
             local.names[name] = found
+
+
+_SEEDS = frozenset(("None", "int", "float", "str", "bool"))
+
+
+def _seed(node: cst.BaseExpression, env: TypeEnv) -> cst.BaseExpression | None:
+    """``[None] * n`` (or ``n * [0]``): a list of one value of a plain immutable type made
+    ``n`` long, to be filled at its indexes; that value, else None."""
+    if not isinstance(node, cst.BinaryOperation) or not isinstance(node.operator, cst.Multiply):
+        return None
+    for display, count in ((node.left, node.right), (node.right, node.left)):
+        if isinstance(display, cst.List) and len(display.elements) == 1:
+            element = display.elements[0]
+            one = not isinstance(element, cst.StarredElement)
+            if one and infer(element.value, env) in _SEEDS and infer(count, env) == "int":
+                return element.value
+    return None
 
 
 class _Fills(cst.CSTVisitor):
@@ -1493,8 +1757,11 @@ class _Fills(cst.CSTVisitor):
                 self.accounted[name] += 1
 
     def visit_Return(self, node: cst.Return) -> None:
-        if self._mine(node.value):
-            self.accounted[node.value.value] += 1  # type: ignore[union-attr]
+        parts = node.value.elements if isinstance(node.value, cst.Tuple) else ()
+        for value in [node.value, *(p.value for p in parts if isinstance(p, cst.Element))]:
+            name = self._mine(value)
+            if name:  # ``return out`` or ``return mtx, out``
+                self.accounted[name] += 1
 
     # inside a nested function or lambda every use counts, none as a fill (it may run later)
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -1508,6 +1775,20 @@ class _Fills(cst.CSTVisitor):
 
     def leave_Lambda(self, node: cst.Lambda) -> None:
         self.depth -= 1
+
+
+def split_unpacked(
+    node: cst.BaseExpression | None, env: TypeEnv, count: int
+) -> list[str | None] | None:
+    """``x_train, x_test, y_train, y_test = train_test_split(x, y)``: the ``count`` names'
+    types, each half of what was split (``library.split_parts``); None for any other value."""
+    if not isinstance(node, cst.Call) or any(a.star for a in node.args):
+        return None
+    name = dotted(node.func)
+    if not name or qualified(name, env) != library.TRAIN_TEST_SPLIT:
+        return None
+    arrays = [infer(a.value, env) for a in node.args if not a.keyword]
+    return library.split_parts(arrays, count)
 
 
 def unpacked(kind: str | None, index: int, count: int) -> str | None:
@@ -1533,6 +1814,7 @@ class _Bindings(cst.CSTVisitor):
         self.bindings: list[tuple[str, cst.BaseExpression | None, tuple[int, int] | None]] = []
         self.imports: dict[str, str] = {}  # what the names it imports are (``imported``)
         self.loops: set[int] = set()  # the iterables of ``for`` loops among the values
+        self.entered: set[int] = set()  # the values of ``with value as name`` among them
 
     def _bind(
         self,
@@ -1579,7 +1861,14 @@ class _Bindings(cst.CSTVisitor):
             self._bind(name, node.iter, (index, len(names)))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
+        """``with S3() as s3``: a name bound to what the value's ``__enter__`` gives (its id in
+        ``entered``); any other target is of no known type."""
+        if node.asname is None:
+            return
+        if isinstance(node.asname.name, cst.Name):
+            self.entered.add(id(node.item))
+            self._bind(node.asname.name.value, node.item)
+        else:
             self._targets(node.asname.name)
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:

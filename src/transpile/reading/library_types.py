@@ -22,8 +22,9 @@ CONNECTION = "duckdb.DuckDBPyConnection"
 # module's class is not looked up here)
 LIBRARIES = ("pandas.", "numpy.", "sklearn.", "xgboost.", "lightgbm.", "catboost.", "keras.")
 LIBRARIES = (*LIBRARIES, "tensorflow.keras.", "duckdb.", "gensim.", "metaflow.", "pyarrow.")
+LIBRARIES = (*LIBRARIES, "torch.", "optuna.", "awswrangler.")
 # libraries whose CamelCase names are classes: calling one makes an instance of it
-CLASS_LIBRARIES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.", "gensim.")
+CLASS_LIBRARIES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.", "gensim.", "torch.")
 # estimators whose ``fit`` returns the estimator itself (the scikit-learn API)
 ESTIMATOR_LIBRARIES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.")
 KEYED_VECTORS = "gensim.models.keyedvectors.KeyedVectors"
@@ -33,12 +34,21 @@ VECTORIZERS = frozenset(
     f"sklearn.feature_extraction.text.{name}"
     for name in ("CountVectorizer", "TfidfVectorizer", "HashingVectorizer")
 )
+# what makes a vectorizer's terms other than the strings of its own analyzers: a vectorizer
+# given none of these is of the class (``vocabulary_`` maps str terms), else of no known type
+_CUSTOM_TERMS = frozenset(("analyzer", "tokenizer", "preprocessor", "vocabulary"))
 # Metaflow's Client API: the objects, not the artifacts they hold (``run.data.x`` is unknown)
 RUN = "metaflow.Run"
 # an Arrow table, and one column of it (the chunks of one array)
 TABLE = "pyarrow.Table"
 CHUNKED = "pyarrow.ChunkedArray"
 PARQUET_DATASET = "pyarrow.parquet.ParquetDataset"
+# Metaflow's S3 client (``with S3() as s3``: itself) and the objects it gets
+S3 = "metaflow.S3"
+S3_OBJECT = "metaflow.plugins.datatools.s3.S3Object"
+# an Arrow table's schema: its fields, iterated
+SCHEMA = "pyarrow.Schema"
+FIELD = "pyarrow.Field"
 # a card component made from a picture (Image.from_matplotlib(fig)): the component, whatever
 # the picture
 CARD_IMAGE = "metaflow.cards.Image"
@@ -73,6 +83,10 @@ RESULTS = {
     "keras.models.Sequential": "keras.Sequential",
     "tensorflow.keras.Sequential": "keras.Sequential",
     "tensorflow.keras.models.Sequential": "keras.Sequential",
+    **dict.fromkeys(
+        [f"{p}keras.{m}Model" for p in ("", "tensorflow.") for m in ("", "models.")],
+        "keras.Model",  # the functional API: a Model of its inputs and outputs
+    ),
     "duckdb.connect": CONNECTION,
     "metaflow.Flow": "metaflow.Flow",
     "metaflow.Run": RUN,
@@ -88,7 +102,15 @@ RESULTS = {
         [f"pyarrow.Table.from_{kind}" for kind in ("pylist", "pydict", "pandas", "arrays")],
         TABLE,
     ),
+    S3: S3,
     "pyarrow.table": TABLE,
+    **dict.fromkeys(("optuna.create_study", "optuna.load_study"), "optuna.study.Study"),
+    # awswrangler's readers: a frame, unless asked for chunks (``chunksize``, ``chunked``)
+    **dict.fromkeys(
+        [f"awswrangler.athena.read_sql_{kind}" for kind in ("query", "table")]
+        + [f"awswrangler.s3.read_{kind}" for kind in ("parquet", "csv", "json")],
+        FRAME,
+    ),
     "pyarrow.concat_tables": TABLE,
     PARQUET_DATASET: PARQUET_DATASET,
 }
@@ -111,6 +133,21 @@ RANDOM_SIZED = frozenset(
 )
 SPLITS = frozenset(("numpy.split", "numpy.array_split"))
 TRAIN_TEST_SPLIT = "sklearn.model_selection.train_test_split"
+# keras' bundled datasets: ((x_train, y_train), (x_test, y_test)), each an array
+_KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100", "boston_housing")
+_PAIRS = f"tuple[tuple[{ARRAY}, {ARRAY}], tuple[{ARRAY}, {ARRAY}]]"
+KERAS_DATA = {
+    f"{prefix}keras.datasets.{name}.load_data": _PAIRS
+    for prefix in ("", "tensorflow.")
+    for name in _KERAS_DATASETS
+}
+# scikit-learn's generated datasets: (X, y), arrays, unless asked for more (the keyword)
+GENERATORS = {
+    **dict.fromkeys(("make_classification", "make_moons", "make_circles"), ""),
+    "make_regression": "coef",
+    "make_blobs": "return_centers",
+    "make_friedman1": "",
+}
 DATASET_LOADERS = frozenset(
     f"sklearn.datasets.load_{name}"
     for name in ("iris", "digits", "wine", "breast_cancer", "diabetes", "linnerud")
@@ -158,6 +195,15 @@ METHODS = {
         "to_pandas": SERIES,
     },
     PARQUET_DATASET: {"read": TABLE, "read_pandas": TABLE},
+    S3: {
+        **dict.fromkeys(("get", "info"), S3_OBJECT),
+        **dict.fromkeys(
+            ("get_many", "get_recursive", "get_all", "list_paths", "list_recursive", "info_many"),
+            f"list[{S3_OBJECT}]",
+        ),
+        "put": "str",  # the object's url
+        **dict.fromkeys(("put_many", "put_files"), "list[tuple[str, str]]"),  # (key, url) pairs
+    },
     CONNECTION: {
         **dict.fromkeys(("execute", "executemany", "cursor"), CONNECTION),
         **dict.fromkeys(("fetch_df", "fetchdf", "df"), FRAME),
@@ -169,7 +215,8 @@ INPLACE = frozenset(_FRAME_SAME)
 ARRAY_REDUCTIONS = frozenset(("mean", "std", "var"))
 ATTRIBUTES = {
     FRAME: {"values": ARRAY, "T": FRAME, "shape": "tuple[int, int]", "empty": "bool"},
-    SERIES: {"values": ARRAY, "shape": "tuple[int]", "empty": "bool"},
+    # ``Series.values`` is an ndarray or an extension array, by the column's dtype: not here
+    SERIES: {"shape": "tuple[int]", "empty": "bool"},
     ARRAY: {"T": ARRAY, "shape": "tuple[int, ...]", "ndim": "int", "size": "int"},
     "gensim.models.word2vec.Word2Vec": {"wv": KEYED_VECTORS},
     "gensim.models.fasttext.FastText": {"wv": "gensim.models.fasttext.FastTextKeyedVectors"},
@@ -179,11 +226,28 @@ ATTRIBUTES = {
         **dict.fromkeys(("num_rows", "num_columns", "nbytes"), "int"),
         "column_names": "list[str]",
         "shape": "tuple[int, int]",
+        "schema": SCHEMA,
+    },
+    SCHEMA: {"names": "list[str]"},
+    FIELD: {"name": "str", "nullable": "bool"},
+    S3_OBJECT: {
+        **dict.fromkeys(("key", "url", "prefix"), "str"),
+        **dict.fromkeys(("exists", "downloaded"), "bool"),
+        **dict.fromkeys(("path", "text"), "str | None"),  # None where not downloaded
+        "blob": "bytes | None",
+        "size": "int | None",
     },
     CHUNKED: {**dict.fromkeys(("num_chunks", "null_count", "nbytes"), "int")},
 }
 # methods giving an iterator (not a list: kept as no value's type), by owner: their elements
 ITERATED = {"metaflow.Flow": {"runs": RUN}}
+# classes iterated (``for field in table.schema``): their elements
+ELEMENTS = {SCHEMA: FIELD}
+# classes whose ``with x as y`` binds ``y`` to ``x`` itself (``__enter__`` returns self): these
+# libraries', and the files ``open`` and ``tempfile.NamedTemporaryFile`` give
+_FILES = ("io.TextIOWrapper", "io.BufferedReader", "io.BufferedWriter", "io.BufferedRandom")
+_EXECUTORS = ("concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor")
+ENTERED = frozenset((S3, CONNECTION, *_FILES, "tempfile._TemporaryFileWrapper", *_EXECUTORS))
 # what a fitted estimator holds: always arrays
 FITTED_ARRAYS = frozenset(
     (
@@ -195,6 +259,7 @@ FITTED_ARRAYS = frozenset(
 ESTIMATOR_METHODS = {
     **dict.fromkeys(("predict", "predict_proba", "predict_log_proba"), ARRAY),
     "decision_function": ARRAY,
+    "score": SCORE,  # the mixins' accuracy or R², or a mean: a float or a numpy float
 }
 
 
@@ -239,9 +304,22 @@ def iterated(owner: str | None, method: str) -> str | None:
     return ITERATED.get(owner or "", {}).get(method)
 
 
+def element(owner: str | None) -> str | None:
+    """What iterating a value of the class ``owner`` goes over, where known."""
+    return ELEMENTS.get(owner or "")
+
+
+def entered(kind: str | None) -> str | None:
+    """What ``with value as name`` binds for a value of type ``kind``: the value itself for
+    the classes known to return themselves, else None (unknown)."""
+    return kind if kind in ENTERED else None
+
+
 def attribute_result(owner: str | None, name: str) -> str | None:
     if owner is None:
         return None
+    if owner in VECTORIZERS and name == "vocabulary_" and not owner.endswith("HashingVectorizer"):
+        return "dict[str, typing.Any]"  # str terms (_CUSTOM_TERMS); indexes maybe numpy ints
     if is_estimator(owner) and name in FITTED_ARRAYS:
         return ARRAY
     return ATTRIBUTES.get(owner, {}).get(name)
@@ -261,8 +339,13 @@ def call_result(
     positional arguments (None unknown) and its keywords (name → literal value, ``...`` when
     not a literal); None when not known."""
     if function in RESULTS:
-        chunked = function.startswith("pandas.read_") and {"chunksize", "iterator"} & set(keywords)
+        readers = ("pandas.read_", "awswrangler.")
+        chunks = {"chunksize", "iterator", "chunked"}
+        chunked = function.startswith(readers) and chunks & set(keywords)
         return None if chunked else RESULTS[function]  # chunks: a reader, not a frame
+    custom = {k for k in _CUSTOM_TERMS & set(keywords) if not isinstance(keywords[k], str)}
+    if function in VECTORIZERS and (starred or args or custom):  # ``analyzer="char"`` is ours
+        return None  # its terms may be anything its own analyzer makes: not the class we know
     if is_class_name(function):  # a class makes one of its kind, whatever it is given
         return function
     if starred:
@@ -283,12 +366,30 @@ def call_result(
     if function == TRAIN_TEST_SPLIT and args and args[0] in (FRAME, SERIES, ARRAY):
         same = all(a == args[0] for a in args)
         return f"list[{args[0]}]" if same else None
+    if function in KERAS_DATA:
+        return KERAS_DATA[function]
+    generated = function.removeprefix("sklearn.datasets.")
+    if generated in GENERATORS and generated != function:
+        more = GENERATORS[generated]
+        return (
+            None if more and keywords.get(more, False) is not False else f"tuple[{ARRAY}, {ARRAY}]"
+        )
     if function in DATASET_LOADERS and not args:
         if not keywords:
             return BUNCH
         if keywords == {"return_X_y": True}:
             return f"tuple[{ARRAY}, {ARRAY}]"
     return None
+
+
+def split_parts(kinds: list[str | None], count: int) -> list[str | None] | None:
+    """The ``count`` names ``a_train, a_test, b_train, b_test = train_test_split(a, b)`` binds:
+    each half of an array, frame or series is of its kind (any other, or unknown: None); None
+    when ``count`` is not two per argument."""
+    if not kinds or count != 2 * len(kinds):
+        return None
+    known = [k if k in (ARRAY, FRAME, SERIES) else None for k in kinds]
+    return [k for k in known for _ in (0, 1)]
 
 
 def subscript_result(

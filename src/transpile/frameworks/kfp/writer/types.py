@@ -1,11 +1,14 @@
 """Model types → how KFP carries a value: a typed JSON parameter or a pickled artifact.
 
-KFP parameters are JSON (protobuf ``Value``): strings, booleans and None survive, but every number
+KFP parameters are JSON (protobuf ``Value``): strings and booleans survive, but every number
 inside a list or a dict comes back as a float, and tuples, sets, dataclasses and unknown objects
-cannot be parameters at all. A value is a parameter when its model type is built from int, float,
-str and bool with ``list[...]`` and ``dict[str, ...]`` (their elements may be a union of those
-and None: ``dict[str, str | int]``); the ints inside are restored by the consumer (``restore``). Everything else travels as an artifact file (see the module's
-``save_value`` / ``load_value``), which keeps the Python value exactly.
+cannot be parameters at all; nor can a list or dict holding None (kfp.local refuses it:
+``ValueError: Value must be one of the following types: str, int, float, bool, dict, and list.
+Got: "None"``). A value is a parameter when its model type is built from int, float, str and
+bool with ``list[...]`` and ``dict[str, ...]`` (their elements may be a union of those:
+``dict[str, str | int]``); the ints inside are restored by the consumer (``restore``).
+Everything else travels as an artifact file (see the module's ``save_value`` /
+``load_value``), which keeps the Python value exactly.
 """
 
 from __future__ import annotations
@@ -26,13 +29,13 @@ def _parse(expr: str) -> ast.expr | None:
 
 def _shape(node: ast.expr | None, inside: bool = False) -> tuple | None:
     """('scalar', name) | ('list', inner) | ('dict', inner) for parameter types, and
-    ('union', names) for a union of scalars (None among them) inside a list or dict, else None.
-    A union is no parameter by itself: a component's parameter has one type."""
+    ('union', names) for a union of scalars inside a list or dict, else None. A union is no
+    parameter by itself: a component's parameter has one type."""
     if isinstance(node, ast.Name) and node.id in SCALARS:
         return ("scalar", node.id)
     if isinstance(node, ast.BinOp) and inside:
         parts = _union(node)
-        if parts and all(p in (*SCALARS, "None") for p in parts):
+        if parts and all(p in SCALARS for p in parts):
             return ("union", tuple(parts))
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
         if node.value.id == "list":

@@ -12,6 +12,7 @@ import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, TypeRef
+from transpile.reading.classes import safe_objects
 from transpile.reading.cst import code, is_self_attr, walker
 from transpile.reading.cst import literal as _literal
 from transpile.reading.inference import (
@@ -27,6 +28,7 @@ from transpile.reading.inference import (
     keeps_type,
     optional,
     plain,
+    union,
 )
 from transpile.reading.mutation import MutationScan, immutable, mutating_helpers
 from transpile.reading.siblings import module_path
@@ -116,8 +118,11 @@ class StepReader(FlowState):
         passed = sites.passed(self._keeping(env, sites.imports)) if sites.calls else set()
         changed: set[str] = set()
         kept: set[str] = set()  # changed in place, each change keeping the type
+        objects = safe_objects(step.node.body)
         if found:  # which changes in place keep the types: a walk to see
-            probe = StepAnalyzer(env, step.inputs_name, self.current_names, self.flow.methods)
+            probe = StepAnalyzer(
+                env, step.inputs_name, self.current_names, self.flow.methods, objects=objects
+            )
             each = walker(probe)
             for statement in step.node.body.body:  # type: ignore[union-attr]
                 each(statement)
@@ -131,7 +136,7 @@ class StepReader(FlowState):
             # into another type is of no known type anywhere in the step
             env = env.child(**{h: "" for h in changed if container(env.get(h))})
         analyzer = StepAnalyzer(
-            env, step.inputs_name, self.current_names, self.flow.methods, changed
+            env, step.inputs_name, self.current_names, self.flow.methods, changed, objects
         )
         scan = MutationScan(_artifact_root, self._changing_helpers())
         values = MethodValues(self.flow.methods)
@@ -348,6 +353,7 @@ class StepReader(FlowState):
     ) -> TypeRef:
         if name in facts.annotated:
             return TypeRef(facts.annotated[name], "annotation")
+        kinds = kinds[facts.settled.get(name, 0) :]  # what a later write overwrites: gone
         known = [k for k in kinds if k]
         every = len(known) == len(kinds)  # each write of a known type
         if EMPTY_LIST in known and all(args_of(k, "list") for k in known):
@@ -361,13 +367,23 @@ class StepReader(FlowState):
         return TypeRef("typing.Any", "fallback")
 
     def _incoming_types(self, incoming: Incoming | None) -> dict[str, str]:
-        out: dict[str, str] = {}
+        """What ``inp.name`` holds for one of a join's inputs: the type every branch gives it,
+        or the union of the branches' types (``RandomForestClassifier | SVC``); unknown where
+        any branch's is."""
+        found: dict[str, list[str | None]] = {}
         for avail in incoming.branches.values() if incoming else ():
             for name, defs in avail.items():
                 kinds = [self.types[(d, name)].expr for d in defs if (d, name) in self.types]
-                one = agreed(kinds) if kinds else None
-                if one:
-                    out.setdefault(name, one)
+                found.setdefault(name, []).append(
+                    agreed(kinds) if len(kinds) == len(defs) else None
+                )
+        out: dict[str, str] = {}
+        for name, kinds in found.items():
+            known = [k for k in kinds if k]
+            one = agreed(known) if len(known) == len(kinds) else None
+            if not one and not any("typing.Any" in k for k in known):
+                one = union(kinds)  # None where any is unknown
+            out[name] = one or ""  # "": ``inp.name`` is of no known type (not a branch)
         return out
 
     def _plain(self, step: StepDef, facts: StepFacts, avail: Avail, maps: tuple) -> Avail:

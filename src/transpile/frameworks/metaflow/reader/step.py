@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from transpile.reading import library_types as library
 from transpile.reading.cst import (
     bound_names,
     code,
@@ -34,9 +35,11 @@ from transpile.reading.inference import (
     keeps_type,
     optional,
     plain,
+    qualified,
     record_of,
     set_by_call,
     split_args,
+    split_unpacked,
     unpacked,
 )
 from transpile.util.timing import phase
@@ -77,6 +80,9 @@ class StepFacts:
     # what each method that only appends (Method.appends) appends, typed at the step's calls
     method_appends: dict[str, dict[str, list[str | None]]] = field(default_factory=dict)
     namespace: list[str] = field(default_factory=list)  # artifacts kept in a namespace
+    # artifact → its last write at the body's top level: every write before it is overwritten
+    # (none kept where the body returns early, or sets the artifact in a function it defines)
+    settled: dict[str, int] = field(default_factory=dict)
 
 
 class StepLocals:
@@ -168,8 +174,12 @@ class StepAnalyzer(cst.CSTVisitor):
         current_names: set[str],
         methods: dict | None = None,
         changed: set[str] | None = None,
+        objects: set[str] | None = None,
     ):
         self.methods = methods or {}  # the flow's non-step methods (methods.py)
+        # locals bound once and used only as ``name.attribute`` (classes.safe_objects): an
+        # instance of a plain class one holds has the attributes its class gives it
+        self.objects = objects or set()
         # what the body may change in place (inference.changed_holders): a list, dict or set
         # it makes and changes so is of no known type (one made empty is followed: Growing)
         self.changed = changed or set()
@@ -177,6 +187,7 @@ class StepAnalyzer(cst.CSTVisitor):
         self.kept: set[str] = set()
         self.unsure: set[str] = set()
         self.env = env.child()  # this step's own: bindings update it in place (_bind)
+        self.env.local_functions = {}  # the functions it defines (visit_FunctionDef)
         self.inputs_name = inputs_name
         self.current_names = current_names
         self.facts = StepFacts()
@@ -190,6 +201,10 @@ class StepAnalyzer(cst.CSTVisitor):
         self._typed_calls: dict[str, int] = {}  # self.<method>(...) calls typed (_method_call)
         self._untyped_calls: set[str] = set()
         self._appending_calls: dict[str, int] = {}  # self.<method>(...) calls of an appender
+        self._depth = 0  # compound statements, functions and lambdas around the node (_write)
+        self._functions = 0  # functions and lambdas around it
+        self._deferred: set[str] = set()  # artifacts set inside a function the body defines
+        self._returns = False  # the body returns early (a ``return`` of its own)
 
     # assignments --------------------------------------------------------------------------
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -228,6 +243,7 @@ class StepAnalyzer(cst.CSTVisitor):
                 self.facts.deleted.append(target.attr.value)  # type: ignore[union-attr]
 
     def visit_For(self, node: cst.For) -> None:
+        self._depth += 1  # left in leave_For
         self._bind_locals(node.target)
         self._harmless.add(id(node.iter))
         kind = iter_element(node.iter, self.env)
@@ -239,6 +255,53 @@ class StepAnalyzer(cst.CSTVisitor):
         self._bind_locals(node.target)
         self._harmless.add(id(node.iter))
 
+    # where a write is: at the body's top level it overwrites every write before it --------
+    def _enter(self, node: cst.CSTNode) -> None:
+        self._depth += 1
+
+    def _leave(self, node: cst.CSTNode) -> None:
+        self._depth -= 1
+
+    visit_If = visit_While = visit_Try = visit_TryStar = visit_With = _enter
+    visit_Match = visit_ClassDef = _enter
+    leave_If = leave_For = leave_While = leave_Try = leave_TryStar = leave_With = _leave
+    leave_Match = leave_ClassDef = _leave
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._depth -= 1
+        self._functions -= 1
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self._depth -= 1
+        self._functions -= 1
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if not self._functions:
+            self._returns = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        """A function the step defines: its name holds it until bound again (``map(key, xs)``
+        types its result by its body, with the step's names of that moment)."""
+        self._depth += 1
+        self._functions += 1
+        name = node.name.value
+        self.facts.local_names.add(name)
+        self._bind(**{name: ""})
+        if not node.decorators:
+            self.env.local_functions[name] = node  # type: ignore[index]
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        """``with S3() as s3``: ``s3`` is what ``__enter__`` gives, known for a few library
+        classes (the value itself); any other name bound so is of no known type."""
+        if node.asname is None:
+            return
+        target = node.asname.name
+        self._bind_locals(target)
+        self._bind(**{n: "" for n in bound_names(target)})
+        kind = library.entered(infer(node.item, self.env))
+        if isinstance(target, cst.Name) and kind:
+            self._bind(**{target.value: kind})
+
     def visit_Import(self, node: cst.Import) -> None:
         self.env.with_imports(node)  # a step importing what it uses: `from datetime import date`
 
@@ -246,6 +309,8 @@ class StepAnalyzer(cst.CSTVisitor):
         self.env.with_imports(node)
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._depth += 1
+        self._functions += 1
         for param in node.params.params:
             self.facts.local_names.add(param.name.value)
 
@@ -280,22 +345,42 @@ class StepAnalyzer(cst.CSTVisitor):
             kind = infer(value, self.env) if value is not None else None
             self._write(target.attr.value, self._unchanged(target, kind))  # type: ignore[union-attr]
         elif isinstance(target, (cst.Tuple, cst.List)):
-            kinds = self._unpacked(value, len(target.elements))
-            for element, kind in zip(target.elements, kinds):
-                kind = self._unchanged(element.value, kind)
-                if is_self_attr(element.value):
-                    self._stores.add(id(element.value))
-                    self._write(element.value.attr.value, kind)  # type: ignore[union-attr]
-                elif isinstance(element.value, (cst.Tuple, cst.List)):
-                    self._store(element.value, None)  # nested: `(self.a, self.b), c = ...`
-                else:
-                    self._bind_locals(element.value)
-                    if isinstance(element.value, cst.Name) and kind:
-                        self._bind(**{element.value.value: kind})
+            self._unpack(target, self._unpacked(value, len(target.elements)))
         elif isinstance(target, cst.Name):
             self.facts.local_names.add(target.value)
             kind = infer(value, self.env) if value is not None else None
             self._bind(**{target.value: self._unchanged(target, kind) or ""})  # "": not known
+            self._instance(target.value, value, kind)
+
+    def _instance(self, name: str, value: cst.BaseExpression | None, kind: str | None) -> None:
+        """``model = NbowModel(...)``, a plain class of a module beside the flow called: what
+        its attributes hold (``model.cv``), where ``model`` is used only for them."""
+        siblings = self.env.siblings
+        if name not in self.objects or siblings is None or not isinstance(value, cst.Call):
+            return
+        function = dotted(value.func)
+        if not kind or not function or qualified(function, self.env) != kind:
+            return  # not the class itself called (``NbowModel.from_dict(...)`` sets others)
+        held = siblings.attributes(kind, value, self.env)
+        self._bind(**{f"{name}.{attribute}": k for attribute, k in held.items()})
+
+    def _unpack(self, target: cst.Tuple | cst.List, kinds: list[str | None]) -> None:
+        """``self.a, (self.b, c) = value``: each name the type of its part (``kinds``), nested
+        parts unpacked from theirs; with a starred name no part is known."""
+        if any(isinstance(e, cst.StarredElement) for e in target.elements):
+            kinds = [None] * len(target.elements)
+        for element, kind in zip(target.elements, kinds):
+            kind = self._unchanged(element.value, kind)
+            if is_self_attr(element.value):
+                self._stores.add(id(element.value))
+                self._write(element.value.attr.value, kind)  # type: ignore[union-attr]
+            elif isinstance(element.value, (cst.Tuple, cst.List)):  # `(self.a, self.b), c = ...`
+                count = len(element.value.elements)
+                self._unpack(element.value, [unpacked(kind, i, count) for i in range(count)])
+            else:
+                self._bind_locals(element.value)
+                if isinstance(element.value, cst.Name):
+                    self._bind(**{element.value.value: kind or ""})
 
     def _keyed(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> bool:
         """``stats[name] = v`` on a dict made empty in the step (Growing): the key's and the
@@ -409,6 +494,9 @@ class StepAnalyzer(cst.CSTVisitor):
     def _unpacked(self, value, count: int) -> list[str | None]:
         if isinstance(value, cst.Tuple) and len(value.elements) == count:
             return [infer(e.value, self.env) for e in value.elements]
+        parts = split_unpacked(value, self.env, count)
+        if parts is not None:
+            return parts
         kind = infer(value, self.env) if value is not None else None
         return [unpacked(kind, index, count) for index in range(count)]
 
@@ -426,6 +514,10 @@ class StepAnalyzer(cst.CSTVisitor):
         if kind and not self.env.records:
             kind = plain(kind)  # the step changes items: no record is sure to hold
         self.facts.writes.setdefault(name, []).append(kind)
+        if self._functions:
+            self._deferred.add(name)  # set when the function runs: maybe after any other
+        elif not self._depth:
+            self.facts.settled[name] = len(self.facts.writes[name]) - 1
         self._written.setdefault(name)
         self._bind(**{f"self.{name}": kind or ""})  # "": of no known type from here on
 
@@ -434,6 +526,8 @@ class StepAnalyzer(cst.CSTVisitor):
         when it started, or a child ``bind_target`` made), so it changes in place; a copy per
         binding made a long step body quadratic."""
         self.env.names.update(names)
+        for name in names.keys() & self.env.local_functions.keys():
+            del self.env.local_functions[name]  # type: ignore[attr-defined]  # bound again
 
     def _read(self, name: str) -> None:
         if name not in self.facts.reads:
@@ -564,6 +658,10 @@ class StepAnalyzer(cst.CSTVisitor):
         for name, calls in self._appending_calls.items():
             if calls != self._method_uses.get(name):
                 self.facts.method_appends.pop(name, None)  # used other than in calls typed here
+        if self._returns:
+            self.facts.settled.clear()  # a return may leave before the last write
+        for name in self._deferred:
+            self.facts.settled.pop(name, None)
         merge_inputs = 1 if self.facts.merge is not None else 0
         self.facts.generic_inputs = self._inputs_names - self._inputs_branch - merge_inputs > 0
         return self.facts
