@@ -14,7 +14,7 @@ from .model.ir import Pipeline, Sequence, Span
 from .reading.cst import SpanIndex, dotted
 from .reading.values import module_constants, resolve_options
 from .util.fileio import MAX_SOURCE_BYTES, SourceError, read_source
-from .util.syntax import compile_check, nfkc_identifiers, quiet_symbols, quiet_tree
+from .util.syntax import compile_check, nfkc_identifiers, quiet_tree
 from .util.timing import phase
 from .writing.rename import write_renaming
 from .writing.types import nested_dates
@@ -87,8 +87,8 @@ def _parse(text: str, path: str) -> tuple[ast.Module, cst.Module] | Failed:
 def _parse_both(text: str, path: str) -> tuple[ast.Module, cst.Module] | Failed:
     try:
         tree = quiet_tree(text, path)  # Python's own parser names the right line and column
-        quiet_symbols(text, path)  # what only the compiler refuses: a parameter named twice
-        compile_check(tree, path)  # and what only its code generation does: a module `return`
+        # what only the compiler refuses: a parameter named twice, a `return` outside a function
+        compile_check(tree, path)  # (the tree compiled: no second parse of the text)
     except SyntaxError as exc:
         line, column = exc.lineno or 1, max((exc.offset or 1) - 1, 0)
         return _fail(

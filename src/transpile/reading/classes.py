@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .cst import walk
+from .cst import ScopeDepth, walk
 
 # hooks that change how an instance is made, looked up or set
 _HOOKS = frozenset(
@@ -109,7 +109,7 @@ class _Reflection(cst.CSTVisitor):
             self.assigned.add(node.target.value)
 
 
-class _SelfUses(cst.CSTVisitor):
+class _SelfUses(ScopeDepth, cst.CSTVisitor):
     """In one method: each ``self.name = value`` (``sets``; None for a value bound any other
     way: augmented, unpacked, a loop's or a ``with``'s target), and whether ``self`` is used
     other than as ``self.<attribute>`` (``leaks``: passed, returned, aliased, captured by a
@@ -120,7 +120,6 @@ class _SelfUses(cst.CSTVisitor):
         self.sets: list[tuple[str, cst.BaseExpression | None]] = []
         self.leaks = False
         self.owned: set[int] = set()  # the ``self`` names that are an attribute's owner
-        self.depth = 0
 
     def _attribute(self, node: cst.BaseExpression) -> str | None:
         if (
@@ -173,24 +172,6 @@ class _SelfUses(cst.CSTVisitor):
 
     def visit_Del(self, node: cst.Del) -> None:
         self.leaks = True  # an attribute gone: a later read raises, or finds the class's
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth += 1
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth -= 1
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.depth += 1
-
-    def leave_Lambda(self, node: cst.Lambda) -> None:
-        self.depth -= 1
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.depth += 1
-
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self.depth -= 1
 
 
 def safe_objects(body: cst.CSTNode) -> set[str]:

@@ -247,6 +247,31 @@ def walk(node: cst.CSTNode, *visitors: cst.CSTVisitor) -> None:
     walker(*visitors)(node)
 
 
+class ScopeDepth:
+    """For a visitor: ``depth`` counts the functions, lambdas and classes around the node
+    (what runs there may run later, or never)."""
+
+    depth = 0
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth += 1
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.depth -= 1
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.depth += 1
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self.depth -= 1
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.depth += 1
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self.depth -= 1
+
+
 def walker(*visitors: cst.CSTVisitor) -> Callable[[cst.CSTNode], None]:
     """``walk`` with these visitors, for several nodes in turn (the lookups made once)."""
     if any(_hooks(type(visitor)) for visitor in visitors):

@@ -13,7 +13,7 @@ import libcst as cst
 from ..model.ir import TypeRef
 from . import library_types as library
 from .classes import PlainClass, plain_class
-from .cst import bound_names, code, dotted, keyword_args, literal, walk
+from .cst import ScopeDepth, bound_names, code, dotted, keyword_args, literal, walk
 
 INPUTS = "<inputs>"  # marker type: the join's `inputs` (or one element of it)
 # marker type: a list made empty and never filled where it is made. Any list type fits it: the
@@ -1710,9 +1710,10 @@ def _seed(node: cst.BaseExpression, env: TypeEnv) -> cst.BaseExpression | None:
     return None
 
 
-class _Fills(cst.CSTVisitor):
+class _Fills(ScopeDepth, cst.CSTVisitor):
     """The uses of some names: each occurrence, and those that fill them (``n.append(v)``,
-    ``n[k] = v``), return them or measure them (``len(n)``)."""
+    ``n[k] = v``), return them or measure them (``len(n)``); inside a nested function, lambda
+    or class every use counts, none as a fill (it may run later)."""
 
     def __init__(self, names: set[str]) -> None:
         self.wanted = names
@@ -1720,7 +1721,6 @@ class _Fills(cst.CSTVisitor):
         self.accounted = dict.fromkeys(names, 0)
         self.values: dict[str, list[cst.BaseExpression]] = {n: [] for n in names}
         self.keys: dict[str, list[cst.BaseExpression]] = {n: [] for n in names}
-        self.depth = 0
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value in self.wanted:
@@ -1762,19 +1762,6 @@ class _Fills(cst.CSTVisitor):
             name = self._mine(value)
             if name:  # ``return out`` or ``return mtx, out``
                 self.accounted[name] += 1
-
-    # inside a nested function or lambda every use counts, none as a fill (it may run later)
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth += 1
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth -= 1
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.depth += 1
-
-    def leave_Lambda(self, node: cst.Lambda) -> None:
-        self.depth -= 1
 
 
 def split_unpacked(

@@ -12,7 +12,6 @@ import libcst as cst
 
 from transpile.model.diagnostics import Diagnostic, error
 from transpile.model.ir import Input, Ref, TypeRef
-from transpile.reading.classes import safe_objects
 from transpile.reading.cst import code, is_self_attr, walker
 from transpile.reading.cst import literal as _literal
 from transpile.reading.inference import (
@@ -118,10 +117,9 @@ class StepReader(FlowState):
         passed = sites.passed(self._keeping(env, sites.imports)) if sites.calls else set()
         changed: set[str] = set()
         kept: set[str] = set()  # changed in place, each change keeping the type
-        objects = safe_objects(step.node.body)
         if found:  # which changes in place keep the types: a walk to see
             probe = StepAnalyzer(
-                env, step.inputs_name, self.current_names, self.flow.methods, objects=objects
+                env, step.inputs_name, self.current_names, self.flow.methods, body=step.node.body
             )
             each = walker(probe)
             for statement in step.node.body.body:  # type: ignore[union-attr]
@@ -136,7 +134,7 @@ class StepReader(FlowState):
             # into another type is of no known type anywhere in the step
             env = env.child(**{h: "" for h in changed if container(env.get(h))})
         analyzer = StepAnalyzer(
-            env, step.inputs_name, self.current_names, self.flow.methods, changed, objects
+            env, step.inputs_name, self.current_names, self.flow.methods, changed, step.node.body
         )
         scan = MutationScan(_artifact_root, self._changing_helpers())
         values = MethodValues(self.flow.methods)

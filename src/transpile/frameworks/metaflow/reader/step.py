@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from transpile.reading import library_types as library
+from transpile.reading.classes import safe_objects
 from transpile.reading.cst import (
     bound_names,
     code,
@@ -174,12 +175,14 @@ class StepAnalyzer(cst.CSTVisitor):
         current_names: set[str],
         methods: dict | None = None,
         changed: set[str] | None = None,
-        objects: set[str] | None = None,
+        body: cst.CSTNode | None = None,
     ):
         self.methods = methods or {}  # the flow's non-step methods (methods.py)
-        # locals bound once and used only as ``name.attribute`` (classes.safe_objects): an
-        # instance of a plain class one holds has the attributes its class gives it
-        self.objects = objects or set()
+        # the step's body: its locals bound once and used only as ``name.attribute``
+        # (classes.safe_objects, found when a plain class is first called) hold instances
+        # with the attributes their class gives them
+        self.body = body
+        self._objects: set[str] | None = None
         # what the body may change in place (inference.changed_holders): a list, dict or set
         # it makes and changes so is of no known type (one made empty is followed: Growing)
         self.changed = changed or set()
@@ -356,11 +359,17 @@ class StepAnalyzer(cst.CSTVisitor):
         """``model = NbowModel(...)``, a plain class of a module beside the flow called: what
         its attributes hold (``model.cv``), where ``model`` is used only for them."""
         siblings = self.env.siblings
-        if name not in self.objects or siblings is None or not isinstance(value, cst.Call):
+        if siblings is None or self.body is None or not isinstance(value, cst.Call):
             return
         function = dotted(value.func)
         if not kind or not function or qualified(function, self.env) != kind:
             return  # not the class itself called (``NbowModel.from_dict(...)`` sets others)
+        if siblings.plain(kind) is None:
+            return
+        if self._objects is None:
+            self._objects = safe_objects(self.body)
+        if name not in self._objects:
+            return
         held = siblings.attributes(kind, value, self.env)
         self._bind(**{f"{name}.{attribute}": k for attribute, k in held.items()})
 
