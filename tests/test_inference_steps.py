@@ -503,3 +503,28 @@ def test_a_class_of_a_module_beside_the_flow_is_named_through_that_module(tmp_pa
     # ``Wrapper`` alone would name nothing in the flow's file, or a class of its own
     assert types["made"] == "list[helpers.Wrapper]"
     assert types["built"] == types["plain"] == "helpers.Wrapper"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "class Wrapper:\n    if True:\n        def tag(self):\n            register(self)\n",
+        "class Wrapper:\n    tag = lambda self: register(self)\n",
+        "class Wrapper:\n    tag = make_method()\n",
+    ],
+)
+def test_a_method_made_other_than_by_def_makes_a_class_not_plain(tmp_path, change):
+    text = WRAPPER.replace("class Wrapper:", change, 1)
+    body = "from wrapper import Wrapper\n\nmodel = Wrapper(3)\nself.parts = model.parts\n"
+    assert one_step(tmp_path, body, wrapper=text)["parts"] == "typing.Any"
+
+
+def test_class_level_data_keeps_a_class_plain(tmp_path):
+    text = WRAPPER.replace(
+        "class Wrapper:",
+        'class Wrapper:\n    """Doc."""\n\n    NAME = "w"\n    limit: int = 3\n',
+        1,
+    )
+    body = "from wrapper import Wrapper\n\nmodel = Wrapper(3)\nself.parts = model.parts\n"
+    cv = "sklearn.feature_extraction.text.CountVectorizer"
+    assert one_step(tmp_path, body, wrapper=text)["parts"] == f"dict[str, {cv} | int]"

@@ -70,8 +70,8 @@ def plain_class(node: cst.ClassDef) -> PlainClass | None:
             if statement.name.value in _HOOKS:
                 return None
             found.methods[statement.name.value] = statement
-        elif isinstance(statement, cst.ClassDef):
-            return None
+        elif not isinstance(statement, cst.SimpleStatementLine) or not _data(statement):
+            return None  # a method made some other way (in an ``if``, a lambda, an alias)
     reflection = _Reflection()
     walk(node.body, reflection)
     if reflection.found or any(n in _HOOKS for n in reflection.assigned):
@@ -89,6 +89,28 @@ def plain_class(node: cst.ClassDef) -> PlainClass | None:
         for name, value in sites.sets:
             found.sets.setdefault(name, []).append((method, value))
     return found
+
+
+_DATA = (cst.BaseNumber, cst.BaseString, cst.List, cst.Tuple, cst.Dict, cst.Set, cst.Ellipsis)
+
+
+def _data(line: cst.SimpleStatementLine) -> bool:
+    """A class-level line that makes no method: a docstring, ``pass``, a name given a literal
+    (``NAME = "x"``) or an annotation alone."""
+    for small in line.body:
+        if isinstance(small, cst.Pass):
+            continue
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.BaseString):
+            continue
+        value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else False
+        if (
+            value is None
+            or isinstance(value, _DATA)
+            or (isinstance(value, cst.Name) and value.value in ("None", "True", "False"))
+        ):
+            continue
+        return False
+    return True
 
 
 class _Reflection(cst.CSTVisitor):
