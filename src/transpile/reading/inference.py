@@ -252,15 +252,15 @@ class SiblingFunctions:
         self.classes: dict[str, dict[str, PlainClass]] = {}  # module → its plain classes
         self.depth = 0
 
-    def plain(self, kind: str | None) -> tuple[PlainClass, TypeEnv] | None:
+    def plain(self, kind: str | None) -> tuple[PlainClass, TypeEnv, str] | None:
         """The plain class (classes.py) an instance of type ``kind`` (``model.NbowModel``) is
-        of, with its module's names; None for any other type."""
+        of, with its module's names and the module (``model``); None for any other type."""
         module, _, name = (kind or "").rpartition(".")
         if not module or "[" in module or " " in module or module.startswith(library.LIBRARIES):
             return None
         env = self._module(module)
         found = self.classes.get(module, {}).get(name)
-        return (found, env) if found is not None and env is not None else None
+        return (found, env, module) if found is not None and env is not None else None
 
     def attributes(self, kind: str, call: cst.Call, env: TypeEnv) -> dict[str, str]:
         """What each attribute of the instance ``call`` (of the plain class ``kind``) makes
@@ -270,7 +270,7 @@ class SiblingFunctions:
         found = self.plain(kind)
         if found is None or self.depth >= HelperCalls.DEPTH:
             return {}
-        plain_class, module = found
+        plain_class, module, where = found
         init = plain_class.methods.get("__init__")
         given = _arguments(init, call, env, 1) if init is not None else {}
         if given is None:
@@ -288,7 +288,7 @@ class SiblingFunctions:
                         )
                     kinds.append(infer(value, locals_[id(method)]) if value is not None else None)
                 kind_ = agreed(kinds) if all(kinds) else None  # type: ignore[arg-type]
-                kind_ = _qualify(kind_ or union(kinds), kind.rpartition(".")[0], module.classes)
+                kind_ = _qualify(kind_ or union(kinds), where, module.classes)
                 if kind_ and not container(kind_) and INPUTS not in kind_:
                     out[name] = kind_
             return out
@@ -306,7 +306,7 @@ class SiblingFunctions:
         found = self.plain(owner)
         if found is None or self.depth >= HelperCalls.DEPTH:
             return None
-        plain_class, module = found
+        plain_class, module, where = found
         method = plain_class.methods.get(name)
         how = plain_class.kind(name)
         if method is None:
@@ -331,9 +331,7 @@ class SiblingFunctions:
         given.update((f"self.{a}", holds.get(a, "")) for a in plain_class.sets)
         self.depth += 1
         try:
-            return _qualify(
-                returned_type(method, module, given), owner.rpartition(".")[0], module.classes
-            )
+            return _qualify(returned_type(method, module, given), where, module.classes)
         finally:
             self.depth -= 1
 
@@ -916,7 +914,7 @@ def _call(node: cst.Call, env: TypeEnv) -> str | None:
     if name in _BUILTIN_RESULT and name not in env:
         return _BUILTIN_RESULT[name]
     if name == "open" and "open" not in env and args:
-        return _file(_opened(node, env, "r"))
+        return _file(_opened(node, "r"))
     if name in env.classes:
         return name
     if name in env.helpers:
@@ -1003,7 +1001,7 @@ def _module_call(
 ) -> str | None:
     """What a module's function (its full name: ``datetime.datetime.now``) returns."""
     if function == "tempfile.NamedTemporaryFile":  # binary ("w+b") unless told
-        mode = _opened(node, env, "w+b")
+        mode = _opened(node, "w+b")
         return TEMPORARY_FILE if isinstance(mode, str) and "b" in mode else None
     found = _STDLIB_RESULT.get(function) or _by_data(function, node, args, env)
     if not found and env.siblings is not None and not function.startswith(library.LIBRARIES):
@@ -1169,13 +1167,21 @@ _STDLIB_RESULT = {
 }
 
 
-# methods of stdlib classes whose result type never depends on their arguments
 # files: what ``open`` gives by its mode, and a named temporary file in its binary mode
 TEXT_FILE = "io.TextIOWrapper"
+READER, WRITER, RANDOM = (f"io.Buffered{kind}" for kind in ("Reader", "Writer", "Random"))
 TEMPORARY_FILE = "tempfile._TemporaryFileWrapper"
+# the standard library's classes whose ``with x as y`` binds ``y`` to ``x`` itself
+_ENTERED = frozenset((TEXT_FILE, READER, WRITER, RANDOM, TEMPORARY_FILE, *_EXECUTORS))
 
 
-def _opened(node: cst.Call, env: TypeEnv, default: str) -> str | None:
+def entered(kind: str | None) -> str | None:
+    """What ``with value as name`` binds for a value of type ``kind``: the value itself for
+    the classes known to return themselves (a file, a pool, Metaflow's S3), else None."""
+    return kind if kind in _ENTERED else library.entered(kind)
+
+
+def _opened(node: cst.Call, default: str) -> str | None:
     """The mode of ``open(path, mode)`` / ``NamedTemporaryFile(mode=...)`` as a literal:
     ``default`` when not given, None when not a literal (or when the call may open it
     unbuffered, or with a file descriptor or an opener of its own)."""
@@ -1202,10 +1208,11 @@ def _file(mode: str | None) -> str | None:
     if "b" not in mode:
         return TEXT_FILE
     if "+" in mode:
-        return "io.BufferedRandom"
-    return "io.BufferedReader" if "r" in mode else "io.BufferedWriter"
+        return RANDOM
+    return READER if "r" in mode else WRITER
 
 
+# methods of stdlib classes whose result type never depends on their arguments
 _METHODS = {
     "str": {
         **dict.fromkeys(_STR_METHODS, "str"),
@@ -1243,8 +1250,8 @@ _METHODS = {
         kind: {**dict.fromkeys(("read", "readline"), what), "readlines": f"list[{what}]"}
         for kind, what in (
             (TEXT_FILE, "str"),
-            ("io.BufferedReader", "bytes"),
-            ("io.BufferedRandom", "bytes"),
+            (READER, "bytes"),
+            (RANDOM, "bytes"),
             (TEMPORARY_FILE, "bytes"),
         )
     },
@@ -1643,7 +1650,7 @@ def _local_env(function: cst.FunctionDef, env: TypeEnv, given: Mapping[str, str]
             kind = iter_element(value, local) or ""  # an element of what the loop goes over
             kind = "" if kind == INPUTS else kind
         if value is not None and id(value) in binder.entered and name not in names:
-            kind = library.entered(infer(value, local)) or ""  # what ``__enter__`` gives
+            kind = entered(infer(value, local)) or ""  # what ``__enter__`` gives
         parts = split_unpacked(value, local, position[1]) if position is not None else None
         if parts is not None and name not in names:
             kind = parts[position[0]] or ""  # type: ignore[index]

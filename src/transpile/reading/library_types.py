@@ -133,6 +133,7 @@ RANDOM_SIZED = frozenset(
 )
 SPLITS = frozenset(("numpy.split", "numpy.array_split"))
 TRAIN_TEST_SPLIT = "sklearn.model_selection.train_test_split"
+SPLITTABLE = (FRAME, SERIES, ARRAY)  # what train_test_split gives back of the same kind
 # keras' bundled datasets: ((x_train, y_train), (x_test, y_test)), each an array
 _KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100", "boston_housing")
 _PAIRS = f"tuple[tuple[{ARRAY}, {ARRAY}], tuple[{ARRAY}, {ARRAY}]]"
@@ -243,11 +244,9 @@ ATTRIBUTES = {
 ITERATED = {"metaflow.Flow": {"runs": RUN}}
 # classes iterated (``for field in table.schema``): their elements
 ELEMENTS = {SCHEMA: FIELD}
-# classes whose ``with x as y`` binds ``y`` to ``x`` itself (``__enter__`` returns self): these
-# libraries', and the files ``open`` and ``tempfile.NamedTemporaryFile`` give
-_FILES = ("io.TextIOWrapper", "io.BufferedReader", "io.BufferedWriter", "io.BufferedRandom")
-_EXECUTORS = ("concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor")
-ENTERED = frozenset((S3, CONNECTION, *_FILES, "tempfile._TemporaryFileWrapper", *_EXECUTORS))
+# these libraries' classes whose ``with x as y`` binds ``y`` to ``x`` itself (``__enter__``
+# returns self; the standard library's are inference's)
+ENTERED = frozenset((S3, CONNECTION))
 # what a fitted estimator holds: always arrays
 FITTED_ARRAYS = frozenset(
     (
@@ -363,7 +362,7 @@ def call_result(
         return ARRAY if "size" in keywords else None
     if function in SPLITS and args and args[0] in (FRAME, ARRAY):
         return f"list[{args[0]}]"
-    if function == TRAIN_TEST_SPLIT and args and args[0] in (FRAME, SERIES, ARRAY):
+    if function == TRAIN_TEST_SPLIT and args and args[0] in SPLITTABLE:
         same = all(a == args[0] for a in args)
         return f"list[{args[0]}]" if same else None
     if function in KERAS_DATA:
@@ -388,7 +387,7 @@ def split_parts(kinds: list[str | None], count: int) -> list[str | None] | None:
     when ``count`` is not two per argument."""
     if not kinds or count != 2 * len(kinds):
         return None
-    known = [k if k in (ARRAY, FRAME, SERIES) else None for k in kinds]
+    known = [k if k in SPLITTABLE else None for k in kinds]
     return [k for k in known for _ in (0, 1)]
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from transpile.reading import library_types as library
 from transpile.reading.classes import safe_objects
 from transpile.reading.cst import (
+    ScopeDepth,
     bound_names,
     code,
     dotted,
@@ -29,6 +29,7 @@ from transpile.reading.inference import (
     container,
     element_type,
     empty_display,
+    entered,
     filled_type,
     holder,
     infer,
@@ -165,7 +166,7 @@ def _bound_names(node: ast.AST) -> list[str]:
     return []
 
 
-class StepAnalyzer(cst.CSTVisitor):
+class StepAnalyzer(ScopeDepth, cst.CSTVisitor):
     """Collect StepFacts in source order, inferring artifact types as assignments are met."""
 
     def __init__(
@@ -204,8 +205,8 @@ class StepAnalyzer(cst.CSTVisitor):
         self._typed_calls: dict[str, int] = {}  # self.<method>(...) calls typed (_method_call)
         self._untyped_calls: set[str] = set()
         self._appending_calls: dict[str, int] = {}  # self.<method>(...) calls of an appender
-        self._depth = 0  # compound statements, functions and lambdas around the node (_write)
-        self._functions = 0  # functions and lambdas around it
+        # compound statements around the node (``depth``: functions, lambdas and classes)
+        self._blocks = 0
         self._deferred: set[str] = set()  # artifacts set inside a function the body defines
         self._returns = False  # the body returns early (a ``return`` of its own)
 
@@ -246,7 +247,7 @@ class StepAnalyzer(cst.CSTVisitor):
                 self.facts.deleted.append(target.attr.value)  # type: ignore[union-attr]
 
     def visit_For(self, node: cst.For) -> None:
-        self._depth += 1  # left in leave_For
+        self._blocks += 1  # left in leave_For
         self._bind_locals(node.target)
         self._harmless.add(id(node.iter))
         kind = iter_element(node.iter, self.env)
@@ -260,33 +261,23 @@ class StepAnalyzer(cst.CSTVisitor):
 
     # where a write is: at the body's top level it overwrites every write before it --------
     def _enter(self, node: cst.CSTNode) -> None:
-        self._depth += 1
+        self._blocks += 1
 
     def _leave(self, node: cst.CSTNode) -> None:
-        self._depth -= 1
+        self._blocks -= 1
 
-    visit_If = visit_While = visit_Try = visit_TryStar = visit_With = _enter
-    visit_Match = visit_ClassDef = _enter
+    visit_If = visit_While = visit_Try = visit_TryStar = visit_With = visit_Match = _enter
     leave_If = leave_For = leave_While = leave_Try = leave_TryStar = leave_With = _leave
-    leave_Match = leave_ClassDef = _leave
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._depth -= 1
-        self._functions -= 1
-
-    def leave_Lambda(self, node: cst.Lambda) -> None:
-        self._depth -= 1
-        self._functions -= 1
+    leave_Match = _leave
 
     def visit_Return(self, node: cst.Return) -> None:
-        if not self._functions:
+        if not self.depth:
             self._returns = True
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         """A function the step defines: its name holds it until bound again (``map(key, xs)``
         types its result by its body, with the step's names of that moment)."""
-        self._depth += 1
-        self._functions += 1
+        super().visit_FunctionDef(node)
         name = node.name.value
         self.facts.local_names.add(name)
         self._bind(**{name: ""})
@@ -301,7 +292,7 @@ class StepAnalyzer(cst.CSTVisitor):
         target = node.asname.name
         self._bind_locals(target)
         self._bind(**{n: "" for n in bound_names(target)})
-        kind = library.entered(infer(node.item, self.env))
+        kind = entered(infer(node.item, self.env))
         if isinstance(target, cst.Name) and kind:
             self._bind(**{target.value: kind})
 
@@ -312,8 +303,7 @@ class StepAnalyzer(cst.CSTVisitor):
         self.env.with_imports(node)
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
-        self._depth += 1
-        self._functions += 1
+        super().visit_Lambda(node)
         for param in node.params.params:
             self.facts.local_names.add(param.name.value)
 
@@ -523,9 +513,9 @@ class StepAnalyzer(cst.CSTVisitor):
         if kind and not self.env.records:
             kind = plain(kind)  # the step changes items: no record is sure to hold
         self.facts.writes.setdefault(name, []).append(kind)
-        if self._functions:
+        if self.depth:
             self._deferred.add(name)  # set when the function runs: maybe after any other
-        elif not self._depth:
+        elif not self._blocks:
             self.facts.settled[name] = len(self.facts.writes[name]) - 1
         self._written.setdefault(name)
         self._bind(**{f"self.{name}": kind or ""})  # "": of no known type from here on
